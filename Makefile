@@ -1,0 +1,46 @@
+# Regent — developer targets. `make help` lists them.
+GO        ?= go
+BIN       := bin
+PKGS      := ./...
+TEST_TIMEOUT ?= 40m
+
+.PHONY: help build test test-short verify bench bench-failover demo lab-up lab-down deps clean
+
+help: ## list the targets
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-16s %s\n",$$1,$$2}'
+
+build: ## build bin/regent and bin/regent-client
+	$(GO) build -o $(BIN)/regent ./cmd/regent
+	$(GO) build -o $(BIN)/regent-client ./cmd/regent-client
+
+deps: ## install the system packages the lab and tests need (root, apt)
+	bash scripts/install-deps
+
+test: deps ## run every test, lab tests included (needs root), with -race
+	$(GO) test -race -count=1 -timeout=$(TEST_TIMEOUT) -p 2 $(PKGS)
+
+test-short: ## unit tests only (no lab, no root)
+	$(GO) test -race -count=1 -short $(PKGS)
+
+verify: ## gofmt, go vet, go mod tidy diff
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+	@cp go.mod /tmp/regent-go.mod.bak; cp go.sum /tmp/regent-go.sum.bak; \
+	 $(GO) mod tidy; \
+	 if ! git diff --quiet -- go.mod go.sum; then echo "go mod tidy changes go.mod/go.sum"; git diff -- go.mod go.sum; \
+	   cp /tmp/regent-go.mod.bak go.mod; cp /tmp/regent-go.sum.bak go.sum; exit 1; fi
+
+bench: ## micro-benchmarks (benchstat-friendly)
+	$(GO) test -run '^$$' -bench . -benchmem -count=5 $(PKGS)
+
+demo: build deps ## the README demo: lab, 3 Regent nodes, discover, topology, failover
+	bash scripts/demo
+
+lab-up: ## bring up the MariaDB lab (3 hosts)
+	bash scripts/lab up 3
+
+lab-down: ## tear the lab down
+	bash scripts/lab down
+
+clean: ## remove build output
+	rm -rf $(BIN)
