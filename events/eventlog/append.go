@@ -1,0 +1,146 @@
+package eventlog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/regent-ha/regent/events"
+)
+
+// Header names Regent sets on every message besides Nats-Msg-Id.
+const (
+	HeaderKind    = "Regent-Kind"
+	HeaderVersion = "Regent-Version"
+	HeaderOrigin  = "Regent-Origin"
+)
+
+// ErrConflict is matched (errors.Is) by every optimistic-concurrency failure.
+var ErrConflict = errors.New("event log conflict")
+
+// ConflictError says an append lost a race: the aggregate's last sequence was
+// not the expected one. Re-read and re-decide.
+type ConflictError struct {
+	Subject  string // the subject (or wildcard) whose sequence was checked
+	Expected uint64
+	Detail   string
+}
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("append to %s: expected last sequence %d: %s", e.Subject, e.Expected, e.Detail)
+}
+
+// Is makes errors.Is(err, ErrConflict) true.
+func (e *ConflictError) Is(target error) bool { return target == ErrConflict }
+
+// Ack is the log's answer to an append.
+type Ack struct {
+	Stream    string
+	Sequence  uint64
+	Duplicate bool // the event id was already stored; Sequence is the original's
+}
+
+// Expect is an optimistic-concurrency precondition for Append.
+type Expect struct {
+	set     bool
+	seq     uint64
+	subject string // "" = the message's own subject
+}
+
+// NoExpect appends unconditionally (deduplication still applies).
+var NoExpect = Expect{}
+
+// ExpectSubjectSeq requires the message's own subject to have last sequence
+// seq (0: the subject must be empty).
+func ExpectSubjectSeq(seq uint64) Expect { return Expect{set: true, seq: seq} }
+
+// ExpectClusterSeq requires the last sequence over all of cluster's events
+// (events.ClusterEvents) to be seq: the per-cluster aggregate.
+func ExpectClusterSeq(cluster string, seq uint64) Expect {
+	return Expect{set: true, seq: seq, subject: events.ClusterEvents(cluster)}
+}
+
+// inflightRetries bounds the retries of error 10164/10163 (another write to
+// the same subject in flight on a replicated stream).
+const inflightRetries = 20
+
+// Append stores env on its subject. It returns *ConflictError when ex fails.
+func (l *Log) Append(ctx context.Context, env events.Envelope, ex Expect) (Ack, error) {
+	body, err := env.Marshal()
+	if err != nil {
+		return Ack{}, fmt.Errorf("append %s: %w", env.Kind, err)
+	}
+	msg := nats.NewMsg(env.Subject())
+	msg.Data = body
+	msg.Header.Set(HeaderKind, env.Kind.String())
+	msg.Header.Set(HeaderVersion, fmt.Sprint(env.Version))
+	msg.Header.Set(HeaderOrigin, env.Origin)
+	opts := []jetstream.PublishOpt{jetstream.WithMsgID(env.ID), jetstream.WithRetryAttempts(10), jetstream.WithRetryWait(100 * time.Millisecond)}
+	checked := msg.Subject
+	if ex.set {
+		if ex.subject != "" {
+			checked = ex.subject
+			opts = append(opts, jetstream.WithExpectLastSequenceForSubject(ex.seq, ex.subject))
+		} else {
+			opts = append(opts, jetstream.WithExpectLastSequencePerSubject(ex.seq))
+		}
+	}
+	wait := 2 * time.Millisecond
+	for attempt := 0; ; attempt++ {
+		pa, err := l.js.PublishMsg(ctx, msg, opts...)
+		if err == nil {
+			return Ack{Stream: pa.Stream, Sequence: pa.Sequence, Duplicate: pa.Duplicate}, nil
+		}
+		var apiErr *jetstream.APIError
+		if errors.As(err, &apiErr) {
+			switch apiErr.ErrorCode {
+			case jetstream.JSErrCodeStreamWrongLastSequence:
+				return Ack{}, &ConflictError{Subject: checked, Expected: ex.seq, Detail: apiErr.Description}
+			case jetstream.JSErrCodeStreamWrongLastSequenceConstant, 10163:
+				// Another write to this subject is in flight on the
+				// replicated stream: retry, the answer will be success
+				// or a real conflict.
+				if attempt < inflightRetries {
+					select {
+					case <-ctx.Done():
+						return Ack{}, fmt.Errorf("append %s: %w", env.Kind, ctx.Err())
+					case <-time.After(wait):
+					}
+					if wait < 50*time.Millisecond {
+						wait *= 2
+					}
+					continue
+				}
+				return Ack{}, &ConflictError{Subject: checked, Expected: ex.seq, Detail: "concurrent write still in flight: " + apiErr.Description}
+			}
+		}
+		return Ack{}, fmt.Errorf("append %s to %s: %w", env.Kind, msg.Subject, err)
+	}
+}
+
+// LastSeq returns the last stream sequence stored on subject (which may be a
+// wildcard such as events.ClusterEvents(c)); 0 when there is none.
+func (l *Log) LastSeq(ctx context.Context, stream, subject string) (uint64, error) {
+	s, err := l.js.Stream(ctx, stream)
+	if err != nil {
+		return 0, fmt.Errorf("last sequence of %s: %w", subject, err)
+	}
+	m, err := s.GetLastMsgForSubject(ctx, subject)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("last sequence of %s: %w", subject, err)
+	}
+	return m.Sequence, nil
+}
+
+// LastClusterSeq is LastSeq over every event of a cluster: the value to pass
+// to ExpectClusterSeq.
+func (l *Log) LastClusterSeq(ctx context.Context, cluster string) (uint64, error) {
+	return l.LastSeq(ctx, events.EventsName, events.ClusterEvents(cluster))
+}

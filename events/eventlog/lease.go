@@ -1,0 +1,175 @@
+package eventlog
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/rs/zerolog"
+)
+
+// Leadership is a lease in a replicated KV bucket. The holder renews it with
+// compare-and-set on the key's revision; the revision at acquisition is the
+// fencing epoch that every action of that holder carries. A holder that
+// cannot renew (partitioned, dead) loses the lease when the bucket's TTL
+// expires the key, and another node creates it with a higher revision.
+const (
+	LeaseBucket = "REGENT_LEADER"
+	leaseKey    = "leader"
+	// LeaseTTL is how long a lease outlives its last renewal.
+	LeaseTTL = 3 * time.Second
+)
+
+func (l *Log) ensureLease(ctx context.Context) error {
+	replicas := 1
+	if len(l.specs) > 0 {
+		replicas = l.specs[0].Replicas
+	}
+	return retryCold(ctx, l.log, "create bucket "+LeaseBucket, func(ctx context.Context) error {
+		_, err := l.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+			Bucket:      LeaseBucket,
+			Description: "Regent leader lease; the revision is the fencing epoch",
+			History:     1,
+			TTL:         LeaseTTL,
+			Storage:     jetstream.FileStorage,
+			Replicas:    replicas,
+		})
+		return err
+	})
+}
+
+// LeaseInfo describes a lease holder.
+type LeaseInfo struct {
+	Holder string    `json:"holder"` // node name
+	Addr   string    `json:"addr"`   // the holder's HTTP address, for forwarding
+	Epoch  uint64    `json:"epoch"`  // revision at acquisition: the fencing epoch
+	Since  time.Time `json:"since"`  // holder's clock at acquisition
+}
+
+// Lease campaigns for and keeps the leader lease. Run owns the loop; the
+// accessors are safe from any goroutine.
+type Lease struct {
+	l    *Log
+	self LeaseInfo
+	ttl  time.Duration
+	log  zerolog.Logger
+
+	mu      sync.Mutex // guards current, held, rev, known
+	current LeaseInfo  // the holder as last seen (may be self)
+	known   bool       // whether current is meaningful
+	held    bool       // whether this node holds it
+	rev     uint64     // last revision written by this node while held
+}
+
+// NewLease prepares a campaign for node (its HTTP address addr).
+func (l *Log) NewLease(node, addr string) *Lease {
+	return &Lease{l: l, self: LeaseInfo{Holder: node, Addr: addr}, ttl: LeaseTTL,
+		log: l.log.With().Str("component", "lease").Str("node", node).Logger()}
+}
+
+// Current returns the holder as last seen, whether it is known, and whether
+// this node holds the lease.
+func (le *Lease) Current() (info LeaseInfo, known, held bool) {
+	le.mu.Lock()
+	defer le.mu.Unlock()
+	return le.current, le.known, le.held
+}
+
+// Run campaigns and renews every TTL/3 until ctx ends; on exit it releases a
+// held lease so another node can take over at once.
+func (le *Lease) Run(ctx context.Context) error {
+	kv, err := le.l.js.KeyValue(ctx, LeaseBucket)
+	if err != nil {
+		return fmt.Errorf("open lease bucket: %w", err)
+	}
+	tick := time.NewTicker(le.ttl / 3)
+	defer tick.Stop()
+	for {
+		le.step(ctx, kv)
+		select {
+		case <-ctx.Done():
+			le.release(kv)
+			return nil
+		case <-tick.C:
+		}
+	}
+}
+
+func (le *Lease) step(ctx context.Context, kv jetstream.KeyValue) {
+	cctx, cancel := context.WithTimeout(ctx, le.ttl/3)
+	defer cancel()
+	le.mu.Lock()
+	held, rev, cur := le.held, le.rev, le.current
+	le.mu.Unlock()
+	if held {
+		b, _ := json.Marshal(cur)
+		nrev, err := kv.Update(cctx, leaseKey, b, rev)
+		if err != nil {
+			le.log.Warn().Err(err).Uint64("epoch", cur.Epoch).Msg("lost leader lease")
+			le.set(LeaseInfo{}, false, false, 0)
+			return
+		}
+		le.set(cur, true, true, nrev)
+		return
+	}
+	e, err := kv.Get(cctx, leaseKey)
+	switch {
+	case err == nil:
+		var info LeaseInfo
+		if json.Unmarshal(e.Value(), &info) == nil {
+			le.set(info, true, false, 0)
+			return
+		}
+		le.set(LeaseInfo{}, false, false, 0)
+	case errors.Is(err, jetstream.ErrKeyNotFound):
+		le.campaign(cctx, kv)
+	default:
+		le.set(LeaseInfo{}, false, false, 0)
+	}
+}
+
+func (le *Lease) campaign(ctx context.Context, kv jetstream.KeyValue) {
+	mine := le.self
+	mine.Since = time.Now().UTC()
+	// The epoch is the revision Create will get; we learn it from the reply
+	// and write it into the value with the first renewal.
+	b, _ := json.Marshal(mine)
+	rev, err := kv.Create(ctx, leaseKey, b)
+	if err != nil {
+		return // someone else was faster, or the bucket is unavailable
+	}
+	mine.Epoch = rev
+	b, _ = json.Marshal(mine)
+	nrev, err := kv.Update(ctx, leaseKey, b, rev)
+	if err != nil {
+		le.set(LeaseInfo{}, false, false, 0)
+		return
+	}
+	le.log.Info().Uint64("epoch", rev).Msg("acquired leader lease")
+	le.set(mine, true, true, nrev)
+}
+
+func (le *Lease) release(kv jetstream.KeyValue) {
+	le.mu.Lock()
+	held, rev := le.held, le.rev
+	le.held, le.known = false, false
+	le.mu.Unlock()
+	if !held {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if err := kv.Delete(ctx, leaseKey, jetstream.LastRevision(rev)); err != nil {
+		le.log.Debug().Err(err).Msg("release leader lease")
+	}
+}
+
+func (le *Lease) set(info LeaseInfo, known, held bool, rev uint64) {
+	le.mu.Lock()
+	le.current, le.known, le.held, le.rev = info, known, held, rev
+	le.mu.Unlock()
+}

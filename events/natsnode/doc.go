@@ -1,0 +1,11 @@
+// Package natsnode embeds a NATS server with JetStream in a Regent process:
+// one node alone, or one of three that cluster with each other (JetStream's
+// Raft inside). It is the only package besides cmd/ that imports
+// nats-server.
+//
+// A Node is started with Start and stopped with Shutdown, which waits until
+// the file stores are closed. The embedded server installs no signal handlers
+// (NoSigs): the process owns SIGTERM/SIGINT. Regent's own code talks to the
+// node through an in-process connection (InProcessConn), which bypasses TCP;
+// the NATS CLI, hook consumers and other nodes use the TCP listeners.
+package natsnode
