@@ -82,6 +82,7 @@ type Replication struct {
 	AutoPosition       bool              `json:"auto_position,omitempty"`      // MySQL Auto_Position=1
 	RetrievedGTIDSet   string            `json:"retrieved_gtid_set,omitempty"`
 	ExecutedGTIDSet    string            `json:"executed_gtid_set,omitempty"`
+	GTIDIOPos          string            `json:"gtid_io_pos,omitempty"` // MariaDB Gtid_IO_Pos
 	HasFilters         bool              `json:"has_filters,omitempty"`
 	AllowTLS           bool              `json:"allow_tls,omitempty"`
 	HasCredentials     bool              `json:"has_credentials,omitempty"`
@@ -170,6 +171,10 @@ type InstanceProgress struct {
 	GTIDBinlogPos      string            `json:"gtid_binlog_pos,omitempty"`
 	ReadCoordinates    BinlogCoordinates `json:"read_coordinates"`
 	ExecCoordinates    BinlogCoordinates `json:"exec_coordinates"`
+	RelayCoordinates   BinlogCoordinates `json:"relay_coordinates"`
+	RetrievedGTIDSet   string            `json:"retrieved_gtid_set,omitempty"` // MySQL replica
+	GTIDIOPos          string            `json:"gtid_io_pos,omitempty"`        // MariaDB replica
+	IOState            string            `json:"io_state,omitempty"`
 	SecondsBehind      *int64            `json:"seconds_behind,omitempty"`
 	LagSeconds         *int64            `json:"lag_seconds,omitempty"`
 	HeartbeatsReceived int64             `json:"heartbeats_received,omitempty"`
@@ -190,6 +195,9 @@ type InstanceUnreachable struct {
 	ConnectionLost bool `json:"connection_lost,omitempty"`
 	// Partial is true when the server answered some queries but the probe
 	// could not complete (e.g. the @@report_host rule).
-	Partial       bool          `json:"partial,omitempty"`
+	Partial bool `json:"partial,omitempty"`
+	// Kind is the probe's classification of Error: timeout, refused,
+	// connection-lost, partial, auth, privilege or unknown.
+	Kind          string        `json:"kind,omitempty"`
 	ProbeDuration time.Duration `json:"probe_duration_ns"`
 }
