@@ -1,0 +1,88 @@
+package api
+
+import (
+	"crypto/subtle"
+	"net/http"
+	"slices"
+)
+
+// AuthOptions mirror orchestrator's keys.
+type AuthOptions struct {
+	Method         string // "", "basic", "multi", "proxy"
+	User, Password string // HTTPAuthUser / HTTPAuthPassword
+	UserHeader     string // AuthUserHeader (proxy), default X-Forwarded-User
+	PowerAuthUsers []string
+	ReadOnly       bool // ReadOnly: no write action is allowed at all
+}
+
+// authenticate wraps h with the basic-auth check of the basic and multi
+// methods. Health endpoints stay open so load balancers can probe them.
+func (s *Server) authenticate(h http.Handler) http.Handler {
+	a := s.opts.Auth
+	if a.Method != "basic" && a.Method != "multi" {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.openPath(r.URL.Path) {
+			h.ServeHTTP(w, r)
+			return
+		}
+		user, pass, ok := r.BasicAuth()
+		allowed := ok && eq(user, a.User) && eq(pass, a.Password)
+		if !allowed && a.Method == "multi" && ok && user == "readonly" {
+			allowed = true // any password: read-only access
+		}
+		if !allowed {
+			w.Header().Set("WWW-Authenticate", `Basic realm="Authorization Required"`)
+			http.Error(w, "401 Unauthorized", http.StatusUnauthorized)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+func eq(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
+
+// authorizedForAction is orchestrator's isAuthorizedForAction: whether the
+// request may change anything.
+func (s *Server) authorizedForAction(r *http.Request) bool {
+	a := s.opts.Auth
+	if a.ReadOnly {
+		return false
+	}
+	switch a.Method {
+	case "multi":
+		user, _, _ := r.BasicAuth()
+		return user != "readonly"
+	case "proxy":
+		hdr := a.UserHeader
+		if hdr == "" {
+			hdr = "X-Forwarded-User"
+		}
+		user := r.Header.Get(hdr)
+		users := a.PowerAuthUsers
+		if len(users) == 0 {
+			users = []string{"*"}
+		}
+		return slices.Contains(users, "*") || (user != "" && slices.Contains(users, user))
+	default:
+		return true
+	}
+}
+
+// requestUser names who asked, for audit events.
+func (s *Server) requestUser(r *http.Request) string {
+	if s.opts.Auth.Method == "proxy" {
+		hdr := s.opts.Auth.UserHeader
+		if hdr == "" {
+			hdr = "X-Forwarded-User"
+		}
+		if u := r.Header.Get(hdr); u != "" {
+			return u
+		}
+	}
+	if u, _, ok := r.BasicAuth(); ok {
+		return u
+	}
+	return "anonymous"
+}

@@ -1,0 +1,122 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/rs/zerolog"
+)
+
+// Leadership says who leads the Regent cluster, as this node sees it.
+type Leadership struct {
+	Known      bool   // a leader is known (false while none holds the lease)
+	Leader     string // leader's node name
+	LeaderAddr string // leader's HTTP address (host:port)
+	IsLeader   bool   // this node leads
+	Epoch      uint64 // the leader's fencing epoch
+}
+
+// Cluster is what the API needs to know about the Regent cluster.
+type Cluster interface {
+	// Self is this node's name (its raft address when clustered).
+	Self() string
+	// Leadership is the current leader as this node sees it.
+	Leadership() Leadership
+	// Peers lists the configured nodes (RaftNodes), or only Self.
+	Peers() []string
+	// Health returns nil when this node can serve: its event log is
+	// reachable and current.
+	Health(ctx context.Context) error
+}
+
+// Options configure the server.
+type Options struct {
+	ListenAddress  string // ListenAddress, default ":3000"
+	URLPrefix      string // URLPrefix
+	StatusEndpoint string // StatusEndpoint, default "/api/status"
+	Auth           AuthOptions
+	Version        string
+}
+
+// Server is Regent's HTTP API.
+type Server struct {
+	opts    Options
+	cluster Cluster
+	log     zerolog.Logger
+	reg     *prometheus.Registry
+	mux     *http.ServeMux
+	routes  []string // patterns registered, for tests and docs
+	started time.Time
+}
+
+// New builds the server; reg holds the process's metrics (served on /metrics).
+func New(o Options, c Cluster, reg *prometheus.Registry, logger zerolog.Logger) *Server {
+	if o.ListenAddress == "" {
+		o.ListenAddress = ":3000"
+	}
+	if o.StatusEndpoint == "" {
+		o.StatusEndpoint = "/api/status"
+	}
+	o.URLPrefix = strings.TrimRight(o.URLPrefix, "/")
+	s := &Server{opts: o, cluster: c, log: logger.With().Str("component", "api").Logger(), reg: reg,
+		mux: http.NewServeMux(), started: time.Now()}
+	s.registerHealth()
+	s.mux.Handle("GET "+o.URLPrefix+"/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	return s
+}
+
+// Handle registers an API route ("GET /api/…" without the URL prefix).
+// Packages that extend the API call it before Run.
+func (s *Server) Handle(pattern string, h http.HandlerFunc) {
+	method, path, ok := strings.Cut(pattern, " ")
+	if !ok {
+		method, path = "GET", pattern
+	}
+	full := method + " " + s.opts.URLPrefix + path
+	s.mux.HandleFunc(full, h)
+	s.routes = append(s.routes, full)
+}
+
+// Routes lists the registered patterns.
+func (s *Server) Routes() []string { return append([]string(nil), s.routes...) }
+
+// Handler is the complete handler (auth included).
+func (s *Server) Handler() http.Handler {
+	return s.authenticate(s.mux)
+}
+
+// openPath reports whether path is served without authentication (health
+// checks for load balancers).
+func (s *Server) openPath(path string) bool {
+	p := strings.TrimPrefix(path, s.opts.URLPrefix)
+	return p == s.opts.StatusEndpoint || strings.HasPrefix(p, "/api/leader-check") ||
+		p == "/api/raft-health" || p == "/api/health"
+}
+
+// Run serves until ctx ends, then shuts down gracefully (bounded).
+func (s *Server) Run(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve http on %s: %w", ln.Addr(), err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		_ = srv.Close()
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

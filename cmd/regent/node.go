@@ -1,0 +1,317 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/rs/zerolog"
+
+	"github.com/regent-ha/regent/api"
+	"github.com/regent-ha/regent/config"
+	"github.com/regent-ha/regent/events"
+	"github.com/regent-ha/regent/events/eventlog"
+	"github.com/regent-ha/regent/events/natsnode"
+)
+
+// node is one Regent node's parts, built from the config.
+type node struct {
+	cfg   config.Config
+	log   zerolog.Logger
+	nats  *natsnode.Node // nil with an external NATS
+	nc    *nats.Conn
+	elog  *eventlog.Log
+	lease *eventlog.Lease
+	api   *api.Server
+	reg   *prometheus.Registry
+}
+
+// startNode starts the embedded NATS node (or connects to an external one),
+// creates the streams and builds the API. ctx bounds the start-up.
+func startNode(ctx context.Context, cfg config.Config, logger zerolog.Logger, ver string) (*node, error) {
+	id := cfg.NodeID()
+	n := &node{cfg: cfg, log: logger.With().Str(events.LogNode, id).Logger(), reg: prometheus.NewRegistry()}
+	n.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	var err error
+	if cfg.External() {
+		n.nc, err = connectExternal(cfg, id)
+	} else {
+		n.nc, err = n.startEmbedded(cfg, id)
+	}
+	if err != nil {
+		n.close()
+		return nil, err
+	}
+	replicas := 1
+	if cfg.Clustered() {
+		replicas = 3
+	}
+	so := streamOptions(cfg, replicas)
+	if n.elog, err = eventlog.New(n.nc, n.log, so); err != nil {
+		n.close()
+		return nil, err
+	}
+	ectx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	if err := n.elog.Ensure(ectx); err != nil {
+		n.close()
+		return nil, fmt.Errorf("create streams: %w", err)
+	}
+	n.lease = n.elog.NewLease(id, httpAdvertise(cfg))
+	n.api = api.New(api.Options{
+		ListenAddress:  cfg.ListenAddress,
+		URLPrefix:      cfg.URLPrefix,
+		StatusEndpoint: cfg.StatusEndpoint,
+		Version:        ver,
+		Auth: api.AuthOptions{Method: cfg.AuthenticationMethod, User: cfg.HTTPAuthUser, Password: cfg.HTTPAuthPassword,
+			UserHeader: cfg.AuthUserHeader, PowerAuthUsers: cfg.PowerAuthUsers, ReadOnly: cfg.ReadOnly},
+	}, &clusterView{n: n}, n.reg, n.log)
+	return n, nil
+}
+
+// streamOptions sizes the streams inside the node's store limit.
+func streamOptions(cfg config.Config, replicas int) events.StreamOptions {
+	store := int64(cfg.NATSMaxStoreMB) << 20
+	evt := int64(cfg.EventStreamMaxMB) << 20
+	if evt <= 0 || evt > store*6/10 {
+		evt = store * 6 / 10
+	}
+	return events.StreamOptions{
+		Replicas:          replicas,
+		ObservationMaxAge: time.Duration(cfg.ObservationRetentionMinutes) * time.Minute,
+		ObservationBytes:  store * 3 / 10,
+		EventBytes:        evt,
+	}
+}
+
+func (n *node) startEmbedded(cfg config.Config, id string) (*nats.Conn, error) {
+	o := natsnode.Options{
+		Name:      id,
+		StoreDir:  filepath.Join(cfg.RaftDataDir, "jetstream"),
+		MaxMemory: int64(cfg.NATSMaxMemoryMB) << 20,
+		MaxStore:  int64(cfg.NATSMaxStoreMB) << 20,
+		User:      cfg.NATSUser, Password: cfg.NATSPassword, Token: cfg.NATSToken,
+		Logger: n.log.With().Str(events.LogComponent, "nats").Logger(),
+		Debug:  cfg.EffectiveLogLevel() == "trace",
+	}
+	if err := os.MkdirAll(o.StoreDir, 0o750); err != nil {
+		return nil, fmt.Errorf("create data dir (RaftDataDir %s): %w", cfg.RaftDataDir, err)
+	}
+	if a := cfg.NATSListenAddress; a == "" || a == "-" {
+		o.NoClientListener = true
+	} else {
+		host, port, err := splitHostPort(a)
+		if err != nil {
+			return nil, fmt.Errorf("NATSListenAddress %q: %w", a, err)
+		}
+		o.ClientHost, o.ClientPort = host, port
+	}
+	var err error
+	if o.ClientTLS, err = tlsConfig(cfg.NATSTLSCertFile, cfg.NATSTLSKeyFile, cfg.NATSTLSCAFile, true); err != nil {
+		return nil, fmt.Errorf("NATSTLS*: %w", err)
+	}
+	if cfg.Clustered() {
+		if o.Cluster, err = clusterOptions(cfg); err != nil {
+			return nil, err
+		}
+	}
+	if n.nats, err = natsnode.Start(o, 10*time.Second); err != nil {
+		return nil, err
+	}
+	return n.nats.InProcessConn("regent-" + id)
+}
+
+func clusterOptions(cfg config.Config) (*natsnode.ClusterOptions, error) {
+	peers, err := cfg.RaftPeers()
+	if err != nil {
+		return nil, err
+	}
+	bindHost, bindPort, err := splitHostPortDefault(cfg.RaftBind, cfg.DefaultRaftPort)
+	if err != nil {
+		return nil, fmt.Errorf("RaftBind %q: %w", cfg.RaftBind, err)
+	}
+	co := &natsnode.ClusterOptions{Name: cfg.NATSClusterName, Host: bindHost, Port: bindPort,
+		User: cfg.NATSClusterUser, Password: cfg.NATSClusterPassword}
+	for _, p := range peers {
+		co.Routes = append(co.Routes, net.JoinHostPort(p.Host, strconv.Itoa(p.Port)))
+	}
+	if co.TLS, err = tlsConfig(cfg.NATSClusterTLSCertFile, cfg.NATSClusterTLSKeyFile, cfg.NATSClusterTLSCAFile, true); err != nil {
+		return nil, fmt.Errorf("NATSClusterTLS*: %w", err)
+	}
+	return co, nil
+}
+
+func connectExternal(cfg config.Config, id string) (*nats.Conn, error) {
+	opts := []nats.Option{nats.Name("regent-" + id), nats.MaxReconnects(-1), nats.Timeout(5 * time.Second)}
+	switch {
+	case cfg.NATSCredentialsFile != "":
+		opts = append(opts, nats.UserCredentials(cfg.NATSCredentialsFile))
+	case cfg.NATSToken != "":
+		opts = append(opts, nats.Token(cfg.NATSToken))
+	case cfg.NATSUser != "":
+		opts = append(opts, nats.UserInfo(cfg.NATSUser, cfg.NATSPassword))
+	}
+	tc, err := tlsConfig(cfg.NATSTLSCertFile, cfg.NATSTLSKeyFile, cfg.NATSTLSCAFile, false)
+	if err != nil {
+		return nil, fmt.Errorf("NATSTLS*: %w", err)
+	}
+	if tc != nil {
+		opts = append(opts, nats.Secure(tc))
+	}
+	nc, err := nats.Connect(strings.Join(cfg.NATSServers, ","), opts...)
+	if err != nil {
+		return nil, fmt.Errorf("connect to NATSServers %v: %w", cfg.NATSServers, err)
+	}
+	return nc, nil
+}
+
+// tlsConfig loads a certificate pair and CA; nil when none is configured.
+// server selects the server-side shape (client certificates verified when a
+// CA is given).
+func tlsConfig(certFile, keyFile, caFile string, server bool) (*tls.Config, error) {
+	if certFile == "" && keyFile == "" && caFile == "" {
+		return nil, nil
+	}
+	tc := &tls.Config{MinVersion: tls.VersionTLS12}
+	if certFile != "" || keyFile != "" {
+		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			return nil, fmt.Errorf("load key pair %s / %s: %w", certFile, keyFile, err)
+		}
+		tc.Certificates = []tls.Certificate{cert}
+	}
+	if caFile != "" {
+		pem, err := os.ReadFile(caFile)
+		if err != nil {
+			return nil, fmt.Errorf("read CA %s: %w", caFile, err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("CA %s: no certificate found", caFile)
+		}
+		if server {
+			tc.ClientCAs = pool
+			tc.ClientAuth = tls.RequireAndVerifyClientCert
+		}
+		tc.RootCAs = pool
+	}
+	return tc, nil
+}
+
+// httpAdvertise is the address peers and clients use to reach this node's
+// API: HTTPAdvertise, else the raft host with ListenAddress's port.
+func httpAdvertise(cfg config.Config) string {
+	if cfg.HTTPAdvertise != "" {
+		s := strings.TrimPrefix(strings.TrimPrefix(cfg.HTTPAdvertise, "http://"), "https://")
+		return strings.TrimRight(s, "/")
+	}
+	host, port, err := net.SplitHostPort(cfg.ListenAddress)
+	if err != nil {
+		return cfg.ListenAddress
+	}
+	if self := cfg.Self(); cfg.Clustered() && self.Host != "" {
+		host = self.Host
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+func splitHostPort(a string) (string, int, error) {
+	host, ps, err := net.SplitHostPort(a)
+	if err != nil {
+		return "", 0, err
+	}
+	p, err := strconv.Atoi(ps)
+	if err != nil || p < 0 || p > 65535 {
+		return "", 0, fmt.Errorf("bad port %q", ps)
+	}
+	return host, p, nil
+}
+
+func splitHostPortDefault(a string, def int) (string, int, error) {
+	if !strings.Contains(a, ":") {
+		return a, def, nil
+	}
+	return splitHostPort(a)
+}
+
+func (n *node) natsURL() string {
+	if n.nats == nil {
+		return strings.Join(n.cfg.NATSServers, ",")
+	}
+	if n.cfg.NATSListenAddress == "" || n.cfg.NATSListenAddress == "-" {
+		return "in-process only"
+	}
+	return n.nats.ClientURL()
+}
+
+// close releases everything in reverse order of start: the connection is
+// drained (bounded) before the embedded server shuts down and closes its
+// stores.
+func (n *node) close() {
+	if n.nc != nil {
+		done := make(chan struct{})
+		var once sync.Once
+		n.nc.SetClosedHandler(func(*nats.Conn) { once.Do(func() { close(done) }) })
+		if err := n.nc.Drain(); err != nil {
+			n.nc.Close()
+		}
+		select {
+		case <-done:
+		case <-time.After(2 * time.Second):
+			n.nc.Close()
+		}
+	}
+	if n.nats != nil {
+		n.nats.Shutdown()
+	}
+}
+
+// clusterView answers the API's questions about the Regent cluster.
+type clusterView struct{ n *node }
+
+func (c *clusterView) Self() string { return c.n.cfg.NodeID() }
+
+func (c *clusterView) Leadership() api.Leadership {
+	info, known, held := c.n.lease.Current()
+	return api.Leadership{Known: known, Leader: info.Holder, LeaderAddr: info.Addr, IsLeader: held, Epoch: info.Epoch}
+}
+
+func (c *clusterView) Peers() []string {
+	peers, err := c.n.cfg.RaftPeers()
+	if err != nil || len(peers) == 0 {
+		return []string{c.Self()}
+	}
+	out := make([]string, len(peers))
+	for i, p := range peers {
+		out[i] = p.Name
+	}
+	return out
+}
+
+// Health is nil when the event log answers within a second.
+func (c *clusterView) Health(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	if c.n.nc.Status() != nats.CONNECTED {
+		return errors.New("nats connection " + c.n.nc.Status().String())
+	}
+	if _, err := c.n.elog.LastSeq(ctx, events.EventsName, events.EventsAll); err != nil {
+		return fmt.Errorf("event log: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/regent-ha/regent/config"
+)
+
+// serveFlags are `regent serve`'s flags. Every config key can also be set
+// with --set Key=Value (repeatable) or REGENT_<Key> in the environment.
+type serveFlags struct {
+	configs   multiFlag
+	sets      multiFlag
+	listen    string
+	natsAddr  string
+	dataDir   string
+	logFormat string
+	logLevel  string
+}
+
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+func parseServeFlags(e env) (serveFlags, map[string]string, error) {
+	var f serveFlags
+	fs := flag.NewFlagSet("regent serve", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.Var(&f.configs, "config", "config file (repeatable; default: /etc/regent.conf.json, ./regent.conf.json, orchestrator.conf.json names)")
+	fs.Var(&f.sets, "set", "set a config key: Key=Value (repeatable)")
+	fs.StringVar(&f.listen, "listen", "", "HTTP listen address (ListenAddress)")
+	fs.StringVar(&f.natsAddr, "nats-listen", "", "NATS client listen address (NATSListenAddress)")
+	fs.StringVar(&f.dataDir, "data-dir", "", "data directory (RaftDataDir)")
+	fs.StringVar(&f.logFormat, "log-format", "", "json, console or auto (LogFormat)")
+	fs.StringVar(&f.logLevel, "log-level", "", "trace, debug, info, warn or error (LogLevel)")
+	if err := fs.Parse(e.args); err != nil {
+		return f, nil, err
+	}
+	if fs.NArg() > 0 {
+		return f, nil, fmt.Errorf("regent serve: unexpected argument %q", fs.Arg(0))
+	}
+	overrides := map[string]string{}
+	for _, kv := range f.sets {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return f, nil, fmt.Errorf("regent serve: --set %q: want Key=Value", kv)
+		}
+		overrides[k] = v
+	}
+	for k, v := range map[string]string{"ListenAddress": f.listen, "NATSListenAddress": f.natsAddr,
+		"RaftDataDir": f.dataDir, "LogFormat": f.logFormat, "LogLevel": f.logLevel} {
+		if v != "" {
+			overrides[k] = v
+		}
+	}
+	return f, overrides, nil
+}
+
+func runServe(ctx context.Context, e env) int {
+	f, overrides, err := parseServeFlags(e)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintln(e.stderr, err)
+		return 2
+	}
+	cfg, report, err := config.Load(config.LoadOptions{Files: f.configs, Env: os.Environ(), Flags: overrides})
+	for _, w := range report.Warnings {
+		fmt.Fprintln(e.stderr, "warning:", w.Message)
+	}
+	if err != nil {
+		fmt.Fprintln(e.stderr, "regent serve: config:", err)
+		return 1
+	}
+	if err := serve(ctx, cfg, e); err != nil {
+		fmt.Fprintln(e.stderr, "regent serve:", err)
+		return 1
+	}
+	return 0
+}
+
+// serve runs a node until ctx ends. Every goroutine it starts is owned by
+// the errgroup and has ended when it returns.
+func serve(ctx context.Context, cfg config.Config, e env) error {
+	logger, err := newLogger(e.stderr, cfg.LogFormat, cfg.EffectiveLogLevel())
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	n, err := startNode(ctx, cfg, logger, version)
+	if err != nil {
+		return err
+	}
+	defer n.close()
+	ln, err := net.Listen("tcp", cfg.ListenAddress)
+	if err != nil {
+		return fmt.Errorf("listen on ListenAddress %s: %w", cfg.ListenAddress, err)
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return n.api.Run(gctx, ln) })
+	g.Go(func() error { return n.lease.Run(gctx) })
+	n.log.Info().Str("http", ln.Addr().String()).Str("nats", n.natsURL()).
+		Dur("startup", time.Since(start)).Msg("regent node ready")
+	err = g.Wait()
+	n.log.Info().Msg("regent node stopping")
+	if err != nil && ctx.Err() == nil {
+		return err
+	}
+	return nil
+}
