@@ -36,7 +36,16 @@ type checker struct {
 }
 
 func (ck *checker) bad(key, format string, args ...any) {
-	at := ck.origins[key]
+	ck.badNear(key, "", format, args...)
+}
+
+// badNear is bad for a key that may still hold its default: the error is
+// then located where the related key that requires it was set.
+func (ck *checker) badNear(key, related, format string, args ...any) {
+	at, ok := ck.origins[key]
+	if !ok && related != "" {
+		at = ck.origins[related]
+	}
 	msg := keyMessage(key, at, fmt.Sprintf(format, args...))
 	ck.errs = append(ck.errs, &KeyError{Diagnostic{Key: key, File: at.file, Line: at.line, Message: msg}})
 }
@@ -59,16 +68,16 @@ func (c Config) checkRaft(ck *checker) {
 		return
 	}
 	if c.RaftDataDir == "" && (c.RaftEnabled || len(c.NATSServers) == 0) {
-		ck.bad("RaftDataDir", "must be set: it holds the embedded JetStream store")
+		ck.badNear("RaftDataDir", "RaftEnabled", "must be set: it holds the embedded JetStream store")
 	}
 	if !c.RaftEnabled {
 		return
 	}
 	if c.RaftBind == "" {
-		ck.bad("RaftBind", "must be set when RaftEnabled is true")
+		ck.badNear("RaftBind", "RaftEnabled", "must be set when RaftEnabled is true")
 	}
 	if len(c.RaftNodes) == 0 {
-		ck.bad("RaftNodes", "must list the cluster's nodes when RaftEnabled is true")
+		ck.badNear("RaftNodes", "RaftEnabled", "must list the cluster's nodes when RaftEnabled is true")
 	}
 	peers, err := c.RaftPeers()
 	if err != nil {
@@ -110,7 +119,7 @@ func (c Config) checkHTTP(ck *checker) {
 	case "", "proxy":
 	case "basic", "multi":
 		if c.HTTPAuthUser == "" {
-			ck.bad("HTTPAuthUser", "must be set when AuthenticationMethod is %q", c.AuthenticationMethod)
+			ck.badNear("HTTPAuthUser", "AuthenticationMethod", "must be set when AuthenticationMethod is %q", c.AuthenticationMethod)
 		}
 	case "token", "oauth":
 		ck.bad("AuthenticationMethod", "%q is not supported by Regent (use basic, multi or proxy)", c.AuthenticationMethod)
@@ -123,9 +132,7 @@ func (c Config) checkHTTP(ck *checker) {
 	if c.HTTPAdvertise != "" {
 		u, err := url.Parse(c.HTTPAdvertise)
 		switch {
-		case err != nil:
-			ck.bad("HTTPAdvertise", "%v", err)
-		case u.Scheme != "http" && u.Scheme != "https":
+		case err != nil || (u.Scheme != "http" && u.Scheme != "https"):
 			ck.bad("HTTPAdvertise", "must start with http:// or https://, got %q", c.HTTPAdvertise)
 		case u.Hostname() == "" || u.Port() == "":
 			ck.bad("HTTPAdvertise", "must include a host and a port, got %q", c.HTTPAdvertise)
@@ -228,7 +235,7 @@ func (c Config) checkVIP(ck *checker) {
 		ck.bad("VIPAddress", "want an IP address, got %q", c.VIPAddress)
 	}
 	if c.VIPInterface == "" {
-		ck.bad("VIPInterface", "must be set when VIPAddress is set")
+		ck.badNear("VIPInterface", "VIPAddress", "must be set when VIPAddress is set")
 	}
 }
 
