@@ -115,19 +115,44 @@ func Load(opts LoadOptions) (Config, Report, error) {
 	l.loadFiles(opts)
 	l.loadEnv(opts.Env)
 	l.loadFlags(opts.Flags)
-	if len(l.errs) > 0 {
+	if l.fatal() {
 		return Config{}, l.report, errors.Join(l.errs...)
 	}
 	cfg, err := l.decode()
 	if err != nil {
-		return Config{}, l.report, err
+		return Config{}, l.report, errors.Join(append(l.errs, err)...)
 	}
+	// Values with a type error were left out, so the rest can still be
+	// checked: the caller sees every problem at once.
 	l.finish(&cfg, opts.Env)
-	l.errs = append(l.errs, cfg.validate(l.origins)...)
+	bad := map[string]bool{}
+	for _, e := range l.errs {
+		var ke *KeyError
+		if errors.As(e, &ke) {
+			bad[ke.Key] = true
+		}
+	}
+	for _, e := range cfg.validate(l.origins) {
+		if ke := (*KeyError)(nil); !errors.As(e, &ke) || !bad[ke.Key] {
+			l.errs = append(l.errs, e)
+		}
+	}
 	if len(l.errs) > 0 {
 		return Config{}, l.report, errors.Join(l.errs...)
 	}
 	return cfg, l.report, nil
+}
+
+// fatal reports whether an error so far makes further checks meaningless:
+// a file that could not be read or parsed at all.
+func (l *loader) fatal() bool {
+	for _, e := range l.errs {
+		var ke *KeyError
+		if !errors.As(e, &ke) || ke.Key == "" {
+			return true
+		}
+	}
+	return false
 }
 
 // mapProvider is a koanf.Provider over an already-checked map.

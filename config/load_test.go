@@ -364,3 +364,16 @@ func TestMasked(t *testing.T) {
 		t.Errorf("user=%q original password=%q empty secret=%q", m.MySQLTopologyUser, cfg.MySQLTopologyPassword, m.OAuthClientSecret)
 	}
 }
+
+func TestTypeAndValidationErrorsTogether(t *testing.T) {
+	content := "{\n\"InstancePollSeconds\": \"five\",\n\"LogFormat\": \"xml\"\n}"
+	_, _, path, err := loadString(t, content, nil, nil)
+	if err == nil {
+		t.Fatal("want errors")
+	}
+	for _, want := range []string{path + `:2: key "InstancePollSeconds"`, path + `:3: key "LogFormat"`} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q; got:\n%v", want, err)
+		}
+	}
+}
