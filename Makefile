@@ -4,7 +4,9 @@ BIN       := bin
 PKGS      := ./...
 TEST_TIMEOUT ?= 40m
 
-.PHONY: help build test test-short verify bench bench-failover demo lab-up lab-down deps clean
+NATSCLI_VERSION ?= v0.5.1
+
+.PHONY: natscli help build test test-short verify bench bench-failover demo lab-up lab-down deps clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-16s %s\n",$$1,$$2}'
@@ -13,10 +15,13 @@ build: ## build bin/regent and bin/regent-client
 	$(GO) build -o $(BIN)/regent ./cmd/regent
 	$(GO) build -o $(BIN)/regent-client ./cmd/regent-client
 
+natscli: ## install the NATS CLI into bin/ (used by tests and docs)
+	@test -x $(BIN)/nats || GOBIN=$(CURDIR)/$(BIN) $(GO) install github.com/nats-io/natscli/nats@$(NATSCLI_VERSION)
+
 deps: ## install the system packages the lab and tests need (root, apt)
 	bash scripts/install-deps
 
-test: deps ## run every test, lab tests included (needs root), with -race
+test: deps natscli ## run every test, lab tests included (needs root), with -race
 	$(GO) test -race -count=1 -timeout=$(TEST_TIMEOUT) -p 2 $(PKGS)
 
 test-short: ## unit tests only (no lab, no root)
