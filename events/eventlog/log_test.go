@@ -14,7 +14,6 @@ import (
 	"github.com/regent-ha/regent/test/natstest"
 )
 
-
 func single(t *testing.T) *eventlog.Log {
 	t.Helper()
 	n := natstest.Node(t)
