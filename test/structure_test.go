@@ -1,0 +1,114 @@
+package test
+
+import (
+	"go/parser"
+	"go/token"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/regent-ha/regent"
+
+// pkg is one Go package of the repository (non-test files only).
+type pkg struct {
+	dir     string // relative to the repo root
+	imports map[string]bool
+	hasDoc  bool
+}
+
+func repoPackages(t *testing.T) map[string]*pkg {
+	t.Helper()
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkgs := map[string]*pkg{}
+	err = filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			name := d.Name()
+			if path != root && (strings.HasPrefix(name, ".") || name == "testdata" || name == "bin" || name == "regent-data") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		rel, _ := filepath.Rel(root, filepath.Dir(path))
+		p := pkgs[rel]
+		if p == nil {
+			p = &pkg{dir: rel, imports: map[string]bool{}}
+			pkgs[rel] = p
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.ImportsOnly|parser.ParseComments)
+		if err != nil {
+			return err
+		}
+		if f.Doc != nil && strings.HasPrefix(strings.TrimSpace(f.Doc.Text()), "Package ") || f.Name.Name == "main" && f.Doc != nil {
+			p.hasDoc = true
+		}
+		for _, im := range f.Imports {
+			s, _ := strconv.Unquote(im.Path.Value)
+			p.imports[s] = true
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pkgs
+}
+
+// Every package states its responsibilities in a package doc comment.
+func TestEveryPackageHasADoc(t *testing.T) {
+	for dir, p := range repoPackages(t) {
+		if !p.hasDoc {
+			t.Errorf("package %s has no package doc comment (add doc.go)", dir)
+		}
+	}
+}
+
+// Imports point inward, to events/ (code-style rule 2).
+func TestDependencyDirection(t *testing.T) {
+	forbidden := []struct {
+		pkgPrefix string   // packages this rule applies to
+		imports   []string // import prefixes they must not use
+		why       string
+	}{
+		{"events", []string{module + "/", "github.com/nats-io", "github.com/go-sql-driver", "github.com/knadh"}, "events is the vocabulary: stdlib only"},
+		{"projections", []string{"github.com/nats-io", "github.com/go-sql-driver", "github.com/knadh", "net", "os/exec", "os", "math/rand", module + "/config", module + "/probes", module + "/actuators", module + "/api"}, "projections are pure folds"},
+		{"config", []string{module + "/probes", module + "/projections", module + "/actuators", module + "/api", "github.com/nats-io"}, "config imports no other package of ours"},
+		{"probes", []string{module + "/config", module + "/actuators", module + "/api", "github.com/nats-io/nats-server"}, "probes take plain options and publish through an interface"},
+		{"actuators", []string{module + "/config", module + "/probes", module + "/api", "github.com/nats-io/nats-server"}, "actuators act through small interfaces"},
+		{"api", []string{"github.com/go-sql-driver", "github.com/nats-io/nats-server", module + "/config"}, "the API reads views, it does not touch MySQL"},
+	}
+	for dir, p := range repoPackages(t) {
+		first := strings.Split(filepath.ToSlash(dir), "/")[0]
+		for _, rule := range forbidden {
+			if first != rule.pkgPrefix || (rule.pkgPrefix == "events" && dir != "events") {
+				continue
+			}
+			for im := range p.imports {
+				for _, bad := range rule.imports {
+					if im == bad || strings.HasPrefix(im, bad+"/") || (strings.HasSuffix(bad, "/") && strings.HasPrefix(im, bad)) {
+						t.Errorf("%s imports %s: %s", dir, im, rule.why)
+					}
+				}
+			}
+		}
+		// Only cmd/ and the embedding package import the NATS server.
+		if p.imports["github.com/nats-io/nats-server/v2/server"] && !strings.HasPrefix(dir, "cmd") && dir != filepath.Join("events", "natsnode") {
+			t.Errorf("%s imports nats-server: only cmd/ and events/natsnode may", dir)
+		}
+		// Only probes and actuators talk MySQL.
+		if p.imports["github.com/go-sql-driver/mysql"] && !strings.HasPrefix(dir, "probes") && !strings.HasPrefix(dir, "actuators") && !strings.HasPrefix(dir, "test") && !strings.HasPrefix(dir, "cmd") {
+			t.Errorf("%s imports the MySQL driver: only probes/ and actuators/ may", dir)
+		}
+	}
+}
