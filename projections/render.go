@@ -1,0 +1,237 @@
+package projections
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// RenderTopology renders a cluster as orchestrator's `topology` text
+// (tabulated=false) or `topology-tabulated` (tabulated=true): a tree by
+// MasterKey with children in hostname, port order, one line per instance,
+// lines joined by "\n" without a trailing newline. clusterName must be an
+// exact cluster name (see View.ResolveCluster).
+//
+// The GTID token follows orchestrator (replica using MySQL or MariaDB GTID,
+// or gtid_mode not OFF), with one addition so that a MariaDB GTID topology
+// shows GTID on every line: a MariaDB instance that is not itself a replica
+// shows GTID when one of its replicas uses MariaDB GTID.
+func RenderTopology(v *View, clusterName string, tabulated bool) (string, error) {
+	members := v.ClusterInstances(clusterName)
+	if len(members) == 0 {
+		return "", fmt.Errorf("render topology %q: %w", clusterName, ErrUnknownCluster)
+	}
+	in := make(map[*Instance]bool, len(members))
+	for _, m := range members {
+		in[m] = true
+	}
+	r := renderer{v: v, tabulated: tabulated, seen: make(map[*Instance]bool, len(members))}
+	var roots []*Instance
+	for _, m := range members {
+		if master, ok := v.Instance(m.MasterKey); !ok || !in[master] {
+			roots = append(roots, m)
+		}
+	}
+	if len(roots) > 0 {
+		for _, root := range roots {
+			r.entry(0, root)
+		}
+	} else {
+		for _, m := range members {
+			if m.IsCoMaster {
+				r.entry(1, m)
+			}
+		}
+	}
+	if tabulated {
+		return strings.Join(tabulate(r.lines, 1), "\n"), nil
+	}
+	return strings.Join(alignBrackets(r.lines), "\n"), nil
+}
+
+type renderer struct {
+	v         *View
+	tabulated bool
+	seen      map[*Instance]bool
+	lines     []string
+}
+
+func (r *renderer) entry(depth int, inst *Instance) {
+	if r.seen[inst] || (inst.IsCoMaster && depth > 1) {
+		return
+	}
+	r.seen[inst] = true
+	var b strings.Builder
+	if depth > 0 {
+		b.WriteString(strings.Repeat(" ", (depth-1)*2))
+		if inst.ReplicaRunning() && inst.IsLastCheckValid && inst.IsRecentlyChecked {
+			b.WriteString("+ ")
+		} else {
+			b.WriteString("- ")
+		}
+	}
+	b.WriteString(inst.Key.String())
+	if inst.InstanceAlias != "" {
+		b.WriteString(" (" + inst.InstanceAlias + ")")
+	}
+	tokens := r.tokens(inst)
+	if r.tabulated {
+		b.WriteString("|" + strings.Join(tokens, "|"))
+	} else {
+		nonEmpty := tokens[:0:0]
+		for _, t := range tokens {
+			if t != "" {
+				nonEmpty = append(nonEmpty, t)
+			}
+		}
+		b.WriteString(" [" + strings.Join(nonEmpty, ",") + "]")
+	}
+	r.lines = append(r.lines, b.String())
+	for _, replica := range r.v.Replicas(inst.Key) {
+		r.entry(depth+1, replica)
+	}
+}
+
+// tokens are orchestrator's description tokens: lag, status, version,
+// ro/rw, binlog format, extras.
+func (r *renderer) tokens(inst *Instance) []string {
+	s := r.v.s
+	format := "nobinlog"
+	if inst.LogBinEnabled {
+		format = inst.BinlogFormat
+	}
+	ro := "rw"
+	if inst.ReadOnly {
+		ro = "ro"
+	}
+	var extras []string
+	if inst.LogBinEnabled && inst.LogReplicationUpdatesEnabled {
+		extras = append(extras, ">>")
+	}
+	if r.showsGTID(inst) {
+		if inst.GtidErrant != "" {
+			extras = append(extras, "GTID:errant")
+		} else {
+			extras = append(extras, "GTID")
+		}
+	}
+	if inst.UsingPseudoGTID {
+		extras = append(extras, "P-GTID")
+	}
+	if inst.SemiSyncMasterStatus {
+		extras = append(extras, "semi:master")
+	}
+	if inst.SemiSyncReplicaStatus {
+		extras = append(extras, "semi:replica")
+	}
+	if inst.IsDowntimed {
+		extras = append(extras, "downtimed")
+	}
+	return []string{lagToken(inst), statusToken(inst, s.ReasonableMaintenanceReplicationLagSeconds),
+		inst.Version, ro, format, strings.Join(extras, ",")}
+}
+
+func (r *renderer) showsGTID(inst *Instance) bool {
+	if inst.UsingGTID() || inst.SupportsOracleGTID {
+		return true
+	}
+	if !inst.IsMariaDB() || inst.IsReplica() {
+		return false
+	}
+	for _, rep := range r.v.Replicas(inst.Key) {
+		if rep.UsingMariaDBGTID {
+			return true
+		}
+	}
+	return false
+}
+
+func lagToken(inst *Instance) string {
+	switch {
+	case inst.IsDetached:
+		return "detached"
+	case !inst.IsLastCheckValid, !inst.IsRecentlyChecked:
+		return "unknown"
+	case inst.IsReplica() && !inst.ReplicaRunning():
+		return "null"
+	case inst.IsReplica() && !inst.SecondsBehindMaster.Valid:
+		return "null"
+	}
+	return strconv.FormatInt(inst.ReplicationLagSeconds.Int64, 10) + "s"
+}
+
+func statusToken(inst *Instance, maintenanceLag int64) string {
+	switch {
+	case !inst.IsLastCheckValid:
+		return "invalid"
+	case !inst.IsRecentlyChecked:
+		return "unchecked"
+	case inst.IsReplica() && !inst.ReplicaRunning():
+		return "nonreplicating"
+	case inst.IsReplica() && !inst.HasReasonableMaintenanceReplicationLag(maintenanceLag):
+		return "lag"
+	}
+	return "ok"
+}
+
+// alignBrackets pads each line before its first '[' so that all '[' line up.
+func alignBrackets(lines []string) []string {
+	col := 0
+	for _, l := range lines {
+		col = max(col, strings.IndexByte(l, '['))
+	}
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		at := strings.IndexByte(l, '[')
+		if at < 0 || at >= col {
+			out[i] = l
+			continue
+		}
+		out[i] = l[:at] + strings.Repeat(" ", col-at) + l[at:]
+	}
+	return out
+}
+
+// tabulate splits lines on '|', pads every column to its widest cell (the
+// columns listed in right right-aligned, the others left-aligned) and joins
+// them again with '|'.
+func tabulate(lines []string, right ...int) []string {
+	rows := make([][]string, len(lines))
+	var widths []int
+	for i, l := range lines {
+		rows[i] = strings.Split(l, "|")
+		for c, cell := range rows[i] {
+			if c == len(widths) {
+				widths = append(widths, 0)
+			}
+			widths[c] = max(widths[c], len(cell))
+		}
+	}
+	out := make([]string, len(lines))
+	for i, row := range rows {
+		cells := make([]string, len(widths))
+		for c := range widths {
+			cell := ""
+			if c < len(row) {
+				cell = row[c]
+			}
+			pad := strings.Repeat(" ", widths[c]-len(cell))
+			if isIn(c, right) {
+				cells[c] = pad + cell
+			} else {
+				cells[c] = cell + pad
+			}
+		}
+		out[i] = strings.Join(cells, "|")
+	}
+	return out
+}
+
+func isIn(n int, set []int) bool {
+	for _, x := range set {
+		if x == n {
+			return true
+		}
+	}
+	return false
+}
