@@ -50,8 +50,8 @@ type Settings struct {
 // and one node.
 func DefaultSettings() Settings {
 	return Settings{
-		PollInterval:                    time.Second,
-		ReasonableReplicationLagSeconds: 10,
+		PollInterval:                               time.Second,
+		ReasonableReplicationLagSeconds:            10,
 		ReasonableMaintenanceReplicationLagSeconds: 20,
 		DefaultInstancePort:                        3306,
 		Nodes:                                      1,

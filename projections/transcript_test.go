@@ -115,7 +115,7 @@ func TestReplicaKilled(t *testing.T) {
 		t.Errorf("evidence = %+v", ev)
 	}
 	// Started again: the next round restores "+ … ok".
-	sc.at(2 * time.Second).observe(threeNodes, mariaReplica(h3, 3, h1))
+	sc.at(2*time.Second).observe(threeNodes, mariaReplica(h3, 3, h1))
 	if !strings.Contains(render(t, sc.view(), c1, false), "+ 198.18.0.3:3306 [0s,ok,") {
 		t.Errorf("restarted replica not back to + ok:\n%s", render(t, sc.view(), c1, false))
 	}
@@ -213,7 +213,7 @@ func TestOriginsDisagree(t *testing.T) {
 	}
 	// Stale reports do not vote: n1 and n2 said "unreachable" long ago, n3
 	// keeps seeing it.
-	sc.at(10 * time.Second).observe([]string{"n3"}, mariaReplica(h2, 2, h1))
+	sc.at(10*time.Second).observe([]string{"n3"}, mariaReplica(h2, 2, h1))
 	ev, _ := sc.view().Evidence(key(h2))
 	if !ev.LastCheckValid || ev.Fresh != 1 {
 		t.Errorf("evidence after stale failures = %+v", ev)
@@ -337,7 +337,7 @@ func TestDowntimeAndCandidate(t *testing.T) {
 	sc := flat(t, DefaultSettings())
 	sc.emit(events.KindDowntimeBegun, "n1", events.DowntimeBegun{Key: key(h3), Owner: "ops", Reason: "upgrade", Until: t0.Add(time.Hour)})
 	sc.emit(events.KindCandidateRegistered, "n1", events.CandidateRegistered{Key: key(h2), PromotionRule: PromotionPrefer, Until: t0.Add(time.Hour)})
-	sc.at(30 * time.Second).observe(threeNodes, mariaPrimary(h1, 1), mariaReplica(h2, 2, h1), mariaReplica(h3, 3, h1))
+	sc.at(30*time.Second).observe(threeNodes, mariaPrimary(h1, 1), mariaReplica(h2, 2, h1), mariaReplica(h3, 3, h1))
 	v := sc.view()
 	golden(t, "downtimed.txt", both(t, v, c1))
 	inst := sc.instance(h3)
