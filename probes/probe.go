@@ -1,0 +1,386 @@
+package probes
+
+import (
+	"context"
+	"crypto/tls"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/rs/zerolog"
+
+	"github.com/regent-ha/regent/events"
+)
+
+// Pool sizing per instance: one connection for the scheduler's probe, one
+// for a concurrent discover or emergent probe.
+const (
+	poolMaxOpen     = 2
+	poolMaxIdle     = 2
+	poolMaxLifetime = 10 * time.Minute
+	poolMaxIdleTime = 2 * time.Minute
+)
+
+// Prober reads one instance's state. It keeps one small connection pool per
+// instance, open between probes. It is safe for concurrent use; probing the
+// same instance concurrently is allowed but wasteful (the scheduler never
+// does).
+type Prober struct {
+	opts     Options
+	log      zerolog.Logger
+	sampled  zerolog.Logger // for the probe path: bursts of 5 a minute
+	clock    Clock
+	tls      *tls.Config
+	mixedTLS bool
+	names    *nameCache
+
+	mu        sync.Mutex // guards instances and closed
+	instances map[events.InstanceKey]*instance
+	closed    bool
+}
+
+// instance is the prober's per-instance state.
+type instance struct {
+	db *sql.DB
+
+	mu       sync.Mutex // guards the fields below
+	info     serverInfo
+	known    bool // info has been read from the server
+	stmts    []statement
+	stmtsSQL string
+	detect   detected
+	detectAt time.Time
+}
+
+// ProberOption adjusts a Prober.
+type ProberOption func(*Prober)
+
+// WithClock sets the prober's clock (default SystemClock).
+func WithClock(c Clock) ProberOption { return func(p *Prober) { p.clock = c } }
+
+// WithResolver sets the DNS resolver for HostnameResolveMethod cname/ip
+// (default net.DefaultResolver).
+func WithResolver(r Resolver) ProberOption { return func(p *Prober) { p.names.resolver = r } }
+
+// NewProber returns a Prober. It fails only when the TLS files cannot be
+// read.
+func NewProber(opts Options, log zerolog.Logger, popts ...ProberOption) (*Prober, error) {
+	opts = opts.withDefaults()
+	cfg, mixed, err := opts.TLS.tlsConfig()
+	if err != nil {
+		return nil, fmt.Errorf("new prober: %w", err)
+	}
+	p := &Prober{
+		opts:      opts,
+		log:       log.With().Str("component", "probe").Logger(),
+		sampled:   log.With().Str("component", "probe").Logger().Sample(&zerolog.BurstSampler{Burst: 5, Period: time.Minute}),
+		clock:     SystemClock(),
+		tls:       cfg,
+		mixedTLS:  mixed,
+		instances: make(map[events.InstanceKey]*instance),
+	}
+	p.names = newNameCache(opts.HostnameResolveMethod, opts.HostnameResolveTTL, net.DefaultResolver, func() time.Time { return p.clock.Now() })
+	for _, o := range popts {
+		o(p)
+	}
+	return p, nil
+}
+
+// Close closes every pool. Probes after Close fail.
+func (p *Prober) Close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.closed = true
+	var errs []error
+	for k, in := range p.instances {
+		if err := in.db.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close pool of %s: %w", k, err))
+		}
+		delete(p.instances, k)
+	}
+	return errors.Join(errs...)
+}
+
+// Forget closes the pool of key and drops what the prober knew about it.
+func (p *Prober) Forget(key events.InstanceKey) {
+	p.mu.Lock()
+	in := p.instances[key]
+	delete(p.instances, key)
+	p.mu.Unlock()
+	if in != nil {
+		_ = in.db.Close() // closing a pool only fails on driver bugs; nothing to do
+	}
+}
+
+// Resolve maps a host name the way discovery and the probe do: names
+// learned from servers first, then HostnameResolveMethod.
+func (p *Prober) Resolve(ctx context.Context, host string) string { return p.names.resolve(ctx, host) }
+
+// instance returns key's state, opening its pool on first use.
+func (p *Prober) instance(key events.InstanceKey) (*instance, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return nil, errors.New("prober closed")
+	}
+	if in, ok := p.instances[key]; ok {
+		return in, nil
+	}
+	cfg := mysql.NewConfig()
+	cfg.User, cfg.Passwd = p.opts.User, p.opts.Password
+	cfg.Net, cfg.Addr = "tcp", net.JoinHostPort(key.Hostname, strconv.Itoa(key.Port))
+	cfg.Timeout, cfg.ReadTimeout, cfg.WriteTimeout = p.opts.ConnectTimeout, p.opts.ReadTimeout, p.opts.ReadTimeout
+	cfg.InterpolateParams = true
+	cfg.MultiStatements = true // the probe's batch is one round trip
+	cfg.TLS = p.tls
+	cfg.AllowFallbackToPlaintext = p.mixedTLS
+	cfg.Logger = discardLogger{}
+	conn, err := mysql.NewConnector(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("configure connection to %s: %w", key, err)
+	}
+	db := sql.OpenDB(conn)
+	db.SetMaxOpenConns(poolMaxOpen)
+	db.SetMaxIdleConns(poolMaxIdle)
+	db.SetConnMaxLifetime(poolMaxLifetime)
+	db.SetConnMaxIdleTime(poolMaxIdleTime)
+	in := &instance{db: db}
+	p.instances[key] = in
+	return in, nil
+}
+
+// discardLogger silences the driver's own logging: the probe reports errors
+// itself.
+type discardLogger struct{}
+
+func (discardLogger) Print(...any) {}
+
+// dialect returns the statements for the instance's known dialect.
+func (in *instance) dialect() (serverInfo, []statement, string, bool) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.info, in.stmts, in.stmtsSQL, in.known
+}
+
+func (in *instance) setDialect(info serverInfo, byShowSlaveHosts bool) ([]statement, string) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.known && in.info == info {
+		return in.stmts, in.stmtsSQL
+	}
+	in.info, in.known = info, true
+	in.stmts = batch(info, byShowSlaveHosts)
+	in.stmtsSQL = batchSQL(in.stmts)
+	return in.stmts, in.stmtsSQL
+}
+
+func (in *instance) forgetDialect() {
+	in.mu.Lock()
+	in.known = false
+	in.mu.Unlock()
+}
+
+// Probe reads the instance dialled as key. The observation's Key is the
+// instance's name under MySQLHostnameResolveMethod. A failure is a
+// *ProbeError; its Kind classifies it.
+func (p *Prober) Probe(ctx context.Context, key events.InstanceKey) (events.InstanceObserved, error) {
+	start := p.clock.Now()
+	obs, answered, err := p.probe(ctx, key)
+	if err != nil {
+		return events.InstanceObserved{}, p.probeError(ctx, key, answered, err)
+	}
+	obs.ProbeDuration = p.clock.Now().Sub(start)
+	obs.Digest = Digest(&obs)
+	return obs, nil
+}
+
+// probeError wraps err as a *ProbeError.
+func (p *Prober) probeError(ctx context.Context, key events.InstanceKey, answered bool, err error) error {
+	var pe *ProbeError
+	if errors.As(err, &pe) {
+		return pe
+	}
+	kind := classify(ctx, err)
+	var lost *pooledConnLost
+	if errors.As(err, &lost) {
+		err = lost.err
+	}
+	var rh *ReportHostError
+	if !errors.As(err, &rh) {
+		err = fmt.Errorf("probe %s: %w", key, err)
+	}
+	return &ProbeError{Key: key, Kind: kind, Partial: answered || kind == ErrPartial,
+		ConnectionLost: kind == ErrConnectionLost || lost != nil, Err: err}
+}
+
+// pooledConnLost marks a failure to get a connection after an idle pooled
+// connection to the instance was found dead.
+type pooledConnLost struct{ err error }
+
+func (e *pooledConnLost) Error() string { return e.err.Error() }
+func (e *pooledConnLost) Unwrap() error { return e.err }
+
+// probe does the work of Probe. answered reports that the server answered
+// at least one statement.
+func (p *Prober) probe(ctx context.Context, key events.InstanceKey) (obs events.InstanceObserved, answered bool, err error) {
+	in, err := p.instance(key)
+	if err != nil {
+		return obs, false, err
+	}
+	before := in.db.Stats()
+	conn, err := in.db.Conn(ctx)
+	if err != nil {
+		if before.OpenConnections > before.InUse && in.db.Stats().OpenConnections < before.OpenConnections {
+			err = &pooledConnLost{err: err}
+		}
+		return obs, false, err
+	}
+	defer conn.Close() //nolint:errcheck // returns the connection to the pool
+
+	info, stmts, stmtsSQL, known := in.dialect()
+	if !known {
+		if info, err = identify(ctx, conn); err != nil {
+			return obs, false, err
+		}
+		stmts, stmtsSQL = in.setDialect(info, p.opts.DiscoverByShowSlaveHosts)
+	}
+	res, failed, err := runBatch(ctx, conn, stmts, stmtsSQL)
+	if err != nil && failed >= 0 && stmts[failed].optional {
+		p.sampled.Debug().Str("instance", key.String()).Err(err).Str("statement", stmts[failed].name).Msg("optional probe statement failed")
+		err = nil
+	}
+	if err != nil {
+		return obs, failed > 0, p.statementError(in, info, stmts, failed, err)
+	}
+	obs, id := buildObservation(key, res)
+	if now := (serverInfo{flavor: DetectFlavor(obs.Version, obs.VersionComment), version: parseVersion(obs.Version)}); now != info {
+		in.setDialect(now, p.opts.DiscoverByShowSlaveHosts) // upgraded in place: the next batch follows
+	}
+	name, err := instanceName(p.opts.MySQLHostnameResolveMethod, key, id)
+	if err != nil {
+		return obs, true, err
+	}
+	obs.Key = name
+	p.names.learn(key.Hostname, name.Hostname)
+	p.resolveNeighbours(ctx, &obs, res)
+	p.runOptionalQueries(ctx, conn, in, &obs)
+	return obs, true, nil
+}
+
+// statementError explains a failed batch statement, naming the privilege it
+// needs when that is the cause. A dialect mismatch (an unknown variable
+// after an upgrade) makes the next probe identify the server again.
+func (p *Prober) statementError(in *instance, info serverInfo, stmts []statement, failed int, err error) error {
+	var me *mysql.MySQLError
+	if !errors.As(err, &me) || failed < 0 {
+		return err
+	}
+	st := stmts[failed]
+	switch me.Number {
+	case erUnknownSystemVar, erParse, erUnknownTable, erNoSuchTable:
+		in.forgetDialect()
+	case erSpecificAccessDenied, erTableAccessDenied, erDBAccessDenied, erColumnAccessDenied:
+		return fmt.Errorf("%s needs %s on %s: %w", st.name, st.needs, info.describe(), err)
+	}
+	return fmt.Errorf("read %s: %w", st.name, err)
+}
+
+// identify reads the version, which picks the dialect of the batch.
+func identify(ctx context.Context, conn *sql.Conn) (serverInfo, error) {
+	var version, comment sql.NullString
+	if err := conn.QueryRowContext(ctx, identifySQL).Scan(&version, &comment); err != nil {
+		return serverInfo{}, fmt.Errorf("read version: %w", err)
+	}
+	return serverInfo{flavor: DetectFlavor(version.String, comment.String), version: parseVersion(version.String)}, nil
+}
+
+// batchResult holds the rows of each part of the batch.
+type batchResult struct {
+	globals   row
+	status    []row
+	variables []row
+	binlog    []row
+	replica   []row
+	replicas  []row
+	heartbeat []row
+}
+
+// runBatch sends the statements in one round trip and reads each result
+// set. On error, failed is the index of the statement that failed (-1 when
+// the round trip itself failed).
+func runBatch(ctx context.Context, conn *sql.Conn, stmts []statement, sqlText string) (res batchResult, failed int, err error) {
+	rows, err := conn.QueryContext(ctx, sqlText)
+	if err != nil {
+		var me *mysql.MySQLError
+		if errors.As(err, &me) {
+			return res, 0, err
+		}
+		return res, -1, err
+	}
+	defer rows.Close() //nolint:errcheck // errors are read through rows.Err
+	for i, st := range stmts {
+		if i > 0 && !rows.NextResultSet() {
+			if err := rows.Err(); err != nil {
+				return res, i, err
+			}
+			return res, i, fmt.Errorf("read %s: no result set", st.name)
+		}
+		rs, err := readRows(rows)
+		if err != nil {
+			return res, i, fmt.Errorf("read %s: %w", st.name, err)
+		}
+		res.set(st.part, rs)
+	}
+	return res, -1, nil
+}
+
+func (r *batchResult) set(part batchPart, rs []row) {
+	switch part {
+	case partGlobals:
+		if len(rs) > 0 {
+			r.globals = rs[0]
+		}
+	case partStatus:
+		r.status = rs
+	case partVariables:
+		r.variables = rs
+	case partBinlog:
+		r.binlog = rs
+	case partReplica:
+		r.replica = rs
+	case partReplicas:
+		r.replicas = rs
+	case partHeartbeat:
+		r.heartbeat = rs
+	}
+}
+
+// readRows reads the current result set into rows keyed by column name.
+func readRows(rows *sql.Rows) ([]row, error) {
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, err
+	}
+	vals := make([]sql.NullString, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	var out []row
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		r := make(row, len(cols))
+		for i, c := range cols {
+			r[c] = vals[i]
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,271 @@
+package probes
+
+import (
+	"database/sql"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/regent-ha/regent/events"
+)
+
+// Flavors, as orchestrator names them.
+const (
+	FlavorMySQL   = "MySQL"
+	FlavorMariaDB = "MariaDB"
+	FlavorPercona = "Percona"
+)
+
+// DetectFlavor names the server's flavor from @@version and
+// @@version_comment.
+func DetectFlavor(version, versionComment string) string {
+	switch {
+	case strings.Contains(version, "MariaDB"):
+		return FlavorMariaDB
+	case strings.Contains(strings.ToLower(versionComment), "percona"):
+		return FlavorPercona
+	}
+	return FlavorMySQL
+}
+
+// serverVersion is a parsed @@version.
+type serverVersion struct{ major, minor, patch int }
+
+// parseVersion reads the leading "a.b.c" of @@version ("10.11.6-MariaDB-log",
+// "8.0.36-28").
+func parseVersion(s string) serverVersion {
+	var v serverVersion
+	parts := [3]*int{&v.major, &v.minor, &v.patch}
+	for i := 0; i < 3 && s != ""; i++ {
+		j := 0
+		for j < len(s) && s[j] >= '0' && s[j] <= '9' {
+			j++
+		}
+		*parts[i], _ = strconv.Atoi(s[:j])
+		if j >= len(s) || s[j] != '.' {
+			break
+		}
+		s = s[j+1:]
+	}
+	return v
+}
+
+// atLeast reports whether v ≥ major.minor.patch.
+func (v serverVersion) atLeast(major, minor, patch int) bool {
+	if v.major != major {
+		return v.major > major
+	}
+	if v.minor != minor {
+		return v.minor > minor
+	}
+	return v.patch >= patch
+}
+
+func (v serverVersion) short() string { return strconv.Itoa(v.major) + "." + strconv.Itoa(v.minor) }
+
+// row is one result row keyed by column name: either naming of a column
+// (Source_Host or Master_Host) can be looked up. A missing column and NULL
+// both read as !Valid.
+type row map[string]sql.NullString
+
+// str returns the first of names present and non-NULL.
+func (r row) str(names ...string) string {
+	v, _ := r.lookup(names...)
+	return v
+}
+
+func (r row) lookup(names ...string) (string, bool) {
+	for _, n := range names {
+		if v, ok := r[n]; ok && v.Valid {
+			return v.String, true
+		}
+	}
+	return "", false
+}
+
+func (r row) int64(names ...string) int64 {
+	n, _ := strconv.ParseInt(strings.TrimSpace(r.str(names...)), 10, 64)
+	return n
+}
+
+// nullInt64 is nil for NULL or a missing column.
+func (r row) nullInt64(names ...string) *int64 {
+	s, ok := r.lookup(names...)
+	if !ok {
+		return nil
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	if err != nil {
+		return nil
+	}
+	return &n
+}
+
+func (r row) bool(names ...string) bool { return parseBool(r.str(names...)) }
+
+// parseBool reads the ways MySQL and MariaDB spell a boolean.
+func parseBool(s string) bool {
+	switch strings.ToUpper(strings.TrimSpace(s)) {
+	case "1", "ON", "YES", "TRUE":
+		return true
+	}
+	return false
+}
+
+// threadState maps Slave_IO_Running / Replica_SQL_Running text.
+func threadState(s string, present bool) events.ThreadState {
+	if !present {
+		return events.ThreadNone
+	}
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "yes":
+		return events.ThreadRunning
+	case "no", "":
+		return events.ThreadStopped
+	}
+	return events.ThreadOther // Connecting, Preparing
+}
+
+// replicationFilterColumns are the SHOW SLAVE STATUS columns that name a
+// replication filter.
+var replicationFilterColumns = []string{
+	"Replicate_Do_DB", "Replicate_Ignore_DB", "Replicate_Do_Table", "Replicate_Ignore_Table",
+	"Replicate_Wild_Do_Table", "Replicate_Wild_Ignore_Table",
+	"Replicate_Do_Domain_Ids", "Replicate_Ignore_Domain_Ids", // MariaDB
+}
+
+// parseReplicaStatus normalises one row of SHOW SLAVE STATUS (MySQL < 8.0.22,
+// MariaDB) or SHOW REPLICA STATUS (MySQL ≥ 8.0.22, Source_* names). utcOffset
+// is the server's offset from UTC, for MariaDB's Slave_last_heartbeat.
+// resolve maps the source host to its canonical name.
+func parseReplicaStatus(r row, utcOffset time.Duration, resolve func(string) string) *events.Replication {
+	host := r.str("Source_Host", "Master_Host")
+	if resolve != nil && host != "" {
+		host = resolve(host)
+	}
+	ioText, ioPresent := r.lookup("Replica_IO_Running", "Slave_IO_Running")
+	sqlText, sqlPresent := r.lookup("Replica_SQL_Running", "Slave_SQL_Running")
+	rep := &events.Replication{
+		SourceKey:      events.InstanceKey{Hostname: host, Port: int(r.int64("Source_Port", "Master_Port"))},
+		SourceUUID:     r.str("Source_UUID", "Master_UUID"),
+		SourceServerID: uint32(r.int64("Source_Server_Id", "Master_Server_Id")),
+		IOThread:       threadState(ioText, ioPresent),
+		SQLThread:      threadState(sqlText, sqlPresent),
+		IOState:        r.str("Replica_IO_State", "Slave_IO_State"),
+		LastIOError:    r.str("Last_IO_Error"),
+		LastSQLError:   r.str("Last_SQL_Error"),
+		LastIOErrno:    int(r.int64("Last_IO_Errno")),
+		LastSQLErrno:   int(r.int64("Last_SQL_Errno")),
+		SecondsBehind:  r.nullInt64("Seconds_Behind_Source", "Seconds_Behind_Master"),
+		SQLDelay:       r.int64("SQL_Delay"),
+		ReadCoordinates: events.BinlogCoordinates{
+			LogFile: r.str("Source_Log_File", "Master_Log_File"),
+			LogPos:  r.int64("Read_Source_Log_Pos", "Read_Master_Log_Pos"),
+		},
+		ExecCoordinates: events.BinlogCoordinates{
+			LogFile: r.str("Relay_Source_Log_File", "Relay_Master_Log_File"),
+			LogPos:  r.int64("Exec_Source_Log_Pos", "Exec_Master_Log_Pos"),
+		},
+		RelayCoordinates: events.BinlogCoordinates{LogFile: r.str("Relay_Log_File"), LogPos: r.int64("Relay_Log_Pos")},
+		AutoPosition:     r.str("Auto_Position") == "1",
+		RetrievedGTIDSet: normaliseGTIDSet(r.str("Retrieved_Gtid_Set")),
+		ExecutedGTIDSet:  normaliseGTIDSet(r.str("Executed_Gtid_Set")),
+		GTIDIOPos:        r.str("Gtid_IO_Pos"),
+		AllowTLS:         r.bool("Source_SSL_Allowed", "Master_SSL_Allowed"),
+		HasCredentials:   r.str("Source_User", "Master_User") != "",
+	}
+	if rep.SecondsBehind != nil && *rep.SecondsBehind < 0 {
+		zero := int64(0)
+		rep.SecondsBehind = &zero
+	}
+	if g, ok := r.lookup("Using_Gtid"); ok {
+		rep.MariaDBGTIDMode = g
+		rep.UsingMariaDBGTID = g != "" && !strings.EqualFold(g, "No")
+	}
+	for _, c := range replicationFilterColumns {
+		if r.str(c) != "" {
+			rep.HasFilters = true
+			break
+		}
+	}
+	rep.HeartbeatsReceived = r.int64("Slave_received_heartbeats")
+	rep.HeartbeatPeriod, _ = strconv.ParseFloat(r.str("Slave_heartbeat_period"), 64)
+	rep.LastHeartbeat = parseServerTime(r.str("Slave_last_heartbeat"), utcOffset)
+	return rep
+}
+
+// normaliseGTIDSet removes the newlines MySQL puts into long GTID sets.
+func normaliseGTIDSet(s string) string {
+	if !strings.ContainsAny(s, "\n\r") {
+		return s
+	}
+	return strings.NewReplacer("\n", "", "\r", "").Replace(s)
+}
+
+// parseServerTime reads a DATETIME/TIMESTAMP text in the server's time zone
+// (utcOffset = server local − UTC). Empty, zero and unparsable times are nil.
+func parseServerTime(s string, utcOffset time.Duration) *time.Time {
+	if s == "" || strings.HasPrefix(s, "0000-00-00") {
+		return nil
+	}
+	for _, layout := range []string{"2006-01-02 15:04:05.999999", "2006-01-02 15:04:05"} {
+		if t, err := time.ParseInLocation(layout, s, time.UTC); err == nil {
+			t = t.Add(-utcOffset)
+			return &t
+		}
+	}
+	return nil
+}
+
+// replicaKeys reads SHOW SLAVE HOSTS / SHOW REPLICAS rows into keys, using
+// defaultPort when a row has no port.
+func replicaKeys(rows []row, defaultPort int, resolve func(string) string) []events.InstanceKey {
+	keys := make([]events.InstanceKey, 0, len(rows))
+	for _, r := range rows {
+		host := r.str("Host")
+		if host == "" {
+			continue
+		}
+		port := int(r.int64("Port"))
+		if port == 0 {
+			port = defaultPort
+		}
+		if resolve != nil {
+			host = resolve(host)
+		}
+		keys = append(keys, events.InstanceKey{Hostname: host, Port: port})
+	}
+	return sortKeys(keys)
+}
+
+// processlistHost turns a processlist HOST ("10.0.0.2:51234", "[::1]:5000",
+// "db2") into a host name without the client port.
+func processlistHost(h string) string {
+	if host, _, err := splitHostPort(h); err == nil {
+		return host
+	}
+	return h
+}
+
+// sortKeys sorts keys in place (host, then port) and drops duplicates.
+func sortKeys(keys []events.InstanceKey) []events.InstanceKey {
+	for i := 1; i < len(keys); i++ {
+		for j := i; j > 0 && keyLess(keys[j], keys[j-1]); j-- {
+			keys[j], keys[j-1] = keys[j-1], keys[j]
+		}
+	}
+	out := keys[:0]
+	for _, k := range keys {
+		if len(out) == 0 || k != out[len(out)-1] {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+func keyLess(a, b events.InstanceKey) bool {
+	if a.Hostname != b.Hostname {
+		return a.Hostname < b.Hostname
+	}
+	return a.Port < b.Port
+}

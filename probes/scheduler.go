@@ -1,0 +1,181 @@
+package probes
+
+import (
+	"context"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/regent-ha/regent/events"
+)
+
+// Scheduler probes every added instance once per PollInterval (jittered),
+// with at most MaxConcurrency probes in flight and never two of the same
+// instance at once. Instances whose last probe failed move to a slow lane
+// with its own slots and an exponential backoff capped at
+// DeadProbeInterval, so dead or hung instances never delay live ones and
+// their recovery is still seen within DeadProbeInterval.
+type Scheduler struct {
+	probe   ProbeFunc
+	timeout time.Duration
+	clock   Clock
+	log     zerolog.Logger
+
+	mu    sync.Mutex // guards sched
+	sched *schedule
+
+	wake chan struct{} // buffered(1): the schedule changed
+}
+
+// SchedulerOption adjusts a Scheduler.
+type SchedulerOption func(*Scheduler)
+
+// WithSeed makes the jitter deterministic (tests).
+func WithSeed(seed uint64) SchedulerOption {
+	return func(s *Scheduler) { s.sched.rnd = rand.New(rand.NewPCG(seed, seed^0x5851f42d4c957f2d)) } //nolint:gosec // jitter
+}
+
+// NewScheduler returns a Scheduler that calls probe (normally
+// (*Observer).Observe). clk nil means SystemClock.
+func NewScheduler(probe ProbeFunc, opts Options, clk Clock, log zerolog.Logger, sopts ...SchedulerOption) *Scheduler {
+	opts = opts.withDefaults()
+	if clk == nil {
+		clk = SystemClock()
+	}
+	now := clk.Now()
+	s := &Scheduler{
+		probe: probe, timeout: opts.ProbeTimeout, clock: clk,
+		log:   log.With().Str("component", "scheduler").Logger(),
+		sched: newSchedule(opts, rand.New(rand.NewPCG(uint64(now.UnixNano()), 0xda942042e4dd58b5))), //nolint:gosec // jitter
+		wake:  make(chan struct{}, 1),
+	}
+	for _, o := range sopts {
+		o(s)
+	}
+	return s
+}
+
+// Add schedules key; it reports whether key was new. Its first probe is due
+// within one PollInterval.
+func (s *Scheduler) Add(key events.InstanceKey) bool {
+	s.mu.Lock()
+	added := s.sched.add(key, s.clock.Now())
+	s.mu.Unlock()
+	if added {
+		s.poke()
+	}
+	return added
+}
+
+// Remove unschedules key; a probe in flight finishes and is not repeated.
+func (s *Scheduler) Remove(key events.InstanceKey) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sched.remove(key)
+}
+
+// Has reports whether key is scheduled.
+func (s *Scheduler) Has(key events.InstanceKey) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.sched.entries[key]
+	return ok && !e.transient && !e.removed
+}
+
+// Keys returns the scheduled keys, sorted.
+func (s *Scheduler) Keys() []events.InstanceKey {
+	s.mu.Lock()
+	keys := make([]events.InstanceKey, 0, len(s.sched.entries))
+	for k, e := range s.sched.entries {
+		if !e.transient && !e.removed {
+			keys = append(keys, k)
+		}
+	}
+	s.mu.Unlock()
+	return sortKeys(keys)
+}
+
+// ProbeNow probes key at once on the caller's goroutine, bounded by
+// ProbeTimeout, and returns the result. If a probe of key is already in
+// flight, it waits for that one and returns its result instead. key need
+// not be scheduled; if it is, its next probe is due one interval later.
+func (s *Scheduler) ProbeNow(ctx context.Context, key events.InstanceKey) (events.InstanceObserved, error) {
+	s.mu.Lock()
+	e, mine := s.sched.claim(key)
+	s.mu.Unlock()
+	if !mine {
+		select {
+		case <-e.done:
+			s.mu.Lock()
+			obs, err := e.lastObs, e.lastErr
+			s.mu.Unlock()
+			return obs, err
+		case <-ctx.Done():
+			return events.InstanceObserved{}, ctx.Err()
+		}
+	}
+	obs, err := s.run(ctx, key)
+	s.mu.Lock()
+	s.sched.finish(e, false, obs, err, s.clock.Now())
+	s.mu.Unlock()
+	s.poke()
+	return obs, err
+}
+
+func (s *Scheduler) run(ctx context.Context, key events.InstanceKey) (events.InstanceObserved, error) {
+	pctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	return s.probe(pctx, key)
+}
+
+// poke wakes Run to look at the schedule again.
+func (s *Scheduler) poke() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run probes until ctx ends, then waits for the probes in flight.
+func (s *Scheduler) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	timer := s.clock.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		now := s.clock.Now()
+		s.mu.Lock()
+		due := s.sched.take(now)
+		next, ok := s.sched.next()
+		s.mu.Unlock()
+		for _, e := range due {
+			wg.Go(func() {
+				obs, err := s.run(ctx, e.key)
+				s.mu.Lock()
+				s.sched.finish(e, true, obs, err, s.clock.Now())
+				s.mu.Unlock()
+				s.poke()
+			})
+		}
+		wait := time.Hour
+		if ok {
+			wait = max(next.Sub(now), 0)
+		}
+		timer.Reset(wait)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-timer.C():
+		case <-s.wake:
+		}
+	}
+}
+
+// MaxRunning is the most probes the scheduler has had in flight at once.
+func (s *Scheduler) MaxRunning() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sched.maxRunning
+}
