@@ -120,8 +120,9 @@ func (t *Topology) Len() int { return len(t.instances) }
 func (t *Topology) LastSeq() (observations, events uint64) { return t.lastObsSeq, t.lastEvtSeq }
 
 // Apply folds one event. seq is the event's sequence in its stream (0:
-// unsequenced). Kinds the projection does not use are ignored; a payload
-// that cannot be decoded returns an error and leaves the state unchanged.
+// unsequenced). Kinds the projection does not use are ignored (their
+// sequence still counts as consumed); a payload that cannot be decoded
+// returns an error and leaves the state, sequences included, unchanged.
 func (t *Topology) Apply(seq uint64, e events.Envelope) error {
 	last := &t.lastEvtSeq
 	if e.Kind.IsObservation() {
@@ -143,7 +144,7 @@ func (t *Topology) Apply(seq uint64, e events.Envelope) error {
 		events.KindDowntimeEnded:
 		err = t.applyInventory(e)
 	default:
-		return nil
+		// Not a kind the topology folds; its sequence is still consumed.
 	}
 	if err != nil {
 		return fmt.Errorf("apply %s seq %d: %w", e.Kind, seq, err)
