@@ -76,6 +76,7 @@ func OpenFrom(ns, addr, user, password string) (*sql.DB, error) {
 	cfg.User, cfg.Passwd = user, password
 	cfg.Net, cfg.Addr = "tcp", addr
 	cfg.Timeout, cfg.ReadTimeout, cfg.WriteTimeout = 2*time.Second, 5*time.Second, 5*time.Second
+	cfg.Logger = quietLogger{} // dead servers are expected here; errors are returned
 	cfg.DialFunc = func(ctx context.Context, _, a string) (net.Conn, error) {
 		return DialFrom(ctx, ns, a)
 	}

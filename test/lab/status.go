@@ -115,3 +115,14 @@ func GTIDDomain0(list string) string {
 }
 
 func netIP(s string) net.IP { return net.ParseIP(s) }
+
+// shortCtx bounds one sampling query.
+func shortCtx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), 2*time.Second)
+}
+
+// quietLogger drops the MySQL driver's own log lines (e.g. "closing bad idle
+// connection" after a kill); the errors that matter are returned to callers.
+type quietLogger struct{}
+
+func (quietLogger) Print(...any) {}
