@@ -174,7 +174,6 @@ type InstanceProgress struct {
 	RelayCoordinates   BinlogCoordinates `json:"relay_coordinates"`
 	RetrievedGTIDSet   string            `json:"retrieved_gtid_set,omitempty"` // MySQL replica
 	GTIDIOPos          string            `json:"gtid_io_pos,omitempty"`        // MariaDB replica
-	IOState            string            `json:"io_state,omitempty"`
 	SecondsBehind      *int64            `json:"seconds_behind,omitempty"`
 	LagSeconds         *int64            `json:"lag_seconds,omitempty"`
 	HeartbeatsReceived int64             `json:"heartbeats_received,omitempty"`

@@ -11,7 +11,9 @@ import (
 // Digest identifies the state part of an observation: everything except the
 // moving parts a progress event carries (positions, GTID positions, lag,
 // heartbeats, IO state text, uptime, probe duration). Two observations with
-// the same digest differ only in what a progress event says.
+// the same digest differ only in what a progress event says, and in the
+// replica's IO state text (Slave_IO_State flickers under load; it is
+// cosmetic and refreshed by every full observation).
 func Digest(obs *events.InstanceObserved) string {
 	s := *obs
 	s.SelfCoordinates = events.BinlogCoordinates{}
@@ -56,7 +58,7 @@ func Progress(obs *events.InstanceObserved) events.InstanceProgress {
 	}
 	if r := obs.Replication; r != nil {
 		p.ReadCoordinates, p.ExecCoordinates, p.RelayCoordinates = r.ReadCoordinates, r.ExecCoordinates, r.RelayCoordinates
-		p.RetrievedGTIDSet, p.GTIDIOPos, p.IOState = r.RetrievedGTIDSet, r.GTIDIOPos, r.IOState
+		p.RetrievedGTIDSet, p.GTIDIOPos = r.RetrievedGTIDSet, r.GTIDIOPos
 		p.SecondsBehind = r.SecondsBehind
 		p.HeartbeatsReceived, p.LastHeartbeat = r.HeartbeatsReceived, r.LastHeartbeat
 	}

@@ -19,10 +19,13 @@ func ParseKey(s string, defaultPort int) (events.InstanceKey, error) {
 	if s == "" {
 		return events.InstanceKey{}, fmt.Errorf("parse instance key: empty")
 	}
-	host, port, err := splitHostPort(s)
-	if err != nil {
-		// No port: the whole string is the host.
-		host, port = strings.Trim(s, "[]"), defaultPort
+	host, port := strings.Trim(s, "[]"), defaultPort
+	if h, p, err := net.SplitHostPort(s); err == nil {
+		n, err := strconv.Atoi(p)
+		if err != nil {
+			return events.InstanceKey{}, fmt.Errorf("parse instance key %q: bad port: %w", s, err)
+		}
+		host, port = h, n
 	}
 	if host == "" || port <= 0 || port > 65535 {
 		return events.InstanceKey{}, fmt.Errorf("parse instance key %q: want host:port", s)
