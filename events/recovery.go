@@ -1,0 +1,183 @@
+package events
+
+import "time"
+
+// Analysis codes (orchestrator's). The set is open in the log (a code is a
+// string) but Regent emits only these.
+const (
+	AnalysisNoProblem                                               = "NoProblem"
+	AnalysisDeadMaster                                              = "DeadMaster"
+	AnalysisDeadMasterAndSomeReplicas                               = "DeadMasterAndSomeReplicas"
+	AnalysisDeadMasterAndReplicas                                   = "DeadMasterAndReplicas"
+	AnalysisDeadMasterWithoutReplicas                               = "DeadMasterWithoutReplicas"
+	AnalysisUnreachableMaster                                       = "UnreachableMaster"
+	AnalysisUnreachableMasterWithLaggingReplicas                    = "UnreachableMasterWithLaggingReplicas"
+	AnalysisAllMasterReplicasNotReplicating                         = "AllMasterReplicasNotReplicating"
+	AnalysisAllMasterReplicasNotReplicatingOrDead                   = "AllMasterReplicasNotReplicatingOrDead"
+	AnalysisDeadIntermediateMaster                                  = "DeadIntermediateMaster"
+	AnalysisDeadIntermediateMasterWithSingleReplica                 = "DeadIntermediateMasterWithSingleReplica"
+	AnalysisDeadIntermediateMasterWithSingleReplicaFailingToConnect = "DeadIntermediateMasterWithSingleReplicaFailingToConnect"
+	AnalysisDeadIntermediateMasterAndSomeReplicas                   = "DeadIntermediateMasterAndSomeReplicas"
+	AnalysisDeadIntermediateMasterAndReplicas                       = "DeadIntermediateMasterAndReplicas"
+	AnalysisUnreachableIntermediateMaster                           = "UnreachableIntermediateMaster"
+	AnalysisLockedSemiSyncMaster                                    = "LockedSemiSyncMaster"
+)
+
+// VantageReport is what one Regent node last saw of an instance.
+type VantageReport struct {
+	Node      string    `json:"node"`
+	Reachable bool      `json:"reachable"`
+	At        time.Time `json:"at"`
+	Error     string    `json:"error,omitempty"`
+	Seq       uint64    `json:"seq,omitempty"` // observation stream sequence
+}
+
+// ReplicaReport is what a replica of the failed instance said about it.
+type ReplicaReport struct {
+	Key          InstanceKey `json:"key"`
+	Reachable    bool        `json:"reachable"`
+	IOThread     ThreadState `json:"io_thread"`
+	SQLThread    ThreadState `json:"sql_thread"`
+	LastIOError  string      `json:"last_io_error,omitempty"`
+	HeartbeatAge float64     `json:"heartbeat_age_s,omitempty"` // seconds since its last heartbeat from the source, -1 unknown
+	Agrees       bool        `json:"agrees"`                    // it confirms the source is gone
+	GTIDPos      string      `json:"gtid_pos,omitempty"`
+	ExecGTIDSet  string      `json:"exec_gtid_set,omitempty"`
+}
+
+// FailureDetected is the payload of KindFailureDetected: an analysis result
+// with its evidence.
+type FailureDetected struct {
+	DetectionID   string          `json:"detection_id"`
+	Analysis      string          `json:"analysis"`
+	Description   string          `json:"description"`
+	Failed        InstanceKey     `json:"failed"`
+	ClusterName   string          `json:"cluster_name"`
+	ClusterAlias  string          `json:"cluster_alias,omitempty"`
+	Vantage       []VantageReport `json:"vantage"`
+	Replicas      []ReplicaReport `json:"replicas"`
+	CountReplicas int             `json:"count_replicas"`
+	// Actionable is false when a failure is recorded but no recovery is
+	// allowed to follow (UnreachableMaster, filters, downtime…); Reason says
+	// why.
+	Actionable bool   `json:"actionable"`
+	Reason     string `json:"reason,omitempty"`
+}
+
+// Candidate is one replica considered for promotion.
+type Candidate struct {
+	Key     InstanceKey `json:"key"`
+	Chosen  bool        `json:"chosen"`
+	Reason  string      `json:"reason"` // why chosen, or why rejected
+	GTIDPos string      `json:"gtid_pos,omitempty"`
+	Rule    string      `json:"promotion_rule,omitempty"`
+}
+
+// RecoveryStarted is the payload of KindRecoveryStarted: the intent, appended
+// with optimistic concurrency on the cluster. Its envelope Epoch is the
+// holder's fencing epoch.
+type RecoveryStarted struct {
+	RecoveryID   string      `json:"recovery_id"`
+	DetectionID  string      `json:"detection_id,omitempty"`
+	Type         string      `json:"type"` // MasterRecovery, IntermediateMasterRecovery, GracefulMasterTakeover, …
+	Analysis     string      `json:"analysis"`
+	Failed       InstanceKey `json:"failed"`
+	ClusterName  string      `json:"cluster_name"`
+	ClusterAlias string      `json:"cluster_alias,omitempty"`
+	Candidates   []Candidate `json:"candidates,omitempty"`
+	Successor    InstanceKey `json:"successor,omitempty"` // the chosen candidate
+	Node         string      `json:"node"`                // the node running it
+	Manual       bool        `json:"manual,omitempty"`
+	Who          string      `json:"who,omitempty"`
+}
+
+// Step outcomes.
+const (
+	StepOK      = "ok"
+	StepSkipped = "skipped" // already in the wanted state (idempotent re-run)
+	StepFailed  = "failed"
+)
+
+// RecoveryStep is the payload of KindRecoveryStep: one action and its
+// outcome.
+type RecoveryStep struct {
+	RecoveryID string        `json:"recovery_id"`
+	Step       string        `json:"step"` // e.g. "promote", "repoint 198.18.0.3:3306", "fence", "vip-add"
+	Target     InstanceKey   `json:"target,omitempty"`
+	Outcome    string        `json:"outcome"`
+	Detail     string        `json:"detail,omitempty"`
+	Error      string        `json:"error,omitempty"`
+	Took       time.Duration `json:"took_ns"`
+}
+
+// RecoveryCompleted is the payload of KindRecoveryCompleted.
+type RecoveryCompleted struct {
+	RecoveryID   string        `json:"recovery_id"`
+	Successor    InstanceKey   `json:"successor"`
+	LostReplicas []InstanceKey `json:"lost_replicas,omitempty"`
+	Took         time.Duration `json:"took_ns"`
+}
+
+// RecoveryFailed is the payload of KindRecoveryFailed.
+type RecoveryFailed struct {
+	RecoveryID string        `json:"recovery_id"`
+	Step       string        `json:"step"`
+	Error      string        `json:"error"`
+	Took       time.Duration `json:"took_ns"`
+}
+
+// RecoveryAcknowledged is the payload of KindRecoveryAcknowledged.
+type RecoveryAcknowledged struct {
+	RecoveryID  string      `json:"recovery_id,omitempty"` // empty: every recovery of the cluster/instance
+	ClusterName string      `json:"cluster_name,omitempty"`
+	Instance    InstanceKey `json:"instance,omitempty"`
+	All         bool        `json:"all,omitempty"`
+	Who         string      `json:"who"`
+	Comment     string      `json:"comment"`
+}
+
+// RecoveryBlocked is the payload of KindRecoveryBlocked: a failure that would
+// have been recovered but was not, and why.
+type RecoveryBlocked struct {
+	DetectionID        string      `json:"detection_id,omitempty"`
+	Analysis           string      `json:"analysis"`
+	Failed             InstanceKey `json:"failed"`
+	ClusterName        string      `json:"cluster_name"`
+	Reason             string      `json:"reason"`
+	BlockingRecoveryID string      `json:"blocking_recovery_id,omitempty"`
+}
+
+// GlobalRecoveriesSet is the payload of KindGlobalRecoveriesSet.
+type GlobalRecoveriesSet struct {
+	Enabled bool   `json:"enabled"`
+	Who     string `json:"who"`
+}
+
+// HookRan is the payload of KindHookRan.
+type HookRan struct {
+	RecoveryID string        `json:"recovery_id,omitempty"`
+	Hook       string        `json:"hook"`    // the config list, e.g. PostFailoverProcesses
+	Command    string        `json:"command"` // as configured (placeholders unexpanded)
+	ExitCode   int           `json:"exit_code"`
+	Output     string        `json:"output,omitempty"` // combined, truncated
+	TimedOut   bool          `json:"timed_out,omitempty"`
+	Async      bool          `json:"async,omitempty"`
+	Error      string        `json:"error,omitempty"`
+	Took       time.Duration `json:"took_ns"`
+}
+
+// VIPMoved is the payload of KindVIPMoved.
+type VIPMoved struct {
+	RecoveryID string      `json:"recovery_id,omitempty"`
+	VIP        string      `json:"vip"`
+	From       InstanceKey `json:"from,omitempty"`
+	To         InstanceKey `json:"to"`
+}
+
+// FailureCleared is the payload of KindFailureCleared: a detected failure
+// that went away without a recovery.
+type FailureCleared struct {
+	DetectionID string      `json:"detection_id"`
+	Failed      InstanceKey `json:"failed"`
+	ClusterName string      `json:"cluster_name"`
+}
