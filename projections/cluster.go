@@ -114,3 +114,7 @@ func resolveRing(keys []events.InstanceKey, res []clusterRes, path []int, j int)
 	}
 	return pos
 }
+
+// Keys returns the known instances sorted by hostname, port: what the probe
+// scheduler should watch.
+func (t *Topology) Keys() []events.InstanceKey { return t.sortedKeys() }
