@@ -55,6 +55,7 @@ func buildObservation(key events.InstanceKey, res batchResult) (events.InstanceO
 	utcOffset := time.Duration(g.int64("utc_offset")) * time.Second
 	if r := pickChannel(res.replica); r != nil {
 		obs.Replication = parseReplicaStatus(r, utcOffset, nil)
+		mariaDBHeartbeats(obs.Replication, status, utcOffset)
 		if len(res.heartbeat) > 0 {
 			h := res.heartbeat[0]
 			obs.Replication.HeartbeatsReceived = h.int64("heartbeats")
@@ -65,6 +66,20 @@ func buildObservation(key events.InstanceKey, res batchResult) (events.InstanceO
 	}
 	id := serverIdentity{Hostname: g.str("hostname"), ReportHost: g.str("report_host"), ReportPort: int(g.int64("report_port"))}
 	return obs, id
+}
+
+// mariaDBHeartbeats fills the heartbeat fields from MariaDB's status
+// variables where the replica status row had none.
+func mariaDBHeartbeats(r *events.Replication, status map[string]string, utcOffset time.Duration) {
+	if v, ok := status["slave_received_heartbeats"]; ok && r.HeartbeatsReceived == 0 {
+		r.HeartbeatsReceived, _ = strconv.ParseInt(v, 10, 64)
+	}
+	if v, ok := status["slave_heartbeat_period"]; ok && r.HeartbeatPeriod == 0 {
+		r.HeartbeatPeriod, _ = strconv.ParseFloat(v, 64)
+	}
+	if v, ok := status["slave_last_heartbeat"]; ok && r.LastHeartbeat == nil {
+		r.LastHeartbeat = parseServerTime(v, utcOffset)
+	}
 }
 
 // pickChannel returns the default replication channel's row: MySQL lists

@@ -100,7 +100,10 @@ func globalsSQL(s serverInfo) string {
 }
 
 const (
-	statusSQL            = "SHOW GLOBAL STATUS WHERE Variable_name = 'Uptime' OR Variable_name LIKE 'Rpl_semi_sync%'"
+	// MariaDB's default connection reports its heartbeats as status
+	// variables (SHOW SLAVE STATUS has no such columns in 10.11).
+	statusSQL = "SHOW GLOBAL STATUS WHERE Variable_name IN ('Uptime', 'Slave_received_heartbeats', 'Slave_heartbeat_period', " +
+		"'Slave_last_heartbeat') OR Variable_name LIKE 'Rpl_semi_sync%'"
 	semiSyncVariablesSQL = "SHOW GLOBAL VARIABLES WHERE Variable_name LIKE 'rpl_semi_sync%'"
 	binlogDumpSQL        = "SELECT HOST AS Host FROM information_schema.PROCESSLIST WHERE COMMAND IN ('Binlog Dump', 'Binlog Dump GTID')"
 	mysqlHeartbeatSQL    = "SELECT s.COUNT_RECEIVED_HEARTBEATS AS heartbeats, s.LAST_HEARTBEAT_TIMESTAMP AS last_heartbeat, " +
