@@ -291,9 +291,13 @@ func TestLabDiscovery(t *testing.T) {
 	}{
 		{from: 1, want: map[string]string{"198.18.0.1:3306": ViaAPI, "198.18.0.2:3306": ViaCrawlDown, "198.18.0.3:3306": ViaCrawlDown}},
 		{from: 3, want: map[string]string{"198.18.0.3:3306": ViaAPI, "198.18.0.1:3306": ViaCrawlUp, "198.18.0.2:3306": ViaCrawlDown}},
-		{from: 1, filters: func(o *Options) { o.DiscoveryIgnoreReplicaHostnameFilters = []*regexp.Regexp{regexp.MustCompile(`^198\.18\.0\.3:`)} },
+		{from: 1, filters: func(o *Options) {
+			o.DiscoveryIgnoreReplicaHostnameFilters = []*regexp.Regexp{regexp.MustCompile(`^198\.18\.0\.3:`)}
+		},
 			want: map[string]string{"198.18.0.1:3306": ViaAPI, "198.18.0.2:3306": ViaCrawlDown}},
-		{from: 3, filters: func(o *Options) { o.DiscoveryIgnoreMasterHostnameFilters = []*regexp.Regexp{regexp.MustCompile(`198\.18\.0\.1`)} },
+		{from: 3, filters: func(o *Options) {
+			o.DiscoveryIgnoreMasterHostnameFilters = []*regexp.Regexp{regexp.MustCompile(`198\.18\.0\.1`)}
+		},
 			want: map[string]string{"198.18.0.3:3306": ViaAPI}},
 	} {
 		o := labOptions()
