@@ -118,3 +118,9 @@ func resolveRing(keys []events.InstanceKey, res []clusterRes, path []int, j int)
 // Keys returns the known instances sorted by hostname, port: what the probe
 // scheduler should watch.
 func (t *Topology) Keys() []events.InstanceKey { return t.sortedKeys() }
+
+// Forgotten reports whether key was forgotten and not discovered again.
+func (t *Topology) Forgotten(key events.InstanceKey) bool {
+	_, dead := t.tombstones[key]
+	return dead
+}

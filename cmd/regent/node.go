@@ -36,6 +36,8 @@ type node struct {
 	lease *eventlog.Lease
 	api   *api.Server
 	reg   *prometheus.Registry
+	app   *applier
+	read  *readPath
 }
 
 // startNode starts the embedded NATS node (or connects to an external one),
@@ -78,6 +80,20 @@ func startNode(ctx context.Context, cfg config.Config, logger zerolog.Logger, ve
 		Auth: api.AuthOptions{Method: cfg.AuthenticationMethod, User: cfg.HTTPAuthUser, Password: cfg.HTTPAuthPassword,
 			UserHeader: cfg.AuthUserHeader, PowerAuthUsers: cfg.PowerAuthUsers, ReadOnly: cfg.ReadOnly},
 	}, &clusterView{n: n}, n.reg, n.log)
+	settings, err := projectionSettings(cfg, len((&clusterView{n: n}).Peers()))
+	if err != nil {
+		n.close()
+		return nil, err
+	}
+	if n.app, err = newApplier(n.elog, settings, n.log); err != nil {
+		n.close()
+		return nil, err
+	}
+	if n.read, err = newReadPath(cfg, id, n.elog, n.app, n.log); err != nil {
+		n.close()
+		return nil, err
+	}
+	n.api.RegisterRead(n.app, n.read, cfg.DefaultInstancePort)
 	return n, nil
 }
 

@@ -108,6 +108,8 @@ func serve(ctx context.Context, cfg config.Config, e env) error {
 		return fmt.Errorf("listen on ListenAddress %s: %w", cfg.ListenAddress, err)
 	}
 	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return n.app.Run(gctx) })
+	g.Go(func() error { return n.read.Run(gctx) })
 	g.Go(func() error { return n.api.Run(gctx, ln) })
 	g.Go(func() error { return n.lease.Run(gctx) })
 	n.log.Info().Str("http", ln.Addr().String()).Str("nats", n.natsURL()).

@@ -144,3 +144,16 @@ func (l *Log) LastSeq(ctx context.Context, stream, subject string) (uint64, erro
 func (l *Log) LastClusterSeq(ctx context.Context, cluster string) (uint64, error) {
 	return l.LastSeq(ctx, events.EventsName, events.ClusterEvents(cluster))
 }
+
+// StreamLastSeq returns the last sequence stored in stream (0 when empty).
+func (l *Log) StreamLastSeq(ctx context.Context, stream string) (uint64, error) {
+	s, err := l.js.Stream(ctx, stream)
+	if err != nil {
+		return 0, fmt.Errorf("last sequence of %s: %w", stream, err)
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("last sequence of %s: %w", stream, err)
+	}
+	return info.State.LastSeq, nil
+}

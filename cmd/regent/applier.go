@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/regent-ha/regent/events"
+	"github.com/regent-ha/regent/events/eventlog"
+	"github.com/regent-ha/regent/projections"
+)
+
+// applier folds both streams into one projections.Topology and hands out
+// views. Two goroutines (one per stream, both owned by Run) apply under mu;
+// readers get immutable snapshots, recomputed at most every viewTTL.
+type applier struct {
+	elog     *eventlog.Log
+	log      zerolog.Logger
+	obsSince time.Duration // observations older than this at start are not folded
+	viewTTL  time.Duration
+
+	mu      sync.Mutex // guards topo, applied, view, viewAt, changed
+	topo    *projections.Topology
+	applied map[string]uint64 // stream → last applied sequence
+	view    *projections.View
+	viewAt  time.Time
+	changed chan struct{} // closed and replaced on every apply
+}
+
+func newApplier(elog *eventlog.Log, s projections.Settings, logger zerolog.Logger) (*applier, error) {
+	topo, err := projections.NewTopology(s)
+	if err != nil {
+		return nil, fmt.Errorf("build topology projection: %w", err)
+	}
+	return &applier{elog: elog, log: logger.With().Str(events.LogComponent, "applier").Logger(),
+		obsSince: 2 * time.Minute, viewTTL: 50 * time.Millisecond,
+		topo: topo, applied: map[string]uint64{}, changed: make(chan struct{})}, nil
+}
+
+// Run follows the event log from its start and the observations of the last
+// obsSince, until ctx ends.
+func (a *applier) Run(ctx context.Context) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		return a.follow(gctx, eventlog.ReadOptions{Stream: events.EventsName})
+	})
+	g.Go(func() error {
+		return a.follow(gctx, eventlog.ReadOptions{Stream: events.ObservationsName, Since: time.Now().Add(-a.obsSince)})
+	})
+	err := g.Wait()
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+func (a *applier) follow(ctx context.Context, o eventlog.ReadOptions) error {
+	return a.elog.Follow(ctx, o, func(r eventlog.Record) error {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		if err := a.topo.Apply(r.Sequence, r.Env); err != nil {
+			// A payload this build cannot fold is logged and skipped: the
+			// event stays in the log for replay with a fixed build.
+			a.log.Warn().Err(err).Str(events.LogEventID, r.Env.ID).Uint64(events.LogSeq, r.Sequence).
+				Str(events.LogKind, r.Env.Kind.String()).Msg("cannot fold event")
+		}
+		a.applied[r.Stream] = r.Sequence
+		close(a.changed)
+		a.changed = make(chan struct{})
+		return nil
+	})
+}
+
+// View returns a snapshot at most viewTTL old.
+func (a *applier) View() *projections.View {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	now := time.Now()
+	if a.view == nil || now.Sub(a.viewAt) > a.viewTTL {
+		a.view, a.viewAt = a.topo.View(now), now
+	}
+	return a.view
+}
+
+// freshView returns a snapshot computed now (after a write the caller waited
+// for).
+func (a *applier) freshView() *projections.View {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	now := time.Now()
+	a.view, a.viewAt = a.topo.View(now), now
+	return a.view
+}
+
+// WaitApplied blocks until stream's sequence seq has been folded.
+func (a *applier) WaitApplied(ctx context.Context, stream string, seq uint64) error {
+	for {
+		a.mu.Lock()
+		done, ch := a.applied[stream] >= seq, a.changed
+		a.mu.Unlock()
+		if done {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("wait for %s sequence %d to be folded: %w", stream, seq, ctx.Err())
+		case <-ch:
+		}
+	}
+}
+
+// Keys returns the instances the topology knows (for the probe scheduler).
+func (a *applier) Keys() []events.InstanceKey {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.topo.Keys()
+}
+
+// inventory returns the instances to probe, those of scheduled that were
+// forgotten, and every known instance's cluster name.
+func (a *applier) inventory(scheduled []events.InstanceKey) (keys, forgotten []events.InstanceKey, clusters map[events.InstanceKey]string) {
+	v := a.View()
+	clusters = make(map[events.InstanceKey]string, len(v.Instances()))
+	for _, inst := range v.Instances() {
+		clusters[inst.Key] = inst.ClusterName
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	keys = a.topo.Keys()
+	for _, k := range scheduled {
+		if a.topo.Forgotten(k) {
+			forgotten = append(forgotten, k)
+		}
+	}
+	return keys, forgotten, clusters
+}
+
+// Barrier waits until everything stored in both streams when it was called
+// has been folded: read-your-writes for the API.
+func (a *applier) Barrier(ctx context.Context, elog *eventlog.Log) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	for _, stream := range []string{events.EventsName, events.ObservationsName} {
+		seq, err := elog.StreamLastSeq(ctx, stream)
+		if err != nil {
+			return err
+		}
+		if err := a.WaitApplied(ctx, stream, seq); err != nil {
+			return err
+		}
+	}
+	return nil
+}

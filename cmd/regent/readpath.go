@@ -1,0 +1,271 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/regent-ha/regent/config"
+	"github.com/regent-ha/regent/events"
+	"github.com/regent-ha/regent/events/eventlog"
+	"github.com/regent-ha/regent/probes"
+	"github.com/regent-ha/regent/projections"
+)
+
+// readPath is the probe → log → projection → API path of one node: the
+// prober and its scheduler, the discovery crawl, and the inventory the API
+// changes.
+type readPath struct {
+	cfg       config.Config
+	node      string
+	elog      *eventlog.Log
+	app       *applier
+	prober    *probes.Prober
+	observer  *probes.Observer
+	sched     *probes.Scheduler
+	disc      *probes.Discoverer
+	clusterOf atomic.Pointer[map[events.InstanceKey]string]
+	log       zerolog.Logger
+}
+
+// projectionSettings maps the config onto the projection's plain settings.
+func projectionSettings(cfg config.Config, nodes int) (projections.Settings, error) {
+	s := projections.DefaultSettings()
+	s.PollInterval = cfg.PollInterval()
+	s.ReasonableReplicationLagSeconds = int64(cfg.ReasonableReplicationLagSeconds)
+	s.ReasonableMaintenanceReplicationLagSeconds = int64(cfg.ReasonableMaintenanceReplicationLagSeconds)
+	s.ClusterNameToAlias = cfg.ClusterNameToAlias
+	s.DefaultInstancePort = cfg.DefaultInstancePort
+	s.RecoverMasterClusterFilters = cfg.RecoverMasterClusterFilters
+	s.RecoverIntermediateMasterClusterFilters = cfg.RecoverIntermediateMasterClusterFilters
+	s.RemoveTextFromHostnameDisplay = cfg.RemoveTextFromHostnameDisplay
+	s.Nodes = nodes
+	var err error
+	for _, p := range []struct {
+		key string
+		src string
+		dst **regexp.Regexp
+	}{{"DataCenterPattern", cfg.DataCenterPattern, &s.DataCenterPattern}, {"RegionPattern", cfg.RegionPattern, &s.RegionPattern},
+		{"PhysicalEnvironmentPattern", cfg.PhysicalEnvironmentPattern, &s.PhysicalEnvironmentPattern}} {
+		if p.src == "" {
+			continue
+		}
+		if *p.dst, err = regexp.Compile(p.src); err != nil {
+			return s, fmt.Errorf("%s: %w", p.key, err)
+		}
+	}
+	if s.ProblemIgnoreHostnameFilters, err = compileAll("ProblemIgnoreHostnameFilters", cfg.ProblemIgnoreHostnameFilters); err != nil {
+		return s, err
+	}
+	return s, nil
+}
+
+func compileAll(key string, pats []string) ([]*regexp.Regexp, error) {
+	out := make([]*regexp.Regexp, 0, len(pats))
+	for _, p := range pats {
+		rx, err := regexp.Compile(p)
+		if err != nil {
+			return nil, fmt.Errorf("%s %q: %w", key, p, err)
+		}
+		out = append(out, rx)
+	}
+	return out, nil
+}
+
+// probeOptions maps the config onto the probes' options.
+func probeOptions(cfg config.Config, node string) (probes.Options, error) {
+	o := probes.Options{
+		NodeID: node, User: cfg.MySQLTopologyUser, Password: cfg.MySQLTopologyPassword,
+		ConnectTimeout: time.Duration(cfg.MySQLConnectTimeoutSeconds) * time.Second,
+		ProbeTimeout:   cfg.ProbeTimeout(),
+		PollInterval:   cfg.PollInterval(),
+		MaxConcurrency: int(cfg.DiscoveryMaxConcurrency),
+		TLS: probes.TLSOptions{CAFile: cfg.MySQLTopologySSLCAFile, CertFile: cfg.MySQLTopologySSLCertFile,
+			KeyFile: cfg.MySQLTopologySSLPrivateKeyFile, SkipVerify: cfg.MySQLTopologySSLSkipVerify,
+			UseMutualTLS: cfg.MySQLTopologyUseMutualTLS, UseMixedTLS: cfg.MySQLTopologyUseMixedTLS},
+		HostnameResolveMethod:          cfg.HostnameResolveMethod,
+		MySQLHostnameResolveMethod:     cfg.MySQLHostnameResolveMethod,
+		HostnameResolveTTL:             time.Duration(cfg.ExpiryHostnameResolvesMinutes) * time.Minute,
+		DefaultInstancePort:            cfg.DefaultInstancePort,
+		DiscoverByShowSlaveHosts:       cfg.DiscoverByShowSlaveHosts,
+		ReplicationLagQuery:            cfg.ReplicationLagQuery,
+		DetectClusterAliasQuery:        cfg.DetectClusterAliasQuery,
+		DetectClusterDomainQuery:       cfg.DetectClusterDomainQuery,
+		DetectInstanceAliasQuery:       cfg.DetectInstanceAliasQuery,
+		DetectDataCenterQuery:          cfg.DetectDataCenterQuery,
+		DetectRegionQuery:              cfg.DetectRegionQuery,
+		DetectPhysicalEnvironmentQuery: cfg.DetectPhysicalEnvironmentQuery,
+		DetectPromotionRuleQuery:       cfg.DetectPromotionRuleQuery,
+		DetectSemiSyncEnforcedQuery:    cfg.DetectSemiSyncEnforcedQuery,
+	}
+	if rt := cfg.MySQLDiscoveryReadTimeoutSeconds; rt > 0 {
+		o.ReadTimeout = time.Duration(rt) * time.Second
+	}
+	var err error
+	if o.DiscoveryIgnoreReplicaHostnameFilters, err = compileAll("DiscoveryIgnoreReplicaHostnameFilters", cfg.DiscoveryIgnoreReplicaHostnameFilters); err != nil {
+		return o, err
+	}
+	if o.DiscoveryIgnoreMasterHostnameFilters, err = compileAll("DiscoveryIgnoreMasterHostnameFilters", cfg.DiscoveryIgnoreMasterHostnameFilters); err != nil {
+		return o, err
+	}
+	if o.DiscoveryIgnoreHostnameFilters, err = compileAll("DiscoveryIgnoreHostnameFilters", cfg.DiscoveryIgnoreHostnameFilters); err != nil {
+		return o, err
+	}
+	return o, nil
+}
+
+// logPublisher publishes observations and appends inventory events.
+type logPublisher struct{ elog *eventlog.Log }
+
+func (p logPublisher) Publish(ctx context.Context, env events.Envelope) error {
+	_, err := p.elog.Append(ctx, env, eventlog.NoExpect)
+	return err
+}
+
+func (p logPublisher) Append(ctx context.Context, env events.Envelope) error {
+	_, err := p.elog.Append(ctx, env, eventlog.NoExpect)
+	return err
+}
+
+func newReadPath(cfg config.Config, node string, elog *eventlog.Log, app *applier, logger zerolog.Logger) (*readPath, error) {
+	opts, err := probeOptions(cfg, node)
+	if err != nil {
+		return nil, err
+	}
+	rp := &readPath{cfg: cfg, node: node, elog: elog, app: app, log: logger.With().Str(events.LogComponent, "readpath").Logger()}
+	empty := map[events.InstanceKey]string{}
+	rp.clusterOf.Store(&empty)
+	if rp.prober, err = probes.NewProber(opts, logger); err != nil {
+		return nil, fmt.Errorf("build prober: %w", err)
+	}
+	pub := logPublisher{elog}
+	var disc *probes.Discoverer
+	rp.observer = probes.NewObserver(rp.prober.Probe, pub, rp.cluster, opts, nil, logger,
+		probes.WithObservedHook(func(o events.InstanceObserved) { disc.Notice(o) }))
+	rp.sched = probes.NewScheduler(rp.observer.Observe, opts, nil, logger)
+	disc = probes.NewDiscoverer(rp.sched, pub, rp.cluster, opts, nil, logger)
+	rp.disc = disc
+	return rp, nil
+}
+
+func (rp *readPath) cluster(k events.InstanceKey) string { return (*rp.clusterOf.Load())[k] }
+
+// Run probes, crawls and keeps the scheduler in step with the inventory
+// folded from the log (instances other nodes discovered are probed here
+// too) until ctx ends.
+func (rp *readPath) Run(ctx context.Context) error {
+	defer rp.prober.Close()
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return rp.sched.Run(gctx) })
+	g.Go(func() error { return rp.disc.Run(gctx) })
+	g.Go(func() error {
+		rp.seed(gctx)
+		t := time.NewTicker(500 * time.Millisecond)
+		defer t.Stop()
+		for {
+			rp.reconcile()
+			select {
+			case <-gctx.Done():
+				return nil
+			case <-t.C:
+			}
+		}
+	})
+	err := g.Wait()
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+// seed discovers DiscoverySeeds once at start (failures are logged).
+func (rp *readPath) seed(ctx context.Context) {
+	for _, s := range rp.cfg.DiscoverySeeds {
+		k, err := projections.ParseInstanceKey(s, rp.cfg.DefaultInstancePort)
+		if err != nil {
+			rp.log.Warn().Err(err).Str("seed", s).Msg("bad DiscoverySeeds entry")
+			continue
+		}
+		if _, err := rp.disc.DiscoverVia(ctx, k, probes.ViaSeed); err != nil {
+			rp.log.Warn().Err(err).Str(events.LogInstance, k.String()).Msg("discover seed")
+		}
+	}
+}
+
+// reconcile adds instances the log knows to the scheduler, removes forgotten
+// ones, and refreshes the cluster names used in observation subjects.
+func (rp *readPath) reconcile() {
+	keys, forgotten, clusters := rp.app.inventory(rp.sched.Keys())
+	for _, k := range keys {
+		rp.sched.Add(k)
+	}
+	for _, k := range forgotten {
+		rp.sched.Remove(k)
+		rp.observer.Forget(k)
+		rp.prober.Forget(k)
+	}
+	rp.clusterOf.Store(&clusters)
+}
+
+// Discover implements api.Inventory: probe, record, crawl, then wait until
+// this node's view shows what was written.
+func (rp *readPath) Discover(ctx context.Context, key events.InstanceKey, _ string) (*projections.Instance, error) {
+	obs, err := rp.disc.Discover(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	if err := rp.app.Barrier(ctx, rp.elog); err != nil {
+		return nil, err
+	}
+	inst, ok := rp.app.freshView().Instance(obs.Key)
+	if !ok {
+		return nil, fmt.Errorf("discover %s: probed and recorded, but not in the topology view", obs.Key)
+	}
+	return inst, nil
+}
+
+// AsyncDiscover starts a discovery in the background of the discovery
+// crawler: it schedules the instance; the crawl follows its neighbours.
+func (rp *readPath) AsyncDiscover(ctx context.Context, key events.InstanceKey, who string) error {
+	env, err := events.New(events.KindInstanceDiscovered, time.Now(), rp.node, events.InstanceDiscovered{Key: key, Via: probes.ViaAPI})
+	if err != nil {
+		return err
+	}
+	env.Instance = key.String()
+	if _, err := rp.elog.Append(ctx, env, eventlog.NoExpect); err != nil {
+		return fmt.Errorf("async-discover %s: %w", key, err)
+	}
+	rp.sched.Add(key)
+	return nil
+}
+
+// Forget records that key is no longer watched.
+func (rp *readPath) Forget(ctx context.Context, key events.InstanceKey, who string) error {
+	env, err := events.New(events.KindInstanceForgotten, time.Now(), rp.node, events.InstanceForgotten{Key: key, Reason: "api by " + who})
+	if err != nil {
+		return err
+	}
+	env.Instance, env.Cluster = key.String(), rp.cluster(key)
+	if _, err := rp.elog.Append(ctx, env, eventlog.NoExpect); err != nil {
+		return fmt.Errorf("forget %s: %w", key, err)
+	}
+	return rp.app.Barrier(ctx, rp.elog)
+}
+
+// ForgetCluster records that every instance of the cluster is forgotten.
+func (rp *readPath) ForgetCluster(ctx context.Context, name, who string) error {
+	env, err := events.New(events.KindClusterForgotten, time.Now(), rp.node, events.ClusterForgotten{ClusterName: name})
+	if err != nil {
+		return err
+	}
+	env.Cluster = name
+	if _, err := rp.elog.Append(ctx, env, eventlog.NoExpect); err != nil {
+		return fmt.Errorf("forget cluster %s: %w", name, err)
+	}
+	return rp.app.Barrier(ctx, rp.elog)
+}
