@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -25,21 +26,25 @@ const (
 
 // needChecks run in this order; the message names the argument the way
 // orchestrator-client does ("instance must be provided") plus the flag.
-var needChecks = []struct {
+type needCheck struct {
 	n     need
 	name  string
 	flag  string
 	value func(o *options) string
-}{
-	{needInstance, "instance", "-i", func(o *options) string { return o.hostPort(o.instance) }},
-	{needText, "instance", "-i", func(o *options) string { return o.instance }},
-	{needHint, "instance|alias", "-i or -a", (*options).hint},
-	{needDest, "destination", "-d", func(o *options) string { return o.hostPort(o.dest) }},
-	{needOwner, "owner", "-o", func(o *options) string { return o.owner }},
-	{needReason, "reason", "-r", func(o *options) string { return o.reason }},
-	{needDuration, "duration", "-u", func(o *options) string { return o.duration }},
-	{needRule, "promotion-rule", "-R", func(o *options) string { return o.rule }},
-	{needPath, "path", "-P", func(o *options) string { return o.path }},
+}
+
+func needChecks() []needCheck {
+	return []needCheck{
+		{needInstance, "instance", "-i", func(o *options) string { return o.hostPort(o.instance) }},
+		{needText, "instance", "-i", func(o *options) string { return o.instance }},
+		{needHint, "instance|alias", "-i or -a", (*options).hint},
+		{needDest, "destination", "-d", func(o *options) string { return o.hostPort(o.dest) }},
+		{needOwner, "owner", "-o", func(o *options) string { return o.owner }},
+		{needReason, "reason", "-r", func(o *options) string { return o.reason }},
+		{needDuration, "duration", "-u", func(o *options) string { return o.duration }},
+		{needRule, "promotion-rule", "-R", func(o *options) string { return o.rule }},
+		{needPath, "path", "-P", func(o *options) string { return o.path }},
+	}
 }
 
 // command is one entry of the dispatch table. A command either has a path
@@ -68,7 +73,8 @@ func commandTable() []command {
 
 // orchestratorOnly are orchestrator-client commands regent-client does not
 // offer; they get a specific message instead of a bare "Unsupported".
-var orchestratorOnly = strings.Fields(`topology-tags snapshot-topologies which-cluster-osc-replicas
+func orchestratorOnly() []string {
+	return strings.Fields(`topology-tags snapshot-topologies which-cluster-osc-replicas
 	which-cluster-osc-running-replicas downtimed dominant-dc submit-masters-to-kv-stores
 	relocate-replicas match match-up match-up-replicas move-up move-below move-equivalent
 	move-up-replicas make-co-master take-master move-gtid move-replicas-gtid repoint
@@ -80,6 +86,7 @@ var orchestratorOnly = strings.Fields(`topology-tags snapshot-topologies which-c
 	disable-semi-sync-replica restart-replica-statements delay-replication
 	can-replicate-from can-replicate-from-gtid flush-binary-logs purge-binary-logs
 	last-pseudo-gtid raft-elect-leader`)
+}
 
 func lookup(name string) (command, error) {
 	for _, c := range commandTable() {
@@ -87,7 +94,7 @@ func lookup(name string) (command, error) {
 			return c, nil
 		}
 	}
-	for _, n := range orchestratorOnly {
+	for _, n := range orchestratorOnly() {
 		if n == name {
 			return command{}, failf("Unsupported command %s: orchestrator-client has it, regent-client does not implement it", name)
 		}
@@ -112,7 +119,7 @@ func (a *app) dispatch(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	for _, chk := range needChecks {
+	for _, chk := range needChecks() {
 		if c.needs&chk.n != 0 && chk.value(o) == "" {
 			return failf("%s must be provided (%s)", chk.name, chk.flag)
 		}
@@ -176,7 +183,8 @@ func runWhichAPI(_ context.Context, s *session) error {
 // printed the same way and the exit status is 1.
 func runAPI(ctx context.Context, s *session) error {
 	r, err := s.get(ctx, s.opts.path)
-	if ae, ok := err.(*apiError); ok {
+	var ae *apiError
+	if errors.As(err, &ae) {
 		fmt.Fprintln(s.stdout, prettyJSON(ae.raw))
 		return errSilent
 	}

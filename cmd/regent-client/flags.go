@@ -29,13 +29,16 @@ type options struct {
 	help        bool   // -h
 }
 
-// longFlags maps orchestrator-client's long options (one or two dashes) to
+// longFlag maps orchestrator-client's long options (one or two dashes) to
 // their short letters.
-var longFlags = map[string]byte{
-	"help": 'h', "command": 'c', "alias": 'a', "owner": 'o', "reason": 'r',
-	"promotion-rule": 'R', "duration": 'u', "tag": 't', "pool": 'l',
-	"hostname": 'H', "api": 'U', "path": 'P', "query": 'q', "auth": 'b',
-	"headers-auth": 'e', "binlog": 'n', "seconds": 'S',
+func longFlag(name string) (byte, bool) {
+	l, ok := map[string]byte{
+		"help": 'h', "command": 'c', "alias": 'a', "owner": 'o', "reason": 'r',
+		"promotion-rule": 'R', "duration": 'u', "tag": 't', "pool": 'l',
+		"hostname": 'H', "api": 'U', "path": 'P', "query": 'q', "auth": 'b',
+		"headers-auth": 'e', "binlog": 'n', "seconds": 'S',
+	}[name]
+	return l, ok
 }
 
 // valueFlags are the short options that take a value.
@@ -91,11 +94,11 @@ func splitFlag(arg string) (letter byte, value string, hasValue bool, err error)
 	}
 	name := strings.TrimPrefix(strings.TrimPrefix(arg, "-"), "-")
 	if n, v, ok := strings.Cut(name, "="); ok && strings.HasPrefix(arg, "--") {
-		if l, known := longFlags[n]; known && l != 'h' {
+		if l, known := longFlag(n); known && l != 'h' {
 			return l, v, true, nil
 		}
 	}
-	if l, known := longFlags[name]; known {
+	if l, known := longFlag(name); known {
 		return l, "", false, nil
 	}
 	if strings.HasPrefix(arg, "--") {

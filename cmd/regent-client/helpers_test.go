@@ -89,7 +89,7 @@ func runCLI(t *testing.T, env map[string]string, args ...string) result {
 		getenv: func(k string) string { return env[k] },
 		whoami: func() string { return "tester" },
 		httpc:  &http.Client{Timeout: 10 * time.Second},
-		delays: retryDelays,
+		delays: retryDelays(),
 		sleep: func(_ context.Context, d time.Duration) error {
 			res.sleeps = append(res.sleeps, d)
 			return nil

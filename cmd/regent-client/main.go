@@ -17,9 +17,11 @@ import (
 
 // retryDelays is orchestrator-client's sleep schedule between attempts of
 // one API call: 8 attempts, about 11 s in all.
-var retryDelays = []time.Duration{
-	100 * time.Millisecond, 200 * time.Millisecond, 500 * time.Millisecond,
-	time.Second, 2 * time.Second, 2500 * time.Millisecond, 5 * time.Second,
+func retryDelays() []time.Duration {
+	return []time.Duration{
+		100 * time.Millisecond, 200 * time.Millisecond, 500 * time.Millisecond,
+		time.Second, 2 * time.Second, 2500 * time.Millisecond, 5 * time.Second,
+	}
 }
 
 // app is what one invocation gets from the process. Tests build their own.
@@ -44,7 +46,7 @@ func main() {
 		getenv: os.Getenv,
 		whoami: currentUser,
 		httpc:  &http.Client{},
-		delays: retryDelays,
+		delays: retryDelays(),
 		sleep:  sleepCtx,
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
