@@ -1,0 +1,290 @@
+package actuators
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/regent-ha/regent/events"
+)
+
+// MasterPlan is a decided promotion: the failed (or demoted) primary, the
+// replica to promote, and the other replicas to re-point under it.
+type MasterPlan struct {
+	RecoveryID string
+	Type       string // events type names: MasterRecovery, GracefulMasterTakeover
+	Analysis   string
+	Cluster    string
+	Alias      string
+	Domain     string
+	Failed     events.InstanceKey
+	Successor  events.InstanceKey
+	Replicas   []events.InstanceKey // the failed primary's other replicas
+	Graceful   bool                 // planned takeover: the old primary is alive
+	// Reattach re-points the demoted primary under the successor and starts
+	// replication (graceful-master-takeover-auto; also used by a recovery
+	// when the old primary is alive — never for a dead one).
+	Reattach bool
+}
+
+// Policy holds the recovery knobs (orchestrator's keys) the executor uses.
+type Policy struct {
+	// ApplyMySQLPromotionAfterMasterFailover: RESET SLAVE ALL and
+	// read_only=0 on the promoted replica (default true).
+	ApplyPromotion bool
+	// FailIfSQLThreadNotUpToDate fails the promotion when the successor
+	// has not applied its relay log; otherwise Regent waits for it
+	// (DelayMasterPromotionIfSQLThreadNotUpToDate, and always, because an
+	// unapplied relay log holds acknowledged writes).
+	FailIfSQLThreadNotUpToDate bool
+	// RelayApplyTimeout bounds the wait for the relay log.
+	RelayApplyTimeout time.Duration
+	// CatchUpTimeout bounds a graceful takeover's wait for the designated
+	// replica (InstanceBulkOperationsWaitTimeoutSeconds).
+	CatchUpTimeout time.Duration
+	// FenceTimeout bounds each attempt to fence the old primary.
+	FenceTimeout time.Duration
+	// StepTimeout bounds each other MySQL step.
+	StepTimeout time.Duration
+	// Credentials for re-attaching a demoted primary (ReplicationUser…).
+	Credentials *Credentials
+}
+
+// DefaultPolicy is orchestrator's defaults with Regent's bounds.
+func DefaultPolicy() Policy {
+	return Policy{ApplyPromotion: true, RelayApplyTimeout: 30 * time.Second, CatchUpTimeout: 10 * time.Second,
+		FenceTimeout: 500 * time.Millisecond, StepTimeout: 5 * time.Second}
+}
+
+// Result is what a promotion achieved.
+type Result struct {
+	Successor    events.InstanceKey
+	LostReplicas []events.InstanceKey
+	Fenced       bool // the old primary was made read-only
+}
+
+// executor performs a plan's steps, recording each outcome.
+type executor struct {
+	db     DB
+	vip    VIP
+	policy Policy
+	rec    *recorder
+}
+
+// promote runs an unplanned promotion (the old primary is dead or cut off).
+// Fencing of the old primary runs beside the promotion so that an isolated
+// host's timeouts do not delay it.
+func (x *executor) promote(ctx context.Context, p MasterPlan) (Result, error) {
+	res := Result{Successor: p.Successor}
+	var wg sync.WaitGroup
+	var fenceRO, fenceVIP fenceOutcome
+	wg.Add(1)
+	go func() { // owned: joined below before any return
+		defer wg.Done()
+		fenceRO, fenceVIP = x.fence(ctx, p.Failed)
+	}()
+	err := x.promoteSuccessor(ctx, p)
+	wg.Wait()
+	res.Fenced = fenceRO.changed || fenceRO.err == nil
+	if rerr := x.recordFence(ctx, p.Failed, fenceRO, fenceVIP); rerr != nil {
+		return res, rerr
+	}
+	if err != nil {
+		return res, err
+	}
+	lost, err := x.repointAll(ctx, p.Replicas, p.Successor, SlavePos)
+	res.LostReplicas = lost
+	if err != nil {
+		return res, err
+	}
+	if err := x.vipTo(ctx, p.Successor); err != nil {
+		return res, err
+	}
+	return res, nil
+}
+
+type fenceOutcome struct {
+	changed bool
+	err     error
+}
+
+// fence makes the old primary read-only and takes the VIP off it, each
+// bounded; a dead host cannot be fenced and that is not an error of the
+// recovery (it cannot take writes either).
+func (x *executor) fence(ctx context.Context, old events.InstanceKey) (ro, vip fenceOutcome) {
+	ro.err = bounded(ctx, x.policy.FenceTimeout, func(ctx context.Context) error {
+		st, err := x.db.Status(ctx, old)
+		if err != nil {
+			return err
+		}
+		if st.ReadOnly {
+			return nil
+		}
+		ro.changed = true
+		return x.db.SetReadOnly(ctx, old, true)
+	})
+	if x.vip.Address() != "" {
+		vip.err = bounded(ctx, x.policy.FenceTimeout, func(ctx context.Context) error {
+			changed, err := x.vip.Remove(ctx, old)
+			vip.changed = changed
+			return err
+		})
+	}
+	return ro, vip
+}
+
+func (x *executor) recordFence(ctx context.Context, old events.InstanceKey, ro, vip fenceOutcome) error {
+	if err := x.rec.step(ctx, "fence-read-only", old, func(context.Context) (bool, string, error) {
+		if ro.err != nil {
+			return false, "old primary unreachable, cannot take writes from clients that cannot reach it: " + ro.err.Error(), nil
+		}
+		return ro.changed, "read_only=1", nil
+	}); err != nil {
+		return err
+	}
+	if x.vip.Address() == "" {
+		return nil
+	}
+	return x.rec.step(ctx, "vip-remove", old, func(context.Context) (bool, string, error) {
+		if vip.err != nil {
+			return false, "old primary unreachable: " + vip.err.Error(), nil
+		}
+		return vip.changed, x.vip.Address(), nil
+	})
+}
+
+// promoteSuccessor applies the successor's relay log, stops and resets its
+// replication and makes it writable.
+func (x *executor) promoteSuccessor(ctx context.Context, p MasterPlan) error {
+	s := p.Successor
+	if err := x.rec.step(ctx, "stop-io", s, func(ctx context.Context) (bool, string, error) {
+		st, err := x.db.Status(ctx, s)
+		if err != nil {
+			return false, "", err
+		}
+		if !st.IsReplica || !st.IORunning {
+			return false, "IO thread not running", nil
+		}
+		return true, "", bounded(ctx, x.policy.StepTimeout, func(ctx context.Context) error { return x.db.StopReplicaIO(ctx, s) })
+	}); err != nil {
+		return err
+	}
+	if err := x.rec.step(ctx, "apply-relay-log", s, func(ctx context.Context) (bool, string, error) {
+		st, err := x.db.Status(ctx, s)
+		if err != nil {
+			return false, "", err
+		}
+		if !st.IsReplica {
+			return false, "already promoted", nil
+		}
+		if x.policy.FailIfSQLThreadNotUpToDate && st.GTIDIOPos != "" && st.GTIDIOPos != st.GTIDSlavePos {
+			return false, "", &Error{Kind: Precondition, Op: "check SQL thread", Key: s,
+				Err: fmt.Errorf("relay log not applied (io %s, applied %s) and FailMasterPromotionIfSQLThreadNotUpToDate is set", st.GTIDIOPos, st.GTIDSlavePos)}
+		}
+		return true, "", bounded(ctx, x.policy.RelayApplyTimeout, func(ctx context.Context) error { return x.db.WaitRelayApplied(ctx, s) })
+	}); err != nil {
+		return err
+	}
+	return x.rec.step(ctx, "promote", s, func(ctx context.Context) (bool, string, error) {
+		return x.makePrimary(ctx, s)
+	})
+}
+
+// makePrimary: STOP SLAVE; RESET SLAVE ALL; read_only=0 (idempotent).
+func (x *executor) makePrimary(ctx context.Context, s events.InstanceKey) (bool, string, error) {
+	st, err := x.db.Status(ctx, s)
+	if err != nil {
+		return false, "", err
+	}
+	if !x.policy.ApplyPromotion {
+		return false, "ApplyMySQLPromotionAfterMasterFailover is off: replication and read_only left as they are", nil
+	}
+	changed := false
+	err = bounded(ctx, x.policy.StepTimeout, func(ctx context.Context) error {
+		if st.IsReplica {
+			changed = true
+			if err := x.db.StopReplica(ctx, s); err != nil {
+				return err
+			}
+			if err := x.db.ResetReplica(ctx, s); err != nil {
+				return err
+			}
+		}
+		if st.ReadOnly || st.SuperReadOnly {
+			changed = true
+			return x.db.SetReadOnly(ctx, s, false)
+		}
+		return nil
+	})
+	return changed, "replication reset, read_only=0", err
+}
+
+// repointAll moves replicas under target concurrently. Unreachable replicas
+// are lost (reported, not fatal); any other failure fails the recovery.
+func (x *executor) repointAll(ctx context.Context, replicas []events.InstanceKey, target events.InstanceKey, mode SourceMode) ([]events.InstanceKey, error) {
+	type out struct {
+		key     events.InstanceKey
+		changed bool
+		err     error
+	}
+	results := make([]out, len(replicas))
+	var wg sync.WaitGroup
+	for i, r := range replicas {
+		wg.Add(1)
+		go func() { // owned: joined by wg.Wait below
+			defer wg.Done()
+			results[i].key = r
+			results[i].err = bounded(ctx, x.policy.StepTimeout, func(ctx context.Context) error {
+				st, err := x.db.Status(ctx, r)
+				if err != nil {
+					return err
+				}
+				if st.IsReplica && st.Source == target && st.IORunning && st.SQLRunning {
+					return nil
+				}
+				results[i].changed = true
+				return x.db.ChangeSource(ctx, r, target, mode, nil)
+			})
+		}()
+	}
+	wg.Wait()
+	var lost []events.InstanceKey
+	var firstErr error
+	for _, o := range results {
+		err := x.rec.step(ctx, "repoint "+o.key.String(), o.key, func(context.Context) (bool, string, error) {
+			if o.err != nil && KindOf(o.err) == Transient {
+				return false, "replica unreachable: lost", nil
+			}
+			return o.changed, "source " + target.String(), o.err
+		})
+		if o.err != nil && KindOf(o.err) == Transient {
+			lost = append(lost, o.key)
+			continue
+		}
+		if err != nil && firstErr == nil {
+			firstErr = err
+		}
+		if errors.Is(err, ErrFenced) {
+			return lost, err
+		}
+	}
+	return lost, firstErr
+}
+
+// vipTo puts the VIP on target (after it was taken off the old primary).
+func (x *executor) vipTo(ctx context.Context, target events.InstanceKey) error {
+	if x.vip.Address() == "" {
+		return nil
+	}
+	return x.rec.step(ctx, "vip-add", target, func(ctx context.Context) (bool, string, error) {
+		var changed bool
+		err := bounded(ctx, x.policy.StepTimeout, func(ctx context.Context) error {
+			var err error
+			changed, err = x.vip.Add(ctx, target)
+			return err
+		})
+		return changed, x.vip.Address(), err
+	})
+}
