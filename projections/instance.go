@@ -167,6 +167,20 @@ type Instance struct {
 	// Observed reports whether a full observation of the instance exists;
 	// a discovered but never probed instance has only its Key.
 	Observed bool `json:"-"`
+	// IOProgressAt is the event time at which the replica's IO progress
+	// last advanced: heartbeats received grew, or the read coordinates,
+	// Gtid_IO_Pos or Retrieved_Gtid_Set moved. IOCheckedAt is the time of
+	// the latest observation merged into it. Both are zero on a
+	// non-replica; both restart when the source changes.
+	IOProgressAt time.Time `json:"-"`
+	IOCheckedAt  time.Time `json:"-"`
+	// SelfProgressAt is the event time at which the instance's own binary
+	// log position (or executed GTIDs) last moved.
+	SelfProgressAt time.Time `json:"-"`
+	// GtidIOPos (MariaDB Gtid_IO_Pos) and RetrievedGtidSet (MySQL
+	// Retrieved_Gtid_Set) are what a replica has received from its source.
+	GtidIOPos        string `json:"-"`
+	RetrievedGtidSet string `json:"-"`
 }
 
 // IsMariaDB reports whether the instance runs MariaDB.

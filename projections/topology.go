@@ -52,6 +52,9 @@ type moving struct {
 	heartbeats       int64
 	lastHeartbeat    time.Time
 	uptime           int64
+	gtidIOPos        string // MariaDB Gtid_IO_Pos
+	retrieved        string // MySQL Retrieved_Gtid_Set
+	io               ioTrack
 }
 
 type downtime struct {
@@ -83,6 +86,12 @@ type OriginReport struct {
 	// Digest is the state digest of the origin's latest observation.
 	Digest        string
 	ProbeDuration time.Duration
+	// FailingSince is the sequence (FailingSinceAt the event time) of the
+	// first failed report of the origin's current run of failed reports;
+	// zero while the origin reaches the instance. It stays the same while
+	// the failure lasts, so it names the incident.
+	FailingSince   uint64
+	FailingSinceAt time.Time
 }
 
 // NewTopology returns an empty topology for the given settings.
@@ -208,7 +217,10 @@ func (t *Topology) applyObserved(seq uint64, e events.Envelope) error {
 		return nil
 	}
 	st.obs = p
+	io := st.mv.io
 	st.mv = movingFromObserved(p)
+	st.mv.io = io
+	st.mv.track(p.Replication, e.Time)
 	st.report(e.Origin).ok(seq, e.Time, p.Digest, p.ProbeDuration)
 	return nil
 }
@@ -234,6 +246,7 @@ func movingFromObserved(p *events.InstanceObserved) moving {
 		if r.LastHeartbeat != nil {
 			mv.lastHeartbeat = *r.LastHeartbeat
 		}
+		mv.gtidIOPos, mv.retrieved = r.GTIDIOPos, r.RetrievedGTIDSet
 	}
 	return mv
 }
@@ -266,6 +279,8 @@ func (t *Topology) applyProgress(seq uint64, e events.Envelope) error {
 		mv.lastHeartbeat = *p.LastHeartbeat
 	}
 	mv.uptime = p.Uptime
+	mv.gtidIOPos, mv.retrieved = p.GTIDIOPos, p.RetrievedGTIDSet
+	mv.track(st.obs.Replication, e.Time)
 	return nil
 }
 
@@ -289,10 +304,14 @@ func (t *Topology) applyUnreachable(seq uint64, e events.Envelope) error {
 		return nil
 	}
 	r := st.report(e.Origin)
+	since, sinceAt := r.FailingSince, r.FailingSinceAt
+	if r.OK || r.At.IsZero() {
+		since, sinceAt = seq, e.Time
+	}
 	*r = OriginReport{
 		Origin: r.Origin, Seq: seq, At: e.Time, LastOK: r.LastOK, Digest: r.Digest,
 		Error: p.Error, Timeout: p.Timeout, ConnectionLost: p.ConnectionLost, Partial: p.Partial,
-		ProbeDuration: p.ProbeDuration,
+		ProbeDuration: p.ProbeDuration, FailingSince: since, FailingSinceAt: sinceAt,
 	}
 	return nil
 }

@@ -116,6 +116,8 @@ func pick(a, b string) string {
 // fillObserved copies a full observation merged with its moving parts.
 func fillObserved(inst *Instance, o *events.InstanceObserved, mv *moving) {
 	inst.Observed = true
+	inst.IOProgressAt, inst.IOCheckedAt, inst.SelfProgressAt = mv.io.progressAt, mv.io.checkedAt, mv.io.selfAt
+	inst.GtidIOPos, inst.RetrievedGtidSet = mv.gtidIOPos, mv.retrieved
 	inst.InstanceAlias = o.InstanceAlias
 	inst.Uptime = uint(max(0, mv.uptime))
 	inst.ServerID, inst.ServerUUID = uint(o.ServerID), o.ServerUUID
