@@ -53,12 +53,12 @@ func TestIOProgressTracking(t *testing.T) {
 	o := mariaReplica("r", 2, "p")
 	o.Replication.IOThread = events.ThreadOther
 	o.Replication.ReadCoordinates.LogPos, o.Replication.GTIDIOPos, o.Replication.HeartbeatsReceived = 5000, "0-1-101", 1
-	s.at(10 * time.Second).observe([]string{"n1"}, o)
+	s.at(10*time.Second).observe([]string{"n1"}, o)
 	if r := s.instance("r"); !r.IOProgressAt.Equal(t0.Add(5*time.Second)) || r.GtidIOPos != "0-1-101" {
 		t.Fatalf("full observation without progress: IOProgressAt %v GtidIOPos %q", r.IOProgressAt, r.GtidIOPos)
 	}
 	moved := mariaReplica("r", 2, "q")
-	s.at(11 * time.Second).observe([]string{"n1"}, moved)
+	s.at(11*time.Second).observe([]string{"n1"}, moved)
 	if r := s.instance("r"); !r.IOProgressAt.Equal(t0.Add(11 * time.Second)) {
 		t.Fatalf("new source: IOProgressAt %v, want restart at %v", r.IOProgressAt, t0.Add(11*time.Second))
 	}
