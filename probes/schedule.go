@@ -118,8 +118,8 @@ func (s *schedule) take(now time.Time) []*entry {
 		q := &s.queues[l]
 		for q.Len() > 0 && s.inflight[l] < s.capacity[l] && !(*q)[0].due.After(now) {
 			e := heap.Pop(q).(*entry)
-			s.start(e)
 			s.inflight[l]++
+			s.start(e)
 			out = append(out, e)
 		}
 	}
