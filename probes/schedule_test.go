@@ -14,7 +14,9 @@ import (
 	"github.com/regent-ha/regent/events"
 )
 
-func key(i int) events.InstanceKey { return events.InstanceKey{Hostname: fmt.Sprintf("db%d", i), Port: 3306} }
+func key(i int) events.InstanceKey {
+	return events.InstanceKey{Hostname: fmt.Sprintf("db%d", i), Port: 3306}
+}
 
 var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
