@@ -60,7 +60,7 @@ func startLabCluster(t *testing.T, l *lab.Lab, n int, extra string) *labCluster 
 			t.Fatal(err)
 		}
 		ns, ip := l.Controller(k)
-		p := lab.RunInNetns(t, ns, os.Args[0], []string{"serve", "--config", conf}, []string{"REGENT_TEST_EXEC=1"})
+		p := lab.RunInNetns(t, ns, os.Args[0], []string{"serve", "--config", conf}, []string{"RGTTEST_EXEC=1"})
 		c.nodes = append(c.nodes, p)
 		c.http = append(c.http, "http://"+ip+":3000")
 		c.confs = append(c.confs, conf)

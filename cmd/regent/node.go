@@ -69,6 +69,11 @@ func startNode(ctx context.Context, cfg config.Config, logger zerolog.Logger, ve
 	defer cancel()
 	if err := n.elog.Ensure(ectx); err != nil {
 		n.close()
+		if strings.Contains(err.Error(), "insufficient storage") {
+			return nil, fmt.Errorf("create streams (%d MB events, %d MB observations, from NATSMaxStoreMB %d and EventStreamMaxMB %d): "+
+				"the JetStream server has less storage: lower NATSMaxStoreMB or raise the server's max_file_store: %w",
+				so.EventBytes>>20, so.ObservationBytes>>20, cfg.NATSMaxStoreMB, cfg.EventStreamMaxMB, err)
+		}
 		return nil, fmt.Errorf("create streams: %w", err)
 	}
 	n.lease = n.elog.NewLease(id, httpAdvertise(cfg))
