@@ -23,6 +23,10 @@ type Log interface {
 	LastClusterSeq(ctx context.Context, cluster string) (uint64, error)
 }
 
+// AnyPosition passed as expect appends without a precondition (records that
+// may land after the recovery moved on, such as asynchronous hooks).
+const AnyPosition = ^uint64(0)
+
 // Lease tells whether this node still holds the leadership with epoch.
 type Lease interface {
 	Holds(epoch uint64) bool

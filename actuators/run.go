@@ -1,0 +1,220 @@
+package actuators
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/regent-ha/regent/events"
+)
+
+// HookLists are orchestrator's hook settings.
+type HookLists struct {
+	OnFailureDetection             []string
+	PreFailover                    []string
+	PostFailover                   []string
+	PostUnsuccessfulFailover       []string
+	PostMasterFailover             []string
+	PostIntermediateMasterFailover []string
+	PreGracefulTakeover            []string
+	PostGracefulTakeover           []string
+}
+
+// Runner executes decided recoveries: it appends the intent, runs the hooks
+// and the steps, and records the outcome. It holds no state between
+// recoveries; everything it knows comes from the caller and the log.
+type Runner struct {
+	Node   string
+	DB     DB
+	VIP    VIP
+	Hooks  Hooks
+	Log    Log
+	Lease  Lease
+	Policy Policy
+	Lists  HookLists
+	Clock  Clock
+	Logger zerolog.Logger
+}
+
+// Intent is one recovery to run.
+type Intent struct {
+	Detected *events.FailureDetected // nil for manual operations
+	Started  events.RecoveryStarted
+	Plan     MasterPlan
+	Hook     HookContext
+	Epoch    uint64
+	// Resume: the intent was appended by a node that died; append
+	// recovery-lease-taken instead of a new intent and re-run the plan.
+	Resume bool
+}
+
+// Run carries out in. It returns ErrFenced (wrapped) when another node owns
+// the cluster's recovery, and the recovery's error when it failed — which it
+// has then recorded as failed.
+func (r *Runner) Run(ctx context.Context, in Intent) (Result, error) {
+	start := r.Clock.Now()
+	seq, err := r.Log.LastClusterSeq(ctx, in.Plan.Cluster)
+	if err != nil {
+		return Result{}, fmt.Errorf("recover %s: %w", in.Plan.Cluster, err)
+	}
+	rec := &recorder{log: r.Log, lease: r.Lease, node: r.Node, cluster: in.Plan.Cluster, recovery: in.Started.RecoveryID,
+		corr: in.Started.RecoveryID, epoch: in.Epoch, seq: seq, clock: r.Clock}
+	lg := r.Logger.With().Str(events.LogCluster, in.Plan.Cluster).Str(events.LogRecovery, in.Started.RecoveryID).
+		Uint64(events.LogEpoch, in.Epoch).Logger()
+	hc := in.Hook
+	hc.RecoveryUID, hc.OrchestratorHost = in.Started.RecoveryID, r.Node
+	if err := r.announce(ctx, rec, in, hc); err != nil {
+		return Result{}, err
+	}
+	lg.Info().Str("successor", in.Plan.Successor.String()).Bool("resume", in.Resume).Msg("recovery started")
+	pre := r.Lists.PreFailover
+	if in.Plan.Graceful {
+		pre = r.Lists.PreGracefulTakeover
+	}
+	if err := r.hooks(ctx, rec, preName(in.Plan.Graceful), pre, hc, true); err != nil {
+		return Result{}, r.fail(ctx, rec, in, hc, "pre-hooks", err, start)
+	}
+	x := &executor{db: r.DB, vip: r.VIP, policy: r.Policy, rec: rec}
+	var res Result
+	if in.Plan.Graceful {
+		res, err = x.takeover(ctx, in.Plan)
+	} else {
+		res, err = x.promote(ctx, in.Plan)
+	}
+	if err != nil {
+		if errors.Is(err, ErrFenced) {
+			lg.Warn().Err(err).Msg("recovery taken over by another node")
+			return res, err
+		}
+		step := "execute"
+		var se *StepError
+		if errors.As(err, &se) {
+			step = se.Step
+		}
+		return res, r.fail(ctx, rec, in, hc, step, err, start)
+	}
+	return res, r.complete(ctx, rec, in, hc, res, start)
+}
+
+func preName(graceful bool) string {
+	if graceful {
+		return "PreGracefulTakeoverProcesses"
+	}
+	return "PreFailoverProcesses"
+}
+
+// announce appends the detection (with its hooks) and the intent, or, when
+// resuming, the lease takeover.
+func (r *Runner) announce(ctx context.Context, rec *recorder, in Intent, hc HookContext) error {
+	if in.Resume {
+		return rec.append(ctx, events.KindRecoveryLeaseTaken, in.Started, in.Plan.Failed.String())
+	}
+	if in.Detected != nil {
+		if err := rec.append(ctx, events.KindFailureDetected, in.Detected, in.Plan.Failed.String()); err != nil {
+			return err
+		}
+		if err := r.hooks(ctx, rec, "OnFailureDetectionProcesses", r.Lists.OnFailureDetection, hc, false); err != nil {
+			return err
+		}
+	}
+	return rec.append(ctx, events.KindRecoveryStarted, in.Started, in.Plan.Failed.String())
+}
+
+// hooks runs a list and records each command's outcome. Asynchronous
+// commands are recorded when they finish (best effort: the recovery may
+// have ended; their record then goes to the log without a precondition).
+func (r *Runner) hooks(ctx context.Context, rec *recorder, list string, cmds []string, hc HookContext, failFast bool) error {
+	if len(cmds) == 0 || r.Hooks == nil {
+		return nil
+	}
+	done := func(h events.HookRan) {
+		h.RecoveryID = rec.recovery
+		env, err := events.New(events.KindHookRan, r.Clock.Now(), r.Node, h)
+		if err != nil {
+			return
+		}
+		env.Cluster, env.Epoch, env.CorrelationID = rec.cluster, rec.epoch, rec.corr
+		if _, err := r.Log.AppendCluster(context.Background(), env, AnyPosition); err != nil {
+			r.Logger.Warn().Err(err).Str(events.LogHook, h.Command).Msg("record asynchronous hook")
+		}
+	}
+	ran, err := r.Hooks.Run(ctx, list, cmds, hc, failFast, done)
+	for _, h := range ran {
+		h.RecoveryID = rec.recovery
+		if aerr := rec.append(ctx, events.KindHookRan, h, ""); aerr != nil {
+			return aerr
+		}
+	}
+	return err
+}
+
+func (r *Runner) fail(ctx context.Context, rec *recorder, in Intent, hc HookContext, step string, cause error, start time.Time) error {
+	hc.IsSuccessful = false
+	if err := rec.append(ctx, events.KindRecoveryFailed, events.RecoveryFailed{RecoveryID: in.Started.RecoveryID, Step: step,
+		Error: cause.Error(), Took: r.Clock.Now().Sub(start)}, in.Plan.Failed.String()); err != nil {
+		return errors.Join(cause, err)
+	}
+	if err := r.hooks(ctx, rec, "PostUnsuccessfulFailoverProcesses", r.Lists.PostUnsuccessfulFailover, hc, false); err != nil {
+		return errors.Join(cause, err)
+	}
+	r.Logger.Error().Err(cause).Str(events.LogRecovery, in.Started.RecoveryID).Str(events.LogStep, step).Msg("recovery failed")
+	return fmt.Errorf("recovery %s failed at %s: %w", in.Started.RecoveryID, step, cause)
+}
+
+func (r *Runner) complete(ctx context.Context, rec *recorder, in Intent, hc HookContext, res Result, start time.Time) error {
+	if addr := r.VIP.Address(); addr != "" {
+		if err := rec.append(ctx, events.KindVIPMoved, events.VIPMoved{RecoveryID: in.Started.RecoveryID, VIP: addr,
+			From: in.Plan.Failed, To: res.Successor}, res.Successor.String()); err != nil {
+			return err
+		}
+	}
+	if err := rec.append(ctx, events.KindRecoveryCompleted, events.RecoveryCompleted{RecoveryID: in.Started.RecoveryID,
+		Successor: res.Successor, LostReplicas: res.LostReplicas, Took: r.Clock.Now().Sub(start)}, res.Successor.String()); err != nil {
+		return err
+	}
+	hc.IsSuccessful = true
+	hc.SuccessorHost, hc.SuccessorPort = res.Successor.Hostname, res.Successor.Port
+	hc.LostReplicas = keyStrings(res.LostReplicas)
+	hc.CountLostReplicas = len(res.LostReplicas)
+	lists := []struct {
+		name string
+		cmds []string
+	}{{"PostMasterFailoverProcesses", r.Lists.PostMasterFailover}, {"PostFailoverProcesses", r.Lists.PostFailover}}
+	if in.Plan.Graceful {
+		lists = lists[:0]
+		lists = append(lists, struct {
+			name string
+			cmds []string
+		}{"PostGracefulTakeoverProcesses", r.Lists.PostGracefulTakeover})
+	}
+	for _, l := range lists {
+		if err := r.hooks(ctx, rec, l.name, l.cmds, hc, false); err != nil {
+			return err
+		}
+	}
+	r.Logger.Info().Str(events.LogRecovery, in.Started.RecoveryID).Str("successor", res.Successor.String()).
+		Dur(events.LogDuration, r.Clock.Now().Sub(start)).Msg("recovery completed")
+	return nil
+}
+
+func keyStrings(ks []events.InstanceKey) []string {
+	out := make([]string, len(ks))
+	for i, k := range ks {
+		out[i] = k.String()
+	}
+	return out
+}
+
+// HookContextFor fills the placeholders known from the plan.
+func HookContextFor(p MasterPlan, analysis, description, command string, replicas []string) HookContext {
+	return HookContext{
+		FailureType: analysis, FailureDescription: description, InstanceType: "master", IsMaster: true,
+		Command: command, FailedHost: p.Failed.Hostname, FailedPort: p.Failed.Port,
+		FailureCluster: p.Cluster, FailureClusterAlias: p.Alias, FailureClusterDomain: p.Domain,
+		CountReplicas: len(replicas), ReplicaHosts: replicas,
+		SuccessorHost: p.Successor.Hostname, SuccessorPort: p.Successor.Port,
+	}
+}
