@@ -25,7 +25,7 @@ type Facts struct {
 	// Vantage: Nodes is the configured number of Regent nodes, Quorum its
 	// majority; Fresh counts the nodes whose latest report is fresh and
 	// SeenReachable/SeenUnreachable split them by outcome.
-	Nodes, Quorum                        int
+	Nodes, Quorum                         int
 	Fresh, SeenReachable, SeenUnreachable int
 	// Unreachable: at least Quorum nodes last saw it unreachable.
 	Unreachable bool

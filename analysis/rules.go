@@ -31,7 +31,9 @@ func Rules() []Rule {
 			Match:       func(f *Facts) bool { return f.IsMaster && f.Unreachable && f.CountReplicas == 0 }},
 		{Code: events.AnalysisDeadMasterAndReplicas, Priority: 20, Detect: true,
 			Description: "Master cannot be reached by a quorum of Regent nodes and none of its replicas is reachable",
-			Match:       func(f *Facts) bool { return f.IsMaster && f.Unreachable && f.CountReplicas > 0 && f.CountValidReplicas == 0 }},
+			Match: func(f *Facts) bool {
+				return f.IsMaster && f.Unreachable && f.CountReplicas > 0 && f.CountValidReplicas == 0
+			}},
 		{Code: events.AnalysisDeadMaster, Priority: 30, Detect: true, Actionable: true, Recovery: RecoveryMaster,
 			Description: "Master cannot be reached by a quorum of Regent nodes and all of its replicas agree it is gone",
 			Match: func(f *Facts) bool {
