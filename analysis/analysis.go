@@ -115,6 +115,7 @@ func AnalyzeInstance(v *projections.View, key events.InstanceKey, p Params) (Ana
 func analyze(f *Facts, rules []Rule, structure []StructureRule, now time.Time) Analysis {
 	a := newAnalysis(f, now)
 	a.Analysis, a.Description = events.AnalysisNoProblem, "No problem"
+	a.StructureAnalysis = []string{}
 	for i := range rules {
 		if rules[i].Match(f) {
 			r := &rules[i]
