@@ -7,9 +7,12 @@
 // gtid_strict_mode, and whether the host is up.
 //
 // Replication follows MariaDB's rules closely enough to fail where the real
-// one fails: a replica positioned with slave_pos on a former primary asks
-// for transactions it already has and its SQL thread stops on an
-// out-of-order GTID; a duplicate row stops the SQL thread with Last_SQL_Error;
+// one fails: a former primary whose last writes never reached the new
+// primary asks for a GTID the source lacks and its IO thread stops (error
+// 1236); a replica applying a transaction below its own binlog position
+// stops on gtid_strict_mode's out-of-order error; its own transactions
+// coming back (same server_id) are skipped; a duplicate row stops the SQL
+// thread with Last_SQL_Error;
 // a replica pointed at a host that is down keeps its IO thread
 // "Connecting" (not running). Operations on a down host return Transient
 // errors; a DB without READ_ONLY ADMIN gets MariaDB 10.11's error 1227 when it

@@ -101,34 +101,70 @@ func TestWaitGTIDFollowsTick(t *testing.T) {
 	}
 }
 
-// TestOldPrimarySlavePos: re-attaching a former primary with slave_pos
-// makes it ask for transactions it has; its SQL thread stops on gtid strict
-// mode, as MariaDB's does. current_pos works.
-func TestOldPrimarySlavePos(t *testing.T) {
+// TestDivergedOldPrimary: a former primary with a write the new primary
+// never got cannot replicate from it: its IO thread stops (error 1236), as
+// on MariaDB (TestLabDivergedOldPrimary in actuators/mysql shows the same).
+func TestDivergedOldPrimary(t *testing.T) {
 	topo, keys := fake.NewFlat(2)
 	db := topo.DB()
 	repl := &actuators.Credentials{User: "repl", Password: "repl"}
+	lost := diverge(t, topo, db, keys[0], keys[1])
+	if err := db.ChangeSource(ctx(t), keys[0], keys[1], actuators.CurrentPos, repl); err != nil {
+		t.Fatal(err)
+	}
+	st, err := db.Status(ctx(t), keys[0])
+	if err != nil || st.IORunning || st.Source != keys[1] {
+		t.Fatalf("diverged old primary: io %v source %v err %v", st.IORunning, st.Source, err)
+	}
+	if ok, _ := topo.Has(keys[0], lost+1); ok {
+		t.Fatal("diverged old primary applied the new primary's write")
+	}
+}
+
+// diverge writes one row on p that replica r never gets, promotes r and
+// writes on it; it returns the lost row's id.
+func diverge(t *testing.T, topo *fake.Topology, db actuators.DB, p, r events.InstanceKey) int64 {
+	t.Helper()
+	if err := topo.Write(p, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.StopReplica(ctx(t), r); err != nil {
+		t.Fatal(err)
+	}
+	if err := topo.Write(p, 2); err != nil {
+		t.Fatal(err)
+	}
+	promote(t, db, r)
+	if err := topo.Write(r, 3); err != nil {
+		t.Fatal(err)
+	}
+	return 2
+}
+
+// TestOldPrimaryOwnEventsSkipped: a former primary re-attached with
+// slave_pos gets its own transactions back and skips them (same server_id),
+// as MariaDB does.
+func TestOldPrimaryOwnEventsSkipped(t *testing.T) {
+	topo, keys := fake.NewFlat(2)
+	db := topo.DB()
 	for id := int64(1); id <= 3; id++ {
 		if err := topo.Write(keys[0], id); err != nil {
 			t.Fatal(err)
 		}
 	}
 	promote(t, db, keys[1])
+	repl := &actuators.Credentials{User: "repl", Password: "repl"}
 	if err := db.ChangeSource(ctx(t), keys[0], keys[1], actuators.SlavePos, repl); err != nil {
-		t.Fatal(err)
-	}
-	err := db.WaitRelayApplied(ctx(t), keys[0])
-	if actuators.KindOf(err) != actuators.Precondition || !strings.Contains(err.Error(), "out-of-order") {
-		t.Fatalf("slave_pos on a former primary: %v, want an out-of-order Precondition error", err)
-	}
-	if err := db.ChangeSource(ctx(t), keys[0], keys[1], actuators.CurrentPos, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := topo.Write(keys[1], 10); err != nil {
 		t.Fatal(err)
 	}
+	if err := db.WaitRelayApplied(ctx(t), keys[0]); err != nil {
+		t.Fatal(err)
+	}
 	if ok, _ := topo.Has(keys[0], 10); !ok {
-		t.Fatal("former primary with current_pos does not replicate")
+		t.Fatal("former primary does not replicate")
 	}
 }
 

@@ -330,6 +330,13 @@ func (t *Topology) apply(h *host, force bool) bool {
 		tx := h.relay[0]
 		own := h.binlogPos()[tx.gtid.domain]
 		switch {
+		case tx.gtid.server == h.serverID:
+			// replicate_same_server_id=0: the host's own transactions come
+			// back from its new source and are skipped, position kept.
+			h.slavePos[tx.gtid.domain] = tx.gtid
+			h.relay = h.relay[1:]
+			moved = true
+			continue
 		case tx.gtid.seq <= own.seq:
 			h.sqlOn, h.sqlErrno = false, 1950
 			h.sqlErr = fmt.Sprintf("An attempt was made to binlog GTID %s which would create an out-of-order sequence number with existing GTID %s, and gtid strict mode is enabled", tx.gtid, own)

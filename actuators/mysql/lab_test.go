@@ -176,3 +176,59 @@ func demote(ctx context.Context, db *mysql.DB, k, p events.InstanceKey, repl *ac
 	}
 	return errors.New("demoted replica did not start replicating within 10 s")
 }
+
+// TestLabDivergedOldPrimary: a former primary whose last write never
+// reached the new primary cannot replicate from it: ChangeSource succeeds as
+// a statement, but the IO thread stops (error 1236) and Status says so. The
+// fake models the same (actuators/fake TestDivergedOldPrimary).
+func TestLabDivergedOldPrimary(t *testing.T) {
+	l := lab.Up(t, lab.Options{Hosts: 2})
+	env := labEnv(t, l)
+	db := env.DB
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	p, r := key(l, 1), key(l, 2)
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(env.Write(1, 1))
+	must(db.WaitGTID(ctx, r, statusOf(t, db, p).GTIDBinlogPos))
+	must(db.StopReplica(ctx, r))
+	must(env.Write(1, 2)) // lost: host 2 never gets it
+	must(db.ResetReplica(ctx, r))
+	must(db.SetReadOnly(ctx, r, false))
+	must(env.Write(2, 3))
+	must(db.SetReadOnly(ctx, p, true))
+	must(db.ChangeSource(ctx, p, r, actuators.CurrentPos, &env.Repl))
+	lab.Eventually(t, 10*time.Second, 20*time.Millisecond, func() error {
+		rows, err := l.SQL(1, "SHOW SLAVE STATUS")
+		if err != nil || len(rows) != 1 {
+			return fmt.Errorf("slave status: %v", err)
+		}
+		if rows[0][10] != "No" { // Slave_IO_Running
+			return fmt.Errorf("IO thread %q", rows[0][10])
+		}
+		return nil
+	})
+	st := statusOf(t, db, p)
+	if st.IORunning || st.Source != r {
+		t.Fatalf("diverged old primary: io %v source %v", st.IORunning, st.Source)
+	}
+	if ok, err := env.Has(1, 3); err != nil || ok {
+		t.Fatalf("diverged old primary applied the new primary's write: %v %v", ok, err)
+	}
+}
+
+func statusOf(t *testing.T, db actuators.DB, k events.InstanceKey) actuators.Status {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	st, err := db.Status(ctx, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
