@@ -35,9 +35,9 @@ func replica(host string, serverID uint32, source string) *events.InstanceObserv
 	o.LagSeconds = i64(0)
 	o.Replication = &events.Replication{
 		SourceKey: key(source), IOThread: events.ThreadRunning, SQLThread: events.ThreadRunning,
-		SecondsBehind:   i64(0),
-		ReadCoordinates: events.BinlogCoordinates{LogFile: "mysql-bin.000002", LogPos: 4000},
-		ExecCoordinates: events.BinlogCoordinates{LogFile: "mysql-bin.000002", LogPos: 4000},
+		SecondsBehind:    i64(0),
+		ReadCoordinates:  events.BinlogCoordinates{LogFile: "mysql-bin.000002", LogPos: 4000},
+		ExecCoordinates:  events.BinlogCoordinates{LogFile: "mysql-bin.000002", LogPos: 4000},
 		UsingMariaDBGTID: true, MariaDBGTIDMode: "Slave_Pos", GTIDIOPos: "0-1-100", HasCredentials: true,
 	}
 	return o

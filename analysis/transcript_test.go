@@ -26,7 +26,7 @@ func chain(s *script, leaves ...string) {
 // with nothing moving, while every node times out on dead.
 func stalled(s *script, dead string, from, to int, replicas ...string) {
 	for sec := from; sec <= to; sec++ {
-		s.at(time.Duration(sec) * time.Second).unreachable(nodes, dead, true)
+		s.at(time.Duration(sec)*time.Second).unreachable(nodes, dead, true)
 		for _, r := range replicas {
 			s.progress(nodes, r, 0, 4000, "0-1-100")
 		}
