@@ -147,17 +147,19 @@ func DetectionID(cluster string, failed events.InstanceKey, code string, failing
 	return "d-" + hex.EncodeToString(h[:10])
 }
 
-// handled reports whether a recovery of the failed instance started after
-// the current run of failed probes began: the same incident, whatever code
-// it shows now (a view lagging behind the recovery's re-pointing must not
-// start a second one).
+// handled reports whether a recovery of the failed instance that is still
+// running or succeeded started after the current run of failed probes
+// began: the same incident, whatever code it shows now (a view lagging
+// behind the recovery's re-pointing must not start a second one). A failed
+// recovery does not count: the incident may be retried, subject to the
+// anti-flap block and acknowledgement.
 func (r *Recoveries) handled(a *Analysis) bool {
 	if a.FailingSinceAt.IsZero() {
 		return false
 	}
 	for _, id := range r.recOrder {
 		t := r.recoveries[id]
-		if t.Failed() == a.AnalyzedInstanceKey && !t.StartedAt.Before(a.FailingSinceAt) {
+		if t.Failed() == a.AnalyzedInstanceKey && !t.StartedAt.Before(a.FailingSinceAt) && (t.IsActive || t.IsSuccessful) {
 			return true
 		}
 	}
@@ -194,9 +196,9 @@ func (r *Recoveries) blockReason(v *projections.View, a *Analysis, now time.Time
 		if t.Acknowledged || !t.concerns(name, alias, a.AnalyzedInstanceKey) {
 			continue
 		}
-		if ago := now.Sub(t.EndedAt); ago < p.RecoveryPeriodBlock {
-			return fmt.Sprintf("recovery %s on the cluster ended %s ago, within RecoveryPeriodBlockSeconds (%s), and is not acknowledged",
-				t.UID, ago.Round(time.Second), p.RecoveryPeriodBlock), t.UID
+		if now.Sub(t.EndedAt) < p.RecoveryPeriodBlock {
+			return fmt.Sprintf("recovery %s on the cluster ended at %s, within RecoveryPeriodBlockSeconds (%s), and is not acknowledged",
+				t.UID, t.RecoveryEndTimestamp, p.RecoveryPeriodBlock), t.UID
 		}
 	}
 	return "", ""

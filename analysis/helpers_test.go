@@ -184,3 +184,9 @@ func mustJSON(tb testing.TB, v any) string {
 }
 
 func rx(s string) *regexp.Regexp { return regexp.MustCompile(s) }
+
+type projectionsClusterFilters = projections.ClusterFilters
+
+func compileFilters(f []string) (projections.ClusterFilters, error) {
+	return projections.CompileClusterFilters(f)
+}
