@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -71,8 +73,8 @@ func TestLabProbePrimaryAndReplica(t *testing.T) {
 	if !primary.GTID.StrictMode || primary.GTID.BinlogPos == "" || primary.SelfCoordinates.LogFile == "" || primary.SelfCoordinates.LogPos == 0 {
 		t.Errorf("primary GTID/binlog = %+v %+v", primary.GTID, primary.SelfCoordinates)
 	}
-	if !primary.SemiSync.Available || primary.Uptime <= 0 || primary.Digest == "" {
-		t.Errorf("primary semi-sync %+v uptime %d digest %q", primary.SemiSync, primary.Uptime, primary.Digest)
+	if !primary.SemiSync.Available || primary.SemiSync.MasterTimeout != 10000 || primary.Digest == "" {
+		t.Errorf("primary semi-sync %+v digest %q", primary.SemiSync, primary.Digest)
 	}
 	wantReplicas := []events.InstanceKey{labKey(l, 2), labKey(l, 3)}
 	if !reflect.DeepEqual(primary.Replicas, wantReplicas) {
@@ -105,6 +107,9 @@ func TestLabProbePrimaryAndReplica(t *testing.T) {
 		}
 		if got.Digest != replica.Digest {
 			return fmt.Errorf("replica digest moved with positions: %s → %s", replica.Digest, got.Digest)
+		}
+		if got.Uptime <= 0 {
+			return fmt.Errorf("uptime %d", got.Uptime)
 		}
 		if got.Replication.HeartbeatsReceived <= r.HeartbeatsReceived {
 			return fmt.Errorf("heartbeats %d → %d", r.HeartbeatsReceived, got.Replication.HeartbeatsReceived)
@@ -217,9 +222,12 @@ func TestLabFailureClassification(t *testing.T) {
 		t.Fatal("probe did not return within 5s of the kill")
 	}
 
-	// Dead: refused, fast.
+	// Dead: refused, fast (a fresh prober: no pooled connection to find dead).
+	// lab.Kill can return while the dying server still holds its listening
+	// socket for a moment; wait until the port refuses.
+	waitRefused(t, l.Host(2).Addr)
 	start = time.Now()
-	_, err = p.Probe(context.Background(), key)
+	_, err = newLabProber(t, labOptions()).Probe(context.Background(), key)
 	if KindOf(err) != ErrRefused || time.Since(start) > 500*time.Millisecond {
 		t.Errorf("killed host: kind %v after %v (%v), want refused at once", KindOf(err), time.Since(start), err)
 	}
@@ -236,6 +244,22 @@ func TestLabFailureClassification(t *testing.T) {
 	if !errors.As(err, &pe) || (pe.Kind != ErrRefused && pe.Kind != ErrConnectionLost) || !pe.ConnectionLost {
 		t.Errorf("idle pooled connection of a killed server: %#v, want refused or lost, with connection lost", err)
 	}
+}
+
+// waitRefused waits until a TCP connection to addr is refused.
+func waitRefused(t *testing.T, addr string) {
+	t.Helper()
+	lab.Eventually(t, 5*time.Second, 10*time.Millisecond, func() error {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+			return fmt.Errorf("%s still accepts connections", addr)
+		}
+		if !errors.Is(err, syscall.ECONNREFUSED) {
+			return err
+		}
+		return nil
+	})
 }
 
 func TestLabReportHostEmpty(t *testing.T) {
@@ -284,6 +308,15 @@ func TestLabReportHostEmpty(t *testing.T) {
 
 func TestLabDiscovery(t *testing.T) {
 	l := lab.Up(t, lab.Options{Hosts: 3})
+	ready := newLabProber(t, labOptions())
+	lab.Eventually(t, 10*time.Second, 50*time.Millisecond, func() error {
+		for i := 1; i <= 3; i++ {
+			if _, err := ready.Probe(context.Background(), labKey(l, i)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	for _, tc := range []struct {
 		from    int
 		filters func(*Options)
