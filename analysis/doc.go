@@ -17,7 +17,8 @@
 //     node that lost the primary is not a failure: that is its own
 //     partition.
 //  2. Its replicas: every reachable replica agrees the source is gone —
-//     its IO thread is not running (Connecting, or stopped with an error),
+//     its IO thread is not running (Connecting, or stopped: nothing fresh
+//     comes from the source, as orchestrator counts it),
 //     or its IO progress has stalled: neither the heartbeat count nor the
 //     read positions (coordinates, Gtid_IO_Pos, Retrieved_Gtid_Set) moved
 //     for longer than Params.IOStallThreshold, measured between the
