@@ -175,7 +175,7 @@ func TestPropertyRecoveriesDeterministicAndCloneable(t *testing.T) {
 
 // Every code of the rule table is documented and exercised by a transcript.
 func TestEveryCodeDocumentedAndTested(t *testing.T) {
-	doc, err := os.ReadFile("../docs/analysis.md")
+	doc, err := os.ReadFile("../../docs/analysis.md")
 	if err != nil {
 		t.Fatalf("read docs/analysis.md: %v", err)
 	}
