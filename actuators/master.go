@@ -23,6 +23,10 @@ type MasterPlan struct {
 	Successor  events.InstanceKey
 	Replicas   []events.InstanceKey // the failed primary's other replicas
 	Graceful   bool                 // planned takeover: the old primary is alive
+	// Intermediate: the failed instance is an intermediate primary; its
+	// replicas move under Successor (a sibling or the grandparent) and
+	// nothing is promoted.
+	Intermediate bool
 	// Reattach re-points the demoted primary under the successor and starts
 	// replication (graceful-master-takeover-auto; also used by a recovery
 	// when the old primary is alive — never for a dead one).

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -79,9 +80,15 @@ func (r *Runner) Run(ctx context.Context, in Intent) (Result, error) {
 	}
 	x := &executor{db: r.DB, vip: r.VIP, policy: r.Policy, rec: rec}
 	var res Result
-	if in.Plan.Graceful {
+	switch {
+	case in.Plan.Successor.IsZero():
+		err = &StepError{Step: "choose-candidate", Err: errors.New("no acceptable candidate: " + candidateReasons(in.Started.Candidates))}
+	case in.Plan.Graceful:
 		res, err = x.takeover(ctx, in.Plan)
-	} else {
+	case in.Plan.Intermediate:
+		res.Successor = in.Plan.Successor
+		res.LostReplicas, err = x.repointAll(ctx, in.Plan.Replicas, in.Plan.Successor, SlavePos)
+	default:
 		res, err = x.promote(ctx, in.Plan)
 	}
 	if err != nil {
@@ -183,6 +190,9 @@ func (r *Runner) complete(ctx context.Context, rec *recorder, in Intent, hc Hook
 		name string
 		cmds []string
 	}{{"PostMasterFailoverProcesses", r.Lists.PostMasterFailover}, {"PostFailoverProcesses", r.Lists.PostFailover}}
+	if in.Plan.Intermediate {
+		lists[0].name, lists[0].cmds = "PostIntermediateMasterFailoverProcesses", r.Lists.PostIntermediateMasterFailover
+	}
 	if in.Plan.Graceful {
 		lists = lists[:0]
 		lists = append(lists, struct {
@@ -198,6 +208,17 @@ func (r *Runner) complete(ctx context.Context, rec *recorder, in Intent, hc Hook
 	r.Logger.Info().Str(events.LogRecovery, in.Started.RecoveryID).Str("successor", res.Successor.String()).
 		Dur(events.LogDuration, r.Clock.Now().Sub(start)).Msg("recovery completed")
 	return nil
+}
+
+func candidateReasons(cs []events.Candidate) string {
+	if len(cs) == 0 {
+		return "no replicas"
+	}
+	parts := make([]string, len(cs))
+	for i, c := range cs {
+		parts[i] = c.Key.String() + ": " + c.Reason
+	}
+	return strings.Join(parts, "; ")
 }
 
 func keyStrings(ks []events.InstanceKey) []string {

@@ -153,6 +153,17 @@ type Recovery struct {
 	EnforceExactSemiSyncReplicas               bool
 	RecoverLockedSemiSyncMaster                bool
 	RemoteExecPrefix                           string // Regent: prefix for commands run on a MySQL host, e.g. "ssh {host}"
+	// Regent: credentials a demoted primary uses to replicate from the new
+	// one (CHANGE MASTER … MASTER_USER); empty keeps what the server has.
+	ReplicationUser     string
+	ReplicationPassword string `regent:"secret"`
+	// Regent: a replica whose IO thread has received nothing (no event, no
+	// heartbeat) for this long, and at least 2.5× its own heartbeat period,
+	// agrees that its source is gone.
+	ReplicationStallMilliseconds int
+	// Regent: how often the leader re-evaluates the analysis when no event
+	// arrives (a stall is the absence of events).
+	RecoveryTickMilliseconds int
 }
 
 // VIP is Regent's built-in virtual IP handling. Placeholders {vip},
@@ -377,6 +388,8 @@ func defaultRecovery() Recovery {
 		CoMasterRecoveryMustPromoteOtherCoMaster: true,
 		DetachLostSlavesAfterMasterFailover:      true,
 		ApplyMySQLPromotionAfterMasterFailover:   true,
+		ReplicationStallMilliseconds:             1500,
+		RecoveryTickMilliseconds:                 50,
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/regent-ha/regent/events"
 	"github.com/regent-ha/regent/events/eventlog"
 	"github.com/regent-ha/regent/projections"
+	"github.com/regent-ha/regent/projections/analysis"
 )
 
 // applier folds both streams into one projections.Topology and hands out
@@ -23,8 +24,9 @@ type applier struct {
 	obsSince time.Duration // observations older than this at start are not folded
 	viewTTL  time.Duration
 
-	mu      sync.Mutex // guards topo, applied, view, viewAt, changed
+	mu      sync.Mutex // guards topo, recs, applied, view, viewAt, changed
 	topo    *projections.Topology
+	recs    *analysis.Recoveries
 	applied map[string]uint64 // stream → last applied sequence
 	view    *projections.View
 	viewAt  time.Time
@@ -38,7 +40,7 @@ func newApplier(elog *eventlog.Log, s projections.Settings, logger zerolog.Logge
 	}
 	return &applier{elog: elog, log: logger.With().Str(events.LogComponent, "applier").Logger(),
 		obsSince: 2 * time.Minute, viewTTL: 50 * time.Millisecond,
-		topo: topo, applied: map[string]uint64{}, changed: make(chan struct{})}, nil
+		topo: topo, recs: analysis.NewRecoveries(), applied: map[string]uint64{}, changed: make(chan struct{})}, nil
 }
 
 // Run follows the event log from its start and the observations of the last
@@ -68,6 +70,12 @@ func (a *applier) follow(ctx context.Context, o eventlog.ReadOptions) error {
 			a.log.Warn().Err(err).Str(events.LogEventID, r.Env.ID).Uint64(events.LogSeq, r.Sequence).
 				Str(events.LogKind, r.Env.Kind.String()).Msg("cannot fold event")
 		}
+		if r.Stream == events.EventsName {
+			if err := a.recs.Apply(r.Sequence, r.Env); err != nil {
+				a.log.Warn().Err(err).Str(events.LogEventID, r.Env.ID).Uint64(events.LogSeq, r.Sequence).
+					Str(events.LogKind, r.Env.Kind.String()).Msg("cannot fold recovery event")
+			}
+		}
 		a.applied[r.Stream] = r.Sequence
 		close(a.changed)
 		a.changed = make(chan struct{})
@@ -84,6 +92,30 @@ func (a *applier) View() *projections.View {
 		a.view, a.viewAt = a.topo.View(now), now
 	}
 	return a.view
+}
+
+// Snapshot returns a fresh view and a copy of the recovery fold, consistent
+// with each other (for the recovery engine).
+func (a *applier) Snapshot() (*projections.View, *analysis.Recoveries) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	now := time.Now()
+	a.view, a.viewAt = a.topo.View(now), now
+	return a.view, a.recs.Clone()
+}
+
+// Recoveries returns a copy of the recovery fold (for the audit API).
+func (a *applier) Recoveries() *analysis.Recoveries {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.recs.Clone()
+}
+
+// Changed is closed on the next folded event.
+func (a *applier) Changed() <-chan struct{} {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.changed
 }
 
 // freshView returns a snapshot computed now (after a write the caller waited

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/rs/zerolog"
 
+	"github.com/regent-ha/regent/actuators"
 	"github.com/regent-ha/regent/api"
 	"github.com/regent-ha/regent/config"
 	"github.com/regent-ha/regent/events"
@@ -28,16 +29,18 @@ import (
 
 // node is one Regent node's parts, built from the config.
 type node struct {
-	cfg   config.Config
-	log   zerolog.Logger
-	nats  *natsnode.Node // nil with an external NATS
-	nc    *nats.Conn
-	elog  *eventlog.Log
-	lease *eventlog.Lease
-	api   *api.Server
-	reg   *prometheus.Registry
-	app   *applier
-	read  *readPath
+	cfg    config.Config
+	log    zerolog.Logger
+	nats   *natsnode.Node // nil with an external NATS
+	nc     *nats.Conn
+	elog   *eventlog.Log
+	lease  *eventlog.Lease
+	api    *api.Server
+	reg    *prometheus.Registry
+	app    *applier
+	read   *readPath
+	engine *actuators.Engine
+	runner *actuators.Runner
 }
 
 // startNode starts the embedded NATS node (or connects to an external one),
@@ -99,6 +102,10 @@ func startNode(ctx context.Context, cfg config.Config, logger zerolog.Logger, ve
 		return nil, err
 	}
 	n.api.RegisterRead(n.app, n.read, cfg.DefaultInstancePort)
+	if n.engine, n.runner, err = newRecovery(cfg, id, n.elog, n.lease, n.app, n.log); err != nil {
+		n.close()
+		return nil, err
+	}
 	return n, nil
 }
 

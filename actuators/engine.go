@@ -1,0 +1,236 @@
+package actuators
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/regent-ha/regent/events"
+	"github.com/regent-ha/regent/projections"
+	"github.com/regent-ha/regent/projections/analysis"
+)
+
+// Source gives the engine a consistent snapshot of the topology and the
+// recovery fold, and a signal whenever either changed.
+type Source interface {
+	Snapshot() (*projections.View, *analysis.Recoveries)
+	Changed() <-chan struct{}
+}
+
+// Leadership tells the engine whether this node leads, and its epoch.
+type Leadership interface {
+	Leading() (epoch uint64, leading bool)
+}
+
+// Engine is the automated part: on every change (and on a short tick,
+// because a stalled replica is the absence of events) the leader decides
+// with analysis.Decide and carries the decisions out. Each recovery runs in
+// a goroutine owned by the engine; Run waits for them before returning.
+type Engine struct {
+	Runner *Runner
+	Source Source
+	Leader Leadership
+	Params analysis.Params
+	Tick   time.Duration
+	Logger zerolog.Logger
+
+	mu       sync.Mutex // guards inflight
+	inflight map[string]bool
+	wg       sync.WaitGroup
+}
+
+// Run decides and acts until ctx ends.
+func (e *Engine) Run(ctx context.Context) error {
+	e.inflight = map[string]bool{}
+	tick := e.Tick
+	if tick <= 0 {
+		tick = 50 * time.Millisecond
+	}
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	defer e.wg.Wait()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-e.Source.Changed():
+		case <-t.C:
+		}
+		epoch, leading := e.Leader.Leading()
+		if !leading {
+			continue
+		}
+		e.step(ctx, epoch)
+	}
+}
+
+func (e *Engine) step(ctx context.Context, epoch uint64) {
+	v, recs := e.Source.Snapshot()
+	now := e.Runner.Clock.Now()
+	for _, t := range recs.ActiveRecoveries() {
+		if t.Epoch < epoch && !e.busy(t.ClusterName()) {
+			e.resume(ctx, v, t, epoch)
+		}
+	}
+	for _, d := range analysis.Decide(v, recs, now, e.Params) {
+		if err := e.handle(ctx, v, d, epoch); err != nil && !errors.Is(err, ErrFenced) {
+			e.Logger.Warn().Err(err).Str("decision", d.Action.String()).Msg("act on decision")
+		}
+	}
+}
+
+func (e *Engine) busy(cluster string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.inflight[cluster]
+}
+
+// handle appends what a decision says and starts a recovery for Start.
+func (e *Engine) handle(ctx context.Context, v *projections.View, d analysis.Decision, epoch uint64) error {
+	switch d.Action {
+	case analysis.ActionDetect:
+		return e.record(ctx, d.Failure.ClusterName, events.KindFailureDetected, "det-"+d.Failure.DetectionID, d.Failure, d.Failure.Failed, epoch)
+	case analysis.ActionBlock:
+		if d.NewDetection {
+			if err := e.record(ctx, d.Failure.ClusterName, events.KindFailureDetected, "det-"+d.Failure.DetectionID, d.Failure, d.Failure.Failed, epoch); err != nil {
+				return err
+			}
+		}
+		return e.record(ctx, d.Blocked.ClusterName, events.KindRecoveryBlocked, "", d.Blocked, d.Blocked.Failed, epoch)
+	case analysis.ActionClear:
+		return e.record(ctx, d.Cleared.ClusterName, events.KindFailureCleared, "clr-"+d.Cleared.DetectionID, d.Cleared, d.Cleared.Failed, epoch)
+	case analysis.ActionStart:
+		if e.busy(d.Failure.ClusterName) {
+			return nil
+		}
+		in := e.intent(v, d, epoch)
+		e.launch(ctx, in)
+	}
+	return nil
+}
+
+// record appends one decision event. A fixed id makes two nodes that decide
+// the same thing store it once (JetStream deduplication).
+func (e *Engine) record(ctx context.Context, cluster string, kind events.Kind, id string, payload any, failed events.InstanceKey, epoch uint64) error {
+	env, err := events.New(kind, e.Runner.Clock.Now(), e.Runner.Node, payload)
+	if err != nil {
+		return err
+	}
+	if id != "" {
+		env.ID = id
+	}
+	env.Cluster, env.Instance, env.Epoch = cluster, failed.String(), epoch
+	_, err = e.Runner.Log.AppendCluster(ctx, env, AnyPosition)
+	return err
+}
+
+// intent builds the plan of an automated recovery from the view.
+func (e *Engine) intent(v *projections.View, d analysis.Decision, epoch uint64) Intent {
+	a := d.Analysis
+	failed := a.AnalyzedInstanceKey
+	plan := MasterPlan{
+		RecoveryID: fmt.Sprintf("r-%s-%d", d.Failure.DetectionID[2:], d.Attempt),
+		Type:       d.RecoveryType, Analysis: a.Analysis, Failed: failed,
+		Cluster: a.ClusterDetails.ClusterName, Alias: a.ClusterDetails.ClusterAlias, Domain: a.ClusterDetails.ClusterDomain,
+		Intermediate: d.RecoveryType == analysis.RecoveryIntermediateMaster,
+	}
+	var cands []events.Candidate
+	var err error
+	if plan.Intermediate {
+		plan.Successor, cands, err = analysis.ChooseIntermediateTarget(v, failed, e.Params)
+	} else {
+		plan.Successor, cands, err = analysis.ChooseCandidate(v, failed, e.Params)
+	}
+	if err != nil {
+		plan.Successor = events.InstanceKey{}
+	}
+	var hosts []string
+	for _, r := range v.Replicas(failed) {
+		hosts = append(hosts, r.Key.String())
+		if r.Key != plan.Successor {
+			plan.Replicas = append(plan.Replicas, r.Key)
+		}
+	}
+	var detected *events.FailureDetected
+	if d.NewDetection {
+		failure := d.Failure
+		detected = &failure
+	}
+	hc := HookContextFor(plan, a.Analysis, a.Description, "", hosts)
+	hc.IsCoMaster = a.IsCoMaster
+	if plan.Intermediate {
+		hc.InstanceType, hc.IsMaster = "intermediate-master", false
+	}
+	hc.AutoMasterRecovery, hc.AutoIntermediateMasterRecovery = true, true
+	return Intent{
+		Detected: detected,
+		Started: events.RecoveryStarted{RecoveryID: plan.RecoveryID, DetectionID: d.Failure.DetectionID, Type: d.RecoveryType,
+			Analysis: a.Analysis, Failed: failed, ClusterName: plan.Cluster, ClusterAlias: plan.Alias,
+			Candidates: cands, Successor: plan.Successor, Node: e.Runner.Node},
+		Plan: plan, Hook: hc, Epoch: epoch,
+	}
+}
+
+// resume continues a recovery whose node lost the lease (died, or was
+// partitioned): same id, same successor, every step re-run idempotently.
+func (e *Engine) resume(ctx context.Context, v *projections.View, t analysis.TopologyRecovery, epoch uint64) {
+	failed := t.Failed()
+	plan := MasterPlan{RecoveryID: t.UID, Type: t.Type, Analysis: t.AnalysisEntry.Analysis, Failed: failed,
+		Cluster: t.ClusterName(), Alias: t.AnalysisEntry.ClusterDetails.ClusterAlias,
+		Graceful:     t.Type == TypeGracefulTakeover || t.Type == TypeGracefulTakeoverAuto,
+		Reattach:     t.Type == TypeGracefulTakeoverAuto,
+		Intermediate: t.Type == analysis.RecoveryIntermediateMaster}
+	if t.SuccessorKey != nil {
+		plan.Successor = *t.SuccessorKey
+	}
+	for _, inst := range v.ClusterInstances(plan.Cluster) {
+		if inst.Key != failed && inst.Key != plan.Successor && (inst.MasterKey == failed || inst.MasterKey == plan.Successor) {
+			plan.Replicas = append(plan.Replicas, inst.Key)
+		}
+	}
+	var hosts []string
+	for _, k := range plan.Replicas {
+		hosts = append(hosts, k.String())
+	}
+	in := Intent{Started: events.RecoveryStarted{RecoveryID: t.UID, DetectionID: t.DetectionID, Type: t.Type,
+		Analysis: plan.Analysis, Failed: failed, ClusterName: plan.Cluster, ClusterAlias: plan.Alias,
+		Candidates: t.Candidates, Successor: plan.Successor, Node: e.Runner.Node, Manual: t.Manual, Who: t.Who},
+		Plan: plan, Hook: HookContextFor(plan, plan.Analysis, t.AnalysisEntry.Description, "", hosts), Epoch: epoch, Resume: true}
+	e.Logger.Warn().Str(events.LogRecovery, t.UID).Uint64("old_epoch", t.Epoch).Uint64(events.LogEpoch, epoch).
+		Msg("resuming a recovery left unfinished by another node")
+	e.launch(ctx, in)
+}
+
+// launch runs in in a goroutine owned by the engine, one per cluster.
+func (e *Engine) launch(ctx context.Context, in Intent) {
+	e.mu.Lock()
+	if e.inflight[in.Plan.Cluster] {
+		e.mu.Unlock()
+		return
+	}
+	e.inflight[in.Plan.Cluster] = true
+	e.mu.Unlock()
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		defer func() {
+			e.mu.Lock()
+			delete(e.inflight, in.Plan.Cluster)
+			e.mu.Unlock()
+		}()
+		_, _ = e.Runner.Run(ctx, in) // the outcome is in the log; Run logs it
+	}()
+}
+
+// Recovery types of manual operations (orchestrator's names).
+const (
+	TypeGracefulTakeover     = "GracefulMasterTakeover"
+	TypeGracefulTakeoverAuto = "GracefulMasterTakeoverAuto"
+	TypeForceFailover        = "ForceMasterFailover"
+	TypeForceTakeover        = "ForceMasterTakeover"
+	TypeManualRecovery       = "ManualRecovery"
+)

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/regent-ha/regent/actuators"
+	"github.com/regent-ha/regent/actuators/mysql"
+	"github.com/regent-ha/regent/actuators/shell"
+	"github.com/regent-ha/regent/config"
+	"github.com/regent-ha/regent/events"
+	"github.com/regent-ha/regent/events/eventlog"
+	"github.com/regent-ha/regent/projections"
+	"github.com/regent-ha/regent/projections/analysis"
+)
+
+// analysisParams maps the config onto the analysis knobs.
+func analysisParams(cfg config.Config) (analysis.Params, error) {
+	p := analysis.DefaultParams()
+	p.IOStallThreshold = time.Duration(cfg.ReplicationStallMilliseconds) * time.Millisecond
+	p.ReasonableReplicationLagSeconds = int64(cfg.ReasonableReplicationLagSeconds)
+	if s := cfg.ReasonableLockedSemiSyncMasterSeconds; s > 0 {
+		p.LockedSemiSyncMasterThreshold = time.Duration(s) * time.Second
+	}
+	p.PreventCrossDataCenterMasterFailover = cfg.PreventCrossDataCenterMasterFailover
+	p.PreventCrossRegionMasterFailover = cfg.PreventCrossRegionMasterFailover
+	p.FailMasterPromotionOnLagMinutes = int64(cfg.FailMasterPromotionOnLagMinutes)
+	p.RecoveryPeriodBlock = time.Duration(cfg.RecoveryPeriodBlockSeconds) * time.Second
+	p.FailureDetectionPeriodBlock = time.Duration(cfg.FailureDetectionPeriodBlockMinutes) * time.Minute
+	var err error
+	if p.RecoverMasterClusterFilters, err = projections.CompileClusterFilters(cfg.RecoverMasterClusterFilters); err != nil {
+		return p, fmt.Errorf("RecoverMasterClusterFilters: %w", err)
+	}
+	if p.RecoverIntermediateMasterClusterFilters, err = projections.CompileClusterFilters(cfg.RecoverIntermediateMasterClusterFilters); err != nil {
+		return p, fmt.Errorf("RecoverIntermediateMasterClusterFilters: %w", err)
+	}
+	if p.RecoveryIgnoreHostnameFilters, err = compileAll("RecoveryIgnoreHostnameFilters", cfg.RecoveryIgnoreHostnameFilters); err != nil {
+		return p, err
+	}
+	if p.PromotionIgnoreHostnameFilters, err = compileAll("PromotionIgnoreHostnameFilters", cfg.PromotionIgnoreHostnameFilters); err != nil {
+		return p, err
+	}
+	return p, nil
+}
+
+// logAdapter gives the actuators the event log with fencing semantics.
+type logAdapter struct{ elog *eventlog.Log }
+
+func (a logAdapter) AppendCluster(ctx context.Context, env events.Envelope, expect uint64) (uint64, error) {
+	ex := eventlog.ExpectClusterSeq(env.Cluster, expect)
+	if expect == actuators.AnyPosition {
+		ex = eventlog.NoExpect
+	}
+	ack, err := a.elog.Append(ctx, env, ex)
+	if errors.Is(err, eventlog.ErrConflict) {
+		return 0, fmt.Errorf("%w: %v", actuators.ErrFenced, err)
+	}
+	if err != nil {
+		return 0, err
+	}
+	return ack.Sequence, nil
+}
+
+func (a logAdapter) LastClusterSeq(ctx context.Context, cluster string) (uint64, error) {
+	return a.elog.LastClusterSeq(ctx, cluster)
+}
+
+// leaseAdapter answers the actuators' leadership questions from the lease.
+type leaseAdapter struct{ l *eventlog.Lease }
+
+func (a leaseAdapter) Leading() (uint64, bool) {
+	info, _, held := a.l.Current()
+	return info.Epoch, held
+}
+
+func (a leaseAdapter) Holds(epoch uint64) bool {
+	info, _, held := a.l.Current()
+	return held && info.Epoch == epoch
+}
+
+type wallClock struct{}
+
+func (wallClock) Now() time.Time { return time.Now() }
+
+// newRecovery builds the recovery runner and engine of a node.
+func newRecovery(cfg config.Config, node string, elog *eventlog.Log, lease *eventlog.Lease, app *applier, logger zerolog.Logger) (*actuators.Engine, *actuators.Runner, error) {
+	params, err := analysisParams(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	db := mysql.New(mysql.Options{User: cfg.MySQLTopologyUser, Password: cfg.MySQLTopologyPassword,
+		ConnectTimeout: time.Duration(cfg.MySQLConnectTimeoutSeconds) * time.Second, Logger: logger})
+	vip := shell.NewVIP(shell.VIPOptions{Address: cfg.VIPAddress, Interface: cfg.VIPInterface,
+		AddCommand: cfg.VIPAddCommand, RemoveCommand: cfg.VIPRemoveCommand, CheckCommand: cfg.VIPCheckCommand,
+		RemoteExecPrefix: cfg.RemoteExecPrefix, Shell: cfg.ProcessesShellCommand, Logger: logger})
+	hooks := shell.NewHooks(shell.HookOptions{Shell: cfg.ProcessesShellCommand,
+		Timeout: time.Duration(cfg.HookTimeoutSeconds) * time.Second, Logger: logger})
+	policy := actuators.DefaultPolicy()
+	policy.ApplyPromotion = cfg.ApplyMySQLPromotionAfterMasterFailover
+	policy.FailIfSQLThreadNotUpToDate = cfg.FailMasterPromotionIfSQLThreadNotUpToDate
+	if cfg.ReplicationUser != "" {
+		policy.Credentials = &actuators.Credentials{User: cfg.ReplicationUser, Password: cfg.ReplicationPassword}
+	}
+	r := &actuators.Runner{Node: node, DB: db, VIP: vip, Hooks: hooks, Log: logAdapter{elog}, Lease: leaseAdapter{lease},
+		Policy: policy, Clock: wallClock{}, Logger: logger.With().Str(events.LogComponent, "recovery").Logger(),
+		Lists: actuators.HookLists{
+			OnFailureDetection: cfg.OnFailureDetectionProcesses, PreFailover: cfg.PreFailoverProcesses,
+			PostFailover: cfg.PostFailoverProcesses, PostUnsuccessfulFailover: cfg.PostUnsuccessfulFailoverProcesses,
+			PostMasterFailover: cfg.PostMasterFailoverProcesses, PostIntermediateMasterFailover: cfg.PostIntermediateMasterFailoverProcesses,
+			PreGracefulTakeover: cfg.PreGracefulTakeoverProcesses, PostGracefulTakeover: cfg.PostGracefulTakeoverProcesses,
+		}}
+	e := &actuators.Engine{Runner: r, Source: app, Leader: leaseAdapter{lease}, Params: params,
+		Tick: time.Duration(cfg.RecoveryTickMilliseconds) * time.Millisecond, Logger: r.Logger}
+	return e, r, nil
+}
