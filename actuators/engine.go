@@ -91,6 +91,12 @@ func (e *Engine) busy(cluster string) bool {
 
 // handle appends what a decision says and starts a recovery for Start.
 func (e *Engine) handle(ctx context.Context, v *projections.View, d analysis.Decision, epoch uint64) error {
+	// While this node runs a recovery on a cluster, the recovery alone
+	// appends to that cluster's events (its appends expect the previous
+	// sequence); decisions about the cluster wait until it ends.
+	if e.busy(decisionCluster(d)) {
+		return nil
+	}
 	switch d.Action {
 	case analysis.ActionDetect:
 		return e.record(ctx, d.Failure.ClusterName, events.KindFailureDetected, "det-"+d.Failure.DetectionID, d.Failure, d.Failure.Failed, epoch)
@@ -104,13 +110,20 @@ func (e *Engine) handle(ctx context.Context, v *projections.View, d analysis.Dec
 	case analysis.ActionClear:
 		return e.record(ctx, d.Cleared.ClusterName, events.KindFailureCleared, "clr-"+d.Cleared.DetectionID, d.Cleared, d.Cleared.Failed, epoch)
 	case analysis.ActionStart:
-		if e.busy(d.Failure.ClusterName) {
-			return nil
-		}
 		in := e.intent(v, d, epoch)
 		e.launch(ctx, in)
 	}
 	return nil
+}
+
+func decisionCluster(d analysis.Decision) string {
+	switch d.Action {
+	case analysis.ActionClear:
+		return d.Cleared.ClusterName
+	case analysis.ActionBlock:
+		return d.Blocked.ClusterName
+	}
+	return d.Failure.ClusterName
 }
 
 // record appends one decision event. A fixed id makes two nodes that decide

@@ -58,17 +58,7 @@ func TestSmokeFailoverOracle(t *testing.T) {
 // acknowledges a commit, so no acknowledged write exists only on host 1.
 func enableSemiSync(t *testing.T, l *Lab) {
 	t.Helper()
-	l.MustSQL(1, "SET GLOBAL rpl_semi_sync_master_timeout = 10000; SET GLOBAL rpl_semi_sync_master_enabled = ON")
-	for _, i := range []int{2, 3} {
-		l.MustSQL(i, "SET GLOBAL rpl_semi_sync_slave_enabled = ON; STOP SLAVE IO_THREAD; START SLAVE IO_THREAD")
-	}
-	Eventually(t, 5*time.Second, 50*time.Millisecond, func() error {
-		rows, err := l.SQL(1, "SHOW GLOBAL STATUS LIKE 'Rpl_semi_sync_master_clients'")
-		if err == nil && (len(rows) != 1 || rows[0][1] != "2") {
-			err = fmt.Errorf("semi-sync clients: %v", rows)
-		}
-		return err
-	})
+	l.EnableSemiSync()
 }
 
 // promoteByHand waits for both replicas to apply what they received, promotes

@@ -1,0 +1,186 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/rs/zerolog"
+
+	"github.com/regent-ha/regent/events"
+	"github.com/regent-ha/regent/events/eventlog"
+	"github.com/regent-ha/regent/test/lab"
+)
+
+// recoveryConf is the recovery part of the lab config: automated recovery
+// on every cluster, the VIP moved through `scripts/lab on {host}` (standing
+// in for ssh), and hooks that log their placeholders to hookLog.
+func recoveryConf(t *testing.T, l *lab.Lab, hookLog string, extra string) string {
+	t.Helper()
+	script := filepath.Join(l.Root(), "scripts", "lab")
+	return fmt.Sprintf(`"RecoverMasterClusterFilters": ["*"],
+  "RecoverIntermediateMasterClusterFilters": ["*"],
+  "RecoveryPeriodBlockSeconds": 600,
+  "FailureDetectionPeriodBlockMinutes": 1,
+  "VIPAddress": %q,
+  "VIPInterface": "eth0",
+  "RemoteExecPrefix": "%s on {host}",
+  "ReplicationUser": "repl",
+  "ReplicationPassword": "repl",
+  "ReplicationStallMilliseconds": 1500,
+  "HookTimeoutSeconds": 5,
+  "OnFailureDetectionProcesses": ["echo 'detected {failureType} on {failureCluster} replicas={countSlaves}' >> %s"],
+  "PreFailoverProcesses": ["echo 'pre {failureType} {failedHost}:{failedPort}' >> %s"],
+  "PostMasterFailoverProcesses": ["echo 'post-master {failedHost}:{failedPort} -> {successorHost}:{successorPort}' >> %s"],
+  "PostFailoverProcesses": ["echo \"post {failureType} ok={isSuccessful} successor=$ORC_SUCCESSOR_HOST\" >> %s"],
+  "PostUnsuccessfulFailoverProcesses": ["echo 'unsuccessful {failureType} {failedHost}' >> %s"],
+  %s`, lab.VIP, script, hookLog, hookLog, hookLog, hookLog, hookLog, extra)
+}
+
+// eventKinds reads every event of the log through node 1's NATS port and
+// counts them by kind.
+func eventKinds(t *testing.T, natsAddr string) (map[events.Kind]int, []events.Envelope) {
+	t.Helper()
+	nc, err := nats.Connect("nats://"+natsAddr, nats.Timeout(2*time.Second))
+	if err != nil {
+		t.Fatalf("connect %s: %v", natsAddr, err)
+	}
+	defer nc.Close()
+	l, err := eventlog.New(nc, zerolog.Nop(), events.StreamOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	counts := map[events.Kind]int{}
+	var all []events.Envelope
+	if err := l.Read(ctx, eventlog.ReadOptions{Stream: events.EventsName}, func(r eventlog.Record) error {
+		counts[r.Env.Kind]++
+		all = append(all, r.Env)
+		return nil
+	}); err != nil {
+		t.Fatalf("read events: %v", err)
+	}
+	return counts, all
+}
+
+// converged reports the single writable host when every other live host
+// replicates from it and the VIP is on it.
+func converged(l *lab.Lab, dead int) (int, error) {
+	st := l.Status()
+	writable := 0
+	for _, h := range st {
+		if h.Index == dead || !h.Up || h.Partitioned {
+			continue
+		}
+		if !h.ReadOnly {
+			if writable != 0 {
+				return 0, fmt.Errorf("hosts %d and %d both writable", writable, h.Index)
+			}
+			writable = h.Index
+		}
+	}
+	if writable == 0 {
+		return 0, fmt.Errorf("no writable host yet")
+	}
+	for _, h := range st {
+		if h.Index == dead || !h.Up || h.Partitioned || h.Index == writable {
+			continue
+		}
+		if h.Source != fmt.Sprintf("198.18.0.%d", writable) || h.IORunning != "Yes" || h.SQLRunning != "Yes" {
+			return 0, fmt.Errorf("host %d replicates from %q (io %v sql %v), want host %d", h.Index, h.Source, h.IORunning, h.SQLRunning, writable)
+		}
+	}
+	var vip []int
+	for _, h := range st {
+		if h.VIP {
+			vip = append(vip, h.Index)
+		}
+	}
+	if len(vip) != 1 || vip[0] != writable {
+		return 0, fmt.Errorf("VIP on %v, want [%d]", vip, writable)
+	}
+	return writable, nil
+}
+
+// TestLabFailoverSIGKILL: the primary is killed under a write load; one
+// replica is promoted, the other re-pointed, the VIP moved, the hooks run
+// with the right placeholders, no acknowledged write is lost, and the log
+// holds exactly one recovery.
+func TestLabFailoverSIGKILL(t *testing.T) {
+	l := lab.Up(t, lab.Options{Hosts: 3, Controllers: 3})
+	l.EnableSemiSync()
+	l.VIPAdd(1)
+	hookLog := filepath.Join(t.TempDir(), "hooks.log")
+	c := startLabCluster(t, l, 3, recoveryConf(t, l, hookLog, ""))
+	if code, v := c.api(t, 0, "/api/discover/198.18.0.1/3306"); code != 200 {
+		t.Fatalf("discover: %d %v", code, v)
+	}
+	lab.Eventually(t, 10*time.Second, 100*time.Millisecond, func() error {
+		if text := c.topology(t, 1, "198.18.0.1:3306"); strings.Count(text, "+ ") != 2 {
+			return fmt.Errorf("topology not complete:\n%s", text)
+		}
+		return nil
+	})
+	o := l.Oracle()
+	o.Watch()
+	load := l.StartWriteLoad(1, 3*time.Second)
+	time.Sleep(time.Second) // let some writes be acknowledged before the fault
+	l.Kill(1)
+	killed := time.Now()
+	var primary int
+	lab.Eventually(t, 20*time.Second, 20*time.Millisecond, func() error {
+		var err error
+		primary, err = converged(l, 1)
+		return err
+	})
+	t.Logf("converged on host %d %s after SIGKILL", primary, time.Since(killed).Round(time.Millisecond))
+	acked, err := load.Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.StopWatch()
+	recoveries := func() (int, error) {
+		counts, _ := eventKinds(t, "198.18.0.101:4222")
+		return counts[events.KindRecoveryStarted], nil
+	}
+	rep := o.CheckInvariants(lab.Expect{Primary: primary, Acked: acked, Survivors: []int{2, 3}, CatchUp: 10 * time.Second,
+		Recoveries: recoveries, Incidents: 1})
+	if !rep.OK() {
+		t.Fatalf("oracle:\n%s", rep)
+	}
+	var all []events.Envelope
+	lab.Eventually(t, 10*time.Second, 100*time.Millisecond, func() error {
+		var counts map[events.Kind]int
+		counts, all = eventKinds(t, "198.18.0.101:4222")
+		if counts[events.KindRecoveryStarted] != 1 || counts[events.KindRecoveryCompleted] != 1 || counts[events.KindRecoveryFailed] != 0 {
+			return fmt.Errorf("recoveries in the log: %v", counts)
+		}
+		return nil
+	})
+	lab.Eventually(t, 5*time.Second, 100*time.Millisecond, func() error {
+		b, _ := os.ReadFile(hookLog)
+		for _, want := range []string{"detected DeadMaster on 198.18.0.1:3306 replicas=2", "pre DeadMaster 198.18.0.1:3306",
+			fmt.Sprintf("post-master 198.18.0.1:3306 -> 198.18.0.%d:3306", primary), fmt.Sprintf("post DeadMaster ok=true successor=198.18.0.%d", primary)} {
+			if !strings.Contains(string(b), want) {
+				return fmt.Errorf("hook log lacks %q:\n%s", want, b)
+			}
+		}
+		return nil
+	})
+	var steps []string
+	for _, e := range all {
+		if e.Kind == events.KindRecoveryStep {
+			var s events.RecoveryStep
+			if err := e.Decode(&s); err == nil {
+				steps = append(steps, fmt.Sprintf("%s=%s(%s)", s.Step, s.Outcome, s.Took.Round(time.Millisecond)))
+			}
+		}
+	}
+	t.Logf("steps: %s", strings.Join(steps, ", "))
+}
