@@ -330,7 +330,7 @@ func (e *expander) comment(i int) int {
 		if s[j] == '{' {
 			if name, ok := placeholderAt(s[j:]); ok {
 				if v, known := e.vals[name]; known {
-					e.out.WriteString(quoteUnquoted(noNewlines(v)))
+					e.out.WriteString(quoteUnquoted(noNewlines(dropNUL(v))))
 					j += len(name) + 2
 					continue
 				}
@@ -377,7 +377,7 @@ func (e *expander) backquote(i int, inDouble bool) (int, error) {
 // substitute emits the escaped value of placeholder name in the current
 // context.
 func (e *expander) substitute(name, v string) error {
-	v = strings.ReplaceAll(v, "\x00", "")
+	v = dropNUL(v)
 	refuse := func(why string) error {
 		return fmt.Errorf("expand {%s}: %s: %w", name, why, ErrUnsupportedContext)
 	}
@@ -455,7 +455,10 @@ func quoteUnquoted(v string) string {
 }
 
 // Quote returns v as a single literal word for a POSIX shell.
-func Quote(v string) string { return quoteUnquoted(strings.ReplaceAll(v, "\x00", "")) }
+func Quote(v string) string { return quoteUnquoted(dropNUL(v)) }
+
+// dropNUL removes NUL bytes, which no shell argument can hold.
+func dropNUL(v string) string { return strings.ReplaceAll(v, "\x00", "") }
 
 func escapeDouble(v string) string {
 	return strings.NewReplacer(`\`, `\\`, `"`, `\"`, `$`, `\$`, "`", "\\`").Replace(v)
