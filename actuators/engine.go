@@ -45,7 +45,11 @@ type Engine struct {
 
 // Run decides and acts until ctx ends.
 func (e *Engine) Run(ctx context.Context) error {
-	e.inflight = map[string]bool{}
+	e.mu.Lock()
+	if e.inflight == nil {
+		e.inflight = map[string]bool{}
+	}
+	e.mu.Unlock()
 	tick := e.Tick
 	if tick <= 0 {
 		tick = 50 * time.Millisecond
@@ -247,3 +251,28 @@ const (
 	TypeForceTakeover        = "ForceMasterTakeover"
 	TypeManualRecovery       = "ManualRecovery"
 )
+
+// ErrBusy is returned when a recovery already runs on the cluster.
+var ErrBusy = errors.New("a recovery is already running on this cluster")
+
+// RunManual runs an operator's recovery (takeover, forced failover, manual
+// recover) synchronously, under the same one-per-cluster rule and with the
+// same intent, steps and fencing as an automated one.
+func (e *Engine) RunManual(ctx context.Context, in Intent) (Result, error) {
+	e.mu.Lock()
+	if e.inflight == nil {
+		e.inflight = map[string]bool{}
+	}
+	if e.inflight[in.Plan.Cluster] {
+		e.mu.Unlock()
+		return Result{}, fmt.Errorf("%s: %w", in.Plan.Cluster, ErrBusy)
+	}
+	e.inflight[in.Plan.Cluster] = true
+	e.mu.Unlock()
+	defer func() {
+		e.mu.Lock()
+		delete(e.inflight, in.Plan.Cluster)
+		e.mu.Unlock()
+	}()
+	return e.Runner.Run(ctx, in)
+}

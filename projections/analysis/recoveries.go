@@ -197,6 +197,8 @@ func (r *Recoveries) Apply(seq uint64, e events.Envelope) error {
 	case events.KindRecoveryStep, events.KindRecoveryCompleted, events.KindRecoveryFailed,
 		events.KindHookRan, events.KindVIPMoved:
 		err = r.applyProgress(e)
+	case events.KindRecoveryLeaseTaken:
+		err = r.applyLeaseTaken(e)
 	case events.KindRecoveryAcknowledged:
 		err = r.applyAck(e)
 	case events.KindRecoveryBlocked:
@@ -212,6 +214,19 @@ func (r *Recoveries) Apply(seq uint64, e events.Envelope) error {
 	}
 	if seq != 0 {
 		r.lastSeq = seq
+	}
+	return nil
+}
+
+// applyLeaseTaken records that another node took over an unfinished
+// recovery: its epoch and node become the recovery's.
+func (r *Recoveries) applyLeaseTaken(e events.Envelope) error {
+	var p events.RecoveryStarted
+	if err := e.Decode(&p); err != nil {
+		return err
+	}
+	if t, ok := r.recoveries[p.RecoveryID]; ok && t.IsActive {
+		t.Epoch, t.ProcessingNodeHostname, t.ProcessingNodeToken = e.Epoch, e.Origin, e.Origin
 	}
 	return nil
 }
