@@ -41,6 +41,7 @@ type Engine struct {
 	mu       sync.Mutex // guards inflight
 	inflight map[string]bool
 	wg       sync.WaitGroup
+	fences   fencer
 }
 
 // Run decides and acts until ctx ends.
@@ -80,6 +81,7 @@ func (e *Engine) step(ctx context.Context, epoch uint64) {
 			e.resume(ctx, v, t, epoch)
 		}
 	}
+	e.fenceReturned(ctx, recs, now, epoch)
 	for _, d := range analysis.Decide(v, recs, now, e.Params) {
 		if err := e.handle(ctx, v, d, epoch); err != nil && !errors.Is(err, ErrFenced) {
 			e.Logger.Warn().Err(err).Str("decision", d.Action.String()).Msg("act on decision")

@@ -142,7 +142,7 @@ func (x *executor) fence(ctx context.Context, old events.InstanceKey) (ro, vip f
 func (x *executor) recordFence(ctx context.Context, old events.InstanceKey, ro, vip fenceOutcome) error {
 	if err := x.rec.step(ctx, "fence-read-only", old, func(context.Context) (bool, string, error) {
 		if ro.err != nil {
-			return false, "old primary unreachable, cannot take writes from clients that cannot reach it: " + ro.err.Error(), nil
+			return false, unreachableDetail + " (fenced when it comes back): " + ro.err.Error(), nil
 		}
 		return ro.changed, "read_only=1", nil
 	}); err != nil {
@@ -153,7 +153,7 @@ func (x *executor) recordFence(ctx context.Context, old events.InstanceKey, ro, 
 	}
 	return x.rec.step(ctx, "vip-remove", old, func(context.Context) (bool, string, error) {
 		if vip.err != nil {
-			return false, "old primary unreachable: " + vip.err.Error(), nil
+			return false, unreachableDetail + " (VIP removed when it comes back): " + vip.err.Error(), nil
 		}
 		return vip.changed, x.vip.Address(), nil
 	})
