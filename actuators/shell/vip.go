@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -59,12 +60,18 @@ type VIPOptions struct {
 
 // VIP adds, removes and checks the virtual IP on a host by running shell
 // commands, locally or through the remote-exec prefix. It is safe for
-// concurrent use; it holds no state besides its configuration.
+// concurrent use. The gratuitous ARP after an Add runs in a goroutine the
+// VIP owns (arping waits about a second for replies, which must not delay
+// a failover); Wait and Close wait for those.
 type VIP struct {
 	opts VIPOptions
 	x    executor
 	has  *regexp.Regexp
 	log  zerolog.Logger
+
+	mu     sync.Mutex // guards closed and the Add side of arp
+	closed bool
+	arp    sync.WaitGroup
 }
 
 var _ actuators.VIP = (*VIP)(nil)
@@ -165,12 +172,27 @@ func (v *VIP) Remove(ctx context.Context, host events.InstanceKey) (bool, error)
 	return true, nil
 }
 
-// announce sends a gratuitous ARP for the VIP from host. Failures are
-// logged only.
+// announce sends a gratuitous ARP for the VIP from host in the background
+// (not tied to ctx's cancellation, bounded by the timeout). Failures are
+// logged only. Nothing is sent once the VIP is closed.
 func (v *VIP) announce(ctx context.Context, host events.InstanceKey) {
 	if v.opts.NoARP {
 		return
 	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.closed {
+		return
+	}
+	v.arp.Add(1)
+	actx := context.WithoutCancel(ctx)
+	go func() {
+		defer v.arp.Done()
+		v.sendARP(actx, host)
+	}()
+}
+
+func (v *VIP) sendARP(ctx context.Context, host events.InstanceKey) {
 	log := v.log.With().Str(events.LogInstance, host.String()).Logger()
 	res, _, err := v.exec(ctx, "announce vip", v.opts.ARPCommand, host)
 	switch {
@@ -183,6 +205,18 @@ func (v *VIP) announce(ctx context.Context, host events.InstanceKey) {
 	default:
 		log.Warn().Str("output", res.Output).Str("error", res.Err.Error()).Msg("gratuitous arp failed")
 	}
+}
+
+// Wait waits for the gratuitous ARPs sent so far.
+func (v *VIP) Wait() { v.arp.Wait() }
+
+// Close stops sending gratuitous ARPs and waits for those under way.
+func (v *VIP) Close() error {
+	v.mu.Lock()
+	v.closed = true
+	v.mu.Unlock()
+	v.arp.Wait()
+	return nil
 }
 
 // notFound reports whether a command failed because the shell, or the
