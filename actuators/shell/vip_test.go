@@ -290,3 +290,22 @@ func TestVIPClassify(t *testing.T) {
 		}
 	}
 }
+
+// The runbook's hand-made VIP (`ip address add VIP dev eth0`, no prefix
+// length) is seen and removed.
+func TestVIPAddedByHandPerRunbook(t *testing.T) {
+	requireRoot(t)
+	ns := newNetns(t, "a", "198.18.0.241")
+	h := events.InstanceKey{Hostname: "198.18.0.241", Port: 3306}
+	if out, err := exec.Command("ip", "netns", "exec", ns, "ip", "address", "add", testVIP, "dev", "eth0").CombinedOutput(); err != nil {
+		t.Fatalf("add the VIP by hand: %v: %s", err, out)
+	}
+	v := netnsVIP(t, map[string]string{h.Hostname: ns}, nil)
+	ctx := context.Background()
+	if changed, err := v.Add(ctx, h); err != nil || changed {
+		t.Fatalf("add over the hand-made VIP: %v %v", changed, err)
+	}
+	if changed, err := v.Remove(ctx, h); err != nil || !changed || nsHasVIP(t, ns) {
+		t.Fatalf("remove: %v %v", changed, err)
+	}
+}
