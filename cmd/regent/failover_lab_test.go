@@ -33,11 +33,11 @@ func recoveryConf(t *testing.T, l *lab.Lab, hookLog string, extra string) string
   "ReplicationUser": "repl",
   "ReplicationPassword": "repl",
   "ReplicationStallMilliseconds": 1500,
-  "HookTimeoutSeconds": 5,
+  "HookTimeoutSeconds": 1,
   "OnFailureDetectionProcesses": ["echo 'detected {failureType} on {failureCluster} replicas={countSlaves}' >> %s"],
   "PreFailoverProcesses": ["echo 'pre {failureType} {failedHost}:{failedPort}' >> %s"],
   "PostMasterFailoverProcesses": ["echo 'post-master {failedHost}:{failedPort} -> {successorHost}:{successorPort}' >> %s"],
-  "PostFailoverProcesses": ["echo \"post {failureType} ok={isSuccessful} successor=$ORC_SUCCESSOR_HOST\" >> %s"],
+  "PostFailoverProcesses": ["echo \"post {failureType} ok={isSuccessful} successor=$ORC_SUCCESSOR_HOST\" >> %s", "sleep 30"],
   "PostUnsuccessfulFailoverProcesses": ["echo 'unsuccessful {failureType} {failedHost}' >> %s"],
   %s`, lab.VIP, script, hookLog, hookLog, hookLog, hookLog, hookLog, extra)
 }
@@ -108,6 +108,35 @@ func converged(l *lab.Lab, dead int) (int, error) {
 	return writable, nil
 }
 
+// discoverLab discovers the lab's topology through node 1 and waits until
+// node 2 shows both replicas.
+func discoverLab(t *testing.T, c *labCluster) {
+	t.Helper()
+	if code, v := c.api(t, 0, "/api/discover/198.18.0.1/3306"); code != 200 {
+		t.Fatalf("discover: %d %v", code, v)
+	}
+	lab.Eventually(t, 10*time.Second, 100*time.Millisecond, func() error {
+		if text := c.topology(t, 1, "198.18.0.1:3306"); strings.Count(text, "+ ") != 2 {
+			return fmt.Errorf("topology not complete:\n%s", text)
+		}
+		return nil
+	})
+}
+
+// recoveriesOf decodes the recovery events of the log by kind.
+func stepsOf(all []events.Envelope) []events.RecoveryStep {
+	var out []events.RecoveryStep
+	for _, e := range all {
+		if e.Kind == events.KindRecoveryStep {
+			var s events.RecoveryStep
+			if err := e.Decode(&s); err == nil {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
+
 // TestLabFailoverSIGKILL: the primary is killed under a write load; one
 // replica is promoted, the other re-pointed, the VIP moved, the hooks run
 // with the right placeholders, no acknowledged write is lost, and the log
@@ -118,15 +147,7 @@ func TestLabFailoverSIGKILL(t *testing.T) {
 	l.VIPAdd(1)
 	hookLog := filepath.Join(t.TempDir(), "hooks.log")
 	c := startLabCluster(t, l, 3, recoveryConf(t, l, hookLog, ""))
-	if code, v := c.api(t, 0, "/api/discover/198.18.0.1/3306"); code != 200 {
-		t.Fatalf("discover: %d %v", code, v)
-	}
-	lab.Eventually(t, 10*time.Second, 100*time.Millisecond, func() error {
-		if text := c.topology(t, 1, "198.18.0.1:3306"); strings.Count(text, "+ ") != 2 {
-			return fmt.Errorf("topology not complete:\n%s", text)
-		}
-		return nil
-	})
+	discoverLab(t, c)
 	o := l.Oracle()
 	o.Watch()
 	load := l.StartWriteLoad(1, 3*time.Second)
@@ -174,13 +195,36 @@ func TestLabFailoverSIGKILL(t *testing.T) {
 		return nil
 	})
 	var steps []string
-	for _, e := range all {
-		if e.Kind == events.KindRecoveryStep {
-			var s events.RecoveryStep
-			if err := e.Decode(&s); err == nil {
-				steps = append(steps, fmt.Sprintf("%s=%s(%s)", s.Step, s.Outcome, s.Took.Round(time.Millisecond)))
-			}
-		}
+	for _, s := range stepsOf(all) {
+		steps = append(steps, fmt.Sprintf("%s=%s(%s)", s.Step, s.Outcome, s.Took.Round(time.Millisecond)))
 	}
 	t.Logf("steps: %s", strings.Join(steps, ", "))
+	// The hanging hook was killed at its timeout and recorded.
+	hung := false
+	for _, e := range all {
+		var h events.HookRan
+		if e.Kind == events.KindHookRan && e.Decode(&h) == nil && h.Command == "sleep 30" {
+			hung = h.TimedOut && h.Took < 5*time.Second
+		}
+	}
+	if !hung {
+		t.Error("the hanging hook was not recorded as timed out within its 1 s bound")
+	}
+	// Flapping: the new primary dies too, within RecoveryPeriodBlockSeconds:
+	// the failure is detected and blocked, not recovered.
+	l.Kill(primary)
+	lab.Eventually(t, 15*time.Second, 100*time.Millisecond, func() error {
+		counts, all := eventKinds(t, "198.18.0.101:4222")
+		if counts[events.KindRecoveryStarted] != 1 {
+			return fmt.Errorf("a second recovery started: %v", counts)
+		}
+		for _, e := range all {
+			var b events.RecoveryBlocked
+			if e.Kind == events.KindRecoveryBlocked && e.Decode(&b) == nil && strings.Contains(b.Reason, "RecoveryPeriodBlockSeconds") {
+				t.Logf("blocked: %s", b.Reason)
+				return nil
+			}
+		}
+		return fmt.Errorf("no recovery-blocked event yet: %v", counts)
+	})
 }
