@@ -26,9 +26,10 @@ const (
 )
 
 type frame struct {
-	kind   frameKind
-	depth  int    // nested ( in frCmdSub/frArith, nested { in frParam
-	closer string // frArith: "))" or "]"
+	kind    frameKind
+	depth   int    // nested ( in frCmdSub/frArith, nested { in frParam
+	closer  string // frArith: "))" or "]"
+	command bool   // frArith: a (( … )) command, after which a word starts
 }
 
 // expander substitutes placeholders in one command string. It is a small
@@ -239,6 +240,7 @@ func (e *expander) stepArith(i int) int {
 	}
 	switch {
 	case f.depth == 0 && strings.HasPrefix(s[i:], f.closer):
+		e.word = f.command // bash starts a comment right after (( … ))
 		e.pop()
 		return e.emit(f.closer)
 	case s[i] == open:
@@ -262,6 +264,9 @@ func (e *expander) stepUnquoted(i int) (int, error) {
 	e.word = false
 	switch {
 	case c == '\\':
+		if strings.HasPrefix(s[i:], "\\\n") {
+			e.word = word // a line continuation vanishes: the word start stays
+		}
 		return e.escaped(i), nil
 	case c == '\'':
 		e.push(frame{kind: frSingle})
@@ -282,7 +287,7 @@ func (e *expander) stepUnquoted(i int) (int, error) {
 	case c == '#' && word:
 		return e.comment(i), nil
 	case word && strings.HasPrefix(s[i:], "(("):
-		e.push(frame{kind: frArith, closer: "))"})
+		e.push(frame{kind: frArith, closer: "))", command: true})
 		return e.emit("(("), nil
 	case strings.HasPrefix(s[i:], "<<<"):
 		return e.emit("<<<"), nil
@@ -387,13 +392,24 @@ func (e *expander) substitute(name, v string) error {
 	if e.heredoc == 2 {
 		return refuse("inside a here-document")
 	}
+	// With bash, a line break in a value is written as $'\n', so that no
+	// value can end a comment the lexer did not see.
+	lines := e.bashes && strings.ContainsAny(v, "\n\r")
 	switch e.top().kind {
 	case frSingle:
-		e.out.WriteString(strings.ReplaceAll(v, "'", `'\''`))
+		if lines {
+			e.out.WriteString("'" + ansiWord(v) + "'")
+		} else {
+			e.out.WriteString(strings.ReplaceAll(v, "'", `'\''`))
+		}
 	case frDouble:
-		e.out.WriteString(escapeDouble(v))
+		if lines {
+			e.out.WriteString(`"` + ansiWord(v) + `"`)
+		} else {
+			e.out.WriteString(escapeDouble(v))
+		}
 	case frANSI:
-		e.out.WriteString(strings.NewReplacer(`\`, `\\`, `'`, `\x27`).Replace(v))
+		e.out.WriteString(escapeANSI(v))
 	case frParam:
 		return refuse("inside ${…}")
 	case frArith:
@@ -402,10 +418,22 @@ func (e *expander) substitute(name, v string) error {
 		}
 		e.out.WriteString(v)
 	default:
-		e.out.WriteString(quoteUnquoted(v))
+		if lines {
+			e.out.WriteString(ansiWord(v))
+		} else {
+			e.out.WriteString(quoteUnquoted(v))
+		}
 	}
 	return nil
 }
+
+// escapeANSI escapes v for the inside of bash's $'…'.
+func escapeANSI(v string) string {
+	return strings.NewReplacer(`\`, `\\`, `'`, `\x27`, "\n", `\n`, "\r", `\r`).Replace(v)
+}
+
+// ansiWord makes v one literal bash word without line breaks: $'…'.
+func ansiWord(v string) string { return "$'" + escapeANSI(v) + "'" }
 
 func (e *expander) lose(why string) {
 	if e.lost == "" {

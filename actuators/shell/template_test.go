@@ -41,6 +41,27 @@ func TestExpandEscapesPerContext(t *testing.T) {
 	}
 }
 
+// With bash, a value's line breaks never appear literally in the command.
+func TestExpandLineBreaks(t *testing.T) {
+	vals := map[string]string{"v": "a\nb'c"}
+	tests := []struct {
+		tmpl, want string
+		bash       bool
+	}{
+		{`echo {v}`, `echo $'a\nb\x27c'`, true},
+		{`echo 'x{v}y'`, `echo 'x'$'a\nb\x27c''y'`, true},
+		{`echo "x{v}y"`, `echo "x"$'a\nb\x27c'"y"`, true},
+		{`echo $'x{v}y'`, `echo $'xa\nb\x27cy'`, true},
+		{`echo {v}`, "echo 'a\nb'\\''c'", false},
+	}
+	for _, tt := range tests {
+		got, err := Expand(tt.tmpl, vals, tt.bash)
+		if err != nil || got != tt.want {
+			t.Errorf("Expand(%q, bash=%v) = %q, %v; want %q", tt.tmpl, tt.bash, got, err, tt.want)
+		}
+	}
+}
+
 // Placeholders the lexer cannot quote safely are refused, not run.
 func TestExpandRefusesUnsafeContexts(t *testing.T) {
 	vals := map[string]string{"v": "x; touch /tmp/no", "n": "7"}
@@ -113,6 +134,8 @@ var shellContexts = []shellContext{
 	{"single in backquote", "printf '%s\\n' \"`printf '%s' 'a{v}b'`\"", func(v string) string { return "a" + v + "b\n" }},
 	{"unquoted backquote", "printf '%s\\n' `printf '%s' ok` {v}", func(v string) string { return "ok\n" + v + "\n" }},
 	{"comment", `printf '%s\n' ok # {v}`, func(string) string { return "ok\n" }},
+	{"comment after line continuation", "printf '%s\\n' ok \\\n# {v}", func(string) string { return "ok\n" }},
+	{"comment after ((…))", "((1))# {v}\nprintf '%s\\n' ok", func(string) string { return "ok\n" }},
 	{"subshell", `( printf '%s\n' {v} )`, verbatim},
 	{"pipeline", `printf '%s\n' {v} | cat`, verbatim},
 }
