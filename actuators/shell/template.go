@@ -58,7 +58,9 @@ type expander struct {
 //   - inside $'…' (bash): \ becomes \\ and ' becomes \x27;
 //   - inside a # comment: newlines become spaces (and the value is quoted);
 //   - inside backquotes: escaped for the inner context, then for the
-//     backquote layer.
+//     backquote layer;
+//   - with bash, a value holding a line break goes in as $'…\n…' in every
+//     context, so no value puts a literal line break into the command.
 //
 // Unknown placeholders, and placeholders escaped with a backslash, are left
 // as they are. bashLike tells whether the shell reads $'…' as ANSI-C quoting;
