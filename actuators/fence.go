@@ -18,8 +18,10 @@ const fenceWindow = time.Hour
 // the old primary; such a step is retried until it succeeds.
 const unreachableDetail = "old primary unreachable"
 
-// lateFenceTimeout bounds one attempt to fence a returning old primary.
-const lateFenceTimeout = 3 * time.Second
+// lateFenceTimeout bounds one attempt to fence a returning old primary;
+// attempts follow each other, so a host that comes back is fenced within
+// about this long.
+const lateFenceTimeout = 300 * time.Millisecond
 
 // pendingFence reports whether the recovery's last read-only fencing and VIP
 // removal of the old primary are still owed.
@@ -87,8 +89,6 @@ func (e *Engine) fenceReturned(ctx context.Context, recs *analysis.Recoveries, n
 // fenceOnce tries to fence t's old primary once and records what worked.
 func (e *Engine) fenceOnce(ctx context.Context, t analysis.TopologyRecovery, ro, vip bool, epoch uint64) {
 	old := t.Failed()
-	// A long attempt is the fast path: against a paused host the connection
-	// waits, and completes the moment the host resumes.
 	pol := e.Runner.Policy
 	pol.FenceTimeout = lateFenceTimeout
 	x := &executor{db: e.Runner.DB, vip: e.Runner.VIP, policy: pol}

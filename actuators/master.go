@@ -90,6 +90,11 @@ func (x *executor) promote(ctx context.Context, p MasterPlan) (Result, error) {
 		fenceRO, fenceVIP = x.fence(ctx, p.Failed)
 	}()
 	err := x.promoteSuccessor(ctx, p)
+	if err == nil {
+		// Re-pointing does not wait for the fence: an isolated old
+		// primary's timeouts must not delay it.
+		res.LostReplicas, err = x.repointAll(ctx, p.Replicas, p.Successor, SlavePos)
+	}
 	wg.Wait()
 	res.Fenced = fenceRO.changed || fenceRO.err == nil
 	if rerr := x.recordFence(ctx, p.Failed, fenceRO, fenceVIP); rerr != nil {
@@ -98,11 +103,8 @@ func (x *executor) promote(ctx context.Context, p MasterPlan) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	lost, err := x.repointAll(ctx, p.Replicas, p.Successor, SlavePos)
-	res.LostReplicas = lost
-	if err != nil {
-		return res, err
-	}
+	// The VIP moves only after it was taken off the old primary (or that
+	// failed because the host is gone), so it is never on two hosts.
 	if err := x.vipTo(ctx, p.Successor); err != nil {
 		return res, err
 	}

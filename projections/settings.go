@@ -15,6 +15,11 @@ type Settings struct {
 	// PollInterval is InstancePollSeconds: the freshness unit of
 	// IsUpToDate (1×), last-check validity (2×) and IsRecentlyChecked (5×).
 	PollInterval time.Duration
+	// FreshWindow is how long a node's latest report of an instance counts
+	// as its current view (0: 2×PollInterval). A failed probe is reported
+	// only after its timeout and failing instances are probed with backoff,
+	// so cmd/ sets it to cover the probe timeout and that backoff.
+	FreshWindow time.Duration
 	// ReasonableReplicationLagSeconds bounds the replication_lag problem.
 	ReasonableReplicationLagSeconds int64
 	// ReasonableMaintenanceReplicationLagSeconds bounds the `lag` status in
@@ -44,6 +49,14 @@ type Settings struct {
 	DefaultInstancePort int
 	// Nodes is the number of Regent nodes (1 or 3); see Quorum.
 	Nodes int
+}
+
+// Window is the freshness window of the vantage rule.
+func (s Settings) Window() time.Duration {
+	if s.FreshWindow > 0 {
+		return s.FreshWindow
+	}
+	return 2 * s.PollInterval
 }
 
 // DefaultSettings returns orchestrator's defaults with a 1 s poll interval

@@ -25,9 +25,8 @@ type Evidence struct {
 }
 
 // evaluate applies the vantage rule to reports as of now.
-func evaluate(key events.InstanceKey, reports []OriginReport, now time.Time, poll time.Duration) Evidence {
+func evaluate(key events.InstanceKey, reports []OriginReport, now time.Time, window time.Duration) Evidence {
 	ev := Evidence{Key: key, Reports: reports}
-	window := 2 * poll
 	var latest *OriginReport
 	for i := range reports {
 		r := &reports[i]

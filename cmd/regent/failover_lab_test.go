@@ -32,7 +32,7 @@ func recoveryConf(t *testing.T, l *lab.Lab, hookLog string, extra string) string
   "RemoteExecPrefix": "%s on {host}",
   "ReplicationUser": "repl",
   "ReplicationPassword": "repl",
-  "ReplicationStallMilliseconds": 1500,
+  "ReplicationStallMilliseconds": 1200,
   "HookTimeoutSeconds": 1,
   "OnFailureDetectionProcesses": ["echo 'detected {failureType} on {failureCluster} replicas={countSlaves}' >> %s"],
   "PreFailoverProcesses": ["echo 'pre {failureType} {failedHost}:{failedPort}' >> %s"],
@@ -227,4 +227,9 @@ func TestLabFailoverSIGKILL(t *testing.T) {
 		}
 		return fmt.Errorf("no recovery-blocked event yet: %v", counts)
 	})
+}
+
+func readFile(path string) string {
+	b, _ := os.ReadFile(path)
+	return string(b)
 }

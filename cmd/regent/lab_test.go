@@ -43,6 +43,7 @@ func labConf(dir string, k, n int, extra string) string {
   "DiscoverByShowSlaveHosts": true,
   "InstancePollMilliseconds": 200,
   "MySQLConnectTimeoutSeconds": 1,
+  "ProbeTimeoutMilliseconds": 500,
   "LogFormat": "json",
   %s
 }`, k, n, ip, ip, raft, filepath.Join(dir, "data"), extra)

@@ -45,6 +45,10 @@ func projectionSettings(cfg config.Config, nodes int) (projections.Settings, err
 	s.RecoverIntermediateMasterClusterFilters = cfg.RecoverIntermediateMasterClusterFilters
 	s.RemoveTextFromHostnameDisplay = cfg.RemoveTextFromHostnameDisplay
 	s.Nodes = nodes
+	// A node's failed probe is reported after the probe timeout, and failing
+	// instances are probed again after deadProbeInterval: its latest report
+	// stays its current view that long.
+	s.FreshWindow = 2 * deadProbeInterval(cfg)
 	var err error
 	for _, p := range []struct {
 		key string
@@ -77,14 +81,21 @@ func compileAll(key string, pats []string) ([]*regexp.Regexp, error) {
 	return out, nil
 }
 
+// deadProbeInterval caps the backoff of failing instances: two polls and a
+// probe timeout.
+func deadProbeInterval(cfg config.Config) time.Duration {
+	return 2*cfg.PollInterval() + cfg.ProbeTimeout()
+}
+
 // probeOptions maps the config onto the probes' options.
 func probeOptions(cfg config.Config, node string) (probes.Options, error) {
 	o := probes.Options{
 		NodeID: node, User: cfg.MySQLTopologyUser, Password: cfg.MySQLTopologyPassword,
-		ConnectTimeout: time.Duration(cfg.MySQLConnectTimeoutSeconds) * time.Second,
-		ProbeTimeout:   cfg.ProbeTimeout(),
-		PollInterval:   cfg.PollInterval(),
-		MaxConcurrency: int(cfg.DiscoveryMaxConcurrency),
+		ConnectTimeout:    time.Duration(cfg.MySQLConnectTimeoutSeconds) * time.Second,
+		ProbeTimeout:      cfg.ProbeTimeout(),
+		PollInterval:      cfg.PollInterval(),
+		DeadProbeInterval: deadProbeInterval(cfg),
+		MaxConcurrency:    int(cfg.DiscoveryMaxConcurrency),
 		TLS: probes.TLSOptions{CAFile: cfg.MySQLTopologySSLCAFile, CertFile: cfg.MySQLTopologySSLCertFile,
 			KeyFile: cfg.MySQLTopologySSLPrivateKeyFile, SkipVerify: cfg.MySQLTopologySSLSkipVerify,
 			UseMutualTLS: cfg.MySQLTopologyUseMutualTLS, UseMixedTLS: cfg.MySQLTopologyUseMixedTLS},

@@ -117,7 +117,7 @@ func (f *Facts) vantage(v *projections.View) {
 	if !f.Unreachable {
 		return
 	}
-	window := 2 * s.PollInterval
+	window := s.Window()
 	var since []projections.OriginReport
 	for _, r := range ev.Reports {
 		if !r.OK && v.Now().Sub(r.At) <= window {

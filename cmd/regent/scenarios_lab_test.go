@@ -1,0 +1,164 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/regent-ha/regent/events"
+	"github.com/regent-ha/regent/test/lab"
+)
+
+// failoverLab brings up the lab (semi-sync, VIP on host 1) and a 3-node
+// Regent cluster with automated recovery, and discovers the topology.
+func failoverLab(t *testing.T, extra string) (*lab.Lab, *labCluster, string) {
+	t.Helper()
+	l := lab.Up(t, lab.Options{Hosts: 3, Controllers: 3})
+	l.EnableSemiSync()
+	l.VIPAdd(1)
+	hookLog := filepath.Join(t.TempDir(), "hooks.log")
+	c := startLabCluster(t, l, 3, recoveryConf(t, l, hookLog, extra))
+	discoverLab(t, c)
+	return l, c, hookLog
+}
+
+// analyses returns the analysis codes of the failure-detected events and
+// the recovery counts of the log.
+func analyses(t *testing.T) ([]string, map[events.Kind]int) {
+	t.Helper()
+	counts, all := eventKinds(t, "198.18.0.101:4222")
+	var codes []string
+	for _, e := range all {
+		var f events.FailureDetected
+		if e.Kind == events.KindFailureDetected && e.Decode(&f) == nil {
+			codes = append(codes, f.Analysis+"@"+f.Failed.String())
+		}
+	}
+	return codes, counts
+}
+
+// TestLabControllersOnlyThenIsolation: first the Regent nodes alone lose
+// the primary (its replicas still replicate): UnreachableMaster, no
+// failover. Then the primary is cut off from everyone: it is dead, a
+// replica is promoted; when the old primary comes back it is fenced.
+func TestLabControllersOnlyThenIsolation(t *testing.T) {
+	l, _, _ := failoverLab(t, "")
+	for _, cn := range []string{"c1", "c2", "c3"} {
+		l.Cut(cn, "1")
+	}
+	lab.Eventually(t, 10*time.Second, 100*time.Millisecond, func() error {
+		codes, _ := analyses(t)
+		if !strings.Contains(strings.Join(codes, " "), events.AnalysisUnreachableMaster+"@198.18.0.1:3306") {
+			return fmt.Errorf("no UnreachableMaster yet: %v", codes)
+		}
+		return nil
+	})
+	time.Sleep(3 * time.Second) // hold the outage: no failover may happen
+	if _, counts := analyses(t); counts[events.KindRecoveryStarted] != 0 {
+		t.Fatalf("a controllers-only outage started a recovery: %v", counts)
+	}
+	if st := l.Status(); st[0].ReadOnly || !st[1].ReadOnly || !st[2].ReadOnly {
+		t.Fatalf("topology changed during a controllers-only outage: %+v", st)
+	}
+	for _, cn := range []string{"c1", "c2", "c3"} {
+		l.Uncut(cn, "1")
+	}
+	time.Sleep(time.Second)
+	o := l.Oracle()
+	o.Watch()
+	l.Partition(1)
+	cut := time.Now()
+	var primary int
+	lab.Eventually(t, 20*time.Second, 20*time.Millisecond, func() error {
+		var err error
+		primary, err = converged(l, 1)
+		return err
+	})
+	t.Logf("isolation: converged on host %d %s after the partition", primary, time.Since(cut).Round(time.Millisecond))
+	l.Heal(1)
+	healed := time.Now()
+	lab.Eventually(t, 10*time.Second, 20*time.Millisecond, func() error {
+		st := l.Status()[0]
+		if !st.Up || !st.ReadOnly || st.VIP {
+			return fmt.Errorf("old primary after heal: up %v read_only %v vip %v", st.Up, st.ReadOnly, st.VIP)
+		}
+		return nil
+	})
+	t.Logf("old primary fenced %s after the heal", time.Since(healed).Round(time.Millisecond))
+	o.StopWatch()
+	rep := o.CheckInvariants(lab.Expect{Primary: primary, Survivors: []int{2, 3}, CatchUp: 10 * time.Second,
+		Recoveries: func() (int, error) { _, c := analyses(t); return c[events.KindRecoveryStarted], nil }, Incidents: 1})
+	for _, v := range rep.Violations {
+		t.Logf("oracle: %+v", v)
+	}
+	if rep.Has("at-most-one-writable") || rep.Has("recoveries") {
+		t.Fatalf("oracle:\n%s", rep)
+	}
+}
+
+// TestLabPausedPrimary: SIGSTOP on the primary is a failure (its probes
+// time out and its replicas' IO stalls); after SIGCONT the old primary is
+// fenced: read-only and without the VIP.
+func TestLabPausedPrimary(t *testing.T) {
+	l, _, _ := failoverLab(t, "")
+	l.Pause(1)
+	paused := time.Now()
+	var primary int
+	lab.Eventually(t, 20*time.Second, 20*time.Millisecond, func() error {
+		var err error
+		primary, err = converged(l, 1)
+		return err
+	})
+	t.Logf("paused: converged on host %d %s after SIGSTOP", primary, time.Since(paused).Round(time.Millisecond))
+	l.Resume(1)
+	resumed := time.Now()
+	lab.Eventually(t, 10*time.Second, 10*time.Millisecond, func() error {
+		st := l.Status()[0]
+		if !st.Up || !st.ReadOnly || st.VIP {
+			return fmt.Errorf("old primary after resume: up %v read_only %v vip %v", st.Up, st.ReadOnly, st.VIP)
+		}
+		return nil
+	})
+	t.Logf("old primary fenced %s after SIGCONT", time.Since(resumed).Round(time.Millisecond))
+	if _, counts := analyses(t); counts[events.KindRecoveryStarted] != 1 || counts[events.KindRecoveryCompleted] != 1 {
+		t.Fatalf("recoveries: %v", counts)
+	}
+}
+
+// TestLabNoReadOnlyAdmin: a topology user without READ_ONLY ADMIN cannot
+// promote on MariaDB 10.11: the recovery is recorded as failed (never as a
+// success) and PostUnsuccessfulFailoverProcesses runs.
+func TestLabNoReadOnlyAdmin(t *testing.T) {
+	l := lab.Up(t, lab.Options{Hosts: 3, Controllers: 3})
+	hookLog := filepath.Join(t.TempDir(), "hooks.log")
+	conf := recoveryConf(t, l, hookLog, `"MySQLTopologyUser": "regent_noro", "MySQLTopologyPassword": "regent",`)
+	// labConf sets the regular user first; the later keys win.
+	c := startLabCluster(t, l, 3, conf)
+	discoverLab(t, c)
+	l.Kill(1)
+	var failed events.RecoveryFailed
+	lab.Eventually(t, 20*time.Second, 100*time.Millisecond, func() error {
+		_, all := eventKinds(t, "198.18.0.101:4222")
+		for _, e := range all {
+			if e.Kind == events.KindRecoveryCompleted {
+				t.Fatal("a recovery without READ_ONLY ADMIN was recorded as completed")
+			}
+			if e.Kind == events.KindRecoveryFailed && e.Decode(&failed) == nil {
+				return nil
+			}
+		}
+		return fmt.Errorf("no recovery-failed yet")
+	})
+	if !strings.Contains(failed.Error, "READ_ONLY ADMIN") {
+		t.Errorf("failure does not name the missing privilege: %+v", failed)
+	}
+	lab.Eventually(t, 5*time.Second, 100*time.Millisecond, func() error {
+		if b := readFile(hookLog); !strings.Contains(b, "unsuccessful DeadMaster 198.18.0.1") {
+			return fmt.Errorf("PostUnsuccessfulFailoverProcesses did not run:\n%s", b)
+		}
+		return nil
+	})
+	t.Logf("recovery failed at %s: %s", failed.Step, failed.Error)
+}
