@@ -181,3 +181,13 @@ type FailureCleared struct {
 	Failed      InstanceKey `json:"failed"`
 	ClusterName string      `json:"cluster_name"`
 }
+
+// ManualOperation is the payload of KindManualOperationStarted: an
+// operator's action on one instance (start-replica, set-read-only,
+// relocate, …), recorded before it is carried out.
+type ManualOperation struct {
+	Operation string      `json:"operation"` // orchestrator's command name
+	Target    InstanceKey `json:"target"`
+	Who       string      `json:"who"`
+	Detail    string      `json:"detail,omitempty"` // e.g. the relocation's destination
+}
