@@ -1,0 +1,240 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/regent-ha/regent/actuators"
+	"github.com/regent-ha/regent/api"
+	"github.com/regent-ha/regent/events"
+	"github.com/regent-ha/regent/projections"
+	"github.com/regent-ha/regent/projections/analysis"
+)
+
+// mariaDBErrantAdvice is why errant-GTID repairs are refused on MariaDB.
+const mariaDBErrantAdvice = "MariaDB GTIDs are per-domain positions (domain-server_id-seq), not sets, so no empty " +
+	"transaction can make the primary include a replica's errant sequence; on MariaDB, review the errant GTIDs " +
+	"(which-gtid-errant), then re-clone the replica, or, to discard its extra transactions, stop replication and set " +
+	"its gtid_slave_pos to its source's position for that domain (FLUSH BINARY LOGS DELETE_DOMAIN_ID=(N) drops a " +
+	"stray domain from its binary logs) and start replication"
+
+// Acknowledge implements api.Operations.
+func (o *operations) Acknowledge(ctx context.Context, a api.Ack, who string) (int, error) {
+	recs := o.n.app.Recoveries()
+	var inCluster []analysis.TopologyRecovery
+	if a.Cluster != "" {
+		inCluster = recs.Recent(a.Cluster)
+	}
+	n := 0
+	for _, t := range recs.Recent("") {
+		match := a.All || (a.RecoveryID != "" && t.UID == a.RecoveryID) || (!a.Instance.IsZero() && t.Failed() == a.Instance) ||
+			containsUID(inCluster, t.UID)
+		if match && !t.Acknowledged {
+			n++
+		}
+	}
+	err := o.record(ctx, events.KindRecoveryAcknowledged, events.RecoveryAcknowledged{RecoveryID: a.RecoveryID,
+		ClusterName: a.Cluster, Instance: a.Instance, All: a.All, Who: who, Comment: a.Comment}, a.Instance)
+	return n, err
+}
+
+func containsUID(ts []analysis.TopologyRecovery, uid string) bool {
+	for _, t := range ts {
+		if t.UID == uid {
+			return true
+		}
+	}
+	return false
+}
+
+// SetGlobalRecoveries implements api.Operations.
+func (o *operations) SetGlobalRecoveries(ctx context.Context, enabled bool, who string) error {
+	return o.record(ctx, events.KindGlobalRecoveriesSet, events.GlobalRecoveriesSet{Enabled: enabled, Who: who}, events.InstanceKey{})
+}
+
+// RegisterCandidate implements api.Operations; the rule expires after
+// CandidateInstanceExpireMinutes.
+func (o *operations) RegisterCandidate(ctx context.Context, key events.InstanceKey, rule, who string) error {
+	p := events.CandidateRegistered{Key: key, PromotionRule: rule}
+	if o.expire > 0 {
+		p.Until = time.Now().Add(o.expire)
+	}
+	return o.record(ctx, events.KindCandidateRegistered, p, key)
+}
+
+// BeginDowntime implements api.Operations.
+func (o *operations) BeginDowntime(ctx context.Context, d api.Downtime, who string) error {
+	return o.record(ctx, events.KindDowntimeBegun, events.DowntimeBegun{Key: d.Key, Owner: d.Owner, Reason: d.Reason,
+		Until: time.Now().Add(d.Duration)}, d.Key)
+}
+
+// EndDowntime implements api.Operations.
+func (o *operations) EndDowntime(ctx context.Context, key events.InstanceKey, who string) error {
+	return o.record(ctx, events.KindDowntimeEnded, events.DowntimeEnded{Key: key}, key)
+}
+
+// Replica implements api.Operations: the operation is recorded, carried
+// out on the server, and the instance probed again so the answer shows it.
+func (o *operations) Replica(ctx context.Context, op api.ReplicaOp, key events.InstanceKey, who string) (*projections.Instance, error) {
+	inst, ok := o.n.app.freshView().Instance(key)
+	if !ok {
+		return nil, fmt.Errorf("unknown instance %s", key)
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.opBound)
+	defer cancel()
+	var act func(ctx context.Context) (string, error)
+	switch op {
+	case api.OpErrantInject, api.OpErrantReset:
+		var err error
+		if act, err = o.errantAction(op, inst); err != nil {
+			return nil, err
+		}
+	default:
+		var err error
+		if act, err = o.replicaAction(op, key); err != nil {
+			return nil, err
+		}
+	}
+	if err := o.record(ctx, events.KindManualOperationStarted, events.ManualOperation{Operation: string(op), Target: key, Who: who}, key); err != nil {
+		return nil, err
+	}
+	detail, err := act(ctx)
+	if err != nil {
+		return nil, err
+	}
+	o.n.log.Info().Str("op", string(op)).Str(events.LogInstance, key.String()).Str("who", who).Str("detail", detail).Msg("manual operation done")
+	return o.n.read.Discover(ctx, key, who)
+}
+
+func (o *operations) db() actuators.DB { return o.n.runner.DB }
+
+func (o *operations) manual() (manualDB, error) {
+	m, ok := o.n.runner.DB.(manualDB)
+	if !ok {
+		return nil, errors.New("the configured database actuator cannot detach, reattach or repair errant GTIDs")
+	}
+	return m, nil
+}
+
+// replicaAction returns the replication or read-only change of op.
+func (o *operations) replicaAction(op api.ReplicaOp, key events.InstanceKey) (func(context.Context) (string, error), error) {
+	db := o.db()
+	simple := map[api.ReplicaOp]func(context.Context) error{
+		api.OpStartReplica: func(ctx context.Context) error { return db.StartReplica(ctx, key) },
+		api.OpStopReplica:  func(ctx context.Context) error { return db.StopReplica(ctx, key) },
+		api.OpRestartReplica: func(ctx context.Context) error {
+			if err := db.StopReplica(ctx, key); err != nil {
+				return err
+			}
+			return db.StartReplica(ctx, key)
+		},
+		api.OpResetReplica: func(ctx context.Context) error { return db.ResetReplica(ctx, key) },
+		api.OpSetReadOnly:  func(ctx context.Context) error { return db.SetReadOnly(ctx, key, true) },
+		api.OpSetWriteable: func(ctx context.Context) error { return db.SetReadOnly(ctx, key, false) },
+	}
+	if f, ok := simple[op]; ok {
+		return func(ctx context.Context) (string, error) { return "", f(ctx) }, nil
+	}
+	m, err := o.manual()
+	if err != nil {
+		return nil, err
+	}
+	switch op {
+	case api.OpDetachReplica:
+		return func(ctx context.Context) (string, error) { return "", m.DetachSource(ctx, key) }, nil
+	case api.OpReattachReplica:
+		return func(ctx context.Context) (string, error) { return "", m.ReattachSource(ctx, key) }, nil
+	}
+	return nil, fmt.Errorf("unknown replica operation %q", op)
+}
+
+// errantAction returns the errant-GTID repair of op (MySQL GTID only).
+func (o *operations) errantAction(op api.ReplicaOp, inst *projections.Instance) (func(context.Context) (string, error), error) {
+	if inst.IsMariaDB() {
+		return nil, fmt.Errorf("refused on MariaDB %s: %s", inst.Key, mariaDBErrantAdvice)
+	}
+	if inst.GtidErrant == "" {
+		return nil, fmt.Errorf("%s has no errant GTIDs", inst.Key)
+	}
+	m, err := o.manual()
+	if err != nil {
+		return nil, err
+	}
+	errant := inst.GtidErrant
+	if op == api.OpErrantReset {
+		if n := len(o.n.app.freshView().Replicas(inst.Key)); n > 0 {
+			return nil, fmt.Errorf("%s has %d replicas: gtid-errant-reset-master needs an instance without replicas", inst.Key, n)
+		}
+		executed, err := projections.ParseGTIDSet(inst.ExecutedGtidSet)
+		if err != nil {
+			return nil, fmt.Errorf("parse executed GTID set of %s: %w", inst.Key, err)
+		}
+		bad, err := projections.ParseGTIDSet(errant)
+		if err != nil {
+			return nil, fmt.Errorf("parse errant GTID set of %s: %w", inst.Key, err)
+		}
+		purged := executed.Subtract(bad).String()
+		return func(ctx context.Context) (string, error) {
+			return "gtid_purged=" + purged, m.ResetMasterPurged(ctx, inst.Key, purged)
+		}, nil
+	}
+	primary, ok := o.n.app.freshView().ClusterMaster(inst.ClusterName)
+	if !ok || primary.ReadOnly {
+		return nil, fmt.Errorf("cluster %s has no writable primary to inject into", inst.ClusterName)
+	}
+	return func(ctx context.Context) (string, error) {
+		n, err := m.InjectEmptyGTIDs(ctx, primary.Key, errant)
+		return fmt.Sprintf("%d empty transactions on %s", n, primary.Key), err
+	}, nil
+}
+
+// Relocate implements api.Operations: GTID only, a CHANGE MASTER to dest
+// (slave_pos on MariaDB, auto-position on MySQL) with the replica's own
+// credentials.
+func (o *operations) Relocate(ctx context.Context, key, dest events.InstanceKey, who string) (*projections.Instance, error) {
+	v := o.n.app.freshView()
+	inst, ok := v.Instance(key)
+	if !ok {
+		return nil, fmt.Errorf("unknown instance %s", key)
+	}
+	if !inst.UsingMariaDBGTID && !inst.UsingOracleGTID {
+		return nil, fmt.Errorf("%s does not replicate with GTID: relocate supports GTID topologies only", key)
+	}
+	for d, hops := dest, 0; !d.IsZero() && hops < 64; hops++ {
+		if d == key {
+			return nil, fmt.Errorf("cannot relocate %s below %s: %s replicates from %s", key, dest, dest, key)
+		}
+		di, ok := v.Instance(d)
+		if !ok {
+			break
+		}
+		d = di.MasterKey
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.opBound)
+	defer cancel()
+	if err := o.record(ctx, events.KindManualOperationStarted, events.ManualOperation{Operation: "relocate", Target: key, Who: who,
+		Detail: "below " + dest.String()}, key); err != nil {
+		return nil, err
+	}
+	if err := o.db().ChangeSource(ctx, key, dest, actuators.SlavePos, nil); err != nil {
+		return nil, err
+	}
+	return o.n.read.Discover(ctx, key, who)
+}
+
+// LocateErrant implements api.Operations.
+func (o *operations) LocateErrant(_ context.Context, key events.InstanceKey) ([]string, error) {
+	inst, ok := o.n.app.freshView().Instance(key)
+	if !ok {
+		return nil, fmt.Errorf("unknown instance %s", key)
+	}
+	if inst.IsMariaDB() {
+		return nil, fmt.Errorf("refused on MariaDB %s: %s", key, mariaDBErrantAdvice)
+	}
+	if inst.GtidErrant == "" {
+		return []string{}, nil
+	}
+	return nil, fmt.Errorf("%s has errant GTIDs %s; locating them in binary logs is not implemented yet (which-gtid-errant shows the set)", key, inst.GtidErrant)
+}
