@@ -106,6 +106,8 @@ func startNode(ctx context.Context, cfg config.Config, logger zerolog.Logger, ve
 		n.close()
 		return nil, err
 	}
+	ops := newOperations(n)
+	n.api.RegisterRecovery(n.app, ops, ops)
 	return n, nil
 }
 
