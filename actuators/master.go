@@ -165,16 +165,7 @@ func (x *executor) recordFence(ctx context.Context, old events.InstanceKey, ro, 
 // replication and makes it writable.
 func (x *executor) promoteSuccessor(ctx context.Context, p MasterPlan) error {
 	s := p.Successor
-	if err := x.rec.step(ctx, "stop-io", s, func(ctx context.Context) (bool, string, error) {
-		st, err := x.db.Status(ctx, s)
-		if err != nil {
-			return false, "", err
-		}
-		if !st.IsReplica || !st.IORunning {
-			return false, "IO thread not running", nil
-		}
-		return true, "", bounded(ctx, x.policy.StepTimeout, func(ctx context.Context) error { return x.db.StopReplicaIO(ctx, s) })
-	}); err != nil {
+	if err := x.stopIOAll(ctx, s, p.Replicas); err != nil {
 		return err
 	}
 	if err := x.rec.step(ctx, "apply-relay-log", s, func(ctx context.Context) (bool, string, error) {
@@ -196,6 +187,59 @@ func (x *executor) promoteSuccessor(ctx context.Context, p MasterPlan) error {
 	return x.rec.step(ctx, "promote", s, func(ctx context.Context) (bool, string, error) {
 		return x.makePrimary(ctx, s)
 	})
+}
+
+// stopIOAll stops the IO thread of the successor and of every other replica
+// at once. Against a source that hangs (paused, cut off) a replica's STOP
+// takes as long as its attempt to reach the source, so doing them one by one
+// would add those waits up. Only the successor's failure is fatal; another
+// replica that cannot be stopped is dealt with (or lost) when re-pointed.
+func (x *executor) stopIOAll(ctx context.Context, successor events.InstanceKey, others []events.InstanceKey) error {
+	keys := append([]events.InstanceKey{successor}, others...)
+	type out struct {
+		changed bool
+		detail  string
+		err     error
+	}
+	results := make([]out, len(keys))
+	var wg sync.WaitGroup
+	for i, k := range keys {
+		wg.Add(1)
+		go func() { // owned: joined by wg.Wait below
+			defer wg.Done()
+			o := &results[i]
+			o.err = bounded(ctx, x.policy.StepTimeout, func(ctx context.Context) error {
+				st, err := x.db.Status(ctx, k)
+				if err != nil {
+					return err
+				}
+				if !st.IsReplica || !st.IORunning {
+					o.detail = "IO thread not running"
+					return nil
+				}
+				o.changed = true
+				return x.db.StopReplicaIO(ctx, k)
+			})
+		}()
+	}
+	wg.Wait()
+	for i, k := range keys {
+		o := results[i]
+		name := "stop-io"
+		if i > 0 {
+			name = "stop-io " + k.String()
+		}
+		err := x.rec.step(ctx, name, k, func(context.Context) (bool, string, error) {
+			if i > 0 && o.err != nil {
+				return false, "not stopped (handled when re-pointed): " + o.err.Error(), nil
+			}
+			return o.changed, o.detail, o.err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // makePrimary: STOP SLAVE; RESET SLAVE ALL; read_only=0 (idempotent).

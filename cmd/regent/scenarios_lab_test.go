@@ -77,6 +77,7 @@ func TestLabControllersOnlyThenIsolation(t *testing.T) {
 		return err
 	})
 	t.Logf("isolation: converged on host %d %s after the partition", primary, time.Since(cut).Round(time.Millisecond))
+	logDetection(t, cut)
 	l.Heal(1)
 	healed := time.Now()
 	lab.Eventually(t, 10*time.Second, 20*time.Millisecond, func() error {
@@ -112,6 +113,7 @@ func TestLabPausedPrimary(t *testing.T) {
 		return err
 	})
 	t.Logf("paused: converged on host %d %s after SIGSTOP", primary, time.Since(paused).Round(time.Millisecond))
+	logDetection(t, paused)
 	l.Resume(1)
 	resumed := time.Now()
 	lab.Eventually(t, 10*time.Second, 10*time.Millisecond, func() error {
@@ -161,4 +163,34 @@ func TestLabNoReadOnlyAdmin(t *testing.T) {
 		return nil
 	})
 	t.Logf("recovery failed at %s: %s", failed.Step, failed.Error)
+}
+
+// logDetection logs when the actionable failure was detected, with its
+// evidence, relative to the fault.
+func logDetection(t *testing.T, fault time.Time) {
+	t.Helper()
+	_, all := eventKinds(t, "198.18.0.101:4222")
+	for _, e := range all {
+		var f events.FailureDetected
+		if e.Kind != events.KindFailureDetected || e.Decode(&f) != nil || !f.Actionable {
+			continue
+		}
+		var ev []string
+		for _, v := range f.Vantage {
+			ev = append(ev, fmt.Sprintf("%s reachable=%v at %+dms", v.Node, v.Reachable, v.At.Sub(fault).Milliseconds()))
+		}
+		for _, r := range f.Replicas {
+			ev = append(ev, fmt.Sprintf("%s agrees=%v io=%d hb_age=%.2fs", r.Key, r.Agrees, r.IOThread, r.HeartbeatAge))
+		}
+		t.Logf("detected %s at %+dms: %s", f.Analysis, e.Time.Sub(fault).Milliseconds(), strings.Join(ev, "; "))
+	}
+	for _, e := range all {
+		if e.Time.After(fault) && e.Kind != events.KindRecoveryStep {
+			t.Logf("event %s by %s at %+dms", e.Kind, e.Origin, e.Time.Sub(fault).Milliseconds())
+		}
+		var s events.RecoveryStep
+		if e.Kind == events.KindRecoveryStep && e.Decode(&s) == nil {
+			t.Logf("step %s on %s: %s after %s, recorded at %+dms %s", s.Step, s.Target, s.Outcome, s.Took.Round(time.Millisecond), e.Time.Sub(fault).Milliseconds(), s.Detail)
+		}
+	}
 }

@@ -99,3 +99,12 @@ func (p *Process) Stop() error {
 
 // Log returns the tail (n lines) of the process's output.
 func (p *Process) Log(n int) string { return tailFile(p.LogPath, n) }
+
+// Kill sends SIGKILL to the process (a crash) and waits until it is gone.
+func (p *Process) Kill() {
+	if p.Exited() {
+		return
+	}
+	_ = p.cmd.Process.Kill()
+	<-p.done
+}
