@@ -200,6 +200,7 @@ func (x *executor) stopIOAll(ctx context.Context, successor events.InstanceKey, 
 		changed bool
 		detail  string
 		err     error
+		took    time.Duration
 	}
 	results := make([]out, len(keys))
 	var wg sync.WaitGroup
@@ -208,6 +209,8 @@ func (x *executor) stopIOAll(ctx context.Context, successor events.InstanceKey, 
 		go func() { // owned: joined by wg.Wait below
 			defer wg.Done()
 			o := &results[i]
+			start := time.Now()
+			defer func() { o.took = time.Since(start) }()
 			o.err = bounded(ctx, x.policy.StepTimeout, func(ctx context.Context) error {
 				st, err := x.db.Status(ctx, k)
 				if err != nil {
@@ -233,7 +236,7 @@ func (x *executor) stopIOAll(ctx context.Context, successor events.InstanceKey, 
 			if i > 0 && o.err != nil {
 				return false, "not stopped (handled when re-pointed): " + o.err.Error(), nil
 			}
-			return o.changed, o.detail, o.err
+			return o.changed, o.detail + " in " + o.took.Round(time.Millisecond).String(), o.err
 		})
 		if err != nil {
 			return err

@@ -91,11 +91,16 @@ func TestLabControllersOnlyThenIsolation(t *testing.T) {
 	o.StopWatch()
 	rep := o.CheckInvariants(lab.Expect{Primary: primary, Survivors: []int{2, 3}, CatchUp: 10 * time.Second,
 		Recoveries: func() (int, error) { _, c := analyses(t); return c[events.KindRecoveryStarted], nil }, Incidents: 1})
+	// While the old primary is cut off no client can reach it. Once the
+	// partition heals it is writable until Regent fences it: the oracle
+	// sees that window as two writable hosts. It must be short, and
+	// nothing else may be wrong.
 	for _, v := range rep.Violations {
-		t.Logf("oracle: %+v", v)
-	}
-	if rep.Has("at-most-one-writable") || rep.Has("recoveries") {
-		t.Fatalf("oracle:\n%s", rep)
+		if v.Rule == "at-most-one-writable" && !v.At.Before(healed) && time.Duration(v.Count)*20*time.Millisecond < time.Second {
+			t.Logf("returning old primary writable for about %s after the heal (%d oracle samples)", time.Duration(v.Count)*20*time.Millisecond, v.Count)
+			continue
+		}
+		t.Errorf("oracle: %+v", v)
 	}
 }
 
