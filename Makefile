@@ -38,7 +38,7 @@ verify: ## gofmt, go vet, go mod tidy diff
 bench: ## micro-benchmarks (benchstat-friendly)
 	$(GO) test -run '^$$' -bench . -benchmem -count=5 $(PKGS)
 
-demo: build deps ## the README demo: lab, 3 Regent nodes, discover, topology, failover
+demo: build deps natscli ## the README demo: lab, 3 Regent nodes, discover, topology, failover
 	bash scripts/demo
 
 lab-up: ## bring up the MariaDB lab (3 hosts)
