@@ -20,7 +20,7 @@ import (
 // recoveryConf is the recovery part of the lab config: automated recovery
 // on every cluster, the VIP moved through `scripts/lab on {host}` (standing
 // in for ssh), and hooks that log their placeholders to hookLog.
-func recoveryConf(t *testing.T, l *lab.Lab, hookLog string, extra string) string {
+func recoveryConf(t testing.TB, l *lab.Lab, hookLog string, extra string) string {
 	t.Helper()
 	script := filepath.Join(l.Root(), "scripts", "lab")
 	return fmt.Sprintf(`"RecoverMasterClusterFilters": ["*"],
@@ -44,7 +44,7 @@ func recoveryConf(t *testing.T, l *lab.Lab, hookLog string, extra string) string
 
 // eventKinds reads every event of the log through node 1's NATS port and
 // counts them by kind.
-func eventKinds(t *testing.T, natsAddr string) (map[events.Kind]int, []events.Envelope) {
+func eventKinds(t testing.TB, natsAddr string) (map[events.Kind]int, []events.Envelope) {
 	t.Helper()
 	nc, err := nats.Connect("nats://"+natsAddr, nats.Timeout(2*time.Second))
 	if err != nil {
@@ -110,7 +110,7 @@ func converged(l *lab.Lab, dead int) (int, error) {
 
 // discoverLab discovers the lab's topology through node 1 and waits until
 // node 2 shows both replicas.
-func discoverLab(t *testing.T, c *labCluster) {
+func discoverLab(t testing.TB, c *labCluster) {
 	t.Helper()
 	if code, v := c.api(t, 0, "/api/discover/198.18.0.1/3306"); code != 200 {
 		t.Fatalf("discover: %d %v", code, v)

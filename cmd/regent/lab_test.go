@@ -51,7 +51,7 @@ func labConf(dir string, k, n int, extra string) string {
 
 // startLabCluster starts n Regent nodes (this test binary as `regent
 // serve`) in controller namespaces c1..cn and waits until they are healthy.
-func startLabCluster(t *testing.T, l *lab.Lab, n int, extra string) *labCluster {
+func startLabCluster(t testing.TB, l *lab.Lab, n int, extra string) *labCluster {
 	t.Helper()
 	c := &labCluster{l: l}
 	for k := 1; k <= n; k++ {
@@ -73,7 +73,7 @@ func startLabCluster(t *testing.T, l *lab.Lab, n int, extra string) *labCluster 
 }
 
 // api GETs path on node i and decodes the JSON answer.
-func (c *labCluster) api(t *testing.T, i int, path string) (int, any) {
+func (c *labCluster) api(t testing.TB, i int, path string) (int, any) {
 	t.Helper()
 	code, body, err := httpGet(c.http[i] + path)
 	if err != nil {
@@ -86,7 +86,7 @@ func (c *labCluster) api(t *testing.T, i int, path string) (int, any) {
 	return code, v
 }
 
-func (c *labCluster) topology(t *testing.T, i int, hint string) string {
+func (c *labCluster) topology(t testing.TB, i int, hint string) string {
 	t.Helper()
 	code, v := c.api(t, i, "/api/topology/"+hint)
 	m, _ := v.(map[string]any)

@@ -13,7 +13,7 @@ import (
 
 // failoverLab brings up the lab (semi-sync, VIP on host 1) and a 3-node
 // Regent cluster with automated recovery, and discovers the topology.
-func failoverLab(t *testing.T, extra string) (*lab.Lab, *labCluster, string) {
+func failoverLab(t testing.TB, extra string) (*lab.Lab, *labCluster, string) {
 	t.Helper()
 	l := lab.Up(t, lab.Options{Hosts: 3, Controllers: 3})
 	l.EnableSemiSync()
@@ -26,7 +26,7 @@ func failoverLab(t *testing.T, extra string) (*lab.Lab, *labCluster, string) {
 
 // analyses returns the analysis codes of the failure-detected events and
 // the recovery counts of the log.
-func analyses(t *testing.T) ([]string, map[events.Kind]int) {
+func analyses(t testing.TB) ([]string, map[events.Kind]int) {
 	t.Helper()
 	counts, all := eventKinds(t, "198.18.0.101:4222")
 	var codes []string
@@ -172,7 +172,7 @@ func TestLabNoReadOnlyAdmin(t *testing.T) {
 
 // logDetection logs when the actionable failure was detected, with its
 // evidence, relative to the fault.
-func logDetection(t *testing.T, fault time.Time) {
+func logDetection(t testing.TB, fault time.Time) {
 	t.Helper()
 	_, all := eventKinds(t, "198.18.0.101:4222")
 	for _, e := range all {

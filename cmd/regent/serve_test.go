@@ -45,7 +45,7 @@ func (l lockedBuf) Write(p []byte) (int, error) {
 	return l.buf.Write(p)
 }
 
-func startRegent(t *testing.T, dir string, args ...string) *proc {
+func startRegent(t testing.TB, dir string, args ...string) *proc {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], append([]string{"serve"}, args...)...)
 	cmd.Dir = dir
@@ -101,7 +101,7 @@ func httpGet(url string) (int, []byte, error) {
 	return resp.StatusCode, b, err
 }
 
-func waitHTTP(t *testing.T, p *proc, url string, want int, timeout time.Duration) time.Duration {
+func waitHTTP(t testing.TB, p *proc, url string, want int, timeout time.Duration) time.Duration {
 	t.Helper()
 	start := time.Now()
 	natstest.Eventually(t, timeout, 20*time.Millisecond, func() error {
@@ -169,7 +169,7 @@ func TestServeDefaultsReadyFastAndListsStreams(t *testing.T) {
 
 // natsCLI finds the NATS CLI (`nats`): on PATH or in ./bin of the repo,
 // where .ci/run installs it. Missing in CI is a failure.
-func natsCLI(t *testing.T) string {
+func natsCLI(t testing.TB) string {
 	if p, err := exec.LookPath("nats"); err == nil {
 		return p
 	}
@@ -186,7 +186,7 @@ func natsCLI(t *testing.T) string {
 	return ""
 }
 
-func streamNames(t *testing.T, url string) []string {
+func streamNames(t testing.TB, url string) []string {
 	t.Helper()
 	names := streamNamesErr(url)
 	if names == nil {
@@ -339,7 +339,7 @@ func TestThreeNodeCluster(t *testing.T) {
 	natstest.Eventually(t, 30*time.Second, 200*time.Millisecond, func() error { return hasEvent(ctx, l3, e2.ID) })
 }
 
-func externalLog(t *testing.T, a string) *eventlog.Log {
+func externalLog(t testing.TB, a string) *eventlog.Log {
 	t.Helper()
 	nc, err := nats.Connect("nats://"+a, nats.Timeout(2*time.Second), nats.MaxReconnects(-1))
 	if err != nil {
@@ -353,7 +353,7 @@ func externalLog(t *testing.T, a string) *eventlog.Log {
 	return l
 }
 
-func noteEnv(t *testing.T, text string) events.Envelope {
+func noteEnv(t testing.TB, text string) events.Envelope {
 	t.Helper()
 	e, err := events.New(events.KindNote, time.Now(), "test", events.Note{Text: text})
 	if err != nil {
