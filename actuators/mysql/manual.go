@@ -26,13 +26,9 @@ const maxInjectedGTIDs = 10000
 // detached is left alone; a server without a source is a Precondition error.
 func (d *DB) DetachSource(ctx context.Context, key events.InstanceKey) error {
 	const op = "detach source"
-	s, dl, err := d.dialect(ctx, key)
+	s, dl, r, err := d.replicaOf(ctx, op, key)
 	if err != nil {
-		return d.fail(op, key, err)
-	}
-	r, err := readReplica(ctx, s, dl)
-	if err != nil {
-		return d.fail(op, key, err)
+		return err
 	}
 	switch {
 	case !r.present:
@@ -54,13 +50,9 @@ func (d *DB) DetachSource(ctx context.Context, key events.InstanceKey) error {
 // that is not detached only has its replication started.
 func (d *DB) ReattachSource(ctx context.Context, key events.InstanceKey) error {
 	const op = "reattach source"
-	s, dl, err := d.dialect(ctx, key)
+	s, dl, r, err := d.replicaOf(ctx, op, key)
 	if err != nil {
-		return d.fail(op, key, err)
-	}
-	r, err := readReplica(ctx, s, dl)
-	if err != nil {
-		return d.fail(op, key, err)
+		return err
 	}
 	if !r.present {
 		return precondition(op, key, "no source configured")

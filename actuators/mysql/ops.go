@@ -26,13 +26,9 @@ func (d *DB) skipped(key events.InstanceKey, op string) {
 // without a source is left alone.
 func (d *DB) StopReplica(ctx context.Context, key events.InstanceKey) error {
 	const op = "stop replica"
-	s, dl, err := d.dialect(ctx, key)
+	s, dl, r, err := d.replicaOf(ctx, op, key)
 	if err != nil {
-		return d.fail(op, key, err)
-	}
-	r, err := readReplica(ctx, s, dl)
-	if err != nil {
-		return d.fail(op, key, err)
+		return err
 	}
 	if !r.ioStarted() && !r.sqlStarted() {
 		d.skipped(key, op)
@@ -45,13 +41,9 @@ func (d *DB) StopReplica(ctx context.Context, key events.InstanceKey) error {
 // relay log.
 func (d *DB) StopReplicaIO(ctx context.Context, key events.InstanceKey) error {
 	const op = "stop replica io thread"
-	s, dl, err := d.dialect(ctx, key)
+	s, dl, r, err := d.replicaOf(ctx, op, key)
 	if err != nil {
-		return d.fail(op, key, err)
-	}
-	r, err := readReplica(ctx, s, dl)
-	if err != nil {
-		return d.fail(op, key, err)
+		return err
 	}
 	if !r.ioStarted() {
 		d.skipped(key, op)
@@ -64,13 +56,9 @@ func (d *DB) StopReplicaIO(ctx context.Context, key events.InstanceKey) error {
 // source is a Precondition error.
 func (d *DB) StartReplica(ctx context.Context, key events.InstanceKey) error {
 	const op = "start replica"
-	s, dl, err := d.dialect(ctx, key)
+	s, dl, r, err := d.replicaOf(ctx, op, key)
 	if err != nil {
-		return d.fail(op, key, err)
-	}
-	r, err := readReplica(ctx, s, dl)
-	if err != nil {
-		return d.fail(op, key, err)
+		return err
 	}
 	if !r.present {
 		return precondition(op, key, "no source configured")
@@ -86,13 +74,9 @@ func (d *DB) StartReplica(ctx context.Context, key events.InstanceKey) error {
 // SLAVE ALL). A server without a source is left alone.
 func (d *DB) ResetReplica(ctx context.Context, key events.InstanceKey) error {
 	const op = "reset replica"
-	s, dl, err := d.dialect(ctx, key)
+	s, dl, r, err := d.replicaOf(ctx, op, key)
 	if err != nil {
-		return d.fail(op, key, err)
-	}
-	r, err := readReplica(ctx, s, dl)
-	if err != nil {
-		return d.fail(op, key, err)
+		return err
 	}
 	if !r.present {
 		d.skipped(key, op)
@@ -149,13 +133,9 @@ func (d *DB) SetReadOnly(ctx context.Context, key events.InstanceKey, readOnly b
 // configured then has none, which is a Precondition error.
 func (d *DB) ChangeSource(ctx context.Context, key, source events.InstanceKey, mode actuators.SourceMode, creds *actuators.Credentials) error {
 	const op = "change source"
-	s, dl, err := d.dialect(ctx, key)
+	s, dl, r, err := d.replicaOf(ctx, op, key)
 	if err != nil {
-		return d.fail(op, key, err)
-	}
-	r, err := readReplica(ctx, s, dl)
-	if err != nil {
-		return d.fail(op, key, err)
+		return err
 	}
 	same := r.present && r.host == source.Hostname && r.port == source.Port && r.usingGTID
 	if same && r.ioStarted() && r.sqlStarted() && (creds == nil || creds.User == r.user) {

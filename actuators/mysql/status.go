@@ -35,6 +35,20 @@ func (r replica) ioStarted() bool { return r.present && r.io != "" && r.io != "N
 func (r replica) sqlStarted() bool { return r.present && r.sql == "Yes" }
 
 // readReplica reads the replication status row.
+// replicaOf opens key's server and reads its replication status, the
+// prelude of every replication operation; errors come back classified.
+func (d *DB) replicaOf(ctx context.Context, op string, key events.InstanceKey) (*server, dialect, replica, error) {
+	s, dl, err := d.dialect(ctx, key)
+	if err != nil {
+		return nil, dialect{}, replica{}, d.fail(op, key, err)
+	}
+	r, err := readReplica(ctx, s, dl)
+	if err != nil {
+		return nil, dialect{}, replica{}, d.fail(op, key, err)
+	}
+	return s, dl, r, nil
+}
+
 func readReplica(ctx context.Context, s *server, d dialect) (replica, error) {
 	rows, err := s.db.QueryContext(ctx, d.showStatus)
 	if err != nil {
