@@ -112,12 +112,26 @@ func relayApplied(ctx context.Context, s *server, dl dialect, r replica) (done b
 		err := s.db.QueryRowContext(ctx, "SELECT GTID_SUBSET(?, @@gtid_executed), @@gtid_executed", r.retrieved).Scan(&sub, &applied)
 		return sub, oneLine(applied), err
 	}
-	if err := s.db.QueryRowContext(ctx, "SELECT @@gtid_slave_pos").Scan(&applied); err != nil {
+	// What the server has: gtid_slave_pos (applied as a replica) merged with
+	// gtid_binlog_pos, because a former primary re-attached with
+	// current_pos keeps its own last GTIDs only in the binary log until it
+	// applies something new.
+	var binlog string
+	if err := s.db.QueryRowContext(ctx, "SELECT @@gtid_slave_pos, @@gtid_binlog_pos").Scan(&applied, &binlog); err != nil {
 		return false, "", err
 	}
 	have, err := parseGTIDList(applied)
 	if err != nil {
 		return false, applied, err
+	}
+	own, err := parseGTIDList(binlog)
+	if err != nil {
+		return false, applied, err
+	}
+	for d, seq := range own {
+		if seq > have[d] {
+			have[d] = seq
+		}
 	}
 	want, err := parseGTIDList(r.ioPos)
 	if err != nil {

@@ -57,6 +57,11 @@ func benchFailover(b *testing.B, fault, restore func(l *lab.Lab, i int)) {
 		l.VIPAdd(1)
 		c := startLabCluster(b, l, 3, recoveryConf(b, l, b.TempDir()+"/hooks.log", ""))
 		discoverLab(b, c)
+		b.Cleanup(func() {
+			if b.Failed() {
+				logTimeline(b)
+			}
+		})
 		env = &benchEnv{b: b, l: l, c: c, primary: 1}
 		benchEnvs[b] = env
 		b.Cleanup(func() { delete(benchEnvs, b) })

@@ -199,3 +199,20 @@ func logDetection(t testing.TB, fault time.Time) {
 		}
 	}
 }
+
+// logTimeline logs every recovery event of the log (for failed runs).
+func logTimeline(t testing.TB) {
+	t.Helper()
+	_, all := eventKinds(t, "198.18.0.102:4222")
+	for _, e := range all {
+		switch e.Kind {
+		case events.KindRecoveryStep:
+			var s events.RecoveryStep
+			if e.Decode(&s) == nil {
+				t.Logf("%s %s step %s on %s: %s (%s) %s %s", e.Time.Format("15:04:05.000"), e.Origin, s.Step, s.Target, s.Outcome, s.Took, s.Detail, s.Error)
+			}
+		case events.KindRecoveryFailed, events.KindRecoveryStarted, events.KindRecoveryCompleted, events.KindFailureDetected, events.KindRecoveryBlocked:
+			t.Logf("%s %s %s %s", e.Time.Format("15:04:05.000"), e.Origin, e.Kind, e.Payload)
+		}
+	}
+}
