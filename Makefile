@@ -35,8 +35,12 @@ verify: ## gofmt, go vet, go mod tidy diff
 	 if ! git diff --quiet -- go.mod go.sum; then echo "go mod tidy changes go.mod/go.sum"; git diff -- go.mod go.sum; \
 	   cp /tmp/regent-go.mod.bak go.mod; cp /tmp/regent-go.sum.bak go.sum; exit 1; fi
 
-bench: ## micro-benchmarks (benchstat-friendly)
-	$(GO) test -run '^$$' -bench . -benchmem -count=5 $(PKGS)
+bench: ## micro-benchmarks (benchstat-friendly; the BenchmarkLab* failover runs are bench-failover)
+	$(GO) test -run '^$$' -bench '^Benchmark([^L]|L[^a])' -benchmem -count=5 $(PKGS)
+
+RUNS ?= 20
+bench-failover: deps ## failover timing on the lab: RUNS (20) failovers per fault, timed from outside Regent
+	$(GO) test -run '^$$' -bench '^BenchmarkLabFailover' -benchtime $(RUNS)x -timeout 60m ./cmd/regent
 
 demo: build deps natscli ## the README demo: lab, 3 Regent nodes, discover, topology, failover
 	bash scripts/demo
