@@ -33,10 +33,13 @@ type command struct {
 // commands is the dispatch table; filled by the command files.
 func commands() map[string]command {
 	return map[string]command{
-		"serve":   {summary: "run a Regent node (embedded NATS JetStream, probes, API)", run: runServe},
-		"config":  {summary: "config check [FILE]: print the effective config, or its errors and warnings", run: runConfig},
-		"hooks":   {summary: "hooks consume --durable NAME -- CMD: run a command per event (durable JetStream consumer)", run: runHooks},
-		"version": {summary: "print the version", run: runVersion},
+		"serve":    {summary: "run a Regent node (embedded NATS JetStream, probes, API)", run: runServe},
+		"config":   {summary: "config check [FILE]: print the effective config, or its errors and warnings", run: runConfig},
+		"hooks":    {summary: "hooks consume --durable NAME -- CMD: run a command per event (durable JetStream consumer)", run: runHooks},
+		"version":  {summary: "print the version", run: runVersion},
+		"replay":   {summary: "print the event log as a timeline or JSON lines; --verify re-derives every recorded decision", run: runReplay},
+		"topology": {summary: "topology --at TIME -i CLUSTER: the topology as Regent believed it at that moment", run: runTopology},
+		"why":      {summary: "why RECOVERY-ID | why --cluster C --at TIME: a decision and its evidence, or why nothing happened", run: runWhy},
 	}
 }
 

@@ -59,13 +59,14 @@ type Transcript struct {
 
 type builder struct {
 	tb     testing.TB
+	t0     time.Time
 	t      Transcript
 	now    time.Time
 	obsSeq uint64
 	evtSeq uint64
 }
 
-func (b *builder) at(d time.Duration) { b.now = T0.Add(d) }
+func (b *builder) at(d time.Duration) { b.now = b.t0.Add(d) }
 
 func (b *builder) emit(kind events.Kind, origin, cluster, instance, corr string, p any) {
 	b.tb.Helper()
@@ -94,11 +95,18 @@ func (b *builder) observe(o *events.InstanceObserved) {
 	}
 }
 
-// Failover builds the transcript: five seconds of a healthy cluster, the
-// primary dead at T0+6s, and at T0+7s the recovery the analysis decides.
+// Failover builds the transcript from T0: five seconds of a healthy
+// cluster, the primary dead at T0+6s, and at T0+7s the recovery the
+// analysis decides.
 func Failover(tb testing.TB) Transcript {
 	tb.Helper()
-	b := &builder{tb: tb}
+	return FailoverFrom(tb, T0)
+}
+
+// FailoverFrom is Failover starting at t0.
+func FailoverFrom(tb testing.TB, t0 time.Time) Transcript {
+	tb.Helper()
+	b := &builder{tb: tb, t0: t0.UTC()}
 	b.at(0)
 	for _, h := range []string{Primary, Good, Banned} {
 		b.emit(events.KindInstanceDiscovered, "c1", "", Key(h).String(), "", events.InstanceDiscovered{Key: Key(h), Via: "seed"})

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"time"
+
+	"github.com/regent-ha/regent/projections/timeline"
+)
+
+// obsLookback is how much of the observation stream before an instant the
+// time-travel commands fold: every instance's full observation is
+// re-published well within it, so older observations change nothing.
+const obsLookback = 10 * time.Minute
+
+// topologyFlags are `regent topology`'s flags.
+type topologyFlags struct {
+	audit     auditFlags
+	at        string
+	hint      string
+	tabulated bool
+}
+
+func parseTopologyFlags(e env) (topologyFlags, error) {
+	var f topologyFlags
+	fs := flag.NewFlagSet("regent topology", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	f.audit.register(fs)
+	fs.StringVar(&f.at, "at", "", "the instant: RFC 3339 or a duration ago (2h, 10m); default now")
+	fs.StringVar(&f.hint, "i", "", "the cluster: name, alias or an instance of it (host[:port])")
+	fs.BoolVar(&f.tabulated, "tabulated", false, "columns, as topology-tabulated")
+	if err := fs.Parse(e.args); err != nil {
+		return f, err
+	}
+	if fs.NArg() > 0 {
+		return f, fmt.Errorf("regent topology: unexpected argument %q", fs.Arg(0))
+	}
+	if f.hint == "" {
+		return f, errors.New("regent topology: -i CLUSTER is required")
+	}
+	return f, nil
+}
+
+// runTopology prints the topology as Regent believed it at --at, in the
+// format of `topology`.
+func runTopology(ctx context.Context, e env) int {
+	f, err := parseTopologyFlags(e)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintln(e.stderr, err)
+		return 2
+	}
+	at := time.Now()
+	if f.at != "" {
+		if at, err = timeline.ParseTime(f.at, at); err != nil {
+			fmt.Fprintln(e.stderr, "regent topology: --at:", err)
+			return 2
+		}
+	}
+	text, err := topologyAt(ctx, e, f, at)
+	if err != nil {
+		fmt.Fprintln(e.stderr, "regent topology:", err)
+		return 1
+	}
+	fmt.Fprintln(e.stdout, text)
+	return 0
+}
+
+func topologyAt(ctx context.Context, e env, f topologyFlags, at time.Time) (string, error) {
+	s, _, err := f.audit.settings()
+	if err != nil {
+		return "", err
+	}
+	a, err := f.audit.open(auditLogger(e.stderr))
+	if err != nil {
+		return "", err
+	}
+	defer a.close()
+	items, err := a.readBoth(ctx, at.Add(-obsLookback), at, newProgress(e.stderr))
+	if err != nil {
+		return "", err
+	}
+	_, text, err := timeline.TopologyAt(items, s, at, f.hint, f.tabulated)
+	return text, err
+}

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"time"
+
+	"github.com/regent-ha/regent/events"
+	"github.com/regent-ha/regent/projections/timeline"
+)
+
+// whyFlags are `regent why`'s flags.
+type whyFlags struct {
+	audit    auditFlags
+	recovery string
+	cluster  string
+	at       string
+	window   time.Duration
+}
+
+func parseWhyFlags(e env) (whyFlags, error) {
+	var f whyFlags
+	fs := flag.NewFlagSet("regent why", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	f.audit.register(fs)
+	fs.StringVar(&f.cluster, "cluster", "", "the cluster (name, alias or an instance of it), with --at")
+	fs.StringVar(&f.at, "at", "", "the instant: RFC 3339 or a duration ago (2h, 10m); default now")
+	fs.DurationVar(&f.window, "window", 10*time.Minute, "with --cluster: how far before --at to look for a recovery or a failure")
+	if err := fs.Parse(e.args); err != nil {
+		return f, err
+	}
+	switch {
+	case fs.NArg() == 1 && f.cluster == "":
+		f.recovery = fs.Arg(0)
+	case fs.NArg() == 0 && f.cluster != "":
+	default:
+		return f, errors.New("usage: regent why RECOVERY-ID | regent why --cluster C [--at TIME]")
+	}
+	return f, nil
+}
+
+// runWhy explains a recovery, or what happened (or why nothing did) on a
+// cluster around an instant.
+func runWhy(ctx context.Context, e env) int {
+	f, err := parseWhyFlags(e)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintln(e.stderr, err)
+		return 2
+	}
+	at := time.Now()
+	if f.at != "" {
+		if at, err = timeline.ParseTime(f.at, at); err != nil {
+			fmt.Fprintln(e.stderr, "regent why: --at:", err)
+			return 2
+		}
+	}
+	text, err := why(ctx, e, f, at)
+	if err != nil {
+		fmt.Fprintln(e.stderr, "regent why:", err)
+		return 1
+	}
+	fmt.Fprint(e.stdout, text)
+	return 0
+}
+
+func why(ctx context.Context, e env, f whyFlags, at time.Time) (string, error) {
+	a, err := f.audit.open(auditLogger(e.stderr))
+	if err != nil {
+		return "", err
+	}
+	defer a.close()
+	p := newProgress(e.stderr)
+	if f.recovery != "" {
+		items, err := a.readStream(ctx, events.EventsName, readOpts{progress: p})
+		if err != nil {
+			return "", err
+		}
+		t, err := timeline.FindRecovery(items, f.recovery)
+		if err != nil {
+			return "", err
+		}
+		return timeline.ExplainRecovery(t), nil
+	}
+	s, _, err := f.audit.settings()
+	if err != nil {
+		return "", err
+	}
+	items, err := a.readBoth(ctx, at.Add(-obsLookback), at, p)
+	if err != nil {
+		return "", err
+	}
+	st, err := timeline.Fold(items, s, at)
+	if err != nil {
+		return "", err
+	}
+	// The cluster is resolved as the API does, as of the instant; a hint
+	// the view does not know is taken as a cluster name.
+	cluster := f.cluster
+	if name, err := st.Topology.View(at).ResolveCluster(f.cluster); err == nil {
+		cluster = name
+	}
+	return timeline.WhyAt(st.Recoveries, cluster, at, f.window), nil
+}
