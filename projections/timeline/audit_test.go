@@ -146,6 +146,7 @@ func TestExplainRecovery(t *testing.T) {
 		"    198.18.0.3:3306       rejected: promotion rule must_not",
 		"successor: 198.18.0.2:3306",
 		"  promote 198.18.0.2:3306 ok (11ms)",
+		"hooks:\n  OnFailureDetectionProcesses exit 0 (2ms): echo detected\n  PreFailoverProcesses exit 0",
 		"vip: 198.18.0.200 198.18.0.1:3306 → 198.18.0.2:3306",
 		"  PostFailoverProcesses exit 0 (5ms): echo post {successorHost}\n    | post 198.18.0.2\n",
 		"outcome: completed",

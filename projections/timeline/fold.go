@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/regent-ha/regent/events"
 	"github.com/regent-ha/regent/projections"
 	"github.com/regent-ha/regent/projections/analysis"
 )
@@ -71,12 +72,19 @@ func TopologyAt(items []Item, s projections.Settings, at time.Time, hint string,
 // ErrUnknownRecovery is returned for a recovery id the log does not hold.
 var ErrUnknownRecovery = errors.New("no such recovery in the event log")
 
-// FindRecovery folds the event items and returns the recovery with id.
+// FindRecovery folds the event items and returns the recovery with id,
+// with the hooks recorded for it before it started
+// (OnFailureDetectionProcesses) first.
 func FindRecovery(items []Item, id string) (analysis.TopologyRecovery, error) {
 	r := analysis.NewRecoveries()
+	var early []events.HookRan // hooks of the recovery recorded before it started
 	for _, it := range items {
 		if it.IsObservation() || it.Env.Kind.IsObservation() {
 			continue
+		}
+		var h events.HookRan
+		if _, started := r.Recovery(id); !started && it.Env.Kind == events.KindHookRan && it.Env.Decode(&h) == nil && h.RecoveryID == id {
+			early = append(early, h)
 		}
 		if err := r.Apply(it.Seq, it.Env); err != nil {
 			continue // an undecodable record is left out, as a node does
@@ -86,5 +94,6 @@ func FindRecovery(items []Item, id string) (analysis.TopologyRecovery, error) {
 	if !ok {
 		return t, fmt.Errorf("find recovery %s: %w", id, ErrUnknownRecovery)
 	}
+	t.Hooks = append(early, t.Hooks...)
 	return t, nil
 }

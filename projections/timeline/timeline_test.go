@@ -116,7 +116,7 @@ func TestFilter(t *testing.T) {
 		return m
 	}
 	byCluster := count(timeline.Filter{Cluster: tt.Cluster})
-	if byCluster[events.KindInstanceDiscovered] != 1 || byCluster[events.KindRecoveryStep] != 3 || byCluster[events.KindHookRan] != 2 {
+	if byCluster[events.KindInstanceDiscovered] != 1 || byCluster[events.KindRecoveryStep] != 3 || byCluster[events.KindHookRan] != 3 {
 		t.Errorf("cluster filter: %v (discovery of the cluster's primary is logged under _ and matches by instance)", byCluster)
 	}
 	if n := count(timeline.Filter{Cluster: "other:3306"}); len(n) != 0 {

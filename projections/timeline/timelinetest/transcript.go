@@ -155,6 +155,7 @@ func (b *builder) recover() {
 	id := "r-" + d.Failure.DetectionID[2:] + "-1"
 	b.t.RecoveryID = id
 	b.emit(events.KindFailureDetected, "c1", Cluster, Cluster, id, d.Failure)
+	b.emit(events.KindHookRan, "c1", Cluster, "", id, events.HookRan{RecoveryID: id, Hook: "OnFailureDetectionProcesses", Command: "echo detected", Took: 2 * time.Millisecond})
 	b.emit(events.KindRecoveryStarted, "c1", Cluster, Cluster, id, events.RecoveryStarted{RecoveryID: id, DetectionID: d.Failure.DetectionID,
 		Type: d.RecoveryType, Analysis: d.Failure.Analysis, Failed: Key(Primary), ClusterName: Cluster, Candidates: cands, Successor: succ, Node: "c1"})
 	b.emit(events.KindHookRan, "c1", Cluster, "", id, events.HookRan{RecoveryID: id, Hook: "PreFailoverProcesses", Command: "echo pre {failedHost}", Output: "pre 198.18.0.1\n", Took: 4 * time.Millisecond})
