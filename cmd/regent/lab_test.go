@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+
 	"github.com/regent-ha/regent/test/lab"
 )
 
@@ -135,6 +137,32 @@ func TestLabReadPath(t *testing.T) {
 	}
 	first := c.topology(t, 0, "198.18.0.1:3306")
 	t.Logf("topology:\n%s", first)
+	// Observations are plain NATS messages: `nats sub 'regent.obs.>'`.
+	nc, err := nats.Connect("nats://198.18.0.102:4222", nats.Timeout(2*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, err := nc.SubscribeSync("regent.obs.>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	subjects := map[string]int{}
+	for range 30 {
+		msg, err := sub.NextMsg(3 * time.Second)
+		if err != nil {
+			t.Fatalf("no observation on regent.obs.>: %v", err)
+		}
+		if !strings.Contains(string(msg.Data), `"kind":"instance-`) {
+			t.Fatalf("not an observation: %s", msg.Data)
+		}
+		subjects[msg.Subject+" from "+msg.Header.Get("Regent-Origin")+" "+msg.Header.Get("Regent-Kind")]++
+	}
+	nc.Close()
+	for subj := range subjects {
+		if !strings.HasPrefix(subj, "regent.obs.198_18_0_1-3306.198_18_0_") {
+			t.Errorf("observation on %s, want regent.obs.<cluster 198_18_0_1-3306>.<instance> (all: %v)", subj, subjects)
+		}
+	}
 	// Tabulated, through the cluster alias-free hint of a replica.
 	code, v = c.api(t, 1, "/api/topology-tabulated/198.18.0.3:3306")
 	if text := v.(map[string]any)["Details"].(string); code != 200 || strings.Count(text, "|") < 12 {

@@ -220,6 +220,15 @@ func (rp *readPath) reconcile() {
 		rp.observer.Forget(k)
 		rp.prober.Forget(k)
 	}
+	// A view computed while an instance's state is momentarily incomplete
+	// can name no cluster for it: keep the last known name rather than
+	// publishing under "_".
+	prev := *rp.clusterOf.Load()
+	for k, c := range clusters {
+		if c == "" && prev[k] != "" {
+			clusters[k] = prev[k]
+		}
+	}
 	rp.clusterOf.Store(&clusters)
 }
 
@@ -233,6 +242,7 @@ func (rp *readPath) Discover(ctx context.Context, key events.InstanceKey, _ stri
 	if err := rp.app.Barrier(ctx, rp.elog); err != nil {
 		return nil, err
 	}
+	rp.reconcile() // name the new instances' cluster in their next observations
 	inst, ok := rp.app.freshView().Instance(obs.Key)
 	if !ok {
 		return nil, fmt.Errorf("discover %s: probed and recorded, but not in the topology view", obs.Key)
