@@ -9,6 +9,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/regent-ha/regent/actuators/shell"
 )
 
 // outcome is the result of one run of the command.
@@ -66,7 +68,7 @@ wait:
 			break wait
 		}
 	}
-	o := outcome{exitCode: exitCode(waitErr), timedOut: timedOut, output: out.String(), took: time.Since(start)}
+	o := outcome{exitCode: shell.ExitCode(waitErr), timedOut: timedOut, output: out.String(), took: time.Since(start)}
 	switch {
 	case timedOut:
 		o.err = fmt.Errorf("command timed out after %s", c.cfg.Timeout)
@@ -76,37 +78,8 @@ wait:
 	return o
 }
 
-// killGroup sends SIGTERM to process group pgid, SIGKILL after the grace
-// period (or at once when the leader is gone), and returns the leader's
-// wait error.
 func (c *Consumer) killGroup(pgid int, done <-chan error) error {
-	_ = syscall.Kill(-pgid, syscall.SIGTERM)
-	grace := time.NewTimer(c.cfg.KillGrace)
-	defer grace.Stop()
-	select {
-	case err := <-done:
-		_ = syscall.Kill(-pgid, syscall.SIGKILL)
-		return err
-	case <-grace.C:
-		_ = syscall.Kill(-pgid, syscall.SIGKILL)
-		return <-done
-	}
-}
-
-// exitCode maps a wait error to an exit status (128+signal when signalled,
-// as a shell reports it; -1 otherwise).
-func exitCode(err error) int {
-	if err == nil || errors.Is(err, exec.ErrWaitDelay) {
-		return 0
-	}
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) {
-		return -1
-	}
-	if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-		return 128 + int(ws.Signal())
-	}
-	return ee.ExitCode()
+	return shell.KillGroup(pgid, done, c.cfg.KillGrace)
 }
 
 // tailBuffer keeps the last max bytes written to it.

@@ -101,7 +101,7 @@ func (x executor) run(ctx context.Context, line string, env []string, timeout ti
 		stopErr = fmt.Errorf("stop command: %w", ctx.Err())
 		waitErr = x.killGroup(pgid, done)
 	}
-	res := result{ExitCode: exitCode(waitErr), Output: out.String(), TimedOut: timedOut, Took: time.Since(start)}
+	res := result{ExitCode: ExitCode(waitErr), Output: out.String(), TimedOut: timedOut, Took: time.Since(start)}
 	switch {
 	case stopErr != nil:
 		res.Err = stopErr
@@ -115,9 +115,14 @@ func (x executor) run(ctx context.Context, line string, env []string, timeout ti
 
 // killGroup stops process group pgid (SIGTERM, then SIGKILL after the
 // grace period) and returns the leader's wait error.
-func (x executor) killGroup(pgid int, done <-chan error) error {
+func (x executor) killGroup(pgid int, done <-chan error) error { return KillGroup(pgid, done, x.grace) }
+
+// KillGroup stops process group pgid: SIGTERM, then SIGKILL after grace (or
+// at once when the leader is gone, for children that ignored SIGTERM). done
+// delivers the leader's wait error, which KillGroup returns.
+func KillGroup(pgid int, done <-chan error, graceDur time.Duration) error {
 	_ = syscall.Kill(-pgid, syscall.SIGTERM)
-	grace := time.NewTimer(x.grace)
+	grace := time.NewTimer(graceDur)
 	defer grace.Stop()
 	select {
 	case err := <-done:
@@ -130,9 +135,9 @@ func (x executor) killGroup(pgid int, done <-chan error) error {
 	}
 }
 
-// exitCode maps a wait error to an exit code: the code, 128+signal when
+// ExitCode maps a wait error to an exit code: the code, 128+signal when
 // signalled (as a shell reports it), -1 otherwise.
-func exitCode(err error) int {
+func ExitCode(err error) int {
 	if err == nil || errors.Is(err, exec.ErrWaitDelay) {
 		return 0
 	}
