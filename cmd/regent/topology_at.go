@@ -47,27 +47,7 @@ func parseTopologyFlags(e env) (topologyFlags, error) {
 // format of `topology`.
 func runTopology(ctx context.Context, e env) int {
 	f, err := parseTopologyFlags(e)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		fmt.Fprintln(e.stderr, err)
-		return 2
-	}
-	at := time.Now()
-	if f.at != "" {
-		if at, err = timeline.ParseTime(f.at, at); err != nil {
-			fmt.Fprintln(e.stderr, "regent topology: --at:", err)
-			return 2
-		}
-	}
-	text, err := topologyAt(ctx, e, f, at)
-	if err != nil {
-		fmt.Fprintln(e.stderr, "regent topology:", err)
-		return 1
-	}
-	fmt.Fprintln(e.stdout, text)
-	return 0
+	return runAt(e, "regent topology", err, f.at, func(at time.Time) (string, error) { return topologyAt(ctx, e, f, at) })
 }
 
 func topologyAt(ctx context.Context, e env, f topologyFlags, at time.Time) (string, error) {

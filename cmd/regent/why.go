@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/regent-ha/regent/events"
@@ -45,24 +46,35 @@ func parseWhyFlags(e env) (whyFlags, error) {
 // cluster around an instant.
 func runWhy(ctx context.Context, e env) int {
 	f, err := parseWhyFlags(e)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
+	return runAt(e, "regent why", err, f.at, func(at time.Time) (string, error) { return why(ctx, e, f, at) })
+}
+
+// runAt is the shape of the commands that answer about an instant: flag
+// errors exit 2 (help 0), --at is parsed against now, the answer is printed
+// with a final newline, failures exit 1.
+func runAt(e env, name string, flagErr error, atFlag string, answer func(time.Time) (string, error)) int {
+	if flagErr != nil {
+		if errors.Is(flagErr, flag.ErrHelp) {
 			return 0
 		}
-		fmt.Fprintln(e.stderr, err)
+		fmt.Fprintln(e.stderr, flagErr)
 		return 2
 	}
 	at := time.Now()
-	if f.at != "" {
-		if at, err = timeline.ParseTime(f.at, at); err != nil {
-			fmt.Fprintln(e.stderr, "regent why: --at:", err)
+	if atFlag != "" {
+		var err error
+		if at, err = timeline.ParseTime(atFlag, at); err != nil {
+			fmt.Fprintln(e.stderr, name+": --at:", err)
 			return 2
 		}
 	}
-	text, err := why(ctx, e, f, at)
+	text, err := answer(at)
 	if err != nil {
-		fmt.Fprintln(e.stderr, "regent why:", err)
+		fmt.Fprintln(e.stderr, name+":", err)
 		return 1
+	}
+	if !strings.HasSuffix(text, "\n") {
+		text += "\n"
 	}
 	fmt.Fprint(e.stdout, text)
 	return 0
