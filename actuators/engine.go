@@ -36,10 +36,16 @@ type Engine struct {
 	Leader Leadership
 	Params analysis.Params
 	Tick   time.Duration
+	// Settle is how long after this node finished a recovery no new
+	// automated recovery starts on that cluster or its successor's: the
+	// observations of the re-pointed topology need that long to replace
+	// the ones from before (a stale view can look like a second failure).
+	Settle time.Duration
 	Logger zerolog.Logger
 
-	mu       sync.Mutex // guards inflight
+	mu       sync.Mutex // guards inflight and settle
 	inflight map[string]bool
+	settle   map[string]time.Time // cluster → no automated start before
 	wg       sync.WaitGroup
 	fences   fencer
 }
@@ -89,6 +95,18 @@ func (e *Engine) step(ctx context.Context, epoch uint64) {
 	}
 }
 
+// settling reports whether cluster just had a recovery by this node.
+func (e *Engine) settling(cluster string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	until, ok := e.settle[cluster]
+	if ok && !e.Runner.Clock.Now().Before(until) {
+		delete(e.settle, cluster)
+		return false
+	}
+	return ok
+}
+
 func (e *Engine) busy(cluster string) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -116,6 +134,9 @@ func (e *Engine) handle(ctx context.Context, v *projections.View, d analysis.Dec
 	case analysis.ActionClear:
 		return e.record(ctx, d.Cleared.ClusterName, events.KindFailureCleared, "clr-"+d.Cleared.DetectionID, d.Cleared, d.Cleared.Failed, epoch)
 	case analysis.ActionStart:
+		if e.settling(d.Failure.ClusterName) {
+			return nil // decided again on a later tick, on a settled view
+		}
 		in := e.intent(v, d, epoch)
 		e.launch(ctx, in)
 	}
@@ -236,12 +257,21 @@ func (e *Engine) launch(ctx context.Context, in Intent) {
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
+		var res Result
 		defer func() {
 			e.mu.Lock()
 			delete(e.inflight, in.Plan.Cluster)
+			if e.settle == nil {
+				e.settle = map[string]time.Time{}
+			}
+			until := e.Runner.Clock.Now().Add(e.Settle)
+			e.settle[in.Plan.Cluster] = until
+			if !res.Successor.IsZero() {
+				e.settle[res.Successor.String()] = until
+			}
 			e.mu.Unlock()
 		}()
-		_, _ = e.Runner.Run(ctx, in) // the outcome is in the log; Run logs it
+		res, _ = e.Runner.Run(ctx, in) // the outcome is in the log; Run logs it
 	}()
 }
 

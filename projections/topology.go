@@ -24,6 +24,7 @@ type Topology struct {
 	aliases    map[string]string
 	downtimes  map[events.InstanceKey]downtime
 	candidates map[events.InstanceKey]candidate
+	successors map[string]events.InstanceKey // recovery id → successor, while it runs
 
 	// scratch is the decode target of progress events, reused so that the
 	// hot path allocates only what the payload's strings need.
@@ -35,6 +36,7 @@ type Topology struct {
 type instState struct {
 	discovered bool
 	obs        *events.InstanceObserved
+	obsAt      time.Time // event time of obs
 	mv         moving
 	origins    []OriginReport // sorted by Origin
 }
@@ -115,6 +117,7 @@ func NewTopology(s Settings) (*Topology, error) {
 		aliases:    make(map[string]string),
 		downtimes:  make(map[events.InstanceKey]downtime),
 		candidates: make(map[events.InstanceKey]candidate),
+		successors: make(map[string]events.InstanceKey),
 	}, nil
 }
 
@@ -152,6 +155,9 @@ func (t *Topology) Apply(seq uint64, e events.Envelope) error {
 		events.KindClusterAliasSet, events.KindCandidateRegistered, events.KindDowntimeBegun,
 		events.KindDowntimeEnded:
 		err = t.applyInventory(e)
+	case events.KindRecoveryStarted, events.KindRecoveryLeaseTaken, events.KindRecoveryStep,
+		events.KindRecoveryCompleted, events.KindRecoveryFailed:
+		err = t.applyRecovery(e)
 	default:
 		// Not a kind the topology folds; its sequence is still consumed.
 	}
@@ -216,7 +222,7 @@ func (t *Topology) applyObserved(seq uint64, e events.Envelope) error {
 	if st == nil {
 		return nil
 	}
-	st.obs = p
+	st.obs, st.obsAt = p, e.Time
 	io := st.mv.io
 	st.mv = movingFromObserved(p)
 	st.mv.io = io
@@ -331,5 +337,6 @@ func (t *Topology) Clone() *Topology {
 	n.aliases = maps.Clone(t.aliases)
 	n.downtimes = maps.Clone(t.downtimes)
 	n.candidates = maps.Clone(t.candidates)
+	n.successors = maps.Clone(t.successors)
 	return &n
 }

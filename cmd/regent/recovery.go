@@ -114,6 +114,7 @@ func newRecovery(cfg config.Config, node string, elog *eventlog.Log, lease *even
 			PreGracefulTakeover: cfg.PreGracefulTakeoverProcesses, PostGracefulTakeover: cfg.PostGracefulTakeoverProcesses,
 		}}
 	e := &actuators.Engine{Runner: r, Source: app, Leader: leaseAdapter{lease}, Params: params,
-		Tick: time.Duration(cfg.RecoveryTickMilliseconds) * time.Millisecond, Logger: r.Logger}
+		Tick:   time.Duration(cfg.RecoveryTickMilliseconds) * time.Millisecond,
+		Settle: 2 * deadProbeInterval(cfg), Logger: r.Logger}
 	return e, r, nil
 }

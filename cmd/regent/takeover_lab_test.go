@@ -262,6 +262,11 @@ func TestLabBlockedRecoveries(t *testing.T) {
 	bin := buildClient(t)
 	c := startLabCluster(t, l, 3, recoveryConf(t, l, filepath.Join(t.TempDir(), "hooks.log"), ""))
 	discoverLab(t, c)
+	t.Cleanup(func() {
+		if t.Failed() {
+			logTimeline(t)
+		}
+	})
 	if out := mustClient(t, bin, "-c", "disable-global-recoveries"); out != "disabled" {
 		t.Fatalf("disable-global-recoveries printed %q", out)
 	}
