@@ -1,0 +1,103 @@
+package timeline_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/rs/zerolog"
+
+	"github.com/regent-ha/regent/events"
+	"github.com/regent-ha/regent/events/eventlog"
+	"github.com/regent-ha/regent/events/natsnode"
+	"github.com/regent-ha/regent/projections"
+	"github.com/regent-ha/regent/test/natstest"
+)
+
+// BenchmarkReplayFold1M stores 1,000,000 observation events (300 instances,
+// 3 nodes; one full observation per instance and node, progress events
+// after) in an embedded JetStream, then measures reading them back in order
+// through eventlog.Read and folding them into a projections.Topology —
+// `regent replay`'s and a starting node's path. Run with -benchtime=1x.
+func BenchmarkReplayFold1M(b *testing.B) {
+	const total, instances = 1_000_000, 300
+	o := natstest.Options(b, "bench")
+	o.MaxStore = 3 << 30
+	n, err := natsnode.Start(o, 10*time.Second)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(n.Shutdown)
+	nc := natstest.Conn(b, n)
+	l, err := eventlog.New(nc, zerolog.Nop(), events.StreamOptions{Replicas: 1, EventBytes: 64 << 20, ObservationBytes: 2 << 30})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := l.Ensure(ctx); err != nil {
+		b.Fatal(err)
+	}
+	fill(b, l.JetStream(), total, instances)
+	b.ResetTimer()
+	for range b.N {
+		topo, err := projections.NewTopology(projections.DefaultSettings())
+		if err != nil {
+			b.Fatal(err)
+		}
+		start, count := time.Now(), 0
+		err = l.Read(ctx, eventlog.ReadOptions{Stream: events.ObservationsName}, func(r eventlog.Record) error {
+			count++
+			return topo.Apply(r.Sequence, r.Env)
+		})
+		if err != nil || count != total {
+			b.Fatalf("read %d of %d: %v", count, total, err)
+		}
+		b.ReportMetric(float64(count)/time.Since(start).Seconds(), "events/s")
+	}
+}
+
+func fill(b *testing.B, js jetstream.JetStream, total, instances int) {
+	b.Helper()
+	at := time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC)
+	lag := int64(0)
+	for i := 0; i < total; i++ {
+		k := events.InstanceKey{Hostname: fmt.Sprintf("10.1.%d.%d", i%instances/250, i%instances%250), Port: 3306}
+		origin := fmt.Sprintf("n%d", i/instances%3+1)
+		var env events.Envelope
+		var err error
+		if i < 3*instances {
+			env, err = events.New(events.KindInstanceObserved, at, origin, events.InstanceObserved{Key: k, Version: "10.11.19-MariaDB-log",
+				Flavor: "MariaDB", LogBin: true, LogReplicaUpdates: true, BinlogFormat: "ROW", Digest: "d1",
+				GTID: events.GTIDState{CurrentPos: "0-1-1", BinlogPos: "0-1-1"}})
+		} else {
+			env, err = events.New(events.KindInstanceProgress, at.Add(time.Duration(i)*time.Millisecond), origin, events.InstanceProgress{
+				Key: k, Digest: "d1", GTIDCurrentPos: fmt.Sprintf("0-1-%d", i), GTIDBinlogPos: fmt.Sprintf("0-1-%d", i),
+				SelfCoordinates: events.BinlogCoordinates{LogFile: "binlog.000001", LogPos: int64(i)}, LagSeconds: &lag})
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		env.Instance, env.Cluster = k.String(), "c"
+		body, err := env.Marshal()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := js.PublishAsync(env.Subject(), body); err != nil {
+			b.Fatal(err)
+		}
+		if i%50_000 == 49_999 {
+			select {
+			case <-js.PublishAsyncComplete():
+			case <-time.After(time.Minute):
+				b.Fatal("publishing stalled")
+			}
+		}
+	}
+	select {
+	case <-js.PublishAsyncComplete():
+	case <-time.After(time.Minute):
+		b.Fatal("publishing stalled")
+	}
+}
