@@ -199,17 +199,21 @@ func TestLabFailoverSIGKILL(t *testing.T) {
 		steps = append(steps, fmt.Sprintf("%s=%s(%s)", s.Step, s.Outcome, s.Took.Round(time.Millisecond)))
 	}
 	t.Logf("steps: %s", strings.Join(steps, ", "))
-	// The hanging hook was killed at its timeout and recorded.
-	hung := false
-	for _, e := range all {
-		var h events.HookRan
-		if e.Kind == events.KindHookRan && e.Decode(&h) == nil && h.Command == "sleep 30" {
-			hung = h.TimedOut && h.Took < 5*time.Second
+	// The hanging hook was killed at its timeout and recorded (post hooks
+	// run after recovery-completed is appended: wait for its record).
+	lab.Eventually(t, 10*time.Second, 100*time.Millisecond, func() error {
+		_, all := eventKinds(t, "198.18.0.101:4222")
+		for _, e := range all {
+			var h events.HookRan
+			if e.Kind == events.KindHookRan && e.Decode(&h) == nil && h.Command == "sleep 30" {
+				if !h.TimedOut || h.Took >= 5*time.Second {
+					t.Fatalf("hanging hook recorded as %+v, want timed out within its 1 s bound", h)
+				}
+				return nil
+			}
 		}
-	}
-	if !hung {
-		t.Error("the hanging hook was not recorded as timed out within its 1 s bound")
-	}
+		return fmt.Errorf("the hanging hook is not recorded yet")
+	})
 	// Flapping: the new primary dies too, within RecoveryPeriodBlockSeconds:
 	// the failure is detected and blocked, not recovered.
 	l.Kill(primary)
