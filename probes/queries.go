@@ -133,40 +133,45 @@ func batch(s serverInfo, byShowSlaveHosts bool) []statement {
 	return stmts
 }
 
-func binlogStatement(s serverInfo) statement {
+// versioned describes a statement whose text and required privilege depend
+// on flavor and version: MariaDB from mariaSince needs mariaNeeds (older
+// MariaDB needs legacyNeeds), MySQL from mysqlSince says mysqlSQL; every
+// other server runs legacySQL needing legacyNeeds.
+type versioned struct {
+	legacySQL, mysqlSQL     string
+	mariaNeeds, legacyNeeds string
+	mariaSince, mysqlSince  [3]int
+	part                    batchPart
+}
+
+func (v versioned) pick(s serverInfo) statement {
+	st := statement{sql: v.legacySQL, needs: v.legacyNeeds, part: v.part}
 	switch {
-	case s.mariaDB() && s.version.atLeast(10, 5, 2):
-		return statement{sql: "SHOW MASTER STATUS", name: "SHOW MASTER STATUS", needs: "BINLOG MONITOR", part: partBinlog}
-	case s.mariaDB():
-		return statement{sql: "SHOW MASTER STATUS", name: "SHOW MASTER STATUS", needs: "REPLICATION CLIENT", part: partBinlog}
-	case s.version.atLeast(8, 2, 0):
-		return statement{sql: "SHOW BINARY LOG STATUS", name: "SHOW BINARY LOG STATUS", needs: "REPLICATION CLIENT", part: partBinlog}
+	case s.mariaDB() && s.version.atLeast(v.mariaSince[0], v.mariaSince[1], v.mariaSince[2]):
+		st.needs = v.mariaNeeds
+	case !s.mariaDB() && s.version.atLeast(v.mysqlSince[0], v.mysqlSince[1], v.mysqlSince[2]):
+		st.sql = v.mysqlSQL
 	}
-	return statement{sql: "SHOW MASTER STATUS", name: "SHOW MASTER STATUS", needs: "REPLICATION CLIENT", part: partBinlog}
+	st.name = st.sql
+	return st
+}
+
+func binlogStatement(s serverInfo) statement {
+	return versioned{legacySQL: "SHOW MASTER STATUS", mysqlSQL: "SHOW BINARY LOG STATUS",
+		mariaNeeds: "BINLOG MONITOR", legacyNeeds: "REPLICATION CLIENT",
+		mariaSince: [3]int{10, 5, 2}, mysqlSince: [3]int{8, 2, 0}, part: partBinlog}.pick(s)
 }
 
 func replicaStatusStatement(s serverInfo) statement {
-	switch {
-	case s.mariaDB() && s.version.atLeast(10, 5, 9):
-		return statement{sql: "SHOW SLAVE STATUS", name: "SHOW SLAVE STATUS", needs: "REPLICA MONITOR", part: partReplica}
-	case s.mariaDB():
-		return statement{sql: "SHOW SLAVE STATUS", name: "SHOW SLAVE STATUS", needs: "REPLICATION CLIENT", part: partReplica}
-	case s.version.atLeast(8, 0, 22):
-		return statement{sql: "SHOW REPLICA STATUS", name: "SHOW REPLICA STATUS", needs: "REPLICATION CLIENT", part: partReplica}
-	}
-	return statement{sql: "SHOW SLAVE STATUS", name: "SHOW SLAVE STATUS", needs: "REPLICATION CLIENT", part: partReplica}
+	return versioned{legacySQL: "SHOW SLAVE STATUS", mysqlSQL: "SHOW REPLICA STATUS",
+		mariaNeeds: "REPLICA MONITOR", legacyNeeds: "REPLICATION CLIENT",
+		mariaSince: [3]int{10, 5, 9}, mysqlSince: [3]int{8, 0, 22}, part: partReplica}.pick(s)
 }
 
 func replicaHostsStatement(s serverInfo) statement {
-	switch {
-	case s.mariaDB() && s.version.atLeast(10, 5, 2):
-		return statement{sql: "SHOW SLAVE HOSTS", name: "SHOW SLAVE HOSTS", needs: "REPLICATION MASTER ADMIN", part: partReplicas}
-	case s.mariaDB():
-		return statement{sql: "SHOW SLAVE HOSTS", name: "SHOW SLAVE HOSTS", needs: "REPLICATION SLAVE", part: partReplicas}
-	case s.version.atLeast(8, 0, 22):
-		return statement{sql: "SHOW REPLICAS", name: "SHOW REPLICAS", needs: "REPLICATION SLAVE", part: partReplicas}
-	}
-	return statement{sql: "SHOW SLAVE HOSTS", name: "SHOW SLAVE HOSTS", needs: "REPLICATION SLAVE", part: partReplicas}
+	return versioned{legacySQL: "SHOW SLAVE HOSTS", mysqlSQL: "SHOW REPLICAS",
+		mariaNeeds: "REPLICATION MASTER ADMIN", legacyNeeds: "REPLICATION SLAVE",
+		mariaSince: [3]int{10, 5, 2}, mysqlSince: [3]int{8, 0, 22}, part: partReplicas}.pick(s)
 }
 
 // batchSQL joins statements for a multi-statement round trip.
