@@ -2,9 +2,12 @@ package natstest
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"net"
+	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -14,15 +17,43 @@ import (
 	"github.com/regent-ha/regent/events/natsnode"
 )
 
-// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+// Ports handed out by FreePort come from below the kernel's ephemeral range
+// (net.ipv4.ip_local_port_range starts at 32768 by default). A port taken
+// from the ephemeral range can be handed by the kernel to another listener
+// on port 0, or to an outgoing connection, between the check and the bind:
+// a route port then collided with a node's random client port in CI.
+const (
+	portLow  = 20000
+	portHigh = 32767
+)
+
+var (
+	portMu   sync.Mutex
+	portRand = rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(os.Getpid())))
+	portUsed = map[int]bool{}
+)
+
+// FreePort returns a TCP port on 127.0.0.1, outside the ephemeral range, that
+// was free a moment ago and that this process has not handed out before.
 func FreePort(tb testing.TB) int {
 	tb.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatalf("free port: %v", err)
+	portMu.Lock()
+	defer portMu.Unlock()
+	for range 1000 {
+		p := portLow + portRand.IntN(portHigh-portLow+1)
+		if portUsed[p] {
+			continue
+		}
+		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
+		if err != nil {
+			continue
+		}
+		l.Close()
+		portUsed[p] = true
+		return p
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	tb.Fatalf("free port: none free in %d-%d after 1000 tries", portLow, portHigh)
+	return 0
 }
 
 // Options returns the options of a single test node.
@@ -31,7 +62,7 @@ func Options(tb testing.TB, name string) natsnode.Options {
 		Name:       name,
 		StoreDir:   filepath.Join(tb.TempDir(), name),
 		ClientHost: "127.0.0.1",
-		ClientPort: -1,
+		ClientPort: FreePort(tb),
 		MaxMemory:  64 << 20,
 		MaxStore:   256 << 20,
 		Logger:     zerolog.New(zerolog.NewTestWriter(tb)).Level(zerolog.WarnLevel),
