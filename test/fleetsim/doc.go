@@ -1,0 +1,28 @@
+// Package fleetsim is a test-only MySQL-protocol server that stands for
+// thousands of MariaDB 10.11 instances at once, so that Regent's probes,
+// discovery and failure detection can be measured at fleet scale without
+// thousands of mariadbd.
+//
+// Responsibilities:
+//
+//   - Fleet builds clusters of 3–5 simulated instances (one primary, the
+//     others replicating from it with MASTER_USE_GTID=slave_pos), each
+//     listening on its own loopback address (127.B.C.D:3306), so instance
+//     keys look like real hosts.
+//   - It answers exactly what Regent's probe sends: the identify SELECT, the
+//     globals SELECT (any list of @@variables), SHOW GLOBAL STATUS,
+//     SHOW GLOBAL VARIABLES, SHOW MASTER STATUS, SHOW SLAVE STATUS (MariaDB
+//     columns), SHOW SLAVE HOSTS and the processlist's Binlog Dump threads,
+//     one statement or a multi-statement batch per round trip. GTID and
+//     binary log positions advance with time; replicas count replication
+//     heartbeats.
+//   - Failures are injectable: Kill closes a primary's listener and
+//     connections (new connections are refused), and its replicas report
+//     Slave_IO_Running=Connecting with heartbeats stopped, as a MariaDB
+//     replica does when its primary is SIGKILLed.
+//
+// The wire protocol is a minimal server side of the MySQL client/server
+// protocol (handshake v10 with mysql_native_password accepted without
+// checking, COM_QUERY text result sets with EOF packets, COM_PING,
+// COM_INIT_DB, COM_QUIT), written for low CPU per answer.
+package fleetsim
