@@ -6,7 +6,7 @@ TEST_TIMEOUT ?= 40m
 
 NATSCLI_VERSION ?= v0.5.1
 
-.PHONY: natscli help build test test-short verify bench bench-failover demo lab-up lab-down deps clean
+.PHONY: natscli help build test test-short verify bench bench-failover bench-fleet demo lab-up lab-down deps clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-16s %s\n",$$1,$$2}'
@@ -39,8 +39,17 @@ bench: ## micro-benchmarks (benchstat-friendly; the BenchmarkLab* failover runs 
 	$(GO) test -run '^$$' -bench '^Benchmark([^L]|L[^a])' -benchmem -count=5 $(PKGS)
 
 RUNS ?= 20
-bench-failover: deps ## failover timing on the lab: RUNS (20) failovers per fault, timed from outside Regent
-	$(GO) test -run '^$$' -bench '^BenchmarkLabFailover' -benchtime $(RUNS)x -timeout 60m ./cmd/regent
+FAULTS ?= SIGKILL|Paused|Isolation|ControllersOnly|Graceful|ControllerKill
+bench-failover: deps ## failover timing on the lab: RUNS (20) rounds per fault, timed from outside Regent; JSON in bench-results/
+	rm -f bench-results/failover-*.json
+	REGENT_BENCH_OUT=$(CURDIR)/bench-results $(GO) test -run '^$$' -bench '^BenchmarkLabFailover($(FAULTS))$$' -benchtime $(RUNS)x -timeout 120m ./cmd/regent
+	$(GO) run ./test/lab/failovertable $$(for f in sigkill paused isolation controllers-only graceful controller-kill; do \
+		test -f bench-results/failover-$$f.json && echo bench-results/failover-$$f.json; done)
+
+FLEET_SIZES ?= 3,1000,5000,10000
+FLEET_NODES ?= 3
+bench-fleet: deps ## fleet simulation: FLEET_NODES (3) Regent nodes against FLEET_SIZES simulated MariaDB instances at 1 s polling; prints a table
+	FLEET_SIZES=$(FLEET_SIZES) FLEET_NODES=$(FLEET_NODES) $(GO) test -run '^$$' -bench '^BenchmarkLargeFleet$$' -benchtime 1x -timeout 90m ./cmd/regent
 
 demo: build deps natscli ## the README demo: lab, 3 Regent nodes, discover, topology, failover
 	bash scripts/demo

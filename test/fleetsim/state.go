@@ -85,8 +85,8 @@ var variables = map[string]valueFunc{
 			w.str(st.gtid())
 		}
 	},
-	"gtid_strict_mode": str("1"),
-	"gtid_domain_id":   str("0"),
+	"gtid_strict_mode":   str("1"),
+	"gtid_domain_id":     str("0"),
 	"max_allowed_packet": str("16777216"),
 }
 

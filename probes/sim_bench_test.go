@@ -1,0 +1,75 @@
+package probes
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/regent-ha/regent/events"
+	"github.com/regent-ha/regent/test/fleetsim"
+)
+
+// simFleet runs a simulated fleet of n instances for the benchmark.
+func simFleet(b *testing.B, n int) *fleetsim.Fleet {
+	b.Helper()
+	f, err := fleetsim.New(fleetsim.Options{Instances: n}, zerolog.Nop())
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- f.Run(ctx) }()
+	b.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			b.Errorf("run fleet: %v", err)
+		}
+	})
+	select {
+	case <-f.Ready():
+	case err := <-done:
+		b.Fatalf("run fleet: %v", err)
+	case <-time.After(30 * time.Second):
+		b.Fatal("fleet not ready")
+	}
+	return f
+}
+
+// BenchmarkProbeSimulated probes 300 simulated MariaDB instances (clusters
+// of 3–5) from 32 goroutines, as the scheduler does. The simulator runs in
+// this process: its CPU is in the user/sys figures (profile with
+// -cpuprofile to separate them).
+func BenchmarkProbeSimulated(b *testing.B) {
+	f := simFleet(b, 300)
+	var keys []events.InstanceKey
+	for _, c := range f.Clusters() {
+		keys = append(keys, c...)
+	}
+	opts := labOptions()
+	p := newLabProber(b, opts)
+	ctx := context.Background()
+	for _, k := range keys {
+		if _, err := p.Probe(ctx, k); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var next atomic.Int64
+	b.ReportAllocs()
+	b.SetParallelism(16)
+	cpu0 := processCPU(b)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			k := keys[int(next.Add(1))%len(keys)]
+			if _, err := p.Probe(ctx, k); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.StopTimer()
+	reportCPU(b, cpu0, b.N)
+}
