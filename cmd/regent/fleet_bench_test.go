@@ -30,7 +30,7 @@ func BenchmarkLargeFleet(b *testing.B) {
 	for i, n := range sizes {
 		b.Run(fmt.Sprintf("instances=%d", n), func(b *testing.B) {
 			s := fleetSetup{instances: n, nodes: nodes, window: window, kills: kills, pollMillis: 1000,
-				ready: 10*time.Minute}
+				ready: 10 * time.Minute}
 			if i == len(sizes)-1 {
 				s.perf = os.Getenv("FLEET_PERF")
 			}
