@@ -35,6 +35,10 @@ type Envelope struct {
 	Epoch uint64 `json:"epoch,omitempty"`
 	// Payload is the kind's payload at Version.
 	Payload json.RawMessage `json:"payload,omitempty"`
+
+	// pre is the payload as Unmarshal already decoded it (hot kinds only;
+	// nil otherwise). Decode hands it out while Payload is unchanged.
+	pre *predecoded
 }
 
 // ErrInvalidEnvelope is wrapped by Validate's errors.
@@ -91,11 +95,16 @@ func (e Envelope) Marshal() ([]byte, error) {
 	return json.Marshal(e)
 }
 
-// Unmarshal decodes an envelope from the wire and validates it.
+// Unmarshal decodes an envelope from the wire and validates it. The
+// payloads of the hot observation kinds are decoded at once, so that Decode
+// does not read them again. Unmarshal is safe to call from many goroutines.
 func Unmarshal(b []byte) (Envelope, error) {
-	var e Envelope
-	if err := json.Unmarshal(b, &e); err != nil {
-		return Envelope{}, fmt.Errorf("%w: %v", ErrInvalidEnvelope, err)
+	e, ok := fastUnmarshal(b)
+	if !ok {
+		e = Envelope{}
+		if err := json.Unmarshal(b, &e); err != nil {
+			return Envelope{}, fmt.Errorf("%w: %v", ErrInvalidEnvelope, err)
+		}
 	}
 	if err := e.Validate(); err != nil {
 		return Envelope{}, err

@@ -23,8 +23,11 @@ func CurrentVersion(k Kind) uint16 {
 }
 
 // Decode upgrades the envelope's payload to the current version and decodes
-// it into v.
+// it into v. A payload Unmarshal already decoded is copied, not read again.
 func (e Envelope) Decode(v any) error {
+	if e.pre.matches(e.Payload) && e.pre.decodeInto(v) {
+		return nil
+	}
 	p := e.Payload
 	for ver := e.Version; ver < CurrentVersion(e.Kind); ver++ {
 		up, ok := upgraders[e.Kind][ver]
