@@ -70,43 +70,8 @@ func eventKinds(t testing.TB, natsAddr string) (map[events.Kind]int, []events.En
 }
 
 // converged reports the single writable host when every other live host
-// replicates from it and the VIP is on it.
-func converged(l *lab.Lab, dead int) (int, error) {
-	st := l.Status()
-	writable := 0
-	for _, h := range st {
-		if h.Index == dead || !h.Up || h.Partitioned {
-			continue
-		}
-		if !h.ReadOnly {
-			if writable != 0 {
-				return 0, fmt.Errorf("hosts %d and %d both writable", writable, h.Index)
-			}
-			writable = h.Index
-		}
-	}
-	if writable == 0 {
-		return 0, fmt.Errorf("no writable host yet")
-	}
-	for _, h := range st {
-		if h.Index == dead || !h.Up || h.Partitioned || h.Index == writable {
-			continue
-		}
-		if h.Source != fmt.Sprintf("198.18.0.%d", writable) || h.IORunning != "Yes" || h.SQLRunning != "Yes" {
-			return 0, fmt.Errorf("host %d replicates from %q (io %v sql %v), want host %d", h.Index, h.Source, h.IORunning, h.SQLRunning, writable)
-		}
-	}
-	var vip []int
-	for _, h := range st {
-		if h.VIP {
-			vip = append(vip, h.Index)
-		}
-	}
-	if len(vip) != 1 || vip[0] != writable {
-		return 0, fmt.Errorf("VIP on %v, want [%d]", vip, writable)
-	}
-	return writable, nil
-}
+// replicates from it and the VIP is on it (lab.Converged on a fresh sample).
+func converged(l *lab.Lab, dead int) (int, error) { return lab.Converged(l.Status(), dead) }
 
 // discoverLab discovers the lab's topology through node 1 and waits until
 // node 2 shows both replicas.

@@ -3,17 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
-
-	"github.com/go-sql-driver/mysql"
 
 	"github.com/regent-ha/regent/events"
 	"github.com/regent-ha/regent/test/lab"
@@ -23,7 +19,7 @@ import (
 const labAPI = "http://198.18.0.101:3000 http://198.18.0.102:3000 http://198.18.0.103:3000"
 
 // buildClient builds regent-client into a temporary directory.
-func buildClient(t *testing.T) string {
+func buildClient(t testing.TB) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "regent-client")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -36,7 +32,7 @@ func buildClient(t *testing.T) string {
 }
 
 // client runs regent-client with args against the lab's nodes.
-func client(t *testing.T, bin string, args ...string) (stdout, stderr string, err error) {
+func client(t testing.TB, bin string, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -48,103 +44,13 @@ func client(t *testing.T, bin string, args ...string) (stdout, stderr string, er
 	return o.String(), e.String(), err
 }
 
-func mustClient(t *testing.T, bin string, args ...string) string {
+func mustClient(t testing.TB, bin string, args ...string) string {
 	t.Helper()
 	out, errOut, err := client(t, bin, args...)
 	if err != nil {
 		t.Fatalf("regent-client %s: %v\nstdout: %s\nstderr: %s", strings.Join(args, " "), err, out, errOut)
 	}
 	return strings.TrimSpace(out)
-}
-
-// vipWriter inserts through the VIP every 20 ms, one new connection per
-// insert (as an application reconnecting), and records when each write was
-// acknowledged: the longest gap is the write-refused window.
-type vipWriter struct {
-	mu     sync.Mutex
-	acked  []int64
-	at     []time.Time
-	failed int
-	fails  []string // when (since the writer started) and why writes were refused
-	t0     time.Time
-	stop   chan struct{}
-	done   chan struct{}
-}
-
-func startVIPWriter(t *testing.T, max time.Duration) *vipWriter {
-	t.Helper()
-	cfg := mysql.NewConfig()
-	cfg.User, cfg.Passwd, cfg.Net, cfg.Addr = "app", "app", "tcp", lab.VIP+":3306"
-	cfg.Timeout, cfg.ReadTimeout, cfg.WriteTimeout = time.Second, 2*time.Second, 2*time.Second
-	connector, err := mysql.NewConnector(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db := sql.OpenDB(connector)
-	db.SetMaxIdleConns(0)
-	w := &vipWriter{stop: make(chan struct{}), done: make(chan struct{}), t0: time.Now()}
-	base := time.Now().UnixNano() / 1000
-	go func() {
-		defer close(w.done)
-		defer db.Close()
-		deadline := time.Now().Add(max)
-		for i := int64(1); time.Now().Before(deadline); i++ {
-			select {
-			case <-w.stop:
-				return
-			case <-time.After(20 * time.Millisecond):
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			_, err := db.ExecContext(ctx, "INSERT INTO regent_lab.acked (id) VALUES (?)", base+i)
-			cancel()
-			w.mu.Lock()
-			if err == nil {
-				w.acked, w.at = append(w.acked, base+i), append(w.at, time.Now())
-			} else {
-				w.failed++
-				if len(w.fails) < 8 {
-					w.fails = append(w.fails, fmt.Sprintf("+%s: %v", time.Since(w.t0).Round(time.Millisecond), err))
-				}
-			}
-			w.mu.Unlock()
-		}
-	}()
-	t.Cleanup(w.finish)
-	return w
-}
-
-func (w *vipWriter) finish() {
-	select {
-	case <-w.stop:
-	default:
-		close(w.stop)
-	}
-	<-w.done
-}
-
-// waitSuccessAfter waits (bounded) until a write after t was acknowledged.
-func (w *vipWriter) waitSuccessAfter(t time.Time, timeout time.Duration) error {
-	for deadline := time.Now().Add(timeout); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		w.mu.Lock()
-		n := len(w.at)
-		ok := n > 0 && w.at[n-1].After(t)
-		w.mu.Unlock()
-		if ok {
-			return nil
-		}
-	}
-	return fmt.Errorf("no write acknowledged through the VIP within %s after %s", timeout, t.Format("15:04:05.000"))
-}
-
-// result stops the writer and returns the acknowledged ids, the longest
-// gap between two acknowledged writes, and the failed attempts.
-func (w *vipWriter) result() ([]int64, time.Duration, int) {
-	w.finish()
-	var gap time.Duration
-	for i := 1; i < len(w.at); i++ {
-		gap = max(gap, w.at[i].Sub(w.at[i-1]))
-	}
-	return w.acked, gap, w.failed
 }
 
 // graceConf adds the graceful-takeover hooks to the recovery config.
@@ -160,7 +66,7 @@ func takeover(t *testing.T, l *lab.Lab, bin, cmd string, from, to int, startRepl
 	t.Helper()
 	o := l.Oracle()
 	o.Watch()
-	w := startVIPWriter(t, 30*time.Second)
+	w := l.StartWriter(20*time.Millisecond, 30*time.Second)
 	time.Sleep(500 * time.Millisecond)
 	start := time.Now()
 	out := mustClient(t, bin, "-c", cmd, "-a", fmt.Sprintf("198.18.0.%d:3306", from), "-d", fmt.Sprintf("198.18.0.%d:3306", to))
@@ -181,10 +87,11 @@ func takeover(t *testing.T, l *lab.Lab, bin, cmd string, from, to int, startRepl
 		return err
 	})
 	convergedAfter := time.Since(start)
-	if err := w.waitSuccessAfter(time.Now(), 15*time.Second); err != nil {
+	if err := w.WaitAckedAfter(time.Now(), 15*time.Second); err != nil {
 		t.Fatal(err)
 	}
-	acked, gap, failed := w.result()
+	wr := w.Result()
+	acked, gap, failed := wr.Acked, wr.Refused, wr.Failed
 	o.StopWatch()
 	rep := o.CheckInvariants(lab.Expect{Primary: to, Acked: acked, CatchUp: 10 * time.Second, Incidents: recoveries,
 		Recoveries: func() (int, error) {
@@ -203,7 +110,7 @@ func takeover(t *testing.T, l *lab.Lab, bin, cmd string, from, to int, startRepl
 	}
 	t.Logf("%s %d→%d: client returned after %s, converged after %s; write-refused window %s (%d writes acknowledged, %d refused: %s)",
 		cmd, from, to, took.Round(time.Millisecond), convergedAfter.Round(time.Millisecond), gap.Round(time.Millisecond), len(acked), failed,
-		strings.Join(w.fails, "; "))
+		strings.Join(wr.Fails, "; "))
 }
 
 // TestLabGracefulTakeover is the seed's scenario: VIP on host 1;

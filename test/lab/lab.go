@@ -374,15 +374,30 @@ func tailFile(path string, n int) string {
 	return strings.Join(lines, "\n")
 }
 
-// EnableSemiSync turns on semi-synchronous replication from host 1 to the
-// other hosts (timeout 10 s) and waits until every replica acknowledges: an
-// acknowledged write is then on at least one replica, so a failover that
-// promotes the most advanced replica loses none.
+// SemiSyncOn are the settings EnableSemiSync applies to each host (a
+// restarted mariadbd forgets them: apply them again before it replicates).
+// Both sides are on everywhere, so whichever host is promoted waits for its
+// replicas' acknowledgements at once; rpl_semi_sync_master_wait_no_slave=OFF
+// keeps a host without semi-sync replicas (a replica, or a primary whose
+// replicas all died) from waiting the full timeout on every commit —
+// including the replication applier's commits on a replica, which MariaDB
+// otherwise stalls for rpl_semi_sync_master_timeout each.
+const SemiSyncOn = "SET GLOBAL rpl_semi_sync_master_timeout = 10000; SET GLOBAL rpl_semi_sync_master_wait_no_slave = OFF; " +
+	"SET GLOBAL rpl_semi_sync_master_enabled = ON; SET GLOBAL rpl_semi_sync_slave_enabled = ON"
+
+// EnableSemiSync turns on semi-synchronous replication (timeout 10 s) on
+// every host, both sides (SemiSyncOn): the primary waits for a replica's
+// acknowledgement, and whichever replica is promoted later does the same
+// for the others. It waits until every replica of host 1 acknowledges: an acknowledged write is
+// then on at least one replica, so a failover that promotes the most
+// advanced replica loses none.
 func (l *Lab) EnableSemiSync() {
 	l.t.Helper()
-	l.MustSQL(1, "SET GLOBAL rpl_semi_sync_master_timeout = 10000; SET GLOBAL rpl_semi_sync_master_enabled = ON")
-	for i := 2; i <= l.opts.Hosts; i++ {
-		l.MustSQL(i, "SET GLOBAL rpl_semi_sync_slave_enabled = ON; STOP SLAVE IO_THREAD; START SLAVE IO_THREAD")
+	for i := 1; i <= l.opts.Hosts; i++ {
+		l.MustSQL(i, SemiSyncOn)
+		if i > 1 {
+			l.MustSQL(i, "STOP SLAVE IO_THREAD; START SLAVE IO_THREAD")
+		}
 	}
 	want := strconv.Itoa(l.opts.Hosts - 1)
 	Eventually(l.t, 5*time.Second, 50*time.Millisecond, func() error {
