@@ -2,6 +2,7 @@ package actuators
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/regent-ha/regent/events"
@@ -17,6 +18,7 @@ func (x *executor) takeover(ctx context.Context, p MasterPlan) (Result, error) {
 	res := Result{Successor: p.Successor}
 	old, s := p.Failed, p.Successor
 	var target string
+	x.rec.hold() // demote … promote: no host accepts writes; record after
 	if err := x.rec.step(ctx, "demote-read-only", old, func(ctx context.Context) (bool, string, error) {
 		st, err := x.db.Status(ctx, old)
 		if err != nil {
@@ -53,11 +55,24 @@ func (x *executor) takeover(ctx context.Context, p MasterPlan) (Result, error) {
 	if err := x.rec.step(ctx, "promote", s, func(ctx context.Context) (bool, string, error) { return x.makePrimary(ctx, s) }); err != nil {
 		return res, err
 	}
+	// Writes are accepted again from here: move the VIP to them first, then
+	// record the window's steps, then re-point the other replicas.
+	if err := x.takeoverVIP(ctx, old, s); err != nil {
+		return res, errors.Join(err, x.rec.flush(ctx))
+	}
+	if err := x.rec.flush(ctx); err != nil {
+		return res, err
+	}
 	lost, err := x.repointAll(ctx, p.Replicas, s, SlavePos)
 	res.LostReplicas = lost
 	if err != nil {
 		return res, err
 	}
+	return res, x.reattach(ctx, old, s, p.Reattach)
+}
+
+// takeoverVIP moves the VIP from the demoted primary to the promoted one.
+func (x *executor) takeoverVIP(ctx context.Context, old, s events.InstanceKey) error {
 	if x.vip.Address() != "" {
 		if err := x.rec.step(ctx, "vip-remove", old, func(ctx context.Context) (bool, string, error) {
 			var changed bool
@@ -68,13 +83,11 @@ func (x *executor) takeover(ctx context.Context, p MasterPlan) (Result, error) {
 			})
 			return changed, x.vip.Address(), err
 		}); err != nil {
-			return res, err
+			return err
 		}
-		if err := x.vipTo(ctx, s); err != nil {
-			return res, err
-		}
+		return x.vipTo(ctx, s)
 	}
-	return res, x.reattach(ctx, old, s, p.Reattach)
+	return nil
 }
 
 // reattach points the demoted primary at the new one (current_pos: its own

@@ -45,6 +45,29 @@ type recorder struct {
 	epoch    uint64
 	seq      uint64 // last sequence of the cluster's events we know
 	clock    Clock
+
+	holding bool                  // between hold and flush: step outcomes wait in held
+	held    []events.RecoveryStep // outcomes to append at flush, in order
+}
+
+// hold makes the following steps keep their outcomes until flush instead of
+// appending each at once. A graceful takeover holds the steps of its
+// no-writes window (demote, catch-up, promote): three appends to a
+// replicated stream would otherwise lengthen the time no host accepts
+// writes. The lease is still checked before each step; a node that resumes
+// the recovery re-runs unrecorded steps, which are idempotent.
+func (r *recorder) hold() { r.holding = true }
+
+// flush appends the held outcomes in order and stops holding.
+func (r *recorder) flush(ctx context.Context) error {
+	held := r.held
+	r.held, r.holding = nil, false
+	for _, s := range held {
+		if err := r.append(ctx, events.KindRecoveryStep, s, s.Target.String()); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // append records one event of the recovery.
@@ -83,7 +106,14 @@ func (r *recorder) step(ctx context.Context, name string, target events.Instance
 	default:
 		s.Outcome = events.StepSkipped
 	}
-	if aerr := r.append(ctx, events.KindRecoveryStep, s, target.String()); aerr != nil {
+	if r.holding {
+		r.held = append(r.held, s)
+		if err != nil {
+			if ferr := r.flush(ctx); ferr != nil {
+				return ferr
+			}
+		}
+	} else if aerr := r.append(ctx, events.KindRecoveryStep, s, target.String()); aerr != nil {
 		return aerr
 	}
 	if err != nil {

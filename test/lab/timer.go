@@ -148,19 +148,37 @@ func (tl Timeline) Converged(exclude, want int) (time.Duration, int, bool) {
 	return at, who, who != 0
 }
 
-// MaxWritable returns the largest number of hosts seen writable at once.
+// MaxWritable returns the largest number of hosts proven writable at the
+// same moment. Hosts are sampled independently, so a host's last sample may
+// be older than another's: a host counts as writable only between two
+// consecutive samples that both found it writable (conservative: a double
+// primary shorter than a sampling interval goes unseen here; the oracle
+// and the direct writer's rows catch the rest).
 func (tl Timeline) MaxWritable() int {
-	most := 0
-	tl.sweep(func(_ time.Duration, last []HostStatus) bool {
-		n := 0
-		for _, h := range last {
-			if h.Writable() {
-				n++
-			}
+	type edge struct {
+		at    time.Duration
+		delta int
+	}
+	var edges []edge
+	prev := map[int]timed{}
+	for _, s := range tl.samples {
+		if p, ok := prev[s.h.Index]; ok && p.h.Writable() && s.h.Writable() {
+			edges = append(edges, edge{p.at, +1}, edge{s.at, -1})
 		}
-		most = max(most, n)
-		return false
+		prev[s.h.Index] = s
+	}
+	// At equal times close before open: touching intervals do not overlap.
+	slices.SortFunc(edges, func(a, b edge) int {
+		if a.at != b.at {
+			return int(a.at - b.at)
+		}
+		return a.delta - b.delta
 	})
+	most, n := 0, 0
+	for _, e := range edges {
+		n += e.delta
+		most = max(most, n)
+	}
 	return most
 }
 
