@@ -53,7 +53,7 @@ func buildObservation(key events.InstanceKey, res batchResult) (events.InstanceO
 		obs.SelfCoordinates = events.BinlogCoordinates{LogFile: b.str("File"), LogPos: b.int64("Position")}
 	}
 	utcOffset := time.Duration(g.int64("utc_offset")) * time.Second
-	if r := pickChannel(res.replica); r != nil {
+	if r, ok := pickChannel(res.replica); ok {
 		obs.Replication = parseReplicaStatus(r, utcOffset, nil)
 		mariaDBHeartbeats(obs.Replication, status, utcOffset)
 		if len(res.heartbeat) > 0 {
@@ -85,16 +85,16 @@ func mariaDBHeartbeats(r *events.Replication, status map[string]string, utcOffse
 // pickChannel returns the default replication channel's row: MySQL lists
 // one row per channel; MariaDB's SHOW SLAVE STATUS shows the default
 // connection only.
-func pickChannel(rows []row) row {
+func pickChannel(rows []row) (row, bool) {
 	for _, r := range rows {
 		if r.str("Channel_Name", "Connection_name") == "" {
-			return r
+			return r, true
 		}
 	}
 	if len(rows) > 0 {
-		return rows[0]
+		return rows[0], true
 	}
-	return nil
+	return row{}, false
 }
 
 // nameValues reads SHOW STATUS / SHOW VARIABLES rows into a map keyed by

@@ -47,6 +47,14 @@ type Options struct {
 	// even when nothing changed, so that a node that just started catches up
 	// (default 30 s; each instance gets a random interval within ±25%).
 	FullObservationInterval time.Duration
+	// FullProbeInterval is how often a probe reads everything (default
+	// 10 s; negative: every probe). In between, a light batch reads what
+	// moves and what a failure or a change of role shows in, and stands in
+	// the last full probe's answers for the rest (versions, names, binary
+	// log format, semi-sync variables, the replicas list); a change of
+	// server, read_only or replication source makes it read everything at
+	// once.
+	FullProbeInterval time.Duration
 
 	// HostnameResolveMethod: "none", "default" (keep the name), "cname"
 	// (follow the CNAME) or "ip" (the first address). DNS is only asked for
@@ -124,6 +132,7 @@ const (
 	DefaultMaxConcurrency          = 64
 	DefaultDeadProbeInterval       = 5 * time.Second
 	DefaultFullObservationInterval = 30 * time.Second
+	DefaultFullProbeInterval       = 10 * time.Second
 	DefaultDetectRefreshInterval   = 30 * time.Second
 	DefaultHostnameResolveTTL      = 60 * time.Minute
 	DefaultInstancePort            = 3306
@@ -145,6 +154,7 @@ func (o Options) withDefaults() Options {
 	setDur(&o.PollInterval, DefaultPollInterval)
 	setDur(&o.DeadProbeInterval, DefaultDeadProbeInterval)
 	setDur(&o.FullObservationInterval, DefaultFullObservationInterval)
+	setDur(&o.FullProbeInterval, DefaultFullProbeInterval)
 	setDur(&o.DetectRefreshInterval, DefaultDetectRefreshInterval)
 	setDur(&o.HostnameResolveTTL, DefaultHostnameResolveTTL)
 	if o.DeadProbeInterval < o.PollInterval {

@@ -4,11 +4,14 @@ import (
 	"context"
 	"crypto/tls"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
@@ -48,13 +51,26 @@ type Prober struct {
 type instance struct {
 	db *sql.DB
 
-	mu       sync.Mutex // guards the fields below
-	info     serverInfo
-	known    bool // info has been read from the server
-	stmts    []statement
-	stmtsSQL string
-	detect   detected
+	mu     sync.Mutex // guards the fields below
+	plan   dialectPlan
+	known  bool // plan has been built from the server's version
+	detect detected
+	// detectAt is when the Detect* queries last ran.
 	detectAt time.Time
+	// last holds what the last full probe read that a light probe does not.
+	last lastFull
+
+	// columns caches each batch part's column index, reused while the
+	// server sends the same columns.
+	columns [partCount][2]atomic.Pointer[colIndex]
+}
+
+// dialectPlan holds the statements for a server's flavor and version: the
+// full batch and the light (steady-state) one.
+type dialectPlan struct {
+	info              serverInfo
+	full, light       []statement
+	fullSQL, lightSQL string
 }
 
 // ProberOption adjusts a Prober.
@@ -161,27 +177,29 @@ type discardLogger struct{}
 func (discardLogger) Print(...any) {}
 
 // dialect returns the statements for the instance's known dialect.
-func (in *instance) dialect() (serverInfo, []statement, string, bool) {
+func (in *instance) dialect() (dialectPlan, bool) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	return in.info, in.stmts, in.stmtsSQL, in.known
+	return in.plan, in.known
 }
 
-func (in *instance) setDialect(info serverInfo, byShowSlaveHosts bool) ([]statement, string) {
+func (in *instance) setDialect(info serverInfo, byShowSlaveHosts bool) dialectPlan {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	if in.known && in.info == info {
-		return in.stmts, in.stmtsSQL
+	if in.known && in.plan.info == info {
+		return in.plan
 	}
-	in.info, in.known = info, true
-	in.stmts = batch(info, byShowSlaveHosts)
-	in.stmtsSQL = batchSQL(in.stmts)
-	return in.stmts, in.stmtsSQL
+	in.known = true
+	in.plan = dialectPlan{info: info, full: batch(info, byShowSlaveHosts), light: lightBatch(info)}
+	in.plan.fullSQL, in.plan.lightSQL = batchSQL(in.plan.full), batchSQL(in.plan.light)
+	in.last = lastFull{}
+	return in.plan
 }
 
 func (in *instance) forgetDialect() {
 	in.mu.Lock()
 	in.known = false
+	in.last = lastFull{}
 	in.mu.Unlock()
 }
 
@@ -242,23 +260,20 @@ func (p *Prober) probe(ctx context.Context, key events.InstanceKey) (obs events.
 	}
 	defer conn.Close() //nolint:errcheck // returns the connection to the pool
 
-	info, stmts, stmtsSQL, known := in.dialect()
+	d, known := in.dialect()
 	if !known {
-		if info, err = identify(ctx, conn); err != nil {
+		info, err := identify(ctx, conn)
+		if err != nil {
 			return obs, false, err
 		}
-		stmts, stmtsSQL = in.setDialect(info, p.opts.DiscoverByShowSlaveHosts)
+		d = in.setDialect(info, p.opts.DiscoverByShowSlaveHosts)
 	}
-	res, failed, err := runBatch(ctx, conn, stmts, stmtsSQL)
-	if err != nil && failed >= 0 && stmts[failed].optional {
-		p.sampled.Debug().Str("instance", key.String()).Err(err).Str("statement", stmts[failed].name).Msg("optional probe statement failed")
-		err = nil
-	}
+	res, answered, err := p.readState(ctx, key, conn, in, d)
 	if err != nil {
-		return obs, failed > 0, p.statementError(in, info, stmts, failed, err)
+		return obs, answered, err
 	}
 	obs, id := buildObservation(key, res)
-	if now := (serverInfo{flavor: DetectFlavor(obs.Version, obs.VersionComment), version: parseVersion(obs.Version)}); now != info {
+	if now := (serverInfo{flavor: DetectFlavor(obs.Version, obs.VersionComment), version: parseVersion(obs.Version)}); now != d.info {
 		in.setDialect(now, p.opts.DiscoverByShowSlaveHosts) // upgraded in place: the next batch follows
 	}
 	name, err := instanceName(p.opts.MySQLHostnameResolveMethod, key, id)
@@ -311,32 +326,51 @@ type batchResult struct {
 }
 
 // runBatch sends the statements in one round trip and reads each result
-// set. On error, failed is the index of the statement that failed (-1 when
-// the round trip itself failed).
-func runBatch(ctx context.Context, conn *sql.Conn, stmts []statement, sqlText string) (res batchResult, failed int, err error) {
-	rows, err := conn.QueryContext(ctx, sqlText)
-	if err != nil {
-		var me *mysql.MySQLError
-		if errors.As(err, &me) {
-			return res, 0, err
+// set straight from the driver (no database/sql row scanning: values are
+// copied once into one buffer per result set). On error, failed is the
+// index of the statement that failed (-1 when the round trip itself
+// failed).
+func runBatch(ctx context.Context, conn *sql.Conn, in *instance, stmts []statement, sqlText string) (res batchResult, failed int, err error) {
+	failed = -1
+	err = conn.Raw(func(dc any) error {
+		q, ok := dc.(driver.QueryerContext)
+		if !ok {
+			return errors.New("driver cannot query")
 		}
-		return res, -1, err
-	}
-	defer rows.Close() //nolint:errcheck // errors are read through rows.Err
-	for i, st := range stmts {
-		if i > 0 && !rows.NextResultSet() {
-			if err := rows.Err(); err != nil {
-				return res, i, err
-			}
-			return res, i, fmt.Errorf("read %s: no result set", st.name)
-		}
-		rs, err := readRows(rows)
+		rows, err := q.QueryContext(ctx, sqlText, nil)
 		if err != nil {
-			return res, i, fmt.Errorf("read %s: %w", st.name, err)
+			var me *mysql.MySQLError
+			if errors.As(err, &me) {
+				failed = 0
+			}
+			return err
 		}
-		res.set(st.part, rs)
-	}
-	return res, -1, nil
+		defer rows.Close() //nolint:errcheck // a read error has been returned already
+		next, _ := rows.(driver.RowsNextResultSet)
+		for i, st := range stmts {
+			if i > 0 {
+				if next == nil || !next.HasNextResultSet() {
+					failed = i
+					return fmt.Errorf("read %s: no result set", st.name)
+				}
+				if err := next.NextResultSet(); err != nil {
+					failed = i
+					if errors.Is(err, io.EOF) {
+						return fmt.Errorf("read %s: no result set", st.name)
+					}
+					return err
+				}
+			}
+			rs, err := readRows(rows, in.columnIndex(st.part, rows.Columns()))
+			if err != nil {
+				failed = i
+				return fmt.Errorf("read %s: %w", st.name, err)
+			}
+			res.set(st.part, rs)
+		}
+		return nil
+	})
+	return res, failed, err
 }
 
 func (r *batchResult) set(part batchPart, rs []row) {
@@ -360,27 +394,54 @@ func (r *batchResult) set(part batchPart, rs []row) {
 	}
 }
 
-// readRows reads the current result set into rows keyed by column name.
-func readRows(rows *sql.Rows) ([]row, error) {
-	cols, err := rows.Columns()
-	if err != nil {
-		return nil, err
-	}
-	vals := make([]sql.NullString, len(cols))
-	ptrs := make([]any, len(cols))
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
+// readRows reads the current result set's rows. Values are copied into one
+// buffer shared by the result set; NULL is a nil value.
+func readRows(rows driver.Rows, ix *colIndex) ([]row, error) {
+	dest := make([]driver.Value, len(ix.names))
 	var out []row
-	for rows.Next() {
-		if err := rows.Scan(ptrs...); err != nil {
+	buf := make([]byte, 0, 256)
+	for {
+		if err := rows.Next(dest); err != nil {
+			if errors.Is(err, io.EOF) {
+				return out, nil
+			}
 			return nil, err
 		}
-		r := make(row, len(cols))
-		for i, c := range cols {
-			r[c] = vals[i]
+		r := row{ix: ix, vals: make([][]byte, len(dest))}
+		for i, v := range dest {
+			start := len(buf)
+			var null bool
+			buf, null = appendValue(buf, v)
+			if !null {
+				r.vals[i] = buf[start:len(buf):len(buf)]
+			}
 		}
 		out = append(out, r)
 	}
-	return out, rows.Err()
+}
+
+// appendValue appends v's text as database/sql would convert it to a
+// string; null reports NULL.
+func appendValue(b []byte, v driver.Value) (out []byte, null bool) {
+	switch x := v.(type) {
+	case nil:
+		return b, true
+	case []byte:
+		return append(b, x...), false
+	case string:
+		return append(b, x...), false
+	case int64:
+		return strconv.AppendInt(b, x, 10), false
+	case uint64:
+		return strconv.AppendUint(b, x, 10), false
+	case float64:
+		return strconv.AppendFloat(b, x, 'g', -1, 64), false
+	case float32:
+		return strconv.AppendFloat(b, float64(x), 'g', -1, 32), false
+	case bool:
+		return strconv.AppendBool(b, x), false
+	case time.Time:
+		return x.AppendFormat(b, time.RFC3339Nano), false
+	}
+	return fmt.Appendf(b, "%v", v), false
 }

@@ -28,6 +28,7 @@ const (
 	partReplica
 	partReplicas
 	partHeartbeat
+	partCount // number of parts
 )
 
 // serverInfo is what the prober remembers about a server's dialect between
@@ -172,6 +173,50 @@ func replicaHostsStatement(s serverInfo) statement {
 	return versioned{legacySQL: "SHOW SLAVE HOSTS", mysqlSQL: "SHOW REPLICAS",
 		mariaNeeds: "REPLICATION MASTER ADMIN", legacyNeeds: "REPLICATION SLAVE",
 		mariaSince: [3]int{10, 5, 2}, mysqlSince: [3]int{8, 0, 22}, part: partReplicas}.pick(s)
+}
+
+// lightGlobalsSQL reads the @@variables that move or that a change of role
+// shows in (server_id, read_only, the GTID positions).
+func lightGlobalsSQL(s serverInfo) string {
+	if s.mariaDB() {
+		return "SELECT @@server_id AS server_id, @@read_only AS read_only, @@gtid_current_pos AS gtid_current_pos, " +
+			"@@gtid_slave_pos AS gtid_slave_pos, @@gtid_binlog_pos AS gtid_binlog_pos"
+	}
+	var b strings.Builder
+	b.WriteString("SELECT @@server_id AS server_id, @@read_only AS read_only")
+	for _, c := range mysqlGlobals {
+		if c.alias != "super_read_only" && c.alias != "gtid_executed" {
+			continue
+		}
+		b.WriteString(", ")
+		if s.version.atLeast(c.min.major, c.min.minor, c.min.patch) {
+			b.WriteString(c.expr)
+		} else {
+			b.WriteString("NULL")
+		}
+		b.WriteString(" AS " + c.alias)
+	}
+	return b.String()
+}
+
+// lightBatch is the steady-state probe: the full batch without what only
+// changes by configuration (versions, names, binary log format, semi-sync
+// variables) or slowly (the replicas list), which the last full probe's
+// answers stand in for. Everything a failure shows in is still read: the
+// replica status, read_only, positions, heartbeats, uptime, semi-sync
+// status.
+func lightBatch(s serverInfo) []statement {
+	stmts := []statement{
+		{sql: lightGlobalsSQL(s), name: "SELECT @@globals", part: partGlobals},
+		{sql: statusSQL, name: "SHOW GLOBAL STATUS", part: partStatus},
+		binlogStatement(s),
+		replicaStatusStatement(s),
+	}
+	if !s.mariaDB() && s.version.atLeast(5, 7, 0) {
+		stmts = append(stmts, statement{sql: mysqlHeartbeatSQL, name: "SELECT FROM performance_schema.replication_connection_status",
+			needs: "SELECT on performance_schema", optional: true, part: partHeartbeat})
+	}
+	return stmts
 }
 
 // batchSQL joins statements for a multi-statement round trip.

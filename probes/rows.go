@@ -1,7 +1,7 @@
 package probes
 
 import (
-	"database/sql"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -63,10 +63,51 @@ func (v serverVersion) atLeast(major, minor, patch int) bool {
 
 func (v serverVersion) short() string { return strconv.Itoa(v.major) + "." + strconv.Itoa(v.minor) }
 
-// row is one result row keyed by column name: either naming of a column
+// row is one result row, read by column name: either naming of a column
 // (Source_Host or Master_Host) can be looked up. A missing column and NULL
-// both read as !Valid.
-type row map[string]sql.NullString
+// both read as absent.
+type row struct {
+	ix   *colIndex
+	vals [][]byte // nil: NULL
+	// base answers for the columns this row lacks (a light probe's globals
+	// over the last full probe's).
+	base *row
+}
+
+// colIndex maps a result set's column names to positions. It is immutable
+// once built.
+type colIndex struct {
+	names []string
+	pos   map[string]int
+}
+
+func newColIndex(names []string) *colIndex {
+	ix := &colIndex{names: names, pos: make(map[string]int, len(names))}
+	for i, n := range names {
+		if _, dup := ix.pos[n]; !dup {
+			ix.pos[n] = i
+		}
+	}
+	return ix
+}
+
+// columnIndex returns the index of the columns of part, reusing the last
+// one when the server sent the same columns.
+func (in *instance) columnIndex(part batchPart, names []string) *colIndex {
+	slots := &in.columns[part]
+	for i := range slots {
+		if ix := slots[i].Load(); ix != nil && slices.Equal(ix.names, names) {
+			return ix
+		}
+	}
+	ix := newColIndex(slices.Clone(names))
+	// Slot 0 keeps the first columns seen (the full batch's), slot 1 the
+	// other batch's.
+	if !slots[0].CompareAndSwap(nil, ix) {
+		slots[1].Store(ix)
+	}
+	return ix
+}
 
 // str returns the first of names present and non-NULL.
 func (r row) str(names ...string) string {
@@ -76,26 +117,95 @@ func (r row) str(names ...string) string {
 
 func (r row) lookup(names ...string) (string, bool) {
 	for _, n := range names {
-		if v, ok := r[n]; ok && v.Valid {
-			return v.String, true
+		if v, ok := r.one(n); ok {
+			return v, true
 		}
 	}
 	return "", false
 }
 
+// one looks up column n: in the row when it has the column, else in base.
+func (r row) one(n string) (string, bool) {
+	if r.ix != nil {
+		if i, ok := r.ix.pos[n]; ok {
+			if r.vals[i] == nil {
+				return "", false
+			}
+			return string(r.vals[i]), true
+		}
+	}
+	if r.base != nil {
+		return r.base.one(n)
+	}
+	return "", false
+}
+
 func (r row) int64(names ...string) int64 {
-	n, _ := strconv.ParseInt(strings.TrimSpace(r.str(names...)), 10, 64)
+	n, _ := parseInt(r.raw(names...))
 	return n
+}
+
+// raw returns the first of names present and non-NULL, as the row holds it
+// (not to be kept or changed).
+func (r row) raw(names ...string) []byte {
+	for _, n := range names {
+		if v := r.rawOne(n); v != nil {
+			return v
+		}
+	}
+	return nil
+}
+
+func (r row) rawOne(n string) []byte {
+	if r.ix != nil {
+		if i, ok := r.ix.pos[n]; ok {
+			return r.vals[i]
+		}
+	}
+	if r.base != nil {
+		return r.base.rawOne(n)
+	}
+	return nil
+}
+
+// parseInt reads a decimal integer (surrounding blanks allowed) without
+// allocating; ok is false for anything else, as strconv.ParseInt would
+// fail.
+func parseInt(b []byte) (n int64, ok bool) {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t' || b[0] == '\n' || b[0] == '\r') {
+		b = b[1:]
+	}
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t' || b[len(b)-1] == '\n' || b[len(b)-1] == '\r') {
+		b = b[:len(b)-1]
+	}
+	signed := b
+	neg := false
+	if len(b) > 0 && (b[0] == '-' || b[0] == '+') {
+		neg, b = b[0] == '-', b[1:]
+	}
+	if len(b) > 18 { // rare: let strconv check the range
+		v, err := strconv.ParseInt(string(signed), 10, 64)
+		return v, err == nil
+	}
+	if len(b) == 0 {
+		return 0, false
+	}
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
 }
 
 // nullInt64 is nil for NULL or a missing column.
 func (r row) nullInt64(names ...string) *int64 {
-	s, ok := r.lookup(names...)
+	n, ok := parseInt(r.raw(names...))
 	if !ok {
-		return nil
-	}
-	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
-	if err != nil {
 		return nil
 	}
 	return &n

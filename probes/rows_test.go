@@ -1,8 +1,8 @@
 package probes
 
 import (
-	"database/sql"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -12,15 +12,17 @@ import (
 
 // mkRow builds a row as the driver would hand it over; "NULL" is NULL.
 func mkRow(kv ...string) row {
-	r := make(row, len(kv)/2)
+	var names []string
+	var vals [][]byte
 	for i := 0; i+1 < len(kv); i += 2 {
+		names = append(names, kv[i])
 		if kv[i+1] == "NULL" {
-			r[kv[i]] = sql.NullString{}
+			vals = append(vals, nil)
 			continue
 		}
-		r[kv[i]] = sql.NullString{String: kv[i+1], Valid: true}
+		vals = append(vals, append([]byte{}, kv[i+1]...))
 	}
-	return r
+	return row{ix: newColIndex(names), vals: vals}
 }
 
 func i64(n int64) *int64 { return &n }
@@ -286,6 +288,17 @@ func TestReplicaKeysAndProcesslist(t *testing.T) {
 	for in, want := range map[string]string{"10.0.0.2:51234": "10.0.0.2", "[::1]:5000": "::1", "db2": "db2", "db2.example:40000": "db2.example"} {
 		if got := processlistHost(in); got != want {
 			t.Errorf("processlistHost(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestParseIntLikeStrconv(t *testing.T) {
+	for _, s := range []string{"", "0", "42", " 42 ", "-7", "+7", "4 2", "x", "12x", "9223372036854775807", "-9223372036854775808",
+		"9223372036854775808", "123456789012345678", "1234567890123456789", "-", "\t5\n"} {
+		want, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+		got, ok := parseInt([]byte(s))
+		if ok != (err == nil) || (ok && got != want) {
+			t.Errorf("parseInt(%q) = %d, %v; strconv says %d, %v", s, got, ok, want, err)
 		}
 	}
 }

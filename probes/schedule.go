@@ -26,9 +26,10 @@ const (
 type entry struct {
 	key      events.InstanceKey
 	due      time.Time
-	failures int  // consecutive failed probes
-	running  bool // a probe is in flight
-	removed  bool // Remove was called while running
+	started  time.Time // when the scheduler last took it
+	failures int       // consecutive failed probes
+	running  bool      // a probe is in flight
+	removed  bool      // Remove was called while running
 	// transient entries exist only while ProbeNow probes an instance that is
 	// not scheduled.
 	transient bool
@@ -120,6 +121,7 @@ func (s *schedule) take(now time.Time) []*entry {
 			e := heap.Pop(q).(*entry)
 			s.inflight[l]++
 			s.start(e)
+			e.started = now
 			out = append(out, e)
 		}
 	}
@@ -178,7 +180,14 @@ func (s *schedule) finish(e *entry, pooled bool, obs events.InstanceObserved, er
 	if err == nil {
 		e.failures = 0
 		e.lane = laneLive
-		e.due = now.Add(s.jittered(s.interval))
+		d := s.jittered(s.interval)
+		e.due = now.Add(d)
+		if due := e.started.Add(d); pooled && due.After(now) {
+			// A scheduled probe's interval runs from its start, so a slow
+			// probe or publish (a loaded node) does not stretch the polling
+			// period; one that overran the interval waits a whole one.
+			e.due = due
+		}
 	} else {
 		e.failures++
 		e.lane = laneSlow

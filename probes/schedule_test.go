@@ -428,3 +428,33 @@ func TestSchedulerProbeNowJoinsProbeInFlight(t *testing.T) {
 		t.Error("ProbeNow scheduled an unknown key")
 	}
 }
+
+// TestScheduleIntervalFromStart: a scheduled probe that took 300 ms is due
+// one interval after it started, not after it finished, so a loaded node
+// keeps polling every interval; ProbeNow's probe counts from its end.
+func TestScheduleIntervalFromStart(t *testing.T) {
+	s := newTestSchedule(8, -1)
+	s.add(key(1), t0)
+	start := t0.Add(time.Second)
+	got := s.take(start)
+	if len(got) != 1 {
+		t.Fatalf("take = %d entries, want 1", len(got))
+	}
+	s.finish(got[0], true, events.InstanceObserved{}, nil, start.Add(300*time.Millisecond))
+	if n := len(s.take(start.Add(999 * time.Millisecond))); n != 0 {
+		t.Fatalf("taken before one interval from its start: %d", n)
+	}
+	again := s.take(start.Add(time.Second))
+	if len(again) != 1 {
+		t.Fatal("not taken one interval after its start")
+	}
+	// ProbeNow (not pooled): from the end.
+	end := start.Add(time.Second + 300*time.Millisecond)
+	s.finish(again[0], false, events.InstanceObserved{}, nil, end)
+	if n := len(s.take(start.Add(2 * time.Second))); n != 0 {
+		t.Fatalf("ProbeNow's probe due from its start: %d", n)
+	}
+	if n := len(s.take(end.Add(time.Second))); n != 1 {
+		t.Fatalf("ProbeNow's probe not due one interval after its end: %d", n)
+	}
+}
