@@ -98,7 +98,9 @@ func TestLightProbeSeesFailure(t *testing.T) {
 func TestLightChangedSince(t *testing.T) {
 	globals := func(id, ro string) row { return mkRow("server_id", id, "read_only", ro) }
 	status := func(up string) []row { return []row{mkRow("Variable_name", "Uptime", "Value", up)} }
-	replica := func(host, port string) []row { return []row{mkRow("Master_Host", host, "Master_Port", port, "Slave_IO_Running", "Yes")} }
+	replica := func(host, port string) []row {
+		return []row{mkRow("Master_Host", host, "Master_Port", port, "Slave_IO_Running", "Yes")}
+	}
 	var in instance
 	in.rememberFull(batchResult{globals: globals("2", "1"), status: status("100"), replica: replica("db1", "3306")}, time.Unix(1, 0))
 	last := in.last
