@@ -98,8 +98,14 @@ func (e Envelope) Marshal() ([]byte, error) {
 // Unmarshal decodes an envelope from the wire and validates it. The
 // payloads of the hot observation kinds are decoded at once, so that Decode
 // does not read them again. Unmarshal is safe to call from many goroutines.
-func Unmarshal(b []byte) (Envelope, error) {
-	e, ok := fastUnmarshal(b)
+func Unmarshal(b []byte) (Envelope, error) { return unmarshal(b, false) }
+
+// UnmarshalOwned is Unmarshal for a buffer the caller hands over: the
+// envelope's Payload may share b's memory, so b must not change afterwards.
+func UnmarshalOwned(b []byte) (Envelope, error) { return unmarshal(b, true) }
+
+func unmarshal(b []byte, owned bool) (Envelope, error) {
+	e, ok := fastUnmarshal(b, owned)
 	if !ok {
 		e = Envelope{}
 		if err := json.Unmarshal(b, &e); err != nil {

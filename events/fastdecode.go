@@ -15,7 +15,7 @@ import (
 // predecoded is a payload decoded by Unmarshal, kept with the envelope.
 type predecoded struct {
 	raw      json.RawMessage // the Payload it was decoded from
-	progress *InstanceProgress
+	progress InstanceProgress
 }
 
 // matches reports whether p was decoded from payload (the very bytes, not a
@@ -30,10 +30,10 @@ func (p *predecoded) matches(payload json.RawMessage) bool {
 func (p *predecoded) decodeInto(v any) bool {
 	switch d := v.(type) {
 	case *InstanceProgress:
-		if p.progress == nil || *d != (InstanceProgress{}) {
+		if *d != (InstanceProgress{}) {
 			return false
 		}
-		*d = *p.progress
+		*d = p.progress
 		d.SecondsBehind = cloneInt(d.SecondsBehind)
 		d.LagSeconds = cloneInt(d.LagSeconds)
 		if d.LastHeartbeat != nil {
@@ -43,6 +43,22 @@ func (p *predecoded) decodeInto(v any) bool {
 		return true
 	}
 	return false
+}
+
+// fastDecode decodes a current-version payload the scanner understands
+// into v, when v is a pointer to a zero value of a hot payload type.
+func fastDecode(payload json.RawMessage, v any) bool {
+	d, ok := v.(*InstanceProgress)
+	if !ok || *d != (InstanceProgress{}) || len(payload) == 0 {
+		return false
+	}
+	var p InstanceProgress
+	sc := newScanner(payload, string(payload))
+	if !sc.progress(&p) || !sc.end() {
+		return false
+	}
+	*d = p
+	return true
 }
 
 func cloneInt(p *int64) *int64 {
@@ -68,13 +84,14 @@ const (
 	fPayload
 )
 
-// fastUnmarshal decodes b as encoding/json would, or reports false.
-func fastUnmarshal(b []byte) (Envelope, bool) {
+// fastUnmarshal decodes b as encoding/json would, or reports false. When
+// owned, the payload shares b's memory instead of copying it.
+func fastUnmarshal(b []byte, owned bool) (Envelope, bool) {
 	sc := newScanner(b, string(b))
 	var e Envelope
 	var seen uint32
 	var pStart, pEnd int
-	var progress *InstanceProgress
+	var pre *predecoded
 	ok := sc.object(func(key string) bool {
 		bit, ok := sc.envelopeField(&e, key)
 		if !ok || seen&bit != 0 {
@@ -82,7 +99,7 @@ func fastUnmarshal(b []byte) (Envelope, bool) {
 		}
 		seen |= bit
 		if bit == fPayload {
-			progress, pStart, pEnd, ok = sc.payload(e.Kind, e.Version, seen&fKind != 0 && seen&fVersion != 0)
+			pre, pStart, pEnd, ok = sc.payload(e.Kind, e.Version, seen&fKind != 0 && seen&fVersion != 0)
 		}
 		return ok
 	})
@@ -90,9 +107,13 @@ func fastUnmarshal(b []byte) (Envelope, bool) {
 		return Envelope{}, false
 	}
 	if seen&fPayload != 0 {
-		e.Payload = json.RawMessage(sc.s[pStart:pEnd])
-		if progress != nil && e.Kind == KindInstanceProgress && e.Version == CurrentVersion(e.Kind) {
-			e.pre = &predecoded{raw: e.Payload, progress: progress}
+		if owned {
+			e.Payload = json.RawMessage(b[pStart:pEnd:pEnd])
+		} else {
+			e.Payload = json.RawMessage(sc.s[pStart:pEnd])
+		}
+		if pre != nil {
+			pre.raw, e.pre = e.Payload, pre
 		}
 	}
 	return e, true
@@ -102,12 +123,12 @@ func fastUnmarshal(b []byte) (Envelope, bool) {
 // kind and version were read before it (known) and the payload is a
 // current progress payload the scanner understands, it is decoded in the
 // same pass; otherwise it is only checked.
-func (sc *scanner) payload(k Kind, v uint16, known bool) (*InstanceProgress, int, int, bool) {
+func (sc *scanner) payload(k Kind, v uint16, known bool) (*predecoded, int, int, bool) {
 	sc.ws()
 	start := sc.i
 	if known && k == KindInstanceProgress && v == CurrentVersion(k) {
-		p := new(InstanceProgress)
-		if sc.progress(p) {
+		p := new(predecoded)
+		if sc.progress(&p.progress) {
 			return p, start, sc.i, true
 		}
 		sc.i, sc.ok = start, true // not for the fast path: check it only

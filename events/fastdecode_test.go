@@ -1,6 +1,7 @@
 package events
 
 import (
+	"bytes"
 	"encoding/json"
 	"reflect"
 	"strings"
@@ -20,10 +21,23 @@ func slowUnmarshal(b []byte) (Envelope, error) {
 // fast path took it.
 func checkSame(t *testing.T, b []byte) bool {
 	t.Helper()
-	fast, ok := fastUnmarshal(b)
+	fast, ok := fastUnmarshal(b, false)
 	slow, err := slowUnmarshal(b)
+	owned, ownedOK := fastUnmarshal(bytes.Clone(b), true)
+	if ok != ownedOK {
+		t.Fatalf("fast path took %v, owned %v:\n%s", ok, ownedOK, b)
+	}
 	if !ok {
 		return false
+	}
+	if owned.pre != nil {
+		if !owned.pre.matches(owned.Payload) || !reflect.DeepEqual(owned.pre.progress, fast.pre.progress) {
+			t.Fatalf("owned predecoded payload differs:\n%s", b)
+		}
+	}
+	owned.pre = nil
+	if !reflect.DeepEqual(owned, slow) {
+		t.Fatalf("owned fast path decoded\n%s\nas %+v, encoding/json as %+v", b, owned, slow)
 	}
 	if err != nil {
 		t.Fatalf("fast path accepted what encoding/json rejects (%v):\n%s", err, b)
@@ -43,8 +57,12 @@ func checkSame(t *testing.T, b []byte) bool {
 	if err := json.Unmarshal(slow.Payload, &want); err != nil {
 		t.Fatalf("fast path predecoded a payload encoding/json rejects (%v):\n%s", err, b)
 	}
-	if !reflect.DeepEqual(*pre.progress, want) {
-		t.Fatalf("fast path decoded payload\n%s\nas %+v, encoding/json as %+v", slow.Payload, *pre.progress, want)
+	if !reflect.DeepEqual(pre.progress, want) {
+		t.Fatalf("fast path decoded payload\n%s\nas %+v, encoding/json as %+v", slow.Payload, pre.progress, want)
+	}
+	var direct InstanceProgress
+	if !fastDecode(slow.Payload, &direct) || !reflect.DeepEqual(direct, want) {
+		t.Fatalf("fastDecode of payload\n%s\n= %+v, encoding/json = %+v", slow.Payload, direct, want)
 	}
 	return true
 }
@@ -216,8 +234,15 @@ func FuzzFastUnmarshal(f *testing.F) {
 	f.Add(progressBody(f, fullProgress()))
 	f.Add([]byte(`{"id":"x","kind":"note","v":1,"time":"2026-01-01T00:00:00Z","origin":"o","payload":{"a":[1,-2.5e+3,true,null,"\u00e9"]}}`))
 	f.Add([]byte(`{"kind":"instance-progress","v":1,"payload":{"key":{"Hostname":"h","Port":-0},"lag_seconds":null}}`))
+	f.Add([]byte(`{"key":{"Hostname":"h","Port":1},"digest":"d","self_coordinates":{"LogFile":"f","LogPos":-1},"last_heartbeat":"2026-01-01T00:00:00+01:00","lag_seconds":2}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		checkSame(t, b)
+		var fast, slow InstanceProgress
+		if fastDecode(b, &fast) {
+			if err := json.Unmarshal(b, &slow); err != nil || !reflect.DeepEqual(fast, slow) {
+				t.Fatalf("fastDecode(%s) = %+v; encoding/json: %+v, %v", b, fast, slow, err)
+			}
+		}
 	})
 }
 
@@ -235,6 +260,27 @@ func BenchmarkUnmarshalProgress(b *testing.B) {
 		var p InstanceProgress
 		if err := e.Decode(&p); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// strSpan takes the 8-bytes-at-a-time path over long strings: every byte
+// value at every position must be judged as a byte-by-byte scan judges it.
+func TestStrSpanEveryByteEveryPosition(t *testing.T) {
+	for pos := range 20 {
+		for c := range 256 {
+			body := []byte(`"` + strings.Repeat("a", 20) + `"`)
+			body[1+pos] = byte(c)
+			sc := newScanner(body, string(body))
+			start, end, ok := sc.strSpan()
+			want := c >= 0x20 && c != '\\' && c < 0x80 // '"' ends the string early
+			wantEnd := 21
+			if c == '"' {
+				want, wantEnd = true, 1+pos
+			}
+			if ok != want || (ok && (start != 1 || end != wantEnd)) {
+				t.Fatalf("byte %#x at %d: strSpan = %d, %d, %v; want ok=%v end=%d", c, pos, start, end, ok, want, wantEnd)
+			}
 		}
 	}
 }

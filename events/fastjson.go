@@ -1,6 +1,9 @@
 package events
 
-import "unicode/utf8"
+import (
+	"encoding/binary"
+	"unicode/utf8"
+)
 
 // scanner is a strict reader for the JSON this package writes, used by the
 // fast decoding paths of Unmarshal. It understands a subset of JSON: strings
@@ -92,8 +95,12 @@ func (sc *scanner) strSpan() (int, int, bool) {
 		return 0, 0, false
 	}
 	b, start := sc.b, sc.i
+	end := start
+	for end+8 <= len(b) && !special8(binary.LittleEndian.Uint64(b[end:])) {
+		end += 8
+	}
 	ascii := true
-	for end := start; end < len(b); end++ {
+	for ; end < len(b); end++ {
 		c := b[end]
 		switch {
 		case c == '"':
@@ -109,6 +116,15 @@ func (sc *scanner) strSpan() (int, int, bool) {
 		}
 	}
 	return 0, 0, sc.fail()
+}
+
+// special8 reports whether any of the 8 bytes in w is a quote, a
+// backslash, a control character or not ASCII (the string scan then goes
+// byte by byte).
+func special8(w uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	hasZero := func(v uint64) uint64 { return (v - ones) & ^v & highs }
+	return (hasZero(w^(ones*'"')) | hasZero(w^(ones*'\\')) | (w-ones*0x20)&^w&highs | w&highs) != 0
 }
 
 // str reads a string without escapes.

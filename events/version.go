@@ -28,6 +28,9 @@ func (e Envelope) Decode(v any) error {
 	if e.pre.matches(e.Payload) && e.pre.decodeInto(v) {
 		return nil
 	}
+	if e.Version >= CurrentVersion(e.Kind) && fastDecode(e.Payload, v) {
+		return nil
+	}
 	p := e.Payload
 	for ver := e.Version; ver < CurrentVersion(e.Kind); ver++ {
 		up, ok := upgraders[e.Kind][ver]

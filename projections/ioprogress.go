@@ -16,13 +16,15 @@ type ioTrack struct {
 	source     events.InstanceKey
 	read       events.BinlogCoordinates // highest read coordinates seen
 	heartbeats int64                    // highest heartbeat count seen
-	pos        string                   // Gtid_IO_Pos + Retrieved_Gtid_Set last seen
+	ioPos      string                   // Gtid_IO_Pos last seen
+	retrieved  string                   // Retrieved_Gtid_Set last seen
 	progressAt time.Time                // event time IO progress last advanced
 	checkedAt  time.Time                // event time of the latest merged observation
 
-	self     events.BinlogCoordinates
-	selfGTID string
-	selfAt   time.Time // event time the instance's own log last moved
+	self         events.BinlogCoordinates
+	selfExecuted string    // gtid_executed last seen
+	selfBinlog   string    // gtid_binlog_pos last seen
+	selfAt       time.Time // event time the instance's own log last moved
 }
 
 // track folds the moving parts just stored in mv, observed at `at`. r is
@@ -32,27 +34,27 @@ type ioTrack struct {
 // they differ from the last seen.
 func (mv *moving) track(r *events.Replication, at time.Time) {
 	io := &mv.io
-	selfGTID := mv.gtidExecuted + "|" + mv.gtidBinlog
-	if io.selfAt.IsZero() || coordsAfter(mv.self, io.self) || selfGTID != io.selfGTID {
-		io.self, io.selfGTID = maxCoords(mv.self, io.self), selfGTID
+	if io.selfAt.IsZero() || coordsAfter(mv.self, io.self) || mv.gtidExecuted != io.selfExecuted || mv.gtidBinlog != io.selfBinlog {
+		io.self, io.selfExecuted, io.selfBinlog = maxCoords(mv.self, io.self), mv.gtidExecuted, mv.gtidBinlog
 		io.selfAt = laterOf(io.selfAt, at)
 	}
 	if r == nil {
-		io.source, io.read, io.heartbeats, io.pos = events.InstanceKey{}, events.BinlogCoordinates{}, 0, ""
+		io.source, io.read, io.heartbeats, io.ioPos, io.retrieved = events.InstanceKey{}, events.BinlogCoordinates{}, 0, "", ""
 		io.progressAt, io.checkedAt = time.Time{}, time.Time{}
 		return
 	}
-	pos := mv.gtidIOPos + "|" + mv.retrieved
 	if r.SourceKey != io.source || io.progressAt.IsZero() {
-		io.source, io.read, io.heartbeats, io.pos = r.SourceKey, mv.read, mv.heartbeats, pos
+		io.source, io.read, io.heartbeats = r.SourceKey, mv.read, mv.heartbeats
+		io.ioPos, io.retrieved = mv.gtidIOPos, mv.retrieved
 		io.progressAt, io.checkedAt = at, at
 		return
 	}
-	if mv.heartbeats > io.heartbeats || coordsAfter(mv.read, io.read) || pos != io.pos {
+	if mv.heartbeats > io.heartbeats || coordsAfter(mv.read, io.read) || mv.gtidIOPos != io.ioPos || mv.retrieved != io.retrieved {
 		io.progressAt = laterOf(io.progressAt, at)
 	}
 	io.heartbeats = max(io.heartbeats, mv.heartbeats)
-	io.read, io.pos = maxCoords(mv.read, io.read), pos
+	io.read = maxCoords(mv.read, io.read)
+	io.ioPos, io.retrieved = mv.gtidIOPos, mv.retrieved
 	io.checkedAt = laterOf(io.checkedAt, at)
 }
 

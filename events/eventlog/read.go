@@ -25,6 +25,11 @@ type ReadOptions struct {
 	Subjects []string // filters; empty = all
 	StartSeq uint64   // 0 = from the first message
 	Since    time.Time
+	// Workers is the number of goroutines decoding records ahead of the
+	// handler (0: GOMAXPROCS, at most 8). The handler is always called on
+	// the goroutine that called Read or Follow, one record at a time, in
+	// stream order.
+	Workers int
 }
 
 // Handler gets each record in stream order. An error stops the read.
@@ -82,8 +87,6 @@ func (l *Log) consume(ctx context.Context, o ReadOptions, h Handler, stopAtEnd b
 		return fmt.Errorf("read %s: %w", o.Stream, err)
 	}
 	defer it.Stop()
-	stop := context.AfterFunc(ctx, it.Stop)
-	defer stop()
 	if stopAtEnd {
 		// A filter may match nothing: then Next would wait forever.
 		ci, err := c.Info(ctx)
@@ -94,27 +97,6 @@ func (l *Log) consume(ctx context.Context, o ReadOptions, h Handler, stopAtEnd b
 			return nil
 		}
 	}
-	for {
-		m, err := it.Next()
-		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			return fmt.Errorf("read %s: %w", o.Stream, err)
-		}
-		md, err := m.Metadata()
-		if err != nil {
-			return fmt.Errorf("read %s: %w", o.Stream, err)
-		}
-		env, err := events.Unmarshal(m.Data())
-		if err != nil {
-			return fmt.Errorf("%w: %s seq %d: %v", ErrBadRecord, o.Stream, md.Sequence.Stream, err)
-		}
-		if err := h(Record{Stream: o.Stream, Sequence: md.Sequence.Stream, Stored: md.Timestamp, Env: env}); err != nil {
-			return err
-		}
-		if stopAtEnd && (md.Sequence.Stream >= last || md.NumPending == 0) {
-			return nil
-		}
-	}
+	src := source{it: it, stream: o.Stream, stopAtEnd: stopAtEnd, last: last}
+	return src.run(ctx, workerCount(o), h)
 }
