@@ -107,15 +107,24 @@ func UnmarshalOwned(b []byte) (Envelope, error) { return unmarshal(b, true) }
 func unmarshal(b []byte, owned bool) (Envelope, error) {
 	e, ok := fastUnmarshal(b, owned)
 	if !ok {
-		e = Envelope{}
-		if err := json.Unmarshal(b, &e); err != nil {
-			return Envelope{}, fmt.Errorf("%w: %v", ErrInvalidEnvelope, err)
-		}
+		return slowUnmarshal(b)
 	}
 	if err := e.Validate(); err != nil {
 		return Envelope{}, err
 	}
 	return e, nil
+}
+
+// slowUnmarshal is Unmarshal by encoding/json alone.
+func slowUnmarshal(b []byte) (Envelope, error) {
+	e := new(Envelope)
+	if err := json.Unmarshal(b, e); err != nil {
+		return Envelope{}, fmt.Errorf("%w: %v", ErrInvalidEnvelope, err)
+	}
+	if err := e.Validate(); err != nil {
+		return Envelope{}, err
+	}
+	return *e, nil
 }
 
 // Subject returns the subject the envelope is published on.

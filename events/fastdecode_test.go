@@ -9,8 +9,8 @@ import (
 	"time"
 )
 
-// slowUnmarshal is the reference: encoding/json alone.
-func slowUnmarshal(b []byte) (Envelope, error) {
+// jsonUnmarshal is the reference: encoding/json alone.
+func jsonUnmarshal(b []byte) (Envelope, error) {
 	var e Envelope
 	err := json.Unmarshal(b, &e)
 	return e, err
@@ -22,7 +22,7 @@ func slowUnmarshal(b []byte) (Envelope, error) {
 func checkSame(t *testing.T, b []byte) bool {
 	t.Helper()
 	fast, ok := fastUnmarshal(b, false)
-	slow, err := slowUnmarshal(b)
+	slow, err := jsonUnmarshal(b)
 	owned, ownedOK := fastUnmarshal(bytes.Clone(b), true)
 	if ok != ownedOK {
 		t.Fatalf("fast path took %v, owned %v:\n%s", ok, ownedOK, b)
