@@ -289,8 +289,17 @@ func (f *Fleet) closeListenersLocked() {
 func (f *Fleet) accept(ctx context.Context, in *instance, ln net.Listener, conns *sync.WaitGroup) {
 	for {
 		c, err := ln.Accept()
-		if err != nil {
+		if errors.Is(err, net.ErrClosed) {
 			return // closed by Kill or at the end of Run
+		}
+		if err != nil { // EMFILE, ECONNABORTED: keep listening
+			f.log.Warn().Err(err).Str("instance", in.ip).Msg("accept")
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(10 * time.Millisecond):
+			}
+			continue
 		}
 		f.mu.Lock()
 		if in.dead || ctx.Err() != nil {
