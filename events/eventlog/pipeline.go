@@ -186,20 +186,33 @@ func (src source) next(ctx context.Context, b *batch) {
 			}
 			return
 		}
-		md, err := m.Metadata()
+		a, err := ackOf(m)
 		if err != nil {
 			b.err = fmt.Errorf("read %s: %w", src.stream, err)
 			return
 		}
-		b.msgs = append(b.msgs, rawMsg{seq: md.Sequence.Stream, stored: md.Timestamp, data: m.Data()})
-		if src.stopAtEnd && (md.Sequence.Stream >= src.last || md.NumPending == 0) {
+		b.msgs = append(b.msgs, rawMsg{seq: a.seq, stored: a.stored, data: m.Data()})
+		if src.stopAtEnd && (a.seq >= src.last || a.pending == 0) {
 			b.last = true
 			return
 		}
-		if md.NumPending == 0 {
+		if a.pending == 0 {
 			return
 		}
 	}
+}
+
+// ackOf reads m's position from its ack subject, or from its metadata when
+// the subject has a form parseAck does not know.
+func ackOf(m jetstream.Msg) (ackInfo, error) {
+	if a, ok := parseAck(m.Reply()); ok {
+		return a, nil
+	}
+	md, err := m.Metadata()
+	if err != nil {
+		return ackInfo{}, err
+	}
+	return ackInfo{seq: md.Sequence.Stream, stored: md.Timestamp, pending: md.NumPending}, nil
 }
 
 // reset empties a delivered batch for reuse.
