@@ -142,6 +142,10 @@ func TestFastUnmarshalAgreesWithEncodingJSON(t *testing.T) {
 	}{
 		"as written":           {base, true},
 		"spaces":               {" \n{ \"id\" :\t\"x\" , \"kind\":\"note\",\"v\":1,\"time\":\"2026-01-01T00:00:00Z\",\"origin\":\"o\",\"payload\": { \"a\" : [ 1 , -2.5e+3 , true , null , \"\\u00e9\\n\" ] } }\r\n", true},
+		"escaped key in skip":  {`{"id":"x","kind":"note","v":1,"time":"2026-01-01T00:00:00Z","origin":"o","payload":{"a\"b":{"\u0041":1}}}`, true},
+		"escaped known key":    {swap(`"origin":"n1"`, `"\u006frigin":"n1"`), false},
+		"escaped payload key":  {swap(`"digest":"d1"`, `"\u0064igest":"d1"`), true},
+		"control in key":       {swap(`"origin":"n1"`, "\"ori\tgin\":\"n1\""), false},
 		"empty payload object": {`{"id":"x","kind":"note","v":1,"time":"2026-01-01T00:00:00Z","origin":"o","payload":{}}`, true},
 		"no payload":           {`{"id":"x","kind":"note","v":1,"time":"2026-01-01T00:00:00Z","origin":"o"}`, true},
 		"escaped id":           {swap(`"origin":"n1"`, `"origin":"n\u0031"`), false},

@@ -1,6 +1,7 @@
 package events
 
 import (
+	"bytes"
 	"encoding/binary"
 	"unicode/utf8"
 )
@@ -63,8 +64,16 @@ func (sc *scanner) end() bool {
 }
 
 // object reads an object's members, calling member with each key (the
-// scanner then stands before the value, which member must read).
+// scanner then stands before the value, which member must read). member
+// must refuse every key but its known names, which are plain ASCII: a key
+// with an escape or a control character is then refused without a check.
 func (sc *scanner) object(member func(key string) bool) bool {
+	return sc.members(member, false)
+}
+
+// members reads an object; with anyKey every valid key is taken, and
+// member is called with an empty key.
+func (sc *scanner) members(member func(key string) bool, anyKey bool) bool {
 	if !sc.eat('{') {
 		return false
 	}
@@ -73,7 +82,13 @@ func (sc *scanner) object(member func(key string) bool) bool {
 		return true
 	}
 	for {
-		k, ok := sc.str()
+		var k string
+		ok := sc.peek() == '"'
+		if ok && anyKey {
+			ok = sc.skipString()
+		} else if ok {
+			k, ok = sc.rawKey()
+		}
 		if !ok || !sc.eat(':') || !member(k) {
 			return sc.fail()
 		}
@@ -87,6 +102,17 @@ func (sc *scanner) object(member func(key string) bool) bool {
 			return sc.fail()
 		}
 	}
+}
+
+// rawKey reads a key up to its closing quote (see object).
+func (sc *scanner) rawKey() (string, bool) {
+	start := sc.i + 1 // after the opening quote
+	n := bytes.IndexByte(sc.b[start:], '"')
+	if n < 0 {
+		return "", sc.fail()
+	}
+	sc.i = start + n + 1
+	return sc.s[start : start+n], true
 }
 
 // strSpan reads a string without escapes and returns its content's bounds.
@@ -209,7 +235,7 @@ func (sc *scanner) skipValue(depth int) bool {
 	}
 	switch sc.peek() {
 	case '{':
-		return sc.object(func(string) bool { return sc.skipValue(depth + 1) })
+		return sc.members(func(string) bool { return sc.skipValue(depth + 1) }, true)
 	case '[':
 		return sc.skipArray(depth)
 	case '"':
