@@ -9,7 +9,9 @@
 //     GTID state for both flavors, semi-sync, lag, replication heartbeat,
 //     replicas (SHOW SLAVE HOSTS or Binlog Dump threads) and the Detect*
 //     queries. The fixed reads go to the server as one multi-statement
-//     batch per probe, chosen by flavor and version. It names the instance
+//     batch per probe, chosen by flavor and version: the full batch every
+//     FullProbeInterval and on a change of role, a light one (what moves
+//     and what a failure shows in) in between. It names the instance
 //     by MySQLHostnameResolveMethod and its neighbours by the names servers
 //     gave themselves and HostnameResolveMethod. Failures are *ProbeError,
 //     classified by ErrorKind (timeout, refused, connection lost, partial,
