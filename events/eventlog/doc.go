@@ -7,5 +7,8 @@
 // connection) and against an external NATS deployment.
 //
 // Concurrency: a Log is safe for concurrent use. Follow runs until its
-// context ends; the caller owns the goroutine that calls it.
+// context ends; the caller owns the goroutine that calls it. Read and Follow
+// decode records in a small pool of goroutines they start and stop
+// themselves (pipeline.go); the handler is always called on the caller's
+// goroutine, one record at a time, in stream order.
 package eventlog
