@@ -34,6 +34,11 @@ type Options struct {
 	HeartbeatPeriod time.Duration
 	// Version is @@version (default "10.11.6-MariaDB-log").
 	Version string
+	// Shards > 1 splits the fleet over processes (an open-file limit caps
+	// listeners plus connections per process): this one serves the
+	// clusters whose index modulo Shards is Shard. Every shard lays out
+	// the whole fleet the same way (Octet must be set).
+	Shard, Shards int
 }
 
 func (o Options) withDefaults() Options {
@@ -60,7 +65,8 @@ type Fleet struct {
 	opts     Options
 	log      zerolog.Logger
 	start    time.Time
-	clusters []*cluster
+	clusters []*cluster // the whole fleet
+	served   []*cluster // this shard's
 	byIP     map[string]*instance
 	connID   atomic.Uint32
 	queries  atomic.Uint64
@@ -73,6 +79,7 @@ type Fleet struct {
 
 // cluster is one primary and its replicas.
 type cluster struct {
+	served  bool // by this shard
 	primary *instance
 	members []*instance // primary first
 	// killedAt is the UnixNano time the primary was killed (0: alive).
@@ -100,6 +107,9 @@ func New(opts Options, log zerolog.Logger) (*Fleet, error) {
 	}
 	if opts.Instances > 250*perThirdOctet {
 		return nil, fmt.Errorf("new fleet: at most %d instances, got %d", 250*perThirdOctet, opts.Instances)
+	}
+	if opts.Shards > 1 && (opts.Octet == 0 || opts.Shard < 0 || opts.Shard >= opts.Shards) {
+		return nil, fmt.Errorf("new fleet: shard %d of %d needs a fixed Octet", opts.Shard, opts.Shards)
 	}
 	f := &Fleet{opts: opts, log: log.With().Str("component", "fleetsim").Logger(), start: time.Now(),
 		byIP: make(map[string]*instance, opts.Instances), ready: make(chan struct{})}
@@ -129,10 +139,10 @@ func clusterSizes(n int) []int {
 func (f *Fleet) layout(octet int) {
 	f.opts.Octet = octet
 	i := 0
-	f.clusters = f.clusters[:0]
+	f.clusters, f.served = f.clusters[:0], f.served[:0]
 	clear(f.byIP)
-	for _, size := range clusterSizes(f.opts.Instances) {
-		c := &cluster{}
+	for ci, size := range clusterSizes(f.opts.Instances) {
+		c := &cluster{served: f.opts.Shards <= 1 || ci%f.opts.Shards == f.opts.Shard}
 		for m := range size {
 			in := &instance{ip: f.ip(i), serverID: uint32(i + 1), c: c, primary: m == 0, conns: map[net.Conn]struct{}{}}
 			c.members = append(c.members, in)
@@ -141,6 +151,9 @@ func (f *Fleet) layout(octet int) {
 		}
 		c.primary = c.members[0]
 		f.clusters = append(f.clusters, c)
+		if c.served {
+			f.served = append(f.served, c)
+		}
 	}
 }
 
@@ -152,8 +165,8 @@ func (f *Fleet) key(in *instance) events.InstanceKey {
 	return events.InstanceKey{Hostname: in.ip, Port: f.opts.Port}
 }
 
-// Clusters lists each cluster's instances, primary first. Valid once Ready
-// is closed.
+// Clusters lists each cluster's instances, primary first, all shards'.
+// Valid once Ready is closed.
 func (f *Fleet) Clusters() [][]events.InstanceKey {
 	out := make([][]events.InstanceKey, len(f.clusters))
 	for i, c := range f.clusters {
@@ -175,8 +188,8 @@ func (f *Fleet) Queries() uint64 { return f.queries.Load() }
 // with heartbeats stopped.
 func (f *Fleet) Kill(key events.InstanceKey) error {
 	in, ok := f.byIP[key.Hostname]
-	if !ok || key.Port != f.opts.Port {
-		return fmt.Errorf("kill %s: no such instance", key)
+	if !ok || key.Port != f.opts.Port || !in.c.served {
+		return fmt.Errorf("kill %s: no such instance in this shard", key)
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -210,7 +223,7 @@ func (f *Fleet) Run(ctx context.Context) error {
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	var conns sync.WaitGroup
-	for _, c := range f.clusters {
+	for _, c := range f.served {
 		for _, in := range c.members {
 			f.mu.Lock()
 			ln := in.ln
@@ -221,7 +234,7 @@ func (f *Fleet) Run(ctx context.Context) error {
 	close(f.ready)
 	<-gctx.Done()
 	f.mu.Lock()
-	for _, c := range f.clusters {
+	for _, c := range f.served {
 		for _, in := range c.members {
 			in.dead = true
 			_ = in.ln.Close() // closing twice is harmless
@@ -261,7 +274,7 @@ func (f *Fleet) listenOnce() error {
 	var lc net.ListenConfig
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for _, c := range f.clusters {
+	for _, c := range f.served {
 		for _, in := range c.members {
 			ln, err := lc.Listen(context.Background(), "tcp", net.JoinHostPort(in.ip, strconv.Itoa(f.opts.Port)))
 			if err != nil {
@@ -275,7 +288,7 @@ func (f *Fleet) listenOnce() error {
 }
 
 func (f *Fleet) closeListenersLocked() {
-	for _, c := range f.clusters {
+	for _, c := range f.served {
 		for _, in := range c.members {
 			if in.ln != nil {
 				_ = in.ln.Close()
