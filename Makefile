@@ -42,7 +42,7 @@ RUNS ?= 20
 FAULTS ?= SIGKILL|Paused|Isolation|ControllersOnly|Graceful|ControllerKill
 bench-failover: deps ## failover timing on the lab: RUNS (20) rounds per fault, timed from outside Regent; JSON in bench-results/
 	rm -f bench-results/failover-*.json
-	REGENT_BENCH_OUT=$(CURDIR)/bench-results $(GO) test -run '^$$' -bench '^BenchmarkLabFailover($(FAULTS))$$' -benchtime $(RUNS)x -timeout 120m ./cmd/regent
+	RGTBENCH_OUT=$(CURDIR)/bench-results $(GO) test -run '^$$' -bench '^BenchmarkLabFailover($(FAULTS))$$' -benchtime $(RUNS)x -timeout 120m ./cmd/regent
 	$(GO) run ./test/lab/failovertable $$(for f in sigkill paused isolation controllers-only graceful controller-kill; do \
 		test -f bench-results/failover-$$f.json && echo bench-results/failover-$$f.json; done)
 

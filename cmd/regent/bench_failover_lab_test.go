@@ -20,7 +20,7 @@ import (
 // records t_promoted, t_converged, the write-refused window, acknowledged
 // writes lost, divergent unacknowledged rows on the old primary, and the
 // recoveries Regent started; the results go to
-// $REGENT_BENCH_OUT/failover-<scenario>.json and the benchmark's metrics.
+// $RGTBENCH_OUT/failover-<scenario>.json and the benchmark's metrics.
 // Run with -benchtime=20x for 20 rounds.
 
 // BenchmarkLabFailoverSIGKILL: SIGKILL of the primary.
@@ -113,7 +113,7 @@ func benchScenario(b *testing.B, name, extra string, round func(*benchEnv) lab.F
 	b.ReportMetric(lab.Summarize(refused).Median, "refused-median-ms")
 	b.ReportMetric(float64(lost), "lost-writes")
 	b.Logf("\n%s", lab.FailoverTable(runs))
-	if dir := os.Getenv("REGENT_BENCH_OUT"); dir != "" {
+	if dir := os.Getenv("RGTBENCH_OUT"); dir != "" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			b.Fatal(err)
 		}
