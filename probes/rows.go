@@ -357,25 +357,15 @@ func processlistHost(h string) string {
 	return h
 }
 
-// sortKeys sorts keys in place (host, then port) and drops duplicates.
+// sortKeys sorts keys in place (host, then port) and drops duplicates. It
+// sorts the scheduler's whole inventory too (10,000 keys), so it is
+// O(n log n).
 func sortKeys(keys []events.InstanceKey) []events.InstanceKey {
-	for i := 1; i < len(keys); i++ {
-		for j := i; j > 0 && keyLess(keys[j], keys[j-1]); j-- {
-			keys[j], keys[j-1] = keys[j-1], keys[j]
+	slices.SortFunc(keys, func(a, b events.InstanceKey) int {
+		if c := strings.Compare(a.Hostname, b.Hostname); c != 0 {
+			return c
 		}
-	}
-	out := keys[:0]
-	for _, k := range keys {
-		if len(out) == 0 || k != out[len(out)-1] {
-			out = append(out, k)
-		}
-	}
-	return out
-}
-
-func keyLess(a, b events.InstanceKey) bool {
-	if a.Hostname != b.Hostname {
-		return a.Hostname < b.Hostname
-	}
-	return a.Port < b.Port
+		return a.Port - b.Port
+	})
+	return slices.Compact(keys)
 }

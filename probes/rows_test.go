@@ -302,3 +302,17 @@ func TestParseIntLikeStrconv(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkSortKeys10k is the scheduler's Keys() at 10,000 instances
+// (called on every inventory reconcile).
+func BenchmarkSortKeys10k(b *testing.B) {
+	keys := make([]events.InstanceKey, 10000)
+	for i := range keys {
+		keys[i] = events.InstanceKey{Hostname: "127.1." + strconv.Itoa((i*7919)%10000/250) + "." + strconv.Itoa(1+(i*7919)%250), Port: 3306}
+	}
+	work := make([]events.InstanceKey, len(keys))
+	for b.Loop() {
+		copy(work, keys)
+		sortKeys(work)
+	}
+}

@@ -39,6 +39,7 @@ func BenchmarkLargeFleet(b *testing.B) {
 				r = runFleet(b, s)
 			}
 			results = append(results, r)
+			b.Logf("\n%s", fleetTable([]fleetResult{r}))
 			maxCPU := 0.0
 			for _, c := range r.cpu {
 				maxCPU = max(maxCPU, c)
