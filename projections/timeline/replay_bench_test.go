@@ -2,6 +2,7 @@ package timeline_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -84,17 +85,33 @@ func fill(b *testing.B, js jetstream.JetStream, total, instances int) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := js.PublishAsync(env.Subject(), body); err != nil {
-			b.Fatal(err)
-		}
+		publish(b, js, env.Subject(), body)
 		if i%50_000 == 49_999 {
-			select {
-			case <-js.PublishAsyncComplete():
-			case <-time.After(time.Minute):
-				b.Fatal("publishing stalled")
-			}
+			waitPublished(b, js)
 		}
 	}
+	waitPublished(b, js)
+}
+
+// publish publishes asynchronously; on a busy machine the client may refuse
+// while too many publishes are outstanding: it then waits for them and
+// tries again (a few times).
+func publish(b *testing.B, js jetstream.JetStream, subject string, body []byte) {
+	b.Helper()
+	for try := 0; ; try++ {
+		_, err := js.PublishAsync(subject, body)
+		if err == nil {
+			return
+		}
+		if !errors.Is(err, jetstream.ErrTooManyStalledMsgs) || try == 5 {
+			b.Fatal(err)
+		}
+		waitPublished(b, js)
+	}
+}
+
+func waitPublished(b *testing.B, js jetstream.JetStream) {
+	b.Helper()
 	select {
 	case <-js.PublishAsyncComplete():
 	case <-time.After(time.Minute):
