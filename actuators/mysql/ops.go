@@ -2,9 +2,7 @@ package mysql
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"time"
 
 	"github.com/regent-ha/regent/actuators"
 	"github.com/regent-ha/regent/events"
@@ -51,33 +49,7 @@ func (d *DB) StopReplicaIO(ctx context.Context, key events.InstanceKey) error {
 		d.skipped(key, op)
 		return nil
 	}
-	if dl.mariaDB {
-		return d.fail(op, key, d.stopIOMariaDB(ctx, s, key, dl))
-	}
 	return d.fail(op, key, d.exec(ctx, s, key, dl.stopIO))
-}
-
-// stopIOMariaDB stops a MariaDB IO thread. With semi-sync on, MariaDB's
-// STOP SLAVE IO_THREAD first connects to the source to kill its dump thread
-// and waits up to rpl_semi_sync_slave_kill_conn_timeout for that — a second
-// or more when the source is hung or cut off, which is exactly when a
-// failover stops IO threads. The replica's semi-sync side is turned off
-// around the stop (the kill is skipped) and on again at once; the dump
-// thread on a dead source does not matter.
-func (d *DB) stopIOMariaDB(ctx context.Context, s *server, key events.InstanceKey, dl dialect) error {
-	var on int
-	if err := s.db.QueryRowContext(ctx, "SELECT @@GLOBAL.rpl_semi_sync_slave_enabled").Scan(&on); err != nil || on == 0 {
-		return d.exec(ctx, s, key, dl.stopIO) // no semi-sync (or no such variable): plain stop
-	}
-	if err := d.exec(ctx, s, key, "SET GLOBAL rpl_semi_sync_slave_enabled = OFF"); err != nil {
-		return err
-	}
-	stopErr := d.exec(ctx, s, key, dl.stopIO)
-	// Restore even when ctx ended: leaving semi-sync off would silently
-	// weaken every later promotion of this replica.
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer cancel()
-	return errors.Join(stopErr, d.exec(rctx, s, key, "SET GLOBAL rpl_semi_sync_slave_enabled = ON"))
 }
 
 // StartReplica starts the threads that are not running. A server without a
