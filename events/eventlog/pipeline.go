@@ -71,7 +71,9 @@ func workerCount(o ReadOptions) int {
 // it starts has ended when it returns.
 func (src source) run(ctx context.Context, workers int, h Handler) error {
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	// Once the read ends, for whatever reason, stopping the iterator ends
+	// the producer's wait in Next.
+	context.AfterFunc(ctx, src.it.Stop)
 	work := make(chan *batch, workers)
 	ordered := make(chan *batch, 2*workers+1)
 	// Delivered batches go back to the producer, so that a read reuses a
@@ -79,9 +81,7 @@ func (src source) run(ctx context.Context, workers int, h Handler) error {
 	free := make(chan *batch, cap(work)+cap(ordered)+workers+2)
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	defer cancel()                                // runs first: unblocks the producer and the workers
-	stopIt := context.AfterFunc(ctx, src.it.Stop) // unblocks the producer's Next
-	defer stopIt()
+	defer cancel() // runs before the Wait: unblocks the producer and the workers
 	wg.Go(func() {
 		defer close(work)
 		defer close(ordered)

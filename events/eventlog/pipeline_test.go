@@ -214,3 +214,36 @@ func TestReadStopsAtABadRecordAfterTheRecordsBeforeIt(t *testing.T) {
 		t.Fatalf("read %d records, err %v; want 300 and a bad record at seq 301", got, err)
 	}
 }
+
+// A handler's error ends Follow even while the consumer waits for new
+// records (the reader's goroutines must not wait for them).
+func TestFollowStopsAtTheHandlersErrorWhileWaiting(t *testing.T) {
+	l := single(t)
+	ids := fill(t, l, 0, 10)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	errStop := errors.New("stop at the last record")
+	done := make(chan error, 1)
+	go func() {
+		got := 0
+		check := inOrder(t, ids, 1, &got)
+		done <- l.Follow(ctx, eventlog.ReadOptions{Stream: events.ObservationsName}, func(r eventlog.Record) error {
+			if err := check(r); err != nil {
+				return err
+			}
+			if got == len(ids) {
+				time.Sleep(100 * time.Millisecond) // the reader is waiting for more by now
+				return errStop
+			}
+			return nil
+		})
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, errStop) {
+			t.Fatalf("Follow returned %v, want the handler's error", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Follow did not return after its handler failed")
+	}
+}
