@@ -46,7 +46,7 @@ bench-failover: deps ## failover timing on the lab: RUNS (20) rounds per fault, 
 	$(GO) run ./test/lab/failovertable $$(for f in sigkill paused isolation controllers-only graceful controller-kill; do \
 		test -f bench-results/failover-$$f.json && echo bench-results/failover-$$f.json; done)
 
-FLEET_SIZES ?= 3,1000,5000,10000
+FLEET_SIZES ?= 3,3,3,3,3,1000,5000,10000
 FLEET_NODES ?= 3
 bench-fleet: deps ## fleet simulation: FLEET_NODES (3) Regent nodes against FLEET_SIZES simulated MariaDB instances at 1 s polling; prints a table
 	FLEET_SIZES=$(FLEET_SIZES) FLEET_NODES=$(FLEET_NODES) $(GO) test -run '^$$' -bench '^BenchmarkLargeFleet$$' -benchtime 1x -timeout 90m ./cmd/regent

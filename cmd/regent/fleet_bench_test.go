@@ -16,13 +16,14 @@ import (
 // with make bench-fleet; `make bench` leaves it out (its pattern skips
 // BenchmarkLa*, the lab and large-fleet runs). Environment:
 //
-//	FLEET_SIZES   instance counts, default 3,1000,5000,10000
+//	FLEET_SIZES   instance counts, default 3,3,3,3,3,1000,5000,10000 (the
+//	              3-instance baseline has one cluster, one kill per run)
 //	FLEET_NODES   Regent nodes, default 3
 //	FLEET_WINDOW  steady window, default 20s
 //	FLEET_KILLS   primaries killed per size, default 5
 //	FLEET_PERF    record node 1 with perf(1) into this file (largest size)
 func BenchmarkLargeFleet(b *testing.B) {
-	sizes := envInts(b, "FLEET_SIZES", []int{3, 1000, 5000, 10000})
+	sizes := envInts(b, "FLEET_SIZES", []int{3, 3, 3, 3, 3, 1000, 5000, 10000})
 	nodes := envInts(b, "FLEET_NODES", []int{3})[0]
 	window := envDuration(b, "FLEET_WINDOW", 20*time.Second)
 	kills := envInts(b, "FLEET_KILLS", []int{5})[0]

@@ -73,8 +73,11 @@ type Fleet struct {
 	plans    planCache
 	ready    chan struct{}
 
-	mu  sync.Mutex // guards the listeners and connections of every instance
-	run bool
+	mu     sync.Mutex // guards the listeners and connections of every instance, and the fields below
+	run    bool
+	runCtx context.Context //nolint:containedctx // Run's, for the accept loops Revive starts
+	group  *errgroup.Group
+	conns  *sync.WaitGroup
 }
 
 // cluster is one primary and its replicas.
@@ -209,6 +212,34 @@ func (f *Fleet) Kill(key events.InstanceKey) error {
 	return nil
 }
 
+// Revive brings a killed instance back, as a restarted server (its
+// replicas reconnect at once). Only while Run runs.
+func (f *Fleet) Revive(key events.InstanceKey) error {
+	in, ok := f.byIP[key.Hostname]
+	if !ok || key.Port != f.opts.Port || !in.c.served {
+		return fmt.Errorf("revive %s: no such instance in this shard", key)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !in.dead {
+		return nil
+	}
+	if f.runCtx == nil || f.runCtx.Err() != nil {
+		return fmt.Errorf("revive %s: the fleet is not running", key)
+	}
+	var lc net.ListenConfig
+	ln, err := lc.Listen(context.Background(), "tcp", net.JoinHostPort(in.ip, strconv.Itoa(f.opts.Port)))
+	if err != nil {
+		return fmt.Errorf("revive %s: %w", key, err)
+	}
+	in.ln, in.dead = ln, false
+	if in.primary {
+		in.c.killedAt.Store(0)
+	}
+	f.group.Go(func() error { f.accept(f.runCtx, in, ln, f.conns); return nil })
+	return nil
+}
+
 // Run listens on every instance's address and serves until ctx is done.
 func (f *Fleet) Run(ctx context.Context) error {
 	f.mu.Lock()
@@ -223,14 +254,15 @@ func (f *Fleet) Run(ctx context.Context) error {
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	var conns sync.WaitGroup
+	f.mu.Lock()
+	f.runCtx, f.group, f.conns = gctx, g, &conns
 	for _, c := range f.served {
 		for _, in := range c.members {
-			f.mu.Lock()
 			ln := in.ln
-			f.mu.Unlock()
 			g.Go(func() error { f.accept(gctx, in, ln, &conns); return nil })
 		}
 	}
+	f.mu.Unlock()
 	close(f.ready)
 	<-gctx.Done()
 	f.mu.Lock()

@@ -194,3 +194,29 @@ func TestKillPrimary(t *testing.T) {
 		t.Error("no queries counted")
 	}
 }
+
+// TestReviveAfterKill: a revived primary answers again and its replicas
+// report their IO thread running.
+func TestReviveAfterKill(t *testing.T) {
+	f := startFleet(t, 3)
+	cl := f.Clusters()[0]
+	p := newProber(t, true)
+	if err := f.Kill(cl[0]); err != nil {
+		t.Fatal(err)
+	}
+	if r := probe(t, p, cl[1]).Replication; r.IOThread != events.ThreadOther {
+		t.Fatalf("replica of the killed primary: io %v", r.IOThread)
+	}
+	if err := f.Revive(cl[0]); err != nil {
+		t.Fatal(err)
+	}
+	if o := probe(t, p, cl[0]); o.ReadOnly || o.Key != cl[0] {
+		t.Errorf("revived primary: %+v", o)
+	}
+	if r := probe(t, p, cl[1]).Replication; r.IOThread != events.ThreadRunning {
+		t.Errorf("replica after the revival: io %v", r.IOThread)
+	}
+	if err := f.Revive(events.InstanceKey{Hostname: "127.0.0.9", Port: 3306}); err == nil {
+		t.Error("revive of an unknown instance succeeded")
+	}
+}

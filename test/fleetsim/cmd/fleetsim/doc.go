@@ -7,5 +7,6 @@
 // commands read from stdin, one a line:
 //
 //	kill HOST:PORT   kill a primary (SIGKILL-like); answers "ok" or "error …"
+//	revive HOST:PORT bring a killed instance back; answers "ok" or "error …"
 //	queries          the number of statements answered so far
 package main

@@ -68,10 +68,14 @@ func commands(f *fleetsim.Fleet, stdin io.Reader, stdout io.Writer) {
 	for sc.Scan() {
 		cmd, arg, _ := strings.Cut(strings.TrimSpace(sc.Text()), " ")
 		switch cmd {
-		case "kill":
+		case "kill", "revive":
 			k, err := parseKey(arg)
-			if err == nil {
+			switch {
+			case err != nil:
+			case cmd == "kill":
 				err = f.Kill(k)
+			default:
+				err = f.Revive(k)
 			}
 			if err != nil {
 				fmt.Fprintln(stdout, "error", err)
