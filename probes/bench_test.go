@@ -13,12 +13,20 @@ import (
 	"github.com/regent-ha/regent/test/lab"
 )
 
-// BenchmarkProbeMariaDB is one full probe of the lab primary (a real
-// MariaDB 10.11 with two replicas): the client-side cost per instance and
-// poll. It needs the lab (root, MariaDB).
-func BenchmarkProbeMariaDB(b *testing.B) {
+// BenchmarkProbeMariaDB is the steady-state probe of the lab primary (a
+// real MariaDB 10.11 with two replicas): light batches, a full one every
+// FullProbeInterval (10 s): the client-side cost per instance and poll. It
+// needs the lab (root, MariaDB).
+func BenchmarkProbeMariaDB(b *testing.B) { benchProbeMariaDB(b, 0) }
+
+// BenchmarkProbeMariaDBFull is the same with every probe a full one.
+func BenchmarkProbeMariaDBFull(b *testing.B) { benchProbeMariaDB(b, -1) }
+
+func benchProbeMariaDB(b *testing.B, fullEvery time.Duration) {
 	l := lab.Up(b, lab.Options{Hosts: 3})
-	p := newLabProber(b, labOptions())
+	o := labOptions()
+	o.FullProbeInterval = fullEvery
+	p := newLabProber(b, o)
 	key := labKey(l, 1)
 	ctx := context.Background()
 	if _, err := p.Probe(ctx, key); err != nil { // open the pool, learn the dialect
