@@ -183,7 +183,8 @@ func (tl Timeline) MaxWritable() int {
 }
 
 // Converged reports the single writable host when every other live host
-// (leaving out exclude, e.g. the dead primary; 0 leaves out none) replicates
+// (leaving out exclude, e.g. the dead primary, and every host that does not
+// answer or is partitioned) replicates
 // from it with both threads running and the VIP is on it and nowhere else.
 func Converged(hosts []HostStatus, exclude int) (int, error) {
 	writable := 0
@@ -204,8 +205,8 @@ func Converged(hosts []HostStatus, exclude int) (int, error) {
 		if h.Index == exclude || h.Index == writable {
 			continue
 		}
-		if exclude != 0 && (!h.Up || h.Partitioned) {
-			continue // a second casualty does not block convergence of the rest
+		if !h.Up || h.Partitioned {
+			continue // a casualty does not block convergence of the rest
 		}
 		if h.Source != src || !h.Replicating() {
 			return 0, fmt.Errorf("host %d replicates from %q (io %s sql %s), want %s", h.Index, h.Source, h.IORunning, h.SQLRunning, src)
