@@ -1,7 +1,6 @@
 package events
 
 import (
-	"bytes"
 	"encoding/binary"
 	"unicode/utf8"
 )
@@ -106,13 +105,14 @@ func (sc *scanner) members(member func(key string) bool, anyKey bool) bool {
 
 // rawKey reads a key up to its closing quote (see object).
 func (sc *scanner) rawKey() (string, bool) {
-	start := sc.i + 1 // after the opening quote
-	n := bytes.IndexByte(sc.b[start:], '"')
-	if n < 0 {
-		return "", sc.fail()
+	b, start := sc.b, sc.i+1 // after the opening quote
+	for end := start; end < len(b); end++ {
+		if b[end] == '"' { // keys are short: a plain loop beats IndexByte
+			sc.i = end + 1
+			return sc.s[start:end], true
+		}
 	}
-	sc.i = start + n + 1
-	return sc.s[start : start+n], true
+	return "", sc.fail()
 }
 
 // strSpan reads a string without escapes and returns its content's bounds.
