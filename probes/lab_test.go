@@ -431,3 +431,28 @@ func TestLabSchedulerSeesDeathAndRecovery(t *testing.T) {
 		t.Errorf("stats = %+v: want mostly progress events", st)
 	}
 }
+
+// TestLabLightProbeEqualsFull: on real MariaDB 10.11, a light probe (the
+// second of a prober) yields what a full probe does: the same digest, names,
+// replicas, versions and semi-sync settings.
+func TestLabLightProbeEqualsFull(t *testing.T) {
+	l := lab.Up(t, lab.Options{Hosts: 3})
+	fullOpts := labOptions()
+	fullOpts.FullProbeInterval = -1
+	light, full := newLabProber(t, labOptions()), newLabProber(t, fullOpts)
+	for h := 1; h <= 3; h++ {
+		key := labKey(l, h)
+		mustProbe(t, light, key)
+		lo, fo := mustProbe(t, light, key), mustProbe(t, full, key)
+		if lo.Digest != fo.Digest || lo.Key != fo.Key || !reflect.DeepEqual(lo.Replicas, fo.Replicas) || lo.Version != fo.Version ||
+			lo.SemiSync != fo.SemiSync || lo.BinlogFormat != fo.BinlogFormat || lo.LogReplicaUpdates != fo.LogReplicaUpdates {
+			t.Errorf("host %d: light %+v\nfull %+v", h, lo, fo)
+		}
+		if (lo.Replication == nil) != (fo.Replication == nil) {
+			t.Fatalf("host %d: replication light %v full %v", h, lo.Replication, fo.Replication)
+		}
+		if lo.Replication != nil && (lo.Replication.SourceKey != fo.Replication.SourceKey || lo.Replication.IOThread != fo.Replication.IOThread) {
+			t.Errorf("host %d: replication light %+v full %+v", h, *lo.Replication, *fo.Replication)
+		}
+	}
+}
