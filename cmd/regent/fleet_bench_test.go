@@ -47,6 +47,7 @@ func BenchmarkLargeFleet(b *testing.B) {
 			}
 			b.ReportMetric(maxCPU, "cores/node")
 			b.ReportMetric(r.obsRate, "obs-msgs/s")
+			b.ReportMetric(r.probeRate, "sim-statements/s")
 			b.ReportMetric(float64(median(r.detections).Milliseconds()), "detect-median-ms")
 		})
 	}
