@@ -14,28 +14,7 @@ import (
 
 // simFleet runs a simulated fleet of n instances for the benchmark.
 func simFleet(b *testing.B, n int) *fleetsim.Fleet {
-	b.Helper()
-	f, err := fleetsim.New(fleetsim.Options{Instances: n}, zerolog.Nop())
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- f.Run(ctx) }()
-	b.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			b.Errorf("run fleet: %v", err)
-		}
-	})
-	select {
-	case <-f.Ready():
-	case err := <-done:
-		b.Fatalf("run fleet: %v", err)
-	case <-time.After(30 * time.Second):
-		b.Fatal("fleet not ready")
-	}
-	return f
+	return fleetsim.Start(b, fleetsim.Options{Instances: n}, zerolog.Nop())
 }
 
 // BenchmarkProbeSimulated probes 300 simulated MariaDB instances (clusters

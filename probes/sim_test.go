@@ -1,7 +1,6 @@
 package probes
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -13,28 +12,7 @@ import (
 
 // runSim runs a simulated fleet of n until the test ends.
 func runSim(t *testing.T, n int) *fleetsim.Fleet {
-	t.Helper()
-	f, err := fleetsim.New(fleetsim.Options{Instances: n}, zerolog.Nop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- f.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("run fleet: %v", err)
-		}
-	})
-	select {
-	case <-f.Ready():
-	case err := <-done:
-		t.Fatalf("run fleet: %v", err)
-	case <-time.After(20 * time.Second):
-		t.Fatal("fleet not ready")
-	}
-	return f
+	return fleetsim.Start(t, fleetsim.Options{Instances: n}, zerolog.Nop())
 }
 
 // TestLightProbeSameObservation: between full probes a light batch of 4

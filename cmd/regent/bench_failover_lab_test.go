@@ -269,12 +269,7 @@ func (e *benchEnv) faultRound(fault, restore func(l *lab.Lab, i int)) lab.Failov
 
 // waitFenced waits until Regent fenced the returning old primary.
 func (e *benchEnv) waitFenced(i int) {
-	lab.Eventually(e.b, 10*time.Second, 20*time.Millisecond, func() error {
-		if h := e.l.Status()[i-1]; !h.Up || !h.ReadOnly || h.VIP {
-			return fmt.Errorf("returning old primary %d not fenced yet: %s", i, h)
-		}
-		return nil
-	})
+	lab.Eventually(e.b, 10*time.Second, 20*time.Millisecond, func() error { return e.l.Fenced(i) })
 }
 
 // reattach counts the writes, removes the old primary's divergent rows

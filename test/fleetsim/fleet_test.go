@@ -47,28 +47,7 @@ func TestClusterSizes(t *testing.T) {
 
 // startFleet runs a fleet of n until the test ends.
 func startFleet(t *testing.T, n int) *Fleet {
-	t.Helper()
-	f, err := New(Options{Instances: n}, zerolog.New(zerolog.NewTestWriter(t)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- f.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("run fleet: %v", err)
-		}
-	})
-	select {
-	case <-f.Ready():
-	case err := <-done:
-		t.Fatalf("run fleet: %v", err)
-	case <-time.After(20 * time.Second):
-		t.Fatal("fleet not ready after 20 s")
-	}
-	return f
+	return Start(t, Options{Instances: n}, zerolog.New(zerolog.NewTestWriter(t)))
 }
 
 func newProber(t *testing.T, byHosts bool) *probes.Prober {

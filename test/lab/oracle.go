@@ -232,15 +232,10 @@ func (o *Oracle) checkAcked(primary int, acked []int64) {
 	if len(acked) == 0 {
 		return
 	}
-	rows, err := o.lab.SQL(primary, "SELECT id FROM regent_lab.acked")
+	have, err := o.lab.IDs(primary)
 	if err != nil {
 		o.record(Violation{Rule: RuleAckedPresent, At: time.Now(), Detail: fmt.Sprintf("read acked ids on host %d: %v", primary, err)})
 		return
-	}
-	have := make(map[int64]bool, len(rows))
-	for _, r := range rows {
-		id, _ := strconv.ParseInt(r[0], 10, 64)
-		have[id] = true
 	}
 	var missing []int64
 	for _, id := range acked {

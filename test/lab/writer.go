@@ -221,3 +221,12 @@ func (l *Lab) IDs(i int) (map[int64]bool, error) {
 	}
 	return have, nil
 }
+
+// Fenced reports nil once host i answers, is read-only and does not hold
+// the VIP — a returning old primary after Regent fenced it.
+func (l *Lab) Fenced(i int) error {
+	if h := l.Status()[i-1]; !h.Up || !h.ReadOnly || h.VIP {
+		return fmt.Errorf("returning old primary not fenced yet: %s", h)
+	}
+	return nil
+}
