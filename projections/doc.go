@@ -50,7 +50,9 @@
 // only as evidence that its origin reached the instance.
 //
 // Last-check validity (IsLastCheckValid) is decided by the origins whose
-// latest report is fresh, i.e. not older than 2×PollInterval at `now`: the
+// latest report is fresh, i.e. not older than Settings.ReportWindow at
+// `now` (2×PollInterval, or twice the interval that origin achieves, up to
+// Settings.MaxFreshWindow; FreshWindow replaces 2×PollInterval when set): the
 // check is valid when a strict majority of them saw the instance reachable
 // at their latest probe (two of three, one of one; one against one is
 // invalid). When no report is fresh, the most recent report of any origin

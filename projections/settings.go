@@ -13,13 +13,18 @@ import (
 // the configuration; this package never reads configuration itself.
 type Settings struct {
 	// PollInterval is InstancePollSeconds: the freshness unit of
-	// IsUpToDate (1×), last-check validity (2×) and IsRecentlyChecked (5×).
+	// IsUpToDate (1×), last-check validity (2×, stretched by ReportWindow
+	// for a node that polls slower) and IsRecentlyChecked (5×).
 	PollInterval time.Duration
 	// FreshWindow is how long a node's latest report of an instance counts
 	// as its current view (0: 2×PollInterval). A failed probe is reported
 	// only after its timeout and failing instances are probed with backoff,
 	// so cmd/ sets it to cover the probe timeout and that backoff.
 	FreshWindow time.Duration
+	// MaxFreshWindow caps how far a slow origin's achieved interval can
+	// stretch the freshness of its reports (0: 15×PollInterval); see
+	// ReportWindow. It never shrinks Window().
+	MaxFreshWindow time.Duration
 	// ReasonableReplicationLagSeconds bounds the replication_lag problem.
 	ReasonableReplicationLagSeconds int64
 	// ReasonableMaintenanceReplicationLagSeconds bounds the `lag` status in
@@ -57,6 +62,48 @@ func (s Settings) Window() time.Duration {
 		return s.FreshWindow
 	}
 	return 2 * s.PollInterval
+}
+
+// ReportWindow is how long a node's report counts as its current view:
+//
+//	max(Window(), min(2×gap, MaxFreshWindow))
+//
+// where gap is the time between the node's two latest reports of the
+// instance (OriginReport.Gap). A node that keeps up with PollInterval has
+// gap ≈ PollInterval and the window is Window(); an overloaded node that
+// achieves only one report every 2.6 s keeps its latest report fresh for
+// 5.2 s, so its vote still counts and detection slows down with it instead
+// of stopping. The cap (default 15×PollInterval: 15 s at 1 s polling)
+// bounds that: a node more than 7.5 polls behind is not evidence of the
+// present, and the last reports of a node that stopped reporting (dead,
+// partitioned from the log) stop counting within the cap.
+//
+// Why a longer window cannot make a failover out of stale data: the window
+// only decides whether a node's *latest* report is counted; it never
+// replaces a newer report by an older one. A DeadMaster conclusion needs a
+// quorum of counted failed reports *and* every reachable replica agreeing
+// that its source is gone (replica-side evidence with its own, equally
+// bounded freshness). Stretching the window on a failed report adds a vote
+// no older than twice the interval that node demonstrably achieves, and on
+// an ok report adds a counted success, which can only keep LastCheckValid
+// true and delay the conclusion. A node that stopped reporting drops out
+// after the cap, exactly as with a fixed window, only later.
+func (s Settings) ReportWindow(gap time.Duration) time.Duration {
+	return max(s.Window(), s.achieved(gap))
+}
+
+// achieved is twice an achieved interval, capped by MaxFreshWindow.
+func (s Settings) achieved(gap time.Duration) time.Duration {
+	limit := s.MaxFreshWindow
+	if limit <= 0 {
+		limit = 15 * s.PollInterval
+	}
+	return min(2*gap, limit)
+}
+
+// ReportFresh reports whether r still counts at now (ReportWindow).
+func (s Settings) ReportFresh(r *OriginReport, now time.Time) bool {
+	return now.Sub(r.At) <= s.ReportWindow(r.Gap)
 }
 
 // DefaultSettings returns orchestrator's defaults with a 1 s poll interval

@@ -94,6 +94,13 @@ type OriginReport struct {
 	// the failure lasts, so it names the incident.
 	FailingSince   uint64
 	FailingSinceAt time.Time
+	// Gap is the time between this report and the origin's previous report
+	// of the instance (event times; full, progress and unreachable reports
+	// alike): the interval the origin actually achieves. Zero after the
+	// first report; a report not later than the previous one keeps the
+	// previous gap. Settings.ReportWindow turns it into the report's
+	// freshness window.
+	Gap time.Duration
 }
 
 // NewTopology returns an empty topology for the given settings.
@@ -207,7 +214,18 @@ func (st *instState) report(origin string) *OriginReport {
 }
 
 func (r *OriginReport) ok(seq uint64, at time.Time, digest string, d time.Duration) {
-	*r = OriginReport{Origin: r.Origin, Seq: seq, At: at, OK: true, LastOK: at, Digest: digest, ProbeDuration: d}
+	*r = OriginReport{Origin: r.Origin, Seq: seq, At: at, OK: true, LastOK: at, Digest: digest, ProbeDuration: d, Gap: r.gapTo(at)}
+}
+
+// gapTo is the Gap of the origin's next report, made at `at`.
+func (r *OriginReport) gapTo(at time.Time) time.Duration {
+	switch {
+	case r.At.IsZero():
+		return 0
+	case at.After(r.At):
+		return at.Sub(r.At)
+	}
+	return r.Gap
 }
 
 func (t *Topology) applyObserved(seq uint64, e events.Envelope) error {
@@ -317,7 +335,7 @@ func (t *Topology) applyUnreachable(seq uint64, e events.Envelope) error {
 	*r = OriginReport{
 		Origin: r.Origin, Seq: seq, At: e.Time, LastOK: r.LastOK, Digest: r.Digest,
 		Error: p.Error, Timeout: p.Timeout, ConnectionLost: p.ConnectionLost, Partial: p.Partial,
-		ProbeDuration: p.ProbeDuration, FailingSince: since, FailingSinceAt: sinceAt,
+		ProbeDuration: p.ProbeDuration, FailingSince: since, FailingSinceAt: sinceAt, Gap: r.gapTo(e.Time),
 	}
 	return nil
 }

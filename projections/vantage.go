@@ -11,9 +11,17 @@ type Evidence struct {
 	Key events.InstanceKey
 	// Reports holds each origin's latest probe result, sorted by origin.
 	Reports []OriginReport
-	// Fresh counts the origins whose latest report is within
-	// 2×PollInterval; FreshOK and FreshFailed split them by outcome.
+	// Fresh counts the origins whose latest report is fresh
+	// (Settings.ReportFresh: within 2×PollInterval, or twice the origin's
+	// achieved interval, up to a cap); FreshOK and FreshFailed split them
+	// by outcome.
 	Fresh, FreshOK, FreshFailed int
+	// ObservationWindow is how long the instance's latest observation, from
+	// whichever origin, counts as current: 2×PollInterval, stretched to
+	// twice the achieved interval (OriginReport.Gap, capped as in
+	// Settings.ReportWindow) of the slowest origin whose report is fresh.
+	// The analysis judges a replica's IO progress with it.
+	ObservationWindow time.Duration
 	// LastCheck is the latest report of any origin, LastSeen the latest
 	// successful probe of any origin (zero: never).
 	LastCheck time.Time
@@ -25,8 +33,8 @@ type Evidence struct {
 }
 
 // evaluate applies the vantage rule to reports as of now.
-func evaluate(key events.InstanceKey, reports []OriginReport, now time.Time, window time.Duration) Evidence {
-	ev := Evidence{Key: key, Reports: reports}
+func evaluate(key events.InstanceKey, reports []OriginReport, now time.Time, s *Settings) Evidence {
+	ev := Evidence{Key: key, Reports: reports, ObservationWindow: 2 * s.PollInterval}
 	var latest *OriginReport
 	for i := range reports {
 		r := &reports[i]
@@ -39,7 +47,8 @@ func evaluate(key events.InstanceKey, reports []OriginReport, now time.Time, win
 		if latest == nil || r.At.After(latest.At) || (r.At.Equal(latest.At) && latest.OK && !r.OK) {
 			latest = r
 		}
-		if now.Sub(r.At) <= window {
+		if now.Sub(r.At) <= s.ReportWindow(r.Gap) {
+			ev.ObservationWindow = max(ev.ObservationWindow, s.achieved(r.Gap))
 			ev.Fresh++
 			if r.OK {
 				ev.FreshOK++

@@ -41,7 +41,7 @@ func (t *Topology) View(now time.Time) *View {
 	for i, k := range keys {
 		st := t.instances[k]
 		inst := &backing[i]
-		evs[i] = evaluate(k, slices.Clone(st.origins), now, t.s.Window())
+		evs[i] = evaluate(k, slices.Clone(st.origins), now, &t.s)
 		t.buildInstance(inst, k, st, &evs[i], now)
 		v.instances[i], v.byKey[k], v.evidence[k] = inst, inst, &evs[i]
 		masters[i] = inst.MasterKey

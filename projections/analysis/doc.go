@@ -12,17 +12,22 @@
 // A primary is dead only when both kinds of observers agree:
 //
 //  1. The Regent nodes: at least Quorum() of them, counting only nodes
-//     whose latest report of the primary is fresh (within 2×PollInterval),
-//     last saw it unreachable (refused, timed out, dropped connection). One
-//     node that lost the primary is not a failure: that is its own
-//     partition.
+//     whose latest report of the primary is fresh, last saw it unreachable
+//     (refused, timed out, dropped connection). One node that lost the
+//     primary is not a failure: that is its own partition. Fresh follows
+//     the interval each node achieves (projections.Settings.ReportWindow):
+//     within max(Window(), min(2×gap, MaxFreshWindow)), gap being the time
+//     between that node's two latest reports of the instance, so an
+//     overloaded node slows detection down instead of stopping it.
 //  2. Its replicas: every reachable replica agrees the source is gone —
 //     its IO thread is not running (Connecting, or stopped: nothing fresh
 //     comes from the source, as orchestrator counts it),
 //     or its IO progress has stalled: neither the heartbeat count nor the
 //     read positions (coordinates, Gtid_IO_Pos, Retrieved_Gtid_Set) moved
 //     for longer than Params.IOStallThreshold, measured between the
-//     replica's latest fresh observation and the last time they advanced.
+//     replica's latest fresh observation and the last time they advanced
+//     (fresh: within projections.Evidence.ObservationWindow, 2×PollInterval
+//     stretched the same way by the slowest fresh node).
 //     Under write load positions move; idle, heartbeats arrive every
 //     heartbeat period; when the source is killed, cut off or paused
 //     (SIGSTOP), both stop, long before slave_net_timeout makes the IO

@@ -117,10 +117,9 @@ func (f *Facts) vantage(v *projections.View) {
 	if !f.Unreachable {
 		return
 	}
-	window := s.Window()
 	var since []projections.OriginReport
 	for _, r := range ev.Reports {
-		if !r.OK && v.Now().Sub(r.At) <= window {
+		if !r.OK && s.ReportFresh(&r, v.Now()) {
 			since = append(since, r)
 		}
 	}
@@ -145,7 +144,14 @@ func replicaFacts(v *projections.View, r *projections.Instance, p *Params) Repli
 	io := r.ReplicationIOThreadState
 	rf.FailingToConnect = io == events.ThreadOther ||
 		(io == events.ThreadStopped && strings.Contains(strings.ToLower(r.LastIOError), "connecting to"))
-	if !r.IOProgressAt.IsZero() && v.Now().Sub(r.IOCheckedAt) <= 2*v.Settings().PollInterval {
+	// The replica's latest observation counts as current within
+	// Evidence.ObservationWindow: 2×PollInterval, or twice the interval the
+	// slowest fresh node achieves, up to a cap.
+	window := 2 * v.Settings().PollInterval
+	if ev, ok := v.Evidence(r.Key); ok {
+		window = max(window, ev.ObservationWindow)
+	}
+	if !r.IOProgressAt.IsZero() && v.Now().Sub(r.IOCheckedAt) <= window {
 		rf.IOProgressAge = r.IOCheckedAt.Sub(r.IOProgressAt)
 	}
 	rf.IOStalled = p.IOStallThreshold > 0 && rf.IOProgressAge > p.IOStallThreshold
