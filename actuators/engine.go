@@ -28,7 +28,8 @@ type Leadership interface {
 
 // Engine is the automated part: on every change (and on a short tick,
 // because a stalled replica is the absence of events) the leader decides
-// with analysis.Decide and carries the decisions out. Each recovery runs in
+// with analysis.Decide and carries the decisions out, pausing between
+// steps in proportion to their cost (StepCostFactor). Each recovery runs in
 // a goroutine owned by the engine; Run waits for them before returning.
 type Engine struct {
 	Runner *Runner
