@@ -17,7 +17,8 @@ import (
 
 // applier folds both streams into one projections.Topology and hands out
 // views. Two goroutines (one per stream, both owned by Run) apply under mu;
-// readers get immutable snapshots, recomputed at most every viewTTL.
+// readers get immutable snapshots, recomputed at most every viewTTL, each
+// computed on a copy of the topology outside mu.
 type applier struct {
 	elog     *eventlog.Log
 	log      zerolog.Logger
@@ -86,22 +87,39 @@ func (a *applier) follow(ctx context.Context, o eventlog.ReadOptions) error {
 // View returns a snapshot at most viewTTL old.
 func (a *applier) View() *projections.View {
 	a.mu.Lock()
-	defer a.mu.Unlock()
-	now := time.Now()
-	if a.view == nil || now.Sub(a.viewAt) > a.viewTTL {
-		a.view, a.viewAt = a.topo.View(now), now
+	v, at := a.view, a.viewAt
+	a.mu.Unlock()
+	if now := time.Now(); v == nil || now.Sub(at) > a.viewTTL {
+		v, _ = a.computeView(now, false)
 	}
-	return a.view
+	return v
 }
 
 // Snapshot returns a fresh view and a copy of the recovery fold, consistent
 // with each other (for the recovery engine).
 func (a *applier) Snapshot() (*projections.View, *analysis.Recoveries) {
+	return a.computeView(time.Now(), true)
+}
+
+// computeView takes a view as of now. Only the copy of the topology (and of
+// the recovery fold, when recs) is made under the lock: the fold goes on
+// while the view is computed on the copy (at 10,000 instances a copy takes
+// ≈ 1/6 of a view). The cached view is replaced when this one is newer.
+func (a *applier) computeView(now time.Time, recs bool) (*projections.View, *analysis.Recoveries) {
 	a.mu.Lock()
-	defer a.mu.Unlock()
-	now := time.Now()
-	a.view, a.viewAt = a.topo.View(now), now
-	return a.view, a.recs.Clone()
+	topo := a.topo.Clone()
+	var r *analysis.Recoveries
+	if recs {
+		r = a.recs.Clone()
+	}
+	a.mu.Unlock()
+	v := topo.View(now)
+	a.mu.Lock()
+	if a.view == nil || now.After(a.viewAt) {
+		a.view, a.viewAt = v, now
+	}
+	a.mu.Unlock()
+	return v, r
 }
 
 // Recoveries returns a copy of the recovery fold (for the audit API).
@@ -121,11 +139,8 @@ func (a *applier) Changed() <-chan struct{} {
 // freshView returns a snapshot computed now (after a write the caller waited
 // for).
 func (a *applier) freshView() *projections.View {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	now := time.Now()
-	a.view, a.viewAt = a.topo.View(now), now
-	return a.view
+	v, _ := a.computeView(time.Now(), false)
+	return v
 }
 
 // WaitApplied blocks until stream's sequence seq has been folded.
