@@ -281,6 +281,7 @@ func (x *executor) repointAll(ctx context.Context, replicas []events.InstanceKey
 		key     events.InstanceKey
 		changed bool
 		err     error
+		took    time.Duration
 	}
 	results := make([]out, len(replicas))
 	var wg sync.WaitGroup
@@ -288,6 +289,8 @@ func (x *executor) repointAll(ctx context.Context, replicas []events.InstanceKey
 		wg.Add(1)
 		go func() { // owned: joined by wg.Wait below
 			defer wg.Done()
+			start := time.Now()
+			defer func() { results[i].took = time.Since(start) }()
 			results[i].key = r
 			results[i].err = bounded(ctx, x.policy.StepTimeout, func(ctx context.Context) error {
 				st, err := x.db.Status(ctx, r)
@@ -310,7 +313,7 @@ func (x *executor) repointAll(ctx context.Context, replicas []events.InstanceKey
 			if o.err != nil && KindOf(o.err) == Transient {
 				return false, "replica unreachable: lost", nil
 			}
-			return o.changed, "source " + target.String(), o.err
+			return o.changed, "source " + target.String() + " in " + o.took.Round(time.Millisecond).String(), o.err
 		})
 		if o.err != nil && KindOf(o.err) == Transient {
 			lost = append(lost, o.key)

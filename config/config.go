@@ -161,6 +161,10 @@ type Recovery struct {
 	// heartbeat) for this long, and at least 2.5× its own heartbeat period,
 	// agrees that its source is gone.
 	ReplicationStallMilliseconds int
+	// Regent: MASTER_HEARTBEAT_PERIOD, in milliseconds, of every replica
+	// Regent points at a source (failover, re-pointing, takeover). Keep
+	// ReplicationStallMilliseconds at 2.5× it or more.
+	ReplicationHeartbeatMilliseconds int
 	// Regent: how often the leader re-evaluates the analysis when no event
 	// arrives (a stall is the absence of events).
 	RecoveryTickMilliseconds int
@@ -389,6 +393,7 @@ func defaultRecovery() Recovery {
 		DetachLostSlavesAfterMasterFailover:      true,
 		ApplyMySQLPromotionAfterMasterFailover:   true,
 		ReplicationStallMilliseconds:             1500,
+		ReplicationHeartbeatMilliseconds:         500,
 		RecoveryTickMilliseconds:                 50,
 	}
 }

@@ -112,6 +112,17 @@ func (c Config) checkPromotion(ck *checker) {
 	if c.HookTimeoutSeconds < 0 {
 		ck.bad("HookTimeoutSeconds", "want ≥ 0, got %d", c.HookTimeoutSeconds)
 	}
+	// MariaDB and MySQL take 1 ms to 4294967 s; a period the replica waits
+	// out longer than the stall threshold would make every idle replica
+	// look stalled.
+	if h := c.ReplicationHeartbeatMilliseconds; h < 1 || h > 4294967000 {
+		ck.bad("ReplicationHeartbeatMilliseconds", "want 1 to 4294967000, got %d", h)
+	} else if c.ReplicationStallMilliseconds > 0 && 2*c.ReplicationStallMilliseconds < 5*h {
+		ck.bad("ReplicationStallMilliseconds", "%d is less than 2.5 × ReplicationHeartbeatMilliseconds (%d): idle replicas would look stalled", c.ReplicationStallMilliseconds, h)
+	}
+	if c.ReplicationStallMilliseconds < 0 {
+		ck.bad("ReplicationStallMilliseconds", "want ≥ 0, got %d", c.ReplicationStallMilliseconds)
+	}
 }
 
 func (c Config) checkHTTP(ck *checker) {

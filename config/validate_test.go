@@ -56,6 +56,10 @@ func TestValidationRules(t *testing.T) {
 		{"http advertise", `{"HTTPAdvertise": "10.0.0.1:3000"}`, "HTTPAdvertise", "http://"},
 		{"http advertise port", `{"HTTPAdvertise": "http://10.0.0.1"}`, "HTTPAdvertise", "port"},
 		{"default raft port", `{"DefaultRaftPort": 0}`, "DefaultRaftPort", "1-65535"},
+		{"heartbeat zero", `{"ReplicationHeartbeatMilliseconds": 0}`, "ReplicationHeartbeatMilliseconds", "want 1 to"},
+		{"stall below heartbeats", `{"ReplicationHeartbeatMilliseconds": 500, "ReplicationStallMilliseconds": 1000}`, "ReplicationStallMilliseconds", "2.5 × ReplicationHeartbeatMilliseconds"},
+		{"stall and heartbeat ok", `{"ReplicationHeartbeatMilliseconds": 250, "ReplicationStallMilliseconds": 700}`, "", ""},
+		{"stall negative", `{"ReplicationStallMilliseconds": -1}`, "ReplicationStallMilliseconds", "≥ 0"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

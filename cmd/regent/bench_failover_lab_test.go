@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"os"
@@ -150,13 +151,13 @@ func (e *benchEnv) startRound() (writers, *lab.Timer) {
 	return w, tm
 }
 
-// fault runs f on the primary and marks the timer when it returned.
-func (e *benchEnv) fault(tm *lab.Timer, f func()) float64 {
+// fault runs f on the primary and marks the timer when it returned; it
+// returns how long f took and the mark.
+func (e *benchEnv) fault(tm *lab.Timer, f func()) (float64, time.Time) {
 	start := time.Now()
 	f()
 	took := time.Since(start)
-	tm.Mark()
-	return *lab.Ms(took)
+	return *lab.Ms(took), tm.Mark()
 }
 
 // waitConverged waits until the timer saw the hosts converge (leaving out
@@ -240,14 +241,70 @@ func (e *benchEnv) countWrites(r *lab.FailoverRun, acked []int64, old, primary i
 // startedRecoveries returns the ids of the RecoveryStarted events in the
 // log, read through node k (1-based).
 func (e *benchEnv) startedRecoveries(k int) map[string]events.Envelope {
-	_, all := eventKinds(e.b, fmt.Sprintf("198.18.0.%d:4222", 100+k))
 	out := map[string]events.Envelope{}
-	for _, env := range all {
+	for _, env := range e.logEvents(k) {
 		if env.Kind == events.KindRecoveryStarted {
 			out[env.ID] = env
 		}
 	}
 	return out
+}
+
+func (e *benchEnv) logEvents(k int) []events.Envelope {
+	_, all := eventKinds(e.b, fmt.Sprintf("198.18.0.%d:4222", 100+k))
+	return all
+}
+
+// breakdown fills where the time went from the events after the fault
+// (marked at mark, wall clock): the first actionable failure detection
+// (DeadMaster…; an UnreachableMaster may come before it) and the
+// successor's stop-io (its step records "… in <duration>": the stops run
+// in parallel before their outcomes are appended).
+func breakdown(r *lab.FailoverRun, all []events.Envelope, mark time.Time) {
+	for _, env := range all {
+		if env.Time.Before(mark) {
+			continue
+		}
+		switch env.Kind {
+		case events.KindFailureDetected:
+			var f events.FailureDetected
+			if err := json.Unmarshal(env.Payload, &f); err == nil && f.Actionable && r.DetectedMs == nil {
+				r.DetectedMs = lab.Ms(env.Time.Sub(mark))
+			}
+		case events.KindRecoveryStep:
+			var s events.RecoveryStep
+			if err := json.Unmarshal(env.Payload, &s); err == nil && s.Step == "stop-io" && r.StopIOMs == nil {
+				if i := strings.LastIndex(s.Detail, " in "); i >= 0 {
+					if d, err := time.ParseDuration(s.Detail[i+4:]); err == nil {
+						r.StopIOMs = lab.Ms(d)
+					}
+				}
+			}
+		}
+	}
+}
+
+// trace appends the round's events around the fault, with their offsets,
+// to the file RGTBENCH_TRACE names (where the time goes, step by step).
+func (e *benchEnv) trace(all []events.Envelope, mark time.Time) {
+	path := os.Getenv("RGTBENCH_TRACE")
+	if path == "" {
+		return
+	}
+	var b strings.Builder
+	for _, env := range all {
+		if d := env.Time.Sub(mark); d >= -time.Second && d < 10*time.Second && env.Kind != events.KindNote {
+			fmt.Fprintf(&b, "%+8.0fms %-20s %s %.160s\n", float64(d.Microseconds())/1000, env.Kind, env.Origin, env.Payload)
+		}
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		e.b.Fatalf("trace: %v", err)
+	}
+	defer f.Close()
+	if _, err := fmt.Fprintf(f, "round at %s:\n%s\n", mark.Format(time.RFC3339Nano), b.String()); err != nil {
+		e.b.Fatalf("trace: %v", err)
+	}
 }
 
 // faultRound is one round of a fault on the primary: fault, converge,
@@ -257,12 +314,21 @@ func (e *benchEnv) faultRound(fault, restore func(l *lab.Lab, i int)) lab.Failov
 	before := len(e.startedRecoveries(1))
 	w, tm := e.startRound()
 	var r lab.FailoverRun
-	r.FaultMs = e.fault(tm, func() { fault(e.l, old) })
+	var mark time.Time
+	r.FaultMs, mark = e.fault(tm, func() { fault(e.l, old) })
 	primary := e.waitConverged(tm, old, 0, 30*time.Second)
 	acked := e.finish(&r, w, tm, old, old, primary)
 	restore(e.l, old)
 	e.reattach(&r, acked, old, primary)
-	r.Recoveries = len(e.startedRecoveries(1)) - before
+	all := e.logEvents(1)
+	breakdown(&r, all, mark)
+	e.trace(all, mark)
+	r.Recoveries = -before
+	for _, env := range all {
+		if env.Kind == events.KindRecoveryStarted {
+			r.Recoveries++
+		}
+	}
 	e.primary = primary
 	return r
 }
@@ -295,7 +361,7 @@ func (e *benchEnv) reattach(r *lab.FailoverRun, acked []int64, old, primary int)
 	pos := e.commonPos(old, primary)
 	l.MustSQL(old, del+fmt.Sprintf("STOP SLAVE; RESET MASTER; SET GLOBAL gtid_slave_pos='%s'; "+
 		"CHANGE MASTER TO MASTER_HOST='198.18.0.%d', MASTER_PORT=3306, MASTER_USER='repl', MASTER_PASSWORD='repl', "+
-		"MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1, MASTER_HEARTBEAT_PERIOD=0.5; START SLAVE", pos, primary))
+		"MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1, MASTER_HEARTBEAT_PERIOD=0.2; START SLAVE", pos, primary))
 	e.settle(primary)
 }
 
@@ -346,7 +412,7 @@ func (e *benchEnv) controllersOnlyRound() lab.FailoverRun {
 	w, tm := e.startRound()
 	var r lab.FailoverRun
 	ctl := []string{"c1", "c2", "c3"}
-	r.FaultMs = e.fault(tm, func() {
+	r.FaultMs, _ = e.fault(tm, func() {
 		for _, cn := range ctl {
 			e.l.Cut(cn, fmt.Sprint(old))
 		}
@@ -398,7 +464,8 @@ func (e *benchEnv) controllerKillRound() lab.FailoverRun {
 	before := e.startedRecoveries(1)
 	w, tm := e.startRound()
 	var r lab.FailoverRun
-	r.FaultMs = e.fault(tm, func() { e.l.Kill(old) })
+	var mark time.Time
+	r.FaultMs, mark = e.fault(tm, func() { e.l.Kill(old) })
 	var runner string
 	lab.Eventually(e.b, 15*time.Second, 20*time.Millisecond, func() error {
 		for id, env := range e.startedRecoveries(2) {
@@ -424,12 +491,12 @@ func (e *benchEnv) controllerKillRound() lab.FailoverRun {
 	e.restartNode(k)
 	e.l.Start(old)
 	e.reattach(&r, acked, old, primary)
-	after := e.startedRecoveries(k%3 + 1)
-	r.Recoveries = len(after) - len(before)
-	counts, _ := eventKinds(e.b, fmt.Sprintf("198.18.0.%d:4222", k%3+1))
+	counts, all := eventKinds(e.b, fmt.Sprintf("198.18.0.%d:4222", k%3+1))
+	r.Recoveries = counts[events.KindRecoveryStarted] - len(before)
 	if counts[events.KindRecoveryFailed] != 0 {
 		e.b.Fatalf("a recovery failed: %v", counts)
 	}
+	breakdown(&r, all, mark)
 	e.primary = primary
 	return r
 }

@@ -93,7 +93,8 @@ func newRecovery(cfg config.Config, node string, elog *eventlog.Log, lease *even
 		return nil, nil, err
 	}
 	db := mysql.New(mysql.Options{User: cfg.MySQLTopologyUser, Password: cfg.MySQLTopologyPassword,
-		ConnectTimeout: time.Duration(cfg.MySQLConnectTimeoutSeconds) * time.Second, Logger: logger})
+		ConnectTimeout:  time.Duration(cfg.MySQLConnectTimeoutSeconds) * time.Second,
+		HeartbeatPeriod: time.Duration(cfg.ReplicationHeartbeatMilliseconds) * time.Millisecond, Logger: logger})
 	vip := shell.NewVIP(shell.VIPOptions{Address: cfg.VIPAddress, Interface: cfg.VIPInterface,
 		AddCommand: cfg.VIPAddCommand, RemoveCommand: cfg.VIPRemoveCommand, CheckCommand: cfg.VIPCheckCommand,
 		RemoteExecPrefix: cfg.RemoteExecPrefix, Shell: cfg.ProcessesShellCommand, Logger: logger})

@@ -28,6 +28,11 @@ type FailoverRun struct {
 	Recoveries  int      `json:"recoveries"`        // recoveries Regent started during the round
 	MaxWritable int      `json:"max_writable"`      // most hosts writable at one sample
 	Primary     int      `json:"primary"`           // the primary at the end of the round
+	// Where the time went, from Regent's own events (its nodes' wall
+	// clocks, same machine): the failure-detected event after the fault,
+	// and how long stopping the successor's IO thread took.
+	DetectedMs *float64 `json:"t_detected_ms,omitempty"`
+	StopIOMs   *float64 `json:"stop_io_ms,omitempty"`
 }
 
 // Ms converts a duration to the milliseconds of a FailoverRun.
@@ -100,7 +105,33 @@ func FailoverTable(runs []FailoverRun) string {
 		fmt.Fprintf(&b, "| %s | %d | %s | %s | %s | %s | %d | %d | %d | %d | %d |\n", name, len(rs),
 			withCount(Summarize(prom), len(rs)), withCount(Summarize(conv), len(rs)), Summarize(ref), Summarize(refVIP), acked, lost, div, rec, maxW)
 	}
+	breakdownTable(&b, order, by)
 	return b.String()
+}
+
+// breakdownTable adds where the time went for the scenarios whose runs
+// carry Regent's own timings.
+func breakdownTable(b *strings.Builder, order []string, by map[string][]FailoverRun) {
+	header := false
+	for _, name := range order {
+		var det, stop []float64
+		for _, r := range by[name] {
+			if r.DetectedMs != nil {
+				det = append(det, *r.DetectedMs)
+			}
+			if r.StopIOMs != nil {
+				stop = append(stop, *r.StopIOMs)
+			}
+		}
+		if len(det) == 0 && len(stop) == 0 {
+			continue
+		}
+		if !header {
+			b.WriteString("\n| scenario | failure detected after the fault (median / p95 / max) | stop-io of the successor |\n|---|---|---|\n")
+			header = true
+		}
+		fmt.Fprintf(b, "| %s | %s | %s |\n", name, withCount(Summarize(det), len(by[name])), withCount(Summarize(stop), len(by[name])))
+	}
 }
 
 // withCount notes how many runs reached the state when not all did.

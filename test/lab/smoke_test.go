@@ -78,7 +78,7 @@ func promoteByHand(t *testing.T, l *Lab) (primary, other int) {
 	l.MustSQL(primary, "STOP SLAVE; RESET SLAVE ALL; SET GLOBAL read_only = 0")
 	l.MustSQL(other, fmt.Sprintf("STOP SLAVE; CHANGE MASTER TO MASTER_HOST='%s', MASTER_PORT=3306, "+
 		"MASTER_USER='repl', MASTER_PASSWORD='repl', MASTER_USE_GTID=slave_pos, "+
-		"MASTER_CONNECT_RETRY=1, MASTER_HEARTBEAT_PERIOD=0.5; START SLAVE", l.Host(primary).IP))
+		"MASTER_CONNECT_RETRY=1, MASTER_HEARTBEAT_PERIOD=0.2; START SLAVE", l.Host(primary).IP))
 	Eventually(t, 10*time.Second, 50*time.Millisecond, func() error {
 		h := l.Status()[other-1]
 		if !h.Replicating() || h.Source != l.Host(primary).IP {

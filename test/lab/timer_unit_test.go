@@ -74,11 +74,14 @@ func TestSummarizeAndTable(t *testing.T) {
 	}
 	runs := []FailoverRun{
 		{Scenario: "sigkill", ConvergedMs: Ms(dms(200)), PromotedMs: Ms(dms(150)), Acked: 10},
-		{Scenario: "sigkill", ConvergedMs: Ms(dms(300)), PromotedMs: Ms(dms(250)), Acked: 10, Lost: 1},
+		{Scenario: "sigkill", ConvergedMs: Ms(dms(300)), PromotedMs: Ms(dms(250)), Acked: 10, Lost: 1, DetectedMs: Ms(dms(90)), StopIOMs: Ms(dms(4))},
 		{Scenario: "controllers-only", Acked: 5},
 	}
 	table := FailoverTable(runs)
-	for _, want := range []string{"| sigkill | 2 | 150 ms / 250 ms / 250 ms | 200 ms / 300 ms / 300 ms |", "| 20 | 1 |", "| controllers-only | 1 | never (0 of 1) | never (0 of 1) |"} {
+	if strings.Contains(table, "| controllers-only | never") && strings.Count(table, "controllers-only") != 1 {
+		t.Errorf("controllers-only has no breakdown yet appears in it:\n%s", table)
+	}
+	for _, want := range []string{"| sigkill | 90 ms / 90 ms / 90 ms (1 of 2) | 4 ms / 4 ms / 4 ms (1 of 2) |","| sigkill | 2 | 150 ms / 250 ms / 250 ms | 200 ms / 300 ms / 300 ms |", "| 20 | 1 |", "| controllers-only | 1 | never (0 of 1) | never (0 of 1) |"} {
 		if !strings.Contains(table, want) {
 			t.Errorf("table lacks %q:\n%s", want, table)
 		}
