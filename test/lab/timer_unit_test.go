@@ -81,7 +81,7 @@ func TestSummarizeAndTable(t *testing.T) {
 	if strings.Contains(table, "| controllers-only | never") && strings.Count(table, "controllers-only") != 1 {
 		t.Errorf("controllers-only has no breakdown yet appears in it:\n%s", table)
 	}
-	for _, want := range []string{"| sigkill | 90 ms / 90 ms / 90 ms (1 of 2) | 4 ms / 4 ms / 4 ms (1 of 2) |","| sigkill | 2 | 150 ms / 250 ms / 250 ms | 200 ms / 300 ms / 300 ms |", "| 20 | 1 |", "| controllers-only | 1 | never (0 of 1) | never (0 of 1) |"} {
+	for _, want := range []string{"| sigkill | 90 ms / 90 ms / 90 ms (1 of 2) | 4 ms / 4 ms / 4 ms (1 of 2) |", "| sigkill | 2 | 150 ms / 250 ms / 250 ms | 200 ms / 300 ms / 300 ms |", "| 20 | 1 |", "| controllers-only | 1 | never (0 of 1) | never (0 of 1) |"} {
 		if !strings.Contains(table, want) {
 			t.Errorf("table lacks %q:\n%s", want, table)
 		}
