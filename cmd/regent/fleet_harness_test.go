@@ -274,6 +274,7 @@ func timeDetections(t testing.TB, s fleetSetup, f *simFleet, clusters [][]events
 	defer sub.Unsubscribe() //nolint:errcheck // the connection closes at cleanup
 	var out []time.Duration
 	missed := 0
+	killed := map[string]bool{}
 	// One kill per cluster at most: a primary killed again after a revival
 	// is not reported as a new failure while the first is unacknowledged,
 	// so the 3-instance baseline is measured as several runs.
@@ -281,6 +282,7 @@ func timeDetections(t testing.TB, s fleetSetup, f *simFleet, clusters [][]events
 		c := clusters[(i*len(clusters))/max(s.kills, 1)]
 		// Kill at a random phase of the poll interval, as a real crash is.
 		time.Sleep(time.Duration(float64(s.pollMillis)*(0.37*float64(i%3)+0.1)) * time.Millisecond)
+		killed[c[0].String()] = true
 		at := time.Now()
 		if err := f.Kill(c[0]); err != nil {
 			t.Fatal(err)
@@ -300,6 +302,15 @@ func timeDetections(t testing.TB, s fleetSetup, f *simFleet, clusters [][]events
 				break
 			}
 			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	// A primary that was not killed must never be concluded dead, however
+	// loaded the nodes are.
+	mu.Lock()
+	defer mu.Unlock()
+	for k := range detected {
+		if !killed[k] {
+			t.Errorf("DeadMaster detected for %s, which was not killed", k)
 		}
 	}
 	return out, missed
