@@ -68,6 +68,19 @@ func ExpectClusterSeq(cluster string, seq uint64) Expect {
 // the same subject in flight on a replicated stream).
 const inflightRetries = 20
 
+// A replicated stream whose leader died has no leader until its Raft group
+// elects one (4–9 s in nats-server, not tunable). An append then times out
+// or finds no responder; it is retried, each attempt bounded by
+// appendAttemptTimeout, for at most appendElectionBudget. Retrying is safe:
+// the message id (Nats-Msg-Id) is checked before the expected sequence, so
+// an attempt that was stored although its ack was lost comes back as a
+// duplicate with its sequence, never as a conflict.
+const (
+	errCodeMsgIDInProcess = 10158 // "duplicate message id is in process"
+	appendAttemptTimeout  = time.Second
+	appendElectionBudget  = 15 * time.Second
+)
+
 // Append stores env on its subject. It returns *ConflictError when ex fails.
 func (l *Log) Append(ctx context.Context, env events.Envelope, ex Expect) (Ack, error) {
 	body, err := env.Marshal()
@@ -90,36 +103,49 @@ func (l *Log) Append(ctx context.Context, env events.Envelope, ex Expect) (Ack, 
 		}
 	}
 	wait := 2 * time.Millisecond
-	for attempt := 0; ; attempt++ {
-		pa, err := l.js.PublishMsg(ctx, msg, opts...)
+	inflight := 0
+	giveUp := time.Now().Add(appendElectionBudget)
+	for {
+		actx, cancel := context.WithTimeout(ctx, appendAttemptTimeout)
+		pa, err := l.js.PublishMsg(actx, msg, opts...)
+		cancel()
 		if err == nil {
 			return Ack{Stream: pa.Stream, Sequence: pa.Sequence, Duplicate: pa.Duplicate}, nil
 		}
 		var apiErr *jetstream.APIError
-		if errors.As(err, &apiErr) {
-			switch apiErr.ErrorCode {
-			case jetstream.JSErrCodeStreamWrongLastSequence:
-				return Ack{}, &ConflictError{Subject: checked, Expected: ex.seq, Detail: apiErr.Description}
-			case jetstream.JSErrCodeStreamWrongLastSequenceConstant, 10163:
-				// Another write to this subject is in flight on the
-				// replicated stream: retry, the answer will be success
-				// or a real conflict.
-				if attempt < inflightRetries {
-					select {
-					case <-ctx.Done():
-						return Ack{}, fmt.Errorf("append %s: %w", env.Kind, ctx.Err())
-					case <-time.After(wait):
-					}
-					if wait < 50*time.Millisecond {
-						wait *= 2
-					}
-					continue
-				}
+		switch {
+		case errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence:
+			return Ack{}, &ConflictError{Subject: checked, Expected: ex.seq, Detail: apiErr.Description}
+		case errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant || apiErr.ErrorCode == 10163):
+			// Another write to this subject is in flight on the
+			// replicated stream: retry, the answer will be success or a
+			// real conflict.
+			if inflight++; inflight > inflightRetries {
 				return Ack{}, &ConflictError{Subject: checked, Expected: ex.seq, Detail: "concurrent write still in flight: " + apiErr.Description}
 			}
+			if wait < 50*time.Millisecond {
+				wait *= 2
+			}
+		case ctx.Err() == nil && time.Now().Before(giveUp) && (leaderless(err) || errors.As(err, &apiErr) && apiErr.ErrorCode == errCodeMsgIDInProcess):
+			// No leader, or an earlier attempt of this very message is
+			// still being proposed: wait for the outcome.
+			wait = 50 * time.Millisecond
+		default:
+			return Ack{}, fmt.Errorf("append %s to %s: %w", env.Kind, msg.Subject, err)
 		}
-		return Ack{}, fmt.Errorf("append %s to %s: %w", env.Kind, msg.Subject, err)
+		select {
+		case <-ctx.Done():
+			return Ack{}, fmt.Errorf("append %s: %w", env.Kind, ctx.Err())
+		case <-time.After(wait):
+		}
 	}
+}
+
+// leaderless reports whether err is what a publish gets from a stream with
+// no leader: no responder, or no ack within the attempt's time.
+func leaderless(err error) bool {
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) ||
+		errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, nats.ErrNoResponders)
 }
 
 // LastSeq returns the last stream sequence stored on subject (which may be a

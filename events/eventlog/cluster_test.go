@@ -94,3 +94,93 @@ func restart(t *testing.T, o natsnodeOptions) *natsnodeNode {
 	t.Cleanup(n.Shutdown)
 	return n
 }
+
+// TestClusterAppendRidesOutLeaderLoss stops two of three nodes, so the
+// event stream has no leader until one of them is back and a Raft election
+// ends (seconds): an append through the survivor waits for it instead of
+// failing, and is stored once.
+func TestClusterAppendRidesOutLeaderLoss(t *testing.T) {
+	nodes, opts := natstest.Cluster(t, 3)
+	so := events.StreamOptions{Replicas: 3, EventBytes: 64 << 20, ObservationBytes: 64 << 20}
+	logs := make([]*eventlog.Log, 3)
+	for i, n := range nodes {
+		l, err := eventlog.New(natstest.Conn(t, n), zerolog.Nop(), so)
+		if err != nil {
+			t.Fatal(err)
+		}
+		logs[i] = l
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := logs[0].Ensure(ctx); err != nil {
+		t.Fatalf("ensure: %v", err)
+	}
+	first := note(t, "clu:3306", "before the outage")
+	ack, err := logs[0].Append(ctx, first, eventlog.NoExpect)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Stop the stream's leader and one other node; restart the other one
+	// a second later: the survivor and it must elect a new leader.
+	s, err := logs[0].JetStream().Stream(ctx, events.EventsName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.Info(ctx)
+	if err != nil || info.Cluster == nil {
+		t.Fatalf("stream info: %v", err)
+	}
+	leader := -1
+	for i, n := range nodes {
+		if n.Name() == info.Cluster.Leader {
+			leader = i
+		}
+	}
+	if leader < 0 {
+		t.Fatalf("stream leader %q is none of the nodes", info.Cluster.Leader)
+	}
+	other, survivor := (leader+1)%3, (leader+2)%3
+	nodes[leader].Shutdown()
+	nodes[other].Shutdown()
+	back := make(chan error, 1)
+	go func() { // owned: its result is read below
+		time.Sleep(time.Second)
+		n, err := natsnodeStart(opts[other], 10*time.Second)
+		if err == nil {
+			t.Cleanup(n.Shutdown)
+		}
+		back <- err
+	}()
+	e := note(t, "clu:3306", "while the stream has no leader")
+	start := time.Now()
+	// No deadline, like the recovery engine's appends.
+	got, err := logs[survivor].Append(context.Background(), e, eventlog.ExpectClusterSeq("clu:3306", ack.Sequence))
+	if rerr := <-back; rerr != nil {
+		t.Fatalf("restart node 3: %v", rerr)
+	}
+	if err != nil {
+		t.Fatalf("append while the stream had no leader (after %s): %v", time.Since(start), err)
+	}
+	if time.Since(start) < time.Second {
+		t.Fatalf("append succeeded after %s, before a quorum was back: the outage was not one", time.Since(start))
+	}
+	t.Logf("append waited %s for the election (seq %d, duplicate %v)", time.Since(start).Round(time.Millisecond), got.Sequence, got.Duplicate)
+	// Reading needs a consumer, which waits for the meta group's election.
+	natstest.Eventually(t, 40*time.Second, 500*time.Millisecond, func() error {
+		rctx, rcancel := context.WithTimeout(ctx, 5*time.Second)
+		defer rcancel()
+		n := 0
+		if err := logs[survivor].Read(rctx, eventlog.ReadOptions{Stream: events.EventsName}, func(r eventlog.Record) error {
+			if r.Env.ID == e.ID {
+				n++
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		if n != 1 {
+			return fmt.Errorf("event stored %d times, want once", n)
+		}
+		return nil
+	})
+}
