@@ -77,6 +77,7 @@ const inflightRetries = 20
 // duplicate with its sequence, never as a conflict.
 const (
 	errCodeMsgIDInProcess = 10158 // "duplicate message id is in process"
+	errCodeStreamOffline  = 10118 // "stream is offline"
 	appendAttemptTimeout  = time.Second
 	appendElectionBudget  = 15 * time.Second
 )
@@ -141,28 +142,39 @@ func (l *Log) Append(ctx context.Context, env events.Envelope, ex Expect) (Ack, 
 	}
 }
 
-// leaderless reports whether err is what a publish gets from a stream with
-// no leader: no responder, or no ack within the attempt's time.
+// leaderless reports whether err is what a request gets from a stream with
+// no leader: no responder, no answer within the attempt's time, a 503, or
+// "stream is offline" — the cold cluster's errors and a few more.
 func leaderless(err error) bool {
-	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) ||
-		errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, nats.ErrNoResponders)
+	var apiErr *jetstream.APIError
+	return coldError(err) || errors.Is(err, jetstream.ErrNoStreamResponse) ||
+		(errors.As(err, &apiErr) && apiErr.ErrorCode == errCodeStreamOffline)
 }
 
 // LastSeq returns the last stream sequence stored on subject (which may be a
 // wildcard such as events.ClusterEvents(c)); 0 when there is none.
 func (l *Log) LastSeq(ctx context.Context, stream, subject string) (uint64, error) {
-	s, err := l.js.Stream(ctx, stream)
+	var seq uint64
+	err := rideOutElection(ctx, func(ctx context.Context) error {
+		s, err := l.js.Stream(ctx, stream)
+		if err != nil {
+			return err
+		}
+		m, err := s.GetLastMsgForSubject(ctx, subject)
+		switch {
+		case errors.Is(err, jetstream.ErrMsgNotFound):
+			seq = 0
+		case err != nil:
+			return err
+		default:
+			seq = m.Sequence
+		}
+		return nil
+	})
 	if err != nil {
 		return 0, fmt.Errorf("last sequence of %s: %w", subject, err)
 	}
-	m, err := s.GetLastMsgForSubject(ctx, subject)
-	if errors.Is(err, jetstream.ErrMsgNotFound) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, fmt.Errorf("last sequence of %s: %w", subject, err)
-	}
-	return m.Sequence, nil
+	return seq, nil
 }
 
 // LastClusterSeq is LastSeq over every event of a cluster: the value to pass
@@ -173,13 +185,42 @@ func (l *Log) LastClusterSeq(ctx context.Context, cluster string) (uint64, error
 
 // StreamLastSeq returns the last sequence stored in stream (0 when empty).
 func (l *Log) StreamLastSeq(ctx context.Context, stream string) (uint64, error) {
-	s, err := l.js.Stream(ctx, stream)
+	var seq uint64
+	err := rideOutElection(ctx, func(ctx context.Context) error {
+		s, err := l.js.Stream(ctx, stream)
+		if err != nil {
+			return err
+		}
+		info, err := s.Info(ctx)
+		if err != nil {
+			return err
+		}
+		seq = info.State.LastSeq
+		return nil
+	})
 	if err != nil {
 		return 0, fmt.Errorf("last sequence of %s: %w", stream, err)
 	}
-	info, err := s.Info(ctx)
-	if err != nil {
-		return 0, fmt.Errorf("last sequence of %s: %w", stream, err)
+	return seq, nil
+}
+
+// rideOutElection runs f in attempts of at most appendAttemptTimeout,
+// again while it fails as a stream without a leader does, for at most
+// appendElectionBudget (a request without a deadline would otherwise wait
+// nats.go's default 5 s for an answer that no leader gives).
+func rideOutElection(ctx context.Context, f func(context.Context) error) error {
+	giveUp := time.Now().Add(appendElectionBudget)
+	for {
+		actx, cancel := context.WithTimeout(ctx, appendAttemptTimeout)
+		err := f(actx)
+		cancel()
+		if err == nil || ctx.Err() != nil || !time.Now().Before(giveUp) || !leaderless(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
 	}
-	return info.State.LastSeq, nil
 }
