@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+
 	"github.com/regent-ha/regent/events"
 	"github.com/regent-ha/regent/test/lab"
 )
@@ -191,7 +193,16 @@ func logDetection(t testing.TB, fault time.Time) {
 // logTimeline logs every recovery event of the log (for failed runs).
 func logTimeline(t testing.TB) {
 	t.Helper()
-	_, all := eventKinds(t, "198.18.0.102:4222")
+	addr := "198.18.0.102:4222"
+	for k := 1; k <= 3; k++ { // a node restarted by the test may be gone already
+		a := fmt.Sprintf("198.18.0.%d:4222", 100+k)
+		if nc, err := nats.Connect("nats://"+a, nats.Timeout(time.Second)); err == nil {
+			nc.Close()
+			addr = a
+			break
+		}
+	}
+	_, all := eventKinds(t, addr)
 	for _, e := range all {
 		switch e.Kind {
 		case events.KindRecoveryStep:
