@@ -18,16 +18,7 @@ func TestClusterR3AppendReadRaceAndRestart(t *testing.T) {
 	if testing.Short() {
 		t.Log("short mode: the 3-node cluster test still runs, it takes a few seconds")
 	}
-	nodes, opts := natstest.Cluster(t, 3)
-	so := events.StreamOptions{Replicas: 3, EventBytes: 64 << 20, ObservationBytes: 64 << 20}
-	logs := make([]*eventlog.Log, 3)
-	for i, n := range nodes {
-		l, err := eventlog.New(natstest.Conn(t, n), zerolog.Nop(), so)
-		if err != nil {
-			t.Fatal(err)
-		}
-		logs[i] = l
-	}
+	nodes, opts, logs, so := r3Cluster(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	if err := logs[0].Ensure(ctx); err != nil {
@@ -100,20 +91,11 @@ func restart(t *testing.T, o natsnodeOptions) *natsnodeNode {
 // ends (seconds): an append through the survivor waits for it instead of
 // failing, and is stored once.
 func TestClusterAppendRidesOutLeaderLoss(t *testing.T) {
-	nodes, opts := natstest.Cluster(t, 3)
-	so := events.StreamOptions{Replicas: 3, EventBytes: 64 << 20, ObservationBytes: 64 << 20}
-	logs := make([]*eventlog.Log, 3)
-	for i, n := range nodes {
-		l, err := eventlog.New(natstest.Conn(t, n), zerolog.Nop(), so)
-		if err != nil {
-			t.Fatal(err)
-		}
-		logs[i] = l
-	}
+	nodes, opts, logs, _ := r3Cluster(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	if err := logs[0].Ensure(ctx); err != nil {
-		t.Fatalf("ensure: %v", err)
+		t.Fatalf("ensure on a cold cluster: %v", err)
 	}
 	first := note(t, "clu:3306", "before the outage")
 	ack, err := logs[0].Append(ctx, first, eventlog.NoExpect)
@@ -183,4 +165,20 @@ func TestClusterAppendRidesOutLeaderLoss(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// r3Cluster starts 3 clustered nodes and a Log on each for R3 streams.
+func r3Cluster(t *testing.T) ([]*natsnodeNode, []natsnodeOptions, []*eventlog.Log, events.StreamOptions) {
+	t.Helper()
+	nodes, opts := natstest.Cluster(t, 3)
+	so := events.StreamOptions{Replicas: 3, EventBytes: 64 << 20, ObservationBytes: 64 << 20}
+	logs := make([]*eventlog.Log, 3)
+	for i, n := range nodes {
+		l, err := eventlog.New(natstest.Conn(t, n), zerolog.Nop(), so)
+		if err != nil {
+			t.Fatal(err)
+		}
+		logs[i] = l
+	}
+	return nodes, opts, logs, so
 }
