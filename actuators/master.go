@@ -196,21 +196,15 @@ func (x *executor) promoteSuccessor(ctx context.Context, p MasterPlan) error {
 // replica that cannot be stopped is dealt with (or lost) when re-pointed.
 func (x *executor) stopIOAll(ctx context.Context, successor events.InstanceKey, others []events.InstanceKey) error {
 	keys := append([]events.InstanceKey{successor}, others...)
-	type out struct {
-		changed bool
-		detail  string
-		err     error
-		took    time.Duration
-	}
-	results := make([]out, len(keys))
+	results := make([]ran, len(keys))
 	var wg sync.WaitGroup
 	for i, k := range keys {
 		wg.Add(1)
 		go func() { // owned: joined by wg.Wait below
 			defer wg.Done()
 			o := &results[i]
-			start := time.Now()
-			defer func() { o.took = time.Since(start) }()
+			start := x.rec.clock.Now()
+			defer func() { o.took = x.rec.clock.Now().Sub(start) }()
 			o.err = bounded(ctx, x.policy.StepTimeout, func(ctx context.Context) error {
 				st, err := x.db.Status(ctx, k)
 				if err != nil {
@@ -231,14 +225,11 @@ func (x *executor) stopIOAll(ctx context.Context, successor events.InstanceKey, 
 		name := "stop-io"
 		if i > 0 {
 			name = "stop-io " + k.String()
-		}
-		err := x.rec.step(ctx, name, k, func(context.Context) (bool, string, error) {
-			if i > 0 && o.err != nil {
-				return false, "not stopped (handled when re-pointed): " + o.err.Error(), nil
+			if o.err != nil {
+				o = ran{detail: "not stopped (handled when re-pointed): " + o.err.Error(), took: o.took}
 			}
-			return o.changed, o.detail + " in " + o.took.Round(time.Millisecond).String(), o.err
-		})
-		if err != nil {
+		}
+		if err := x.rec.record(ctx, name, k, o); err != nil {
 			return err
 		}
 	}
@@ -277,22 +268,17 @@ func (x *executor) makePrimary(ctx context.Context, s events.InstanceKey) (bool,
 // repointAll moves replicas under target concurrently. Unreachable replicas
 // are lost (reported, not fatal); any other failure fails the recovery.
 func (x *executor) repointAll(ctx context.Context, replicas []events.InstanceKey, target events.InstanceKey, mode SourceMode) ([]events.InstanceKey, error) {
-	type out struct {
-		key     events.InstanceKey
-		changed bool
-		err     error
-		took    time.Duration
-	}
-	results := make([]out, len(replicas))
+	results := make([]ran, len(replicas))
 	var wg sync.WaitGroup
 	for i, r := range replicas {
 		wg.Add(1)
 		go func() { // owned: joined by wg.Wait below
 			defer wg.Done()
-			start := time.Now()
-			defer func() { results[i].took = time.Since(start) }()
-			results[i].key = r
-			results[i].err = bounded(ctx, x.policy.StepTimeout, func(ctx context.Context) error {
+			o := &results[i]
+			start := x.rec.clock.Now()
+			defer func() { o.took = x.rec.clock.Now().Sub(start) }()
+			o.detail = "source " + target.String()
+			o.err = bounded(ctx, x.policy.StepTimeout, func(ctx context.Context) error {
 				st, err := x.db.Status(ctx, r)
 				if err != nil {
 					return err
@@ -300,7 +286,7 @@ func (x *executor) repointAll(ctx context.Context, replicas []events.InstanceKey
 				if st.IsReplica && st.Source == target && st.IORunning && st.SQLRunning {
 					return nil
 				}
-				results[i].changed = true
+				o.changed = true
 				return x.db.ChangeSource(ctx, r, target, mode, nil)
 			})
 		}()
@@ -308,15 +294,15 @@ func (x *executor) repointAll(ctx context.Context, replicas []events.InstanceKey
 	wg.Wait()
 	var lost []events.InstanceKey
 	var firstErr error
-	for _, o := range results {
-		err := x.rec.step(ctx, "repoint "+o.key.String(), o.key, func(context.Context) (bool, string, error) {
-			if o.err != nil && KindOf(o.err) == Transient {
-				return false, "replica unreachable: lost", nil
-			}
-			return o.changed, "source " + target.String() + " in " + o.took.Round(time.Millisecond).String(), o.err
-		})
-		if o.err != nil && KindOf(o.err) == Transient {
-			lost = append(lost, o.key)
+	for i, o := range results {
+		key := replicas[i]
+		unreachable := o.err != nil && KindOf(o.err) == Transient
+		if unreachable {
+			o = ran{detail: "replica unreachable: lost", took: o.took}
+		}
+		err := x.rec.record(ctx, "repoint "+key.String(), key, o)
+		if unreachable {
+			lost = append(lost, key)
 			continue
 		}
 		if err != nil && firstErr == nil {

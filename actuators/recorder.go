@@ -97,18 +97,35 @@ func (r *recorder) step(ctx context.Context, name string, target events.Instance
 	}
 	start := r.clock.Now()
 	changed, detail, err := fn(ctx)
-	s := events.RecoveryStep{RecoveryID: r.recovery, Step: name, Target: target, Detail: detail, Took: r.clock.Now().Sub(start)}
+	return r.record(ctx, name, target, ran{changed: changed, detail: detail, err: err, took: r.clock.Now().Sub(start)})
+}
+
+// ran is the outcome of a step that already ran (steps run in parallel
+// are recorded one by one after they all ended, with their own times).
+type ran struct {
+	changed bool
+	detail  string
+	err     error
+	took    time.Duration
+}
+
+// record appends (or holds) the outcome of the named step.
+func (r *recorder) record(ctx context.Context, name string, target events.InstanceKey, o ran) error {
+	if !r.lease.Holds(r.epoch) {
+		return fmt.Errorf("step %s: %w", name, ErrFenced)
+	}
+	s := events.RecoveryStep{RecoveryID: r.recovery, Step: name, Target: target, Detail: o.detail, Took: o.took}
 	switch {
-	case err != nil:
-		s.Outcome, s.Error = events.StepFailed, err.Error()
-	case changed:
+	case o.err != nil:
+		s.Outcome, s.Error = events.StepFailed, o.err.Error()
+	case o.changed:
 		s.Outcome = events.StepOK
 	default:
 		s.Outcome = events.StepSkipped
 	}
 	if r.holding {
 		r.held = append(r.held, s)
-		if err != nil {
+		if o.err != nil {
 			if ferr := r.flush(ctx); ferr != nil {
 				return ferr
 			}
@@ -116,8 +133,8 @@ func (r *recorder) step(ctx context.Context, name string, target events.Instance
 	} else if aerr := r.append(ctx, events.KindRecoveryStep, s, target.String()); aerr != nil {
 		return aerr
 	}
-	if err != nil {
-		return &StepError{Step: name, Err: err}
+	if o.err != nil {
+		return &StepError{Step: name, Err: o.err}
 	}
 	return nil
 }

@@ -259,8 +259,7 @@ func (e *benchEnv) logEvents(k int) []events.Envelope {
 // breakdown fills where the time went from the events after the fault
 // (marked at mark, wall clock): the first actionable failure detection
 // (DeadMaster…; an UnreachableMaster may come before it) and the
-// successor's stop-io (its step records "… in <duration>": the stops run
-// in parallel before their outcomes are appended).
+// successor's stop-io.
 func breakdown(r *lab.FailoverRun, all []events.Envelope, mark time.Time) {
 	for _, env := range all {
 		if env.Time.Before(mark) {
@@ -275,11 +274,7 @@ func breakdown(r *lab.FailoverRun, all []events.Envelope, mark time.Time) {
 		case events.KindRecoveryStep:
 			var s events.RecoveryStep
 			if err := json.Unmarshal(env.Payload, &s); err == nil && s.Step == "stop-io" && r.StopIOMs == nil {
-				if i := strings.LastIndex(s.Detail, " in "); i >= 0 {
-					if d, err := time.ParseDuration(s.Detail[i+4:]); err == nil {
-						r.StopIOMs = lab.Ms(d)
-					}
-				}
+				r.StopIOMs = lab.Ms(s.Took)
 			}
 		}
 	}

@@ -122,6 +122,23 @@ func TestLabPausedPrimary(t *testing.T) {
 	if _, counts := analyses(t); counts[events.KindRecoveryStarted] != 1 || counts[events.KindRecoveryCompleted] != 1 {
 		t.Fatalf("recoveries: %v", counts)
 	}
+	// The stops run in parallel and are recorded after; each step still
+	// carries the time it took: on a hung primary MariaDB's semi-sync
+	// replica waits rpl_semi_sync_slave_kill_conn_timeout (1 s) in STOP.
+	_, all := eventKinds(t, "198.18.0.101:4222")
+	found := false
+	for _, s := range stepsOf(all) {
+		if s.Step != "stop-io" {
+			continue
+		}
+		found = true
+		if s.Outcome != events.StepOK || s.Took < 500*time.Millisecond {
+			t.Errorf("successor's stop-io: %s after %s (%s); want ok after the semi-sync kill-connection wait", s.Outcome, s.Took, s.Detail)
+		}
+	}
+	if !found {
+		t.Error("no stop-io step recorded")
+	}
 }
 
 // TestLabNoReadOnlyAdmin: a topology user without READ_ONLY ADMIN cannot
