@@ -85,11 +85,15 @@ func (a *applier) follow(ctx context.Context, o eventlog.ReadOptions) error {
 }
 
 // View returns a snapshot at most viewTTL old.
-func (a *applier) View() *projections.View {
+func (a *applier) View() *projections.View { return a.viewWithin(a.viewTTL) }
+
+// viewWithin returns a snapshot at most maxAge old: the cached one (which
+// every View, Snapshot and freshView refreshes) when it is young enough.
+func (a *applier) viewWithin(maxAge time.Duration) *projections.View {
 	a.mu.Lock()
 	v, at := a.view, a.viewAt
 	a.mu.Unlock()
-	if now := time.Now(); v == nil || now.Sub(at) > a.viewTTL {
+	if now := time.Now(); v == nil || now.Sub(at) > maxAge {
 		v, _ = a.computeView(now, false)
 	}
 	return v
@@ -168,9 +172,8 @@ func (a *applier) Keys() []events.InstanceKey {
 }
 
 // inventory returns the instances to probe, those of scheduled that were
-// forgotten, and every known instance's cluster name.
-func (a *applier) inventory(scheduled []events.InstanceKey) (keys, forgotten []events.InstanceKey, clusters map[events.InstanceKey]string) {
-	v := a.View()
+// forgotten (both as of now), and every instance's cluster name in v.
+func (a *applier) inventory(v *projections.View, scheduled []events.InstanceKey) (keys, forgotten []events.InstanceKey, clusters map[events.InstanceKey]string) {
 	clusters = make(map[events.InstanceKey]string, len(v.Instances()))
 	for _, inst := range v.Instances() {
 		clusters[inst.Key] = inst.ClusterName
