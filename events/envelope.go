@@ -39,6 +39,10 @@ type Envelope struct {
 	// pre is the payload as Unmarshal already decoded it (hot kinds only;
 	// nil otherwise). Decode hands it out while Payload is unchanged.
 	pre *predecoded
+	// compact is the Payload as New encoded it (compact and escaped as
+	// encoding/json writes it): Marshal copies it as is while Payload is
+	// still these very bytes.
+	compact json.RawMessage
 }
 
 // ErrInvalidEnvelope is wrapped by Validate's errors.
@@ -59,11 +63,11 @@ func NewID() string {
 func New(kind Kind, at time.Time, origin string, p any) (Envelope, error) {
 	env := Envelope{ID: NewID(), Kind: kind, Version: CurrentVersion(kind), Time: at.UTC(), Origin: origin}
 	if p != nil {
-		b, err := json.Marshal(p)
+		b, err := encodePayload(p)
 		if err != nil {
 			return Envelope{}, fmt.Errorf("encode %s payload: %w", kind, err)
 		}
-		env.Payload = b
+		env.Payload, env.compact = b, b
 	}
 	return env, nil
 }
@@ -91,6 +95,9 @@ func (e Envelope) Validate() error {
 func (e Envelope) Marshal() ([]byte, error) {
 	if err := e.Validate(); err != nil {
 		return nil, err
+	}
+	if b, ok := appendEnvelope(make([]byte, 0, len(e.Payload)+320), &e); ok {
+		return b, nil
 	}
 	return json.Marshal(e)
 }
