@@ -484,25 +484,7 @@ func (e *benchEnv) controllerKillRound() lab.FailoverRun {
 	var r lab.FailoverRun
 	var mark time.Time
 	r.FaultMs, mark = e.fault(tm, func() { e.l.Kill(old) })
-	var runner string
-	lab.Eventually(e.b, 15*time.Second, 20*time.Millisecond, func() error {
-		for id, env := range e.startedRecoveries(2) {
-			if _, seen := before[id]; !seen {
-				runner = env.Origin
-				return nil
-			}
-		}
-		return fmt.Errorf("no recovery started yet")
-	})
-	k := 0
-	for i := 1; i <= 3; i++ {
-		if strings.HasPrefix(runner, fmt.Sprintf("198.18.0.%d:", 100+i)) {
-			k = i
-		}
-	}
-	if k == 0 {
-		e.b.Fatalf("recovery started by unknown node %q", runner)
-	}
+	k, runner := recoveryRunner(e.b, before)
 	e.c.nodes[k-1].Kill()
 	primary := e.waitConverged(tm, old, 0, 40*time.Second)
 	acked := e.finish(&r, w, tm, old, old, primary)

@@ -19,26 +19,7 @@ func TestLabControllerKilledMidRecovery(t *testing.T) {
 	o.Watch()
 	l.Kill(1)
 	killed := time.Now()
-	var runner string
-	lab.Eventually(t, 15*time.Second, 20*time.Millisecond, func() error {
-		_, all := eventKinds(t, "198.18.0.102:4222")
-		for _, e := range all {
-			if e.Kind == events.KindRecoveryStarted {
-				runner = e.Origin
-				return nil
-			}
-		}
-		return fmt.Errorf("no recovery started yet")
-	})
-	k := 0
-	for i := 1; i <= 3; i++ {
-		if strings.HasPrefix(runner, fmt.Sprintf("198.18.0.%d:", 100+i)) {
-			k = i
-		}
-	}
-	if k == 0 {
-		t.Fatalf("recovery started by unknown node %q", runner)
-	}
+	k, runner := recoveryRunner(t, nil)
 	c.nodes[k-1].Kill()
 	t.Logf("recovery started by %s; SIGKILLed it %s after the primary died", runner, time.Since(killed).Round(time.Millisecond))
 	var primary int
@@ -71,4 +52,28 @@ func TestLabControllerKilledMidRecovery(t *testing.T) {
 	if !rep.OK() {
 		t.Fatalf("oracle:\n%s", rep)
 	}
+}
+
+// recoveryRunner waits (through node 2) for a recovery-started event not in
+// known and returns the number (1-based) and name of the node running it.
+func recoveryRunner(t testing.TB, known map[string]events.Envelope) (int, string) {
+	t.Helper()
+	var runner string
+	lab.Eventually(t, 15*time.Second, 20*time.Millisecond, func() error {
+		_, all := eventKinds(t, "198.18.0.102:4222")
+		for _, e := range all {
+			if _, seen := known[e.ID]; e.Kind == events.KindRecoveryStarted && !seen {
+				runner = e.Origin
+				return nil
+			}
+		}
+		return fmt.Errorf("no recovery started yet")
+	})
+	for i := 1; i <= 3; i++ {
+		if strings.HasPrefix(runner, fmt.Sprintf("198.18.0.%d:", 100+i)) {
+			return i, runner
+		}
+	}
+	t.Fatalf("recovery started by unknown node %q", runner)
+	return 0, ""
 }
