@@ -6,16 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
-
 	"github.com/regent-ha/regent/events"
 	"github.com/regent-ha/regent/test/fleetsim"
 )
-
-// simFleet runs a simulated fleet of n instances for the benchmark.
-func simFleet(b *testing.B, n int) *fleetsim.Fleet {
-	return fleetsim.Start(b, fleetsim.Options{Instances: n}, zerolog.Nop())
-}
 
 // BenchmarkProbeSimulated probes 300 simulated MariaDB instances (clusters
 // of 3–5) from 32 goroutines, as the scheduler does: every probe a full one,
@@ -23,7 +16,7 @@ func simFleet(b *testing.B, n int) *fleetsim.Fleet {
 // this process: its CPU is in the user/sys figures (profile with
 // -cpuprofile to separate them).
 func BenchmarkProbeSimulated(b *testing.B) {
-	f := simFleet(b, 300)
+	f := runSim(b, 300)
 	b.Run("full", func(b *testing.B) { benchProbeSim(b, f, -1) })
 	b.Run("light", func(b *testing.B) { benchProbeSim(b, f, 0) })
 }

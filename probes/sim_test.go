@@ -10,9 +10,10 @@ import (
 	"github.com/regent-ha/regent/test/fleetsim"
 )
 
-// runSim runs a simulated fleet of n until the test ends.
-func runSim(t *testing.T, n int) *fleetsim.Fleet {
-	return fleetsim.Start(t, fleetsim.Options{Instances: n}, zerolog.Nop())
+// runSim runs a simulated fleet of n instances until the test or
+// benchmark ends.
+func runSim(tb testing.TB, n int) *fleetsim.Fleet {
+	return fleetsim.Start(tb, fleetsim.Options{Instances: n}, zerolog.Nop())
 }
 
 // TestLightProbeSameObservation: between full probes a light batch of 4

@@ -47,7 +47,7 @@ func evaluate(key events.InstanceKey, reports []OriginReport, now time.Time, s *
 		if latest == nil || r.At.After(latest.At) || (r.At.Equal(latest.At) && latest.OK && !r.OK) {
 			latest = r
 		}
-		if now.Sub(r.At) <= s.ReportWindow(r.Gap) {
+		if s.ReportFresh(r, now) {
 			ev.ObservationWindow = max(ev.ObservationWindow, s.achieved(r.Gap))
 			ev.Fresh++
 			if r.OK {

@@ -103,43 +103,87 @@ func (l *Log) Append(ctx context.Context, env events.Envelope, ex Expect) (Ack, 
 			opts = append(opts, jetstream.WithExpectLastSequencePerSubject(ex.seq))
 		}
 	}
-	wait := 2 * time.Millisecond
-	inflight := 0
-	giveUp := time.Now().Add(appendElectionBudget)
-	for {
-		actx, cancel := context.WithTimeout(ctx, appendAttemptTimeout)
-		pa, err := l.js.PublishMsg(actx, msg, opts...)
-		cancel()
-		if err == nil {
-			return Ack{Stream: pa.Stream, Sequence: pa.Sequence, Duplicate: pa.Duplicate}, nil
-		}
+	var pa *jetstream.PubAck
+	wait, inflight := 2*time.Millisecond, 0
+	var budget electionBudget
+	err = retryAttempts(ctx, func(ctx context.Context) error {
+		var err error
+		pa, err = l.js.PublishMsg(ctx, msg, opts...)
+		return err
+	}, func(err error) (time.Duration, error) {
 		var apiErr *jetstream.APIError
 		switch {
 		case errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence:
-			return Ack{}, &ConflictError{Subject: checked, Expected: ex.seq, Detail: apiErr.Description}
+			return 0, &ConflictError{Subject: checked, Expected: ex.seq, Detail: apiErr.Description}
 		case errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant || apiErr.ErrorCode == 10163):
 			// Another write to this subject is in flight on the
 			// replicated stream: retry, the answer will be success or a
 			// real conflict.
 			if inflight++; inflight > inflightRetries {
-				return Ack{}, &ConflictError{Subject: checked, Expected: ex.seq, Detail: "concurrent write still in flight: " + apiErr.Description}
+				return 0, &ConflictError{Subject: checked, Expected: ex.seq, Detail: "concurrent write still in flight: " + apiErr.Description}
 			}
-			if wait < 50*time.Millisecond {
-				wait *= 2
-			}
-		case ctx.Err() == nil && time.Now().Before(giveUp) && (leaderless(err) || errors.As(err, &apiErr) && apiErr.ErrorCode == errCodeMsgIDInProcess):
-			// No leader, or an earlier attempt of this very message is
-			// still being proposed: wait for the outcome.
-			wait = 50 * time.Millisecond
-		default:
-			return Ack{}, fmt.Errorf("append %s to %s: %w", env.Kind, msg.Subject, err)
+			wait = min(2*wait, 64*time.Millisecond)
+			return wait, nil
+		}
+		return budget.next(err)
+	})
+	var conflict *ConflictError
+	switch {
+	case errors.As(err, &conflict):
+		return Ack{}, conflict
+	case err != nil:
+		return Ack{}, fmt.Errorf("append %s to %s: %w", env.Kind, msg.Subject, err)
+	}
+	return Ack{Stream: pa.Stream, Sequence: pa.Sequence, Duplicate: pa.Duplicate}, nil
+}
+
+// retryAttempts runs f until it succeeds, each attempt bounded by
+// appendAttemptTimeout (when ctx allows longer: a request without a
+// deadline would otherwise wait nats.go's default 5 s for an answer no
+// leader gives). After a failed attempt next returns the wait before the
+// next one, or the error to give up with.
+func retryAttempts(ctx context.Context, f func(context.Context) error, next func(error) (time.Duration, error)) error {
+	for {
+		actx, cancel := ctx, context.CancelFunc(func() {})
+		if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > appendAttemptTimeout {
+			actx, cancel = context.WithTimeout(ctx, appendAttemptTimeout)
+		}
+		err := f(actx)
+		cancel()
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("%w (after %v)", ctx.Err(), err)
+		}
+		wait, stop := next(err)
+		if stop != nil {
+			return stop
 		}
 		select {
 		case <-ctx.Done():
-			return Ack{}, fmt.Errorf("append %s: %w", env.Kind, ctx.Err())
+			return fmt.Errorf("%w (after %v)", ctx.Err(), err)
 		case <-time.After(wait):
 		}
 	}
+}
+
+// electionBudget lets requests that failed as a stream without a leader
+// does (or whose message an earlier attempt is still proposing) be retried
+// every 50 ms for appendElectionBudget from the first failure.
+type electionBudget struct{ giveUp time.Time }
+
+// next is retryAttempts' answer for err.
+func (b *electionBudget) next(err error) (time.Duration, error) {
+	if b.giveUp.IsZero() {
+		b.giveUp = time.Now().Add(appendElectionBudget)
+	}
+	var apiErr *jetstream.APIError
+	inProcess := errors.As(err, &apiErr) && apiErr.ErrorCode == errCodeMsgIDInProcess
+	if !(leaderless(err) || inProcess) || !time.Now().Before(b.giveUp) {
+		return 0, err
+	}
+	return 50 * time.Millisecond, nil
 }
 
 // leaderless reports whether err is what a request gets from a stream with
@@ -204,23 +248,9 @@ func (l *Log) StreamLastSeq(ctx context.Context, stream string) (uint64, error) 
 	return seq, nil
 }
 
-// rideOutElection runs f in attempts of at most appendAttemptTimeout,
-// again while it fails as a stream without a leader does, for at most
-// appendElectionBudget (a request without a deadline would otherwise wait
-// nats.go's default 5 s for an answer that no leader gives).
+// rideOutElection runs f (retryAttempts) again while it fails as a stream
+// without a leader does, for at most appendElectionBudget.
 func rideOutElection(ctx context.Context, f func(context.Context) error) error {
-	giveUp := time.Now().Add(appendElectionBudget)
-	for {
-		actx, cancel := context.WithTimeout(ctx, appendAttemptTimeout)
-		err := f(actx)
-		cancel()
-		if err == nil || ctx.Err() != nil || !time.Now().Before(giveUp) || !leaderless(err) {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
+	var budget electionBudget
+	return retryAttempts(ctx, f, budget.next)
 }

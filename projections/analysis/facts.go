@@ -147,9 +147,9 @@ func replicaFacts(v *projections.View, r *projections.Instance, p *Params) Repli
 	// The replica's latest observation counts as current within
 	// Evidence.ObservationWindow: 2×PollInterval, or twice the interval the
 	// slowest fresh node achieves, up to a cap.
-	window := 2 * v.Settings().PollInterval
+	window := 2 * v.Settings().PollInterval // no evidence yet
 	if ev, ok := v.Evidence(r.Key); ok {
-		window = max(window, ev.ObservationWindow)
+		window = ev.ObservationWindow
 	}
 	if !r.IOProgressAt.IsZero() && v.Now().Sub(r.IOCheckedAt) <= window {
 		rf.IOProgressAge = r.IOCheckedAt.Sub(r.IOProgressAt)

@@ -82,6 +82,11 @@ func (l *Lab) StartDirectWriter(interval, max time.Duration) *Writer {
 
 // direct inserts on one host, one insert at a time, every interval.
 func (w *Writer) direct(db *sql.DB, base int64, max time.Duration) {
+	w.ticks(max, func(i int64) { w.insert(db, base+i) })
+}
+
+// ticks calls f(1), f(2), … every interval until max passed or Stop.
+func (w *Writer) ticks(max time.Duration, f func(i int64)) {
 	deadline := time.Now().Add(max)
 	tick := time.NewTicker(w.interval)
 	defer tick.Stop()
@@ -91,7 +96,7 @@ func (w *Writer) direct(db *sql.DB, base int64, max time.Duration) {
 			return
 		case <-tick.C:
 		}
-		w.insert(db, base+i)
+		f(i)
 	}
 }
 
@@ -115,27 +120,19 @@ func (w *Writer) run(max time.Duration) {
 	defer wg.Wait()
 	slots := make(chan struct{}, writerInFlight)
 	base := time.Now().UnixNano() / 1000
-	deadline := time.Now().Add(max)
-	tick := time.NewTicker(w.interval)
-	defer tick.Stop()
-	for i := int64(1); time.Now().Before(deadline); i++ {
-		select {
-		case <-w.stop:
-			return
-		case <-tick.C:
-		}
+	w.ticks(max, func(i int64) {
 		select {
 		case slots <- struct{}{}:
 		default:
-			continue // every slot is stuck: skip this tick
+			return // every slot is stuck: skip this tick
 		}
 		wg.Add(1)
-		go func(id int64) {
+		go func() { // owned: joined by wg.Wait before run returns
 			defer wg.Done()
 			defer func() { <-slots }()
-			w.insert(w.db, id)
-		}(base + i)
-	}
+			w.insert(w.db, base+i)
+		}()
+	})
 }
 
 func (w *Writer) insert(db *sql.DB, id int64) {

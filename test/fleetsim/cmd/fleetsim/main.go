@@ -54,7 +54,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	fmt.Fprintln(stdout, "ready")
-	go func() { commands(f, stdin, stdout); cancel() }()
+	go func() { commands(f, stdin, stdout); cancel() }() // ends with stdin (or the process); Run ends with cancel
 	if err := <-done; err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
