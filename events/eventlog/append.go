@@ -137,15 +137,16 @@ func (l *Log) Append(ctx context.Context, env events.Envelope, ex Expect) (Ack, 
 	return Ack{Stream: pa.Stream, Sequence: pa.Sequence, Duplicate: pa.Duplicate}, nil
 }
 
-// retryAttempts runs f until it succeeds, each attempt bounded by
-// appendAttemptTimeout (when ctx allows longer: a request without a
-// deadline would otherwise wait nats.go's default 5 s for an answer no
-// leader gives). After a failed attempt next returns the wait before the
-// next one, or the error to give up with.
+// retryAttempts runs f until it succeeds. Without a deadline in ctx each
+// attempt is bounded by appendAttemptTimeout (nats.go would otherwise wait
+// its default 5 s for an answer no leader gives); a caller with a deadline
+// (the probes' observations: one per instance and poll) bounds its own
+// attempts and pays for no extra timer. After a failed attempt next
+// returns the wait before the next one, or the error to give up with.
 func retryAttempts(ctx context.Context, f func(context.Context) error, next func(error) (time.Duration, error)) error {
 	for {
 		actx, cancel := ctx, context.CancelFunc(func() {})
-		if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > appendAttemptTimeout {
+		if _, ok := ctx.Deadline(); !ok {
 			actx, cancel = context.WithTimeout(ctx, appendAttemptTimeout)
 		}
 		err := f(actx)
