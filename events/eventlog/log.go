@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -62,13 +63,44 @@ func (l *Log) Ensure(ctx context.Context) error {
 	for _, s := range l.specs {
 		cfg := StreamConfig(s)
 		if err := retryCold(ctx, l.log, "create stream "+s.Name, func(ctx context.Context) error {
-			_, err := l.js.CreateOrUpdateStream(ctx, cfg)
-			return err
+			return l.ensureStream(ctx, cfg)
 		}); err != nil {
 			return err
 		}
 	}
 	return l.ensureLease(ctx)
+}
+
+// ensureStream creates cfg's stream, or updates it when the settings Regent
+// owns differ. An unchanged stream is left alone: every node runs Ensure at
+// start, and an update racing a consumer's creation is a data race inside
+// nats-server 2.15 (fileStore.UpdateConfig against ConsumerStore), besides
+// a needless write through the meta group.
+func (l *Log) ensureStream(ctx context.Context, cfg jetstream.StreamConfig) error {
+	s, err := l.js.Stream(ctx, cfg.Name)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		if _, err = l.js.CreateStream(ctx, cfg); !errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+			return err
+		}
+		s, err = l.js.Stream(ctx, cfg.Name) // another node created it meanwhile
+	}
+	if err != nil {
+		return err
+	}
+	if sameStream(s.CachedInfo().Config, cfg) {
+		return nil
+	}
+	_, err = l.js.UpdateStream(ctx, cfg)
+	return err
+}
+
+// sameStream compares the settings StreamConfig sets.
+func sameStream(have, want jetstream.StreamConfig) bool {
+	return have.Description == want.Description && slices.Equal(have.Subjects, want.Subjects) &&
+		have.Retention == want.Retention && have.Discard == want.Discard && have.Storage == want.Storage &&
+		have.Replicas == want.Replicas && have.MaxAge == want.MaxAge && have.MaxBytes == want.MaxBytes &&
+		have.Duplicates == want.Duplicates && have.DenyDelete == want.DenyDelete &&
+		have.DenyPurge == want.DenyPurge && have.AllowDirect == want.AllowDirect
 }
 
 // retryCold runs f until it succeeds, fails with a permanent error, or ctx
