@@ -51,7 +51,7 @@ FLEET_NODES ?= 3
 bench-fleet: deps ## fleet simulation: FLEET_NODES (3) Regent nodes against FLEET_SIZES simulated MariaDB instances at 1 s polling; prints a table
 	FLEET_SIZES=$(FLEET_SIZES) FLEET_NODES=$(FLEET_NODES) $(GO) test -run '^$$' -bench '^BenchmarkLargeFleet$$' -benchtime 1x -timeout 90m ./cmd/regent
 
-demo: build deps natscli ## the README demo: lab, 3 Regent nodes, discover, topology, failover
+demo: build deps ## the README demo: lab, 3 Regent nodes, discover, topology, failover
 	bash scripts/demo
 
 lab-up: ## bring up the MariaDB lab (3 hosts)
