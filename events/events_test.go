@@ -32,6 +32,7 @@ func TestKindNumbersArePinned(t *testing.T) {
 		"instance-observed": 1, "instance-progress": 2, "instance-unreachable": 3,
 		"instance-discovered": 100, "instance-forgotten": 101, "failure-detected": 200,
 		"recovery-started": 201, "recovery-completed": 203, "recovery-failed": 204,
+		"downtime-begun": 105, "downtime-ended": 106, "maintenance-begun": 107, "maintenance-ended": 108,
 		"dead-letter": 300, "note": 900,
 	}
 	for name, num := range pinned {

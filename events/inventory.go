@@ -49,6 +49,21 @@ type DowntimeEnded struct {
 	Key InstanceKey `json:"key"`
 }
 
+// MaintenanceBegun is the payload of KindMaintenanceBegun. Until is when
+// the maintenance lapses by itself (orchestrator's MaintenanceExpireMinutes
+// bound); zero means it lasts until ended.
+type MaintenanceBegun struct {
+	Key    InstanceKey `json:"key"`
+	Owner  string      `json:"owner"`
+	Reason string      `json:"reason"`
+	Until  time.Time   `json:"until"`
+}
+
+// MaintenanceEnded is the payload of KindMaintenanceEnded.
+type MaintenanceEnded struct {
+	Key InstanceKey `json:"key"`
+}
+
 // Note is the payload of KindNote.
 type Note struct {
 	Text string `json:"text"`

@@ -33,6 +33,11 @@ const (
 	KindCandidateRegistered Kind = 104
 	KindDowntimeBegun       Kind = 105
 	KindDowntimeEnded       Kind = 106
+	// KindMaintenanceBegun and KindMaintenanceEnded mark an instance under
+	// maintenance (orchestrator's begin-maintenance): no automated recovery
+	// acts on it until it ends or its Until passes.
+	KindMaintenanceBegun Kind = 107
+	KindMaintenanceEnded Kind = 108
 )
 
 // Failure and recovery kinds (200–299). They live in the event log.
@@ -78,6 +83,8 @@ var kindNames = map[Kind]string{
 	KindCandidateRegistered: "candidate-registered",
 	KindDowntimeBegun:       "downtime-begun",
 	KindDowntimeEnded:       "downtime-ended",
+	KindMaintenanceBegun:    "maintenance-begun",
+	KindMaintenanceEnded:    "maintenance-ended",
 
 	KindFailureDetected:        "failure-detected",
 	KindRecoveryStarted:        "recovery-started",
