@@ -144,6 +144,14 @@ type Instance struct {
 	UnresolvedHostname   string
 	AllowTLS             bool
 
+	// IsInMaintenance and the Maintenance fields are Regent's: orchestrator
+	// keeps maintenance out of its instance JSON (begin-maintenance).
+	IsInMaintenance           bool
+	MaintenanceOwner          string
+	MaintenanceReason         string
+	MaintenanceBeginTimestamp string
+	MaintenanceEndTimestamp   string
+
 	Problems []string
 
 	LastDiscoveryLatency time.Duration

@@ -24,7 +24,9 @@ type Topology struct {
 	aliases    map[string]string
 	downtimes  map[events.InstanceKey]downtime
 	candidates map[events.InstanceKey]candidate
-	successors map[string]events.InstanceKey // recovery id → successor, while it runs
+	// maintenances are begin-maintenance annotations (maintenance.go).
+	maintenances map[events.InstanceKey]downtime
+	successors   map[string]events.InstanceKey // recovery id → successor, while it runs
 
 	// scratch is the decode target of progress events, reused so that the
 	// hot path allocates only what the payload's strings need.
@@ -125,6 +127,8 @@ func NewTopology(s Settings) (*Topology, error) {
 		downtimes:  make(map[events.InstanceKey]downtime),
 		candidates: make(map[events.InstanceKey]candidate),
 		successors: make(map[string]events.InstanceKey),
+
+		maintenances: make(map[events.InstanceKey]downtime),
 	}, nil
 }
 
@@ -162,6 +166,8 @@ func (t *Topology) Apply(seq uint64, e events.Envelope) error {
 		events.KindClusterAliasSet, events.KindCandidateRegistered, events.KindDowntimeBegun,
 		events.KindDowntimeEnded:
 		err = t.applyInventory(e)
+	case events.KindMaintenanceBegun, events.KindMaintenanceEnded:
+		err = t.applyMaintenance(e)
 	case events.KindRecoveryStarted, events.KindRecoveryLeaseTaken, events.KindRecoveryStep,
 		events.KindRecoveryCompleted, events.KindRecoveryFailed:
 		err = t.applyRecovery(e)
@@ -354,6 +360,7 @@ func (t *Topology) Clone() *Topology {
 	n.tombstones = maps.Clone(t.tombstones)
 	n.aliases = maps.Clone(t.aliases)
 	n.downtimes = maps.Clone(t.downtimes)
+	n.maintenances = maps.Clone(t.maintenances)
 	n.candidates = maps.Clone(t.candidates)
 	n.successors = maps.Clone(t.successors)
 	return &n

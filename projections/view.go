@@ -104,6 +104,7 @@ func (t *Topology) buildInstance(inst *Instance, k events.InstanceKey, st *instS
 		}
 		inst.ElapsedDowntime = max(0, now.Sub(d.began))
 	}
+	t.setMaintenance(inst, k, now)
 }
 
 func pick(a, b string) string {
