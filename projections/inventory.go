@@ -16,7 +16,7 @@ func (t *Topology) applyInventory(e events.Envelope) error {
 			return err
 		}
 		delete(t.tombstones, p.Key)
-		t.member(p.Key).discovered = true
+		t.member(p.Key, e.Time).discovered = true
 	case events.KindInstanceForgotten:
 		var p events.InstanceForgotten
 		if err := decodeKeyed(e, &p, &p.Key); err != nil {

@@ -28,6 +28,11 @@ type Topology struct {
 	maintenances map[events.InstanceKey]downtime
 	successors   map[string]events.InstanceKey // recovery id → successor, while it runs
 
+	// obsHorizon is the event time of the first observation folded: the
+	// fold knows nothing of probes before it (a node folds only recent
+	// observations at start).
+	obsHorizon time.Time
+
 	// scratch is the decode target of progress events, reused so that the
 	// hot path allocates only what the payload's strings need.
 	scratch events.InstanceProgress
@@ -37,6 +42,7 @@ type Topology struct {
 // it is stored (views share it); moving and origins are updated in place.
 type instState struct {
 	discovered bool
+	since      time.Time // event time of the event that made the instance known
 	obs        *events.InstanceObserved
 	obsAt      time.Time // event time of obs
 	mv         moving
@@ -177,6 +183,9 @@ func (t *Topology) Apply(seq uint64, e events.Envelope) error {
 	if err != nil {
 		return fmt.Errorf("apply %s seq %d: %w", e.Kind, seq, err)
 	}
+	if e.Kind.IsObservation() && t.obsHorizon.IsZero() {
+		t.obsHorizon = e.Time
+	}
 	if seq != 0 {
 		*last = seq
 	}
@@ -192,14 +201,14 @@ func checkKey(k events.InstanceKey) error {
 
 // member returns the instance's state, adding it when it is unknown and not
 // forgotten; nil when the key is tombstoned.
-func (t *Topology) member(k events.InstanceKey) *instState {
+func (t *Topology) member(k events.InstanceKey, at time.Time) *instState {
 	if st, ok := t.instances[k]; ok {
 		return st
 	}
 	if _, dead := t.tombstones[k]; dead {
 		return nil
 	}
-	st := &instState{}
+	st := &instState{since: at}
 	t.instances[k] = st
 	return st
 }
@@ -242,7 +251,7 @@ func (t *Topology) applyObserved(seq uint64, e events.Envelope) error {
 	if err := checkKey(p.Key); err != nil {
 		return err
 	}
-	st := t.member(p.Key)
+	st := t.member(p.Key, e.Time)
 	if st == nil {
 		return nil
 	}
@@ -290,7 +299,7 @@ func (t *Topology) applyProgress(seq uint64, e events.Envelope) error {
 	if err := checkKey(p.Key); err != nil {
 		return err
 	}
-	st := t.member(p.Key)
+	st := t.member(p.Key, e.Time)
 	if st == nil {
 		return nil
 	}
@@ -329,7 +338,7 @@ func (t *Topology) applyUnreachable(seq uint64, e events.Envelope) error {
 	if err := checkKey(p.Key); err != nil {
 		return err
 	}
-	st := t.member(p.Key)
+	st := t.member(p.Key, e.Time)
 	if st == nil {
 		return nil
 	}

@@ -26,6 +26,12 @@ type Evidence struct {
 	// successful probe of any origin (zero: never).
 	LastCheck time.Time
 	LastSeen  time.Time
+	// KnownSince is the later of the event time that made the instance
+	// known to the fold and the first observation the fold holds (a node
+	// folds only recent observations at start): an instance never seen
+	// successfully is unseen since then (View.Unseen). Zero while the
+	// fold holds no observation at all.
+	KnownSince time.Time
 	// LastCheckValid applies the vantage rule (package documentation).
 	LastCheckValid bool
 	// LastCheckPartialSuccess: the deciding failed report read something.

@@ -42,6 +42,12 @@ func (t *Topology) View(now time.Time) *View {
 		st := t.instances[k]
 		inst := &backing[i]
 		evs[i] = evaluate(k, slices.Clone(st.origins), now, &t.s)
+		if !t.obsHorizon.IsZero() {
+			evs[i].KnownSince = st.since
+			if t.obsHorizon.After(st.since) {
+				evs[i].KnownSince = t.obsHorizon
+			}
+		}
 		t.buildInstance(inst, k, st, &evs[i], now)
 		v.instances[i], v.byKey[k], v.evidence[k] = inst, inst, &evs[i]
 		masters[i] = inst.MasterKey

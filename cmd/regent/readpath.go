@@ -31,6 +31,12 @@ type readPath struct {
 	disc      *probes.Discoverer
 	clusterOf atomic.Pointer[map[events.InstanceKey]string]
 	log       zerolog.Logger
+	// leading reports whether this node holds the Regent lease: only the
+	// leader forgets unseen instances. Nil: never (set by startNode).
+	leading func() bool
+	// unseenAt is when the reconcile loop last looked for unseen
+	// instances (read and written by that loop only).
+	unseenAt time.Time
 }
 
 // projectionSettings maps the config onto the projection's plain settings.
@@ -179,7 +185,12 @@ func (rp *readPath) Run(ctx context.Context) error {
 		t := time.NewTicker(500 * time.Millisecond)
 		defer t.Stop()
 		for {
-			rp.reconcile(rp.app.viewWithin(clusterNamesMaxAge))
+			v := rp.app.viewWithin(clusterNamesMaxAge)
+			rp.reconcile(v)
+			if now := time.Now(); now.Sub(rp.unseenAt) >= unseenCheckInterval {
+				rp.unseenAt = now
+				rp.forgetUnseen(gctx, v)
+			}
 			select {
 			case <-gctx.Done():
 				return nil
@@ -297,4 +308,63 @@ func (rp *readPath) ForgetCluster(ctx context.Context, name, who string) error {
 		return fmt.Errorf("forget cluster %s: %w", name, err)
 	}
 	return rp.app.Barrier(ctx, rp.elog)
+}
+
+// unseenCheckInterval is how often the leader looks for instances to forget
+// under UnseenInstanceForgetHours (a setting in hours).
+const unseenCheckInterval = time.Minute
+
+// unseenForgetReason is the Reason of the InstanceForgotten events that
+// UnseenInstanceForgetHours appends.
+const unseenForgetReason = "unseen"
+
+// unseenForgets builds the InstanceForgotten events for the instances v
+// shows with no successful observation for hours (0: none). Each event's id
+// is derived from the instance and the time it was last seen, so that the
+// same decision appended twice (a leader change, a retry) is one event
+// within the stream's duplicate window.
+func unseenForgets(v *projections.View, hours uint, node string) ([]events.Envelope, error) {
+	if hours == 0 {
+		return nil, nil
+	}
+	unseen := v.Unseen(time.Duration(hours) * time.Hour)
+	out := make([]events.Envelope, 0, len(unseen))
+	for _, u := range unseen {
+		env, err := events.New(events.KindInstanceForgotten, v.Now(), node, events.InstanceForgotten{Key: u.Key, Reason: unseenForgetReason})
+		if err != nil {
+			return nil, fmt.Errorf("build unseen forget of %s: %w", u.Key, err)
+		}
+		env.ID = fmt.Sprintf("unseen-%s-%d", u.Key, u.Since.UnixNano())
+		env.Instance = u.Key.String()
+		if inst, ok := v.Instance(u.Key); ok {
+			env.Cluster = inst.ClusterName
+		}
+		out = append(out, env)
+	}
+	return out, nil
+}
+
+// forgetUnseen appends, when this node leads, the forgets of the instances
+// v shows unseen for UnseenInstanceForgetHours; the next reconcile stops
+// probing them. It returns how many it appended; failures are logged and
+// retried at the next check.
+func (rp *readPath) forgetUnseen(ctx context.Context, v *projections.View) int {
+	if rp.cfg.UnseenInstanceForgetHours == 0 || rp.leading == nil || !rp.leading() {
+		return 0
+	}
+	envs, err := unseenForgets(v, rp.cfg.UnseenInstanceForgetHours, rp.node)
+	if err != nil {
+		rp.log.Warn().Err(err).Msg("forget unseen instances")
+		return 0
+	}
+	n := 0
+	for _, env := range envs {
+		if _, err := rp.elog.Append(ctx, env, eventlog.NoExpect); err != nil {
+			rp.log.Warn().Err(err).Str(events.LogInstance, env.Instance).Msg("forget unseen instance")
+			continue
+		}
+		rp.log.Info().Str(events.LogInstance, env.Instance).Uint("hours", rp.cfg.UnseenInstanceForgetHours).Msg("forgot unseen instance")
+		n++
+	}
+	return n
 }
