@@ -55,10 +55,11 @@ func (c *cand) position() string {
 
 // ChooseCandidate picks the replica of the failed primary to promote. Every
 // replica is listed in all with the reason it was chosen or rejected. The
-// rejections (unreachable, must_not, PromotionIgnoreHostnameFilters, no
-// log_bin while other replicas need it, errant GTIDs, lag over
-// FailMasterPromotionOnLagMinutes, another data center or region when that
-// is prevented) are all checked here, before anything moves. The others are
+// rejections (unreachable, in maintenance, must_not,
+// PromotionIgnoreHostnameFilters, no log_bin while other replicas need it,
+// errant GTIDs, lag over FailMasterPromotionOnLagMinutes, another data
+// center or region when that is prevented) are all checked here, before
+// anything moves. The others are
 // ranked (package documentation); err wraps ErrNoCandidate and names every
 // rejection when none is acceptable.
 func ChooseCandidate(v *projections.View, failed events.InstanceKey, p Params) (chosen events.InstanceKey, all []events.Candidate, err error) {
@@ -108,6 +109,7 @@ func rejectReasons(r, dead *projections.Instance, n int, p *Params) []string {
 		}
 	}
 	add(!r.IsLastCheckValid, "unreachable")
+	add(r.IsInMaintenance, MaintenanceReason(r))
 	add(r.PromotionRule == projections.PromotionMustNot, "promotion rule must_not")
 	add(matchAny(p.PromotionIgnoreHostnameFilters, r.Key.Hostname), "matches PromotionIgnoreHostnameFilters")
 	add(!r.LogBinEnabled && n > 1, "log_bin is off and other replicas would replicate from it")
@@ -365,6 +367,7 @@ func siblingRejections(s, dead *projections.Instance, p *Params) []string {
 	add(!s.LogBinEnabled || !s.LogSlaveUpdatesEnabled, "does not log replicated updates")
 	add(!s.ReplicaRunning(), "not replicating")
 	add(s.IsDowntimed, "downtimed")
+	add(s.IsInMaintenance, "in maintenance")
 	add(s.PromotionRule == projections.PromotionMustNot, "promotion rule must_not")
 	add(matchAny(p.PromotionIgnoreHostnameFilters, s.Key.Hostname), "matches PromotionIgnoreHostnameFilters")
 	add(s.HasReplicationFilters != dead.HasReplicationFilters, "replication filters differ")

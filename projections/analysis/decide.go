@@ -186,6 +186,9 @@ func (r *Recoveries) blockReason(v *projections.View, a *Analysis, now time.Time
 	if inst, ok := v.Instance(a.AnalyzedInstanceKey); ok && inst.IsDowntimed {
 		return fmt.Sprintf("instance downtimed by %s: %s", inst.DowntimeOwner, inst.DowntimeReason), ""
 	}
+	if inst, ok := v.Instance(a.AnalyzedInstanceKey); ok && inst.IsInMaintenance {
+		return MaintenanceReason(inst), ""
+	}
 	for _, id := range r.recOrder {
 		if t := r.recoveries[id]; t.IsActive && t.concerns(name, alias, a.AnalyzedInstanceKey) {
 			return "recovery " + t.UID + " is still running on the cluster", t.UID
@@ -202,6 +205,16 @@ func (r *Recoveries) blockReason(v *projections.View, a *Analysis, now time.Time
 		}
 	}
 	return "", ""
+}
+
+// MaintenanceReason says why an instance under begin-maintenance is left
+// alone: no automated recovery, no manual recover, never promoted.
+func MaintenanceReason(inst *projections.Instance) string {
+	s := fmt.Sprintf("instance in maintenance by %s: %s", inst.MaintenanceOwner, inst.MaintenanceReason)
+	if inst.MaintenanceEndTimestamp != "" {
+		s += " (until " + inst.MaintenanceEndTimestamp + ")"
+	}
+	return s
 }
 
 func notActionableReason(code string) string {

@@ -185,6 +185,9 @@ func TestDecideGates(t *testing.T) {
 		{"downtimed", func(s *script, p *Params) {
 			s.emit(events.KindDowntimeBegun, "n1", events.DowntimeBegun{Key: key("p"), Owner: "carol", Reason: "upgrade", Until: t0.Add(time.Hour)})
 		}, "instance downtimed by carol: upgrade"},
+		{"in maintenance", func(s *script, p *Params) {
+			s.emit(events.KindMaintenanceBegun, "n1", events.MaintenanceBegun{Key: key("p"), Owner: "dave", Reason: "disk swap", Until: t0.Add(10 * time.Minute)})
+		}, "instance in maintenance by dave: disk swap (until 2025-03-01 12:10:00)"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -265,4 +268,49 @@ func mustFilters(t *testing.T, f ...string) (out projectionsClusterFilters) {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// A maintenance blocks the failed instance's recovery until it ends (or
+// lapses at MaintenanceExpireMinutes); one on a replica blocks nothing, and
+// that replica is not promoted.
+func TestDecideMaintenanceGate(t *testing.T) {
+	s := newScript(t)
+	healthy(s)
+	s.emit(events.KindMaintenanceBegun, "n1", events.MaintenanceBegun{Key: key("p"), Owner: "dave", Reason: "disk swap", Until: t0.Add(time.Minute)})
+	sigkill(s, time.Second)
+	d := one(t, s.decide(params()), ActionBlock)
+	if !strings.Contains(d.Blocked.Reason, "in maintenance by dave") {
+		t.Fatalf("blocked %+v", d.Blocked)
+	}
+	s.engine(d)
+	if ds := s.decide(params()); len(ds) != 0 {
+		t.Fatalf("block recorded twice: %s", mustJSON(t, ds))
+	}
+	s.emit(events.KindMaintenanceEnded, "n1", events.MaintenanceEnded{Key: key("p")})
+	one(t, s.decide(params()), ActionStart)
+
+	// Lapsed by time.
+	s2 := newScript(t)
+	healthy(s2)
+	s2.emit(events.KindMaintenanceBegun, "n1", events.MaintenanceBegun{Key: key("p"), Owner: "dave", Until: t0.Add(2 * time.Second)})
+	sigkill(s2, time.Second)
+	s2.engine(one(t, s2.decide(params()), ActionBlock))
+	s2.at(2 * time.Second)
+	one(t, s2.decide(params()), ActionStart)
+
+	// On a replica: the primary's recovery starts, and r1 is rejected.
+	s3 := newScript(t)
+	healthy(s3)
+	s3.emit(events.KindMaintenanceBegun, "n1", events.MaintenanceBegun{Key: key("r1"), Owner: "erin", Reason: "backup"})
+	sigkill(s3, time.Second)
+	one(t, s3.decide(params()), ActionStart)
+	chosen, all, err := ChooseCandidate(s3.view(), key("p"), params())
+	if err != nil || chosen != key("r2") {
+		t.Fatalf("chose %s (%v): %s", chosen, err, mustJSON(t, all))
+	}
+	for _, c := range all {
+		if c.Key == key("r1") && !strings.Contains(c.Reason, "in maintenance by erin: backup") {
+			t.Fatalf("r1: %q", c.Reason)
+		}
+	}
 }
