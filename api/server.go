@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log"
 	"net"
 	"net/http"
 	"strings"
@@ -42,6 +43,7 @@ type Options struct {
 	URLPrefix      string // URLPrefix
 	StatusEndpoint string // StatusEndpoint, default "/api/status"
 	Auth           AuthOptions
+	TLS            TLSOptions // UseSSL and friends; zero serves plain HTTP
 	Version        string
 }
 
@@ -87,9 +89,10 @@ func (s *Server) Handle(pattern string, h http.HandlerFunc) {
 // Routes lists the registered patterns.
 func (s *Server) Routes() []string { return append([]string(nil), s.routes...) }
 
-// Handler is the complete handler (auth included).
+// Handler is the complete handler: client-certificate OU check
+// (UseMutualTLS), then authentication, then the routes.
 func (s *Server) Handler() http.Handler {
-	return s.authenticate(s.mux)
+	return s.verifyOUs(s.authenticate(s.mux))
 }
 
 // openPath reports whether path is served without authentication (health
@@ -100,11 +103,27 @@ func (s *Server) openPath(path string) bool {
 		p == "/api/raft-health" || p == "/api/health"
 }
 
-// Run serves until ctx ends, then shuts down gracefully (bounded).
+// Scheme is "https" when the server serves TLS, else "http".
+func (s *Server) Scheme() string {
+	if s.opts.TLS.Config != nil {
+		return "https"
+	}
+	return "http"
+}
+
+// Run serves until ctx ends, then shuts down gracefully (bounded). With
+// TLSOptions.Config set it serves HTTPS only: a plain HTTP request on the
+// same port gets 400 and no API answer.
 func (s *Server) Run(ctx context.Context, ln net.Listener) error {
-	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog: log.New(debugWriter{s.log}, "", 0)}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	if tc := s.opts.TLS.Config; tc != nil {
+		srv.TLSConfig = tc.Clone()
+		go func() { errc <- srv.ServeTLS(ln, "", "") }()
+	} else {
+		go func() { errc <- srv.Serve(ln) }()
+	}
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve http on %s: %w", ln.Addr(), err)
@@ -119,4 +138,13 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 		return err
 	}
 	return nil
+}
+
+// debugWriter turns net/http's own error lines (TLS handshake failures,
+// plain HTTP on the HTTPS port) into debug log entries.
+type debugWriter struct{ log zerolog.Logger }
+
+func (d debugWriter) Write(p []byte) (int, error) {
+	d.log.Debug().Msg(strings.TrimSpace(string(p)))
+	return len(p), nil
 }
