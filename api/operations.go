@@ -97,6 +97,8 @@ func (a *recoveryAPI) registerWrites() {
 	wr("begin-downtime/{host}/{port}/{owner}/{reason}", "begin-downtime", a.beginDowntime)
 	wr("begin-downtime/{host}/{port}/{owner}/{reason}/{duration}", "begin-downtime", a.beginDowntime)
 	wr("end-downtime/{host}/{port}", "end-downtime", a.endDowntime)
+	wr("begin-maintenance/{host}/{port}/{owner}/{reason}", "begin-maintenance", a.beginMaintenance)
+	wr("end-maintenance/{host}/{port}", "end-maintenance", a.endMaintenance)
 	// locate-gtid-errant reads binary logs on the server: any node answers.
 	s.Handle("GET /api/locate-gtid-errant/{host}/{port}", a.locateErrant)
 }
@@ -326,6 +328,37 @@ func (a *recoveryAPI) endDowntime(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	respondOK(w, "Downtime ended on "+k.String(), k)
+}
+
+func (a *recoveryAPI) beginMaintenance(w http.ResponseWriter, req *http.Request) {
+	k, err := a.knownKey(req, "")
+	if err != nil {
+		respondError(w, err.Error(), nil)
+		return
+	}
+	m := Maintenance{Key: k, Owner: req.PathValue("owner"), Reason: req.PathValue("reason"), Duration: MaintenanceExpire}
+	if strings.TrimSpace(m.Owner) == "" || strings.TrimSpace(m.Reason) == "" {
+		respondError(w, "begin-maintenance: owner and reason are required", nil)
+		return
+	}
+	if err := a.ops.BeginMaintenance(req.Context(), m, a.s.requestUser(req)); err != nil {
+		respondError(w, err.Error(), k)
+		return
+	}
+	respondOK(w, "Maintenance begun: "+k.String(), k)
+}
+
+func (a *recoveryAPI) endMaintenance(w http.ResponseWriter, req *http.Request) {
+	k, err := a.knownKey(req, "")
+	if err != nil {
+		respondError(w, err.Error(), nil)
+		return
+	}
+	if err := a.ops.EndMaintenance(req.Context(), k, a.s.requestUser(req)); err != nil {
+		respondError(w, err.Error(), nil)
+		return
+	}
+	respondOK(w, "Maintenance ended: "+k.String(), k)
 }
 
 func (a *recoveryAPI) locateErrant(w http.ResponseWriter, req *http.Request) {

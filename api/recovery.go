@@ -75,6 +75,19 @@ type Downtime struct {
 	Duration time.Duration
 }
 
+// Maintenance is a begin-maintenance request. Duration bounds it:
+// orchestrator's MaintenanceExpireMinutes, a fixed 10 minutes.
+type Maintenance struct {
+	Key      events.InstanceKey
+	Owner    string
+	Reason   string
+	Duration time.Duration
+}
+
+// MaintenanceExpire is how long a maintenance lasts unless ended first
+// (orchestrator's MaintenanceExpireMinutes, a constant there too).
+const MaintenanceExpire = 10 * time.Minute
+
 // ReplicaOp is a replication or read-only control on one instance; its
 // value is the orchestrator command name.
 type ReplicaOp string
@@ -114,6 +127,10 @@ type Operations interface {
 	RegisterCandidate(ctx context.Context, key events.InstanceKey, rule, who string) error
 	BeginDowntime(ctx context.Context, d Downtime, who string) error
 	EndDowntime(ctx context.Context, key events.InstanceKey, who string) error
+	// BeginMaintenance fails when key is already in maintenance;
+	// EndMaintenance when it is not (orchestrator's answers).
+	BeginMaintenance(ctx context.Context, m Maintenance, who string) error
+	EndMaintenance(ctx context.Context, key events.InstanceKey, who string) error
 	// LocateErrant lists the binary logs holding key's errant GTIDs.
 	LocateErrant(ctx context.Context, key events.InstanceKey) ([]string, error)
 }

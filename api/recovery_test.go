@@ -18,13 +18,15 @@ import (
 	"github.com/regent-ha/regent/projections/analysis"
 )
 
-// fakeOps records the calls; every operation succeeds.
+// fakeOps records the calls; every operation succeeds but maintenance
+// changes of 198.18.0.3, which it refuses as orchestrator does.
 type fakeOps struct {
 	mu    sync.Mutex
 	calls []string
 	last  Takeover
 	ack   Ack
 	down  Downtime
+	maint Maintenance
 	who   string
 }
 
@@ -92,6 +94,23 @@ func (f *fakeOps) BeginDowntime(_ context.Context, d Downtime, who string) error
 
 func (f *fakeOps) EndDowntime(_ context.Context, key events.InstanceKey, who string) error {
 	f.call("end-downtime "+key.String(), who)
+	return nil
+}
+
+func (f *fakeOps) BeginMaintenance(_ context.Context, m Maintenance, who string) error {
+	f.call("maintenance "+m.Key.String(), who)
+	f.maint = m
+	if m.Key == k("198.18.0.3") {
+		return errors.New("Cannot begin maintenance for instance: 198.18.0.3:3306; already in maintenance by ops: backup")
+	}
+	return nil
+}
+
+func (f *fakeOps) EndMaintenance(_ context.Context, key events.InstanceKey, who string) error {
+	f.call("end-maintenance "+key.String(), who)
+	if key == k("198.18.0.3") {
+		return errors.New("Instance is not in maintenance mode: 198.18.0.3:3306")
+	}
 	return nil
 }
 
@@ -198,6 +217,9 @@ func TestWritesRejectBadInput(t *testing.T) {
 		"/api/stop-slave/198.18.0.2/x":                                 "198.18.0.2:x",
 		"/api/begin-downtime/198.18.0.2/3306/dba/maint/10x":            "10x",
 		"/api/begin-downtime/198.18.0.2/3306/dba/maint/-5m":            "-5m",
+		"/api/begin-maintenance/198.18.0.2/3306/dba/%20":               "owner and reason are required",
+		"/api/begin-maintenance/198.18.0.9/3306/dba/x":                 "198.18.0.9:3306",
+		"/api/end-maintenance/198.18.0.9/3306":                         "198.18.0.9:3306",
 		"/api/register-candidate/198.18.0.2/3306/always":               "always",
 		"/api/relocate/198.18.0.2/3306/198.18.0.2/3306":                "itself",
 		"/api/relocate/198.18.0.2/3306/198.18.0.8/3306":                "198.18.0.8:3306",
@@ -230,7 +252,8 @@ func TestWritesRejectBadInput(t *testing.T) {
 func TestWritesNeedAuthorization(t *testing.T) {
 	s, ops := recoveryServer(t, leader(), AuthOptions{ReadOnly: true})
 	for _, p := range []string{"/api/graceful-master-takeover/lab/198.18.0.2/3306", "/api/start-replica/198.18.0.1/3306",
-		"/api/disable-global-recoveries", "/api/ack-all-recoveries?comment=x", "/api/begin-downtime/198.18.0.2/3306/a/b/1h"} {
+		"/api/disable-global-recoveries", "/api/ack-all-recoveries?comment=x", "/api/begin-downtime/198.18.0.2/3306/a/b/1h",
+		"/api/begin-maintenance/198.18.0.2/3306/a/b", "/api/end-maintenance/198.18.0.2/3306"} {
 		w, body := get(t, s, p, nil)
 		if _, msg, _ := envelope(t, body); w.Code != 500 || msg != "Unauthorized" {
 			t.Errorf("%s: %d %q", p, w.Code, msg)
@@ -260,6 +283,10 @@ func TestWriteShapes(t *testing.T) {
 		{"/api/register-candidate/198.18.0.2/3306/prefer", "candidate 198.18.0.2:3306 prefer", func(d any) bool { return d.(map[string]any)["Hostname"] == "198.18.0.2" }},
 		{"/api/begin-downtime/198.18.0.2/3306/dba/kernel%20upgrade/2d", "downtime 198.18.0.2:3306", func(any) bool { return ops.down.Duration == 48*time.Hour && ops.down.Reason == "kernel upgrade" }},
 		{"/api/end-downtime/198.18.0.2/3306", "end-downtime 198.18.0.2:3306", func(d any) bool { return d.(map[string]any)["Port"] == 3306.0 }},
+		{"/api/begin-maintenance/198.18.0.2/3306/dba/disk%20swap", "maintenance 198.18.0.2:3306", func(d any) bool {
+			return d.(map[string]any)["Hostname"] == "198.18.0.2" && ops.maint.Duration == 10*time.Minute && ops.maint.Reason == "disk swap" && ops.maint.Owner == "dba"
+		}},
+		{"/api/end-maintenance/198.18.0.2/3306", "end-maintenance 198.18.0.2:3306", func(d any) bool { return d.(map[string]any)["Port"] == 3306.0 }},
 		{"/api/ack-recovery/cluster/lab?comment=flap%20ok", "ack", func(d any) bool { return d == "198.18.0.1:3306" && ops.ack.Comment == "flap ok" }},
 		{"/api/ack-recovery/1?comment=x", "ack", func(d any) bool { return d == "m-1" && ops.ack.RecoveryID == "m-1" }},
 		{"/api/ack-recovery/instance/198.18.0.1/3306?comment=x", "ack", func(any) bool { return ops.ack.Instance == k("198.18.0.1") }},
@@ -273,6 +300,25 @@ func TestWriteShapes(t *testing.T) {
 		if w.Code != 200 || code != "OK" || ops.calls[len(ops.calls)-1] != c.call || !c.check(d) {
 			t.Errorf("%s: %d %v; last call %q", c.path, w.Code, body, ops.calls[len(ops.calls)-1])
 		}
+	}
+}
+
+// begin-maintenance of an instance already in maintenance, and
+// end-maintenance of one that is not, are errors with the operation's text.
+func TestMaintenanceRefusals(t *testing.T) {
+	s, ops := recoveryServer(t, leader(), AuthOptions{})
+	for path, want := range map[string]string{
+		"/api/begin-maintenance/198.18.0.3/3306/dba/x": "Cannot begin maintenance for instance: 198.18.0.3:3306",
+		"/api/end-maintenance/198.18.0.3/3306":         "Instance is not in maintenance mode: 198.18.0.3:3306",
+	} {
+		w, body := get(t, s, path, nil)
+		code, msg, _ := envelope(t, body)
+		if w.Code != 500 || code != "ERROR" || !strings.Contains(msg, want) {
+			t.Errorf("%s: %d %v, want ERROR %q", path, w.Code, body, want)
+		}
+	}
+	if n := ops.count(); n != 2 {
+		t.Fatalf("operations called %d times, want 2: %v", n, ops.calls)
 	}
 }
 

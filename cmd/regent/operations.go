@@ -258,13 +258,17 @@ func takeoverType(k api.TakeoverKind) string {
 // Recover implements api.Operations: a recovery of failed now, if the
 // analysis shows an actionable failure; cluster filters, downtime and the
 // anti-flap block do not apply, and failed's earlier recoveries are
-// acknowledged, as orchestrator's recover.
+// acknowledged, as orchestrator's recover. An instance in maintenance is
+// refused (orchestrator's analysis leaves it out): end-maintenance first.
 func (o *operations) Recover(ctx context.Context, failed events.InstanceKey, who string) (events.InstanceKey, error) {
 	epoch, err := o.epoch()
 	if err != nil {
 		return events.InstanceKey{}, err
 	}
 	v := o.n.app.freshView()
+	if inst, ok := v.Instance(failed); ok && inst.IsInMaintenance {
+		return events.InstanceKey{}, fmt.Errorf("Recovery not attempted: %s; end-maintenance first", analysis.MaintenanceReason(inst))
+	}
 	a, ok := analysis.AnalyzeInstance(v, failed, o.params)
 	if !ok || !a.IsActionableRecovery || a.RecoveryType == "" {
 		return events.InstanceKey{}, fmt.Errorf("Recovery not attempted: the analysis of %s is %s, not an actionable failure", failed, a.Analysis)

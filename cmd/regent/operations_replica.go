@@ -75,6 +75,26 @@ func (o *operations) EndDowntime(ctx context.Context, key events.InstanceKey, wh
 	return o.record(ctx, events.KindDowntimeEnded, events.DowntimeEnded{Key: key}, key)
 }
 
+// BeginMaintenance implements api.Operations: refused while key is in an
+// unexpired maintenance (orchestrator's answer), else recorded with its
+// end.
+func (o *operations) BeginMaintenance(ctx context.Context, m api.Maintenance, who string) error {
+	if inst, ok := o.n.app.freshView().Instance(m.Key); ok && inst.IsInMaintenance {
+		return fmt.Errorf("Cannot begin maintenance for instance: %s; already %s", m.Key, analysis.MaintenanceReason(inst))
+	}
+	return o.record(ctx, events.KindMaintenanceBegun, events.MaintenanceBegun{Key: m.Key, Owner: m.Owner, Reason: m.Reason,
+		Until: time.Now().Add(m.Duration)}, m.Key)
+}
+
+// EndMaintenance implements api.Operations: refused when key is not in
+// maintenance.
+func (o *operations) EndMaintenance(ctx context.Context, key events.InstanceKey, who string) error {
+	if inst, ok := o.n.app.freshView().Instance(key); !ok || !inst.IsInMaintenance {
+		return fmt.Errorf("Instance is not in maintenance mode: %s", key)
+	}
+	return o.record(ctx, events.KindMaintenanceEnded, events.MaintenanceEnded{Key: key}, key)
+}
+
 // Replica implements api.Operations: the operation is recorded, carried
 // out on the server, and the instance probed again so the answer shows it.
 func (o *operations) Replica(ctx context.Context, op api.ReplicaOp, key events.InstanceKey, who string) (*projections.Instance, error) {
