@@ -20,20 +20,29 @@ const (
 	RuleRecoveries   = "one-recovery-per-incident"
 )
 
-// WatchInterval is how often Watch samples the hosts.
+// WatchInterval is how often Watch samples each host.
 const WatchInterval = 20 * time.Millisecond
 
 // Violation is one broken invariant.
 type Violation struct {
 	Rule   string
 	At     time.Time
+	Until  time.Time // Watch: end of the window in which the hosts overlapped (zero otherwise)
 	Detail string
-	Count  int // how many samples showed it (Watch)
+	Count  int // how many samples showed it
+}
+
+// Span is how long a Watch violation lasted (0 for an instant one).
+func (v Violation) Span() time.Duration {
+	if v.Until.IsZero() {
+		return 0
+	}
+	return v.Until.Sub(v.At)
 }
 
 // Report is the oracle's verdict.
 type Report struct {
-	Samples    int // background samples taken by Watch
+	Samples    int // background samples taken by Watch (all hosts)
 	Violations []Violation
 }
 
@@ -85,63 +94,82 @@ type Oracle struct {
 	lab *Lab
 
 	mu         sync.Mutex
-	samples    int
+	watch      [][]watchSample // per host (index-1), in time order
 	violations []Violation
 	stop       chan struct{}
-	done       chan struct{}
+	wg         sync.WaitGroup
 }
 
 // Oracle returns a new oracle for the lab.
 func (l *Lab) Oracle() *Oracle { return &Oracle{lab: l} }
 
-// Watch samples read_only and the VIP of every host every 20 ms in the
-// background until StopWatch (or the end of the test), recording every sample
-// with two writable hosts or two VIP holders.
+// Watch samples read_only and the VIP of every host every WatchInterval in
+// the background until StopWatch (or the end of the test). Each host is
+// sampled by its own goroutine, so a hung host (paused, cut off: its query
+// waits up to 500 ms) does not slow the samples of the others; each sample
+// keeps the real times its query was sent and answered, and CheckInvariants
+// judges "two writable at once" and "two VIP holders" from overlapping real
+// intervals (see overlapWindows).
 func (o *Oracle) Watch() {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.stop != nil {
 		return
 	}
-	o.stop, o.done = make(chan struct{}), make(chan struct{})
-	go o.watch(o.stop, o.done)
+	o.stop = make(chan struct{})
+	o.watch = make([][]watchSample, o.lab.opts.Hosts)
+	for i := 1; i <= o.lab.opts.Hosts; i++ {
+		o.wg.Add(1)
+		go o.poll(i, o.stop)
+	}
 	o.lab.t.Cleanup(o.StopWatch)
 }
 
-// StopWatch ends Watch and waits for its goroutine.
+// StopWatch ends Watch and waits for its goroutines (idempotent).
 func (o *Oracle) StopWatch() {
 	o.mu.Lock()
-	stop, done := o.stop, o.done
+	stop := o.stop
 	o.stop = nil
 	o.mu.Unlock()
 	if stop == nil {
 		return
 	}
 	close(stop)
-	<-done
+	o.wg.Wait()
 }
 
-func (o *Oracle) watch(stop, done chan struct{}) {
-	defer close(done)
+// poll samples host i every WatchInterval until stop.
+func (o *Oracle) poll(i int, stop chan struct{}) {
+	defer o.wg.Done()
 	tick := time.NewTicker(WatchInterval)
 	defer tick.Stop()
 	for {
+		sent := time.Now()
+		h := o.lab.sampleHost(i, false)
+		s := watchSample{sent: sent, got: time.Now(), h: h}
+		o.mu.Lock()
+		o.watch[i-1] = append(o.watch[i-1], s)
+		o.mu.Unlock()
 		select {
 		case <-stop:
 			return
 		case <-tick.C:
 		}
-		var hosts []HostStatus
-		for i := 1; i <= o.lab.opts.Hosts; i++ {
-			hosts = append(hosts, o.lab.sampleHost(i, false))
-		}
-		o.mu.Lock()
-		o.samples++
-		o.mu.Unlock()
-		for _, v := range sampleViolations(time.Now(), hosts) {
-			o.record(v)
-		}
 	}
+}
+
+// watchReport returns the Watch violations of the samples so far and how
+// many samples there are.
+func (o *Oracle) watchReport() ([]Violation, int) {
+	o.mu.Lock()
+	hosts := make([][]watchSample, len(o.watch))
+	n := 0
+	for k, s := range o.watch {
+		hosts[k] = append([]watchSample(nil), s...)
+		n += len(s)
+	}
+	o.mu.Unlock()
+	return watchViolations(hosts), n
 }
 
 // sampleViolations checks the invariants that must hold at every instant.
@@ -182,7 +210,7 @@ func (o *Oracle) record(v Violation) {
 }
 
 // CheckInvariants checks the final state against e and returns the report,
-// including every violation Watch recorded so far.
+// including every violation in Watch's samples so far.
 func (o *Oracle) CheckInvariants(e Expect) Report {
 	if e.CatchUp == 0 {
 		e.CatchUp = 10 * time.Second
@@ -203,9 +231,10 @@ func (o *Oracle) CheckInvariants(e Expect) Report {
 	if e.Recoveries != nil {
 		o.checkRecoveries(e)
 	}
+	watched, n := o.watchReport()
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return Report{Samples: o.samples, Violations: append([]Violation(nil), o.violations...)}
+	return Report{Samples: n, Violations: append(watched, o.violations...)}
 }
 
 // checkPrimary requires exactly one writable host (the expected one) and returns it.
@@ -266,8 +295,14 @@ func (o *Oracle) checkVIP(at time.Time, hosts []HostStatus, primary int) {
 	}
 }
 
-// checkConsistent waits (bounded) until the survivors agree on the domain-0
-// GTID and the row count of regent_lab.acked.
+// consistencyQuery reads what survivors must agree on: every GTID domain's
+// position, and the row count and a content checksum of regent_lab.acked
+// (BIT_XOR of each row's CRC32 over id and written_at: a missing, extra or
+// changed row changes it, whatever the order of the rows).
+const consistencyQuery = "SELECT @@gtid_current_pos, COUNT(*), COALESCE(BIT_XOR(CRC32(CONCAT(id, '/', written_at))), 0) FROM regent_lab.acked"
+
+// checkConsistent waits (bounded) until the survivors agree on every GTID
+// domain and on the content of regent_lab.acked.
 func (o *Oracle) checkConsistent(hosts []HostStatus, e Expect) {
 	survivors := e.Survivors
 	if survivors == nil {
@@ -282,10 +317,10 @@ func (o *Oracle) checkConsistent(hosts []HostStatus, e Expect) {
 		state := map[string][]int{}
 		var parts []string
 		for _, i := range survivors {
-			rows, err := o.lab.SQL(i, "SELECT @@gtid_current_pos, (SELECT COUNT(*) FROM regent_lab.acked)")
+			rows, err := o.lab.SQL(i, consistencyQuery)
 			key := "unreachable"
 			if err == nil && len(rows) == 1 {
-				key = fmt.Sprintf("gtid %s rows %s", GTIDDomain0(rows[0][0]), rows[0][1])
+				key = fmt.Sprintf("gtid %s rows %s checksum %s", SortGTIDs(rows[0][0]), rows[0][1], rows[0][2])
 			}
 			state[key] = append(state[key], i)
 			parts = append(parts, fmt.Sprintf("host %d: %s", i, key))
@@ -300,6 +335,27 @@ func (o *Oracle) checkConsistent(hosts []HostStatus, e Expect) {
 		o.record(Violation{Rule: RuleConsistent, At: time.Now(),
 			Detail: fmt.Sprintf("survivors %s differ after %v: %s", ints(survivors), e.CatchUp, last)})
 	}
+}
+
+// SortGTIDs returns a MariaDB GTID list ("1-5-3,0-2-7") with its entries
+// in domain order, so two servers' positions compare as strings.
+func SortGTIDs(list string) string {
+	var gs []string
+	for _, g := range strings.Split(list, ",") {
+		if g = strings.TrimSpace(g); g != "" {
+			gs = append(gs, g)
+		}
+	}
+	domain := func(g string) int64 {
+		d, _, _ := strings.Cut(g, "-")
+		n, err := strconv.ParseInt(d, 10, 64)
+		if err != nil {
+			return -1
+		}
+		return n
+	}
+	sort.SliceStable(gs, func(a, b int) bool { return domain(gs[a]) < domain(gs[b]) })
+	return strings.Join(gs, ",")
 }
 
 func (o *Oracle) checkRecoveries(e Expect) {
