@@ -8,7 +8,7 @@ import (
 	"strings"
 )
 
-// writeCommands are replication control, recovery, downtime and raft
+// writeCommands are replication control, recovery, downtime, maintenance and raft
 // commands. Regent's server decides whether it may act (leader, ReadOnly,
 // authorization) and answers with orchestrator's envelope.
 func writeCommands() []command {
@@ -45,6 +45,11 @@ func writeCommands() []command {
 				return "begin-downtime/" + o.hostPort(o.instance) + "/" + escapeURI(o.owner) + "/" + escapeURI(o.reason) + "/" + url.PathEscape(o.duration)
 			}, output: outDetailsKey},
 		{name: "end-downtime", summary: "end an instance's downtime", needs: needInstance, path: instPath("end-downtime"), output: outDetailsKey},
+		{name: "begin-maintenance", summary: "put an instance in maintenance for 10m: no automated recovery (-o owner, -r reason)", needs: needInstance | needOwner | needReason,
+			path: func(o *options) string {
+				return "begin-maintenance/" + o.hostPort(o.instance) + "/" + escapeURI(o.owner) + "/" + escapeURI(o.reason)
+			}, output: outDetailsKey},
+		{name: "end-maintenance", summary: "end an instance's maintenance", needs: needInstance, path: instPath("end-maintenance"), output: outDetailsKey},
 		{name: "ack-cluster-recoveries", summary: "acknowledge a cluster's recoveries (-r comment)", needs: needHint | needReason,
 			path: func(o *options) string {
 				return "ack-recovery/cluster/" + url.PathEscape(o.hint()) + "?comment=" + escapeURI(o.reason)

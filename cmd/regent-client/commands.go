@@ -79,8 +79,8 @@ func orchestratorOnly() []string {
 	relocate-replicas match match-up match-up-replicas move-up move-below move-equivalent
 	move-up-replicas make-co-master take-master move-gtid move-replicas-gtid repoint
 	repoint-replicas take-siblings tags tag-value tag untag untag-all tagged
-	submit-pool-instances which-heuristic-cluster-pool-instances begin-maintenance
-	end-maintenance register-hostname-unresolve deregister-hostname-unresolve
+	submit-pool-instances which-heuristic-cluster-pool-instances
+	register-hostname-unresolve deregister-hostname-unresolve
 	stop-replica-nice detach-replica-master-host reattach-replica-master-host skip-query
 	enable-semi-sync-master disable-semi-sync-master enable-semi-sync-replica
 	disable-semi-sync-replica restart-replica-statements delay-replication
