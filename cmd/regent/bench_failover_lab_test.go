@@ -97,6 +97,10 @@ func benchScenario(b *testing.B, name, extra string, round func(*benchEnv) lab.F
 		r.Scenario, r.Run = name, len(runs)+1
 		runs = append(runs, r)
 		b.Logf("%s round %d: %s", name, r.Run, brief(r))
+		// Every round is an assertion, not only a record.
+		if p := r.Problems(wantRecoveries(name)); len(p) > 0 {
+			b.Errorf("%s round %d failed: %s (%s)", name, r.Run, strings.Join(p, "; "), brief(r))
+		}
 	}
 	var conv, refused []float64
 	lost := 0
@@ -123,6 +127,15 @@ func benchScenario(b *testing.B, name, extra string, round func(*benchEnv) lab.F
 			b.Fatal(err)
 		}
 	}
+}
+
+// wantRecoveries is how many recoveries one round of the scenario must
+// start: one per fault, none when only the controllers lose the primary.
+func wantRecoveries(scenario string) int {
+	if scenario == "controllers-only" {
+		return 0
+	}
+	return 1
 }
 
 func brief(r lab.FailoverRun) string {

@@ -35,6 +35,24 @@ type FailoverRun struct {
 	StopIOMs   *float64 `json:"stop_io_ms,omitempty"`
 }
 
+// Problems lists the invariants the round broke: an acknowledged write
+// lost, a recovery count other than want (1 per fault; 0 when no failover
+// may happen), more than one host writable at once. Empty means the round
+// passed; the failover benchmarks fail a round that has any.
+func (r FailoverRun) Problems(want int) []string {
+	var out []string
+	if r.Lost > 0 {
+		out = append(out, fmt.Sprintf("%d of %d acknowledged writes lost", r.Lost, r.Acked))
+	}
+	if r.Recoveries != want {
+		out = append(out, fmt.Sprintf("%d recoveries, want %d", r.Recoveries, want))
+	}
+	if r.MaxWritable > 1 {
+		out = append(out, fmt.Sprintf("%d hosts writable at once", r.MaxWritable))
+	}
+	return out
+}
+
 // Ms converts a duration to the milliseconds of a FailoverRun.
 func Ms(d time.Duration) *float64 {
 	v := float64(d.Microseconds()) / 1000

@@ -87,3 +87,28 @@ func TestSummarizeAndTable(t *testing.T) {
 		}
 	}
 }
+
+func TestFailoverRunProblems(t *testing.T) {
+	good := FailoverRun{Acked: 100, Recoveries: 1, MaxWritable: 1}
+	cases := []struct {
+		name string
+		r    FailoverRun
+		want int
+		n    int
+		has  string
+	}{
+		{"clean round", good, 1, 0, ""},
+		{"controllers-only without recovery", FailoverRun{Acked: 100, MaxWritable: 1}, 0, 0, ""},
+		{"controllers-only with a recovery", good, 0, 1, "1 recoveries, want 0"},
+		{"lost write", FailoverRun{Acked: 100, Lost: 2, Recoveries: 1, MaxWritable: 1}, 1, 1, "2 of 100 acknowledged writes lost"},
+		{"two recoveries", FailoverRun{Acked: 100, Recoveries: 2, MaxWritable: 1}, 1, 1, "2 recoveries, want 1"},
+		{"double primary", FailoverRun{Acked: 100, Recoveries: 1, MaxWritable: 2}, 1, 1, "2 hosts writable at once"},
+		{"everything wrong", FailoverRun{Acked: 9, Lost: 1, MaxWritable: 3}, 1, 3, "3 hosts writable at once"},
+	}
+	for _, c := range cases {
+		got := c.r.Problems(c.want)
+		if len(got) != c.n || (c.has != "" && !strings.Contains(strings.Join(got, "; "), c.has)) {
+			t.Errorf("%s: problems %q, want %d containing %q", c.name, got, c.n, c.has)
+		}
+	}
+}
