@@ -84,8 +84,26 @@ func (r *reader) clusterName(v *projections.View, req *http.Request) (string, er
 	if hint == "" {
 		return "", errors.New("missing cluster hint")
 	}
-	return v.ResolveCluster(hint)
+	name, err := v.ResolveCluster(hint)
+	if errors.Is(err, projections.ErrUnknownCluster) {
+		return "", &unknownClusterError{hint: hint, err: err}
+	}
+	return name, err
 }
+
+// unknownClusterError answers a hint that names no cluster with
+// orchestrator's text (FigureClusterName), which scripts match on; a
+// {host}/{port} hint reads host:port.
+type unknownClusterError struct {
+	hint string
+	err  error
+}
+
+func (e *unknownClusterError) Error() string {
+	return "Unable to determine cluster name. clusterHint=" + e.hint
+}
+
+func (e *unknownClusterError) Unwrap() error { return e.err }
 
 func (r *reader) instance(w http.ResponseWriter, req *http.Request) {
 	k, err := r.instanceKey(req)
