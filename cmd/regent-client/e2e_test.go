@@ -95,8 +95,10 @@ func (e2eInventory) ForgetCluster(context.Context, string, string) error        
 
 type e2eCluster struct{}
 
-func (e2eCluster) Self() string                   { return "n1:10008" }
-func (e2eCluster) Leadership() api.Leadership     { return api.Leadership{Known: true, Leader: "n1:10008", IsLeader: true, Epoch: 1} }
+func (e2eCluster) Self() string { return "n1:10008" }
+func (e2eCluster) Leadership() api.Leadership {
+	return api.Leadership{Known: true, Leader: "n1:10008", IsLeader: true, Epoch: 1}
+}
 func (e2eCluster) Peers() []string                { return []string{"n1:10008"} }
 func (e2eCluster) Health(_ context.Context) error { return nil }
 
