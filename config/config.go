@@ -43,10 +43,10 @@ type HTTP struct {
 	HTTPAuthPassword     string `regent:"secret"`
 	AuthUserHeader       string
 	PowerAuthUsers       []string
-	PowerAuthGroups      []string
+	PowerAuthGroups      []string `regent:"unused"` // orchestrator checks the proxy user's OS groups; Regent does not
 	UseSSL               bool
 	UseMutualTLS         bool
-	SSLSkipVerify        bool
+	SSLSkipVerify        bool `regent:"unused"` // orchestrator: for its proxying to the leader; Regent forwards without TLS settings
 	SSLPrivateKeyFile    string
 	SSLCertFile          string
 	SSLCAFile            string
@@ -67,21 +67,21 @@ type Topology struct {
 	MySQLTopologyUseMixedTLS           bool
 	MySQLConnectTimeoutSeconds         int
 	MySQLDiscoveryReadTimeoutSeconds   int
-	MySQLTopologyReadTimeoutSeconds    int
-	MySQLConnectionLifetimeSeconds     int
+	MySQLTopologyReadTimeoutSeconds    int `regent:"unused"`
+	MySQLConnectionLifetimeSeconds     int `regent:"unused"`
 	DefaultInstancePort                int
 	ReplicationLagQuery                string
 	SlaveLagQuery                      string `regent:"alias=ReplicationLagQuery"`
-	ReplicationCredentialsQuery        string
-	UseSuperReadOnly                   bool
+	ReplicationCredentialsQuery        string `regent:"unused"`
+	UseSuperReadOnly                   bool   `regent:"unused"`
 }
 
 // Discovery is polling, discovery and naming.
 type Discovery struct {
 	InstancePollSeconds                        uint
-	InstancePollMilliseconds                   int // Regent: > 0 overrides InstancePollSeconds (sub-second polling)
-	ProbeTimeoutMilliseconds                   int // Regent: 0 = MySQLConnectTimeoutSeconds*1000
-	ReasonableInstanceCheckSeconds             uint
+	InstancePollMilliseconds                   int  // Regent: > 0 overrides InstancePollSeconds (sub-second polling)
+	ProbeTimeoutMilliseconds                   int  // Regent: 0 = MySQLConnectTimeoutSeconds*1000
+	ReasonableInstanceCheckSeconds             uint `regent:"unused"`
 	DiscoverByShowSlaveHosts                   bool
 	DiscoveryMaxConcurrency                    uint
 	DiscoverySeeds                             []string
@@ -92,12 +92,12 @@ type Discovery struct {
 	HostnameResolveMethod                      string
 	MySQLHostnameResolveMethod                 string
 	ExpiryHostnameResolvesMinutes              int
-	RejectHostnameResolvePattern               string
+	RejectHostnameResolvePattern               string `regent:"unused"`
 	ReasonableReplicationLagSeconds            int
 	ReasonableMaintenanceReplicationLagSeconds int
 	ReasonableLockedSemiSyncMasterSeconds      uint
 	ProblemIgnoreHostnameFilters               []string
-	VerifyReplicationFilters                   bool
+	VerifyReplicationFilters                   bool `regent:"unused"`
 	CandidateInstanceExpireMinutes             uint
 	RemoveTextFromHostnameDisplay              string
 	ClusterNameToAlias                         map[string]string
@@ -112,7 +112,7 @@ type Discovery struct {
 	DetectDataCenterQuery                      string
 	DetectRegionQuery                          string
 	DetectPhysicalEnvironmentQuery             string
-	MaxConcurrentReplicaOperations             int
+	MaxConcurrentReplicaOperations             int `regent:"unused"`
 }
 
 // Recovery is failure handling, promotion rules and hooks.
@@ -134,24 +134,24 @@ type Recovery struct {
 	PostMasterFailoverProcesses                []string
 	PostIntermediateMasterFailoverProcesses    []string
 	PostGracefulTakeoverProcesses              []string
-	PostTakeMasterProcesses                    []string
-	RecoverNonWriteableMaster                  bool
-	CoMasterRecoveryMustPromoteOtherCoMaster   bool
-	DetachLostSlavesAfterMasterFailover        bool `regent:"alias=DetachLostReplicasAfterMasterFailover"`
+	PostTakeMasterProcesses                    []string `regent:"unused"`
+	RecoverNonWriteableMaster                  bool     `regent:"unused"`
+	CoMasterRecoveryMustPromoteOtherCoMaster   bool     `regent:"unused"`
+	DetachLostSlavesAfterMasterFailover        bool     `regent:"alias=DetachLostReplicasAfterMasterFailover"`
 	DetachLostReplicasAfterMasterFailover      bool
 	ApplyMySQLPromotionAfterMasterFailover     bool
 	PreventCrossDataCenterMasterFailover       bool
 	PreventCrossRegionMasterFailover           bool
-	MasterFailoverLostInstancesDowntimeMinutes uint
-	MasterFailoverDetachSlaveMasterHost        bool `regent:"alias=MasterFailoverDetachReplicaMasterHost"`
-	MasterFailoverDetachReplicaMasterHost      bool
+	MasterFailoverLostInstancesDowntimeMinutes uint `regent:"unused"`
+	MasterFailoverDetachSlaveMasterHost        bool `regent:"unused,alias=MasterFailoverDetachReplicaMasterHost"`
+	MasterFailoverDetachReplicaMasterHost      bool `regent:"unused"`
 	FailMasterPromotionOnLagMinutes            uint
 	FailMasterPromotionIfSQLThreadNotUpToDate  bool
-	DelayMasterPromotionIfSQLThreadNotUpToDate bool
-	PostponeSlaveRecoveryOnLagMinutes          uint `regent:"alias=PostponeReplicaRecoveryOnLagMinutes"`
-	PostponeReplicaRecoveryOnLagMinutes        uint
-	EnforceExactSemiSyncReplicas               bool
-	RecoverLockedSemiSyncMaster                bool
+	DelayMasterPromotionIfSQLThreadNotUpToDate bool   `regent:"unused"`
+	PostponeSlaveRecoveryOnLagMinutes          uint   `regent:"unused,alias=PostponeReplicaRecoveryOnLagMinutes"`
+	PostponeReplicaRecoveryOnLagMinutes        uint   `regent:"unused"`
+	EnforceExactSemiSyncReplicas               bool   `regent:"unused"`
+	RecoverLockedSemiSyncMaster                bool   `regent:"unused"`
 	RemoteExecPrefix                           string // Regent: prefix for commands run on a MySQL host, e.g. "ssh {host}"
 	// Regent: credentials a demoted primary uses to replicate from the new
 	// one (CHANGE MASTER … MASTER_USER); empty keeps what the server has.
@@ -194,6 +194,7 @@ type Cluster struct {
 	NATSListenAddress           string
 	NATSClusterName             string
 	NATSServers                 []string
+	NATSStreamReplicas          int // Regent: stream replicas on an external NATS (NATSServers), 1-5
 	NATSCredentialsFile         string
 	NATSUser                    string
 	NATSPassword                string `regent:"secret"`
@@ -415,6 +416,7 @@ func defaultCluster() Cluster {
 		NATSListenAddress:           "127.0.0.1:4222",
 		NATSClusterName:             "regent",
 		NATSServers:                 []string{},
+		NATSStreamReplicas:          1,
 		NATSMaxMemoryMB:             256,
 		NATSMaxStoreMB:              10240,
 		ObservationRetentionMinutes: 1440,

@@ -16,7 +16,7 @@ var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 // envExpandedKeys may hold ${ENV} references.
 var envExpandedKeys = [...]string{
 	"MySQLTopologyPassword", "MySQLOrchestratorPassword", "HTTPAuthPassword",
-	"NATSPassword", "NATSToken", "NATSClusterPassword",
+	"NATSPassword", "NATSToken", "NATSClusterPassword", "ReplicationPassword",
 }
 
 // finish applies what orchestrator does after reading its files (legacy

@@ -377,3 +377,92 @@ func TestTypeAndValidationErrorsTogether(t *testing.T) {
 		}
 	}
 }
+
+func TestEnvExpansionReplicationPasswordAndCredentialsFile(t *testing.T) {
+	cred := writeConf(t, "creds.cnf", "[client]\nuser=${DB_USER}\npassword=${DB_PASS}\n")
+	content := `{"ReplicationUser": "repl", "ReplicationPassword": "${REPL_PASS}", "MySQLTopologyCredentialsConfigFile": "` + cred + `"}`
+	cfg, rep, _, err := loadString(t, content, []string{"REPL_PASS=r3pl", "DB_PASS=fromenv", "DB_USER=u"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.ReplicationPassword != "r3pl" {
+		t.Errorf("ReplicationPassword = %q, want r3pl", cfg.ReplicationPassword)
+	}
+	// The password read from the INI file is expanded like one written in
+	// the JSON file; the user, as in orchestrator, is taken literally.
+	if cfg.MySQLTopologyPassword != "fromenv" || cfg.MySQLTopologyUser != "${DB_USER}" {
+		t.Errorf("from credentials file: user=%q password=%q, want ${DB_USER} / fromenv", cfg.MySQLTopologyUser, cfg.MySQLTopologyPassword)
+	}
+	if len(rep.Warnings) != 0 {
+		t.Errorf("warnings: %s", messages(rep.Warnings))
+	}
+	_, rep, _, err = loadString(t, `{"ReplicationPassword": "${REPL_UNSET}"}`, nil, nil)
+	if err != nil || !strings.Contains(messages(rep.Warnings), `key "ReplicationPassword": environment variable REPL_UNSET is not set`) {
+		t.Errorf("unset variable: err %v warnings %s", err, messages(rep.Warnings))
+	}
+}
+
+// TestDefaultsArePinned pins the defaults orchestrator documents (reference
+// §7.2) and Regent's own, as Load returns them with no file at all.
+func TestDefaultsArePinned(t *testing.T) {
+	cfg, _, err := Load(LoadOptions{SearchPaths: []string{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]any{}
+	for name, f := range cfg.fieldsByName() {
+		got[name] = f.Interface()
+	}
+	want := map[string]any{
+		// orchestrator's
+		"ListenAddress": ":3000", "StatusEndpoint": "/api/status", "ReadOnly": false, "AuthenticationMethod": "",
+		"AuthUserHeader": "X-Forwarded-User", "UseSSL": false, "UseMutualTLS": false,
+		"MySQLTopologyUseMutualTLS": false, "MySQLTopologyUseMixedTLS": true, "TLSCacheTTLFactor": uint(100),
+		"DefaultInstancePort": 3306, "InstancePollSeconds": uint(5), "DiscoveryMaxConcurrency": uint(300),
+		"DiscoveryQueueCapacity": uint(100000), "DiscoverByShowSlaveHosts": false, "UnseenInstanceForgetHours": uint(240),
+		"SkipMaxScaleCheck": true, "BufferInstanceWrites": false, "InstanceWriteBufferSize": 100,
+		"InstanceFlushIntervalMilliseconds": 100, "MaxConcurrentReplicaOperations": 5,
+		"HostnameResolveMethod": "default", "MySQLHostnameResolveMethod": "@@hostname", "ExpiryHostnameResolvesMinutes": 60,
+		"ReasonableReplicationLagSeconds": 10, "ReasonableMaintenanceReplicationLagSeconds": 20,
+		"ReasonableInstanceCheckSeconds": uint(1), "VerifyReplicationFilters": false,
+		"BackendDB": "mysql", "MySQLOrchestratorPort": uint(3306), "MySQLOrchestratorMaxPoolConnections": 128,
+		"RaftEnabled": false, "RaftBind": "127.0.0.1:10008", "RaftAdvertise": "127.0.0.1:10008", "DefaultRaftPort": 10008,
+		"ExpectFailureAnalysisConcensus": true,
+		"RecoveryPeriodBlockSeconds": 3600, "FailureDetectionPeriodBlockMinutes": 60,
+		"ApplyMySQLPromotionAfterMasterFailover": true, "DetachLostSlavesAfterMasterFailover": true,
+		"DetachLostReplicasAfterMasterFailover": true, "MasterFailoverDetachReplicaMasterHost": false,
+		"PreventCrossDataCenterMasterFailover": false, "PreventCrossRegionMasterFailover": false,
+		"FailMasterPromotionOnLagMinutes": uint(0), "FailMasterPromotionIfSQLThreadNotUpToDate": false,
+		"DelayMasterPromotionIfSQLThreadNotUpToDate": false, "PostponeReplicaRecoveryOnLagMinutes": uint(0),
+		"CoMasterRecoveryMustPromoteOtherCoMaster": true, "RecoverNonWriteableMaster": false,
+		"RecoverLockedSemiSyncMaster": false, "EnforceExactSemiSyncReplicas": false, "UseSuperReadOnly": false,
+		"ProcessesShellCommand": "bash", "AutoPseudoGTID": false, "BinlogEventsChunkSize": 10000,
+		"KVClusterMasterPrefix": "mysql/master", "AuditPurgeDays": uint(7), "SnapshotTopologiesIntervalHours": uint(0),
+		// Regent's
+		"NATSListenAddress": "127.0.0.1:4222", "RaftDataDir": "./regent-data", "NATSClusterName": "regent",
+		"NATSStreamReplicas": 1, "LogFormat": "auto", "LogLevel": "", "HookTimeoutSeconds": 60,
+		"NATSMaxMemoryMB": 256, "NATSMaxStoreMB": 10240, "ObservationRetentionMinutes": 1440, "EventStreamMaxMB": 4096,
+		"ReplicationStallMilliseconds": 1500, "ReplicationHeartbeatMilliseconds": 500, "RecoveryTickMilliseconds": 50,
+		"InstancePollMilliseconds": 0, "ProbeTimeoutMilliseconds": 0,
+	}
+	for key, w := range want {
+		g, ok := got[key]
+		if !ok {
+			t.Errorf("%s: not a key", key)
+			continue
+		}
+		if g != w {
+			t.Errorf("%s = %#v, want %#v", key, g, w)
+		}
+	}
+	lists := map[string][]string{"PowerAuthUsers": {"*"}, "RaftNodes": {}, "NATSServers": {}, "DiscoverySeeds": {},
+		"RecoverMasterClusterFilters": {}, "RecoverIntermediateMasterClusterFilters": {}, "PostFailoverProcesses": {}}
+	for key, w := range lists {
+		if g := got[key].([]string); strings.Join(g, ",") != strings.Join(w, ",") || g == nil {
+			t.Errorf("%s = %#v, want %#v", key, g, w)
+		}
+	}
+	if cfg.NodeID() != "regent-1" || cfg.Clustered() || cfg.External() || cfg.PollInterval().String() != "5s" {
+		t.Errorf("NodeID %q Clustered %v External %v PollInterval %s", cfg.NodeID(), cfg.Clustered(), cfg.External(), cfg.PollInterval())
+	}
+}

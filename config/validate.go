@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -84,6 +85,9 @@ func (c Config) checkRaft(ck *checker) {
 		ck.bad("RaftNodes", "%v", err)
 		return
 	}
+	if len(peers) == 2 {
+		ck.bad("RaftNodes", "lists 2 nodes: the streams keep 3 replicas on a cluster, which 2 nodes cannot place (and 2 nodes survive no loss); list 1 node or 3 or more")
+	}
 	if c.RaftBind == "" || len(peers) == 0 {
 		return
 	}
@@ -140,6 +144,7 @@ func (c Config) checkHTTP(ck *checker) {
 	if err := checkHostPort(c.ListenAddress); err != nil {
 		ck.bad("ListenAddress", "%v", err)
 	}
+	c.checkSSL(ck)
 	if c.HTTPAdvertise != "" {
 		u, err := url.Parse(c.HTTPAdvertise)
 		switch {
@@ -151,6 +156,48 @@ func (c Config) checkHTTP(ck *checker) {
 			ck.bad("HTTPAdvertise", "must not include a path, got %q", c.HTTPAdvertise)
 		}
 	}
+}
+
+// checkSSL applies the UseSSL rules: the key pair is required and every
+// file named must be readable; UseMutualTLS needs UseSSL, a CA to verify
+// client certificates against, and the OUs to accept (orchestrator refuses
+// every client when SSLValidOUs is empty).
+func (c Config) checkSSL(ck *checker) {
+	if c.UseMutualTLS && !c.UseSSL {
+		ck.bad("UseMutualTLS", "requires UseSSL true")
+	}
+	if !c.UseSSL {
+		return
+	}
+	for _, key := range [...]string{"SSLCertFile", "SSLPrivateKeyFile"} {
+		if c.fieldsByName()[key].String() == "" {
+			ck.badNear(key, "UseSSL", "must be set when UseSSL is true")
+		}
+	}
+	if c.UseMutualTLS {
+		if c.SSLCAFile == "" {
+			ck.badNear("SSLCAFile", "UseMutualTLS", "must be set when UseMutualTLS is true: client certificates are verified against it")
+		}
+		if len(c.SSLValidOUs) == 0 {
+			ck.badNear("SSLValidOUs", "UseMutualTLS", "must list the client certificate OUs to accept when UseMutualTLS is true (empty refuses every client)")
+		}
+	}
+	for _, key := range [...]string{"SSLCertFile", "SSLPrivateKeyFile", "SSLCAFile"} {
+		if path := c.fieldsByName()[key].String(); path != "" {
+			if err := readable(path); err != nil {
+				ck.bad(key, "%v", err)
+			}
+		}
+	}
+}
+
+// readable reports why path cannot be opened for reading, or nil.
+func readable(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("cannot read %s: %w", path, err)
+	}
+	return f.Close()
 }
 
 func (c Config) checkDiscovery(ck *checker) {
@@ -223,6 +270,9 @@ func (c Config) checkNATS(ck *checker) {
 		case u.Hostname() == "":
 			ck.bad("NATSServers", "URL %q has no host", s)
 		}
+	}
+	if n := c.NATSStreamReplicas; n < 1 || n > 5 {
+		ck.bad("NATSStreamReplicas", "want 1 to 5 (JetStream's limit), got %d", n)
 	}
 	pairs := [][2]string{{"NATSTLSCertFile", "NATSTLSKeyFile"}, {"NATSClusterTLSCertFile", "NATSClusterTLSKeyFile"}}
 	fields := c.fieldsByName()

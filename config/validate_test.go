@@ -8,18 +8,33 @@ import (
 )
 
 func TestValidationRules(t *testing.T) {
+	tmpFile := writeConf(t, "readable.pem", "x")
 	tests := []struct {
 		name    string
 		content string
 		key     string // KeyError.Key expected; "" = valid
 		msg     string // substring of the message
 	}{
-		{"raft ok", `{"RaftEnabled": true, "RaftBind": "10.0.0.1", "RaftNodes": ["10.0.0.1:10008", "10.0.0.2"]}`, "", ""},
-		{"raft advertise in nodes", `{"RaftEnabled": true, "RaftBind": "0.0.0.0:10008", "RaftAdvertise": "n1", "RaftNodes": ["n1", "n2"]}`, "", ""},
+		{"raft ok", `{"RaftEnabled": true, "RaftBind": "10.0.0.1", "RaftNodes": ["10.0.0.1:10008", "10.0.0.2", "10.0.0.3"]}`, "", ""},
+		{"raft advertise in nodes", `{"RaftEnabled": true, "RaftBind": "0.0.0.0:10008", "RaftAdvertise": "n1", "RaftNodes": ["n1", "n2", "n3"]}`, "", ""},
+		{"raft two nodes", `{"RaftEnabled": true, "RaftBind": "10.0.0.1", "RaftNodes": ["10.0.0.1", "10.0.0.2"]}`, "RaftNodes", "lists 2 nodes"},
+		{"raft two nodes, raft off", `{"RaftEnabled": false, "RaftNodes": ["10.0.0.1", "10.0.0.2"]}`, "", ""},
+		{"stream replicas 0", `{"NATSStreamReplicas": 0}`, "NATSStreamReplicas", "want 1 to 5"},
+		{"stream replicas 6", `{"NATSServers": ["nats://127.0.0.1:4222"], "NATSStreamReplicas": 6}`, "NATSStreamReplicas", "got 6"},
+		{"stream replicas 3", `{"NATSServers": ["nats://127.0.0.1:4222"], "NATSStreamReplicas": 3}`, "", ""},
+		{"mutual needs ssl", `{"UseMutualTLS": true}`, "UseMutualTLS", "requires UseSSL"},
+		{"ssl needs cert", `{"UseSSL": true, "SSLPrivateKeyFile": "` + tmpFile + `"}`, "SSLCertFile", "must be set when UseSSL"},
+		{"ssl needs key", `{"UseSSL": true, "SSLCertFile": "` + tmpFile + `"}`, "SSLPrivateKeyFile", "must be set when UseSSL"},
+		{"ssl cert unreadable", `{"UseSSL": true, "SSLCertFile": "/nonexistent/c.pem", "SSLPrivateKeyFile": "` + tmpFile + `"}`, "SSLCertFile", "cannot read /nonexistent/c.pem"},
+		{"ssl CA unreadable", `{"UseSSL": true, "SSLCertFile": "` + tmpFile + `", "SSLPrivateKeyFile": "` + tmpFile + `", "SSLCAFile": "/nonexistent/ca.pem"}`, "SSLCAFile", "cannot read"},
+		{"ssl ok", `{"UseSSL": true, "SSLCertFile": "` + tmpFile + `", "SSLPrivateKeyFile": "` + tmpFile + `"}`, "", ""},
+		{"mutual needs CA", `{"UseSSL": true, "UseMutualTLS": true, "SSLValidOUs": ["dba"], "SSLCertFile": "` + tmpFile + `", "SSLPrivateKeyFile": "` + tmpFile + `"}`, "SSLCAFile", "UseMutualTLS"},
+		{"mutual needs OUs", `{"UseSSL": true, "UseMutualTLS": true, "SSLCAFile": "` + tmpFile + `", "SSLCertFile": "` + tmpFile + `", "SSLPrivateKeyFile": "` + tmpFile + `"}`, "SSLValidOUs", "refuses every client"},
+		{"mutual ok", `{"UseSSL": true, "UseMutualTLS": true, "SSLValidOUs": ["dba"], "SSLCAFile": "` + tmpFile + `", "SSLCertFile": "` + tmpFile + `", "SSLPrivateKeyFile": "` + tmpFile + `"}`, "", ""},
 		{"raft needs bind", `{"RaftEnabled": true, "RaftBind": "", "RaftNodes": ["a"]}`, "RaftBind", "must be set"},
 		{"raft needs nodes", `{"RaftEnabled": true, "RaftNodes": []}`, "RaftNodes", "must list"},
 		{"raft needs data dir", `{"RaftEnabled": true, "RaftBind": "a", "RaftNodes": ["a"], "RaftDataDir": ""}`, "RaftDataDir", "must be set"},
-		{"raft bind not in nodes", `{"RaftEnabled": true, "RaftBind": "10.0.0.9", "RaftNodes": ["10.0.0.1", "10.0.0.2"]}`, "RaftBind", "not one of RaftNodes"},
+		{"raft bind not in nodes", `{"RaftEnabled": true, "RaftBind": "10.0.0.9", "RaftNodes": ["10.0.0.1", "10.0.0.2", "10.0.0.3"]}`, "RaftBind", "not one of RaftNodes"},
 		{"raft bind port differs", `{"RaftEnabled": true, "RaftBind": "10.0.0.1:10009", "RaftNodes": ["10.0.0.1"]}`, "RaftBind", "not one of RaftNodes"},
 		{"raft bad node", `{"RaftEnabled": true, "RaftBind": "a", "RaftNodes": ["a:notaport"]}`, "RaftNodes", "port"},
 		{"fail and delay", `{"FailMasterPromotionIfSQLThreadNotUpToDate": true, "DelayMasterPromotionIfSQLThreadNotUpToDate": true}`, "FailMasterPromotionIfSQLThreadNotUpToDate", "DelayMasterPromotionIfSQLThreadNotUpToDate"},

@@ -59,11 +59,7 @@ func startNode(ctx context.Context, cfg config.Config, logger zerolog.Logger, ve
 		n.close()
 		return nil, err
 	}
-	replicas := 1
-	if cfg.Clustered() {
-		replicas = 3
-	}
-	so := streamOptions(cfg, replicas)
+	so := streamOptions(cfg, streamReplicas(cfg))
 	if n.elog, err = eventlog.New(n.nc, n.log, so); err != nil {
 		n.close()
 		return nil, err
@@ -80,10 +76,16 @@ func startNode(ctx context.Context, cfg config.Config, logger zerolog.Logger, ve
 		return nil, fmt.Errorf("create streams: %w", err)
 	}
 	n.lease = n.elog.NewLease(id, httpAdvertise(cfg))
+	tlsOpts, err := apiTLS(cfg)
+	if err != nil {
+		n.close()
+		return nil, err
+	}
 	n.api = api.New(api.Options{
 		ListenAddress:  cfg.ListenAddress,
 		URLPrefix:      cfg.URLPrefix,
 		StatusEndpoint: cfg.StatusEndpoint,
+		TLS:            tlsOpts,
 		Version:        ver,
 		Auth: api.AuthOptions{Method: cfg.AuthenticationMethod, User: cfg.HTTPAuthUser, Password: cfg.HTTPAuthPassword,
 			UserHeader: cfg.AuthUserHeader, PowerAuthUsers: cfg.PowerAuthUsers, ReadOnly: cfg.ReadOnly},
@@ -110,6 +112,32 @@ func startNode(ctx context.Context, cfg config.Config, logger zerolog.Logger, ve
 	ops := newOperations(n)
 	n.api.RegisterRecovery(n.app, ops, ops)
 	return n, nil
+}
+
+// streamReplicas is the streams' replica count: NATSStreamReplicas on an
+// external NATS, 3 on an embedded cluster, else 1.
+func streamReplicas(cfg config.Config) int {
+	switch {
+	case cfg.External():
+		return max(cfg.NATSStreamReplicas, 1)
+	case cfg.Clustered():
+		return 3
+	}
+	return 1
+}
+
+// apiTLS loads the HTTPS settings (UseSSL and friends); zero when UseSSL
+// is false.
+func apiTLS(cfg config.Config) (api.TLSOptions, error) {
+	if !cfg.UseSSL {
+		return api.TLSOptions{}, nil
+	}
+	tc, err := api.ServerTLSConfig(cfg.SSLCertFile, cfg.SSLPrivateKeyFile, cfg.SSLCAFile, cfg.UseMutualTLS)
+	if err != nil {
+		return api.TLSOptions{}, fmt.Errorf("configure https: %w", err)
+	}
+	return api.TLSOptions{Config: tc, Mutual: cfg.UseMutualTLS, ValidOUs: cfg.SSLValidOUs,
+		StatusOUVerify: cfg.StatusOUVerify}, nil
 }
 
 // streamOptions sizes the streams inside the node's store limit.

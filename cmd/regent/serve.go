@@ -113,7 +113,7 @@ func serve(ctx context.Context, cfg config.Config, e env) error {
 	g.Go(func() error { return n.api.Run(gctx, ln) })
 	g.Go(func() error { return n.lease.Run(gctx) })
 	g.Go(func() error { return n.engine.Run(gctx) })
-	n.log.Info().Str("http", ln.Addr().String()).Str("nats", n.natsURL()).
+	n.log.Info().Str("http", n.api.Scheme()+"://"+ln.Addr().String()).Str("nats", n.natsURL()).
 		Dur("startup", time.Since(start)).Msg("regent node ready")
 	err = g.Wait()
 	n.log.Info().Msg("regent node stopping")
