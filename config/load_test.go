@@ -428,7 +428,7 @@ func TestDefaultsArePinned(t *testing.T) {
 		"BackendDB": "mysql", "MySQLOrchestratorPort": uint(3306), "MySQLOrchestratorMaxPoolConnections": 128,
 		"RaftEnabled": false, "RaftBind": "127.0.0.1:10008", "RaftAdvertise": "127.0.0.1:10008", "DefaultRaftPort": 10008,
 		"ExpectFailureAnalysisConcensus": true,
-		"RecoveryPeriodBlockSeconds": 3600, "FailureDetectionPeriodBlockMinutes": 60,
+		"RecoveryPeriodBlockSeconds":     3600, "FailureDetectionPeriodBlockMinutes": 60,
 		"ApplyMySQLPromotionAfterMasterFailover": true, "DetachLostSlavesAfterMasterFailover": true,
 		"DetachLostReplicasAfterMasterFailover": true, "MasterFailoverDetachReplicaMasterHost": false,
 		"PreventCrossDataCenterMasterFailover": false, "PreventCrossRegionMasterFailover": false,
