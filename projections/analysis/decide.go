@@ -99,7 +99,7 @@ func decideOne(v *projections.View, r *Recoveries, a *Analysis, now time.Time, p
 		d.Failure.Reason = notActionableReason(a.Analysis)
 		return Decision{Action: ActionDetect, Analysis: a, Failure: d.Failure, NewDetection: true}, d.NewDetection
 	}
-	if r.handled(a) {
+	if r.handled(a, d.Failure.DetectionID) {
 		return d, false // this run of failures already has its recovery
 	}
 	reason, blocking := r.blockReason(v, a, now, p)
@@ -152,14 +152,22 @@ func DetectionID(cluster string, failed events.InstanceKey, code string, failing
 // began: the same incident, whatever code it shows now (a view lagging
 // behind the recovery's re-pointing must not start a second one). A failed
 // recovery does not count: the incident may be retried, subject to the
-// anti-flap block and acknowledgement.
-func (r *Recoveries) handled(a *Analysis) bool {
-	if a.FailingSinceAt.IsZero() {
-		return false
-	}
+// anti-flap block and acknowledgement. A failure of a reachable instance
+// (AllIntermediateMasterReplicasFailingToConnectOrDead) has no run of
+// failed probes: only a running recovery of its detection handles it.
+func (r *Recoveries) handled(a *Analysis, detectionID string) bool {
 	for _, id := range r.recOrder {
 		t := r.recoveries[id]
-		if t.Failed() == a.AnalyzedInstanceKey && !t.StartedAt.Before(a.FailingSinceAt) && (t.IsActive || t.IsSuccessful) {
+		if t.Failed() != a.AnalyzedInstanceKey {
+			continue
+		}
+		if a.FailingSinceAt.IsZero() {
+			if t.IsActive && t.DetectionID == detectionID {
+				return true
+			}
+			continue
+		}
+		if !t.StartedAt.Before(a.FailingSinceAt) && (t.IsActive || t.IsSuccessful) {
 			return true
 		}
 	}
@@ -221,7 +229,7 @@ func notActionableReason(code string) string {
 	switch code {
 	case events.AnalysisUnreachableMaster, events.AnalysisUnreachableIntermediateMaster:
 		return "not actionable: a reachable replica still replicates from it, so only the Regent nodes lost it"
-	case events.AnalysisUnreachableMasterWithLaggingReplicas:
+	case events.AnalysisUnreachableMasterWithLaggingReplicas, AnalysisUnreachableIntermediateMasterWithLaggingReplicas:
 		return "not actionable: its replicas still replicate from it (lagging)"
 	case events.AnalysisDeadMasterWithoutReplicas:
 		return "not actionable: no replica to promote"

@@ -314,3 +314,21 @@ func TestDecideMaintenanceGate(t *testing.T) {
 		}
 	}
 }
+
+// AllIntermediateMasterReplicasFailingToConnectOrDead starts an
+// intermediate-master recovery once: while it runs, the same failure
+// neither starts another nor records a block.
+func TestDecideReachableIntermediateMasterRecoveredOnce(t *testing.T) {
+	s := newScript(t)
+	chain(s, "a", "b")
+	s.at(time.Second).observe(nodes, replica("im", 2, "p"), connecting(replica("a", 10, "im")), connecting(replica("b", 11, "im")))
+	d := one(t, s.decide(params()), ActionStart)
+	if d.RecoveryType != RecoveryIntermediateMaster || d.Failure.Analysis != AnalysisAllIntermediateMasterReplicasFailingToConnectOrDead || !d.NewDetection {
+		t.Fatalf("start %+v", d)
+	}
+	s.engine(d)
+	s.at(2*time.Second).observe(nodes, replica("im", 2, "p"), connecting(replica("a", 10, "im")), connecting(replica("b", 11, "im")))
+	if ds := s.decide(params()); len(ds) != 0 {
+		t.Fatalf("while the recovery runs: %s", mustJSON(t, ds))
+	}
+}

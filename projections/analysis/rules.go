@@ -8,6 +8,13 @@ const (
 	RecoveryIntermediateMaster = "IntermediateMasterRecovery"
 )
 
+// Intermediate-master codes of orchestrator's that events does not name
+// (the set of codes in the log is open: a code is a string).
+const (
+	AnalysisUnreachableIntermediateMasterWithLaggingReplicas    = "UnreachableIntermediateMasterWithLaggingReplicas"
+	AnalysisAllIntermediateMasterReplicasFailingToConnectOrDead = "AllIntermediateMasterReplicasFailingToConnectOrDead"
+)
+
 // Rule is one analysis code: the first rule, in ascending Priority, whose
 // Match holds for an instance's facts gives its analysis.
 type Rule struct {
@@ -92,9 +99,26 @@ func Rules() []Rule {
 		{Code: events.AnalysisDeadIntermediateMasterAndReplicas, Priority: 150, Detect: true,
 			Description: "Intermediate master and all of its replicas cannot be reached",
 			Match:       func(f *Facts) bool { return f.IsIntermediateMaster && f.Unreachable && f.CountValidReplicas == 0 }},
+		{Code: AnalysisUnreachableIntermediateMasterWithLaggingReplicas, Priority: 155, Detect: true,
+			Description: "Intermediate master cannot be reached by a quorum of Regent nodes; its replicas still replicate from it but all lag",
+			Match: func(f *Facts) bool {
+				return f.IsIntermediateMaster && f.Unreachable && f.CountValidReplicas > 0 && !allAgree(f) &&
+					f.CountLaggingReplicas == f.CountReplicas && f.CountDelayedReplicas < f.CountReplicas
+			}},
 		{Code: events.AnalysisUnreachableIntermediateMaster, Priority: 160, Detect: true,
 			Description: "Intermediate master cannot be reached by a quorum of Regent nodes but some replica still replicates from it",
 			Match:       func(f *Facts) bool { return f.IsIntermediateMaster && f.Unreachable && !allAgree(f) }},
+		// The intermediate master answers the Regent nodes, but every
+		// reachable replica fails to connect to it (and at least two
+		// replicas exist): orchestrator treats it as dead and moves the
+		// replicas away.
+		{Code: AnalysisAllIntermediateMasterReplicasFailingToConnectOrDead, Priority: 170, Detect: true, Actionable: true, Recovery: RecoveryIntermediateMaster,
+			Description: "Intermediate master is reachable but all of its reachable replicas are failing to connect to it",
+			Match: func(f *Facts) bool {
+				return f.IsIntermediateMaster && !f.Unreachable && f.LastCheckValid && f.CountReplicas > 1 &&
+					f.CountValidReplicatingReplicas == 0 && f.CountReplicasFailingToConnect > 0 &&
+					f.CountReplicasFailingToConnect == f.CountValidReplicas
+			}},
 	}
 }
 

@@ -204,6 +204,47 @@ func transcripts() []transcript {
 				chain(s, "a", "b")
 				s.at(time.Second).unreachable(nodes, "im", false).unreachable(nodes, "a", false).unreachable(nodes, "b", false)
 			}},
+		{name: "unreachable intermediate master with lagging replicas", host: "im", want: AnalysisUnreachableIntermediateMasterWithLaggingReplicas,
+			build: func(s *script) {
+				chain(s, "a", "b")
+				for sec := 1; sec <= 5; sec++ {
+					s.at(time.Duration(sec)*time.Second).unreachable(nodes, "im", true)
+					for i, h := range []string{"a", "b"} {
+						o := replica(h, uint32(10+i), "im")
+						o.LagSeconds = i64(60)
+						o.Replication.HeartbeatsReceived = int64(sec)
+						s.observe(nodes, o)
+					}
+				}
+			},
+			check: func(t *testing.T, a Analysis) {
+				if a.IsActionableRecovery || !a.Detect {
+					t.Errorf("actionable %v detect %v", a.IsActionableRecovery, a.Detect)
+				}
+			}},
+		{name: "intermediate master reachable, all replicas failing to connect", host: "im",
+			want: AnalysisAllIntermediateMasterReplicasFailingToConnectOrDead,
+			build: func(s *script) {
+				chain(s, "a", "b")
+				s.at(time.Second).observe(nodes, replica("im", 2, "p"), connecting(replica("a", 10, "im")), connecting(replica("b", 11, "im")))
+			},
+			check: func(t *testing.T, a Analysis) {
+				if !a.IsActionableRecovery || a.RecoveryType != RecoveryIntermediateMaster || !a.LastCheckValid {
+					t.Errorf("actionable %v type %q last check valid %v", a.IsActionableRecovery, a.RecoveryType, a.LastCheckValid)
+				}
+			}},
+		{name: "intermediate master reachable, one replica failing to connect, one dead", host: "im",
+			want: AnalysisAllIntermediateMasterReplicasFailingToConnectOrDead,
+			build: func(s *script) {
+				chain(s, "a", "b")
+				s.at(time.Second).observe(nodes, replica("im", 2, "p"), connecting(replica("a", 10, "im"))).unreachable(nodes, "b", false)
+			}},
+		{name: "intermediate master reachable, one replica failing to connect, one replicating", host: "im",
+			want: events.AnalysisNoProblem,
+			build: func(s *script) {
+				chain(s, "a", "b")
+				s.at(time.Second).observe(nodes, replica("im", 2, "p"), connecting(replica("a", 10, "im")), replica("b", 11, "im"))
+			}},
 		{name: "unreachable intermediate master", host: "im", want: events.AnalysisUnreachableIntermediateMaster,
 			build: func(s *script) {
 				chain(s, "a", "b")
