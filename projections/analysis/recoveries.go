@@ -145,6 +145,10 @@ type detKey struct {
 // readers.
 type Recoveries struct {
 	lastSeq uint64
+	// clusterSeq: per cluster (Envelope.Cluster; "" is the global
+	// aggregate) the stream sequence of the last event on its subject
+	// events.ClusterEvents(cluster), whatever its kind.
+	clusterSeq map[string]uint64
 
 	globalDisabled bool
 	globalWho      string
@@ -166,6 +170,7 @@ type Recoveries struct {
 // NewRecoveries returns an empty fold (global recoveries enabled).
 func NewRecoveries() *Recoveries {
 	return &Recoveries{
+		clusterSeq: map[string]uint64{},
 		detections: map[string]*FailureDetection{},
 		lastDetect: map[detKey]string{},
 		lastClear:  map[detKey]uint64{},
@@ -185,6 +190,11 @@ func (r *Recoveries) LastSeq() uint64 { return r.lastSeq }
 func (r *Recoveries) Apply(seq uint64, e events.Envelope) error {
 	if e.Kind.IsObservation() || (seq != 0 && seq <= r.lastSeq) {
 		return nil
+	}
+	if seq != 0 {
+		// Every domain event is on its cluster's subject, also one this
+		// build cannot fold or decode: the expected sequence must count it.
+		r.clusterSeq[e.Cluster] = seq
 	}
 	var err error
 	switch e.Kind {

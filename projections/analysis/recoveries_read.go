@@ -181,8 +181,16 @@ func (r *Recoveries) Clone() *Recoveries {
 	}
 	n.detOrder, n.recOrder, n.blockedOrder = slices.Clone(r.detOrder), slices.Clone(r.recOrder), slices.Clone(r.blockedOrder)
 	n.lastDetect, n.lastClear, n.attempts = maps.Clone(r.lastDetect), maps.Clone(r.lastClear), maps.Clone(r.attempts)
+	n.clusterSeq = maps.Clone(r.clusterSeq)
 	return &n
 }
+
+// ClusterSeq is the stream sequence of the last event folded on cluster's
+// subject (events.ClusterEvents; "" is the global aggregate), 0 when none:
+// the position a decision made on this fold was made at. An append that
+// expects it (eventlog.ExpectClusterSeq) fails when any event of the
+// cluster was stored after it, folded here or not.
+func (r *Recoveries) ClusterSeq(cluster string) uint64 { return r.clusterSeq[cluster] }
 
 // GlobalRecoveriesEnabled reports the disable/enable-global-recoveries
 // switch, who set it last and when.

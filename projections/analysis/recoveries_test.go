@@ -208,3 +208,49 @@ func TestEveryCodeDocumentedAndTested(t *testing.T) {
 		prio = r.Priority
 	}
 }
+
+// TestClusterSeqFollowsTheClusterSubject: the fold knows, per cluster, the
+// sequence of the last event on events.ClusterEvents(cluster) — every
+// domain event kind counts (also one it cannot decode), observations and
+// redeliveries do not, and a clone is independent.
+func TestClusterSeqFollowsTheClusterSubject(t *testing.T) {
+	r := NewRecoveries()
+	at := time.Unix(1_700_000_000, 0)
+	env := func(kind events.Kind, cluster string, payload any) events.Envelope {
+		e, err := events.New(kind, at, "n1", payload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.Cluster = cluster
+		return e
+	}
+	apply := func(seq uint64, e events.Envelope) {
+		_ = r.Apply(seq, e) // a decode error is checked below by its effect
+	}
+	apply(3, env(events.KindRecoveryStarted, "a:3306", events.RecoveryStarted{RecoveryID: "r1", Failed: key("a")}))
+	apply(4, env(events.KindRecoveryStep, "b:3306", events.RecoveryStep{RecoveryID: "r9", Step: "x"}))
+	apply(5, env(events.KindGlobalRecoveriesSet, "", events.GlobalRecoveriesSet{Enabled: true}))
+	apply(6, env(events.KindHookRan, "a:3306", events.HookRan{RecoveryID: "r1"}))
+	bad := env(events.KindRecoveryStarted, "b:3306", events.RecoveryStarted{})
+	bad.Payload = json.RawMessage(`{"recovery_id":`)
+	if err := r.Apply(7, bad); err == nil {
+		t.Fatal("undecodable payload folded without error")
+	}
+	obs := env(events.KindInstanceObserved, "a:3306", events.InstanceObserved{})
+	apply(8, obs)
+	apply(2, env(events.KindRecoveryStep, "a:3306", events.RecoveryStep{RecoveryID: "r1"})) // redelivery
+	c := r.Clone()
+	apply(9, env(events.KindRecoveryStep, "a:3306", events.RecoveryStep{RecoveryID: "r1", Step: "y"}))
+	for _, tc := range []struct {
+		fold    *Recoveries
+		cluster string
+		want    uint64
+	}{
+		{r, "a:3306", 9}, {r, "b:3306", 7}, {r, "", 5}, {r, "c:3306", 0},
+		{c, "a:3306", 6}, {c, "b:3306", 7},
+	} {
+		if got := tc.fold.ClusterSeq(tc.cluster); got != tc.want {
+			t.Errorf("ClusterSeq(%q) = %d, want %d", tc.cluster, got, tc.want)
+		}
+	}
+}
