@@ -129,12 +129,12 @@ func (e *Engine) step(ctx context.Context, epoch uint64) time.Duration {
 	cost := max(0, e.Runner.Clock.Now().Sub(start))
 	for _, t := range recs.ActiveRecoveries() {
 		if t.Epoch < epoch && !e.busy(t.ClusterName()) {
-			e.resume(ctx, v, t, epoch)
+			e.resume(ctx, v, t, epoch, recs.ClusterSeq(t.ClusterName()))
 		}
 	}
 	e.fenceReturned(ctx, recs, now, epoch)
 	for _, d := range decisions {
-		if err := e.handle(ctx, v, d, epoch); err != nil && !errors.Is(err, ErrFenced) {
+		if err := e.handle(ctx, v, recs, d, epoch); err != nil && !errors.Is(err, ErrFenced) {
 			e.Logger.Warn().Err(err).Str("decision", d.Action.String()).Msg("act on decision")
 		}
 	}
@@ -160,7 +160,7 @@ func (e *Engine) busy(cluster string) bool {
 }
 
 // handle appends what a decision says and starts a recovery for Start.
-func (e *Engine) handle(ctx context.Context, v *projections.View, d analysis.Decision, epoch uint64) error {
+func (e *Engine) handle(ctx context.Context, v *projections.View, recs *analysis.Recoveries, d analysis.Decision, epoch uint64) error {
 	// While this node runs a recovery on a cluster, the recovery alone
 	// appends to that cluster's events (its appends expect the previous
 	// sequence); decisions about the cluster wait until it ends.
@@ -184,6 +184,10 @@ func (e *Engine) handle(ctx context.Context, v *projections.View, d analysis.Dec
 			return nil // decided again on a later tick, on a settled view
 		}
 		in := e.intent(v, d, epoch)
+		// The intent expects the log where this decision's fold stands:
+		// an event of the cluster it has not folded yet (another node's
+		// recovery-started) makes the first append fail, nothing done.
+		in.ClusterSeq, in.SeqFromView = recs.ClusterSeq(in.Plan.Cluster), true
 		e.launch(ctx, in)
 	}
 	return nil
@@ -247,6 +251,7 @@ func (e *Engine) intent(v *projections.View, d analysis.Decision, epoch uint64) 
 		detected = &failure
 	}
 	hc := HookContextFor(plan, a.Analysis, a.Description, "", hosts)
+	FillFromView(&hc, v, failed, plan.Successor)
 	hc.IsCoMaster = a.IsCoMaster
 	if plan.Intermediate {
 		hc.InstanceType, hc.IsMaster = "intermediate-master", false
@@ -263,7 +268,7 @@ func (e *Engine) intent(v *projections.View, d analysis.Decision, epoch uint64) 
 
 // resume continues a recovery whose node lost the lease (died, or was
 // partitioned): same id, same successor, every step re-run idempotently.
-func (e *Engine) resume(ctx context.Context, v *projections.View, t analysis.TopologyRecovery, epoch uint64) {
+func (e *Engine) resume(ctx context.Context, v *projections.View, t analysis.TopologyRecovery, epoch, seq uint64) {
 	failed := t.Failed()
 	plan := MasterPlan{RecoveryID: t.UID, Type: t.Type, Analysis: t.AnalysisEntry.Analysis, Failed: failed,
 		Cluster: t.ClusterName(), Alias: t.AnalysisEntry.ClusterDetails.ClusterAlias,
@@ -282,10 +287,12 @@ func (e *Engine) resume(ctx context.Context, v *projections.View, t analysis.Top
 	for _, k := range plan.Replicas {
 		hosts = append(hosts, k.String())
 	}
+	hc := HookContextFor(plan, plan.Analysis, t.AnalysisEntry.Description, "", hosts)
+	FillFromView(&hc, v, failed, plan.Successor)
 	in := Intent{Started: events.RecoveryStarted{RecoveryID: t.UID, DetectionID: t.DetectionID, Type: t.Type,
 		Analysis: plan.Analysis, Failed: failed, ClusterName: plan.Cluster, ClusterAlias: plan.Alias,
 		Candidates: t.Candidates, Successor: plan.Successor, Node: e.Runner.Node, Manual: t.Manual, Who: t.Who},
-		Plan: plan, Hook: HookContextFor(plan, plan.Analysis, t.AnalysisEntry.Description, "", hosts), Epoch: epoch, Resume: true}
+		Plan: plan, Hook: hc, Epoch: epoch, Resume: true, ClusterSeq: seq, SeqFromView: true}
 	e.Logger.Warn().Str(events.LogRecovery, t.UID).Uint64("old_epoch", t.Epoch).Uint64(events.LogEpoch, epoch).
 		Msg("resuming a recovery left unfinished by another node")
 	e.launch(ctx, in)
@@ -304,9 +311,14 @@ func (e *Engine) launch(ctx context.Context, in Intent) {
 	go func() {
 		defer e.wg.Done()
 		var res Result
+		var err error
 		defer func() {
 			e.mu.Lock()
+			defer e.mu.Unlock()
 			delete(e.inflight, in.Plan.Cluster)
+			if errors.Is(err, ErrNotStarted) {
+				return // nothing was done: decide again on a newer view at once
+			}
 			if e.settle == nil {
 				e.settle = map[string]time.Time{}
 			}
@@ -315,9 +327,8 @@ func (e *Engine) launch(ctx context.Context, in Intent) {
 			if !res.Successor.IsZero() {
 				e.settle[res.Successor.String()] = until
 			}
-			e.mu.Unlock()
 		}()
-		res, _ = e.Runner.Run(ctx, in) // the outcome is in the log; Run logs it
+		res, err = e.Runner.Run(ctx, in) // the outcome is in the log; Run logs it
 	}()
 }
 

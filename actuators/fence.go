@@ -2,6 +2,7 @@ package actuators
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"time"
@@ -22,6 +23,14 @@ const unreachableDetail = "old primary unreachable"
 // attempts follow each other, so a host that comes back is fenced within
 // about this long.
 const lateFenceTimeout = 300 * time.Millisecond
+
+// unreachable reports whether err means the host could not be reached
+// (connection refused or reset, network error, timeout: actuators/mysql
+// classifies these Transient), as opposed to a reachable host that refused
+// or failed the operation (a missing privilege, error 1227).
+func unreachable(err error) bool {
+	return KindOf(err) == Transient || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
+}
 
 // pendingFence reports whether the recovery's last read-only fencing and VIP
 // removal of the old primary are still owed.

@@ -68,7 +68,10 @@ func (x *executor) takeover(ctx context.Context, p MasterPlan) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	return res, x.reattach(ctx, old, s, p.Reattach)
+	if err := x.reattach(ctx, old, s, p.Reattach); err != nil {
+		return res, err
+	}
+	return res, x.detachLost(ctx, lost)
 }
 
 // takeoverVIP moves the VIP from the demoted primary to the promoted one.

@@ -124,6 +124,11 @@ type DB interface {
 	// WaitRelayApplied waits until the SQL thread has applied everything the
 	// IO thread fetched (bounded by ctx).
 	WaitRelayApplied(ctx context.Context, key events.InstanceKey) error
+	// DetachSource stops replication on key and turns its source host
+	// into "//host" (orchestrator's detach-replica-master-host), so it
+	// cannot reconnect until reattached; an already detached replica is
+	// left alone, one without a source is a Precondition error.
+	DetachSource(ctx context.Context, key events.InstanceKey) error
 	// WaitGTID waits until key has executed pos (a MariaDB GTID list or a
 	// MySQL GTID set), bounded by ctx.
 	WaitGTID(ctx context.Context, key events.InstanceKey, pos string) error

@@ -54,6 +54,10 @@ type Policy struct {
 	StepTimeout time.Duration
 	// Credentials for re-attaching a demoted primary (ReplicationUser…).
 	Credentials *Credentials
+	// DetachLostReplicas (DetachLostReplicasAfterMasterFailover): after a
+	// primary failover or takeover, the replicas that could not be
+	// re-pointed are detached (detach-lost steps).
+	DetachLostReplicas bool
 }
 
 // DefaultPolicy is orchestrator's defaults with Regent's bounds.
@@ -96,19 +100,26 @@ func (x *executor) promote(ctx context.Context, p MasterPlan) (Result, error) {
 		res.LostReplicas, err = x.repointAll(ctx, p.Replicas, p.Successor, SlavePos)
 	}
 	wg.Wait()
-	res.Fenced = fenceRO.changed || fenceRO.err == nil
-	if rerr := x.recordFence(ctx, p.Failed, fenceRO, fenceVIP); rerr != nil {
-		return res, rerr
+	res.Fenced = fenceRO.err == nil
+	// A reachable old primary that could not be made read-only fails the
+	// recovery (two hosts may take writes), after the VIP went where it
+	// goes either way.
+	ferr := x.recordFence(ctx, p.Failed, fenceRO, fenceVIP)
+	if errors.Is(ferr, ErrFenced) {
+		return res, ferr
 	}
 	if err != nil {
-		return res, err
+		return res, errors.Join(err, ferr)
 	}
 	// The VIP moves only after it was taken off the old primary (or that
 	// failed because the host is gone), so it is never on two hosts.
 	if err := x.vipTo(ctx, p.Successor); err != nil {
-		return res, err
+		return res, errors.Join(err, ferr)
 	}
-	return res, nil
+	if err := x.detachLost(ctx, res.LostReplicas); err != nil {
+		return res, errors.Join(err, ferr)
+	}
+	return res, ferr
 }
 
 type fenceOutcome struct {
@@ -141,24 +152,30 @@ func (x *executor) fence(ctx context.Context, old events.InstanceKey) (ro, vip f
 	return ro, vip
 }
 
+// recordFence records the fencing of the old primary. An old primary that
+// could not be reached is owed a late fencing (fenceReturned), not a
+// failure; one that answered and still could not be made read-only fails
+// the step: it may take writes beside the successor. The VIP step is
+// recorded either way, as before.
 func (x *executor) recordFence(ctx context.Context, old events.InstanceKey, ro, vip fenceOutcome) error {
-	if err := x.rec.step(ctx, "fence-read-only", old, func(context.Context) (bool, string, error) {
-		if ro.err != nil {
+	roErr := x.rec.step(ctx, "fence-read-only", old, func(context.Context) (bool, string, error) {
+		switch {
+		case ro.err == nil:
+			return ro.changed, "read_only=1", nil
+		case unreachable(ro.err):
 			return false, unreachableDetail + " (fenced when it comes back): " + ro.err.Error(), nil
 		}
-		return ro.changed, "read_only=1", nil
-	}); err != nil {
-		return err
+		return false, "old primary answered but is not read-only: it may take writes", ro.err
+	})
+	if errors.Is(roErr, ErrFenced) || x.vip.Address() == "" {
+		return roErr
 	}
-	if x.vip.Address() == "" {
-		return nil
-	}
-	return x.rec.step(ctx, "vip-remove", old, func(context.Context) (bool, string, error) {
+	return errors.Join(roErr, x.rec.step(ctx, "vip-remove", old, func(context.Context) (bool, string, error) {
 		if vip.err != nil {
 			return false, unreachableDetail + " (VIP removed when it comes back): " + vip.err.Error(), nil
 		}
 		return vip.changed, x.vip.Address(), nil
-	})
+	}))
 }
 
 // promoteSuccessor applies the successor's relay log, stops and resets its

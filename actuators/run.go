@@ -50,16 +50,35 @@ type Intent struct {
 	// Resume: the intent was appended by a node that died; append
 	// recovery-lease-taken instead of a new intent and re-run the plan.
 	Resume bool
+	// ClusterSeq is, with SeqFromView, the sequence of the cluster's last
+	// event in the fold the decision was made on
+	// (analysis.Recoveries.ClusterSeq): the first append expects it, so a
+	// decision made on a view that misses an event of the cluster (another
+	// node's recovery-started, say) appends nothing and runs nothing.
+	// Without SeqFromView (manual operations) the first append expects the
+	// log's last sequence at the start of Run.
+	ClusterSeq  uint64
+	SeqFromView bool
 }
+
+// ErrNotStarted is matched (beside the cause) by the errors of a Run that
+// ended before its intent was appended: nothing was done on any server, and
+// the caller may decide again at once. The causes: the decision's view was
+// behind the log (ErrFenced as well), or an OnFailureDetectionProcesses
+// command failed.
+var ErrNotStarted = errors.New("recovery not started")
 
 // Run carries out in. It returns ErrFenced (wrapped) when another node owns
 // the cluster's recovery, and the recovery's error when it failed — which it
 // has then recorded as failed.
 func (r *Runner) Run(ctx context.Context, in Intent) (Result, error) {
 	start := r.Clock.Now()
-	seq, err := r.Log.LastClusterSeq(ctx, in.Plan.Cluster)
-	if err != nil {
-		return Result{}, fmt.Errorf("recover %s: %w", in.Plan.Cluster, err)
+	seq := in.ClusterSeq
+	if !in.SeqFromView {
+		var err error
+		if seq, err = r.Log.LastClusterSeq(ctx, in.Plan.Cluster); err != nil {
+			return Result{}, fmt.Errorf("recover %s: %w", in.Plan.Cluster, err)
+		}
 	}
 	rec := &recorder{log: r.Log, lease: r.Lease, node: r.Node, cluster: in.Plan.Cluster, recovery: in.Started.RecoveryID,
 		corr: in.Started.RecoveryID, epoch: in.Epoch, seq: seq, clock: r.Clock}
@@ -68,18 +87,25 @@ func (r *Runner) Run(ctx context.Context, in Intent) (Result, error) {
 	hc := in.Hook
 	hc.RecoveryUID, hc.OrchestratorHost = in.Started.RecoveryID, r.Node
 	if err := r.announce(ctx, rec, in, hc); err != nil {
-		return Result{}, err
+		lg.Info().Err(err).Msg("recovery not started")
+		return Result{}, fmt.Errorf("recover %s: %w: %w", in.Plan.Cluster, ErrNotStarted, err)
 	}
 	lg.Info().Str("successor", in.Plan.Successor.String()).Bool("resume", in.Resume).Msg("recovery started")
-	pre := r.Lists.PreFailover
+	// As orchestrator: PreFailoverProcesses run before a successor is
+	// chosen (its placeholders stay literal); a graceful takeover's
+	// designated replica is known to PreGracefulTakeoverProcesses.
+	pre, preHC := r.Lists.PreFailover, withoutSuccessor(hc)
 	if in.Plan.Graceful {
-		pre = r.Lists.PreGracefulTakeover
+		pre, preHC = r.Lists.PreGracefulTakeover, hc
 	}
-	if err := r.hooks(ctx, rec, preName(in.Plan.Graceful), pre, hc, true); err != nil {
-		return Result{}, r.fail(ctx, rec, in, hc, "pre-hooks", err, start)
+	if err := r.hooks(ctx, rec, preName(in.Plan.Graceful), pre, preHC, true); err != nil {
+		// As orchestrator: a failing Pre hook aborts before any topology
+		// change and no post hook runs (not even PostUnsuccessful…).
+		return Result{}, r.fail(ctx, rec, in, hc, "pre-hooks", err, start, false)
 	}
 	x := &executor{db: r.DB, vip: r.VIP, policy: r.Policy, rec: rec}
 	var res Result
+	var err error
 	switch {
 	case in.Plan.Successor.IsZero():
 		err = &StepError{Step: "choose-candidate", Err: errors.New("no acceptable candidate: " + candidateReasons(in.Started.Candidates))}
@@ -101,9 +127,15 @@ func (r *Runner) Run(ctx context.Context, in Intent) (Result, error) {
 		if errors.As(err, &se) {
 			step = se.Step
 		}
-		return res, r.fail(ctx, rec, in, hc, step, err, start)
+		return res, r.fail(ctx, rec, in, hc, step, err, start, true)
 	}
 	return res, r.complete(ctx, rec, in, hc, res, start)
+}
+
+// withoutSuccessor is hc as before a successor was chosen.
+func withoutSuccessor(hc HookContext) HookContext {
+	hc.SuccessorHost, hc.SuccessorPort, hc.SuccessorAlias, hc.SuccessorBinlogCoordinates = "", 0, "", ""
+	return hc
 }
 
 func preName(graceful bool) string {
@@ -123,7 +155,10 @@ func (r *Runner) announce(ctx context.Context, rec *recorder, in Intent, hc Hook
 		if err := rec.append(ctx, events.KindFailureDetected, in.Detected, in.Plan.Failed.String()); err != nil {
 			return err
 		}
-		if err := r.hooks(ctx, rec, "OnFailureDetectionProcesses", r.Lists.OnFailureDetection, hc, false); err != nil {
+		// As orchestrator: the list stops at the first failing command and
+		// no recovery starts this round; the next round proceeds, because
+		// the detection (already appended) does not run its hooks again.
+		if err := r.hooks(ctx, rec, "OnFailureDetectionProcesses", r.Lists.OnFailureDetection, withoutSuccessor(hc), true); err != nil {
 			return err
 		}
 	}
@@ -158,14 +193,18 @@ func (r *Runner) hooks(ctx context.Context, rec *recorder, list string, cmds []s
 	return err
 }
 
-func (r *Runner) fail(ctx context.Context, rec *recorder, in Intent, hc HookContext, step string, cause error, start time.Time) error {
+// fail records the recovery failed at step and, with post, runs
+// PostUnsuccessfulFailoverProcesses.
+func (r *Runner) fail(ctx context.Context, rec *recorder, in Intent, hc HookContext, step string, cause error, start time.Time, post bool) error {
 	hc.IsSuccessful = false
 	if err := rec.append(ctx, events.KindRecoveryFailed, events.RecoveryFailed{RecoveryID: in.Started.RecoveryID, Step: step,
 		Error: cause.Error(), Took: r.Clock.Now().Sub(start)}, in.Plan.Failed.String()); err != nil {
 		return errors.Join(cause, err)
 	}
-	if err := r.hooks(ctx, rec, "PostUnsuccessfulFailoverProcesses", r.Lists.PostUnsuccessfulFailover, hc, false); err != nil {
-		return errors.Join(cause, err)
+	if post { // as orchestrator: an unsuccessful recovery has no successor
+		if err := r.hooks(ctx, rec, "PostUnsuccessfulFailoverProcesses", r.Lists.PostUnsuccessfulFailover, withoutSuccessor(hc), false); err != nil {
+			return errors.Join(cause, err)
+		}
 	}
 	r.Logger.Error().Err(cause).Str(events.LogRecovery, in.Started.RecoveryID).Str(events.LogStep, step).Msg("recovery failed")
 	return fmt.Errorf("recovery %s failed at %s: %w", in.Started.RecoveryID, step, cause)

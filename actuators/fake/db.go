@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/regent-ha/regent/actuators"
@@ -231,6 +232,32 @@ func (d *DB) ChangeSource(_ context.Context, key, source events.InstanceKey, mod
 	d.t.autoSettle()
 	return nil
 }
+
+// DetachSource stops replication and turns the source host into "//host"
+// (nothing connects to it) unless it is already detached.
+func (d *DB) DetachSource(_ context.Context, key events.InstanceKey) error {
+	const op = "detach source"
+	h, err := d.begin("DetachSource", op, key)
+	defer d.t.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	if !h.hasSource {
+		return precondition(op, key, "no source configured")
+	}
+	if strings.HasPrefix(h.source.Hostname, detachedPrefix) {
+		return nil
+	}
+	if err := d.replAdmin(op, key); err != nil {
+		return err
+	}
+	h.ioOn, h.sqlOn = false, false
+	h.source.Hostname = detachedPrefix + h.source.Hostname
+	return nil
+}
+
+// detachedPrefix marks a detached source host, as MySQL's detach does.
+const detachedPrefix = "//"
 
 // WaitRelayApplied applies key's relay log (as its SQL thread would) and
 // fails like the real one when the SQL thread is stopped.

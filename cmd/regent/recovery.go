@@ -103,6 +103,7 @@ func newRecovery(cfg config.Config, node string, elog *eventlog.Log, lease *even
 	policy := actuators.DefaultPolicy()
 	policy.ApplyPromotion = cfg.ApplyMySQLPromotionAfterMasterFailover
 	policy.FailIfSQLThreadNotUpToDate = cfg.FailMasterPromotionIfSQLThreadNotUpToDate
+	policy.DetachLostReplicas = cfg.DetachLostReplicasAfterMasterFailover
 	if cfg.ReplicationUser != "" {
 		policy.Credentials = &actuators.Credentials{User: cfg.ReplicationUser, Password: cfg.ReplicationPassword}
 	}

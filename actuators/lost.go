@@ -1,0 +1,65 @@
+package actuators
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"github.com/regent-ha/regent/events"
+)
+
+// detachLost detaches the replicas a master failover could not re-point
+// (DetachLostReplicasAfterMasterFailover, orchestrator's default): their
+// source host becomes "//host", as the manual detach-replica does, so one
+// that comes back cannot resume replicating from the old primary. Each is
+// the recorded step "detach-lost <replica>", run concurrently. A lost
+// replica that still cannot be reached is recorded as such (skipped, not a
+// failure); any other error fails the step and the recovery.
+func (x *executor) detachLost(ctx context.Context, lost []events.InstanceKey) error {
+	if !x.policy.DetachLostReplicas || len(lost) == 0 {
+		return nil
+	}
+	results := make([]ran, len(lost))
+	var wg sync.WaitGroup
+	for i, k := range lost {
+		wg.Add(1)
+		go func() { // owned: joined by wg.Wait below
+			defer wg.Done()
+			o := &results[i]
+			start := x.rec.clock.Now()
+			defer func() { o.took = x.rec.clock.Now().Sub(start) }()
+			err := bounded(ctx, x.policy.StepTimeout, func(ctx context.Context) error { return x.db.DetachSource(ctx, k) })
+			switch {
+			case err == nil:
+				o.changed, o.detail = true, "source host is now //host: it cannot reconnect until reattach-replica"
+			case unreachable(err):
+				o.detail = "replica unreachable: not detached: " + err.Error()
+			case KindOf(err) == Precondition:
+				o.detail = "nothing to detach: " + err.Error()
+			default:
+				o.err = err
+			}
+		}()
+	}
+	wg.Wait()
+	var firstErr error
+	for i, k := range lost {
+		err := x.rec.record(ctx, "detach-lost "+k.String(), k, results[i])
+		if err == nil {
+			continue
+		}
+		if firstErr == nil {
+			firstErr = err
+		}
+		if !isStepError(err) {
+			return err // fenced, or the log failed: stop recording
+		}
+	}
+	return firstErr
+}
+
+// isStepError reports whether err is only a recorded step's failure.
+func isStepError(err error) bool {
+	var se *StepError
+	return errors.As(err, &se) && !errors.Is(err, ErrFenced)
+}
