@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -187,5 +188,71 @@ func TestDiscoverAndForgetNeedAuthorization(t *testing.T) {
 	get(t, s, "/api/forget-cluster/lab", nil)
 	if strings.Join(inv.forgotten, ",") != "198.18.0.3:3306,cluster 198.18.0.1:3306" {
 		t.Fatalf("forgotten: %v", inv.forgotten)
+	}
+}
+
+// TestUnknownClusterHint: every cluster endpoint answers a hint that names
+// no cluster with orchestrator's text.
+func TestUnknownClusterHint(t *testing.T) {
+	s, _ := readServer(t, AuthOptions{})
+	for path, hint := range map[string]string{
+		"/api/cluster-info/nosuch":                 "nosuch",
+		"/api/cluster/nosuch":                      "nosuch",
+		"/api/topology/nosuch":                     "nosuch",
+		"/api/topology-tabulated/198.18.0.77/3306": "198.18.0.77:3306",
+		"/api/master/198.18.0.77:3306":             "198.18.0.77:3306",
+	} {
+		w, body := get(t, s, path, nil)
+		m, _ := body.(map[string]any)
+		if want := "Unable to determine cluster name. clusterHint=" + hint; w.Code != 500 || m["Code"] != "ERROR" || m["Message"] != want {
+			t.Errorf("%s: %d %v, want 500 %q", path, w.Code, body, want)
+		}
+	}
+}
+
+// TestClustersInfoFields asserts every ClusterInfo field of clusters-info
+// and cluster-info.
+func TestClustersInfoFields(t *testing.T) {
+	s, _ := readServer(t, AuthOptions{})
+	want := map[string]any{"ClusterName": "198.18.0.1:3306", "ClusterAlias": "lab", "ClusterDomain": "",
+		"CountInstances": 3.0, "HeuristicLag": 0.0, "HasAutomatedMasterRecovery": false, "HasAutomatedIntermediateMasterRecovery": false}
+	_, body := get(t, s, "/api/clusters-info", nil)
+	if list, ok := body.([]any); !ok || len(list) != 1 || !reflect.DeepEqual(list[0], want) {
+		t.Errorf("clusters-info: %v, want [%v]", body, want)
+	}
+	if _, body := get(t, s, "/api/cluster-info/lab", nil); !reflect.DeepEqual(body, want) {
+		t.Errorf("cluster-info/lab: %v, want %v", body, want)
+	}
+}
+
+// TestClustersInfoFieldsDerived: domain, heuristic lag and the recovery
+// flags come from the fold and the settings.
+func TestClustersInfoFieldsDerived(t *testing.T) {
+	s := projections.DefaultSettings()
+	s.RecoverMasterClusterFilters = []string{"198.18.0.1:3306"}
+	topo, err := projections.NewTopology(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, r2, r3 := observed("198.18.0.1", 1, ""), observed("198.18.0.2", 2, "198.18.0.1"), observed("198.18.0.3", 3, "198.18.0.1")
+	p.ClusterDomain, p.ClusterAlias = "db.example", "orders"
+	lag := int64(7)
+	r3.LagSeconds = &lag
+	for i, o := range []events.InstanceObserved{p, r2, r3} {
+		e, err := events.New(events.KindInstanceObserved, now.Add(-100*time.Millisecond), "n1", o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := topo.Apply(uint64(i+1), e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v := topo.View(now)
+	srv := New(Options{}, &fakeCluster{}, prometheus.NewRegistry(), zerolog.Nop())
+	srv.RegisterRead(staticViews{v}, &fakeInventory{v: v}, 3306)
+	want := map[string]any{"ClusterName": "198.18.0.1:3306", "ClusterAlias": "orders", "ClusterDomain": "db.example",
+		"CountInstances": 3.0, "HeuristicLag": 7.0, "HasAutomatedMasterRecovery": true, "HasAutomatedIntermediateMasterRecovery": false}
+	if _, body := get(t, srv, "/api/clusters-info", nil); !reflect.DeepEqual(body, []any{want}) {
+		t.Errorf("clusters-info: %v, want [%v]", body, want)
 	}
 }

@@ -109,22 +109,35 @@ func (v *View) ignoredProblemHost(host string) bool {
 	return false
 }
 
-// Search returns the instances whose host, host:port, cluster alias,
-// version or version comment contain s, or whose server id or port is s;
-// sorted by cluster name, hostname, port.
+// Search returns the instances whose host, host:port, cluster name,
+// suggested cluster alias, version or version comment contain s, or whose
+// server id or port is s (orchestrator's SearchInstances; s is trimmed);
+// sorted as orchestrator does: replication depth, then most replicas
+// first, then cluster name, hostname, port.
 func (v *View) Search(s string) []*Instance {
+	s = strings.TrimSpace(s)
 	if s == "" {
 		return nil
 	}
 	var out []*Instance
 	for _, i := range v.instances {
-		if strings.Contains(i.Key.String(), s) || strings.Contains(i.SuggestedClusterAlias, s) ||
+		if strings.Contains(i.Key.String(), s) ||
+			strings.Contains(i.ClusterName, s) || strings.Contains(i.SuggestedClusterAlias, s) ||
 			strings.Contains(i.Version, s) || strings.Contains(i.VersionComment, s) ||
 			strconv.Itoa(int(i.ServerID)) == s || strconv.Itoa(i.Key.Port) == s {
 			out = append(out, i)
 		}
 	}
-	sort.SliceStable(out, func(a, b int) bool { return out[a].ClusterName < out[b].ClusterName })
+	sort.SliceStable(out, func(a, b int) bool {
+		x, y := out[a], out[b]
+		switch {
+		case x.ReplicationDepth != y.ReplicationDepth:
+			return x.ReplicationDepth < y.ReplicationDepth
+		case len(x.SlaveHosts) != len(y.SlaveHosts):
+			return len(x.SlaveHosts) > len(y.SlaveHosts)
+		}
+		return x.ClusterName < y.ClusterName // then hostname, port: v.instances' order
+	})
 	return out
 }
 
