@@ -54,6 +54,8 @@ type Lab struct {
 	prefix string // LAB_PREFIX
 	opts   Options
 
+	upTook time.Duration // how long scripts/lab up took
+
 	mu   sync.Mutex
 	dbs  map[int]*sql.DB // root over each host's socket
 	down sync.Once
@@ -97,8 +99,20 @@ func Up(t testing.TB, o Options) *Lab {
 	if err != nil {
 		t.Fatalf("lab: scripts/lab %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
-	t.Logf("lab: up %d hosts, %d controllers in %v", o.Hosts, o.Controllers, time.Since(start).Round(time.Millisecond))
+	l.upTook = time.Since(start)
+	t.Logf("lab: up %d hosts, %d controllers in %v", o.Hosts, o.Controllers, l.upTook.Round(time.Millisecond))
 	return l
+}
+
+// UpTook is how long `scripts/lab up` took for this lab.
+func (l *Lab) UpTook() time.Duration { return l.upTook }
+
+// TemplateCached reports whether scripts/lab has an initialised datadir
+// template for some server version in its cache ($LAB_CACHE), so `up`
+// copies it instead of running mariadb-install-db.
+func TemplateCached() bool {
+	ready, _ := filepath.Glob(filepath.Join(envOr("LAB_CACHE", "/tmp/regent-lab-cache"), "template-*", ".ready"))
+	return len(ready) > 0
 }
 
 func checkPrereqs() error {

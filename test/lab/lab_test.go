@@ -2,6 +2,7 @@ package lab
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -10,11 +11,31 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/go-sql-driver/mysql"
 )
 
-// TestUpStatusDown: a flat lab replicates, and down leaves nothing behind.
+// upBound is how long `scripts/lab up 3 --controllers 1` may take once the
+// datadir template is cached (docs/lab.md measures 0.74–1.0 s alone; the
+// bound leaves room for a loaded 2-core machine).
+const upBound = 5 * time.Second
+
+// TestUpStatusDown: a flat lab comes up within upBound, replicates, and
+// down leaves nothing behind — not even a running write load or a process
+// started in a lab namespace.
 func TestUpStatusDown(t *testing.T) {
+	if !TemplateCached() {
+		// The first up of a machine initialises the template: not timed.
+		t.Run("warm template cache", func(t *testing.T) { Up(t, Options{Hosts: 1}) })
+		if !TemplateCached() {
+			t.Fatal("scripts/lab up left no template in the cache")
+		}
+	}
 	l := Up(t, Options{Hosts: 3, Controllers: 1})
+	t.Logf("up 3 (template cached) took %v", l.UpTook().Round(time.Millisecond))
+	if l.UpTook() > upBound {
+		t.Errorf("up 3 with a cached template took %v, want ≤ %v", l.UpTook(), upBound)
+	}
 	Eventually(t, 10*time.Second, 50*time.Millisecond, func() error {
 		return checkTopology(l.Status(), map[int]string{2: "198.18.0.1", 3: "198.18.0.1"})
 	})
@@ -22,35 +43,111 @@ func TestUpStatusDown(t *testing.T) {
 	if !strings.Contains(out, "198.18.0.1    Yes Yes") {
 		t.Errorf("lab status does not show replication:\n%s", out)
 	}
-	var pids []int
+	pids := map[string]int{}
 	for i := 1; i <= 3; i++ {
-		b, err := os.ReadFile(filepath.Join(l.Host(i).Dir, "mariadbd.pid"))
-		if err != nil {
-			t.Fatalf("read recorded pid of host %d: %v", i, err)
+		pids[fmt.Sprintf("mariadbd of host %d", i)] = readPid(t, filepath.Join(l.Host(i).Dir, "mariadbd.pid"))
+	}
+	load := l.StartWriteLoad(1, time.Minute)
+	Eventually(t, 10*time.Second, 50*time.Millisecond, func() error {
+		ids, err := load.Acked()
+		if err == nil && len(ids) == 0 {
+			err = fmt.Errorf("no write acknowledged yet")
 		}
-		pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
-		pids = append(pids, pid)
+		return err
+	})
+	loads, _ := filepath.Glob(filepath.Join(l.Dir(), "writeload-*.pid"))
+	if len(loads) != 1 {
+		t.Fatalf("write-load pid files: %v, want one", loads)
+	}
+	pids["write-load"] = readPid(t, loads[0])
+	c1, _ := l.Controller(1)
+	sleeper := RunInNetns(t, c1, "sleep", []string{"300"}, nil)
+	pids["sleep in "+c1] = sleeper.Pid()
+	for what, pid := range pids {
+		if !running(pid) {
+			t.Fatalf("%s (pid %d) does not run before down", what, pid)
+		}
 	}
 	l.Down()
+	checkNothingLeft(t, l, pids)
+	if out, err := l.script("down"); err != nil {
+		t.Errorf("second down failed: %v\n%s", err, out)
+	}
+}
+
+func readPid(t *testing.T, path string) int {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read recorded pid: %v", err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		t.Fatalf("pid file %s: %v", path, err)
+	}
+	return pid
+}
+
+// checkNothingLeft: no lab namespace, bridge or veth, none of pids running,
+// no state directory or command lock.
+func checkNothingLeft(t *testing.T, l *Lab, pids map[string]int) {
+	t.Helper()
 	netns, _ := exec.Command("ip", "netns", "list").CombinedOutput()
 	for _, line := range strings.Split(string(netns), "\n") {
 		if strings.HasPrefix(line, "rgt-") {
 			t.Errorf("namespace left behind: %s", line)
 		}
 	}
-	if err := exec.Command("ip", "link", "show", "rgtlab0").Run(); err == nil {
-		t.Errorf("bridge rgtlab0 left behind")
+	links, err := exec.Command("ip", "-o", "link", "show").CombinedOutput()
+	if err != nil {
+		t.Fatalf("ip link show: %v\n%s", err, links)
 	}
-	for _, pid := range pids {
-		if running(pid) {
-			t.Errorf("mariadbd pid %d still runs after down", pid)
+	for _, line := range strings.Split(string(links), "\n") {
+		if f := strings.Fields(line); len(f) > 1 {
+			name, _, _ := strings.Cut(strings.TrimSuffix(f[1], ":"), "@")
+			if strings.HasPrefix(name, "rgtv-") || name == "rgtlab0" {
+				t.Errorf("link left behind: %s", name)
+			}
 		}
 	}
-	if _, err := os.Stat(l.Dir()); !os.IsNotExist(err) {
-		t.Errorf("state dir %s left behind (stat: %v)", l.Dir(), err)
+	for what, pid := range pids {
+		if running(pid) {
+			t.Errorf("%s (pid %d) still runs after down", what, pid)
+		}
 	}
-	if out, err := l.script("down"); err != nil {
-		t.Errorf("second down failed: %v\n%s", err, out)
+	for _, path := range []string{l.Dir(), l.Dir() + ".cmd.lock"} {
+		if _, err := os.Stat(path); !os.IsNotExist(err) {
+			t.Errorf("state %s left behind (stat: %v)", path, err)
+		}
+	}
+}
+
+// TestAppInsertOnReplicaRefused: the application user cannot write on a
+// read-only replica (MariaDB error 1290, ER_OPTION_PREVENTS_STATEMENT) but
+// can on the primary — what makes read_only a fence.
+func TestAppInsertOnReplicaRefused(t *testing.T) {
+	l := Up(t, Options{Hosts: 2})
+	insert := func(i int, id int64) error {
+		db := appDB(t, l.Host(i).Addr, 2*time.Second)
+		defer db.Close()
+		ctx, cancel := shortCtx()
+		defer cancel()
+		_, err := db.ExecContext(ctx, "INSERT INTO regent_lab.acked (id) VALUES (?)", id)
+		return err
+	}
+	if err := insert(1, 1); err != nil {
+		t.Fatalf("app insert on the primary: %v", err)
+	}
+	// Row 1 on host 2: it has applied everything before, the app user too.
+	Eventually(t, 10*time.Second, 50*time.Millisecond, func() error { return hasRow(l, 2, 1) })
+	err := insert(2, 2)
+	var me *mysql.MySQLError
+	if !errors.As(err, &me) || me.Number != 1290 {
+		t.Fatalf("app insert on read-only host 2: %v, want MySQL error 1290 (--read-only)", err)
+	}
+	t.Logf("app insert on the replica: %v", err)
+	if err := hasRow(l, 2, 2); err == nil {
+		t.Error("the refused row is on host 2")
 	}
 }
 
@@ -192,5 +289,50 @@ func TestRunInNetns(t *testing.T) {
 	}
 	if !s.Exited() || running(s.Pid()) {
 		t.Errorf("sleep (pid %d) still runs after Stop", s.Pid())
+	}
+}
+
+// TestConnectionAdminBeyondMaxConnections: with max_connections used up by
+// the application, the lab's regent user (CONNECTION ADMIN) still
+// connects, and the same grants without CONNECTION ADMIN get error 1040 —
+// the reason docs/lab.md gives for that grant.
+func TestConnectionAdminBeyondMaxConnections(t *testing.T) {
+	l := Up(t, Options{Hosts: 1})
+	l.MustSQL(1, "CREATE USER 'noca'@'%' IDENTIFIED BY 'noca'; GRANT PROCESS, RELOAD, BINLOG MONITOR, SLAVE MONITOR, "+
+		"REPLICATION MASTER ADMIN, REPLICATION SLAVE ADMIN, READ_ONLY ADMIN ON *.* TO 'noca'@'%'; SET GLOBAL max_connections = 10")
+	app := appDB(t, l.Host(1).Addr, 2*time.Second)
+	defer app.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	full := false
+	for k := 0; k < 20 && !full; k++ { // MariaDB's minimum max_connections is 10
+		conn, err := app.Conn(ctx)
+		var me *mysql.MySQLError
+		switch {
+		case errors.As(err, &me) && me.Number == 1040:
+			full = true
+		case err != nil:
+			t.Fatalf("app connection %d: %v", k+1, err)
+		default:
+			defer conn.Close()
+		}
+	}
+	if !full {
+		t.Fatal("20 app connections did not exhaust max_connections = 10")
+	}
+	connect := func(user, password string) error {
+		db, err := OpenFrom(l.Host(1).Netns, l.Host(1).Addr, user, password)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		return db.PingContext(ctx)
+	}
+	if err := connect("regent", "regent"); err != nil {
+		t.Errorf("regent (CONNECTION ADMIN) at max_connections: %v", err)
+	}
+	var me *mysql.MySQLError
+	if err := connect("noca", "noca"); !errors.As(err, &me) || me.Number != 1040 {
+		t.Errorf("regent's grants without CONNECTION ADMIN at max_connections: %v, want error 1040", err)
 	}
 }
