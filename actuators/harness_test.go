@@ -88,21 +88,19 @@ func (l *memLog) has(kind events.Kind) bool {
 	return false
 }
 
-// lease holds the epoch for its first n Holds calls (n < 0: for ever).
-type lease struct{ n atomic.Int64 }
+// lease holds the epoch for its first n Holds calls (forever: always).
+type lease struct {
+	forever bool
+	n       atomic.Int64
+}
 
 func leaseFor(n int64) *lease {
-	l := &lease{}
+	l := &lease{forever: n < 0}
 	l.n.Store(n)
 	return l
 }
 
-func (l *lease) Holds(uint64) bool {
-	if l.n.Load() < 0 {
-		return true
-	}
-	return l.n.Add(-1) >= 0
-}
+func (l *lease) Holds(uint64) bool { return l.forever || l.n.Add(-1) >= 0 }
 
 // hookCall is one list run by the hooks fake.
 type hookCall struct {

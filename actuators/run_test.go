@@ -249,3 +249,133 @@ func TestPreFailoverHookFailureRunsNoPostHooks(t *testing.T) {
 		t.Errorf("successor touched: %+v", st)
 	}
 }
+
+// TestSuccessorPlaceholders: the successor's alias and binlog coordinates
+// reach the post hooks of a successful recovery; detection and
+// PreFailover hooks run before a successor is chosen and get none.
+func TestSuccessorPlaceholders(t *testing.T) {
+	w := newWorld(t, 3)
+	w.topo.Down(w.keys[0])
+	w.r.Lists = actuators.HookLists{OnFailureDetection: []string{"echo d"}, PreFailover: []string{"echo pre"},
+		PostMasterFailover: []string{"echo pm"}, PostFailover: []string{"echo post"}}
+	in := w.intent()
+	in.Detected = &events.FailureDetected{DetectionID: "d-1", Failed: w.keys[0], ClusterName: w.cluster()}
+	in.Hook.SuccessorAlias, in.Hook.SuccessorBinlogCoordinates, in.Hook.IsDowntimed = "db-b", "mysql-bin.000002:99", true
+	if _, err := w.run(t, in); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	for _, list := range []string{"OnFailureDetectionProcesses", "PreFailoverProcesses"} {
+		c, ok := w.hooks.call(list)
+		if !ok || c.hc.SuccessorHost != "" || c.hc.SuccessorAlias != "" || c.hc.SuccessorBinlogCoordinates != "" || !c.hc.IsDowntimed {
+			t.Errorf("%s ran %v with %+v: want no successor", list, ok, c.hc)
+		}
+	}
+	for _, list := range []string{"PostMasterFailoverProcesses", "PostFailoverProcesses"} {
+		c, ok := w.hooks.call(list)
+		if !ok || c.hc.SuccessorHost != w.keys[1].Hostname || c.hc.SuccessorAlias != "db-b" ||
+			c.hc.SuccessorBinlogCoordinates != "mysql-bin.000002:99" || !c.hc.IsSuccessful {
+			t.Errorf("%s ran %v with %+v: want the successor's values", list, ok, c.hc)
+		}
+	}
+}
+
+// TestFailIfSQLThreadNotUpToDate: a successor with an unapplied relay log
+// is not promoted when FailMasterPromotionIfSQLThreadNotUpToDate is set
+// (the recovery fails at apply-relay-log); without it Regent applies the
+// relay log first and the write survives on the new primary.
+func TestFailIfSQLThreadNotUpToDate(t *testing.T) {
+	for _, refuse := range []bool{true, false} {
+		t.Run(fmt.Sprintf("fail=%v", refuse), func(t *testing.T) {
+			w := newWorld(t, 3)
+			w.topo.HoldSQL(w.keys[1], true)
+			if err := w.topo.Write(w.keys[0], 42); err != nil {
+				t.Fatal(err)
+			}
+			w.topo.Down(w.keys[0])
+			w.r.Policy.FailIfSQLThreadNotUpToDate = refuse
+			w.r.Lists = actuators.HookLists{PostUnsuccessfulFailover: []string{"echo u"}}
+			_, err := w.run(t, w.intent())
+			st := w.status(t, w.keys[1])
+			if !refuse {
+				has, herr := w.topo.Has(w.keys[1], 42)
+				if err != nil || st.IsReplica || st.ReadOnly || herr != nil || !has {
+					t.Fatalf("Run: %v; successor %+v has the write: %v %v", err, st, has, herr)
+				}
+				return
+			}
+			var se *actuators.StepError
+			if !errors.As(err, &se) || se.Step != "apply-relay-log" || actuators.KindOf(err) != actuators.Precondition {
+				t.Fatalf("Run: %v, want apply-relay-log failed with a Precondition error", err)
+			}
+			if !st.IsReplica || !st.ReadOnly {
+				t.Errorf("successor promoted: %+v", st)
+			}
+			if _, ok := w.log.steps(t)["promote"]; ok || !w.log.has(events.KindRecoveryFailed) {
+				t.Errorf("log %v: want recovery-failed and no promote", w.log.kinds())
+			}
+			if l := w.hooks.lists(); !slices.Equal(l, []string{"PostUnsuccessfulFailoverProcesses"}) {
+				t.Errorf("hooks %v", l)
+			}
+		})
+	}
+}
+
+// TestIntermediatePrimaryRecovery: the replicas of a dead intermediate
+// primary move under the target; nothing is promoted.
+func TestIntermediatePrimaryRecovery(t *testing.T) {
+	w := newWorld(t, 3)
+	p, im, leaf := w.keys[0], w.keys[1], w.keys[2]
+	if err := w.topo.DB().ChangeSource(t.Context(), leaf, im, actuators.SlavePos, nil); err != nil {
+		t.Fatal(err)
+	}
+	w.topo.Down(im)
+	w.r.Lists = actuators.HookLists{PostIntermediateMasterFailover: []string{"echo im"}, PostMasterFailover: []string{"echo m"}}
+	plan := actuators.MasterPlan{RecoveryID: "r-im", Type: "IntermediateMasterRecovery", Analysis: "DeadIntermediateMaster",
+		Cluster: w.cluster(), Failed: im, Successor: p, Replicas: []events.InstanceKey{leaf}, Intermediate: true}
+	in := actuators.Intent{Started: events.RecoveryStarted{RecoveryID: plan.RecoveryID, Failed: im, ClusterName: plan.Cluster, Successor: p},
+		Plan: plan, Hook: actuators.HookContextFor(plan, plan.Analysis, "", "", nil), Epoch: 1}
+	res, err := w.run(t, in)
+	if err != nil || res.Successor != p {
+		t.Fatalf("Run: %+v %v", res, err)
+	}
+	if st := w.status(t, leaf); st.Source != p || !st.IORunning || !st.SQLRunning {
+		t.Errorf("leaf not under %s: %+v", p, st)
+	}
+	if st := w.status(t, p); st.IsReplica || st.ReadOnly {
+		t.Errorf("primary changed: %+v", st)
+	}
+	if w.topo.Calls("ResetReplica") != 0 {
+		t.Error("an intermediate recovery reset a replica")
+	}
+	if l := w.hooks.lists(); !slices.Equal(l, []string{"PostIntermediateMasterFailoverProcesses"}) {
+		t.Errorf("hooks %v", l)
+	}
+}
+
+// TestLeaseLostMidRecovery: once the lease is gone the recovery stops
+// with ErrFenced: no further step, no outcome recorded, no post hook.
+func TestLeaseLostMidRecovery(t *testing.T) {
+	w := newWorld(t, 3)
+	w.topo.Down(w.keys[0])
+	// Holds answers yes for: recovery-started, stop-io (record and
+	// append), the first replica's stop-io record; then no.
+	w.r.Lease = leaseFor(4)
+	w.r.Lists = actuators.HookLists{PostUnsuccessfulFailover: []string{"echo u"}, PostFailover: []string{"echo p"}}
+	_, err := w.run(t, w.intent())
+	if !errors.Is(err, actuators.ErrFenced) {
+		t.Fatalf("Run: %v, want ErrFenced", err)
+	}
+	steps := w.log.steps(t)
+	if _, ok := steps["stop-io"]; !ok || len(steps) != 1 {
+		t.Errorf("steps %v: want stop-io only", steps)
+	}
+	if w.log.has(events.KindRecoveryFailed) || w.log.has(events.KindRecoveryCompleted) {
+		t.Errorf("log %v: a fenced node recorded an outcome", w.log.kinds())
+	}
+	if st := w.status(t, w.keys[1]); !st.IsReplica || !st.ReadOnly {
+		t.Errorf("successor promoted after the lease was lost: %+v", st)
+	}
+	if l := w.hooks.lists(); len(l) != 0 {
+		t.Errorf("hooks %v", l)
+	}
+}

@@ -259,3 +259,33 @@ func TestNoReplicationSlaveAdmin(t *testing.T) {
 		t.Fatalf("stop replica on a primary (no-op): %v", err)
 	}
 }
+
+// TestDetachSource: a detached replica's source host is //host, it stops
+// replicating and receives no more writes; detaching again changes
+// nothing; a host without a source is a Precondition error.
+func TestDetachSource(t *testing.T) {
+	topo, keys := fake.NewFlat(2)
+	db := topo.DB()
+	if err := db.DetachSource(ctx(t), keys[1]); err != nil {
+		t.Fatalf("detach: %v", err)
+	}
+	if err := db.DetachSource(ctx(t), keys[1]); err != nil {
+		t.Fatalf("detach again: %v", err)
+	}
+	st, err := db.Status(ctx(t), keys[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Source.Hostname != "//"+keys[0].Hostname || st.IORunning || st.SQLRunning {
+		t.Fatalf("detached replica: source %s io %v sql %v", st.Source, st.IORunning, st.SQLRunning)
+	}
+	if err := topo.Write(keys[0], 7); err != nil {
+		t.Fatal(err)
+	}
+	if has, err := topo.Has(keys[1], 7); err != nil || has {
+		t.Fatalf("detached replica received a write: %v %v", has, err)
+	}
+	if err := db.DetachSource(ctx(t), keys[0]); actuators.KindOf(err) != actuators.Precondition {
+		t.Fatalf("detach a primary: %v, want a Precondition error", err)
+	}
+}
