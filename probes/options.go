@@ -200,18 +200,18 @@ func (t TLSOptions) tlsConfig() (cfg *tls.Config, mixed bool, err error) {
 	if t.CAFile != "" {
 		pem, err := os.ReadFile(t.CAFile)
 		if err != nil {
-			return nil, false, fmt.Errorf("read topology CA file: %w", err)
+			return nil, false, fmt.Errorf("read MySQLTopologySSLCAFile: %w", err)
 		}
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(pem) {
-			return nil, false, fmt.Errorf("read topology CA file %s: no PEM certificates", t.CAFile)
+			return nil, false, fmt.Errorf("read MySQLTopologySSLCAFile %s: no PEM certificates", t.CAFile)
 		}
 		cfg.RootCAs = pool
 	}
 	if t.CertFile != "" || t.KeyFile != "" {
 		cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
 		if err != nil {
-			return nil, false, fmt.Errorf("load topology client certificate: %w", err)
+			return nil, false, fmt.Errorf("load MySQLTopologySSLCertFile %q and MySQLTopologySSLPrivateKeyFile %q: %w", t.CertFile, t.KeyFile, err)
 		}
 		cfg.Certificates = []tls.Certificate{cert}
 	}
