@@ -3,12 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 )
@@ -28,7 +31,8 @@ const maxBody = 64 << 20
 type session struct {
 	*app
 	opts *options
-	base string // chosen API base, ".../api", set by resolveAPI
+	base string       // chosen API base, ".../api", set by resolveAPI
+	tlsc *http.Client // httpc with the REGENT_TLS_* settings, built on first use
 }
 
 // apiError is an ERROR envelope returned by the server.
@@ -131,7 +135,11 @@ func (s *session) fetch(ctx context.Context, u string) (int, []byte, error) {
 	if err := s.authorize(req); err != nil {
 		return 0, nil, err
 	}
-	resp, err := s.httpc.Do(req)
+	c, err := s.client()
+	if err != nil {
+		return 0, nil, err
+	}
+	resp, err := c.Do(req)
 	if err != nil {
 		return 0, nil, fmt.Errorf("get %s: %w", maskURL(u), err)
 	}
@@ -141,6 +149,50 @@ func (s *session) fetch(ctx context.Context, u string) (int, []byte, error) {
 		return resp.StatusCode, nil, fmt.Errorf("read response of %s: %w", maskURL(u), err)
 	}
 	return resp.StatusCode, body, nil
+}
+
+// client is the HTTP client for https URLs of a Regent serving UseSSL:
+// REGENT_TLS_CA_FILE trusts that CA (beside the system's; Go also honours
+// SSL_CERT_FILE), REGENT_TLS_CERT_FILE and REGENT_TLS_KEY_FILE present a
+// client certificate (UseMutualTLS), REGENT_TLS_SKIP_VERIFY=1 skips server
+// verification like curl -k. Without any of them it is the app's client.
+func (s *session) client() (*http.Client, error) {
+	if s.tlsc != nil {
+		return s.tlsc, nil
+	}
+	ca, cert, key := s.getenv("REGENT_TLS_CA_FILE"), s.getenv("REGENT_TLS_CERT_FILE"), s.getenv("REGENT_TLS_KEY_FILE")
+	skip := s.getenv("REGENT_TLS_SKIP_VERIFY")
+	if ca == "" && cert == "" && key == "" && skip == "" {
+		return s.httpc, nil
+	}
+	tc := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: skip == "1" || strings.EqualFold(skip, "true")}
+	if ca != "" {
+		pem, err := os.ReadFile(ca)
+		if err != nil {
+			return nil, failf("REGENT_TLS_CA_FILE: %v", err)
+		}
+		pool, err := x509.SystemCertPool()
+		if err != nil {
+			pool = x509.NewCertPool()
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, failf("REGENT_TLS_CA_FILE %s: no PEM certificate found", ca)
+		}
+		tc.RootCAs = pool
+	}
+	if cert != "" || key != "" {
+		pair, err := tls.LoadX509KeyPair(cert, key)
+		if err != nil {
+			return nil, failf("REGENT_TLS_CERT_FILE/REGENT_TLS_KEY_FILE: %v", err)
+		}
+		tc.Certificates = []tls.Certificate{pair}
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = tc
+	c := *s.httpc
+	c.Transport = tr
+	s.tlsc = &c
+	return s.tlsc, nil
 }
 
 // authorize adds header auth (-e / ORCHESTRATOR_AUTH_USER_HEADER), else
