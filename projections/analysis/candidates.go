@@ -56,12 +56,12 @@ func (c *cand) position() string {
 // ChooseCandidate picks the replica of the failed primary to promote. Every
 // replica is listed in all with the reason it was chosen or rejected. The
 // rejections (unreachable, in maintenance, must_not,
-// PromotionIgnoreHostnameFilters, no log_bin while other replicas need it,
+// PromotionIgnoreHostnameFilters, no log_bin while live siblings need it,
 // errant GTIDs, lag over FailMasterPromotionOnLagMinutes, another data
-// center or region when that is prevented) are all checked here, before
-// anything moves. The others are
-// ranked (package documentation); err wraps ErrNoCandidate and names every
-// rejection when none is acceptable.
+// center or region when that is prevented, and the compatibility rules of
+// compatReasons) are all checked here, before anything moves. The others
+// are ranked (package documentation); err wraps ErrNoCandidate and names
+// every rejection when none is acceptable.
 func ChooseCandidate(v *projections.View, failed events.InstanceKey, p Params) (chosen events.InstanceKey, all []events.Candidate, err error) {
 	replicas := v.Replicas(failed)
 	if len(replicas) == 0 {
@@ -69,11 +69,25 @@ func ChooseCandidate(v *projections.View, failed events.InstanceKey, p Params) (
 	}
 	dead, _ := v.Instance(failed)
 	cands := make([]*cand, 0, len(replicas))
-	var ok []*cand
+	compat := make([][]string, 0, len(replicas))
+	anyCompatible := false
 	for _, r := range replicas {
 		c := newCand(r)
-		c.reasons = rejectReasons(r, dead, len(replicas), &p)
+		live := liveSiblings(replicas, r)
+		c.reasons = rejectReasons(r, dead, len(live), &p)
 		cands = append(cands, c)
+		compat = append(compat, compatReasons(r, live))
+		anyCompatible = anyCompatible || (len(c.reasons) == 0 && len(compat[len(compat)-1]) == 0)
+	}
+	// Compatibility is a hard filter whenever some acceptable candidate
+	// passes it; when none does, it rejects nobody (the siblings that
+	// cannot replicate from the one promoted are lost, as orchestrator's
+	// fallback), so it alone never prevents a recovery.
+	var ok []*cand
+	for i, c := range cands {
+		if anyCompatible {
+			c.reasons = append(c.reasons, compat[i]...)
+		}
 		if len(c.reasons) == 0 {
 			ok = append(ok, c)
 		}
@@ -101,7 +115,54 @@ func ChooseCandidate(v *projections.View, failed events.InstanceKey, p Params) (
 	return ok[0].inst.Key, all, nil
 }
 
-func rejectReasons(r, dead *projections.Instance, n int, p *Params) []string {
+// liveSiblings are the replicas other than r that the Regent nodes reach:
+// those that must re-point under r if it is promoted. A dead sibling
+// constrains nothing.
+func liveSiblings(replicas []*projections.Instance, r *projections.Instance) []*projections.Instance {
+	var out []*projections.Instance
+	for _, s := range replicas {
+		if s.Key != r.Key && s.IsLastCheckValid {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// compatReasons says why the live siblings could not all replicate from r
+// (orchestrator's CanReplicateFrom): r must log what it replicated
+// (log_slave_updates) for them to catch up from it, its major version must
+// not be newer than theirs, and a sibling that logs its updates cannot log
+// in a smaller binlog format than r's (ROW events cannot be written as
+// STATEMENT).
+func compatReasons(r *projections.Instance, live []*projections.Instance) []string {
+	if len(live) == 0 {
+		return nil
+	}
+	var out, newer, format []string
+	if r.LogBinEnabled && !r.LogSlaveUpdatesEnabled {
+		out = append(out, fmt.Sprintf("log_slave_updates is off and %d live replicas would replicate from it", len(live)))
+	}
+	rv, rf := majorVersion(r.Version), formatRank(r.BinlogFormat)
+	for _, s := range live {
+		if sv := majorVersion(s.Version); rv != "" && sv != "" && compareVersions(rv, sv) > 0 {
+			newer = append(newer, s.Key.String()+" ("+sv+")")
+		}
+		if sf := formatRank(s.BinlogFormat); s.LogBinEnabled && s.LogSlaveUpdatesEnabled && rf < 3 && sf < rf {
+			format = append(format, s.Key.String()+" ("+strings.ToUpper(s.BinlogFormat)+")")
+		}
+	}
+	if len(newer) > 0 {
+		out = append(out, "major version "+rv+" is newer than live replicas' "+strings.Join(newer, ", "))
+	}
+	if len(format) > 0 {
+		out = append(out, "binlog format "+strings.ToUpper(r.BinlogFormat)+" is larger than what live replicas log: "+strings.Join(format, ", "))
+	}
+	return out
+}
+
+// rejectReasons are r's own disqualifications; live is how many live
+// siblings would replicate from it.
+func rejectReasons(r, dead *projections.Instance, live int, p *Params) []string {
 	var out []string
 	add := func(cond bool, why string) {
 		if cond {
@@ -112,7 +173,7 @@ func rejectReasons(r, dead *projections.Instance, n int, p *Params) []string {
 	add(r.IsInMaintenance, MaintenanceReason(r))
 	add(r.PromotionRule == projections.PromotionMustNot, "promotion rule must_not")
 	add(matchAny(p.PromotionIgnoreHostnameFilters, r.Key.Hostname), "matches PromotionIgnoreHostnameFilters")
-	add(!r.LogBinEnabled && n > 1, "log_bin is off and other replicas would replicate from it")
+	add(!r.LogBinEnabled && live > 0, fmt.Sprintf("log_bin is off and %d live replicas would replicate from it", live))
 	add(r.GtidErrant != "", "errant GTIDs "+r.GtidErrant)
 	if lim := p.FailMasterPromotionOnLagMinutes; lim > 0 && r.ReplicationLagSeconds.Valid && r.ReplicationLagSeconds.Int64 > lim*60 {
 		out = append(out, fmt.Sprintf("lag %ds over FailMasterPromotionOnLagMinutes %d", r.ReplicationLagSeconds.Int64, lim))

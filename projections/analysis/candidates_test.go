@@ -53,6 +53,7 @@ func TestChooseCandidate(t *testing.T) {
 		p       func(p *Params)
 		want    string
 		reasons map[string]string // host → substring of its reason
+		dead    []string          // replicas the nodes no longer reach
 	}{
 		{name: "most advanced GTID wins over prefer",
 			reps: []*events.InstanceObserved{
@@ -114,15 +115,65 @@ func TestChooseCandidate(t *testing.T) {
 		{name: "lower version breaks a tie",
 			reps: []*events.InstanceObserved{
 				rep("a", 2, "0-1-100", func(o *events.InstanceObserved) { o.Version = "10.11.6-MariaDB-log" }),
-				rep("b", 3, "0-1-100", func(o *events.InstanceObserved) { o.Version = "10.6.16-MariaDB-log" }),
+				rep("b", 3, "0-1-100", func(o *events.InstanceObserved) { o.Version = "10.11.2-MariaDB-log" }),
 			},
 			want: "b", reasons: map[string]string{"a": "newer version"}},
+		{name: "newer major version rejected while a live sibling runs an older one, even when ahead",
+			reps: []*events.InstanceObserved{
+				rep("a", 2, "0-1-120", func(o *events.InstanceObserved) { o.Version = "10.11.6-MariaDB-log" }),
+				rep("b", 3, "0-1-100", func(o *events.InstanceObserved) { o.Version = "10.6.16-MariaDB-log" }),
+				rep("c", 4, "0-1-110", func(o *events.InstanceObserved) { o.Version = "10.11.6-MariaDB-log" }),
+			},
+			want: "b", reasons: map[string]string{"a": "rejected: major version 10.11 is newer than live replicas' b:3306 (10.6)",
+				"c": "major version 10.11", "b": "chosen: most advanced received position 0-1-100"}},
+		{name: "newer major version accepted when the older sibling is dead",
+			reps: []*events.InstanceObserved{
+				rep("a", 2, "0-1-120", func(o *events.InstanceObserved) { o.Version = "10.11.6-MariaDB-log" }),
+				rep("b", 3, "0-1-100", func(o *events.InstanceObserved) { o.Version = "10.6.16-MariaDB-log" }),
+			},
+			dead: []string{"b"}, want: "a", reasons: map[string]string{"b": "rejected: unreachable"}},
+		{name: "log_slave_updates off rejected while live siblings would replicate from it",
+			reps: []*events.InstanceObserved{
+				rep("a", 2, "0-1-120", func(o *events.InstanceObserved) { o.LogReplicaUpdates = false }),
+				rep("b", 3, "0-1-100", nil),
+			},
+			want: "b", reasons: map[string]string{"a": "rejected: log_slave_updates is off and 1 live replicas"}},
+		{name: "log_slave_updates off everywhere rejects nobody: position wins",
+			reps: []*events.InstanceObserved{
+				rep("a", 2, "0-1-100", func(o *events.InstanceObserved) { o.LogReplicaUpdates = false }),
+				rep("b", 3, "0-1-120", func(o *events.InstanceObserved) { o.LogReplicaUpdates = false }),
+			},
+			want: "b", reasons: map[string]string{"a": "behind in received position"}},
+		{name: "log_slave_updates off accepted when the only sibling is dead",
+			reps: []*events.InstanceObserved{
+				rep("a", 2, "0-1-120", func(o *events.InstanceObserved) { o.LogReplicaUpdates = false }),
+				rep("b", 3, "0-1-100", nil),
+			},
+			dead: []string{"b"}, want: "a"},
+		{name: "ROW candidate rejected while a live sibling logs STATEMENT",
+			reps: []*events.InstanceObserved{
+				rep("a", 2, "0-1-120", nil),
+				rep("b", 3, "0-1-100", func(o *events.InstanceObserved) { o.BinlogFormat = "STATEMENT" }),
+			},
+			want: "b", reasons: map[string]string{"a": "rejected: binlog format ROW is larger than what live replicas log: b:3306 (STATEMENT)"}},
+		{name: "binlog format of a sibling that does not log is no constraint",
+			reps: []*events.InstanceObserved{
+				rep("a", 2, "0-1-120", nil),
+				rep("b", 3, "0-1-100", func(o *events.InstanceObserved) { o.BinlogFormat = "STATEMENT"; o.LogReplicaUpdates = false }),
+			},
+			want: "a"},
 		{name: "no log_bin rejected when others need it",
 			reps: []*events.InstanceObserved{
 				rep("a", 2, "0-1-100", nil),
 				rep("b", 3, "0-1-120", func(o *events.InstanceObserved) { o.LogBin = false }),
 			},
-			want: "a", reasons: map[string]string{"b": "log_bin is off"}},
+			want: "a", reasons: map[string]string{"b": "log_bin is off and 1 live replicas"}},
+		{name: "no log_bin accepted when the only sibling is dead",
+			reps: []*events.InstanceObserved{
+				rep("a", 2, "0-1-100", nil),
+				rep("b", 3, "0-1-120", func(o *events.InstanceObserved) { o.LogBin = false }),
+			},
+			dead: []string{"a"}, want: "b", reasons: map[string]string{"a": "rejected: unreachable"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -131,6 +182,9 @@ func TestChooseCandidate(t *testing.T) {
 				reps[1].LagSeconds = i64(120)
 			}
 			s := deadWith(t, reps...)
+			for _, h := range tc.dead {
+				s.unreachable(nodes, h, false)
+			}
 			if tc.name == "lag limit" { // connecting() cleared the lag: report it as ReplicationLagQuery would
 				o := connecting(reps[1])
 				o.LagSeconds = i64(120)
