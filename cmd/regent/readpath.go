@@ -207,16 +207,34 @@ func (rp *readPath) Run(ctx context.Context) error {
 
 // seed discovers DiscoverySeeds once at start (failures are logged).
 func (rp *readPath) seed(ctx context.Context) {
-	for _, s := range rp.cfg.DiscoverySeeds {
-		k, err := projections.ParseInstanceKey(s, rp.cfg.DefaultInstancePort)
-		if err != nil {
-			rp.log.Warn().Err(err).Str("seed", s).Msg("bad DiscoverySeeds entry")
-			continue
-		}
+	keys, bad := seedKeys(rp.cfg.DiscoverySeeds, rp.cfg.DefaultInstancePort)
+	for _, err := range bad {
+		rp.log.Warn().Err(err).Msg("bad DiscoverySeeds entry")
+	}
+	for _, k := range keys {
 		if _, err := rp.disc.DiscoverVia(ctx, k, probes.ViaSeed); err != nil {
 			rp.log.Warn().Err(err).Str(events.LogInstance, k.String()).Msg("discover seed")
 		}
 	}
+}
+
+// seedKeys parses DiscoverySeeds ("host:port" or "host", defaultPort),
+// once each in the order given; entries that do not parse are returned as
+// errors.
+func seedKeys(seeds []string, defaultPort int) (keys []events.InstanceKey, bad []error) {
+	seen := map[events.InstanceKey]bool{}
+	for _, s := range seeds {
+		k, err := projections.ParseInstanceKey(s, defaultPort)
+		if err != nil {
+			bad = append(bad, fmt.Errorf("DiscoverySeeds %q: %w", s, err))
+			continue
+		}
+		if !seen[k] {
+			seen[k] = true
+			keys = append(keys, k)
+		}
+	}
+	return keys, bad
 }
 
 // clusterNamesMaxAge bounds the age of the view the periodic reconcile
