@@ -99,6 +99,8 @@ func (a *recoveryAPI) registerWrites() {
 	wr("end-downtime/{host}/{port}", "end-downtime", a.endDowntime)
 	wr("begin-maintenance/{host}/{port}/{owner}/{reason}", "begin-maintenance", a.beginMaintenance)
 	wr("end-maintenance/{host}/{port}", "end-maintenance", a.endMaintenance)
+	// maintenance lists the active maintenances from the view: any node.
+	s.Handle("GET /api/maintenance", a.maintenanceList)
 	// locate-gtid-errant reads binary logs on the server: any node answers.
 	s.Handle("GET /api/locate-gtid-errant/{host}/{port}", a.locateErrant)
 }
@@ -359,6 +361,37 @@ func (a *recoveryAPI) endMaintenance(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	respondOK(w, "Maintenance ended: "+k.String(), k)
+}
+
+// ActiveMaintenance is one entry of /api/maintenance, orchestrator's
+// Maintenance shape. Regent keeps no maintenance ids (MaintenanceId is 0);
+// EndTimestamp is Regent's.
+type ActiveMaintenance struct {
+	MaintenanceId  uint
+	Key            events.InstanceKey
+	BeginTimestamp string
+	EndTimestamp   string
+	SecondsElapsed uint
+	IsActive       bool
+	Owner          string
+	Reason         string
+}
+
+func (a *recoveryAPI) maintenanceList(w http.ResponseWriter, _ *http.Request) {
+	v := a.views.View()
+	out := []ActiveMaintenance{}
+	for _, inst := range v.Instances() {
+		if !inst.IsInMaintenance {
+			continue
+		}
+		m := ActiveMaintenance{Key: inst.Key, BeginTimestamp: inst.MaintenanceBeginTimestamp, EndTimestamp: inst.MaintenanceEndTimestamp,
+			IsActive: true, Owner: inst.MaintenanceOwner, Reason: inst.MaintenanceReason}
+		if began, err := time.Parse(projections.TimestampLayout, inst.MaintenanceBeginTimestamp); err == nil {
+			m.SecondsElapsed = uint(max(0, v.Now().Sub(began)/time.Second))
+		}
+		out = append(out, m)
+	}
+	respondBare(w, out)
 }
 
 func (a *recoveryAPI) locateErrant(w http.ResponseWriter, req *http.Request) {

@@ -431,3 +431,40 @@ func TestParseDuration(t *testing.T) {
 		}
 	}
 }
+
+// /api/maintenance lists the instances in maintenance, orchestrator's
+// Maintenance shape; any node answers.
+func TestMaintenanceList(t *testing.T) {
+	topo, err := projections.NewTopology(projections.DefaultSettings())
+	if err != nil {
+		t.Fatal(err)
+	}
+	seq := uint64(0)
+	apply := func(kind events.Kind, at time.Time, p any) {
+		t.Helper()
+		e, err := events.New(kind, at, "n1", p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seq++
+		if err := topo.Apply(seq, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, o := range []events.InstanceObserved{observed("198.18.0.1", 1, ""), observed("198.18.0.2", 2, "198.18.0.1")} {
+		apply(events.KindInstanceObserved, now.Add(-time.Second), o)
+	}
+	apply(events.KindMaintenanceBegun, now.Add(-90*time.Second), events.MaintenanceBegun{Key: k("198.18.0.2"), Owner: "dba", Reason: "disk swap", Until: now.Add(time.Minute)})
+	s := New(Options{}, &fakeCluster{l: Leadership{Known: true, Leader: "n2"}}, prometheus.NewRegistry(), zerolog.Nop())
+	s.RegisterRecovery(staticViews{topo.View(now)}, foldReader{testFold(t)}, &fakeOps{})
+	w, body := get(t, s, "/api/maintenance", nil)
+	list, ok := body.([]any)
+	if w.Code != 200 || !ok || len(list) != 1 {
+		t.Fatalf("maintenance: %d %v", w.Code, body)
+	}
+	m := list[0].(map[string]any)
+	if m["Owner"] != "dba" || m["Reason"] != "disk swap" || m["IsActive"] != true || m["SecondsElapsed"] != 90.0 ||
+		m["Key"].(map[string]any)["Hostname"] != "198.18.0.2" || m["EndTimestamp"] == "" {
+		t.Fatalf("entry %v", m)
+	}
+}

@@ -219,6 +219,9 @@ func (o *operations) Relocate(ctx context.Context, key, dest events.InstanceKey,
 	if !ok {
 		return nil, fmt.Errorf("unknown instance %s", key)
 	}
+	if inst.IsInMaintenance { // orchestrator's moves take the maintenance lock
+		return nil, fmt.Errorf("Cannot begin maintenance for instance: %s; %s", key, analysis.MaintenanceReason(inst))
+	}
 	if !inst.UsingMariaDBGTID && !inst.UsingOracleGTID {
 		return nil, fmt.Errorf("%s does not replicate with GTID: relocate supports GTID topologies only", key)
 	}
