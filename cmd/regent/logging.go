@@ -11,7 +11,8 @@ import (
 )
 
 // newLogger builds the process logger: JSON by default, console format on a
-// terminal (format "auto") or when asked ("console").
+// terminal (format "auto") or when asked ("console"; colours only on a
+// terminal).
 func newLogger(w io.Writer, format, level string) (zerolog.Logger, error) {
 	lvl, err := zerolog.ParseLevel(level)
 	if err != nil || level == "" {
@@ -21,11 +22,13 @@ func newLogger(w io.Writer, format, level string) (zerolog.Logger, error) {
 		lvl = zerolog.InfoLevel
 	}
 	out := w
+	f, ok := w.(*os.File)
+	tty := ok && isatty.IsTerminal(f.Fd())
 	switch format {
 	case "console":
-		out = zerolog.ConsoleWriter{Out: w, TimeFormat: time.TimeOnly}
+		out = zerolog.ConsoleWriter{Out: w, TimeFormat: time.TimeOnly, NoColor: !tty}
 	case "auto", "":
-		if f, ok := w.(*os.File); ok && isatty.IsTerminal(f.Fd()) {
+		if tty {
 			out = zerolog.ConsoleWriter{Out: w, TimeFormat: time.TimeOnly}
 		}
 	case "json":
