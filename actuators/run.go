@@ -69,8 +69,9 @@ type Intent struct {
 var ErrNotStarted = errors.New("recovery not started")
 
 // Run carries out in. It returns ErrFenced (wrapped) when another node owns
-// the cluster's recovery, and the recovery's error when it failed — which it
-// has then recorded as failed.
+// the cluster's recovery or the decision's view was behind the log (then
+// also ErrNotStarted: nothing appended, nothing done), and the recovery's
+// error when it failed — which it has then recorded as failed.
 func (r *Runner) Run(ctx context.Context, in Intent) (Result, error) {
 	start := r.Clock.Now()
 	seq := in.ClusterSeq
