@@ -85,7 +85,7 @@ func (c Config) checkRaft(ck *checker) {
 		ck.bad("RaftNodes", "%v", err)
 		return
 	}
-	if len(peers) == 2 {
+	if len(peers) == 2 && !c.External() {
 		ck.bad("RaftNodes", "lists 2 nodes: the streams keep 3 replicas on a cluster, which 2 nodes cannot place (and 2 nodes survive no loss); list 1 node or 3 or more")
 	}
 	if c.RaftBind == "" || len(peers) == 0 {

@@ -18,6 +18,7 @@ func TestValidationRules(t *testing.T) {
 		{"raft ok", `{"RaftEnabled": true, "RaftBind": "10.0.0.1", "RaftNodes": ["10.0.0.1:10008", "10.0.0.2", "10.0.0.3"]}`, "", ""},
 		{"raft advertise in nodes", `{"RaftEnabled": true, "RaftBind": "0.0.0.0:10008", "RaftAdvertise": "n1", "RaftNodes": ["n1", "n2", "n3"]}`, "", ""},
 		{"raft two nodes", `{"RaftEnabled": true, "RaftBind": "10.0.0.1", "RaftNodes": ["10.0.0.1", "10.0.0.2"]}`, "RaftNodes", "lists 2 nodes"},
+		{"raft two nodes, external NATS", `{"RaftEnabled": true, "RaftBind": "10.0.0.1", "RaftNodes": ["10.0.0.1", "10.0.0.2"], "NATSServers": ["nats://127.0.0.1:4222"]}`, "", ""},
 		{"raft two nodes, raft off", `{"RaftEnabled": false, "RaftNodes": ["10.0.0.1", "10.0.0.2"]}`, "", ""},
 		{"stream replicas 0", `{"NATSStreamReplicas": 0}`, "NATSStreamReplicas", "want 1 to 5"},
 		{"stream replicas 6", `{"NATSServers": ["nats://127.0.0.1:4222"], "NATSStreamReplicas": 6}`, "NATSStreamReplicas", "got 6"},
