@@ -19,9 +19,18 @@ import (
 func TestLabAuditAfterSIGKILL(t *testing.T) {
 	l, c, _ := failoverLab(t, "")
 	server, conf := "nats://198.18.0.101:4222", c.confs[0]
-	time.Sleep(time.Second)
-	before := time.Now()
-	time.Sleep(200 * time.Millisecond)
+	// A moment before the kill at which the log already shows host 1 as the
+	// writable primary: checked through the same topology --at as below.
+	var before time.Time
+	lab.Eventually(t, 15*time.Second, 200*time.Millisecond, func() error {
+		at := time.Now()
+		code, out, errs := runCmd(t, runTopology, "--server", server, "--config", conf, "--at", at.UTC().Format(time.RFC3339Nano), "-i", "198.18.0.2")
+		if first := strings.SplitN(out, "\n", 2)[0]; code != 0 || !strings.HasPrefix(first, "198.18.0.1:3306") || !strings.Contains(first, ",rw,") {
+			return fmt.Errorf("topology --at now: %d\n%s%s", code, out, errs)
+		}
+		before = at
+		return nil
+	})
 	l.Kill(1)
 	var primary int
 	lab.Eventually(t, 20*time.Second, 20*time.Millisecond, func() error {

@@ -124,7 +124,9 @@ func TestLabFailoverSIGKILL(t *testing.T) {
 	o := l.Oracle()
 	o.Watch()
 	load := l.StartWriteLoad(1, 3*time.Second)
-	time.Sleep(time.Second) // let some writes be acknowledged before the fault
+	if err := load.WaitAcked(20, 10*time.Second); err != nil { // writes flow before the fault
+		t.Fatal(err)
+	}
 	l.Kill(1)
 	killed := time.Now()
 	var primary int

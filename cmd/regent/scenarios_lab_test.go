@@ -67,9 +67,23 @@ func TestLabControllersOnlyThenIsolation(t *testing.T) {
 	for _, cn := range []string{"c1", "c2", "c3"} {
 		l.Uncut(cn, "1")
 	}
-	time.Sleep(time.Second)
+	// Regent sees host 1 again: the UnreachableMaster detection is cleared.
+	lab.Eventually(t, 10*time.Second, 100*time.Millisecond, func() error {
+		_, all := eventKinds(t, "198.18.0.101:4222")
+		for _, e := range all {
+			var c events.FailureCleared
+			if e.Kind == events.KindFailureCleared && e.Decode(&c) == nil && c.Failed.String() == "198.18.0.1:3306" {
+				return nil
+			}
+		}
+		return fmt.Errorf("UnreachableMaster on 198.18.0.1:3306 not cleared yet")
+	})
 	o := l.Oracle()
 	o.Watch()
+	w := l.StartWriter(20*time.Millisecond, time.Minute)
+	if err := w.WaitAcked(10, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
 	l.Partition(1)
 	cut := time.Now()
 	var primary int
@@ -80,12 +94,17 @@ func TestLabControllersOnlyThenIsolation(t *testing.T) {
 	})
 	t.Logf("isolation: converged on host %d %s after the partition", primary, time.Since(cut).Round(time.Millisecond))
 	logDetection(t, cut)
+	if err := w.WaitAckedAfter(time.Now(), 10*time.Second); err != nil { // writes flow through the new primary
+		t.Fatal(err)
+	}
+	wr := w.Result()
+	t.Logf("isolation: %d writes acknowledged through the VIP, longest gap %s", len(wr.Acked), wr.Refused.Round(time.Millisecond))
 	l.Heal(1)
 	healed := time.Now()
 	lab.Eventually(t, 10*time.Second, 20*time.Millisecond, func() error { return l.Fenced(1) })
 	t.Logf("old primary fenced %s after the heal", time.Since(healed).Round(time.Millisecond))
 	o.StopWatch()
-	rep := o.CheckInvariants(lab.Expect{Primary: primary, Survivors: []int{2, 3}, CatchUp: 10 * time.Second,
+	rep := o.CheckInvariants(lab.Expect{Primary: primary, Acked: wr.Acked, Survivors: []int{2, 3}, CatchUp: 10 * time.Second,
 		Recoveries: func() (int, error) { _, c := analyses(t); return c[events.KindRecoveryStarted], nil }, Incidents: 1})
 	// While the old primary is cut off no client can reach it. Once the
 	// partition heals it is writable until Regent fences it: the oracle
@@ -112,8 +131,8 @@ func TestLabControllersOnlyThenIsolation(t *testing.T) {
 // fenced: read-only and without the VIP.
 func TestLabPausedPrimary(t *testing.T) {
 	l, _, _ := failoverLab(t, "")
+	paused := time.Now() // before SIGSTOP: detection cannot come earlier
 	l.Pause(1)
-	paused := time.Now()
 	var primary int
 	lab.Eventually(t, 20*time.Second, 20*time.Millisecond, func() error {
 		var err error
@@ -122,6 +141,10 @@ func TestLabPausedPrimary(t *testing.T) {
 	})
 	t.Logf("paused: converged on host %d %s after SIGSTOP", primary, time.Since(paused).Round(time.Millisecond))
 	logDetection(t, paused)
+	detected, ok := detectedAfter(t, paused)
+	if !ok || detected > pausedDetectionBound {
+		t.Errorf("paused primary detected after %v (found %v), want within %v", detected, ok, pausedDetectionBound)
+	}
 	l.Resume(1)
 	resumed := time.Now()
 	lab.Eventually(t, 10*time.Second, 10*time.Millisecond, func() error { return l.Fenced(1) })
@@ -182,6 +205,38 @@ func TestLabNoReadOnlyAdmin(t *testing.T) {
 		return nil
 	})
 	t.Logf("recovery failed at %s: %s", failed.Step, failed.Error)
+}
+
+// pausedDetectionBound is how soon a SIGSTOPped primary must be detected
+// (actionable DeadMaster), derived from the configuration these tests run
+// (labConf: InstancePollMilliseconds 200, ProbeTimeoutMilliseconds 500;
+// recoveryConf: ReplicationStallMilliseconds 600, replicas' heartbeat
+// 200 ms; RecoveryTickMilliseconds default 50):
+//   - the replicas' IO progress stops with the primary; a poll up to one
+//     interval (200) after the pause may still credit progress received
+//     just before it, and the stall (600 ms without progress) is judged at
+//     the next poll after that (+200): 1000 ms;
+//   - the nodes' own probes of the primary fail ProbeTimeoutMilliseconds
+//     (500) after a poll at most 200 ms after the pause: 700 ms, within that;
+//   - the leader evaluates at the next tick (+50): 1050 ms in all.
+//
+// The other 950 ms are for the shared 2-core machine: appending and
+// folding the observations through JetStream, scheduling of three nodes
+// and three mariadbd.
+const pausedDetectionBound = 2 * time.Second
+
+// detectedAfter returns how long after fault the first actionable failure
+// was recorded.
+func detectedAfter(t testing.TB, fault time.Time) (time.Duration, bool) {
+	t.Helper()
+	_, all := eventKinds(t, "198.18.0.101:4222")
+	for _, e := range all {
+		var f events.FailureDetected
+		if e.Kind == events.KindFailureDetected && e.Decode(&f) == nil && f.Actionable && !e.Time.Before(fault) {
+			return e.Time.Sub(fault), true
+		}
+	}
+	return 0, false
 }
 
 // logDetection logs when the actionable failure was detected, with its

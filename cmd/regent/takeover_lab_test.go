@@ -67,7 +67,9 @@ func takeover(t *testing.T, l *lab.Lab, bin, cmd string, from, to int, startRepl
 	o := l.Oracle()
 	o.Watch()
 	w := l.StartWriter(20*time.Millisecond, 30*time.Second)
-	time.Sleep(500 * time.Millisecond)
+	if err := w.WaitAcked(10, 10*time.Second); err != nil { // writes flow through the VIP before the takeover
+		t.Fatal(err)
+	}
 	start := time.Now()
 	out := mustClient(t, bin, "-c", cmd, "-a", fmt.Sprintf("198.18.0.%d:3306", from), "-d", fmt.Sprintf("198.18.0.%d:3306", to))
 	took := time.Since(start)

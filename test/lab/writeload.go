@@ -91,3 +91,14 @@ func (w *WriteLoad) Acked() ([]int64, error) {
 	}
 	return ids, nil
 }
+
+// WaitAcked waits (bounded) until at least n writes were acknowledged.
+func (w *WriteLoad) WaitAcked(n int, timeout time.Duration) error {
+	return poll(timeout, 50*time.Millisecond, func() error {
+		ids, err := w.Acked()
+		if err == nil && len(ids) < n {
+			err = fmt.Errorf("only %d of %d writes acknowledged within %s", len(ids), n, timeout)
+		}
+		return err
+	})
+}

@@ -162,6 +162,23 @@ func (w *Writer) Stop() {
 	<-w.done
 }
 
+// AckedCount is how many writes were acknowledged so far.
+func (w *Writer) AckedCount() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.acked)
+}
+
+// WaitAcked waits (bounded) until at least n writes were acknowledged.
+func (w *Writer) WaitAcked(n int, timeout time.Duration) error {
+	return poll(timeout, w.interval, func() error {
+		if got := w.AckedCount(); got < n {
+			return fmt.Errorf("only %d of %d writes acknowledged within %s", got, n, timeout)
+		}
+		return nil
+	})
+}
+
 // AckedAfter reports whether a write was acknowledged after t.
 func (w *Writer) AckedAfter(t time.Time) bool {
 	w.mu.Lock()
