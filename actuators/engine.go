@@ -250,8 +250,7 @@ func (e *Engine) intent(v *projections.View, d analysis.Decision, epoch uint64) 
 		failure := d.Failure
 		detected = &failure
 	}
-	hc := HookContextFor(plan, a.Analysis, a.Description, "", hosts)
-	FillFromView(&hc, v, failed, plan.Successor)
+	hc := HookContextFor(v, plan, a.Analysis, a.Description, "", hosts)
 	hc.IsCoMaster = a.IsCoMaster
 	if plan.Intermediate {
 		hc.InstanceType, hc.IsMaster = "intermediate-master", false
@@ -287,8 +286,7 @@ func (e *Engine) resume(ctx context.Context, v *projections.View, t analysis.Top
 	for _, k := range plan.Replicas {
 		hosts = append(hosts, k.String())
 	}
-	hc := HookContextFor(plan, plan.Analysis, t.AnalysisEntry.Description, "", hosts)
-	FillFromView(&hc, v, failed, plan.Successor)
+	hc := HookContextFor(v, plan, plan.Analysis, t.AnalysisEntry.Description, "", hosts)
 	in := Intent{Started: events.RecoveryStarted{RecoveryID: t.UID, DetectionID: t.DetectionID, Type: t.Type,
 		Analysis: plan.Analysis, Failed: failed, ClusterName: plan.Cluster, ClusterAlias: plan.Alias,
 		Candidates: t.Candidates, Successor: plan.Successor, Node: e.Runner.Node, Manual: t.Manual, Who: t.Who},

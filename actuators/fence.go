@@ -50,8 +50,25 @@ func pendingFence(steps []events.RecoveryStep) (readOnly, vip bool) {
 // recovery (a paused or isolated host resumes writable): read_only=1 and no
 // VIP as soon as it answers.
 type fencer struct {
-	mu       sync.Mutex // guards inflight
+	mu       sync.Mutex // guards inflight and refused
 	inflight map[string]bool
+	refused  map[string]bool // recovery+step whose refusal was logged
+}
+
+// firstRefusal reports whether the refusal of step for recovery uid is new
+// (so it is logged once, not on every attempt).
+func (f *fencer) firstRefusal(uid, step string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.refused == nil {
+		f.refused = map[string]bool{}
+	}
+	k := uid + "/" + step
+	if f.refused[k] {
+		return false
+	}
+	f.refused[k] = true
+	return true
 }
 
 func (f *fencer) claim(uid string) bool {
@@ -104,7 +121,13 @@ func (e *Engine) fenceOnce(ctx context.Context, t analysis.TopologyRecovery, ro,
 	roOut, vipOut := x.fence(ctx, old)
 	rec := func(step string, o fenceOutcome, detail string) {
 		if o.err != nil {
-			return // still unreachable: try again on a later tick
+			// Try again on a later tick. A host that answers but refuses
+			// (a missing privilege) may be writable: say so, once.
+			if !unreachable(o.err) && e.fences.firstRefusal(t.UID, step) {
+				e.Logger.Error().Err(o.err).Str(events.LogRecovery, t.UID).Str(events.LogInstance, old.String()).
+					Str(events.LogStep, step).Msg("old primary came back but refuses fencing; it may be writable: retrying")
+			}
+			return
 		}
 		s := events.RecoveryStep{RecoveryID: t.UID, Step: step, Target: old, Outcome: events.StepSkipped,
 			Detail: "fenced after it came back: " + detail}

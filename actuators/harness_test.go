@@ -208,7 +208,7 @@ func (w *world) intent() actuators.Intent {
 	return actuators.Intent{
 		Started: events.RecoveryStarted{RecoveryID: p.RecoveryID, Type: p.Type, Analysis: p.Analysis, Failed: p.Failed,
 			ClusterName: p.Cluster, Successor: p.Successor, Node: "n1"},
-		Plan: p, Hook: actuators.HookContextFor(p, p.Analysis, "dead", "", nil), Epoch: 1,
+		Plan: p, Hook: actuators.HookContextFor(nil, p, p.Analysis, "dead", "", nil), Epoch: 1,
 	}
 }
 

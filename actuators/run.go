@@ -10,6 +10,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/regent-ha/regent/events"
+	"github.com/regent-ha/regent/projections"
 )
 
 // HookLists are orchestrator's hook settings.
@@ -269,13 +270,18 @@ func keyStrings(ks []events.InstanceKey) []string {
 	return out
 }
 
-// HookContextFor fills the placeholders known from the plan.
-func HookContextFor(p MasterPlan, analysis, description, command string, replicas []string) HookContext {
-	return HookContext{
+// HookContextFor fills the placeholders known from the plan and, when v is
+// not nil, those only the topology knows (FillFromView).
+func HookContextFor(v *projections.View, p MasterPlan, analysis, description, command string, replicas []string) HookContext {
+	hc := HookContext{
 		FailureType: analysis, FailureDescription: description, InstanceType: "master", IsMaster: true,
 		Command: command, FailedHost: p.Failed.Hostname, FailedPort: p.Failed.Port,
 		FailureCluster: p.Cluster, FailureClusterAlias: p.Alias, FailureClusterDomain: p.Domain,
 		CountReplicas: len(replicas), ReplicaHosts: replicas,
 		SuccessorHost: p.Successor.Hostname, SuccessorPort: p.Successor.Port,
 	}
+	if v != nil {
+		FillFromView(&hc, v, p.Failed, p.Successor)
+	}
+	return hc
 }

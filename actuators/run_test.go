@@ -333,7 +333,7 @@ func TestIntermediatePrimaryRecovery(t *testing.T) {
 	plan := actuators.MasterPlan{RecoveryID: "r-im", Type: "IntermediateMasterRecovery", Analysis: "DeadIntermediateMaster",
 		Cluster: w.cluster(), Failed: im, Successor: p, Replicas: []events.InstanceKey{leaf}, Intermediate: true}
 	in := actuators.Intent{Started: events.RecoveryStarted{RecoveryID: plan.RecoveryID, Failed: im, ClusterName: plan.Cluster, Successor: p},
-		Plan: plan, Hook: actuators.HookContextFor(plan, plan.Analysis, "", "", nil), Epoch: 1}
+		Plan: plan, Hook: actuators.HookContextFor(nil, plan, plan.Analysis, "", "", nil), Epoch: 1}
 	res, err := w.run(t, in)
 	if err != nil || res.Successor != p {
 		t.Fatalf("Run: %+v %v", res, err)

@@ -109,7 +109,7 @@ func (o *operations) Takeover(ctx context.Context, t api.Takeover, who string) (
 		hosts = append(hosts, k.String())
 	}
 	desc := fmt.Sprintf("%s requested by %s", t.Kind.Command(), who)
-	hc := actuators.HookContextFor(plan, plan.Analysis, desc, t.Kind.Command(), hosts)
+	hc := actuators.HookContextFor(v, plan, plan.Analysis, desc, t.Kind.Command(), hosts)
 	in := actuators.Intent{
 		Started: events.RecoveryStarted{RecoveryID: plan.RecoveryID, Type: plan.Type, Analysis: plan.Analysis, Failed: plan.Failed,
 			ClusterName: plan.Cluster, ClusterAlias: plan.Alias, Candidates: cands, Successor: plan.Successor,
@@ -296,7 +296,7 @@ func (o *operations) Recover(ctx context.Context, failed events.InstanceKey, who
 			plan.Replicas = append(plan.Replicas, r.Key)
 		}
 	}
-	hc := actuators.HookContextFor(plan, a.Analysis, a.Description, "recover", hosts)
+	hc := actuators.HookContextFor(v, plan, a.Analysis, a.Description, "recover", hosts)
 	if plan.Intermediate {
 		hc.InstanceType, hc.IsMaster = "intermediate-master", false
 	}
