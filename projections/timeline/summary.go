@@ -121,6 +121,12 @@ var summaries = map[events.Kind]summarizer{
 	events.KindDowntimeEnded: decodeAs(func(_ events.Envelope, p *events.DowntimeEnded) string {
 		return p.Key.String() + " downtime ended"
 	}),
+	events.KindMaintenanceBegun: decodeAs(func(_ events.Envelope, p *events.MaintenanceBegun) string {
+		return fmt.Sprintf("%s in maintenance by %s until %s: %s", p.Key, p.Owner, stamp(p.Until), p.Reason)
+	}),
+	events.KindMaintenanceEnded: decodeAs(func(_ events.Envelope, p *events.MaintenanceEnded) string {
+		return p.Key.String() + " maintenance ended"
+	}),
 	events.KindFailureDetected:    decodeAs(detected),
 	events.KindRecoveryStarted:    decodeAs(started),
 	events.KindRecoveryLeaseTaken: decodeAs(leaseTaken),

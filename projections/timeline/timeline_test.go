@@ -54,6 +54,9 @@ func TestSummaries(t *testing.T) {
 		{events.KindInstanceDiscovered, events.InstanceDiscovered{Key: r2, Via: "crawl-down", From: p}, "198.18.0.2:3306 discovered via crawl-down from 198.18.0.1:3306"},
 		{events.KindDowntimeBegun, events.DowntimeBegun{Key: p, Owner: "bob", Reason: "upgrade", Until: tt.T0.Add(time.Hour)},
 			"198.18.0.1:3306 downtimed by bob until 2026-11-24T04:10:00.000Z: upgrade"},
+		{events.KindMaintenanceBegun, events.MaintenanceBegun{Key: p, Owner: "bob", Reason: "disk swap", Until: tt.T0.Add(time.Hour)},
+			"198.18.0.1:3306 in maintenance by bob until 2026-11-24T04:10:00.000Z: disk swap"},
+		{events.KindMaintenanceEnded, events.MaintenanceEnded{Key: p}, "198.18.0.1:3306 maintenance ended"},
 		{events.KindNote, events.Note{Text: "hello"}, "hello"},
 	}
 	for _, c := range cases {
