@@ -174,7 +174,8 @@ func (rp *readPath) cluster(k events.InstanceKey) string { return (*rp.clusterOf
 
 // Run probes, crawls and keeps the scheduler in step with the inventory
 // folded from the log (instances other nodes discovered are probed here
-// too) until ctx ends.
+// too), and on the leader forgets instances unseen for
+// UnseenInstanceForgetHours, until ctx ends.
 func (rp *readPath) Run(ctx context.Context) error {
 	defer rp.prober.Close()
 	g, gctx := errgroup.WithContext(ctx)
