@@ -32,18 +32,38 @@ func unreachable(err error) bool {
 	return KindOf(err) == Transient || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
 }
 
-// pendingFence reports whether the recovery's last read-only fencing and VIP
-// removal of the old primary are still owed.
-func pendingFence(steps []events.RecoveryStep) (readOnly, vip bool) {
+// owed is what a finished recovery still owes because a host could not be
+// reached when it ran: the old primary's read-only fencing and VIP removal,
+// and the detaching of lost replicas (DetachLostReplicasAfterMasterFailover).
+type owed struct {
+	readOnly, vip bool
+	detach        []events.InstanceKey
+}
+
+func (o owed) none() bool { return !o.readOnly && !o.vip && len(o.detach) == 0 }
+
+// owedSteps reads what is owed from the recovery's steps: the last outcome
+// of each step counts.
+func owedSteps(steps []events.RecoveryStep) owed {
+	var o owed
+	detach := map[events.InstanceKey]bool{}
 	for _, s := range steps {
-		switch s.Step {
-		case "fence-read-only":
-			readOnly = strings.HasPrefix(s.Detail, unreachableDetail)
-		case "vip-remove":
-			vip = strings.HasPrefix(s.Detail, unreachableDetail)
+		switch {
+		case s.Step == "fence-read-only":
+			o.readOnly = strings.HasPrefix(s.Detail, unreachableDetail)
+		case s.Step == "vip-remove":
+			o.vip = strings.HasPrefix(s.Detail, unreachableDetail)
+		case strings.HasPrefix(s.Step, detachLostStep):
+			detach[s.Target] = strings.HasPrefix(s.Detail, unreachableReplicaDetail)
 		}
 	}
-	return readOnly, vip
+	for _, s := range steps { // in step order, each once
+		if strings.HasPrefix(s.Step, detachLostStep) && detach[s.Target] {
+			o.detach = append(o.detach, s.Target)
+			detach[s.Target] = false
+		}
+	}
+	return o
 }
 
 // fencer retries the fencing of old primaries that came back after a
@@ -99,52 +119,66 @@ func (e *Engine) fenceReturned(ctx context.Context, recs *analysis.Recoveries, n
 		if now.Sub(t.EndedAt) > fenceWindow {
 			break
 		}
-		ro, vip := pendingFence(t.Steps)
-		if !t.IsSuccessful || (!ro && !vip) || !e.fences.claim(t.UID) {
+		o := owedSteps(t.Steps)
+		if !t.IsSuccessful || o.none() || !e.fences.claim(t.UID) {
 			continue
 		}
 		e.wg.Add(1)
 		go func() {
 			defer e.wg.Done()
 			defer e.fences.release(t.UID)
-			e.fenceOnce(ctx, t, ro, vip, epoch)
+			e.fenceOnce(ctx, t, o, epoch)
 		}()
 	}
 }
 
-// fenceOnce tries to fence t's old primary once and records what worked.
-func (e *Engine) fenceOnce(ctx context.Context, t analysis.TopologyRecovery, ro, vip bool, epoch uint64) {
+// fenceOnce tries once to settle what t still owes (fence its old
+// primary, detach its lost replicas) and records what worked.
+func (e *Engine) fenceOnce(ctx context.Context, t analysis.TopologyRecovery, o owed, epoch uint64) {
 	old := t.Failed()
-	pol := e.Runner.Policy
-	pol.FenceTimeout = lateFenceTimeout
-	x := &executor{db: e.Runner.DB, vip: e.Runner.VIP, policy: pol}
-	roOut, vipOut := x.fence(ctx, old)
-	rec := func(step string, o fenceOutcome, detail string) {
-		if o.err != nil {
+	rec := func(step string, target events.InstanceKey, err error, changed bool, detail string) {
+		if err != nil {
 			// Try again on a later tick. A host that answers but refuses
 			// (a missing privilege) may be writable: say so, once.
-			if !unreachable(o.err) && e.fences.firstRefusal(t.UID, step) {
-				e.Logger.Error().Err(o.err).Str(events.LogRecovery, t.UID).Str(events.LogInstance, old.String()).
-					Str(events.LogStep, step).Msg("old primary came back but refuses fencing; it may be writable: retrying")
+			if !unreachable(err) && e.fences.firstRefusal(t.UID, step) {
+				e.Logger.Error().Err(err).Str(events.LogRecovery, t.UID).Str(events.LogInstance, target.String()).
+					Str(events.LogStep, step).Msg("a host came back but refuses what the recovery owes it: retrying")
 			}
 			return
 		}
-		s := events.RecoveryStep{RecoveryID: t.UID, Step: step, Target: old, Outcome: events.StepSkipped,
-			Detail: "fenced after it came back: " + detail}
-		if o.changed {
+		s := events.RecoveryStep{RecoveryID: t.UID, Step: step, Target: target, Outcome: events.StepSkipped,
+			Detail: detail}
+		if changed {
 			s.Outcome = events.StepOK
 		}
-		if err := e.record(ctx, t.ClusterName(), events.KindRecoveryStep, "", s, old, epoch); err != nil {
-			e.Logger.Warn().Err(err).Str(events.LogRecovery, t.UID).Msg("record late fencing")
+		if err := e.record(ctx, t.ClusterName(), events.KindRecoveryStep, "", s, target, epoch); err != nil {
+			e.Logger.Warn().Err(err).Str(events.LogRecovery, t.UID).Msg("record late step")
 			return
 		}
-		e.Logger.Warn().Str(events.LogRecovery, t.UID).Str(events.LogInstance, old.String()).Str(events.LogStep, step).
-			Bool("changed", o.changed).Msg("fenced an old primary that came back")
+		e.Logger.Warn().Str(events.LogRecovery, t.UID).Str(events.LogInstance, target.String()).Str(events.LogStep, step).
+			Bool("changed", changed).Msg("settled a step owed to a host that came back")
 	}
-	if ro {
-		rec("fence-read-only", roOut, "read_only=1")
+	if o.readOnly || o.vip {
+		pol := e.Runner.Policy
+		pol.FenceTimeout = lateFenceTimeout
+		x := &executor{db: e.Runner.DB, vip: e.Runner.VIP, policy: pol}
+		roOut, vipOut := x.fence(ctx, old)
+		if o.readOnly {
+			rec("fence-read-only", old, roOut.err, roOut.changed, "fenced after it came back: read_only=1")
+		}
+		if o.vip && e.Runner.VIP.Address() != "" {
+			rec("vip-remove", old, vipOut.err, vipOut.changed, "fenced after it came back: "+e.Runner.VIP.Address())
+		}
 	}
-	if vip && e.Runner.VIP.Address() != "" {
-		rec("vip-remove", vipOut, e.Runner.VIP.Address())
+	for _, k := range o.detach {
+		err := bounded(ctx, lateFenceTimeout, func(ctx context.Context) error { return e.Runner.DB.DetachSource(ctx, k) })
+		switch {
+		case err == nil:
+			rec(detachLostStep+k.String(), k, nil, true, "detached after it came back: "+detachedDetail)
+		case !unreachable(err) && KindOf(err) == Precondition:
+			rec(detachLostStep+k.String(), k, nil, false, "came back with nothing to detach: "+err.Error())
+		default:
+			rec(detachLostStep+k.String(), k, err, false, "")
+		}
 	}
 }

@@ -8,13 +8,24 @@ import (
 	"github.com/regent-ha/regent/events"
 )
 
+// detachLostStep prefixes the step name "detach-lost <replica>";
+// unreachableReplicaDetail starts the detail of one whose replica could not
+// be reached (the engine detaches it when it comes back, as it fences a
+// returning old primary).
+const (
+	detachLostStep           = "detach-lost "
+	unreachableReplicaDetail = "replica unreachable"
+	detachedDetail           = "source host is now //host: it cannot reconnect until reattach-replica"
+)
+
 // detachLost detaches the replicas a master failover could not re-point
 // (DetachLostReplicasAfterMasterFailover, orchestrator's default): their
 // source host becomes "//host", as the manual detach-replica does, so one
 // that comes back cannot resume replicating from the old primary. Each is
 // the recorded step "detach-lost <replica>", run concurrently. A lost
 // replica that still cannot be reached is recorded as such (skipped, not a
-// failure); any other error fails the step and the recovery.
+// failure) and detached by the engine when it comes back (fenceReturned);
+// any other error fails the step and the recovery.
 func (x *executor) detachLost(ctx context.Context, lost []events.InstanceKey) error {
 	if !x.policy.DetachLostReplicas || len(lost) == 0 {
 		return nil
@@ -31,9 +42,9 @@ func (x *executor) detachLost(ctx context.Context, lost []events.InstanceKey) er
 			err := bounded(ctx, x.policy.StepTimeout, func(ctx context.Context) error { return x.db.DetachSource(ctx, k) })
 			switch {
 			case err == nil:
-				o.changed, o.detail = true, "source host is now //host: it cannot reconnect until reattach-replica"
+				o.changed, o.detail = true, detachedDetail
 			case unreachable(err):
-				o.detail = "replica unreachable: not detached: " + err.Error()
+				o.detail = unreachableReplicaDetail + ": not detached yet (detached when it comes back): " + err.Error()
 			case KindOf(err) == Precondition:
 				o.detail = "nothing to detach: " + err.Error()
 			default:
@@ -44,7 +55,7 @@ func (x *executor) detachLost(ctx context.Context, lost []events.InstanceKey) er
 	wg.Wait()
 	var firstErr error
 	for i, k := range lost {
-		err := x.rec.record(ctx, "detach-lost "+k.String(), k, results[i])
+		err := x.rec.record(ctx, detachLostStep+k.String(), k, results[i])
 		if err == nil {
 			continue
 		}

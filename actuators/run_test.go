@@ -8,8 +8,11 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/rs/zerolog"
+
 	"github.com/regent-ha/regent/actuators"
 	"github.com/regent-ha/regent/events"
+	"github.com/regent-ha/regent/projections/analysis"
 )
 
 // appendOther stores an event of another node on the cluster.
@@ -377,5 +380,63 @@ func TestLeaseLostMidRecovery(t *testing.T) {
 	}
 	if l := w.hooks.lists(); len(l) != 0 {
 		t.Errorf("hooks %v", l)
+	}
+}
+
+// TestOwedStepsSettledWhenHostsComeBack: an old primary and a lost replica
+// that were down during the recovery are owed their fencing and detaching;
+// while they stay down a pass of the engine changes nothing, and once they
+// are back one pass makes the old primary read-only and detaches the
+// replica, each recorded as a step of the recovery.
+func TestOwedStepsSettledWhenHostsComeBack(t *testing.T) {
+	w := newWorld(t, 3)
+	old, gone := w.keys[0], w.keys[2]
+	w.topo.Down(old)
+	w.topo.Down(gone)
+	w.r.Policy.DetachLostReplicas = true
+	if _, err := w.run(t, w.intent()); err != nil {
+		t.Fatalf("Run: %v (log %v)", err, w.log.kinds())
+	}
+	fold := func() *analysis.Recoveries {
+		recs := analysis.NewRecoveries()
+		for i, env := range w.log.all() {
+			if err := recs.Apply(uint64(i+1), env); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return recs
+	}
+	e := &actuators.Engine{Runner: w.r, Logger: zerolog.Nop()}
+	now := fixedClock{}.Now()
+	detach := "detach-lost " + gone.String()
+	before := len(w.log.all())
+	actuators.SettleOwed(t.Context(), e, fold(), now, 1)
+	if n := len(w.log.all()); n != before {
+		t.Fatalf("hosts still down, yet %d events were appended", n-before)
+	}
+	if s := w.log.steps(t)[detach]; s.Outcome != events.StepSkipped || !strings.Contains(s.Detail, "unreachable") {
+		t.Fatalf("%s = %+v, want skipped as unreachable", detach, s)
+	}
+	w.topo.Up(old)
+	w.topo.Up(gone)
+	actuators.SettleOwed(t.Context(), e, fold(), now, 1)
+	steps := w.log.steps(t)
+	if s := steps["fence-read-only"]; s.Outcome != events.StepOK || !strings.Contains(s.Detail, "came back") {
+		t.Errorf("fence-read-only = %+v, want ok after it came back", s)
+	}
+	if s := steps[detach]; s.Outcome != events.StepOK || !strings.Contains(s.Detail, "came back") {
+		t.Errorf("%s = %+v, want ok after it came back", detach, s)
+	}
+	if st := w.status(t, old); !st.ReadOnly {
+		t.Errorf("old primary %s came back writable and stayed so", old)
+	}
+	if st := w.status(t, gone); st.Source.Hostname != "//"+old.Hostname {
+		t.Errorf("lost replica's source = %s, want //%s", st.Source, old.Hostname)
+	}
+	// Settled: a further pass owes nothing.
+	before = len(w.log.all())
+	actuators.SettleOwed(t.Context(), e, fold(), now, 1)
+	if n := len(w.log.all()); n != before {
+		t.Errorf("a settled recovery got %d more events", n-before)
 	}
 }
