@@ -60,7 +60,7 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 		Uptime:        time.Since(s.started).Round(time.Second).String(),
 	}
 	if l.LeaderAddr != "" {
-		d.RaftLeaderURI = "http://" + l.LeaderAddr
+		d.RaftLeaderURI = s.Scheme() + "://" + l.LeaderAddr
 	}
 	for _, p := range s.cluster.Peers() {
 		d.AvailableNodes = append(d.AvailableNodes, activeNode{Hostname: p, Token: p, AppVersion: s.opts.Version})

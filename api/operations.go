@@ -44,8 +44,9 @@ func (s *Server) writeOnLeader(op string, h http.HandlerFunc) http.HandlerFunc {
 func (s *Server) forward(w http.ResponseWriter, r *http.Request, op string, l Leadership) {
 	addr := strings.TrimPrefix(strings.TrimPrefix(l.LeaderAddr, "http://"), "https://")
 	p := &httputil.ReverseProxy{
+		Transport: s.forwardTransport,
 		Rewrite: func(pr *httputil.ProxyRequest) {
-			pr.SetURL(&url.URL{Scheme: "http", Host: addr})
+			pr.SetURL(&url.URL{Scheme: s.Scheme(), Host: addr})
 			pr.Out.Host = addr
 			pr.SetXForwarded()
 			pr.Out.Header.Set(ForwardedHeader, s.cluster.Self())

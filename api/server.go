@@ -56,6 +56,9 @@ type Server struct {
 	mux     *http.ServeMux
 	routes  []string // patterns registered, for tests and docs
 	started time.Time
+	// forwardTransport carries writes forwarded to the leader: nil (the
+	// default transport) over HTTP, one with TLSOptions.peerConfig over HTTPS.
+	forwardTransport http.RoundTripper
 }
 
 // New builds the server; reg holds the process's metrics (served on /metrics).
@@ -69,6 +72,11 @@ func New(o Options, c Cluster, reg *prometheus.Registry, logger zerolog.Logger) 
 	o.URLPrefix = strings.TrimRight(o.URLPrefix, "/")
 	s := &Server{opts: o, cluster: c, log: logger.With().Str("component", "api").Logger(), reg: reg,
 		mux: http.NewServeMux(), started: time.Now()}
+	if o.TLS.Config != nil {
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.TLSClientConfig = o.TLS.peerConfig()
+		s.forwardTransport = tr
+	}
 	s.registerHealth()
 	s.mux.Handle("GET "+o.URLPrefix+"/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	return s

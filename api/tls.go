@@ -25,6 +25,18 @@ type TLSOptions struct {
 	// (orchestrator's default) lets load balancers probe it without a
 	// certificate.
 	StatusOUVerify bool
+	// SkipVerify is SSLSkipVerify: a write forwarded to the leader does not
+	// verify the leader's certificate.
+	SkipVerify bool
+}
+
+// peerConfig is the client side of forwarding a write to the leader over
+// HTTPS: the leader's certificate is verified against SSLCAFile (the
+// system's roots without one) unless SkipVerify, and this node presents its
+// own certificate, which a leader with UseMutualTLS checks like a client's.
+func (o TLSOptions) peerConfig() *tls.Config {
+	return &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: o.Config.ClientCAs,
+		Certificates: o.Config.Certificates, InsecureSkipVerify: o.SkipVerify}
 }
 
 // ServerTLSConfig builds the HTTPS listener's configuration from

@@ -57,6 +57,13 @@ func newTestCA(t *testing.T, name string) *testCA {
 // nil, else a client one with those OUs. It returns PEM cert and key.
 func (ca *testCA) issue(t *testing.T, cn string, ous []string) (certPEM, keyPEM []byte) {
 	t.Helper()
+	return ca.issueFor(t, cn, ous, ous == nil, ous != nil)
+}
+
+// issueFor signs a leaf certificate for a server (127.0.0.1), a client, or
+// both (a node that serves and forwards).
+func (ca *testCA) issueFor(t *testing.T, cn string, ous []string, server, client bool) (certPEM, keyPEM []byte) {
+	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -66,11 +73,12 @@ func (ca *testCA) issue(t *testing.T, cn string, ous []string) (certPEM, keyPEM 
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
 		KeyUsage: x509.KeyUsageDigitalSignature,
 	}
-	if ous == nil {
-		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
+	if server {
+		tmpl.ExtKeyUsage = append(tmpl.ExtKeyUsage, x509.ExtKeyUsageServerAuth)
 		tmpl.IPAddresses = []net.IP{net.ParseIP("127.0.0.1")}
-	} else {
-		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
+	}
+	if client {
+		tmpl.ExtKeyUsage = append(tmpl.ExtKeyUsage, x509.ExtKeyUsageClientAuth)
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
 	if err != nil {
@@ -275,5 +283,47 @@ func TestServerTLSConfigErrorsNameTheKey(t *testing.T) {
 	}
 	if _, err := ServerTLSConfig(p.certFile, p.keyFile, missing, false); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("missing CA err = %v, want it to wrap os.ErrNotExist", err)
+	}
+}
+
+// TestForwardToLeaderOverMutualTLS: with UseSSL and UseMutualTLS, a write
+// sent to a follower reaches the leader over HTTPS, the follower presenting
+// its own certificate (OU checked by the leader like a client's), and the
+// leader's answer comes back.
+func TestForwardToLeaderOverMutualTLS(t *testing.T) {
+	p := newPKI(t)
+	nodeCert, nodeKey := p.ca.issueFor(t, "node", []string{"regent"}, true, true)
+	certFile, keyFile := writeFile(t, p.dir, "node.pem", nodeCert), writeFile(t, p.dir, "node.key", nodeKey)
+	node := func(c Cluster) (*Server, *fakeOps) {
+		tc, err := ServerTLSConfig(certFile, keyFile, p.caFile, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ops := &fakeOps{}
+		s := New(Options{TLS: TLSOptions{Config: tc, Mutual: true, ValidOUs: []string{"regent"}}}, c,
+			prometheus.NewRegistry(), zerolog.Nop())
+		v := staticViews{testView(t)}
+		s.RegisterRead(v, &fakeInventory{v: v.v}, 3306)
+		s.RegisterRecovery(v, foldReader{testFold(t)}, ops)
+		return s, ops
+	}
+	leaderSrv, leaderOps := node(leader())
+	leaderAddr := runTLS(t, leaderSrv)
+	followerSrv, followerOps := node(&fakeCluster{l: Leadership{Known: true, Leader: "n2:10008", LeaderAddr: leaderAddr}})
+	followerAddr := runTLS(t, followerSrv)
+	c := client(t, p.ca.pem, nodeCert, nodeKey)
+	code, body, err := fetch(c, "https://"+followerAddr+"/api/disable-global-recoveries")
+	if err != nil || code != 200 || !strings.Contains(body, `"Code":"OK"`) {
+		t.Fatalf("forwarded write: %d %s %v", code, body, err)
+	}
+	if followerOps.count() != 0 || leaderOps.count() != 1 {
+		t.Fatalf("follower ran %v, leader ran %v", followerOps.calls, leaderOps.calls)
+	}
+	code, body, err = fetch(c, "https://"+followerAddr+"/api/status")
+	if err != nil || code != 200 {
+		t.Fatalf("status: %d %s %v", code, body, err)
+	}
+	if !strings.Contains(body, `"https://`+leaderAddr+`"`) {
+		t.Errorf("status does not name the leader's https URI: %s", body)
 	}
 }

@@ -46,7 +46,7 @@ type HTTP struct {
 	PowerAuthGroups      []string `regent:"unused"` // orchestrator checks the proxy user's OS groups; Regent does not
 	UseSSL               bool
 	UseMutualTLS         bool
-	SSLSkipVerify        bool `regent:"unused"` // orchestrator: for its proxying to the leader; Regent forwards without TLS settings
+	SSLSkipVerify        bool // a write forwarded to the leader over HTTPS does not verify its certificate
 	SSLPrivateKeyFile    string
 	SSLCertFile          string
 	SSLCAFile            string

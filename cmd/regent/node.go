@@ -137,7 +137,7 @@ func apiTLS(cfg config.Config) (api.TLSOptions, error) {
 		return api.TLSOptions{}, fmt.Errorf("configure https: %w", err)
 	}
 	return api.TLSOptions{Config: tc, Mutual: cfg.UseMutualTLS, ValidOUs: cfg.SSLValidOUs,
-		StatusOUVerify: cfg.StatusOUVerify}, nil
+		StatusOUVerify: cfg.StatusOUVerify, SkipVerify: cfg.SSLSkipVerify}, nil
 }
 
 // streamOptions sizes the streams inside the node's store limit.
