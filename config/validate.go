@@ -145,6 +145,7 @@ func (c Config) checkHTTP(ck *checker) {
 		ck.bad("ListenAddress", "%v", err)
 	}
 	c.checkSSL(ck)
+	c.checkTopologyTLS(ck)
 	if c.HTTPAdvertise != "" {
 		u, err := url.Parse(c.HTTPAdvertise)
 		switch {
@@ -183,6 +184,26 @@ func (c Config) checkSSL(ck *checker) {
 		}
 	}
 	for _, key := range [...]string{"SSLCertFile", "SSLPrivateKeyFile", "SSLCAFile"} {
+		if path := c.fieldsByName()[key].String(); path != "" {
+			if err := readable(path); err != nil {
+				ck.bad(key, "%v", err)
+			}
+		}
+	}
+}
+
+// checkTopologyTLS applies MySQLTopologyUseMutualTLS's rule: a client
+// certificate needs its key pair (orchestrator fails to load an empty pair
+// too), and every file named must be readable.
+func (c Config) checkTopologyTLS(ck *checker) {
+	if c.MySQLTopologyUseMutualTLS {
+		for _, key := range [...]string{"MySQLTopologySSLCertFile", "MySQLTopologySSLPrivateKeyFile"} {
+			if c.fieldsByName()[key].String() == "" {
+				ck.badNear(key, "MySQLTopologyUseMutualTLS", "must be set when MySQLTopologyUseMutualTLS is true: it is the client certificate Regent presents")
+			}
+		}
+	}
+	for _, key := range [...]string{"MySQLTopologySSLCertFile", "MySQLTopologySSLPrivateKeyFile", "MySQLTopologySSLCAFile"} {
 		if path := c.fieldsByName()[key].String(); path != "" {
 			if err := readable(path); err != nil {
 				ck.bad(key, "%v", err)

@@ -24,6 +24,8 @@ func TestValidationRules(t *testing.T) {
 		{"stream replicas 6", `{"NATSServers": ["nats://127.0.0.1:4222"], "NATSStreamReplicas": 6}`, "NATSStreamReplicas", "got 6"},
 		{"stream replicas 3", `{"NATSServers": ["nats://127.0.0.1:4222"], "NATSStreamReplicas": 3}`, "", ""},
 		{"mutual needs ssl", `{"UseMutualTLS": true}`, "UseMutualTLS", "requires UseSSL"},
+		{"topology mutual needs a cert", `{"MySQLTopologyUseMutualTLS": true, "MySQLTopologySSLPrivateKeyFile": "` + tmpFile + `"}`, "MySQLTopologySSLCertFile", "client certificate"},
+		{"topology CA unreadable", `{"MySQLTopologySSLCAFile": "/nonexistent/ca.pem"}`, "MySQLTopologySSLCAFile", "cannot read"},
 		{"ssl needs cert", `{"UseSSL": true, "SSLPrivateKeyFile": "` + tmpFile + `"}`, "SSLCertFile", "must be set when UseSSL"},
 		{"ssl needs key", `{"UseSSL": true, "SSLCertFile": "` + tmpFile + `"}`, "SSLPrivateKeyFile", "must be set when UseSSL"},
 		{"ssl cert unreadable", `{"UseSSL": true, "SSLCertFile": "/nonexistent/c.pem", "SSLPrivateKeyFile": "` + tmpFile + `"}`, "SSLCertFile", "cannot read /nonexistent/c.pem"},
