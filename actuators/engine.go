@@ -44,9 +44,10 @@ type Engine struct {
 	Settle time.Duration
 	Logger zerolog.Logger
 
-	mu       sync.Mutex // guards inflight and settle
+	mu       sync.Mutex // guards inflight, settle and hooking
 	inflight map[string]bool
 	settle   map[string]time.Time // cluster → no automated start before
+	hooking  map[string]int       // cluster → detection hook lists running
 	wg       sync.WaitGroup
 	fences   fencer
 }
@@ -169,10 +170,10 @@ func (e *Engine) handle(ctx context.Context, v *projections.View, recs *analysis
 	}
 	switch d.Action {
 	case analysis.ActionDetect:
-		return e.record(ctx, d.Failure.ClusterName, events.KindFailureDetected, "det-"+d.Failure.DetectionID, d.Failure, d.Failure.Failed, epoch)
+		return e.detect(ctx, v, d, epoch)
 	case analysis.ActionBlock:
 		if d.NewDetection {
-			if err := e.record(ctx, d.Failure.ClusterName, events.KindFailureDetected, "det-"+d.Failure.DetectionID, d.Failure, d.Failure.Failed, epoch); err != nil {
+			if err := e.detect(ctx, v, d, epoch); err != nil {
 				return err
 			}
 		}
@@ -180,8 +181,12 @@ func (e *Engine) handle(ctx context.Context, v *projections.View, recs *analysis
 	case analysis.ActionClear:
 		return e.record(ctx, d.Cleared.ClusterName, events.KindFailureCleared, "clr-"+d.Cleared.DetectionID, d.Cleared, d.Cleared.Failed, epoch)
 	case analysis.ActionStart:
-		if e.settling(d.Failure.ClusterName) {
-			return nil // decided again on a later tick, on a settled view
+		if e.settling(d.Failure.ClusterName) || e.hooksRunning(d.Failure.ClusterName) {
+			// Decided again on a later tick, on a settled view, or once
+			// the cluster's detection hooks ended: their records land on
+			// the cluster's events, which the intent's first append
+			// expects unchanged.
+			return nil
 		}
 		in := e.intent(v, d, epoch)
 		// The intent expects the log where this decision's fold stands:
@@ -216,6 +221,27 @@ func (e *Engine) record(ctx context.Context, cluster string, kind events.Kind, i
 	env.Cluster, env.Instance, env.Epoch = cluster, failed.String(), epoch
 	_, err = e.Runner.Log.AppendCluster(ctx, env, AnyPosition)
 	return err
+}
+
+// detect appends a new detection's failure-detected (id "det-<DetectionID>")
+// and, when this append stored it (not a duplicate of another node's or of
+// an earlier step's), runs OnFailureDetectionProcesses for it in the
+// background (detectionHooks).
+func (e *Engine) detect(ctx context.Context, v *projections.View, d analysis.Decision, epoch uint64) error {
+	env, err := events.New(events.KindFailureDetected, e.Runner.Clock.Now(), e.Runner.Node, d.Failure)
+	if err != nil {
+		return fmt.Errorf("build failure-detected: %w", err)
+	}
+	env.ID = "det-" + d.Failure.DetectionID
+	env.Cluster, env.Instance, env.Epoch = d.Failure.ClusterName, d.Failure.Failed.String(), epoch
+	_, stored, err := appendAck(ctx, e.Runner.Log, env, AnyPosition)
+	if err != nil {
+		return fmt.Errorf("append failure-detected %s: %w", d.Failure.DetectionID, err)
+	}
+	if stored {
+		e.detectionHooks(ctx, v, d, epoch)
+	}
+	return nil
 }
 
 // intent builds the plan of an automated recovery from the view.
@@ -362,4 +388,138 @@ func (e *Engine) RunManual(ctx context.Context, in Intent) (Result, error) {
 		e.mu.Unlock()
 	}()
 	return e.Runner.Run(ctx, in)
+}
+
+// AckLog is a Log that also tells a stored append from a deduplicated one.
+// The engine runs a detection's OnFailureDetectionProcesses only on the
+// node whose append stored the detection's event (its id is fixed, so an
+// append by a second node, or by this one on a view that had not folded
+// it yet, is a duplicate): once per detection across leader changes. A Log
+// without it counts every successful append as stored.
+type AckLog interface {
+	// AppendClusterAck is AppendCluster that also reports whether this
+	// call stored env (false: an event with env.ID was already stored;
+	// seq is then the original's).
+	AppendClusterAck(ctx context.Context, env events.Envelope, expect uint64) (seq uint64, stored bool, err error)
+}
+
+// appendAck appends env through l, with AckLog's answer when l has it.
+func appendAck(ctx context.Context, l Log, env events.Envelope, expect uint64) (uint64, bool, error) {
+	if a, ok := l.(AckLog); ok {
+		return a.AppendClusterAck(ctx, env, expect)
+	}
+	seq, err := l.AppendCluster(ctx, env, expect)
+	return seq, err == nil, err
+}
+
+// listOnFailureDetection is the name of the detection hook list.
+const listOnFailureDetection = "OnFailureDetectionProcesses"
+
+// DetectionHooked reports whether a detection of code runs
+// OnFailureDetectionProcesses: as orchestrator, every code that has a
+// recovery handler (getCheckAndRecoverFunction), actionable or not. Codes
+// without one (DeadMasterWithoutReplicas, UnreachableIntermediateMaster,
+// DeadIntermediateMasterWithSingleReplica) are recorded without hooks.
+func DetectionHooked(code string) bool {
+	switch code {
+	case events.AnalysisDeadMaster, events.AnalysisDeadMasterAndSomeReplicas, events.AnalysisLockedSemiSyncMaster,
+		events.AnalysisDeadIntermediateMaster, events.AnalysisDeadIntermediateMasterAndSomeReplicas,
+		events.AnalysisDeadIntermediateMasterWithSingleReplicaFailingToConnect,
+		analysis.AnalysisAllIntermediateMasterReplicasFailingToConnectOrDead, events.AnalysisDeadIntermediateMasterAndReplicas,
+		"DeadCoMaster", "DeadCoMasterAndSomeReplicas",
+		events.AnalysisDeadMasterAndReplicas, events.AnalysisUnreachableMaster, events.AnalysisUnreachableMasterWithLaggingReplicas,
+		events.AnalysisAllMasterReplicasNotReplicating, events.AnalysisAllMasterReplicasNotReplicatingOrDead,
+		analysis.AnalysisUnreachableIntermediateMasterWithLaggingReplicas,
+		"DeadReplicationGroupMemberWithReplicas", analysis.NoWriteableMasterStructureWarning:
+		return true
+	}
+	return false
+}
+
+// detectionHooks runs OnFailureDetectionProcesses for a detection that
+// does not start a recovery this round (Detect, Block; a Start runs them
+// in its announce), in a goroutine owned by the engine, so a slow hook
+// never holds the loop back. Nothing runs for a code without handler or a
+// failed instance that is downtimed or in maintenance. Each command's
+// hook-ran goes to the cluster's events, correlated by the detection id
+// (no recovery id). A failing command stops the list; nothing else
+// follows from it (no recovery was to start this round). While the list
+// runs, no recovery starts on the cluster (handle).
+func (e *Engine) detectionHooks(ctx context.Context, v *projections.View, d analysis.Decision, epoch uint64) {
+	r := e.Runner
+	if r.Hooks == nil || len(r.Lists.OnFailureDetection) == 0 || d.Analysis == nil || !DetectionHooked(d.Analysis.Analysis) {
+		return
+	}
+	a := d.Analysis
+	if a.IsDowntimed {
+		return
+	}
+	if inst, ok := v.Instance(a.AnalyzedInstanceKey); ok && (inst.IsDowntimed || inst.IsInMaintenance) {
+		return
+	}
+	hc := e.detectionContext(v, a)
+	cluster, id := d.Failure.ClusterName, d.Failure.DetectionID
+	e.mu.Lock()
+	if e.hooking == nil {
+		e.hooking = map[string]int{}
+	}
+	e.hooking[cluster]++
+	e.mu.Unlock()
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		defer func() {
+			e.mu.Lock()
+			defer e.mu.Unlock()
+			if e.hooking[cluster]--; e.hooking[cluster] <= 0 {
+				delete(e.hooking, cluster)
+			}
+		}()
+		record := func(h events.HookRan) {
+			env, err := events.New(events.KindHookRan, r.Clock.Now(), r.Node, h)
+			if err != nil {
+				return
+			}
+			env.Cluster, env.Instance, env.Epoch, env.CorrelationID = cluster, a.AnalyzedInstanceKey.String(), epoch, id
+			if _, err := r.Log.AppendCluster(context.WithoutCancel(ctx), env, AnyPosition); err != nil {
+				e.Logger.Warn().Err(err).Str(events.LogHook, h.Command).Str("detection", id).Msg("record detection hook")
+			}
+		}
+		ran, err := r.Hooks.Run(ctx, listOnFailureDetection, r.Lists.OnFailureDetection, hc, true, record)
+		for _, h := range ran {
+			record(h)
+		}
+		if err != nil {
+			e.Logger.Warn().Err(err).Str("detection", id).Str("analysis", a.Analysis).Msg("detection hooks failed")
+		}
+	}()
+}
+
+// detectionContext fills the placeholders of a detection's hooks: the
+// failed instance and its replicas, no recovery and no successor;
+// {autoMasterRecovery} and {autoIntermediateMasterRecovery} say whether
+// the cluster filters allow them (orchestrator's ClusterDetails).
+func (e *Engine) detectionContext(v *projections.View, a *analysis.Analysis) HookContext {
+	cd := a.ClusterDetails
+	plan := MasterPlan{Failed: a.AnalyzedInstanceKey, Cluster: cd.ClusterName, Alias: cd.ClusterAlias, Domain: cd.ClusterDomain}
+	var hosts []string
+	for _, r := range v.Replicas(a.AnalyzedInstanceKey) {
+		hosts = append(hosts, r.Key.String())
+	}
+	hc := HookContextFor(v, plan, a.Analysis, a.Description, "", hosts)
+	hc.IsMaster, hc.IsCoMaster = a.IsMaster, a.IsCoMaster
+	if !a.IsMaster {
+		hc.InstanceType = "intermediate-master"
+	}
+	hc.AutoMasterRecovery = e.Params.RecoverMasterClusterFilters.Match(cd.ClusterName, cd.ClusterAlias)
+	hc.AutoIntermediateMasterRecovery = e.Params.RecoverIntermediateMasterClusterFilters.Match(cd.ClusterName, cd.ClusterAlias)
+	hc.OrchestratorHost = e.Runner.Node
+	return hc
+}
+
+// hooksRunning reports whether detection hooks run on cluster.
+func (e *Engine) hooksRunning(cluster string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.hooking[cluster] > 0
 }

@@ -25,20 +25,35 @@ type memLog struct {
 	seq  uint64
 	last map[string]uint64
 	envs []events.Envelope
+	ids  map[string]uint64 // event id → its sequence
 }
 
-func newMemLog() *memLog { return &memLog{last: map[string]uint64{}} }
+var _ actuators.AckLog = (*memLog)(nil)
 
-func (l *memLog) AppendCluster(_ context.Context, env events.Envelope, expect uint64) (uint64, error) {
+func newMemLog() *memLog { return &memLog{last: map[string]uint64{}, ids: map[string]uint64{}} }
+
+func (l *memLog) AppendCluster(ctx context.Context, env events.Envelope, expect uint64) (uint64, error) {
+	seq, _, err := l.AppendClusterAck(ctx, env, expect)
+	return seq, err
+}
+
+// AppendClusterAck deduplicates by id as JetStream does (before the
+// expected sequence): an id already stored answers its sequence, not
+// stored.
+func (l *memLog) AppendClusterAck(_ context.Context, env events.Envelope, expect uint64) (uint64, bool, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if seq, ok := l.ids[env.ID]; ok && env.ID != "" {
+		return seq, false, nil
+	}
 	if expect != actuators.AnyPosition && l.last[env.Cluster] != expect {
-		return 0, fmt.Errorf("%w: expected cluster sequence %d, last is %d", actuators.ErrFenced, expect, l.last[env.Cluster])
+		return 0, false, fmt.Errorf("%w: expected cluster sequence %d, last is %d", actuators.ErrFenced, expect, l.last[env.Cluster])
 	}
 	l.seq++
 	l.last[env.Cluster] = l.seq
 	l.envs = append(l.envs, env)
-	return l.seq, nil
+	l.ids[env.ID] = l.seq
+	return l.seq, true, nil
 }
 
 func (l *memLog) LastClusterSeq(_ context.Context, cluster string) (uint64, error) {

@@ -154,17 +154,43 @@ func (r *Runner) announce(ctx context.Context, rec *recorder, in Intent, hc Hook
 		return rec.append(ctx, events.KindRecoveryLeaseTaken, in.Started, in.Plan.Failed.String())
 	}
 	if in.Detected != nil {
-		if err := rec.append(ctx, events.KindFailureDetected, in.Detected, in.Plan.Failed.String()); err != nil {
+		if err := r.appendDetection(ctx, rec, in); err != nil {
 			return err
 		}
 		// As orchestrator: the list stops at the first failing command and
 		// no recovery starts this round; the next round proceeds, because
 		// the detection (already appended) does not run its hooks again.
-		if err := r.hooks(ctx, rec, "OnFailureDetectionProcesses", r.Lists.OnFailureDetection, withoutSuccessor(hc), true); err != nil {
+		if err := r.hooks(ctx, rec, listOnFailureDetection, r.Lists.OnFailureDetection, withoutSuccessor(hc), true); err != nil {
 			return err
 		}
 	}
 	return rec.append(ctx, events.KindRecoveryStarted, in.Started, in.Plan.Failed.String())
+}
+
+// appendDetection appends the intent's failure-detected (id
+// "det-<DetectionID>") where the decision's fold stands. An append that
+// finds it already stored (another node's, or this node's on a view that
+// had not folded it) is refused as fenced: the view was behind, and the
+// detection's hooks ran where it was stored.
+func (r *Runner) appendDetection(ctx context.Context, rec *recorder, in Intent) error {
+	if !rec.lease.Holds(rec.epoch) {
+		return fmt.Errorf("append %s: %w (epoch %d no longer held)", events.KindFailureDetected, ErrFenced, rec.epoch)
+	}
+	env, err := events.New(events.KindFailureDetected, r.Clock.Now(), r.Node, in.Detected)
+	if err != nil {
+		return fmt.Errorf("build failure-detected: %w", err)
+	}
+	env.ID = "det-" + in.Detected.DetectionID
+	env.Cluster, env.Instance, env.Epoch, env.CorrelationID = rec.cluster, in.Plan.Failed.String(), rec.epoch, rec.corr
+	seq, stored, err := appendAck(ctx, r.Log, env, rec.seq)
+	if err != nil {
+		return fmt.Errorf("append failure-detected for recovery %s: %w", rec.recovery, err)
+	}
+	if !stored {
+		return fmt.Errorf("append failure-detected %s: %w (already stored)", in.Detected.DetectionID, ErrFenced)
+	}
+	rec.seq = seq
+	return nil
 }
 
 // hooks runs a list and records each command's outcome. Asynchronous
