@@ -50,19 +50,29 @@ func analysisParams(cfg config.Config) (analysis.Params, error) {
 // logAdapter gives the actuators the event log with fencing semantics.
 type logAdapter struct{ elog *eventlog.Log }
 
+var _ actuators.AckLog = logAdapter{}
+
 func (a logAdapter) AppendCluster(ctx context.Context, env events.Envelope, expect uint64) (uint64, error) {
+	seq, _, err := a.AppendClusterAck(ctx, env, expect)
+	return seq, err
+}
+
+// AppendClusterAck reports a deduplicated append (the event id was already
+// stored) as not stored: the engine runs a detection's hooks only on the
+// node that stored it.
+func (a logAdapter) AppendClusterAck(ctx context.Context, env events.Envelope, expect uint64) (uint64, bool, error) {
 	ex := eventlog.ExpectClusterSeq(env.Cluster, expect)
 	if expect == actuators.AnyPosition {
 		ex = eventlog.NoExpect
 	}
 	ack, err := a.elog.Append(ctx, env, ex)
 	if errors.Is(err, eventlog.ErrConflict) {
-		return 0, fmt.Errorf("%w: %v", actuators.ErrFenced, err)
+		return 0, false, fmt.Errorf("%w: %v", actuators.ErrFenced, err)
 	}
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
-	return ack.Sequence, nil
+	return ack.Sequence, !ack.Duplicate, nil
 }
 
 func (a logAdapter) LastClusterSeq(ctx context.Context, cluster string) (uint64, error) {
