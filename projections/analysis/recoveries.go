@@ -115,6 +115,10 @@ type FailureDetection struct {
 	Cleared      bool
 	ClearedAt    string
 	RecoveryUIDs []string
+	// Hooks are the detection's OnFailureDetectionProcesses when no
+	// recovery ran them (hook-ran without a recovery id, correlated by
+	// the detection id).
+	Hooks []events.HookRan `json:",omitempty"`
 
 	DetectedAt  time.Time `json:"-"`
 	ClearedTime time.Time `json:"-"`

@@ -37,6 +37,10 @@ func (r *Recoveries) applyProgress(e events.Envelope) error {
 		if err := e.Decode(&p); err != nil {
 			return err
 		}
+		if d, ok := r.detections[e.CorrelationID]; ok && p.RecoveryID == "" {
+			d.Hooks = append(d.Hooks, p) // a detection's hooks, no recovery
+			return nil
+		}
 		id, apply = p.RecoveryID, func(t *TopologyRecovery) { t.Hooks = append(t.Hooks, p) }
 	case events.KindVIPMoved:
 		var p events.VIPMoved
@@ -167,6 +171,7 @@ func (r *Recoveries) Clone() *Recoveries {
 	for k, d := range r.detections {
 		c := *d
 		c.RecoveryUIDs = slices.Clone(d.RecoveryUIDs)
+		c.Hooks = slices.Clone(d.Hooks)
 		n.detections[k] = &c
 	}
 	n.recoveries = make(map[string]*TopologyRecovery, len(r.recoveries))
@@ -251,6 +256,7 @@ func (r *Recoveries) Detections(cluster string) []FailureDetection {
 		if cluster == "" || d.AnalysisEntry.ClusterDetails.ClusterName == cluster {
 			c := *d
 			c.RecoveryUIDs = slices.Clone(d.RecoveryUIDs)
+			c.Hooks = slices.Clone(d.Hooks)
 			out = append(out, c)
 		}
 	}
@@ -265,6 +271,7 @@ func (r *Recoveries) Detection(id string) (FailureDetection, bool) {
 	}
 	c := *d
 	c.RecoveryUIDs = slices.Clone(d.RecoveryUIDs)
+	c.Hooks = slices.Clone(d.Hooks)
 	return c, true
 }
 

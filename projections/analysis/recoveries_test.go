@@ -254,3 +254,40 @@ func TestClusterSeqFollowsTheClusterSubject(t *testing.T) {
 		}
 	}
 }
+
+// TestDetectionHooksFolded: hook-ran without a recovery id, correlated by
+// a detection's id, is that detection's (OnFailureDetectionProcesses of a
+// detection no recovery followed); one with a recovery id is not.
+func TestDetectionHooksFolded(t *testing.T) {
+	r := NewRecoveries()
+	at := time.Unix(1_700_000_000, 0)
+	var seq uint64
+	apply := func(kind events.Kind, corr string, payload any) {
+		t.Helper()
+		env, err := events.New(kind, at, "n1", payload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		env.Cluster, env.CorrelationID = "p:3306", corr
+		seq++
+		if err := r.Apply(seq, env); err != nil {
+			t.Fatal(err)
+		}
+	}
+	apply(events.KindFailureDetected, "", events.FailureDetected{DetectionID: "d-1", Failed: key("p"), ClusterName: "p:3306",
+		Analysis: events.AnalysisUnreachableMaster})
+	apply(events.KindHookRan, "d-1", events.HookRan{Hook: "OnFailureDetectionProcesses", Command: "echo {failureType}"})
+	apply(events.KindHookRan, "d-1", events.HookRan{RecoveryID: "r-1", Hook: "PreFailoverProcesses", Command: "echo"})
+	apply(events.KindHookRan, "d-9", events.HookRan{Hook: "OnFailureDetectionProcesses", Command: "echo other"})
+	d, ok := r.Detection("d-1")
+	if !ok || len(d.Hooks) != 1 || d.Hooks[0].Command != "echo {failureType}" {
+		t.Fatalf("detection d-1 hooks %+v", d.Hooks)
+	}
+	d.Hooks[0].Command = "mutated"
+	if again := r.Detections("p:3306"); len(again) != 1 || again[0].Hooks[0].Command != "echo {failureType}" {
+		t.Fatalf("Detection returned shared state: %+v", again)
+	}
+	if c, _ := r.Clone().Detection("d-1"); len(c.Hooks) != 1 {
+		t.Errorf("clone lost the detection's hooks: %+v", c)
+	}
+}
