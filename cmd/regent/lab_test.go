@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -19,62 +18,32 @@ import (
 	"github.com/regent-ha/regent/test/lab"
 )
 
-// labCluster is a Regent cluster running in the lab's controller namespaces.
+// labCluster is a Regent cluster running in the lab's controller
+// namespaces (lab.Regents). nodes, http and confs index the nodes from 0:
+// nodes is the Regents' own slice (Restart replaces its element), http the
+// base URLs, confs the config paths.
 type labCluster struct {
+	*lab.Regents
 	l     *lab.Lab
 	nodes []*lab.Process
-	http  []string // base URLs
+	http  []string
 	confs []string
 }
 
-// labConf is the config of controller k (1-based) of n.
+// labConf is the config of controller k (1-based) of n (lab.RegentConf).
 func labConf(dir string, k, n int, extra string) string {
-	var nodes []string
-	for i := 1; i <= n; i++ {
-		nodes = append(nodes, fmt.Sprintf("%q", fmt.Sprintf("198.18.0.%d", 100+i)))
-	}
-	ip := fmt.Sprintf("198.18.0.%d", 100+k)
-	raft := ""
-	if n > 1 {
-		raft = fmt.Sprintf(`"RaftEnabled": true, "RaftBind": %q, "RaftNodes": [%s],`, ip, strings.Join(nodes, ", "))
-	}
-	return fmt.Sprintf(`{
-  // Regent node %d of %d in the lab
-  "ListenAddress": "%s:3000",
-  "NATSListenAddress": "%s:4222",
-  %s
-  "RaftDataDir": %q,
-  "MySQLTopologyUser": "regent",
-  "MySQLTopologyPassword": "regent",
-  "MySQLHostnameResolveMethod": "@@report_host",
-  "DiscoverByShowSlaveHosts": true,
-  "InstancePollMilliseconds": 200,
-  "MySQLConnectTimeoutSeconds": 1,
-  "ProbeTimeoutMilliseconds": 500,
-  "LogFormat": "json",
-  %s
-}`, k, n, ip, ip, raft, filepath.Join(dir, "data"), extra)
+	return lab.RegentConf(dir, k, n, extra)
 }
 
 // startLabCluster starts n Regent nodes (this test binary as `regent
 // serve`) in controller namespaces c1..cn and waits until they are healthy.
 func startLabCluster(t testing.TB, l *lab.Lab, n int, extra string) *labCluster {
 	t.Helper()
-	c := &labCluster{l: l}
-	for k := 1; k <= n; k++ {
-		dir := t.TempDir()
-		conf := filepath.Join(dir, "regent.conf.json")
-		if err := os.WriteFile(conf, []byte(labConf(dir, k, n, extra)), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		ns, ip := l.Controller(k)
-		p := lab.RunInNetns(t, ns, os.Args[0], []string{"serve", "--config", conf}, []string{"RGTTEST_EXEC=1"})
-		c.nodes = append(c.nodes, p)
-		c.http = append(c.http, "http://"+ip+":3000")
-		c.confs = append(c.confs, conf)
-	}
-	for _, u := range c.http {
-		waitHTTP(t, nil, u+"/api/raft-health", 200, 60*time.Second)
+	r := lab.StartRegents(t, l, os.Args[0], []string{"RGTTEST_EXEC=1"}, n, extra)
+	c := &labCluster{Regents: r, l: l, nodes: r.Processes()}
+	for i := range r.N() {
+		c.http = append(c.http, r.URL(i))
+		c.confs = append(c.confs, r.Conf(i))
 	}
 	return c
 }
