@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/regent-ha/regent/projections"
 	"github.com/regent-ha/regent/projections/analysis"
 )
 
@@ -13,3 +14,21 @@ func SettleOwed(ctx context.Context, e *Engine, recs *analysis.Recoveries, now t
 	e.fenceReturned(ctx, recs, now, epoch)
 	e.wg.Wait()
 }
+
+// HandleDecision carries out one decision as a step of the engine does,
+// on view v and fold recs; what it starts in the background (detection
+// hooks, a recovery) goes on: WaitEngine waits for it.
+func HandleDecision(ctx context.Context, e *Engine, v *projections.View, recs *analysis.Recoveries, d analysis.Decision, epoch uint64) error {
+	e.mu.Lock()
+	if e.inflight == nil {
+		e.inflight = map[string]bool{}
+	}
+	e.mu.Unlock()
+	return e.handle(ctx, v, recs, d, epoch)
+}
+
+// WaitEngine waits for the goroutines the engine started.
+func WaitEngine(e *Engine) { e.wg.Wait() }
+
+// Busy reports whether the engine runs a recovery on cluster.
+func Busy(e *Engine, cluster string) bool { return e.busy(cluster) }
