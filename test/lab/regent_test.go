@@ -65,7 +65,7 @@ func TestRegentConf(t *testing.T) {
 
 // TestStartRegents: a regent built by BuildRegent starts in c1 against a
 // one-host lab, answers /api/status, restarts with the same config and data
-// directory, and stops on SIGTERM within 5 s.
+// directory (also after a SIGKILL), and stops on SIGTERM within 5 s.
 func TestStartRegents(t *testing.T) {
 	bin := BuildRegent(t)
 	if again := BuildRegent(t); again != bin {
@@ -111,6 +111,15 @@ func TestStartRegents(t *testing.T) {
 	}
 	if _, err := regentStatus(r.URL(0)); err != nil {
 		t.Fatalf("after Restart: %v", err)
+	}
+	crashed := r.Process(0)
+	r.Kill(0)
+	if !crashed.Exited() || running(crashed.Pid()) {
+		t.Fatalf("Kill: pid %d still runs", crashed.Pid())
+	}
+	r.Restart(0) // after a crash: nothing to stop, the same data directory
+	if _, err := regentStatus(r.URL(0)); err != nil {
+		t.Fatalf("after Kill and Restart: %v", err)
 	}
 	p := r.Process(0)
 	start := time.Now()
