@@ -29,8 +29,9 @@ type Leadership interface {
 // Engine is the automated part: on every change (and on a short tick,
 // because a stalled replica is the absence of events) the leader decides
 // with analysis.Decide and carries the decisions out, pausing between
-// steps in proportion to their cost (StepCostFactor). Each recovery runs in
-// a goroutine owned by the engine; Run waits for them before returning.
+// steps in proportion to their cost (StepCostFactor). Each recovery, and
+// the detection hooks of a detection that starts none, runs in a goroutine
+// owned by the engine; Run waits for them before returning.
 type Engine struct {
 	Runner *Runner
 	Source Source
@@ -415,6 +416,9 @@ func appendAck(ctx context.Context, l Log, env events.Envelope, expect uint64) (
 // listOnFailureDetection is the name of the detection hook list.
 const listOnFailureDetection = "OnFailureDetectionProcesses"
 
+// recordHookTimeout bounds the append of one detection hook's record.
+const recordHookTimeout = 5 * time.Second
+
 // DetectionHooked reports whether a detection of code runs
 // OnFailureDetectionProcesses: as orchestrator, every code that has a
 // recovery handler (getCheckAndRecoverFunction), actionable or not. Codes
@@ -481,7 +485,10 @@ func (e *Engine) detectionHooks(ctx context.Context, v *projections.View, d anal
 				return
 			}
 			env.Cluster, env.Instance, env.Epoch, env.CorrelationID = cluster, a.AnalyzedInstanceKey.String(), epoch, id
-			if _, err := r.Log.AppendCluster(context.WithoutCancel(ctx), env, AnyPosition); err != nil {
+			// Recorded also when the engine is stopping, within a bound.
+			actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordHookTimeout)
+			defer cancel()
+			if _, err := r.Log.AppendCluster(actx, env, AnyPosition); err != nil {
 				e.Logger.Warn().Err(err).Str(events.LogHook, h.Command).Str("detection", id).Msg("record detection hook")
 			}
 		}
