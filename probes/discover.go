@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 	"sync"
 
 	"github.com/rs/zerolog"
@@ -135,8 +136,8 @@ func (d *Discoverer) newCrawl(keys ...events.InstanceKey) *crawl {
 
 // visit follows obs's source and replicas.
 func (c *crawl) visit(ctx context.Context, obs events.InstanceObserved, depth int) {
-	if r := obs.Replication; r != nil && r.SourceKey.Hostname != "" && r.SourceKey.Port > 0 {
-		c.follow(ctx, r.SourceKey, ViaCrawlUp, obs.Key, depth+1)
+	if src, ok := followableSource(obs); ok {
+		c.follow(ctx, src, ViaCrawlUp, obs.Key, depth+1)
 	}
 	for _, k := range obs.Replicas {
 		c.follow(ctx, k, ViaCrawlDown, obs.Key, depth+1)
@@ -201,6 +202,19 @@ func (c *crawl) found(ctx context.Context, key events.InstanceKey, via string, f
 	}
 }
 
+// followableSource is obs's source, unless it has none or it is detached:
+// detach-replica turns the source host into "//host", which names no
+// server (orchestrator's InstanceKey.IsValid is false for it), so it is
+// never probed nor recorded; otherwise the unresolvable "//host" would be
+// an unreachable primary whose replica agrees it is gone.
+func followableSource(obs events.InstanceObserved) (events.InstanceKey, bool) {
+	r := obs.Replication
+	if r == nil || r.SourceKey.Hostname == "" || r.SourceKey.Port <= 0 || strings.HasPrefix(r.SourceKey.Hostname, "//") {
+		return events.InstanceKey{}, false
+	}
+	return r.SourceKey, true
+}
+
 // Notice hands Run the neighbours of a fresh observation, so that a
 // replica attached later to a known primary is discovered without a
 // manual discover (orchestrator's continuous crawl). It never blocks: when
@@ -216,7 +230,7 @@ func (d *Discoverer) Notice(obs events.InstanceObserved) {
 }
 
 func (d *Discoverer) hasUnknownNeighbour(obs events.InstanceObserved) bool {
-	if r := obs.Replication; r != nil && r.SourceKey.Hostname != "" && r.SourceKey.Port > 0 && !d.inv.Has(r.SourceKey) {
+	if src, ok := followableSource(obs); ok && !d.inv.Has(src) {
 		return true
 	}
 	for _, k := range obs.Replicas {

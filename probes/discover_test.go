@@ -245,3 +245,26 @@ func TestDiscovererRunFindsNewReplicas(t *testing.T) {
 		t.Errorf("known instances probed again: %v", tp.probed)
 	}
 }
+
+// TestDiscoverSkipsDetachedSource: detach-replica leaves "//db0" as the
+// source host; it names no server, so it is neither probed nor recorded,
+// and a notice of the replica is not new territory.
+func TestDiscoverSkipsDetachedSource(t *testing.T) {
+	tp := newTopology()
+	detached := events.InstanceKey{Hostname: "//" + key(0).Hostname, Port: 3306}
+	tp.node(key(1), kp(detached))
+	rec := &recorder{}
+	d := NewDiscoverer(tp, rec, nil, Options{NodeID: "n"}, nil, zerolog.Nop())
+	if _, err := d.DiscoverVia(context.Background(), key(1), ViaSeed); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := rec.discovered(t), map[string]string{"db1:3306": ViaSeed}; !reflect.DeepEqual(got, want) {
+		t.Errorf("discovered %v, want %v", got, want)
+	}
+	if tp.probed[detached] != 0 || tp.Has(detached) {
+		t.Errorf("detached source probed %d times, scheduled %v", tp.probed[detached], tp.Has(detached))
+	}
+	if d.hasUnknownNeighbour(tp.nodes[key(1)]) {
+		t.Error("a replica whose only neighbour is its detached source noticed as having an unknown neighbour")
+	}
+}
