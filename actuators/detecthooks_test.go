@@ -301,19 +301,29 @@ func (g *gateHooks) Run(ctx context.Context, list string, cmds []string, hc actu
 }
 
 // TestDetectionHooksDoNotHoldTheEngine: the engine's step returns while a
-// detection's hooks still run, and no recovery starts on the cluster until
-// they ended (their records land on the cluster's events).
+// detection's hooks still run, a recovery may start on the cluster
+// meanwhile, and the hooks' records wait for it to end (landing between
+// two of its appends would fence it).
 func TestDetectionHooksDoNotHoldTheEngine(t *testing.T) {
 	w := newDetWorld(t, []string{"*"})
-	g := &gateHooks{release: make(chan struct{}), started: make(chan struct{}, 1)}
+	g := &gateHooks{release: make(chan struct{}), started: make(chan struct{}, 2)}
 	w.e.Runner.Hooks = g
-	topo, _ := fake.NewFlat(3) // the same hosts: a recovery could run
+	w.e.Runner.Lists.PreFailover = []string{"echo pre"}
+	topo, _ := fake.NewFlat(3) // the same hosts: the recovery runs on them
 	topo.Down(detPrimary)
 	pol := actuators.DefaultPolicy()
 	pol.StepTimeout, pol.FenceTimeout, pol.RelayApplyTimeout = time.Second, 200*time.Millisecond, time.Second
 	w.e.Runner.DB, w.e.Runner.VIP, w.e.Runner.Policy = topo.DB(), noVIP{}, pol
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	wait := func(what string) {
+		t.Helper()
+		select {
+		case <-g.started:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s never started", what)
+		}
+	}
 	done := make(chan error, 1)
 	go func() {
 		done <- actuators.HandleDecision(ctx, w.e, w.view, analysis.NewRecoveries(),
@@ -327,32 +337,38 @@ func TestDetectionHooksDoNotHoldTheEngine(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the step waited for the detection hooks")
 	}
-	select {
-	case <-g.started:
-	case <-time.After(5 * time.Second):
-		t.Fatal("detection hooks never started")
-	}
-	start := detDecision(analysis.ActionStart, events.AnalysisDeadMaster, "")
-	start.NewDetection, start.RecoveryType, start.Attempt = false, analysis.RecoveryMaster, 1
+	wait("detection hooks")
 	recs := analysis.NewRecoveries() // the fold as it stands: the intent expects its sequence
 	for i, e := range w.log.all() {
 		if err := recs.Apply(uint64(i+1), e); err != nil {
 			t.Fatal(err)
 		}
 	}
+	start := detDecision(analysis.ActionStart, events.AnalysisDeadMaster, "")
+	start.NewDetection, start.RecoveryType, start.Attempt = false, analysis.RecoveryMaster, 1
 	if err := actuators.HandleDecision(ctx, w.e, w.view, recs, start, 1); err != nil {
 		t.Fatal(err)
 	}
-	if actuators.Busy(w.e, detCluster) {
-		t.Error("a recovery was launched while detection hooks ran")
+	if !actuators.Busy(w.e, detCluster) {
+		t.Fatal("the running detection hooks held the recovery back")
 	}
-	close(g.release)
+	wait("PreFailoverProcesses")
+	close(g.release) // both lists go on at once
 	actuators.WaitEngine(w.e)
-	if w.count(events.KindRecoveryStarted) != 0 {
-		t.Errorf("a recovery started while detection hooks ran: %v", w.log.kinds())
+	end, hookRan := -1, 0
+	for i, e := range w.log.all() {
+		switch {
+		case e.Kind == events.KindRecoveryCompleted || e.Kind == events.KindRecoveryFailed:
+			end = i
+		case e.Kind == events.KindHookRan && e.CorrelationID == "d-1":
+			hookRan++
+			if end < 0 {
+				t.Errorf("detection hook recorded at %d, during the recovery: %v", i, w.log.kinds())
+			}
+		}
 	}
-	if w.count(events.KindHookRan) != 2 {
-		t.Errorf("hook-ran after release: %v", w.log.kinds())
+	if end < 0 || hookRan != 2 {
+		t.Errorf("log %v: want the recovery ended (not fenced), then 2 detection hook records", w.log.kinds())
 	}
 }
 

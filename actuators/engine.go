@@ -48,7 +48,7 @@ type Engine struct {
 	mu       sync.Mutex // guards inflight, settle and hooking
 	inflight map[string]bool
 	settle   map[string]time.Time // cluster → no automated start before
-	hooking  map[string]int       // cluster → detection hook lists running
+	hooking  map[string]int       // cluster → detection hook records being appended
 	wg       sync.WaitGroup
 	fences   fencer
 }
@@ -182,12 +182,8 @@ func (e *Engine) handle(ctx context.Context, v *projections.View, recs *analysis
 	case analysis.ActionClear:
 		return e.record(ctx, d.Cleared.ClusterName, events.KindFailureCleared, "clr-"+d.Cleared.DetectionID, d.Cleared, d.Cleared.Failed, epoch)
 	case analysis.ActionStart:
-		if e.settling(d.Failure.ClusterName) || e.hooksRunning(d.Failure.ClusterName) {
-			// Decided again on a later tick, on a settled view, or once
-			// the cluster's detection hooks ended: their records land on
-			// the cluster's events, which the intent's first append
-			// expects unchanged.
-			return nil
+		if e.settling(d.Failure.ClusterName) {
+			return nil // decided again on a later tick, on a settled view
 		}
 		in := e.intent(v, d, epoch)
 		// The intent expects the log where this decision's fold stands:
@@ -326,7 +322,9 @@ func (e *Engine) resume(ctx context.Context, v *projections.View, t analysis.Top
 // launch runs in in a goroutine owned by the engine, one per cluster.
 func (e *Engine) launch(ctx context.Context, in Intent) {
 	e.mu.Lock()
-	if e.inflight[in.Plan.Cluster] {
+	if e.inflight[in.Plan.Cluster] || e.hooking[in.Plan.Cluster] > 0 {
+		// A detection hook's record is being appended to the cluster's
+		// events: decided again on the next step, on a view with it.
 		e.mu.Unlock()
 		return
 	}
@@ -447,8 +445,9 @@ func DetectionHooked(code string) bool {
 // failed instance that is downtimed or in maintenance. Each command's
 // hook-ran goes to the cluster's events, correlated by the detection id
 // (no recovery id). A failing command stops the list; nothing else
-// follows from it (no recovery was to start this round). While the list
-// runs, no recovery starts on the cluster (handle).
+// follows from it (no recovery was to start this round). A recovery may
+// start on the cluster while the list runs: the records wait for it to end
+// (recordDetectionHook).
 func (e *Engine) detectionHooks(ctx context.Context, v *projections.View, d analysis.Decision, epoch uint64) {
 	r := e.Runner
 	if r.Hooks == nil || len(r.Lists.OnFailureDetection) == 0 || d.Analysis == nil || !DetectionHooked(d.Analysis.Analysis) {
@@ -463,32 +462,16 @@ func (e *Engine) detectionHooks(ctx context.Context, v *projections.View, d anal
 	}
 	hc := e.detectionContext(v, a)
 	cluster, id := d.Failure.ClusterName, d.Failure.DetectionID
-	e.mu.Lock()
-	if e.hooking == nil {
-		e.hooking = map[string]int{}
-	}
-	e.hooking[cluster]++
-	e.mu.Unlock()
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
-		defer func() {
-			e.mu.Lock()
-			defer e.mu.Unlock()
-			if e.hooking[cluster]--; e.hooking[cluster] <= 0 {
-				delete(e.hooking, cluster)
-			}
-		}()
 		record := func(h events.HookRan) {
 			env, err := events.New(events.KindHookRan, r.Clock.Now(), r.Node, h)
 			if err != nil {
 				return
 			}
 			env.Cluster, env.Instance, env.Epoch, env.CorrelationID = cluster, a.AnalyzedInstanceKey.String(), epoch, id
-			// Recorded also when the engine is stopping, within a bound.
-			actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordHookTimeout)
-			defer cancel()
-			if _, err := r.Log.AppendCluster(actx, env, AnyPosition); err != nil {
+			if err := e.recordDetectionHook(ctx, env); err != nil {
 				e.Logger.Warn().Err(err).Str(events.LogHook, h.Command).Str("detection", id).Msg("record detection hook")
 			}
 		}
@@ -500,6 +483,47 @@ func (e *Engine) detectionHooks(ctx context.Context, v *projections.View, d anal
 			e.Logger.Warn().Err(err).Str("detection", id).Str("analysis", a.Analysis).Msg("detection hooks failed")
 		}
 	}()
+}
+
+// recordHookPoll is how often a detection hook's record checks whether the
+// recovery running on its cluster ended.
+const recordHookPoll = 50 * time.Millisecond
+
+// recordDetectionHook appends a detection hook's hook-ran to its cluster's
+// events when no recovery of this node runs there: a recovery's appends
+// expect the cluster's previous sequence, and a record landing between two
+// of them would fence it. It waits for the recovery to end (or the engine
+// to stop); during the append no recovery launches on the cluster
+// (launch). The hooks themselves never hold a recovery back.
+func (e *Engine) recordDetectionHook(ctx context.Context, env events.Envelope) error {
+	for {
+		e.mu.Lock()
+		if !e.inflight[env.Cluster] {
+			if e.hooking == nil {
+				e.hooking = map[string]int{}
+			}
+			e.hooking[env.Cluster]++
+			e.mu.Unlock()
+			break
+		}
+		e.mu.Unlock()
+		if !sleep(ctx, recordHookPoll) {
+			break // stopping: the recovery stops too; record within the bound
+		}
+	}
+	defer func() {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		if e.hooking[env.Cluster]--; e.hooking[env.Cluster] <= 0 {
+			delete(e.hooking, env.Cluster)
+		}
+	}()
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordHookTimeout)
+	defer cancel()
+	if _, err := e.Runner.Log.AppendCluster(actx, env, AnyPosition); err != nil {
+		return fmt.Errorf("append hook-ran for detection %s: %w", env.CorrelationID, err)
+	}
+	return nil
 }
 
 // detectionContext fills the placeholders of a detection's hooks: the
@@ -522,11 +546,4 @@ func (e *Engine) detectionContext(v *projections.View, a *analysis.Analysis) Hoo
 	hc.AutoIntermediateMasterRecovery = e.Params.RecoverIntermediateMasterClusterFilters.Match(cd.ClusterName, cd.ClusterAlias)
 	hc.OrchestratorHost = e.Runner.Node
 	return hc
-}
-
-// hooksRunning reports whether detection hooks run on cluster.
-func (e *Engine) hooksRunning(cluster string) bool {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.hooking[cluster] > 0
 }
