@@ -386,6 +386,7 @@ func (e *Engine) RunManual(ctx context.Context, in Intent) (Result, error) {
 		delete(e.inflight, in.Plan.Cluster)
 		e.mu.Unlock()
 	}()
+	e.awaitHookRecords(ctx, in.Plan.Cluster)
 	return e.Runner.Run(ctx, in)
 }
 
@@ -546,4 +547,19 @@ func (e *Engine) detectionContext(v *projections.View, a *analysis.Analysis) Hoo
 	hc.AutoIntermediateMasterRecovery = e.Params.RecoverIntermediateMasterClusterFilters.Match(cd.ClusterName, cd.ClusterAlias)
 	hc.OrchestratorHost = e.Runner.Node
 	return hc
+}
+
+// awaitHookRecords waits (at most recordHookTimeout) for the detection hook
+// records being appended to cluster: an operation's first append expects
+// the cluster's last sequence, read at its start. New records wait for the
+// operation (cluster in flight).
+func (e *Engine) awaitHookRecords(ctx context.Context, cluster string) {
+	for range int(recordHookTimeout / (10 * time.Millisecond)) {
+		e.mu.Lock()
+		n := e.hooking[cluster]
+		e.mu.Unlock()
+		if n == 0 || !sleep(ctx, 10*time.Millisecond) {
+			return
+		}
+	}
 }
