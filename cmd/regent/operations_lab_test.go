@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/regent-ha/regent/events"
 	"github.com/regent-ha/regent/projections"
 	"github.com/regent-ha/regent/test/lab"
 )
@@ -223,6 +224,7 @@ func TestLabManualOperations(t *testing.T) {
 	o.downtime()
 	o.maintenance()
 	o.refusals()
+	o.checkLog(leader)
 	takeover(t, l, bin, "graceful-master-takeover-auto", 1, 2, false, 1)
 	takeover(t, l, bin, "graceful-master-takeover-auto", 2, 1, false, 2)
 }
@@ -294,6 +296,8 @@ func (o *opsLab) detachReattach() {
 		}
 		return nil
 	})
+	// The detached "//198.18.0.1" was never taken for an instance.
+	o.must(labAPI, strings.Join([]string{opsKey(1), opsKey(2), opsKey(3)}, "\n"), "-c", "all-instances")
 }
 
 // relocate: host 3 below host 2 (chained, prints 3<2), then back below 1.
@@ -381,5 +385,41 @@ func (o *opsLab) refusals() {
 	}
 	if h := o.host(2); !h.Replicating() || !h.ReadOnly {
 		o.t.Fatalf("refused errant-GTID commands changed host 2: %s", h)
+	}
+}
+
+// checkLog: every replica operation that was carried out, and only those
+// (refusals append nothing), is in the log as manual-operation-started,
+// and every operation event was written by the leader, also those sent to
+// the follower.
+func (o *opsLab) checkLog(leader string) {
+	o.t.Helper()
+	leaderIP := strings.TrimSuffix(strings.TrimPrefix(leader, "http://"), ":3000")
+	_, all := eventKinds(o.t, "198.18.0.101:4222")
+	var ops []string
+	operator := map[events.Kind]bool{events.KindManualOperationStarted: true, events.KindCandidateRegistered: true,
+		events.KindDowntimeBegun: true, events.KindDowntimeEnded: true, events.KindMaintenanceBegun: true, events.KindMaintenanceEnded: true}
+	n := 0
+	for _, e := range all {
+		if !operator[e.Kind] {
+			continue
+		}
+		n++
+		if host, _, _ := strings.Cut(e.Origin, ":"); host != leaderIP {
+			o.t.Errorf("%s %s written by %s, not the leader %s", e.Kind, e.Instance, e.Origin, leaderIP)
+		}
+		var m events.ManualOperation
+		if e.Kind == events.KindManualOperationStarted && e.Decode(&m) == nil {
+			ops = append(ops, m.Operation+" "+m.Target.String())
+		}
+	}
+	want := []string{"stop-replica 198.18.0.2:3306", "start-replica 198.18.0.2:3306", "restart-replica 198.18.0.2:3306",
+		"set-writeable 198.18.0.3:3306", "set-read-only 198.18.0.3:3306", "detach-replica 198.18.0.3:3306",
+		"reattach-replica 198.18.0.3:3306", "relocate 198.18.0.3:3306", "relocate 198.18.0.3:3306"}
+	if strings.Join(ops, ", ") != strings.Join(want, ", ") {
+		o.t.Fatalf("manual operations in the log:\n%s\nwant\n%s", strings.Join(ops, "\n"), strings.Join(want, "\n"))
+	}
+	if n != len(want)+6 { // 2 candidates, downtime begun and ended, maintenance begun and ended
+		o.t.Fatalf("%d operator events in the log, want %d", n, len(want)+6)
 	}
 }
