@@ -216,6 +216,9 @@ func (e *Engine) record(ctx context.Context, cluster string, kind events.Kind, i
 		env.ID = id
 	}
 	env.Cluster, env.Instance, env.Epoch = cluster, failed.String(), epoch
+	if !e.Runner.Lease.Holds(epoch) {
+		return fmt.Errorf("%w: epoch %d no longer held: %s not appended", ErrFenced, epoch, kind)
+	}
 	_, err = e.Runner.Log.AppendCluster(ctx, env, AnyPosition)
 	return err
 }
@@ -231,6 +234,9 @@ func (e *Engine) detect(ctx context.Context, v *projections.View, d analysis.Dec
 	}
 	env.ID = "det-" + d.Failure.DetectionID
 	env.Cluster, env.Instance, env.Epoch = d.Failure.ClusterName, d.Failure.Failed.String(), epoch
+	if !e.Runner.Lease.Holds(epoch) {
+		return fmt.Errorf("%w: epoch %d no longer held: detection %s not appended", ErrFenced, epoch, d.Failure.DetectionID)
+	}
 	_, stored, err := appendAck(ctx, e.Runner.Log, env, AnyPosition)
 	if err != nil {
 		return fmt.Errorf("append failure-detected %s: %w", d.Failure.DetectionID, err)
@@ -519,6 +525,12 @@ func (e *Engine) recordDetectionHook(ctx context.Context, env events.Envelope) e
 			delete(e.hooking, env.Cluster)
 		}
 	}()
+	// A node that lost the lease appends nothing more: its record could
+	// land between two appends of the new leader's recovery on this
+	// cluster and fence it.
+	if !e.Runner.Lease.Holds(env.Epoch) {
+		return fmt.Errorf("%w: epoch %d no longer held: hook-ran for detection %s not appended", ErrFenced, env.Epoch, env.CorrelationID)
+	}
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordHookTimeout)
 	defer cancel()
 	if _, err := e.Runner.Log.AppendCluster(actx, env, AnyPosition); err != nil {

@@ -2,6 +2,7 @@ package actuators
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -68,5 +69,34 @@ func TestEngineStartExpectsTheFoldsSequence(t *testing.T) {
 	}
 	if e.settling(cluster) || e.busy(cluster) {
 		t.Error("a recovery that never started holds the cluster")
+	}
+}
+
+type holdsNone struct{}
+
+func (holdsNone) Holds(uint64) bool { return false }
+
+// TestEngineAppendsNothingWithoutTheLease: a node whose epoch is no longer
+// held appends no decision and no detection-hook record (each could land
+// between two appends of the new leader's recovery and fence it).
+func TestEngineAppendsNothingWithoutTheLease(t *testing.T) {
+	log := &expectLog{}
+	e := &Engine{Runner: &Runner{Node: "n1", Log: log, Lease: holdsNone{}, Clock: &stepClock{now: time.Unix(1_700_000_000, 0)},
+		Logger: zerolog.Nop()}, Logger: zerolog.Nop(), inflight: map[string]bool{}}
+	failed := events.InstanceKey{Hostname: "198.18.0.1", Port: 3306}
+	err := e.record(t.Context(), "c", events.KindRecoveryBlocked, "", events.RecoveryBlocked{Failed: failed}, failed, 3)
+	if !errors.Is(err, ErrFenced) {
+		t.Errorf("record without the lease: %v, want ErrFenced", err)
+	}
+	env, err := events.New(events.KindHookRan, time.Unix(1_700_000_000, 0), "n1", events.HookRan{Hook: "OnFailureDetectionProcesses"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.Cluster, env.Epoch, env.CorrelationID = "c", 3, "d-1"
+	if err := e.recordDetectionHook(t.Context(), env); !errors.Is(err, ErrFenced) {
+		t.Errorf("hook record without the lease: %v, want ErrFenced", err)
+	}
+	if len(log.expects) != 0 {
+		t.Errorf("%d appends without the lease", len(log.expects))
 	}
 }
