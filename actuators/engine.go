@@ -171,6 +171,12 @@ func (e *Engine) handle(ctx context.Context, v *projections.View, recs *analysis
 	}
 	switch d.Action {
 	case analysis.ActionDetect:
+		// Right after a recovery the successor's re-pointed replicas may
+		// still be connecting: a not-replicating detection then would be
+		// an artefact (and fire OnFailureDetectionProcesses).
+		if e.settling(d.Failure.ClusterName) {
+			return nil // decided again on a later tick, on a settled view
+		}
 		return e.detect(ctx, v, d, epoch)
 	case analysis.ActionBlock:
 		if d.NewDetection {

@@ -332,3 +332,30 @@ func TestDecideReachableIntermediateMasterRecoveredOnce(t *testing.T) {
 		t.Fatalf("while the recovery runs: %s", mustJSON(t, ds))
 	}
 }
+
+// TestDecideAllReplicasNotReplicatingIsDetected: a reachable primary whose
+// replicas all stopped replicating is a detection (orchestrator has a
+// handler for it, so OnFailureDetectionProcesses fire), never a recovery;
+// it clears when a replica replicates again.
+func TestDecideAllReplicasNotReplicatingIsDetected(t *testing.T) {
+	s := newScript(t)
+	healthy(s)
+	for i, h := range []string{"r1", "r2"} {
+		o := replica(h, uint32(2+i), "p")
+		o.Replication.SQLThread = events.ThreadStopped
+		s.at(time.Second).observe(nodes, o)
+	}
+	d := one(t, s.decide(params()), ActionDetect)
+	if d.Failure.Actionable || d.Failure.Analysis != events.AnalysisAllMasterReplicasNotReplicating {
+		t.Fatalf("detect %+v", d.Failure)
+	}
+	s.engine(d)
+	if ds := s.decide(params()); len(ds) != 0 {
+		t.Fatalf("repeated detection: %s", mustJSON(t, ds))
+	}
+	first := d.Failure.DetectionID
+	s.at(2*time.Second).observe(nodes, replica("r1", 2, "p"))
+	if d := one(t, s.decide(params()), ActionClear); d.Cleared.DetectionID != first || d.Cleared.Failed != key("p") {
+		t.Fatalf("cleared %+v, want detection %s of p", d.Cleared, first)
+	}
+}
