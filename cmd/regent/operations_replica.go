@@ -80,7 +80,7 @@ func (o *operations) EndDowntime(ctx context.Context, key events.InstanceKey, wh
 // end.
 func (o *operations) BeginMaintenance(ctx context.Context, m api.Maintenance, who string) error {
 	if inst, ok := o.n.app.freshView().Instance(m.Key); ok && inst.IsInMaintenance {
-		return fmt.Errorf("Cannot begin maintenance for instance: %s; already %s", m.Key, analysis.MaintenanceReason(inst))
+		return fmt.Errorf("Cannot begin maintenance for instance: %s; it is already an %s", m.Key, analysis.MaintenanceReason(inst))
 	}
 	return o.record(ctx, events.KindMaintenanceBegun, events.MaintenanceBegun{Key: m.Key, Owner: m.Owner, Reason: m.Reason,
 		Until: time.Now().Add(m.Duration)}, m.Key)
