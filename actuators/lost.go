@@ -3,7 +3,6 @@ package actuators
 import (
 	"context"
 	"errors"
-	"sync"
 
 	"github.com/regent-ha/regent/events"
 )
@@ -30,29 +29,20 @@ func (x *executor) detachLost(ctx context.Context, lost []events.InstanceKey) er
 	if !x.policy.DetachLostReplicas || len(lost) == 0 {
 		return nil
 	}
-	results := make([]ran, len(lost))
-	var wg sync.WaitGroup
-	for i, k := range lost {
-		wg.Add(1)
-		go func() { // owned: joined by wg.Wait below
-			defer wg.Done()
-			o := &results[i]
-			start := x.rec.clock.Now()
-			defer func() { o.took = x.rec.clock.Now().Sub(start) }()
-			err := bounded(ctx, x.policy.StepTimeout, func(ctx context.Context) error { return x.db.DetachSource(ctx, k) })
-			switch {
-			case err == nil:
-				o.changed, o.detail = true, detachedDetail
-			case unreachable(err):
-				o.detail = unreachableReplicaDetail + ": not detached yet (detached when it comes back): " + err.Error()
-			case KindOf(err) == Precondition:
-				o.detail = "nothing to detach: " + err.Error()
-			default:
-				o.err = err
-			}
-		}()
-	}
-	wg.Wait()
+	results := x.concurrently(ctx, lost, func(ctx context.Context, k events.InstanceKey, o *ran) error {
+		err := x.db.DetachSource(ctx, k)
+		switch {
+		case err == nil:
+			o.changed, o.detail = true, detachedDetail
+		case unreachable(err):
+			o.detail = unreachableReplicaDetail + ": not detached yet (detached when it comes back): " + err.Error()
+		case KindOf(err) == Precondition:
+			o.detail = "nothing to detach: " + err.Error()
+		default:
+			return err
+		}
+		return nil
+	})
 	var firstErr error
 	for i, k := range lost {
 		err := x.rec.record(ctx, detachLostStep+k.String(), k, results[i])

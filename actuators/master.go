@@ -213,30 +213,18 @@ func (x *executor) promoteSuccessor(ctx context.Context, p MasterPlan) error {
 // replica that cannot be stopped is dealt with (or lost) when re-pointed.
 func (x *executor) stopIOAll(ctx context.Context, successor events.InstanceKey, others []events.InstanceKey) error {
 	keys := append([]events.InstanceKey{successor}, others...)
-	results := make([]ran, len(keys))
-	var wg sync.WaitGroup
-	for i, k := range keys {
-		wg.Add(1)
-		go func() { // owned: joined by wg.Wait below
-			defer wg.Done()
-			o := &results[i]
-			start := x.rec.clock.Now()
-			defer func() { o.took = x.rec.clock.Now().Sub(start) }()
-			o.err = bounded(ctx, x.policy.StepTimeout, func(ctx context.Context) error {
-				st, err := x.db.Status(ctx, k)
-				if err != nil {
-					return err
-				}
-				if !st.IsReplica || !st.IORunning {
-					o.detail = "IO thread not running"
-					return nil
-				}
-				o.changed = true
-				return x.db.StopReplicaIO(ctx, k)
-			})
-		}()
-	}
-	wg.Wait()
+	results := x.concurrently(ctx, keys, func(ctx context.Context, k events.InstanceKey, o *ran) error {
+		st, err := x.db.Status(ctx, k)
+		if err != nil {
+			return err
+		}
+		if !st.IsReplica || !st.IORunning {
+			o.detail = "IO thread not running"
+			return nil
+		}
+		o.changed = true
+		return x.db.StopReplicaIO(ctx, k)
+	})
 	for i, k := range keys {
 		o := results[i]
 		name := "stop-io"
@@ -282,33 +270,41 @@ func (x *executor) makePrimary(ctx context.Context, s events.InstanceKey) (bool,
 	return changed, "replication reset, read_only=0", err
 }
 
-// repointAll moves replicas under target concurrently. Unreachable replicas
-// are lost (reported, not fatal); any other failure fails the recovery.
-func (x *executor) repointAll(ctx context.Context, replicas []events.InstanceKey, target events.InstanceKey, mode SourceMode) ([]events.InstanceKey, error) {
-	results := make([]ran, len(replicas))
+// concurrently runs do for every key at once, each bounded by StepTimeout
+// and timed; do fills its outcome's detail and changed, and its error is
+// the outcome's. Outcomes come back in keys' order.
+func (x *executor) concurrently(ctx context.Context, keys []events.InstanceKey, do func(context.Context, events.InstanceKey, *ran) error) []ran {
+	results := make([]ran, len(keys))
 	var wg sync.WaitGroup
-	for i, r := range replicas {
+	for i, k := range keys {
 		wg.Add(1)
 		go func() { // owned: joined by wg.Wait below
 			defer wg.Done()
 			o := &results[i]
 			start := x.rec.clock.Now()
-			defer func() { o.took = x.rec.clock.Now().Sub(start) }()
-			o.detail = "source " + target.String()
-			o.err = bounded(ctx, x.policy.StepTimeout, func(ctx context.Context) error {
-				st, err := x.db.Status(ctx, r)
-				if err != nil {
-					return err
-				}
-				if st.IsReplica && st.Source == target && st.IORunning && st.SQLRunning {
-					return nil
-				}
-				o.changed = true
-				return x.db.ChangeSource(ctx, r, target, mode, nil)
-			})
+			o.err = bounded(ctx, x.policy.StepTimeout, func(ctx context.Context) error { return do(ctx, k, o) })
+			o.took = x.rec.clock.Now().Sub(start)
 		}()
 	}
 	wg.Wait()
+	return results
+}
+
+// repointAll moves replicas under target concurrently. Unreachable replicas
+// are lost (reported, not fatal); any other failure fails the recovery.
+func (x *executor) repointAll(ctx context.Context, replicas []events.InstanceKey, target events.InstanceKey, mode SourceMode) ([]events.InstanceKey, error) {
+	results := x.concurrently(ctx, replicas, func(ctx context.Context, r events.InstanceKey, o *ran) error {
+		o.detail = "source " + target.String()
+		st, err := x.db.Status(ctx, r)
+		if err != nil {
+			return err
+		}
+		if st.IsReplica && st.Source == target && st.IORunning && st.SQLRunning {
+			return nil
+		}
+		o.changed = true
+		return x.db.ChangeSource(ctx, r, target, mode, nil)
+	})
 	var lost []events.InstanceKey
 	var firstErr error
 	for i, o := range results {
