@@ -2,16 +2,10 @@ package api
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -22,88 +16,29 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
+
+	"github.com/regent-ha/regent/test/tlstest"
 )
 
-// testCA is a throw-away certificate authority.
-type testCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	pem  []byte
-}
+// testCA is the shared throw-away CA; issue signs a server certificate
+// for 127.0.0.1 when ous is nil, else a client one with those OUs.
+type testCA struct{ *tlstest.CA }
 
-func newTestCA(t *testing.T, name string) *testCA {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &testCA{cert: cert, key: key, pem: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
-}
+func newTestCA(t *testing.T, name string) testCA { return testCA{tlstest.NewCA(t, name)} }
 
-// issue signs a leaf certificate: a server one for 127.0.0.1 when ous is
-// nil, else a client one with those OUs. It returns PEM cert and key.
-func (ca *testCA) issue(t *testing.T, cn string, ous []string) (certPEM, keyPEM []byte) {
+func (ca testCA) issue(t *testing.T, cn string, ous []string) (certPEM, keyPEM []byte) {
 	t.Helper()
-	return ca.issueFor(t, cn, ous, ous == nil, ous != nil)
-}
-
-// issueFor signs a leaf certificate for a server (127.0.0.1), a client, or
-// both (a node that serves and forwards).
-func (ca *testCA) issueFor(t *testing.T, cn string, ous []string, server, client bool) (certPEM, keyPEM []byte) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: cn, OrganizationalUnit: ous},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature,
-	}
-	if server {
-		tmpl.ExtKeyUsage = append(tmpl.ExtKeyUsage, x509.ExtKeyUsageServerAuth)
-		tmpl.IPAddresses = []net.IP{net.ParseIP("127.0.0.1")}
-	}
-	if client {
-		tmpl.ExtKeyUsage = append(tmpl.ExtKeyUsage, x509.ExtKeyUsageClientAuth)
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder})
+	return ca.Issue(t, cn, ous, ous == nil, ous != nil)
 }
 
 func writeFile(t *testing.T, dir, name string, b []byte) string {
 	t.Helper()
-	p := filepath.Join(dir, name)
-	if err := os.WriteFile(p, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return tlstest.WriteFile(t, dir, name, b)
 }
 
 // pki is a CA with a server certificate, on disk.
 type pki struct {
-	ca                    *testCA
+	ca                    testCA
 	certFile, keyFile     string
 	caFile                string
 	dir                   string
@@ -117,7 +52,7 @@ func newPKI(t *testing.T) *pki {
 	c, k := ca.issue(t, "127.0.0.1", nil)
 	return &pki{ca: ca, dir: dir, serverCert: c, serverKey: k,
 		certFile: writeFile(t, dir, "server.pem", c), keyFile: writeFile(t, dir, "server.key", k),
-		caFile: writeFile(t, dir, "ca.pem", ca.pem)}
+		caFile: writeFile(t, dir, "ca.pem", ca.PEM)}
 }
 
 // runTLS serves s on 127.0.0.1 until the test ends and returns host:port.
@@ -190,7 +125,7 @@ func TestHTTPSServedAndPlainHTTPRefused(t *testing.T) {
 		t.Errorf("Scheme() = %q, want https", s.Scheme())
 	}
 	addr := runTLS(t, s)
-	code, body, err := fetch(client(t, p.ca.pem, nil, nil), "https://"+addr+"/orc/api/leader-check")
+	code, body, err := fetch(client(t, p.ca.PEM, nil, nil), "https://"+addr+"/orc/api/leader-check")
 	if err != nil || code != 200 || !strings.Contains(body, "OK") {
 		t.Errorf("https leader-check: code %d body %q err %v, want 200 OK", code, body, err)
 	}
@@ -238,7 +173,7 @@ func TestMutualTLSChecksClientOU(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, body, err := fetch(client(t, p.ca.pem, tt.cert, tt.key), "https://"+addrs[tt.statusVerify]+tt.path)
+			code, body, err := fetch(client(t, p.ca.PEM, tt.cert, tt.key), "https://"+addrs[tt.statusVerify]+tt.path)
 			switch {
 			case tt.want == 0 && err == nil:
 				t.Errorf("code %d body %q, want a failed handshake", code, body)
@@ -292,7 +227,7 @@ func TestServerTLSConfigErrorsNameTheKey(t *testing.T) {
 // leader's answer comes back.
 func TestForwardToLeaderOverMutualTLS(t *testing.T) {
 	p := newPKI(t)
-	nodeCert, nodeKey := p.ca.issueFor(t, "node", []string{"regent"}, true, true)
+	nodeCert, nodeKey := p.ca.Issue(t, "node", []string{"regent"}, true, true)
 	certFile, keyFile := writeFile(t, p.dir, "node.pem", nodeCert), writeFile(t, p.dir, "node.key", nodeKey)
 	node := func(c Cluster) (*Server, *fakeOps) {
 		tc, err := ServerTLSConfig(certFile, keyFile, p.caFile, true)
@@ -311,7 +246,7 @@ func TestForwardToLeaderOverMutualTLS(t *testing.T) {
 	leaderAddr := runTLS(t, leaderSrv)
 	followerSrv, followerOps := node(&fakeCluster{l: Leadership{Known: true, Leader: "n2:10008", LeaderAddr: leaderAddr}})
 	followerAddr := runTLS(t, followerSrv)
-	c := client(t, p.ca.pem, nodeCert, nodeKey)
+	c := client(t, p.ca.PEM, nodeCert, nodeKey)
 	code, body, err := fetch(c, "https://"+followerAddr+"/api/disable-global-recoveries")
 	if err != nil || code != 200 || !strings.Contains(body, `"Code":"OK"`) {
 		t.Fatalf("forwarded write: %d %s %v", code, body, err)

@@ -3,19 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
 	"io"
-	"math/big"
-	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -27,6 +19,7 @@ import (
 	"github.com/regent-ha/regent/config"
 	"github.com/regent-ha/regent/events"
 	"github.com/regent-ha/regent/test/natstest"
+	"github.com/regent-ha/regent/test/tlstest"
 )
 
 // testPKI is a throw-away CA with a server certificate for 127.0.0.1 and a
@@ -39,53 +32,12 @@ type testPKI struct {
 func newTestPKI(t *testing.T) testPKI {
 	t.Helper()
 	dir := t.TempDir()
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "regent test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, err := x509.ParseCertificate(caDER)
-	if err != nil {
-		t.Fatal(err)
-	}
-	write := func(name, typ string, der []byte) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	issue := func(name string, serial int64, tmpl *x509.Certificate) (string, string) {
-		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tmpl.SerialNumber = big.NewInt(serial)
-		tmpl.NotBefore, tmpl.NotAfter = time.Now().Add(-time.Hour), time.Now().Add(time.Hour)
-		tmpl.KeyUsage = x509.KeyUsageDigitalSignature
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
-		if err != nil {
-			t.Fatal(err)
-		}
-		kder, err := x509.MarshalECPrivateKey(key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return write(name+".pem", "CERTIFICATE", der), write(name+".key", "EC PRIVATE KEY", kder)
-	}
-	p := testPKI{caFile: write("ca.pem", "CERTIFICATE", caDER)}
-	p.caPEM, _ = os.ReadFile(p.caFile)
-	p.certFile, p.keyFile = issue("server", 2, &x509.Certificate{Subject: pkix.Name{CommonName: "127.0.0.1"},
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}})
-	p.clientCert, p.clientKey = issue("client", 3, &x509.Certificate{Subject: pkix.Name{CommonName: "alice", OrganizationalUnit: []string{"dba"}},
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}})
-	return p
+	ca := tlstest.NewCA(t, "regent test CA")
+	serverCert, serverKey := ca.Issue(t, "127.0.0.1", nil, true, false)
+	clientCert, clientKey := ca.Issue(t, "alice", []string{"dba"}, false, true)
+	return testPKI{caFile: tlstest.WriteFile(t, dir, "ca.pem", ca.PEM), caPEM: ca.PEM,
+		certFile: tlstest.WriteFile(t, dir, "server.pem", serverCert), keyFile: tlstest.WriteFile(t, dir, "server.key", serverKey),
+		clientCert: tlstest.WriteFile(t, dir, "client.pem", clientCert), clientKey: tlstest.WriteFile(t, dir, "client.key", clientKey)}
 }
 
 // clientTLS trusts the test CA and, with withCert, presents the client
