@@ -13,6 +13,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/zerolog"
+
+	"github.com/regent-ha/regent/events"
 )
 
 // Leadership says who leads the Regent cluster, as this node sees it.
@@ -70,7 +72,7 @@ func New(o Options, c Cluster, reg *prometheus.Registry, logger zerolog.Logger) 
 		o.StatusEndpoint = "/api/status"
 	}
 	o.URLPrefix = strings.TrimRight(o.URLPrefix, "/")
-	s := &Server{opts: o, cluster: c, log: logger.With().Str("component", "api").Logger(), reg: reg,
+	s := &Server{opts: o, cluster: c, log: logger.With().Str(events.LogComponent, "api").Logger(), reg: reg,
 		mux: http.NewServeMux(), started: time.Now()}
 	if o.TLS.Config != nil {
 		tr := http.DefaultTransport.(*http.Transport).Clone()

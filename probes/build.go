@@ -170,7 +170,7 @@ func (p *Prober) runOptionalQueries(ctx context.Context, conn *sql.Conn, in *ins
 		obs.LagSeconds = nil
 		var lag sql.NullFloat64
 		if err := conn.QueryRowContext(ctx, q).Scan(&lag); err != nil {
-			p.sampled.Warn().Str("instance", obs.Key.String()).Err(err).Msg("ReplicationLagQuery failed")
+			p.sampled.Warn().Str(events.LogInstance, obs.Key.String()).Err(err).Msg("ReplicationLagQuery failed")
 		} else if lag.Valid {
 			n := int64(math.Round(lag.Float64))
 			obs.LagSeconds = &n
@@ -203,7 +203,7 @@ func (p *Prober) detect(ctx context.Context, conn *sql.Conn, key events.Instance
 		}
 		var v sql.NullString
 		if err := conn.QueryRowContext(ctx, q).Scan(&v); err != nil {
-			p.sampled.Warn().Str("instance", key.String()).Err(err).Msgf("%s failed", name)
+			p.sampled.Warn().Str(events.LogInstance, key.String()).Err(err).Msgf("%s failed", name)
 			return ""
 		}
 		return strings.TrimSpace(v.String)
@@ -218,7 +218,7 @@ func (p *Prober) detect(ctx context.Context, conn *sql.Conn, key events.Instance
 		if validPromotionRules[rule] {
 			d.promotionRule = rule
 		} else {
-			p.log.Warn().Str("instance", key.String()).Str("rule", rule).Msg("DetectPromotionRuleQuery returned an unknown rule")
+			p.log.Warn().Str(events.LogInstance, key.String()).Str("rule", rule).Msg("DetectPromotionRuleQuery returned an unknown rule")
 		}
 	}
 	if v := one("DetectSemiSyncEnforcedQuery", p.opts.DetectSemiSyncEnforcedQuery); v != "" {

@@ -65,7 +65,7 @@ func NewDiscoverer(inv Inventory, app Appender, clusterOf ClusterOf, opts Option
 	}
 	return &Discoverer{
 		inv: inv, app: app, clusterOf: clusterOf, opts: opts.withDefaults(), clock: clk,
-		log:     log.With().Str("component", "discovery").Logger(),
+		log:     log.With().Str(events.LogComponent, "discovery").Logger(),
 		notices: make(chan events.InstanceObserved, noticeQueue),
 	}
 }
@@ -153,7 +153,7 @@ func (c *crawl) follow(ctx context.Context, key events.InstanceKey, via string, 
 		filters = o.DiscoveryIgnoreMasterHostnameFilters
 	}
 	if matchAny(o.DiscoveryIgnoreHostnameFilters, key) || matchAny(filters, key) {
-		c.d.log.Debug().Str("instance", key.String()).Str("via", via).Msg("discovery filter skips instance")
+		c.d.log.Debug().Str(events.LogInstance, key.String()).Str("via", via).Msg("discovery filter skips instance")
 		return
 	}
 	c.mu.Lock()
@@ -182,7 +182,7 @@ func (c *crawl) follow(ctx context.Context, key events.InstanceKey, via string, 
 func (c *crawl) found(ctx context.Context, key events.InstanceKey, via string, from events.InstanceKey, depth int, obs events.InstanceObserved, err error) {
 	name := key
 	if err != nil {
-		c.d.log.Warn().Err(err).Str("instance", key.String()).Str("from", from.String()).Msg("probe of crawled instance failed; recording it anyway")
+		c.d.log.Warn().Err(err).Str(events.LogInstance, key.String()).Str("from", from.String()).Msg("probe of crawled instance failed; recording it anyway")
 	} else {
 		name = obs.Key
 		c.mu.Lock()
@@ -194,7 +194,7 @@ func (c *crawl) found(ctx context.Context, key events.InstanceKey, via string, f
 		}
 	}
 	if rerr := c.d.record(ctx, name, via, from); rerr != nil {
-		c.d.log.Error().Err(rerr).Str("instance", name.String()).Msg("record crawled instance")
+		c.d.log.Error().Err(rerr).Str(events.LogInstance, name.String()).Msg("record crawled instance")
 		return
 	}
 	if err == nil {

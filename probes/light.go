@@ -126,7 +126,7 @@ func (p *Prober) readState(ctx context.Context, key events.InstanceKey, conn *sq
 func (p *Prober) runStatements(ctx context.Context, key events.InstanceKey, conn *sql.Conn, in *instance, info serverInfo, stmts []statement, sqlText string) (batchResult, bool, error) {
 	res, failed, err := runBatch(ctx, conn, in, stmts, sqlText)
 	if err != nil && failed >= 0 && stmts[failed].optional {
-		p.sampled.Debug().Str("instance", key.String()).Err(err).Str("statement", stmts[failed].name).Msg("optional probe statement failed")
+		p.sampled.Debug().Str(events.LogInstance, key.String()).Err(err).Str("statement", stmts[failed].name).Msg("optional probe statement failed")
 		err = nil
 	}
 	if err != nil {

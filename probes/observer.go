@@ -86,7 +86,7 @@ func NewObserver(probe ProbeFunc, pub Publisher, clusterOf ClusterOf, opts Optio
 	if clk == nil {
 		clk = SystemClock()
 	}
-	l := log.With().Str("component", "observer").Logger()
+	l := log.With().Str(events.LogComponent, "observer").Logger()
 	o := &Observer{
 		probe: probe, pub: pub, clusterOf: clusterOf, nodeID: opts.NodeID,
 		fullEvery: opts.FullObservationInterval, timeout: opts.ProbeTimeout, clock: clk,
@@ -193,5 +193,5 @@ func (o *Observer) publish(ctx context.Context, key events.InstanceKey, kind eve
 		st.digest = ""
 	}
 	o.mu.Unlock()
-	o.sampled.Warn().Err(err).Str("instance", name.String()).Stringer("kind", kind).Msg("publish observation")
+	o.sampled.Warn().Err(err).Str(events.LogInstance, name.String()).Stringer(events.LogKind, kind).Msg("publish observation")
 }

@@ -93,8 +93,8 @@ func NewProber(opts Options, log zerolog.Logger, popts ...ProberOption) (*Prober
 	}
 	p := &Prober{
 		opts:      opts,
-		log:       log.With().Str("component", "probe").Logger(),
-		sampled:   log.With().Str("component", "probe").Logger().Sample(&zerolog.BurstSampler{Burst: 5, Period: time.Minute}),
+		log:       log.With().Str(events.LogComponent, "probe").Logger(),
+		sampled:   log.With().Str(events.LogComponent, "probe").Logger().Sample(&zerolog.BurstSampler{Burst: 5, Period: time.Minute}),
 		clock:     SystemClock(),
 		tls:       cfg,
 		mixedTLS:  mixed,

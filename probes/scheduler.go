@@ -47,7 +47,7 @@ func NewScheduler(probe ProbeFunc, opts Options, clk Clock, log zerolog.Logger, 
 	now := clk.Now()
 	s := &Scheduler{
 		probe: probe, timeout: opts.ProbeTimeout, clock: clk,
-		log:   log.With().Str("component", "scheduler").Logger(),
+		log:   log.With().Str(events.LogComponent, "scheduler").Logger(),
 		sched: newSchedule(opts, rand.New(rand.NewPCG(uint64(now.UnixNano()), 0xda942042e4dd58b5))), //nolint:gosec // jitter
 		wake:  make(chan struct{}, 1),
 	}

@@ -84,7 +84,7 @@ func New(l *eventlog.Log, cfg Config, lg zerolog.Logger) (*Consumer, error) {
 		return nil, err
 	}
 	return &Consumer{cfg: cfg, log: l, js: l.JetStream(),
-		lg: lg.With().Str("component", "hooks").Str("durable", cfg.Durable).Logger()}, nil
+		lg: lg.With().Str(events.LogComponent, "hooks").Str("durable", cfg.Durable).Logger()}, nil
 }
 
 func (c *Config) fill() error {

@@ -54,7 +54,7 @@ func (d delivery) kindName() string {
 }
 
 func (d delivery) logger(lg zerolog.Logger) zerolog.Logger {
-	return lg.With().Uint64("seq", d.meta.Sequence.Stream).Str("event_id", d.env.ID).
+	return lg.With().Uint64(events.LogSeq, d.meta.Sequence.Stream).Str(events.LogEventID, d.env.ID).
 		Str("kind", d.kindName()).Uint64("delivery", d.meta.NumDelivered).Logger()
 }
 
@@ -77,10 +77,10 @@ func (c *Consumer) handle(ctx context.Context, msg jetstream.Msg) {
 	res := c.runCommand(msg.Data(), env, func() { _ = msg.InProgress() })
 	if res.err == nil {
 		if err := msg.DoubleAck(actx); err != nil {
-			lg.Warn().Err(err).Dur("took", res.took).Msg("command succeeded but the ack was not confirmed; the event may run again")
+			lg.Warn().Err(err).Dur(events.LogDuration, res.took).Msg("command succeeded but the ack was not confirmed; the event may run again")
 			return
 		}
-		lg.Info().Dur("took", res.took).Msg("command succeeded")
+		lg.Info().Dur(events.LogDuration, res.took).Msg("command succeeded")
 		lg.Debug().Str("output", res.output).Msg("command output")
 		return
 	}

@@ -94,7 +94,7 @@ func (d *DB) InjectEmptyGTIDs(ctx context.Context, key events.InstanceKey, set s
 			}
 		}
 	}
-	d.log.Info().Str("instance", key.String()).Int("count", len(gtids)).Str("gtids", set).Msg("injected empty transactions")
+	d.log.Info().Str(events.LogInstance, key.String()).Int("count", len(gtids)).Str("gtids", set).Msg("injected empty transactions")
 	return len(gtids), nil
 }
 
@@ -150,6 +150,6 @@ func (d *DB) ResetMasterPurged(ctx context.Context, key events.InstanceKey, purg
 			return d.fail(op, key, fmt.Errorf("%s: %w", stmt, err))
 		}
 	}
-	d.log.Info().Str("instance", key.String()).Str("gtid_purged", purged).Msg("reset master")
+	d.log.Info().Str(events.LogInstance, key.String()).Str("gtid_purged", purged).Msg("reset master")
 	return nil
 }

@@ -95,7 +95,7 @@ type server struct {
 // server.
 func New(opts Options) *DB {
 	opts = opts.withDefaults()
-	return &DB{opts: opts, log: opts.Logger.With().Str("component", "actuator-mysql").Logger(),
+	return &DB{opts: opts, log: opts.Logger.With().Str(events.LogComponent, "actuator-mysql").Logger(),
 		servers: map[events.InstanceKey]*server{}}
 }
 

@@ -13,13 +13,13 @@ func (d *DB) exec(ctx context.Context, s *server, key events.InstanceKey, stmt s
 	if _, err := s.db.ExecContext(ctx, stmt, args...); err != nil {
 		return err
 	}
-	d.log.Info().Str("instance", key.String()).Str("statement", stmt).Msg("changed server")
+	d.log.Info().Str(events.LogInstance, key.String()).Str("statement", stmt).Msg("changed server")
 	return nil
 }
 
 // skipped logs an operation that found the server already as wanted.
 func (d *DB) skipped(key events.InstanceKey, op string) {
-	d.log.Debug().Str("instance", key.String()).Str("op", op).Msg("already done")
+	d.log.Debug().Str(events.LogInstance, key.String()).Str("op", op).Msg("already done")
 }
 
 // StopReplica stops both replication threads. A stopped replica or a server

@@ -10,6 +10,8 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
+
+	"github.com/regent-ha/regent/events"
 )
 
 // Leadership is a lease in a replicated KV bucket. The holder renews it with
@@ -68,7 +70,7 @@ type Lease struct {
 // NewLease prepares a campaign for node (its HTTP address addr).
 func (l *Log) NewLease(node, addr string) *Lease {
 	return &Lease{l: l, self: LeaseInfo{Holder: node, Addr: addr}, ttl: LeaseTTL,
-		log: l.log.With().Str("component", "lease").Str("node", node).Logger()}
+		log: l.log.With().Str(events.LogComponent, "lease").Str(events.LogNode, node).Logger()}
 }
 
 // Current returns the holder as last seen, whether it is known, and whether
@@ -109,7 +111,7 @@ func (le *Lease) step(ctx context.Context, kv jetstream.KeyValue) {
 		b, _ := json.Marshal(cur)
 		nrev, err := kv.Update(cctx, leaseKey, b, rev)
 		if err != nil {
-			le.log.Warn().Err(err).Uint64("epoch", cur.Epoch).Msg("lost leader lease")
+			le.log.Warn().Err(err).Uint64(events.LogEpoch, cur.Epoch).Msg("lost leader lease")
 			le.set(LeaseInfo{}, false, false, 0)
 			return
 		}
@@ -149,7 +151,7 @@ func (le *Lease) campaign(ctx context.Context, kv jetstream.KeyValue) {
 		le.set(LeaseInfo{}, false, false, 0)
 		return
 	}
-	le.log.Info().Uint64("epoch", rev).Msg("acquired leader lease")
+	le.log.Info().Uint64(events.LogEpoch, rev).Msg("acquired leader lease")
 	le.set(mine, true, true, nrev)
 }
 

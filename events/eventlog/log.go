@@ -28,7 +28,7 @@ func New(nc *nats.Conn, logger zerolog.Logger, o events.StreamOptions) (*Log, er
 	if err != nil {
 		return nil, fmt.Errorf("open jetstream: %w", err)
 	}
-	return &Log{nc: nc, js: js, specs: events.Streams(o), log: logger.With().Str("component", "eventlog").Logger()}, nil
+	return &Log{nc: nc, js: js, specs: events.Streams(o), log: logger.With().Str(events.LogComponent, "eventlog").Logger()}, nil
 }
 
 // JetStream exposes the underlying context for consumers built elsewhere

@@ -114,7 +114,7 @@ func New(opts Options, log zerolog.Logger) (*Fleet, error) {
 	if opts.Shards > 1 && (opts.Octet == 0 || opts.Shard < 0 || opts.Shard >= opts.Shards) {
 		return nil, fmt.Errorf("new fleet: shard %d of %d needs a fixed Octet", opts.Shard, opts.Shards)
 	}
-	f := &Fleet{opts: opts, log: log.With().Str("component", "fleetsim").Logger(), start: time.Now(),
+	f := &Fleet{opts: opts, log: log.With().Str(events.LogComponent, "fleetsim").Logger(), start: time.Now(),
 		byIP: make(map[string]*instance, opts.Instances), ready: make(chan struct{})}
 	f.layout(opts.Octet)
 	return f, nil
@@ -338,7 +338,7 @@ func (f *Fleet) accept(ctx context.Context, in *instance, ln net.Listener, conns
 			return // closed by Kill or at the end of Run
 		}
 		if err != nil { // EMFILE, ECONNABORTED: keep listening
-			f.log.Warn().Err(err).Str("instance", in.ip).Msg("accept")
+			f.log.Warn().Err(err).Str(events.LogInstance, in.ip).Msg("accept")
 			select {
 			case <-ctx.Done():
 				return
