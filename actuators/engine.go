@@ -130,7 +130,7 @@ func (e *Engine) step(ctx context.Context, epoch uint64) time.Duration {
 	decisions := analysis.Decide(v, recs, now, e.Params)
 	cost := max(0, e.Runner.Clock.Now().Sub(start))
 	for _, t := range recs.ActiveRecoveries() {
-		if t.Epoch < epoch && !e.busy(t.ClusterName()) {
+		if e.orphaned(t, epoch) {
 			e.resume(ctx, v, t, epoch, recs.ClusterSeq(t.ClusterName()))
 		}
 	}
@@ -141,6 +141,20 @@ func (e *Engine) step(ctx context.Context, epoch uint64) time.Duration {
 		}
 	}
 	return cost
+}
+
+// orphaned reports whether the active recovery t has nobody running it: it
+// was left by an older epoch (its node died or lost the lease), or it is
+// this node's and epoch's own but no longer runs here (its run stopped
+// fenced by an append that came between two of its own, or could not record
+// its end). Either way the leader resumes it; the resume's first append
+// expects the fold's cluster sequence, so a run that did end but is not
+// folded yet is not resumed twice.
+func (e *Engine) orphaned(t analysis.TopologyRecovery, epoch uint64) bool {
+	if e.busy(t.ClusterName()) {
+		return false
+	}
+	return t.Epoch < epoch || (t.Epoch == epoch && t.ProcessingNodeHostname == e.Runner.Node)
 }
 
 // settling reports whether cluster just had a recovery by this node.

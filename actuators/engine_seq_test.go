@@ -100,3 +100,69 @@ func TestEngineAppendsNothingWithoutTheLease(t *testing.T) {
 		t.Errorf("%d appends without the lease", len(log.expects))
 	}
 }
+
+// TestEngineResumesItsOwnStoppedRecovery: an active recovery of this node
+// and epoch that no longer runs here (its run stopped fenced by an append
+// between two of its own) is resumed, as one left by an older epoch is; one
+// running here, or another node's at a newer epoch, is not.
+func TestEngineResumesItsOwnStoppedRecovery(t *testing.T) {
+	const cluster = "198.18.0.1:3306"
+	started := func(node string, epoch uint64) *analysis.Recoveries {
+		recs := analysis.NewRecoveries()
+		env, err := events.New(events.KindRecoveryStarted, time.Unix(1_700_000_000, 0), node,
+			events.RecoveryStarted{RecoveryID: "r-1", Type: analysis.RecoveryMaster, Analysis: events.AnalysisDeadMaster,
+				Failed: events.InstanceKey{Hostname: "198.18.0.1", Port: 3306}, ClusterName: cluster, Node: node})
+		if err != nil {
+			t.Fatal(err)
+		}
+		env.Cluster, env.Epoch = cluster, epoch
+		if err := recs.Apply(9, env); err != nil {
+			t.Fatal(err)
+		}
+		return recs
+	}
+	for _, tc := range []struct {
+		name         string
+		node         string
+		recEpoch     uint64
+		busy, resume bool
+	}{
+		{"own, stopped", "n1", 3, false, true},
+		{"own, running here", "n1", 3, true, false},
+		{"older epoch", "n2", 2, false, true},
+		{"another node, same epoch", "n2", 3, false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			log := &expectLog{}
+			e := &Engine{Runner: &Runner{Node: "n1", Log: log, Lease: holdsAll{}, Clock: &stepClock{now: time.Unix(1_700_000_000, 0)},
+				Logger: zerolog.Nop()}, Params: analysis.DefaultParams(), Logger: zerolog.Nop(), inflight: map[string]bool{cluster: tc.busy}}
+			topo, err := projections.NewTopology(projections.DefaultSettings())
+			if err != nil {
+				t.Fatal(err)
+			}
+			recs := started(tc.node, tc.recEpoch)
+			if got := e.orphaned(recs.ActiveRecoveries()[0], 3); got != tc.resume {
+				t.Fatalf("orphaned = %v, want %v", got, tc.resume)
+			}
+			src := &fixedSource{v: topo.View(time.Unix(1_700_000_000, 0)), recs: recs}
+			e.Source = src
+			e.step(t.Context(), 3)
+			e.wg.Wait()
+			if resumed := len(log.expects) > 0; resumed != tc.resume {
+				t.Fatalf("resumed = %v (appends expecting %v), want %v", resumed, log.expects, tc.resume)
+			}
+			if tc.resume && log.expects[0] != 9 {
+				t.Errorf("resume expected sequence %d, want the fold's 9", log.expects[0])
+			}
+		})
+	}
+}
+
+// fixedSource serves one snapshot.
+type fixedSource struct {
+	v    *projections.View
+	recs *analysis.Recoveries
+}
+
+func (s *fixedSource) Snapshot() (*projections.View, *analysis.Recoveries) { return s.v, s.recs }
+func (s *fixedSource) Changed() <-chan struct{}                            { return nil }
