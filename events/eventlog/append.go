@@ -137,18 +137,17 @@ func (l *Log) Append(ctx context.Context, env events.Envelope, ex Expect) (Ack, 
 	return Ack{Stream: pa.Stream, Sequence: pa.Sequence, Duplicate: pa.Duplicate}, nil
 }
 
-// retryAttempts runs f until it succeeds. Without a deadline in ctx each
-// attempt is bounded by appendAttemptTimeout (nats.go would otherwise wait
-// its default 5 s for an answer no leader gives); a caller with a deadline
-// (the probes' observations: one per instance and poll) bounds its own
-// attempts and pays for no extra timer. After a failed attempt next
-// returns the wait before the next one, or the error to give up with.
+// retryAttempts runs f until it succeeds. Each attempt is bounded by
+// appendAttemptTimeout (or the caller's sooner deadline): a message sent
+// while a stream has no leader is dropped and no answer comes, so an
+// unbounded attempt would wait out the caller's whole deadline (nats.go's
+// default 5 s without one) instead of retrying once a leader is elected.
+// The timer costs well under a microsecond per append. After a failed
+// attempt next returns the wait before the next one, or the error to give
+// up with.
 func retryAttempts(ctx context.Context, f func(context.Context) error, next func(error) (time.Duration, error)) error {
 	for {
-		actx, cancel := ctx, context.CancelFunc(func() {})
-		if _, ok := ctx.Deadline(); !ok {
-			actx, cancel = context.WithTimeout(ctx, appendAttemptTimeout)
-		}
+		actx, cancel := context.WithTimeout(ctx, appendAttemptTimeout)
 		err := f(actx)
 		cancel()
 		if err == nil {

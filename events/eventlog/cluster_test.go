@@ -91,6 +91,20 @@ func restart(t *testing.T, o natsnodeOptions) *natsnodeNode {
 // ends (seconds): an append through the survivor waits for it instead of
 // failing, and is stored once.
 func TestClusterAppendRidesOutLeaderLoss(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		deadline time.Duration // of the append's context; 0: none
+	}{
+		{"no deadline, like the recovery engine's appends", 0},
+		// An attempt whose message the leaderless stream dropped must not
+		// wait out a long caller deadline (a manual operation's).
+		{"a long deadline, like a manual operation's", 5 * time.Minute},
+	} {
+		t.Run(tc.name, func(t *testing.T) { appendRidesOutLeaderLoss(t, tc.deadline) })
+	}
+}
+
+func appendRidesOutLeaderLoss(t *testing.T, deadline time.Duration) {
 	nodes, opts, logs, _ := r3Cluster(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -135,8 +149,13 @@ func TestClusterAppendRidesOutLeaderLoss(t *testing.T) {
 	}()
 	e := note(t, "clu:3306", "while the stream has no leader")
 	start := time.Now()
-	// No deadline, like the recovery engine's appends.
-	got, err := logs[survivor].Append(context.Background(), e, eventlog.ExpectClusterSeq("clu:3306", ack.Sequence))
+	actx := context.Background()
+	if deadline > 0 {
+		var acancel context.CancelFunc
+		actx, acancel = context.WithTimeout(actx, deadline)
+		defer acancel()
+	}
+	got, err := logs[survivor].Append(actx, e, eventlog.ExpectClusterSeq("clu:3306", ack.Sequence))
 	if rerr := <-back; rerr != nil {
 		t.Fatalf("restart node 3: %v", rerr)
 	}
@@ -145,6 +164,9 @@ func TestClusterAppendRidesOutLeaderLoss(t *testing.T) {
 	}
 	if time.Since(start) < time.Second {
 		t.Fatalf("append succeeded after %s, before a quorum was back: the outage was not one", time.Since(start))
+	}
+	if took := time.Since(start); took > 30*time.Second {
+		t.Fatalf("append took %s: an attempt waited for its caller's deadline instead of retrying after the election", took)
 	}
 	t.Logf("append waited %s for the election (seq %d, duplicate %v)", time.Since(start).Round(time.Millisecond), got.Sequence, got.Duplicate)
 	// Reading needs a consumer, which waits for the meta group's election.
