@@ -223,6 +223,7 @@ func streamNamesErr(url string) []string {
 // it as SIGTERM would, and checks every goroutine it started has ended.
 func TestServeInProcessLeavesNoGoroutines(t *testing.T) {
 	before := runtime.NumGoroutine()
+	sitesBefore := goroutineSites()
 	dir := t.TempDir()
 	cfg, _, err := config.Load(config.LoadOptions{SearchPaths: []string{}, Flags: map[string]string{
 		"ListenAddress": addr(natstest.FreePort(t)), "NATSListenAddress": addr(natstest.FreePort(t)),
@@ -250,6 +251,13 @@ func TestServeInProcessLeavesNoGoroutines(t *testing.T) {
 		if n := runtime.NumGoroutine(); n > before {
 			return fmt.Errorf("%d goroutines, %d before serve:\n%s", n, before, goroutines())
 		}
+		// Not only as many: none started by a site that had fewer before
+		// (one leaked goroutine cannot hide behind one that ended).
+		for site, n := range goroutineSites() {
+			if n > sitesBefore[site] {
+				return fmt.Errorf("%d goroutines created by %s, %d before serve:\n%s", n, site, sitesBefore[site], goroutines())
+			}
+		}
 		return nil
 	})
 }
@@ -257,6 +265,21 @@ func TestServeInProcessLeavesNoGoroutines(t *testing.T) {
 func goroutines() string {
 	buf := make([]byte, 1<<20)
 	return string(buf[:runtime.Stack(buf, true)])
+}
+
+// goroutineSites counts the live goroutines by the function that created
+// them ("created by …" in their stacks; "main" for the main goroutine).
+func goroutineSites() map[string]int {
+	sites := map[string]int{}
+	for _, g := range strings.Split(goroutines(), "\n\n") {
+		site := "main"
+		if _, after, ok := strings.Cut(g, "\ncreated by "); ok {
+			site, _, _ = strings.Cut(after, " in goroutine")
+			site, _, _ = strings.Cut(site, "\n")
+		}
+		sites[site]++
+	}
+	return sites
 }
 
 // TestThreeNodeCluster: three processes with RaftNodes form one cluster; an
