@@ -390,18 +390,9 @@ func TestStartDetectionHookFailureSkipsOneRound(t *testing.T) {
 		ClusterDetails: projections.ClusterInfo{ClusterName: w.cluster()}}
 	d := analysis.Decision{Action: analysis.ActionStart, Analysis: a, NewDetection: true, RecoveryType: analysis.RecoveryMaster, Attempt: 1,
 		Failure: events.FailureDetected{DetectionID: "d-1", Failed: w.keys[0], ClusterName: w.cluster(), Analysis: a.Analysis, Actionable: true}}
-	fold := func() *analysis.Recoveries {
-		recs := analysis.NewRecoveries()
-		for i, env := range w.log.all() {
-			if err := recs.Apply(uint64(i+1), env); err != nil {
-				t.Fatal(err)
-			}
-		}
-		return recs
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	if err := actuators.HandleDecision(ctx, e, view, fold(), d, 1); err != nil {
+	if err := actuators.HandleDecision(ctx, e, view, w.log.fold(t), d, 1); err != nil {
 		t.Fatal(err)
 	}
 	actuators.WaitEngine(e)
@@ -409,7 +400,7 @@ func TestStartDetectionHookFailureSkipsOneRound(t *testing.T) {
 		t.Fatalf("round 1 log %v: want the detection, no recovery", w.log.kinds())
 	}
 	d.NewDetection = false
-	if err := actuators.HandleDecision(ctx, e, view, fold(), d, 1); err != nil {
+	if err := actuators.HandleDecision(ctx, e, view, w.log.fold(t), d, 1); err != nil {
 		t.Fatal(err)
 	}
 	actuators.WaitEngine(e)

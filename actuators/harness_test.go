@@ -15,6 +15,7 @@ import (
 	"github.com/regent-ha/regent/actuators"
 	"github.com/regent-ha/regent/actuators/fake"
 	"github.com/regent-ha/regent/events"
+	"github.com/regent-ha/regent/projections/analysis"
 )
 
 // memLog is an event log with the fencing semantics of the real one: an
@@ -92,6 +93,19 @@ func (l *memLog) steps(t *testing.T) map[string]events.RecoveryStep {
 		out[s.Step] = s
 	}
 	return out
+}
+
+// fold folds every event of the log into a recovery fold, as a node's
+// applier would.
+func (l *memLog) fold(t *testing.T) *analysis.Recoveries {
+	t.Helper()
+	recs := analysis.NewRecoveries()
+	for i, env := range l.all() {
+		if err := recs.Apply(uint64(i+1), env); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return recs
 }
 
 func (l *memLog) has(kind events.Kind) bool {

@@ -12,7 +12,6 @@ import (
 
 	"github.com/regent-ha/regent/actuators"
 	"github.com/regent-ha/regent/events"
-	"github.com/regent-ha/regent/projections/analysis"
 )
 
 // appendOther stores an event of another node on the cluster.
@@ -397,20 +396,11 @@ func TestOwedStepsSettledWhenHostsComeBack(t *testing.T) {
 	if _, err := w.run(t, w.intent()); err != nil {
 		t.Fatalf("Run: %v (log %v)", err, w.log.kinds())
 	}
-	fold := func() *analysis.Recoveries {
-		recs := analysis.NewRecoveries()
-		for i, env := range w.log.all() {
-			if err := recs.Apply(uint64(i+1), env); err != nil {
-				t.Fatal(err)
-			}
-		}
-		return recs
-	}
 	e := &actuators.Engine{Runner: w.r, Logger: zerolog.Nop()}
 	now := fixedClock{}.Now()
 	detach := "detach-lost " + gone.String()
 	before := len(w.log.all())
-	actuators.SettleOwed(t.Context(), e, fold(), now, 1)
+	actuators.SettleOwed(t.Context(), e, w.log.fold(t), now, 1)
 	if n := len(w.log.all()); n != before {
 		t.Fatalf("hosts still down, yet %d events were appended", n-before)
 	}
@@ -419,7 +409,7 @@ func TestOwedStepsSettledWhenHostsComeBack(t *testing.T) {
 	}
 	w.topo.Up(old)
 	w.topo.Up(gone)
-	actuators.SettleOwed(t.Context(), e, fold(), now, 1)
+	actuators.SettleOwed(t.Context(), e, w.log.fold(t), now, 1)
 	steps := w.log.steps(t)
 	if s := steps["fence-read-only"]; s.Outcome != events.StepOK || !strings.Contains(s.Detail, "came back") {
 		t.Errorf("fence-read-only = %+v, want ok after it came back", s)
@@ -435,7 +425,7 @@ func TestOwedStepsSettledWhenHostsComeBack(t *testing.T) {
 	}
 	// Settled: a further pass owes nothing.
 	before = len(w.log.all())
-	actuators.SettleOwed(t.Context(), e, fold(), now, 1)
+	actuators.SettleOwed(t.Context(), e, w.log.fold(t), now, 1)
 	if n := len(w.log.all()); n != before {
 		t.Errorf("a settled recovery got %d more events", n-before)
 	}
