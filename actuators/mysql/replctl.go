@@ -1,0 +1,246 @@
+package mysql
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/regent-ha/regent/actuators"
+	"github.com/regent-ha/regent/events"
+)
+
+// This file holds the operator-only replication controls of
+// orchestrator-client (semi-sync switches, skip-query, binary log flush and
+// purge, replication delay). Like manual.go they are not part of
+// actuators.DB: recoveries never use them.
+
+// maxReplicationDelay bounds delay-replication (MariaDB and MySQL accept up
+// to 2^31-1 seconds; a day is far beyond any sane delayed replica).
+const maxReplicationDelay = 7 * 24 * 3600
+
+// semiSyncNames lists the candidate variable names of one semi-sync side,
+// newest first: MySQL 8.0.26+ with the semisync_source/replica plugins
+// names them rpl_semi_sync_source_enabled / rpl_semi_sync_replica_enabled;
+// MariaDB (built in since 10.3.3) and the older plugins use master/slave.
+func semiSyncNames(master bool) []string {
+	if master {
+		return []string{"rpl_semi_sync_source_enabled", "rpl_semi_sync_master_enabled"}
+	}
+	return []string{"rpl_semi_sync_replica_enabled", "rpl_semi_sync_slave_enabled"}
+}
+
+// startIO is the dialect's START … IO_THREAD statement.
+func (d dialect) startIO() string { return strings.Replace(d.stopIO, "STOP", "START", 1) }
+
+// delayOption is the CHANGE … TO option for the SQL thread's delay.
+func (d dialect) delayOption() string { return d.opt + "DELAY" }
+
+// SetSemiSync sets the source side (master) or the replica side of
+// semi-synchronous replication on key, under the variable name the server
+// has. On the replica side a running IO thread is restarted, as
+// orchestrator does, because the replica only negotiates semi-sync when it
+// connects. A server without the variable (no semi-sync plugin loaded) is a
+// Precondition error. A value already as wanted is left alone.
+func (d *DB) SetSemiSync(ctx context.Context, key events.InstanceKey, master, enabled bool) error {
+	op := "set semi-sync"
+	s, dl, r, err := d.replicaOf(ctx, op, key)
+	if err != nil {
+		return err
+	}
+	names := semiSyncNames(master)
+	name, cur, err := readFirstVar(ctx, s, names)
+	if err != nil {
+		return d.fail(op, key, err)
+	}
+	if name == "" {
+		return precondition(op, key, "none of %s exists: the semi-sync plugin is not loaded", strings.Join(names, ", "))
+	}
+	want := "OFF"
+	if enabled {
+		want = "ON"
+	}
+	if strings.EqualFold(cur, want) || (cur == "1" && enabled) || (cur == "0" && !enabled) {
+		d.skipped(key, op+" "+name)
+		return nil
+	}
+	if err := d.exec(ctx, s, key, fmt.Sprintf("SET GLOBAL %s=%s", name, want)); err != nil {
+		return d.fail(op, key, err)
+	}
+	if master || !r.ioStarted() {
+		return nil
+	}
+	if err := d.exec(ctx, s, key, dl.stopIO); err != nil {
+		return d.fail(op, key, fmt.Errorf("restart io thread: %w", err))
+	}
+	return d.fail(op, key, d.exec(ctx, s, key, dl.startIO()))
+}
+
+// readFirstVar returns the first of names the server has, and its value;
+// "" when it has none.
+func readFirstVar(ctx context.Context, s *server, names []string) (string, string, error) {
+	for _, n := range names {
+		var name, value string
+		err := s.db.QueryRowContext(ctx, "SHOW GLOBAL VARIABLES LIKE ?", n).Scan(&name, &value)
+		switch {
+		case err == sql.ErrNoRows:
+			continue
+		case err != nil:
+			return "", "", fmt.Errorf("read %s: %w", n, err)
+		}
+		return name, value, nil
+	}
+	return "", "", nil
+}
+
+// SkipQuery skips the event the stopped SQL thread failed on and starts
+// replication, as orchestrator's skip-query: SET GLOBAL
+// sql_slave_skip_counter=1 then START SLAVE. It needs the SQL thread stopped
+// with an error; on MySQL with GTID auto-positioning it is refused (the
+// skip there is an empty transaction with the failed GTID, which Regent does
+// not do yet).
+func (d *DB) SkipQuery(ctx context.Context, key events.InstanceKey) error {
+	const op = "skip query"
+	s, dl, r, err := d.replicaOf(ctx, op, key)
+	if err != nil {
+		return err
+	}
+	switch {
+	case !r.present:
+		return precondition(op, key, "no source configured")
+	case r.sqlStarted():
+		return precondition(op, key, "the SQL thread is running: skip-query skips the statement a stopped SQL thread failed on")
+	case r.lastSQLErrno == 0:
+		return precondition(op, key, "the SQL thread stopped without an error: nothing to skip")
+	case !dl.mariaDB && r.usingGTID:
+		return precondition(op, key, "MySQL with GTID auto-positioning: sql_slave_skip_counter does not apply; "+
+			"commit an empty transaction with the failed GTID (SET gtid_next='<uuid:n>'; BEGIN; COMMIT; SET gtid_next='AUTOMATIC') "+
+			"and start replication")
+	}
+	if r.ioStarted() {
+		if err := d.exec(ctx, s, key, dl.stopReplica); err != nil {
+			return d.fail(op, key, err)
+		}
+	}
+	if err := d.exec(ctx, s, key, "SET GLOBAL sql_slave_skip_counter=1"); err != nil {
+		return d.fail(op, key, err)
+	}
+	d.log.Info().Str(events.LogInstance, key.String()).Int("errno", r.lastSQLErrno).Str("error", r.lastSQLError).Msg("skipping the failed event")
+	return d.fail(op, key, d.exec(ctx, s, key, dl.startReplica))
+}
+
+// FlushBinaryLogs closes key's current binary log and opens the next.
+func (d *DB) FlushBinaryLogs(ctx context.Context, key events.InstanceKey) error {
+	const op = "flush binary logs"
+	s, _, err := d.dialect(ctx, key)
+	if err != nil {
+		return d.fail(op, key, err)
+	}
+	return d.fail(op, key, d.exec(ctx, s, key, "FLUSH BINARY LOGS"))
+}
+
+// BinaryLogs lists key's binary logs, oldest first (SHOW BINARY LOGS).
+func (d *DB) BinaryLogs(ctx context.Context, key events.InstanceKey) ([]string, error) {
+	const op = "list binary logs"
+	s, _, err := d.dialect(ctx, key)
+	if err != nil {
+		return nil, d.fail(op, key, err)
+	}
+	logs, err := binaryLogs(ctx, s)
+	return logs, d.fail(op, key, err)
+}
+
+func binaryLogs(ctx context.Context, s *server) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, "SHOW BINARY LOGS")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for rows.Next() {
+		vals := make([]sql.RawBytes, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		out = append(out, string(vals[0]))
+	}
+	return out, rows.Err()
+}
+
+// PurgeBinaryLogs deletes key's binary logs before binlog (PURGE BINARY
+// LOGS TO). binlog must be one of the server's binary logs; whether
+// replicas still need the purged ones is the caller's check.
+func (d *DB) PurgeBinaryLogs(ctx context.Context, key events.InstanceKey, binlog string) error {
+	const op = "purge binary logs"
+	s, _, err := d.dialect(ctx, key)
+	if err != nil {
+		return d.fail(op, key, err)
+	}
+	logs, err := binaryLogs(ctx, s)
+	if err != nil {
+		return d.fail(op, key, err)
+	}
+	found := false
+	for _, l := range logs {
+		found = found || l == binlog
+	}
+	if !found {
+		return precondition(op, key, "no binary log %q (has %s)", binlog, strings.Join(logs, ", "))
+	}
+	return d.fail(op, key, d.exec(ctx, s, key, "PURGE BINARY LOGS TO ?", binlog))
+}
+
+// DelayReplication sets the SQL thread's delay (CHANGE MASTER TO
+// MASTER_DELAY, SOURCE_DELAY on MySQL 8.0.23+) preserving the threads'
+// state, as orchestrator: replication is stopped for the change and the
+// threads that ran are started again.
+func (d *DB) DelayReplication(ctx context.Context, key events.InstanceKey, seconds int) error {
+	const op = "delay replication"
+	if seconds < 0 || seconds > maxReplicationDelay {
+		return &actuators.Error{Kind: actuators.Permanent, Op: op, Key: key,
+			Err: fmt.Errorf("delay %d s out of range 0..%d", seconds, maxReplicationDelay)}
+	}
+	s, dl, r, err := d.replicaOf(ctx, op, key)
+	if err != nil {
+		return err
+	}
+	if !r.present {
+		return precondition(op, key, "no source configured")
+	}
+	restart := dl.restartStatement(r.ioStarted(), r.sqlStarted())
+	if restart != "" {
+		if err := d.exec(ctx, s, key, dl.stopReplica); err != nil {
+			return d.fail(op, key, err)
+		}
+	}
+	stmt := fmt.Sprintf("%s %s=%d", dl.changeSource, dl.delayOption(), seconds)
+	if err := d.exec(ctx, s, key, stmt); err != nil {
+		return d.fail(op, key, err)
+	}
+	if restart == "" {
+		return nil
+	}
+	return d.fail(op, key, d.exec(ctx, s, key, restart))
+}
+
+// restartStatement starts again the threads that ran: both, the IO or the
+// SQL thread only; "" when none ran.
+func (d dialect) restartStatement(io, sql bool) string {
+	switch {
+	case io && sql:
+		return d.startReplica
+	case io:
+		return d.startIO()
+	case sql:
+		return strings.Replace(d.startIO(), "IO_THREAD", "SQL_THREAD", 1)
+	}
+	return ""
+}
