@@ -100,6 +100,7 @@ func (a *recoveryAPI) registerWrites() {
 	wr("end-downtime/{host}/{port}", "end-downtime", a.endDowntime)
 	wr("begin-maintenance/{host}/{port}/{owner}/{reason}", "begin-maintenance", a.beginMaintenance)
 	wr("end-maintenance/{host}/{port}", "end-maintenance", a.endMaintenance)
+	a.registerReplicaControl(wr)
 	// maintenance lists the active maintenances from the view: any node.
 	s.Handle("GET /api/maintenance", a.maintenanceList)
 	// locate-gtid-errant reads binary logs on the server: any node answers.
