@@ -105,10 +105,15 @@ func (o *operations) Replica(ctx context.Context, op api.ReplicaOp, key events.I
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.opBound)
 	defer cancel()
 	var act func(ctx context.Context) (string, error)
-	switch op {
-	case api.OpErrantInject, api.OpErrantReset:
+	switch {
+	case op == api.OpErrantInject || op == api.OpErrantReset:
 		var err error
 		if act, err = o.errantAction(op, inst); err != nil {
+			return nil, err
+		}
+	case isReplCtl(op):
+		var err error
+		if act, err = o.replCtlAction(op, inst); err != nil {
 			return nil, err
 		}
 	default:
@@ -214,6 +219,12 @@ func (o *operations) errantAction(op api.ReplicaOp, inst *projections.Instance) 
 // (slave_pos on MariaDB, auto-position on MySQL) with the replica's own
 // credentials.
 func (o *operations) Relocate(ctx context.Context, key, dest events.InstanceKey, who string) (*projections.Instance, error) {
+	return o.relocateAs(ctx, "relocate", key, dest, who)
+}
+
+// relocateAs is Relocate recorded as operation op (relocate, move-up,
+// move-below, repoint).
+func (o *operations) relocateAs(ctx context.Context, op string, key, dest events.InstanceKey, who string) (*projections.Instance, error) {
 	v := o.n.app.freshView()
 	inst, ok := v.Instance(key)
 	if !ok {
@@ -223,7 +234,7 @@ func (o *operations) Relocate(ctx context.Context, key, dest events.InstanceKey,
 		return nil, fmt.Errorf("Cannot begin maintenance for instance: %s; %s", key, analysis.MaintenanceReason(inst))
 	}
 	if !inst.UsingMariaDBGTID && !inst.UsingOracleGTID {
-		return nil, fmt.Errorf("%s does not replicate with GTID: relocate supports GTID topologies only", key)
+		return nil, fmt.Errorf("%s does not replicate with GTID: %s supports GTID topologies only", key, op)
 	}
 	for d, hops := dest, 0; !d.IsZero() && hops < 64; hops++ {
 		if d == key {
@@ -237,7 +248,7 @@ func (o *operations) Relocate(ctx context.Context, key, dest events.InstanceKey,
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.opBound)
 	defer cancel()
-	if err := o.record(ctx, events.KindManualOperationStarted, events.ManualOperation{Operation: "relocate", Target: key, Who: who,
+	if err := o.record(ctx, events.KindManualOperationStarted, events.ManualOperation{Operation: op, Target: key, Who: who,
 		Detail: "below " + dest.String()}, key); err != nil {
 		return nil, err
 	}

@@ -1,0 +1,223 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/regent-ha/regent/api"
+	"github.com/regent-ha/regent/events"
+	"github.com/regent-ha/regent/projections"
+)
+
+// replCtlDB is what orchestrator's remaining replication controls need
+// beyond actuators.DB; the MySQL actuator implements it.
+type replCtlDB interface {
+	SetSemiSync(ctx context.Context, key events.InstanceKey, master, enabled bool) error
+	SkipQuery(ctx context.Context, key events.InstanceKey) error
+	FlushBinaryLogs(ctx context.Context, key events.InstanceKey) error
+	PurgeBinaryLogs(ctx context.Context, key events.InstanceKey, binlog string) error
+	DelayReplication(ctx context.Context, key events.InstanceKey, seconds int) error
+}
+
+var _ api.ReplicaControl = (*operations)(nil)
+
+// isReplCtl reports whether op is one of the instance-only controls of
+// this file (run through Replica).
+func isReplCtl(op api.ReplicaOp) bool {
+	switch op {
+	case api.OpStopReplicaNice, api.OpSkipQuery, api.OpEnableSemiSyncMaster, api.OpDisableSemiSyncMaster,
+		api.OpEnableSemiSyncReplica, api.OpDisableSemiSyncReplica, api.OpFlushBinaryLogs:
+		return true
+	}
+	return false
+}
+
+func (o *operations) replCtl() (replCtlDB, error) {
+	m, ok := o.n.runner.DB.(replCtlDB)
+	if !ok {
+		return nil, errors.New("the configured database actuator has no semi-sync, skip-query, binary log or delay controls")
+	}
+	return m, nil
+}
+
+// replCtlAction returns the change of an instance-only control on inst.
+func (o *operations) replCtlAction(op api.ReplicaOp, inst *projections.Instance) (func(context.Context) (string, error), error) {
+	m, err := o.replCtl()
+	if err != nil {
+		return nil, err
+	}
+	key := inst.Key
+	semi := func(master, enabled bool) func(context.Context) (string, error) {
+		return func(ctx context.Context) (string, error) { return "", m.SetSemiSync(ctx, key, master, enabled) }
+	}
+	switch op {
+	case api.OpEnableSemiSyncMaster:
+		return semi(true, true), nil
+	case api.OpDisableSemiSyncMaster:
+		return semi(true, false), nil
+	case api.OpEnableSemiSyncReplica:
+		return semi(false, true), nil
+	case api.OpDisableSemiSyncReplica:
+		return semi(false, false), nil
+	case api.OpFlushBinaryLogs:
+		return func(ctx context.Context) (string, error) { return "", m.FlushBinaryLogs(ctx, key) }, nil
+	}
+	if inst.MasterKey.IsZero() {
+		return nil, fmt.Errorf("%s is not a replica: %s needs one", key, op)
+	}
+	if op == api.OpSkipQuery {
+		return func(ctx context.Context) (string, error) { return "", m.SkipQuery(ctx, key) }, nil
+	}
+	return o.stopNicely(key), nil
+}
+
+// stopNicely is orchestrator's stop-replica-nice: stop the IO thread, give
+// the SQL thread a bounded time (a third of the operation's bound) to apply
+// the relay log, then stop replication whether or not it got there (the
+// detail says which).
+func (o *operations) stopNicely(key events.InstanceKey) func(context.Context) (string, error) {
+	db := o.db()
+	return func(ctx context.Context) (string, error) {
+		if err := db.StopReplicaIO(ctx, key); err != nil {
+			return "", err
+		}
+		wctx, cancel := context.WithTimeout(ctx, o.opBound/3)
+		werr := db.WaitRelayApplied(wctx, key)
+		cancel()
+		detail := "relay log applied"
+		if werr != nil {
+			detail = "stopped before the relay log was applied: " + werr.Error()
+			o.n.log.Warn().Err(werr).Str(events.LogInstance, key.String()).Msg("stop-replica-nice: relay log not applied in time")
+		}
+		return detail, db.StopReplica(ctx, key)
+	}
+}
+
+// PurgeBinaryLogs implements api.ReplicaControl. Unless force, the replicas
+// in the view are probed afresh and the purge is refused when one still
+// reads or executes a binary log before binlog, or cannot be read.
+func (o *operations) PurgeBinaryLogs(ctx context.Context, key events.InstanceKey, binlog string, force bool, who string) (*projections.Instance, error) {
+	if _, ok := o.n.app.freshView().Instance(key); !ok {
+		return nil, fmt.Errorf("unknown instance %s", key)
+	}
+	m, err := o.replCtl()
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.opBound)
+	defer cancel()
+	if !force {
+		if err := o.replicasPast(ctx, key, binlog, who); err != nil {
+			return nil, err
+		}
+	}
+	detail := "to " + binlog
+	if force {
+		detail += " (forced)"
+	}
+	return o.act(ctx, api.OpPurgeBinaryLogs, key, detail, who, func(ctx context.Context) error { return m.PurgeBinaryLogs(ctx, key, binlog) })
+}
+
+// replicasPast checks that every replica of key has read and executed up
+// to binlog at least.
+func (o *operations) replicasPast(ctx context.Context, key events.InstanceKey, binlog, who string) error {
+	for _, r := range o.n.app.freshView().Replicas(key) {
+		fresh, err := o.n.read.Discover(ctx, r.Key, who)
+		if err != nil {
+			return fmt.Errorf("cannot read replica %s to check which binary log it needs (force to purge anyway): %w", r.Key, err)
+		}
+		for _, c := range []struct{ what, file string }{{"reads", fresh.ReadBinlogCoordinates.LogFile}, {"executes", fresh.ExecBinlogCoordinates.LogFile}} {
+			if c.file == "" {
+				return fmt.Errorf("replica %s shows no %s binary log coordinates (force to purge anyway)", r.Key, c.what)
+			}
+			if binlogBefore(c.file, binlog) {
+				return fmt.Errorf("replica %s still %s binary log %s, before %s: refusing to purge it (force to purge anyway)", r.Key, c.what, c.file, binlog)
+			}
+		}
+	}
+	return nil
+}
+
+// binlogBefore orders binary log names: the same base name by the number
+// after the last dot, otherwise as strings.
+func binlogBefore(a, b string) bool {
+	ai, bi := strings.LastIndexByte(a, '.'), strings.LastIndexByte(b, '.')
+	if ai >= 0 && bi >= 0 && a[:ai] == b[:bi] {
+		an, aerr := strconv.ParseUint(a[ai+1:], 10, 64)
+		bn, berr := strconv.ParseUint(b[bi+1:], 10, 64)
+		if aerr == nil && berr == nil {
+			return an < bn
+		}
+	}
+	return a < b
+}
+
+// DelayReplication implements api.ReplicaControl.
+func (o *operations) DelayReplication(ctx context.Context, key events.InstanceKey, seconds int, who string) (*projections.Instance, error) {
+	inst, ok := o.n.app.freshView().Instance(key)
+	if !ok {
+		return nil, fmt.Errorf("unknown instance %s", key)
+	}
+	if inst.MasterKey.IsZero() {
+		return nil, fmt.Errorf("%s is not a replica: delay-replication needs one", key)
+	}
+	m, err := o.replCtl()
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.opBound)
+	defer cancel()
+	return o.act(ctx, api.OpDelayReplication, key, strconv.Itoa(seconds)+" s", who,
+		func(ctx context.Context) error { return m.DelayReplication(ctx, key, seconds) })
+}
+
+// act records op as started, runs f and probes key again.
+func (o *operations) act(ctx context.Context, op api.ReplicaOp, key events.InstanceKey, detail, who string, f func(context.Context) error) (*projections.Instance, error) {
+	if err := o.record(ctx, events.KindManualOperationStarted, events.ManualOperation{Operation: string(op), Target: key, Who: who,
+		Detail: detail}, key); err != nil {
+		return nil, err
+	}
+	if err := f(ctx); err != nil {
+		return nil, err
+	}
+	o.n.log.Info().Str("op", string(op)).Str(events.LogInstance, key.String()).Str("who", who).Str("detail", detail).Msg("manual operation done")
+	return o.n.read.Discover(ctx, key, who)
+}
+
+// Move implements api.ReplicaControl: the destination is worked out and
+// checked, then it is a relocate recorded under op's name.
+func (o *operations) Move(ctx context.Context, op api.ReplicaOp, key, dest events.InstanceKey, who string) (*projections.Instance, error) {
+	v := o.n.app.freshView()
+	inst, ok := v.Instance(key)
+	if !ok {
+		return nil, fmt.Errorf("unknown instance %s", key)
+	}
+	switch op {
+	case api.OpMoveUp:
+		src, ok := v.Instance(inst.MasterKey)
+		if inst.MasterKey.IsZero() || !ok {
+			return nil, fmt.Errorf("cannot move %s up: it has no known source", key)
+		}
+		if src.MasterKey.IsZero() {
+			return nil, fmt.Errorf("cannot move %s up: its source %s is not a replica", key, src.Key)
+		}
+		dest = src.MasterKey
+	case api.OpMoveBelow:
+		sib, ok := v.Instance(dest)
+		if !ok || inst.MasterKey.IsZero() || sib.MasterKey != inst.MasterKey {
+			sibSrc := "unknown"
+			if ok {
+				sibSrc = sib.MasterKey.String()
+			}
+			return nil, fmt.Errorf("cannot move %s below %s: not siblings (%s replicates from %s, %s from %s)",
+				key, dest, key, inst.MasterKey, dest, sibSrc)
+		}
+	case api.OpRepoint:
+	default:
+		return nil, fmt.Errorf("unknown move %q", op)
+	}
+	return o.relocateAs(ctx, string(op), key, dest, who)
+}
