@@ -22,6 +22,8 @@ const (
 	needDuration                  // -u
 	needRule                      // -R
 	needPath                      // -P
+	needBinlog                    // -n
+	needSeconds                   // -S
 )
 
 // needChecks run in this order; the message names the argument the way
@@ -44,6 +46,8 @@ func needChecks() []needCheck {
 		{needDuration, "duration", "-u", func(o *options) string { return o.duration }},
 		{needRule, "promotion-rule", "-R", func(o *options) string { return o.rule }},
 		{needPath, "path", "-P", func(o *options) string { return o.path }},
+		{needBinlog, "binlog", "-n", func(o *options) string { return o.binlog }},
+		{needSeconds, "seconds", "-S", func(o *options) string { return o.seconds }},
 	}
 }
 
@@ -68,7 +72,8 @@ func commandTable() []command {
 		{name: "api", summary: "call any API path (-P) and print its JSON", needs: needPath, run: runAPI},
 	}
 	t = append(t, readCommands()...)
-	return append(t, writeCommands()...)
+	t = append(t, writeCommands()...)
+	return append(t, replCtlCommands()...)
 }
 
 // orchestratorOnly are orchestrator-client commands regent-client does not
@@ -76,15 +81,12 @@ func commandTable() []command {
 func orchestratorOnly() []string {
 	return strings.Fields(`topology-tags snapshot-topologies which-cluster-osc-replicas
 	which-cluster-osc-running-replicas downtimed dominant-dc submit-masters-to-kv-stores
-	relocate-replicas match match-up match-up-replicas move-up move-below move-equivalent
-	move-up-replicas make-co-master take-master move-gtid move-replicas-gtid repoint
+	relocate-replicas match match-up match-up-replicas move-equivalent
+	move-up-replicas make-co-master take-master move-gtid move-replicas-gtid
 	repoint-replicas take-siblings tags tag-value tag untag untag-all tagged
 	submit-pool-instances which-heuristic-cluster-pool-instances
 	register-hostname-unresolve deregister-hostname-unresolve
-	stop-replica-nice detach-replica-master-host reattach-replica-master-host skip-query
-	enable-semi-sync-master disable-semi-sync-master enable-semi-sync-replica
-	disable-semi-sync-replica restart-replica-statements delay-replication
-	can-replicate-from can-replicate-from-gtid flush-binary-logs purge-binary-logs
+	restart-replica-statements can-replicate-from can-replicate-from-gtid
 	last-pseudo-gtid raft-elect-leader`)
 }
 
@@ -159,7 +161,9 @@ func runHelp(_ context.Context, s *session) error {
 		{"-P, --path <path>", "API path for -c api, e.g. clusters-info"},
 		{"-b, --auth <user:password>", "basic auth (default $ORCHESTRATOR_AUTH_USER:$ORCHESTRATOR_AUTH_PASSWORD)"},
 		{"-e, --headers-auth <Header: user>", "header auth (default $ORCHESTRATOR_AUTH_USER_HEADER)"},
-		{"-t, -l, -H, -q, -n, -S", "tag, pool, hostname, query, binlog, seconds (accepted for compatibility)"},
+		{"-n, --binlog <binlog>", "binary log name (purge-binary-logs)"},
+		{"-S, --seconds <seconds>", "replication delay in seconds (delay-replication)"},
+		{"-t, -l, -H, -q", "tag, pool, hostname, query (accepted for compatibility)"},
 		{"-h, --help", "this help"},
 	} {
 		fmt.Fprintf(tw, "  %s\t%s\n", l[0], l[1])
