@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -18,6 +19,7 @@ type replCtlDB interface {
 	SetSemiSync(ctx context.Context, key events.InstanceKey, master, enabled bool) error
 	SkipQuery(ctx context.Context, key events.InstanceKey) error
 	FlushBinaryLogs(ctx context.Context, key events.InstanceKey) error
+	BinaryLogs(ctx context.Context, key events.InstanceKey) ([]string, error)
 	PurgeBinaryLogs(ctx context.Context, key events.InstanceKey, binlog string) error
 	DelayReplication(ctx context.Context, key events.InstanceKey, seconds int) error
 }
@@ -96,7 +98,8 @@ func (o *operations) stopNicely(key events.InstanceKey) func(context.Context) (s
 	}
 }
 
-// PurgeBinaryLogs implements api.ReplicaControl. Unless force, the replicas
+// PurgeBinaryLogs implements api.ReplicaControl. binlog must be one of
+// key's binary logs. Unless force, the replicas
 // in the view are probed afresh and the purge is refused when one still
 // reads or executes a binary log before binlog, or cannot be read.
 func (o *operations) PurgeBinaryLogs(ctx context.Context, key events.InstanceKey, binlog string, force bool, who string) (*projections.Instance, error) {
@@ -109,6 +112,13 @@ func (o *operations) PurgeBinaryLogs(ctx context.Context, key events.InstanceKey
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.opBound)
 	defer cancel()
+	logs, err := m.BinaryLogs(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(logs, binlog) {
+		return nil, fmt.Errorf("%s has no binary log %q (it has %s)", key, binlog, strings.Join(logs, ", "))
+	}
 	if !force {
 		if err := o.replicasPast(ctx, key, binlog, who); err != nil {
 			return nil, err
