@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/regent-ha/regent/actuators"
@@ -93,12 +95,14 @@ func readFirstVar(ctx context.Context, s *server, names []string) (string, strin
 	return "", "", nil
 }
 
-// SkipQuery skips the event the stopped SQL thread failed on and starts
-// replication, as orchestrator's skip-query: SET GLOBAL
-// sql_slave_skip_counter=1 then START SLAVE. It needs the SQL thread stopped
-// with an error; on MySQL with GTID auto-positioning it is refused (the
-// skip there is an empty transaction with the failed GTID, which Regent does
-// not do yet).
+// SkipQuery skips the event group the stopped SQL thread failed on and
+// starts replication, as orchestrator's skip-query. It needs the SQL thread
+// stopped with an error. A MariaDB replica using GTID has gtid_slave_pos
+// moved past the failed group (its GTID read from the relay log at the SQL
+// thread's position), MariaDB's documented skip that needs no SUPER; without
+// GTID it is SET GLOBAL sql_slave_skip_counter=1. On MySQL with GTID
+// auto-positioning it is refused (the skip there is an empty transaction
+// with the failed GTID, which Regent does not do yet).
 func (d *DB) SkipQuery(ctx context.Context, key events.InstanceKey) error {
 	const op = "skip query"
 	s, dl, r, err := d.replicaOf(ctx, op, key)
@@ -117,16 +121,125 @@ func (d *DB) SkipQuery(ctx context.Context, key events.InstanceKey) error {
 			"commit an empty transaction with the failed GTID (SET gtid_next='<uuid:n>'; BEGIN; COMMIT; SET gtid_next='AUTOMATIC') "+
 			"and start replication")
 	}
+	skip := []string{"SET GLOBAL sql_slave_skip_counter=1"}
+	if dl.mariaDB && r.usingGTID {
+		failed, pos, err := d.failedGTID(ctx, s, dl)
+		if err != nil {
+			return d.fail(op, key, err)
+		}
+		skip = []string{"SET GLOBAL gtid_slave_pos='" + pos + "'"}
+		d.log.Info().Str(events.LogInstance, key.String()).Str("gtid", failed).Msg("skipping the failed event group")
+	}
 	if r.ioStarted() {
 		if err := d.exec(ctx, s, key, dl.stopReplica); err != nil {
 			return d.fail(op, key, err)
 		}
 	}
-	if err := d.exec(ctx, s, key, "SET GLOBAL sql_slave_skip_counter=1"); err != nil {
-		return d.fail(op, key, err)
+	for _, stmt := range skip {
+		if err := d.exec(ctx, s, key, stmt); err != nil {
+			return d.fail(op, key, err)
+		}
 	}
-	d.log.Info().Str(events.LogInstance, key.String()).Int("errno", r.lastSQLErrno).Str("error", r.lastSQLError).Msg("skipping the failed event")
+	d.log.Info().Str(events.LogInstance, key.String()).Int("errno", r.lastSQLErrno).Str("error", r.lastSQLError).Msg("skipped the failed event")
 	return d.fail(op, key, d.exec(ctx, s, key, dl.startReplica))
+}
+
+// gtidEventRE finds the GTID in a relay log Gtid event's Info ("BEGIN GTID
+// 0-1-15", "GTID 0-1-16").
+var gtidEventRE = regexp.MustCompile(`GTID (\d+-\d+-\d+)`)
+
+// relayScan bounds the relay log events read to find the failed group's
+// GTID (a new relay log starts with a few non-GTID events).
+const relayScan = 20
+
+// failedGTID reads, at the SQL thread's relay log position, the GTID of
+// the event group it failed on, and returns it with gtid_slave_pos moved
+// to it in its domain.
+func (d *DB) failedGTID(ctx context.Context, s *server, dl dialect) (string, string, error) {
+	st, err := statusRow(ctx, s, dl)
+	if err != nil {
+		return "", "", err
+	}
+	file, pos := st["Relay_Log_File"], st["Relay_Log_Pos"]
+	if _, err := strconv.ParseUint(pos, 10, 64); err != nil || file == "" {
+		return "", "", fmt.Errorf("relay log position %q %q unreadable", file, pos)
+	}
+	rows, err := s.db.QueryContext(ctx, fmt.Sprintf("SHOW RELAYLOG EVENTS IN ? FROM %s LIMIT %d", pos, relayScan), file)
+	if err != nil {
+		return "", "", fmt.Errorf("read relay log %s at %s: %w", file, pos, err)
+	}
+	defer rows.Close()
+	failed := ""
+	for rows.Next() && failed == "" {
+		var name, typ, info sql.NullString
+		var at, serverID, end sql.NullInt64
+		if err := rows.Scan(&name, &at, &typ, &serverID, &end, &info); err != nil {
+			return "", "", fmt.Errorf("read relay log %s at %s: %w", file, pos, err)
+		}
+		if m := gtidEventRE.FindStringSubmatch(info.String); typ.String == "Gtid" && m != nil {
+			failed = m[1]
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return "", "", fmt.Errorf("read relay log %s at %s: %w", file, pos, err)
+	}
+	if failed == "" {
+		return "", "", fmt.Errorf("no GTID event in the %d relay log events at %s:%s", relayScan, file, pos)
+	}
+	var slavePos string
+	if err := s.db.QueryRowContext(ctx, "SELECT @@gtid_slave_pos").Scan(&slavePos); err != nil {
+		return "", "", err
+	}
+	next, err := withGTID(slavePos, failed)
+	return failed, next, err
+}
+
+// withGTID returns the MariaDB GTID list pos with gtid's domain set to gtid.
+func withGTID(pos, gtid string) (string, error) {
+	domain, _, ok := strings.Cut(gtid, "-")
+	if _, err := parseGTIDList(gtid); err != nil || !ok {
+		return "", fmt.Errorf("parse gtid %q: %w", gtid, err)
+	}
+	if _, err := parseGTIDList(pos); err != nil {
+		return "", err
+	}
+	var out []string
+	for _, part := range strings.Split(pos, ",") {
+		part = strings.TrimSpace(part)
+		if part != "" && !strings.HasPrefix(part, domain+"-") {
+			out = append(out, part)
+		}
+	}
+	return strings.Join(append(out, gtid), ","), nil
+}
+
+// statusRow reads the replication status row by column name (empty when
+// the server is not a replica).
+func statusRow(ctx context.Context, s *server, dl dialect) (map[string]string, error) {
+	rows, err := s.db.QueryContext(ctx, dl.showStatus)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, err
+	}
+	m := map[string]string{}
+	if rows.Next() {
+		vals := make([]sql.NullString, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		for i, c := range cols {
+			m[c] = vals[i].String
+		}
+	}
+	return m, rows.Err()
 }
 
 // FlushBinaryLogs closes key's current binary log and opens the next.
