@@ -65,6 +65,11 @@ type Lease struct {
 	known   bool       // whether current is meaningful
 	held    bool       // whether this node holds it
 	rev     uint64     // last revision written by this node while held
+	// everHeld: this process held the lease at some point. A record naming
+	// this node that this process never wrote was left by its previous
+	// incarnation (crashed, SIGKILLed): it is taken over at once instead of
+	// after the TTL.
+	everHeld bool
 }
 
 // NewLease prepares a campaign for node (its HTTP address addr).
@@ -123,6 +128,10 @@ func (le *Lease) step(ctx context.Context, kv jetstream.KeyValue) {
 	case err == nil:
 		var info LeaseInfo
 		if json.Unmarshal(e.Value(), &info) == nil {
+			if info.Holder == le.self.Holder && !le.heldBefore() {
+				le.takeOver(cctx, kv, e.Revision(), info.Epoch)
+				return
+			}
 			le.set(info, true, false, 0)
 			return
 		}
@@ -135,17 +144,36 @@ func (le *Lease) step(ctx context.Context, kv jetstream.KeyValue) {
 }
 
 func (le *Lease) campaign(ctx context.Context, kv jetstream.KeyValue) {
-	mine := le.self
-	mine.Since = time.Now().UTC()
-	// The epoch is the revision Create will get; we learn it from the reply
-	// and write it into the value with the first renewal.
-	b, _ := json.Marshal(mine)
+	b, _ := json.Marshal(le.self)
 	rev, err := kv.Create(ctx, leaseKey, b)
 	if err != nil {
 		return // someone else was faster, or the bucket is unavailable
 	}
+	le.acquired(ctx, kv, rev)
+}
+
+// takeOver replaces a record this node's previous incarnation left (its
+// revision rev, its epoch old) with a new epoch, by compare-and-set: no
+// other node holds the lease meanwhile (the record names this node), and
+// the higher epoch fences whatever the previous incarnation started.
+func (le *Lease) takeOver(ctx context.Context, kv jetstream.KeyValue, rev, old uint64) {
+	b, _ := json.Marshal(le.self)
+	nrev, err := kv.Update(ctx, leaseKey, b, rev)
+	if err != nil {
+		le.set(LeaseInfo{}, false, false, 0)
+		return
+	}
+	le.log.Info().Uint64("previous_epoch", old).Msg("lease left by this node's previous run: taking it over")
+	le.acquired(ctx, kv, nrev)
+}
+
+// acquired completes an acquisition at revision rev: the epoch is that
+// revision, written into the value with the first renewal.
+func (le *Lease) acquired(ctx context.Context, kv jetstream.KeyValue, rev uint64) {
+	mine := le.self
+	mine.Since = time.Now().UTC()
 	mine.Epoch = rev
-	b, _ = json.Marshal(mine)
+	b, _ := json.Marshal(mine)
 	nrev, err := kv.Update(ctx, leaseKey, b, rev)
 	if err != nil {
 		le.set(LeaseInfo{}, false, false, 0)
@@ -153,6 +181,12 @@ func (le *Lease) campaign(ctx context.Context, kv jetstream.KeyValue) {
 	}
 	le.log.Info().Uint64(events.LogEpoch, rev).Msg("acquired leader lease")
 	le.set(mine, true, true, nrev)
+}
+
+func (le *Lease) heldBefore() bool {
+	le.mu.Lock()
+	defer le.mu.Unlock()
+	return le.everHeld
 }
 
 func (le *Lease) release(kv jetstream.KeyValue) {
@@ -173,5 +207,6 @@ func (le *Lease) release(kv jetstream.KeyValue) {
 func (le *Lease) set(info LeaseInfo, known, held bool, rev uint64) {
 	le.mu.Lock()
 	le.current, le.known, le.held, le.rev = info, known, held, rev
+	le.everHeld = le.everHeld || held
 	le.mu.Unlock()
 }

@@ -2,7 +2,9 @@ package eventlog_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -211,3 +213,63 @@ func TestLeaseSingleHolderAndTakeover(t *testing.T) {
 }
 
 var testStreams = events.StreamOptions{Replicas: 1, EventBytes: 64 << 20, ObservationBytes: 64 << 20}
+
+// TestLeaseTakenOverFromPreviousRun: a lease record naming this node that
+// this process never wrote (its previous run was SIGKILLed and released
+// nothing) is taken over at once with a higher epoch, not after the TTL;
+// a record naming another node is left to expire.
+func TestLeaseTakenOverFromPreviousRun(t *testing.T) {
+	n := natstest.Node(t)
+	l, err := eventlog.New(natstest.Conn(t, n), zerolog.Nop(), testStreams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := l.Ensure(ctx); err != nil {
+		t.Fatal(err)
+	}
+	kv, err := l.JetStream().KeyValue(ctx, eventlog.LeaseBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leave := func(holder string) uint64 { // what a SIGKILLed holder leaves behind
+		b, _ := json.Marshal(eventlog.LeaseInfo{Holder: holder, Addr: "127.0.0.1:1", Epoch: 1, Since: time.Now()})
+		rev, err := kv.Put(ctx, "leader", b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rev
+	}
+	for _, tc := range []struct {
+		left     string
+		takenBy  time.Duration // at most
+		notUntil time.Duration // at least
+	}{
+		{left: "a", takenBy: eventlog.LeaseTTL / 2},
+		{left: "b", notUntil: eventlog.LeaseTTL / 2},
+	} {
+		old := leave(tc.left)
+		la := l.NewLease("a", "127.0.0.1:2")
+		rctx, stop := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { defer close(done); _ = la.Run(rctx) }()
+		start := time.Now()
+		natstest.Eventually(t, 3*eventlog.LeaseTTL, 20*time.Millisecond, func() error {
+			if info, _, held := la.Current(); !held || info.Epoch <= old {
+				return fmt.Errorf("left by %s: not held with an epoch above %d: %+v held=%v", tc.left, old, info, held)
+			}
+			return nil
+		})
+		took := time.Since(start)
+		stop()
+		<-done
+		if tc.takenBy > 0 && took > tc.takenBy {
+			t.Errorf("record left by this node's previous run taken over after %s, want at once (< %s)", took, tc.takenBy)
+		}
+		if took < tc.notUntil {
+			t.Errorf("record of another node taken over after %s, before its TTL", took)
+		}
+		t.Logf("record left by %s: held after %s", tc.left, took.Round(time.Millisecond))
+	}
+}
