@@ -290,7 +290,9 @@ func binaryLogs(ctx context.Context, s *server) ([]string, error) {
 
 // PurgeBinaryLogs deletes key's binary logs before binlog (PURGE BINARY
 // LOGS TO). binlog must be one of the server's binary logs; whether
-// replicas still need the purged ones is the caller's check.
+// replicas still need the purged ones is the caller's check. Logs the
+// server kept (in use, or needed for crash recovery) make a Precondition
+// error with its warnings.
 func (d *DB) PurgeBinaryLogs(ctx context.Context, key events.InstanceKey, binlog string) error {
 	const op = "purge binary logs"
 	s, _, err := d.dialect(ctx, key)
@@ -308,7 +310,53 @@ func (d *DB) PurgeBinaryLogs(ctx context.Context, key events.InstanceKey, binlog
 	if !found {
 		return precondition(op, key, "no binary log %q (has %s)", binlog, strings.Join(logs, ", "))
 	}
-	return d.fail(op, key, d.exec(ctx, s, key, "PURGE BINARY LOGS TO ?", binlog))
+	kept, err := d.purgeTo(ctx, s, key, binlog)
+	if err != nil {
+		return d.fail(op, key, err)
+	}
+	if kept != "" {
+		return precondition(op, key, "the server kept binary logs before %s: %s", binlog, kept)
+	}
+	return nil
+}
+
+// purgeTo runs PURGE BINARY LOGS TO binlog on one connection and returns,
+// when logs before binlog remain (the server skips logs a dump thread or
+// crash recovery still needs, with only a warning), the first of them and
+// the server's warnings.
+func (d *DB) purgeTo(ctx context.Context, s *server, key events.InstanceKey, binlog string) (string, error) {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "PURGE BINARY LOGS TO ?", binlog); err != nil {
+		return "", err
+	}
+	d.log.Info().Str(events.LogInstance, key.String()).Str("statement", "PURGE BINARY LOGS TO '"+binlog+"'").Msg("changed server")
+	var warnings []string
+	rows, err := conn.QueryContext(ctx, "SHOW WARNINGS")
+	if err != nil {
+		return "", err
+	}
+	for rows.Next() {
+		var level, msg string
+		var code int
+		if err := rows.Scan(&level, &code, &msg); err != nil {
+			rows.Close()
+			return "", err
+		}
+		warnings = append(warnings, msg)
+	}
+	rows.Close()
+	logs, err := binaryLogs(ctx, s)
+	if err != nil || len(logs) == 0 || logs[0] == binlog {
+		return "", err
+	}
+	if len(warnings) == 0 {
+		warnings = []string{"no warning given"}
+	}
+	return logs[0] + " (" + strings.Join(warnings, "; ") + ")", nil
 }
 
 // DelayReplication sets the SQL thread's delay (CHANGE MASTER TO
