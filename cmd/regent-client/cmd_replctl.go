@@ -29,7 +29,7 @@ func replCtlCommands() []command {
 		{name: "delay-replication", summary: "set a replica's SQL thread delay to -S seconds, keeping its threads' state", needs: needInstance | needSeconds,
 			path: func(o *options) string {
 				return "delay-replication/" + o.hostPort(o.instance) + "/" + url.PathEscape(o.seconds)
-			}, output: outDetailsField("Key")},
+			}, output: outDetailsText}, // orchestrator-client prints the whole Details (the instance)
 		{name: "move-up", summary: "move a replica below its source's source (GTID); print instance<source", needs: needInstance,
 			path: instPath("move-up"), output: outRelocated},
 		{name: "move-below", summary: "move a replica below its sibling -d (GTID); print instance<source", needs: needInstance | needDest,

@@ -33,7 +33,8 @@ func TestReplicationControlCommands(t *testing.T) {
 			wantErr: "purge-binary-logs: replica 198.18.0.3:3306 still reads binary log mysql-bin.000001, before mysql-bin.000002: refusing to purge it (force to purge anyway)\n"},
 		{name: "purge-binary-logs without -n", args: []string{"-c", "purge-binary-logs", "-i", "198.18.0.1"}, wantCode: 1,
 			wantErr: "regent-client[4242]: binlog must be provided (-n)\n", wantURIs: []string{}},
-		{name: "delay-replication", args: []string{"-c", "delay-replication", "-i", "198.18.0.2", "-S", "3600"}, wantOut: "198.18.0.2:3306\n",
+		// orchestrator-client prints the whole Details (jq layout), not the key.
+		{name: "delay-replication", args: []string{"-c", "delay-replication", "-i", "198.18.0.2", "-S", "3600"}, wantOut: prettyJSON([]byte(replicaOKJSON)) + "\n",
 			wantURIs: []string{"/api/delay-replication/198.18.0.2/3306/3600"}},
 		{name: "delay-replication bad -S", args: []string{"-c", "delay-replication", "-i", "198.18.0.2", "--seconds", "1h"}, wantCode: 1,
 			wantErr: "delay-replication: invalid seconds \"1h\" (-S): want a whole number 0..604800\n"},

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -270,18 +271,32 @@ func (r *replCtlLab) binaryLogs() {
 	r.writeAndSee(1, 2, 3)
 }
 
+// delayReplication runs delay-replication on host i through url: like
+// orchestrator-client it prints the whole Details, the instance's JSON.
+func (r *replCtlLab) delayReplication(url string, i int, flag, seconds string) {
+	r.t.Helper()
+	out, errOut, err := r.run(url, "-c", "delay-replication", "-i", opsKey(i), flag, seconds)
+	if err != nil {
+		r.t.Fatalf("delay-replication %s %s: %v\nstdout: %s\nstderr: %s", flag, seconds, err, out, errOut)
+	}
+	var inst struct{ Key struct{ Hostname string } }
+	if err := json.Unmarshal([]byte(out), &inst); err != nil || inst.Key.Hostname != fmt.Sprintf("198.18.0.%d", i) {
+		r.t.Fatalf("delay-replication printed %q (%v), want the instance's JSON", out, err)
+	}
+}
+
 // delay: delay-replication on running host 3 keeps it running with
 // SQL_Delay set; on a stopped host it stays stopped; 0 clears it.
 func (r *replCtlLab) delay() {
 	r.t.Helper()
-	r.must(r.follower, opsKey(3), "-c", "delay-replication", "-i", opsKey(3), "-S", "7")
+	r.delayReplication(r.follower, 3, "-S", "7")
 	if st := r.status(3); st["SQL_Delay"] != "7" {
 		r.t.Fatalf("after delay-replication 7: SQL_Delay %q", st["SQL_Delay"])
 	}
 	r.eventuallyHost(3, "replicating", lab.HostStatus.Replicating)
 	r.eventuallyInstance(labAPI, 3, fields(map[string]any{"SQLDelay": 7}))
 	r.must(labAPI, opsKey(3), "-c", "stop-replica", "-i", opsKey(3))
-	r.must(labAPI, opsKey(3), "-c", "delay-replication", "-i", opsKey(3), "--seconds", "0")
+	r.delayReplication(labAPI, 3, "--seconds", "0")
 	st := r.status(3)
 	if st["SQL_Delay"] != "0" || st["Slave_IO_Running"] != "No" || st["Slave_SQL_Running"] != "No" {
 		r.t.Fatalf("delay-replication 0 on a stopped replica: SQL_Delay %q IO %q SQL %q", st["SQL_Delay"], st["Slave_IO_Running"], st["Slave_SQL_Running"])
