@@ -25,6 +25,7 @@ type opsLab struct {
 	l        *lab.Lab
 	c        *labCluster
 	bin      string
+	leader   string // base URL of the leading node when the test started
 	follower string // base URL of a node that does not lead: writes are forwarded
 	nextID   int64  // ids of the rows written on the primary by the test itself
 }
@@ -202,9 +203,11 @@ func labFollower(t *testing.T, c *labCluster) (leader, follower string) {
 // it says; writes sent to a follower are forwarded to the leader; refusals
 // carry orchestrator's (or the documented) message; two takeovers there and
 // back keep one writable primary and every acknowledged write.
-func TestLabManualOperations(t *testing.T) {
-	l := lab.Up(t, lab.Options{Hosts: 3, Controllers: 3})
-	l.VIPAdd(1)
+// startOpsLab starts 3 Regent nodes on l, discovers the lab and returns the
+// harness that drives them through the regent-client binary (writes also
+// through a follower); the event timeline is logged if the test fails.
+func startOpsLab(t *testing.T, l *lab.Lab) *opsLab {
+	t.Helper()
 	bin := buildClient(t)
 	c := startLabCluster(t, l, 3, recoveryConf(t, l, filepath.Join(t.TempDir(), "hooks.log"), ""))
 	discoverLab(t, c)
@@ -215,7 +218,13 @@ func TestLabManualOperations(t *testing.T) {
 	})
 	leader, follower := labFollower(t, c)
 	t.Logf("leader %s, writes also sent to follower %s", leader, follower)
-	o := &opsLab{t: t, l: l, c: c, bin: bin, follower: follower}
+	return &opsLab{t: t, l: l, c: c, bin: bin, leader: leader, follower: follower}
+}
+
+func TestLabManualOperations(t *testing.T) {
+	l := lab.Up(t, lab.Options{Hosts: 3, Controllers: 3})
+	l.VIPAdd(1)
+	o := startOpsLab(t, l)
 	o.replicaThreadOps()
 	o.readOnlyOps()
 	o.detachReattach()
@@ -224,9 +233,9 @@ func TestLabManualOperations(t *testing.T) {
 	o.downtime()
 	o.maintenance()
 	o.refusals()
-	o.checkLog(leader)
-	takeover(t, l, bin, "graceful-master-takeover-auto", 1, 2, false, 1)
-	takeover(t, l, bin, "graceful-master-takeover-auto", 2, 1, false, 2)
+	o.checkLog(o.leader)
+	takeover(t, l, o.bin, "graceful-master-takeover-auto", 1, 2, false, 1)
+	takeover(t, l, o.bin, "graceful-master-takeover-auto", 2, 1, false, 2)
 }
 
 // replicaThreadOps: stop-replica, start-replica, restart-replica on host 2

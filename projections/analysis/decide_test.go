@@ -333,11 +333,11 @@ func TestDecideReachableIntermediateMasterRecoveredOnce(t *testing.T) {
 	}
 }
 
-// TestDecideAllReplicasNotReplicatingIsDetected: a reachable primary whose
-// replicas all stopped replicating is a detection (orchestrator has a
-// handler for it, so OnFailureDetectionProcesses fire), never a recovery;
-// it clears when a replica replicates again.
-func TestDecideAllReplicasNotReplicatingIsDetected(t *testing.T) {
+// TestDecideAllReplicasNotReplicatingIsNoDetection: a reachable primary
+// whose replicas all stopped replicating shows in the analysis but is not
+// recorded as a detection (no event, no detection hook): at sub-second
+// polling the state flickers whenever replicas restart or are re-pointed.
+func TestDecideAllReplicasNotReplicatingIsNoDetection(t *testing.T) {
 	s := newScript(t)
 	healthy(s)
 	for i, h := range []string{"r1", "r2"} {
@@ -345,17 +345,10 @@ func TestDecideAllReplicasNotReplicatingIsDetected(t *testing.T) {
 		o.Replication.SQLThread = events.ThreadStopped
 		s.at(time.Second).observe(nodes, o)
 	}
-	d := one(t, s.decide(params()), ActionDetect)
-	if d.Failure.Actionable || d.Failure.Analysis != events.AnalysisAllMasterReplicasNotReplicating {
-		t.Fatalf("detect %+v", d.Failure)
+	if a := s.analysisOf("p", params()); a.Analysis != events.AnalysisAllMasterReplicasNotReplicating {
+		t.Fatalf("analysis of p: %s, want %s", a.Analysis, events.AnalysisAllMasterReplicasNotReplicating)
 	}
-	s.engine(d)
 	if ds := s.decide(params()); len(ds) != 0 {
-		t.Fatalf("repeated detection: %s", mustJSON(t, ds))
-	}
-	first := d.Failure.DetectionID
-	s.at(2*time.Second).observe(nodes, replica("r1", 2, "p"))
-	if d := one(t, s.decide(params()), ActionClear); d.Cleared.DetectionID != first || d.Cleared.Failed != key("p") {
-		t.Fatalf("cleared %+v, want detection %s of p", d.Cleared, first)
+		t.Fatalf("decisions: %s, want none", mustJSON(t, ds))
 	}
 }

@@ -63,13 +63,13 @@ func Rules() []Rule {
 		{Code: events.AnalysisLockedSemiSyncMaster, Priority: 70, Detect: true,
 			Description: "Semi-sync master waits for more replica acknowledgements than it has clients and its binary log does not move",
 			Match:       func(f *Facts) bool { return f.IsMaster && !f.Unreachable && f.SemiSyncMasterLocked }},
-		{Code: events.AnalysisAllMasterReplicasNotReplicating, Priority: 80, Detect: true,
+		{Code: events.AnalysisAllMasterReplicasNotReplicating, Priority: 80,
 			Description: "Master is reachable but none of its replicas is replicating",
 			Match: func(f *Facts) bool {
 				return f.IsMaster && !f.Unreachable && f.LastCheckValid && f.CountReplicas > 0 &&
 					f.CountValidReplicas == f.CountReplicas && f.CountValidReplicatingReplicas == 0
 			}},
-		{Code: events.AnalysisAllMasterReplicasNotReplicatingOrDead, Priority: 90, Detect: true,
+		{Code: events.AnalysisAllMasterReplicasNotReplicatingOrDead, Priority: 90,
 			Description: "Master is reachable but none of its replicas is replicating, and some are unreachable",
 			Match: func(f *Facts) bool {
 				return f.IsMaster && !f.Unreachable && f.LastCheckValid && f.CountReplicas > 0 &&
