@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/regent-ha/regent/actuators"
@@ -233,8 +234,9 @@ func (o *operations) relocateAs(ctx context.Context, op string, key, dest events
 	if inst.IsInMaintenance { // orchestrator's moves take the maintenance lock
 		return nil, fmt.Errorf("Cannot begin maintenance for instance: %s; %s", key, analysis.MaintenanceReason(inst))
 	}
-	if !inst.UsingMariaDBGTID && !inst.UsingOracleGTID {
-		return nil, fmt.Errorf("%s does not replicate with GTID: %s supports GTID topologies only", key, op)
+	mode, err := relocateMode(inst, op)
+	if err != nil {
+		return nil, err
 	}
 	for d, hops := dest, 0; !d.IsZero() && hops < 64; hops++ {
 		if d == key {
@@ -246,16 +248,50 @@ func (o *operations) relocateAs(ctx context.Context, op string, key, dest events
 		}
 		d = di.MasterKey
 	}
+	// A replica keeps its own credentials; a server that replicates from
+	// nothing has none: it gets ReplicationUser's.
+	var creds *actuators.Credentials
+	if inst.MasterKey.IsZero() {
+		if o.n.cfg.ReplicationUser == "" {
+			return nil, fmt.Errorf("%s replicates from nothing and has no replication credentials: set ReplicationUser and ReplicationPassword to %s it", key, op)
+		}
+		creds = &actuators.Credentials{User: o.n.cfg.ReplicationUser, Password: o.n.cfg.ReplicationPassword}
+	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.opBound)
 	defer cancel()
 	if err := o.record(ctx, events.KindManualOperationStarted, events.ManualOperation{Operation: op, Target: key, Who: who,
 		Detail: "below " + dest.String()}, key); err != nil {
 		return nil, err
 	}
-	if err := o.db().ChangeSource(ctx, key, dest, actuators.SlavePos, nil); err != nil {
+	if err := o.db().ChangeSource(ctx, key, dest, mode, creds); err != nil {
 		return nil, err
 	}
 	return o.n.read.Discover(ctx, key, who)
+}
+
+// relocateMode is how inst continues from a new source: a GTID replica as
+// it replicates (MariaDB slave_pos, MySQL auto-position); a read-only
+// server that replicates from nothing — an old primary fenced by a forced
+// takeover — from what it executed itself (MariaDB current_pos, as the
+// graceful takeover re-attaches a demoted primary; MySQL auto-position from
+// gtid_executed). A writable server that replicates from nothing is a
+// primary: relocating it would leave a second writable host below the
+// destination, so it is refused (set-read-only first).
+func relocateMode(inst *projections.Instance, op string) (actuators.SourceMode, error) {
+	key := inst.Key
+	switch {
+	case inst.UsingMariaDBGTID || inst.UsingOracleGTID:
+		return actuators.SlavePos, nil
+	case !inst.MasterKey.IsZero():
+		return "", fmt.Errorf("%s does not replicate with GTID: %s supports GTID topologies only", key, op)
+	case !inst.ReadOnly:
+		return "", fmt.Errorf("%s is writable and replicates from nothing (a primary): set-read-only first, then %s", key, op)
+	case inst.IsMariaDB():
+		return actuators.CurrentPos, nil
+	case inst.SupportsOracleGTID && strings.EqualFold(inst.GTIDMode, "ON"):
+		return actuators.SlavePos, nil
+	}
+	return "", fmt.Errorf("%s has no GTID to continue from: %s supports GTID topologies only", key, op)
 }
 
 // LocateErrant implements api.Operations.
