@@ -99,8 +99,10 @@ func TestLabControllersOnlyThenIsolation(t *testing.T) {
 	}
 	wr := w.Result()
 	t.Logf("isolation: %d writes acknowledged through the VIP, longest gap %s", len(wr.Acked), wr.Refused.Round(time.Millisecond))
-	l.Heal(1)
+	// Taken before the heal: the host is reachable again while Heal runs,
+	// and a sample answered then already belongs to the time after it.
 	healed := time.Now()
+	l.Heal(1)
 	lab.Eventually(t, 10*time.Second, 20*time.Millisecond, func() error { return l.Fenced(1) })
 	t.Logf("old primary fenced %s after the heal", time.Since(healed).Round(time.Millisecond))
 	o.StopWatch()
