@@ -213,35 +213,6 @@ func withGTID(pos, gtid string) (string, error) {
 	return strings.Join(append(out, gtid), ","), nil
 }
 
-// statusRow reads the replication status row by column name (empty when
-// the server is not a replica).
-func statusRow(ctx context.Context, s *server, dl dialect) (map[string]string, error) {
-	rows, err := s.db.QueryContext(ctx, dl.showStatus)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	cols, err := rows.Columns()
-	if err != nil {
-		return nil, err
-	}
-	m := map[string]string{}
-	if rows.Next() {
-		vals := make([]sql.NullString, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			return nil, err
-		}
-		for i, c := range cols {
-			m[c] = vals[i].String
-		}
-	}
-	return m, rows.Err()
-}
-
 // FlushBinaryLogs closes key's current binary log and opens the next.
 func (d *DB) FlushBinaryLogs(ctx context.Context, key events.InstanceKey) error {
 	const op = "flush binary logs"

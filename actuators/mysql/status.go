@@ -50,31 +50,40 @@ func (d *DB) replicaOf(ctx context.Context, op string, key events.InstanceKey) (
 }
 
 func readReplica(ctx context.Context, s *server, d dialect) (replica, error) {
-	rows, err := s.db.QueryContext(ctx, d.showStatus)
-	if err != nil {
+	m, err := statusRow(ctx, s, d)
+	if err != nil || len(m) == 0 {
 		return replica{}, err
+	}
+	return replicaFromRow(d, m), nil
+}
+
+// statusRow reads the replication status row by column name (empty when
+// the server is not a replica).
+func statusRow(ctx context.Context, s *server, dl dialect) (map[string]string, error) {
+	rows, err := s.db.QueryContext(ctx, dl.showStatus)
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	cols, err := rows.Columns()
 	if err != nil {
-		return replica{}, err
+		return nil, err
 	}
-	if !rows.Next() {
-		return replica{}, rows.Err()
+	m := map[string]string{}
+	if rows.Next() {
+		vals := make([]sql.NullString, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		for i, c := range cols {
+			m[c] = vals[i].String
+		}
 	}
-	vals := make([]sql.NullString, len(cols))
-	ptrs := make([]any, len(cols))
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
-	if err := rows.Scan(ptrs...); err != nil {
-		return replica{}, err
-	}
-	m := make(map[string]string, len(cols))
-	for i, c := range cols {
-		m[c] = vals[i].String
-	}
-	return replicaFromRow(d, m), rows.Err()
+	return m, rows.Err()
 }
 
 // replicaFromRow maps a status row by column name.
