@@ -7,8 +7,7 @@ import "net/url"
 // delay-replication, the master-host detach synonyms and the GTID moves.
 // Instance commands print Details.Key; moves print instance<source.
 func replCtlCommands() []command {
-	var t []command
-	for _, g := range []struct{ name, summary string }{
+	t := generalInstanceCommands([]struct{ name, summary string }{
 		{"enable-semi-sync-master", "enable semi-sync on the source side of an instance"},
 		{"disable-semi-sync-master", "disable semi-sync on the source side of an instance"},
 		{"enable-semi-sync-replica", "enable semi-sync on the replica side (restarts a running IO thread)"},
@@ -18,9 +17,7 @@ func replCtlCommands() []command {
 		{"detach-replica-master-host", "same as detach-replica (the source host becomes //host)"},
 		{"reattach-replica-master-host", "same as reattach-replica"},
 		{"flush-binary-logs", "FLUSH BINARY LOGS on an instance"},
-	} {
-		t = append(t, command{name: g.name, summary: g.summary, needs: needInstance, path: instPath(g.name), output: outDetailsField("Key")})
-	}
+	})
 	return append(t, []command{
 		{name: "purge-binary-logs", summary: "purge an instance's binary logs before -n (refused while a replica still needs them)", needs: needInstance | needBinlog,
 			path: func(o *options) string {

@@ -12,8 +12,7 @@ import (
 // commands. Regent's server decides whether it may act (leader, ReadOnly,
 // authorization) and answers with orchestrator's envelope.
 func writeCommands() []command {
-	var t []command
-	for _, g := range []struct{ name, summary string }{
+	t := generalInstanceCommands([]struct{ name, summary string }{
 		{"start-replica", "start replication on an instance"},
 		{"stop-replica", "stop replication on an instance"},
 		{"restart-replica", "stop, then start replication on an instance"},
@@ -24,9 +23,7 @@ func writeCommands() []command {
 		{"set-writeable", "set read_only=0 on an instance"},
 		{"gtid-errant-inject-empty", "commit one empty transaction per errant GTID on the cluster's primary"},
 		{"gtid-errant-reset-master", "remove an instance's errant GTIDs by RESET MASTER and gtid_purged"},
-	} {
-		t = append(t, command{name: g.name, summary: g.summary, needs: needInstance, path: instPath(g.name), output: outDetailsField("Key")})
-	}
+	})
 	return append(t, []command{
 		{name: "relocate", summary: "move an instance below the destination (-d); print instance<source", needs: needInstance | needDest,
 			path: func(o *options) string { return "relocate/" + o.hostPort(o.instance) + "/" + o.hostPort(o.dest) }, output: outRelocated},
@@ -170,4 +167,14 @@ func (s *session) requireRaftLeaderState(ctx context.Context) error {
 		return failf("Cannot determine raft state")
 	}
 	return nil
+}
+
+// generalInstanceCommands are orchestrator-client's general_instance_command
+// ones: GET <name>/H/P for -i, printing Details.Key.
+func generalInstanceCommands(list []struct{ name, summary string }) []command {
+	t := make([]command, 0, len(list))
+	for _, g := range list {
+		t = append(t, command{name: g.name, summary: g.summary, needs: needInstance, path: instPath(g.name), output: outDetailsField("Key")})
+	}
+	return t
 }
