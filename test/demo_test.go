@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/regent-ha/regent/test/lab"
 )
 
 // TestReadmeDemo runs the README's first command's script (scripts/demo,
@@ -25,20 +27,12 @@ func TestReadmeDemo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bin := t.TempDir()
-	for _, name := range []string{"regent", "regent-client"} {
-		build := exec.Command("go", "build", "-o", filepath.Join(bin, name), "./cmd/"+name)
-		build.Dir = root
-		if out, err := build.CombinedOutput(); err != nil {
-			t.Fatalf("build %s: %v\n%s", name, err, out)
-		}
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	demo := exec.CommandContext(ctx, "bash", filepath.Join(root, "scripts/demo"))
 	demo.Dir = root
-	demo.Env = append(os.Environ(), "REGENT_BIN="+filepath.Join(bin, "regent"),
-		"REGENT_CLIENT_BIN="+filepath.Join(bin, "regent-client"), "DEMO_KEEP=0")
+	demo.Env = append(os.Environ(), "REGENT_BIN="+lab.Build(t, "regent"),
+		"REGENT_CLIENT_BIN="+lab.Build(t, "regent-client"), "DEMO_KEEP=0")
 	demo.WaitDelay = 30 * time.Second
 	outb, err := demo.CombinedOutput()
 	out := string(outb)

@@ -19,17 +19,7 @@ import (
 const labAPI = "http://198.18.0.101:3000 http://198.18.0.102:3000 http://198.18.0.103:3000"
 
 // buildClient builds regent-client into a temporary directory.
-func buildClient(t testing.TB) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "regent-client")
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/regent-ha/regent/cmd/regent-client").CombinedOutput()
-	if err != nil {
-		t.Fatalf("build regent-client: %v\n%s", err, out)
-	}
-	return bin
-}
+func buildClient(t testing.TB) string { t.Helper(); return lab.Build(t, "regent-client") }
 
 // client runs regent-client with args against the lab's nodes.
 func client(t testing.TB, bin string, args ...string) (stdout, stderr string, err error) {

@@ -164,11 +164,16 @@ func (r *Regents) Restart(i int) {
 	r.waitReady(i)
 }
 
-// regentBuild caches BuildRegent's result for the test process. It is
-// package-level mutable state, acceptable in a test helper: it is written
-// once (sync.Once) and only records where the one build of this process
-// went, so nothing of one test's state reaches another.
-var regentBuild struct {
+// builds caches Build's results for the test process, one per binary. It
+// is package-level mutable state, acceptable in a test helper: each entry is
+// written once (sync.Once) and only records where the one build of this
+// process went, so nothing of one test's state reaches another.
+var builds struct {
+	mu   sync.Mutex
+	done map[string]*binBuild
+}
+
+type binBuild struct {
 	once sync.Once
 	path string
 	err  error
@@ -176,19 +181,33 @@ var regentBuild struct {
 
 // BuildRegent builds cmd/regent once per test process and returns the
 // binary's path, for packages other than cmd/regent (whose tests run their
-// own test binary as regent). The binary goes to a directory in os.TempDir
+// own test binary as regent).
+func BuildRegent(t testing.TB) string { t.Helper(); return Build(t, "regent") }
+
+// Build builds cmd/<name> (regent, regent-client) once per test process and
+// returns the binary's path. The binary goes to a directory in os.TempDir
 // named after the repository root and is replaced atomically, so concurrent
 // test processes never run a half-written file and builds do not pile up.
-func BuildRegent(t testing.TB) string {
+func Build(t testing.TB, name string) string {
 	t.Helper()
-	regentBuild.once.Do(func() { regentBuild.path, regentBuild.err = buildRegent() })
-	if regentBuild.err != nil {
-		t.Fatalf("lab: %v", regentBuild.err)
+	builds.mu.Lock()
+	if builds.done == nil {
+		builds.done = map[string]*binBuild{}
 	}
-	return regentBuild.path
+	b, ok := builds.done[name]
+	if !ok {
+		b = &binBuild{}
+		builds.done[name] = b
+	}
+	builds.mu.Unlock()
+	b.once.Do(func() { b.path, b.err = buildBinary(name) })
+	if b.err != nil {
+		t.Fatalf("lab: %v", b.err)
+	}
+	return b.path
 }
 
-func buildRegent() (string, error) {
+func buildBinary(name string) (string, error) {
 	root, err := repoRoot()
 	if err != nil {
 		return "", err
@@ -196,24 +215,24 @@ func buildRegent() (string, error) {
 	sum := sha256.Sum256([]byte(root))
 	dir := filepath.Join(os.TempDir(), "regent-lab-bin-"+hex.EncodeToString(sum[:6]))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", fmt.Errorf("build regent: %w", err)
+		return "", fmt.Errorf("build %s: %w", name, err)
 	}
-	tmp, err := os.CreateTemp(dir, "regent-*.tmp")
+	tmp, err := os.CreateTemp(dir, name+"-*.tmp")
 	if err != nil {
-		return "", fmt.Errorf("build regent: %w", err)
+		return "", fmt.Errorf("build %s: %w", name, err)
 	}
 	_ = tmp.Close()
 	defer os.Remove(tmp.Name()) // gone after the rename; left only on failure
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", tmp.Name(), "./cmd/regent")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", tmp.Name(), "./cmd/"+name)
 	cmd.Dir = root
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("build regent: %w\n%s", err, out)
+		return "", fmt.Errorf("build %s: %w\n%s", name, err, out)
 	}
-	bin := filepath.Join(dir, "regent")
+	bin := filepath.Join(dir, name)
 	if err := os.Rename(tmp.Name(), bin); err != nil {
-		return "", fmt.Errorf("build regent: %w", err)
+		return "", fmt.Errorf("build %s: %w", name, err)
 	}
 	return bin, nil
 }
