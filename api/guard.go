@@ -88,27 +88,49 @@ func sameHost(origin *url.URL, host string) bool {
 // port, and a destination's.
 var keyParams = [][2]string{{"host", "port"}, {"dhost", "dport"}}
 
-// checkKeys wraps h, when path has instance key parameters, with their
-// check (events.ValidHost, events.ParsePort): a bad one answers 400 with
-// orchestrator's envelope naming the parameter, and h does not run.
+// textParams are the free-text path parameters that end up in events,
+// with their longest accepted length; ?comment (acknowledgements) is
+// checked as "comment".
+var textParams = map[string]int{"owner": events.MaxTextLen, "reason": maxReasonLen}
+
+// maxReasonLen bounds a downtime or maintenance reason and an
+// acknowledgement comment.
+const maxReasonLen = 1024
+
+// checkKeys wraps h, when path has instance key or text parameters, with
+// their check (events.ValidHost, events.ParsePort, events.ValidText): a
+// bad one answers 400 with orchestrator's envelope naming the parameter,
+// and h does not run.
 func checkKeys(path string, h http.HandlerFunc) http.HandlerFunc {
-	var params [][2]string
+	var keys [][2]string
 	for _, p := range keyParams {
 		if strings.Contains(path, "{"+p[0]+"}") {
-			params = append(params, p)
+			keys = append(keys, p)
 		}
 	}
-	if len(params) == 0 {
+	var texts []string
+	for p := range textParams {
+		if strings.Contains(path, "{"+p+"}") {
+			texts = append(texts, p)
+		}
+	}
+	if len(keys) == 0 && len(texts) == 0 {
 		return h
 	}
 	return func(w http.ResponseWriter, r *http.Request) {
-		for _, p := range params {
+		for _, p := range keys {
 			if err := events.ValidHost(r.PathValue(p[0])); err != nil {
 				respondBadParameter(w, p[0], err)
 				return
 			}
 			if _, err := events.ParsePort(r.PathValue(p[1])); err != nil {
 				respondBadParameter(w, p[1], err)
+				return
+			}
+		}
+		for _, p := range texts {
+			if err := events.ValidText(r.PathValue(p), textParams[p]); err != nil {
+				respondBadParameter(w, p, err)
 				return
 			}
 		}

@@ -88,8 +88,9 @@ func serve(s *Server, method, path string, hdr map[string]string) *httptest.Resp
 // TestEveryKeyRouteRefusesInvalidKeys: on every route with an instance key
 // in its path, reads and writes alike, an invalid host or port (a
 // 4,100-byte host, a bidi character, a space, port 0 or 70000, and the same
-// for a destination) answers 400 with the ERROR envelope naming the
-// parameter, and reaches neither the inventory nor the operations.
+// for a destination), and an owner, reason or ack comment with control or
+// bidi characters or too long, answers 400 with the ERROR envelope naming
+// the parameter, and reaches neither the inventory nor the operations.
 func TestEveryKeyRouteRefusesInvalidKeys(t *testing.T) {
 	s, ops, inv := guardServer(t, Options{})
 	bad := []map[string]string{
@@ -102,6 +103,9 @@ func TestEveryKeyRouteRefusesInvalidKeys(t *testing.T) {
 		{"port": "33o6"},
 		{"dhost": strings.Repeat("b", 300)},
 		{"dport": "0"},
+		{"owner": "d%E2%80%AEba"},
+		{"reason": strings.Repeat("r", 1025)},
+		{"reason": "a%1Bb"},
 	}
 	checked := 0
 	for _, route := range s.Routes() {
@@ -135,8 +139,15 @@ func TestEveryKeyRouteRefusesInvalidKeys(t *testing.T) {
 	if checked < 100 {
 		t.Errorf("only %d route/parameter pairs checked", checked)
 	}
+	w := serve(s, http.MethodGet, "/api/ack-all-recoveries?comment=a%E2%80%AEb", nil)
+	if code, msg, _ := envelope(t, decodeBody(t, w)); w.Code != 400 || code != "ERROR" || !strings.Contains(msg, "{comment}") {
+		t.Errorf("ack with a bidi comment: %d %q", w.Code, msg)
+	}
 	if ops.count() != 0 || inv.count() != 0 {
 		t.Errorf("invalid keys reached the operations %v or the inventory (%d calls)", ops.calls, inv.count())
+	}
+	if w := serve(s, http.MethodGet, "/api/begin-downtime/198.18.0.2/3306/dba/Zürich%20move", nil); w.Code != 200 || ops.count() != 1 {
+		t.Errorf("a valid non-ASCII reason: %d %s", w.Code, w.Body.String())
 	}
 }
 

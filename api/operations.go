@@ -175,6 +175,10 @@ func (a *recoveryAPI) ack(w http.ResponseWriter, req *http.Request) {
 		respondError(w, "No acknowledge comment given (?comment=…, -r with regent-client)", nil)
 		return
 	}
+	if err := events.ValidText(comment, maxReasonLen); err != nil {
+		respondBadParameter(w, "comment", err)
+		return
+	}
 	ack := Ack{Comment: comment}
 	var details any
 	switch {
