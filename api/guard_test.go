@@ -245,3 +245,27 @@ func decodeBody(t *testing.T, w *httptest.ResponseRecorder) any {
 }
 
 func decodeJSON(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+// TestForwardedSameOriginWriteRunsOnTheLeader: a same-origin browser
+// write (POST, Origin of the follower) reaching a follower is forwarded
+// and runs on the leader, which sees the follower's host in
+// X-Forwarded-Host; a cross-site one is refused by the follower and never
+// reaches the leader.
+func TestForwardedSameOriginWriteRunsOnTheLeader(t *testing.T) {
+	leaderSrv, leaderOps := controlServer(t, leader())
+	ts := httptest.NewServer(leaderSrv.Handler())
+	defer ts.Close()
+	follower := &fakeCluster{l: Leadership{Known: true, Leader: "n2:10008", LeaderAddr: strings.TrimPrefix(ts.URL, "http://")}}
+	s, ops := controlServer(t, follower)
+	w := serve(s, http.MethodPost, "/api/disable-global-recoveries", map[string]string{"Origin": "http://example.com", "Sec-Fetch-Site": "same-origin"})
+	if code, msg, _ := envelope(t, decodeBody(t, w)); w.Code != 200 || code != "OK" {
+		t.Fatalf("forwarded same-origin write: %d %s %q", w.Code, code, msg)
+	}
+	w = serve(s, http.MethodGet, "/api/enable-global-recoveries", map[string]string{"Origin": "http://evil.example"})
+	if w.Code != http.StatusForbidden {
+		t.Errorf("cross-site write on a follower: %d", w.Code)
+	}
+	if ops.count() != 0 || leaderOps.count() != 1 {
+		t.Fatalf("follower ran %v, leader ran %v", ops.calls, leaderOps.calls)
+	}
+}
