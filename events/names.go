@@ -54,16 +54,18 @@ func validHost(h string) error {
 	case len(h) > MaxHostLen:
 		return fmt.Errorf("%d bytes, longer than %d", len(h), MaxHostLen)
 	}
-	if err := badRune(h); err != nil {
-		return err
-	}
-	if strings.Contains(h, ":") {
-		return validIPv6(h)
-	}
 	for i := 0; i < len(h); i++ {
-		if c := h[i]; !hostByte(c) {
-			return fmt.Errorf("character %q not allowed (letters, digits, '-', '.', '_'; IPv6 without brackets)", c)
+		if hostByte(h[i]) {
+			continue
 		}
+		// Not a plain host name: say why, or accept an IPv6 literal.
+		if err := badRune(h); err != nil {
+			return err
+		}
+		if strings.Contains(h, ":") {
+			return validIPv6(h)
+		}
+		return fmt.Errorf("character %q not allowed (letters, digits, '-', '.', '_'; IPv6 without brackets)", h[i])
 	}
 	switch {
 	case h[0] == '-' || h[0] == '.':

@@ -144,3 +144,15 @@ func TestSubjectsOfValidNamesFitTheBound(t *testing.T) {
 		t.Errorf("4,100-byte host: CheckSubject = %v", err)
 	}
 }
+
+// BenchmarkInstanceKeyValidate: the check every folded record and every
+// API key pays.
+func BenchmarkInstanceKeyValidate(b *testing.B) {
+	keys := []InstanceKey{{"db-17.prod.example.com", 3306}, {"198.18.0.2", 3306}, {"fe80::1", 3306}}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if err := keys[i%len(keys)].Validate(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
