@@ -78,3 +78,16 @@ func TestFoldIgnoresRecordsNamingInvalidKeys(t *testing.T) {
 		t.Errorf("%d instances after two valid observations, want 2", n)
 	}
 }
+
+// TestParseInstanceKeyValidates: DiscoverySeeds and cluster hints are
+// parsed with the same rule as every other name.
+func TestParseInstanceKeyValidates(t *testing.T) {
+	for _, s := range []string{"db\u202e1:3306", "db 1", strings.Repeat("a", 254) + ":3306", "db1:0", "db/1:3306"} {
+		if k, err := ParseInstanceKey(s, 3306); !errors.Is(err, ErrInvalidKey) {
+			t.Errorf("ParseInstanceKey(%s) = %v, %v; want ErrInvalidKey", events.Quote(s), k, err)
+		}
+	}
+	if k, err := ParseInstanceKey(" db-1.example:3307 ", 3306); err != nil || k != (events.InstanceKey{Hostname: "db-1.example", Port: 3307}) {
+		t.Errorf("valid key: %v %v", k, err)
+	}
+}
