@@ -4,6 +4,12 @@
 // ERROR), bare JSON where orchestrator returns bare JSON, the raft-* and
 // leader-check endpoints, authentication (basic, multi, proxy) and /metrics.
 //
+// Routes that change something are registered with HandleWrite: GET and
+// POST, never HEAD (405), and no cross-site browser request (403; see
+// guard.go). Every route's instance keys and free-text parameters are
+// checked before its handler runs (400 with the envelope, naming the
+// parameter).
+//
 // The package declares the small interfaces it reads (Cluster, …); cmd/regent
 // wires the real implementations. Handlers never block on the projection
 // applier: they read immutable snapshots.

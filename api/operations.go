@@ -61,7 +61,7 @@ func (s *Server) forward(w http.ResponseWriter, r *http.Request, op string, l Le
 
 func (a *recoveryAPI) registerWrites() {
 	s := a.s
-	wr := func(pattern, op string, h http.HandlerFunc) { s.Handle("GET /api/"+pattern, s.writeOnLeader(op, h)) }
+	wr := func(pattern, op string, h http.HandlerFunc) { s.HandleWrite("/api/"+pattern, s.writeOnLeader(op, h)) }
 	wr("recover/{host}/{port}", "recover", a.recover)
 	wr("recover-lite/{host}/{port}", "recover-lite", a.recoverLite)
 	for _, k := range []TakeoverKind{GracefulTakeover, GracefulTakeoverAuto, ForceFailover, ForceTakeover} {
@@ -110,12 +110,10 @@ func (a *recoveryAPI) registerWrites() {
 // knownKey parses {host}/{port} (or the d-prefixed destination) and
 // requires the instance in the current view.
 func (a *recoveryAPI) knownKey(req *http.Request, prefix string) (events.InstanceKey, error) {
-	host, ps := req.PathValue(prefix+"host"), req.PathValue(prefix+"port")
-	port, err := strconv.Atoi(ps)
-	if err != nil || port <= 0 || port > 65535 || host == "" {
-		return events.InstanceKey{}, fmt.Errorf("invalid instance key %s:%s", host, ps)
+	k, err := pathKey(req, prefix)
+	if err != nil {
+		return k, err
 	}
-	k := events.InstanceKey{Hostname: host, Port: port}
 	if _, ok := a.views.View().Instance(k); !ok {
 		return k, fmt.Errorf("unknown instance %s: Regent does not watch it (discover it first)", k)
 	}
@@ -175,6 +173,10 @@ func (a *recoveryAPI) ack(w http.ResponseWriter, req *http.Request) {
 	comment := strings.TrimSpace(req.URL.Query().Get("comment"))
 	if comment == "" {
 		respondError(w, "No acknowledge comment given (?comment=…, -r with regent-client)", nil)
+		return
+	}
+	if err := events.ValidText(comment, maxReasonLen); err != nil {
+		respondBadParameter(w, "comment", err)
 		return
 	}
 	ack := Ack{Comment: comment}

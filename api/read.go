@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 
 	"github.com/regent-ha/regent/events"
 	"github.com/regent-ha/regent/projections"
@@ -49,11 +48,11 @@ func (s *Server) RegisterRead(v Views, inv Inventory, defaultPort int) {
 	s.Handle("GET /api/all-instances", r.allInstances)
 	s.Handle("GET /api/search", r.search)
 	s.Handle("GET /api/search/{searchString}", r.search)
-	s.Handle("GET /api/discover/{host}/{port}", r.discover)
-	s.Handle("GET /api/async-discover/{host}/{port}", r.asyncDiscover)
-	s.Handle("GET /api/forget/{host}/{port}", r.forget)
-	s.Handle("GET /api/forget-cluster/{clusterHint}", r.forgetCluster)
-	s.Handle("GET /api/forget-cluster/{host}/{port}", r.forgetCluster)
+	s.HandleWrite("/api/discover/{host}/{port}", r.discover)
+	s.HandleWrite("/api/async-discover/{host}/{port}", r.asyncDiscover)
+	s.HandleWrite("/api/forget/{host}/{port}", r.forget)
+	s.HandleWrite("/api/forget-cluster/{clusterHint}", r.forgetCluster)
+	s.HandleWrite("/api/forget-cluster/{host}/{port}", r.forgetCluster)
 }
 
 type reader struct {
@@ -64,13 +63,22 @@ type reader struct {
 }
 
 // instanceKey reads {host}/{port} from the path.
-func (r *reader) instanceKey(req *http.Request) (events.InstanceKey, error) {
-	host, ps := req.PathValue("host"), req.PathValue("port")
-	port, err := strconv.Atoi(ps)
-	if err != nil || port <= 0 || port > 65535 || host == "" {
-		return events.InstanceKey{}, fmt.Errorf("invalid instance key %s:%s", host, ps)
+func (r *reader) instanceKey(req *http.Request) (events.InstanceKey, error) { return pathKey(req, "") }
+
+// pathKey reads {host}/{port} (prefix "") or {dhost}/{dport} (prefix
+// "d") from the path. checkKeys has answered 400 to invalid ones before
+// any handler runs; this check stays for handlers called otherwise.
+func pathKey(req *http.Request, prefix string) (events.InstanceKey, error) {
+	host, ps := req.PathValue(prefix+"host"), req.PathValue(prefix+"port")
+	port, err := events.ParsePort(ps)
+	if err != nil {
+		return events.InstanceKey{}, fmt.Errorf("invalid instance key: %w", err)
 	}
-	return events.InstanceKey{Hostname: host, Port: port}, nil
+	k := events.InstanceKey{Hostname: host, Port: port}
+	if err := k.Validate(); err != nil {
+		return events.InstanceKey{}, fmt.Errorf("invalid instance key: %w", err)
+	}
+	return k, nil
 }
 
 // clusterName resolves {clusterHint} or {host}/{port} to a cluster name.

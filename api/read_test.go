@@ -109,8 +109,8 @@ func TestReadEndpointsShapes(t *testing.T) {
 	if w, body := get(t, s, "/api/instance/198.18.0.9/3306", nil); w.Code != 500 || !strings.Contains(body.(map[string]any)["Message"].(string), "198.18.0.9:3306") {
 		t.Errorf("unknown instance: %d %v", w.Code, body)
 	}
-	if w, _ := get(t, s, "/api/instance/198.18.0.2/notaport", nil); w.Code != 500 {
-		t.Errorf("bad port accepted: %d", w.Code)
+	if w, _ := get(t, s, "/api/instance/198.18.0.2/notaport", nil); w.Code != 400 {
+		t.Errorf("bad port: %d, want 400", w.Code)
 	}
 	for _, p := range []string{"/api/instance-replicas/198.18.0.1/3306", "/api/instance-slaves/198.18.0.1/3306"} {
 		if _, body := get(t, s, p, nil); len(body.([]any)) != 2 {

@@ -94,7 +94,7 @@ func TestReplicaControlRejectsBadInput(t *testing.T) {
 	s, ops := controlServer(t, leader())
 	for path, want := range map[string]string{
 		"/api/enable-semi-sync-master/198.18.0.9/3306":               "198.18.0.9:3306",
-		"/api/skip-query/198.18.0.2/x":                               "198.18.0.2:x",
+		"/api/skip-query/198.18.0.2/x":                               "400 invalid {port}",
 		"/api/purge-binary-logs/198.18.0.9/3306/mysql-bin.000001":    "198.18.0.9:3306",
 		"/api/purge-binary-logs/198.18.0.1/3306/-bin.1":              `invalid binary log name "-bin.1" (-n)`,
 		"/api/purge-binary-logs/198.18.0.1/3306/a%20b":               `invalid binary log name "a b"`,
@@ -105,12 +105,16 @@ func TestReplicaControlRejectsBadInput(t *testing.T) {
 		"/api/move-up/198.18.0.8/3306":                               "198.18.0.8:3306",
 		"/api/move-below/198.18.0.3/3306/198.18.0.3/3306":            "below itself",
 		"/api/move-below/198.18.0.3/3306/198.18.0.7/3306":            "destination: unknown instance 198.18.0.7:3306",
-		"/api/repoint/198.18.0.3/3306/198.18.0.2/0":                  "198.18.0.2:0",
+		"/api/repoint/198.18.0.3/3306/198.18.0.2/0":                  "400 invalid {dport}: invalid name: port 0",
 	} {
 		w, body := get(t, s, path, nil)
 		code, msg, _ := envelope(t, body)
-		if w.Code != 500 || code != "ERROR" || !strings.Contains(msg, want) {
-			t.Errorf("%s: %d %q, want ERROR naming %q", path, w.Code, msg, want)
+		status := 500
+		if bad, ok := strings.CutPrefix(want, "400 "); ok {
+			status, want = 400, bad // an invalid instance key: 400 naming the parameter
+		}
+		if w.Code != status || code != "ERROR" || !strings.Contains(msg, want) {
+			t.Errorf("%s: %d %q, want %d ERROR naming %q", path, w.Code, msg, status, want)
 		}
 	}
 	for _, p := range []string{"/api/purge-binary-logs/198.18.0.1/3306", "/api/delay-replication/198.18.0.2/3306", "/api/move-below/198.18.0.3/3306"} {

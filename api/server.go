@@ -44,9 +44,13 @@ type Options struct {
 	ListenAddress  string // ListenAddress, default ":3000"
 	URLPrefix      string // URLPrefix
 	StatusEndpoint string // StatusEndpoint, default "/api/status"
-	Auth           AuthOptions
-	TLS            TLSOptions // UseSSL and friends; zero serves plain HTTP
-	Version        string
+	// Advertise is this node's API address as clients reach it
+	// (HTTPAdvertise's host:port): a browser Origin naming it is the API's
+	// own, besides the request's Host.
+	Advertise string
+	Auth      AuthOptions
+	TLS       TLSOptions // UseSSL and friends; zero serves plain HTTP
+	Version   string
 }
 
 // Server is Regent's HTTP API.
@@ -84,13 +88,30 @@ func New(o Options, c Cluster, reg *prometheus.Registry, logger zerolog.Logger) 
 	return s
 }
 
-// Handle registers an API route ("GET /api/…" without the URL prefix).
-// Packages that extend the API call it before Run.
+// Handle registers an API route that changes nothing ("GET /api/…"
+// without the URL prefix); routes that change something are registered
+// with HandleWrite. Packages that extend the API call it before Run. A
+// route with {host}/{port} (or {dhost}/{dport}) parameters answers 400 to
+// an invalid instance key before h runs (checkKeys).
 func (s *Server) Handle(pattern string, h http.HandlerFunc) {
 	method, path, ok := strings.Cut(pattern, " ")
 	if !ok {
 		method, path = "GET", pattern
 	}
+	s.register(method, path, checkKeys(path, h))
+}
+
+// HandleWrite registers a route that changes something ("/api/…" without
+// method or URL prefix) for GET (orchestrator-client's calls) and POST.
+// writeGuard runs first: HEAD is refused (405) and so are cross-site
+// browser requests (403); then invalid instance keys (400); then h.
+func (s *Server) HandleWrite(path string, h http.HandlerFunc) {
+	g := s.writeGuard(checkKeys(path, h))
+	s.register(http.MethodGet, path, g)
+	s.register(http.MethodPost, path, g)
+}
+
+func (s *Server) register(method, path string, h http.HandlerFunc) {
 	full := method + " " + s.opts.URLPrefix + path
 	s.mux.HandleFunc(full, h)
 	s.routes = append(s.routes, full)

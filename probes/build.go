@@ -3,6 +3,7 @@ package probes
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -139,19 +140,29 @@ func (p *Prober) resolveNeighbours(ctx context.Context, obs *events.InstanceObse
 	if obs.Replication != nil && obs.Replication.SourceKey.Hostname != "" {
 		obs.Replication.SourceKey.Hostname = resolve(obs.Replication.SourceKey.Hostname)
 	}
+	var bad []error
 	if p.opts.DiscoverByShowSlaveHosts {
-		obs.Replicas = replicaKeys(res.replicas, obs.Key.Port, resolve)
-		return
-	}
-	// Binlog Dump threads: the client's address, and the replica is assumed
-	// to listen on this instance's port (orchestrator's rule).
-	keys := make([]events.InstanceKey, 0, len(res.replicas))
-	for _, r := range res.replicas {
-		if h := processlistHost(r.str("Host", "HOST")); h != "" {
+		obs.Replicas, bad = replicaKeys(res.replicas, obs.Key.Port, resolve)
+	} else {
+		// Binlog Dump threads: the client's address, and the replica is
+		// assumed to listen on this instance's port (orchestrator's rule).
+		keys := make([]events.InstanceKey, 0, len(res.replicas))
+		for _, r := range res.replicas {
+			h := processlistHost(r.str("Host", "HOST"))
+			if h == "" {
+				continue
+			}
+			if err := events.ValidHost(h); err != nil {
+				bad = append(bad, fmt.Errorf("processlist HOST: %w", err))
+				continue
+			}
 			keys = append(keys, events.InstanceKey{Hostname: resolve(h), Port: obs.Key.Port})
 		}
+		obs.Replicas = sortKeys(keys)
 	}
-	obs.Replicas = sortKeys(keys)
+	for _, err := range bad {
+		p.sampled.Warn().Str(events.LogInstance, obs.Key.String()).Err(err).Msg("server names an invalid replica: left out of the observation, not discovered")
+	}
 }
 
 // detected holds the answers of the Detect* queries.
@@ -206,7 +217,7 @@ func (p *Prober) detect(ctx context.Context, conn *sql.Conn, key events.Instance
 			p.sampled.Warn().Str(events.LogInstance, key.String()).Err(err).Msgf("%s failed", name)
 			return ""
 		}
-		return strings.TrimSpace(v.String)
+		return p.detectAnswer(key, name, v.String)
 	}
 	d.instanceAlias = one("DetectInstanceAliasQuery", p.opts.DetectInstanceAliasQuery)
 	d.clusterAlias = one("DetectClusterAliasQuery", p.opts.DetectClusterAliasQuery)
@@ -226,4 +237,17 @@ func (p *Prober) detect(ctx context.Context, conn *sql.Conn, key events.Instance
 		d.semiSyncEnforced = parseBool(v) || (err == nil && n != 0)
 	}
 	return d
+}
+
+// detectAnswer is a Detect* query's answer, trimmed; one that
+// events.ValidText refuses (longer than events.MaxTextLen, control, bidi or
+// format characters) is logged with the instance and the query, and reads
+// as no answer, like a failed query.
+func (p *Prober) detectAnswer(key events.InstanceKey, query, answer string) string {
+	v := strings.TrimSpace(answer)
+	if err := events.ValidText(v, events.MaxTextLen); err != nil {
+		p.sampled.Warn().Str(events.LogInstance, key.String()).Err(err).Msgf("%s answered an invalid value: ignored", query)
+		return ""
+	}
+	return v
 }

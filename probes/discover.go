@@ -77,12 +77,16 @@ func (d *Discoverer) Discover(ctx context.Context, key events.InstanceKey) (even
 
 // DiscoverVia probes key synchronously; a failure is returned as is (a
 // *ProbeError, whose text is orchestrator's for the @@report_host rule) and
-// nothing is recorded. On success it appends InstanceDiscovered for the
+// nothing is recorded. An invalid key (events.InstanceKey.Validate) is
+// refused before any probe. On success it appends InstanceDiscovered for the
 // instance (under its resolved name) and schedules it, then crawls up and
 // down from it, recording and scheduling every instance found — also those
 // whose probe fails, since a live server named them — and returns when the
 // crawl is done.
 func (d *Discoverer) DiscoverVia(ctx context.Context, key events.InstanceKey, via string) (events.InstanceObserved, error) {
+	if err := key.Validate(); err != nil {
+		return events.InstanceObserved{}, fmt.Errorf("discover: %w", err)
+	}
 	if matchAny(d.opts.DiscoveryIgnoreHostnameFilters, key) {
 		return events.InstanceObserved{}, fmt.Errorf("discover %s: %w", key, ErrIgnored)
 	}
@@ -148,6 +152,10 @@ func (c *crawl) visit(ctx context.Context, obs events.InstanceObserved, depth in
 // the crawl's bounds are reached.
 func (c *crawl) follow(ctx context.Context, key events.InstanceKey, via string, from events.InstanceKey, depth int) {
 	o := c.d.opts
+	if err := key.Validate(); err != nil {
+		c.d.log.Warn().Err(err).Str("from", from.String()).Str("via", via).Msg("crawl skips an invalid instance name")
+		return
+	}
 	filters := o.DiscoveryIgnoreReplicaHostnameFilters
 	if via == ViaCrawlUp {
 		filters = o.DiscoveryIgnoreMasterHostnameFilters

@@ -79,6 +79,24 @@ func (e *ReportHostError) Error() string {
 	return "MySQLHostnameResolveMethod configured to use @@report_host but " + e.Key.String() + " has NULL/empty @@report_host"
 }
 
+// NameError is the failure of a probe of a server that reports a name
+// Regent does not accept (events.ValidHost, events.ValidPort): as its own
+// name (@@hostname, @@report_host, @@report_port) or as its source's
+// (Master_Host, Source_Port, ...). Nothing is probed or discovered under
+// that name; the failed probe is recorded, with this text, under the
+// dialled key.
+type NameError struct {
+	Key   events.InstanceKey // the dialled key
+	Field string             // the variable or column that holds the name
+	Err   error              // wraps events.ErrInvalidName
+}
+
+func (e *NameError) Error() string {
+	return e.Key.String() + " reports an invalid " + e.Field + ": " + e.Err.Error()
+}
+
+func (e *NameError) Unwrap() error { return e.Err }
+
 // ErrIgnored is returned by Discover for an instance that matches
 // DiscoveryIgnoreHostnameFilters.
 var ErrIgnored = errors.New("instance matches DiscoveryIgnoreHostnameFilters")
@@ -104,13 +122,14 @@ const (
 // deadline has passed, whatever the driver said, the server was too slow.
 func classify(probeCtx context.Context, err error) ErrorKind {
 	var rh *ReportHostError
+	var bad *NameError
 	var me *mysql.MySQLError
 	var ne net.Error
 	var op *net.OpError
 	switch {
 	case err == nil:
 		return ErrUnknown
-	case errors.As(err, &rh):
+	case errors.As(err, &rh), errors.As(err, &bad):
 		return ErrPartial
 	case errors.Is(err, context.DeadlineExceeded) || (probeCtx != nil && errors.Is(probeCtx.Err(), context.DeadlineExceeded)):
 		return ErrTimeout

@@ -229,7 +229,8 @@ func (p *Prober) probeError(ctx context.Context, key events.InstanceKey, answere
 		err = lost.err
 	}
 	var rh *ReportHostError
-	if !errors.As(err, &rh) {
+	var bad *NameError
+	if !errors.As(err, &rh) && !errors.As(err, &bad) {
 		err = fmt.Errorf("probe %s: %w", key, err)
 	}
 	return &ProbeError{Key: key, Kind: kind, Partial: answered || kind == ErrPartial,
@@ -272,19 +273,38 @@ func (p *Prober) probe(ctx context.Context, key events.InstanceKey) (obs events.
 	if err != nil {
 		return obs, answered, err
 	}
-	obs, id := buildObservation(key, res)
+	obs, err = p.observation(ctx, key, res)
 	if now := (serverInfo{flavor: DetectFlavor(obs.Version, obs.VersionComment), version: parseVersion(obs.Version)}); now != d.info {
 		in.setDialect(now, p.opts.DiscoverByShowSlaveHosts) // upgraded in place: the next batch follows
 	}
-	name, err := instanceName(p.opts.MySQLHostnameResolveMethod, key, id)
 	if err != nil {
 		return obs, true, err
+	}
+	p.runOptionalQueries(ctx, conn, in, &obs)
+	return obs, true, nil
+}
+
+// observation turns a batch's rows into the observation of the instance
+// dialled as key: named under MySQLHostnameResolveMethod, its source and
+// replicas named the same way. The names a server reports are checked
+// (events.ValidHost): an invalid name of the instance itself or of its
+// source fails the probe with a *NameError naming the instance and the
+// field; an invalid replica name is left out (a replica's report_host must
+// not make its primary look unreachable) and logged. The observation is
+// returned, unnamed, with the error.
+func (p *Prober) observation(ctx context.Context, key events.InstanceKey, res batchResult) (events.InstanceObserved, error) {
+	obs, id := buildObservation(key, res)
+	name, err := instanceName(p.opts.MySQLHostnameResolveMethod, key, id)
+	if err != nil {
+		return obs, err
+	}
+	if err := checkSource(key, res.replica, obs.Replication); err != nil {
+		return obs, err
 	}
 	obs.Key = name
 	p.names.learn(key.Hostname, name.Hostname)
 	p.resolveNeighbours(ctx, &obs, res)
-	p.runOptionalQueries(ctx, conn, in, &obs)
-	return obs, true, nil
+	return obs, nil
 }
 
 // statementError explains a failed batch statement, naming the privilege it

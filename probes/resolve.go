@@ -30,7 +30,11 @@ func ParseKey(s string, defaultPort int) (events.InstanceKey, error) {
 	if host == "" || port <= 0 || port > 65535 {
 		return events.InstanceKey{}, fmt.Errorf("parse instance key %q: want host:port", s)
 	}
-	return events.InstanceKey{Hostname: host, Port: port}, nil
+	k := events.InstanceKey{Hostname: host, Port: port}
+	if err := k.Validate(); err != nil {
+		return events.InstanceKey{}, fmt.Errorf("parse instance key: %w", err)
+	}
+	return k, nil
 }
 
 // splitHostPort is net.SplitHostPort with a numeric port.
@@ -84,25 +88,57 @@ type serverIdentity struct {
 }
 
 // instanceName applies MySQLHostnameResolveMethod: the key under which the
-// instance dialled as dialled is known.
+// instance dialled as dialled is known. A name the server gives itself that
+// events.ValidHost refuses is a *NameError.
 func instanceName(method string, dialled events.InstanceKey, id serverIdentity) (events.InstanceKey, error) {
 	switch mysqlResolveMethod(method) {
 	case resolveByHostname:
 		if id.Hostname == "" {
 			return dialled, nil
 		}
+		if err := events.ValidHost(id.Hostname); err != nil {
+			return events.InstanceKey{}, &NameError{Key: dialled, Field: "@@hostname", Err: err}
+		}
 		return events.InstanceKey{Hostname: id.Hostname, Port: dialled.Port}, nil
 	case resolveByReportHost:
 		if strings.TrimSpace(id.ReportHost) == "" {
 			return events.InstanceKey{}, &ReportHostError{Key: dialled}
 		}
+		if err := events.ValidHost(id.ReportHost); err != nil {
+			return events.InstanceKey{}, &NameError{Key: dialled, Field: "@@report_host", Err: err}
+		}
 		port := id.ReportPort
 		if port <= 0 {
 			port = dialled.Port
 		}
+		if err := events.ValidPort(port); err != nil {
+			return events.InstanceKey{}, &NameError{Key: dialled, Field: "@@report_port", Err: err}
+		}
 		return events.InstanceKey{Hostname: id.ReportHost, Port: port}, nil
 	}
 	return dialled, nil
+}
+
+// checkSource checks the source a replica's SHOW SLAVE/REPLICA STATUS names
+// (rep nil: not a replica): an invalid host or port is a *NameError naming
+// the column. A detached source ("//host") is checked without its "//".
+func checkSource(dialled events.InstanceKey, rows []row, rep *events.Replication) error {
+	if rep == nil || rep.SourceKey.Hostname == "" {
+		return nil
+	}
+	hostCol, portCol := "Master_Host", "Master_Port"
+	if r, ok := pickChannel(rows); ok {
+		if _, mysql8 := r.lookup("Source_Host"); mysql8 {
+			hostCol, portCol = "Source_Host", "Source_Port"
+		}
+	}
+	if err := events.ValidHost(strings.TrimPrefix(rep.SourceKey.Hostname, "//")); err != nil {
+		return &NameError{Key: dialled, Field: hostCol, Err: err}
+	}
+	if err := events.ValidPort(rep.SourceKey.Port); err != nil {
+		return &NameError{Key: dialled, Field: portCol, Err: err}
+	}
+	return nil
 }
 
 // nameCache resolves host names the way HostnameResolveMethod says and
@@ -163,6 +199,9 @@ func (c *nameCache) resolve(ctx context.Context, host string) string {
 		}
 	default: // "none", "default": keep the name
 		return host
+	}
+	if events.ValidHost(name) != nil {
+		name = host // DNS answered with a name Regent does not accept
 	}
 	c.mu.Lock()
 	c.entries[host] = nameEntry{name: name, expires: now.Add(c.ttl)}

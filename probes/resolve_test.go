@@ -74,6 +74,8 @@ func TestParseKey(t *testing.T) {
 		{"", events.InstanceKey{}, true},
 		{"db1:0", events.InstanceKey{}, true},
 		{"db1:http", events.InstanceKey{}, true},
+		{"db 1:3306", events.InstanceKey{}, true},
+		{"db\u202e1:3306", events.InstanceKey{}, true},
 	}
 	for _, tc := range tests {
 		got, err := ParseKey(tc.in, 3306)

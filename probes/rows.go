@@ -1,6 +1,7 @@
 package probes
 
 import (
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -328,9 +329,10 @@ func parseServerTime(s string, utcOffset time.Duration) *time.Time {
 }
 
 // replicaKeys reads SHOW SLAVE HOSTS / SHOW REPLICAS rows into keys, using
-// defaultPort when a row has no port.
-func replicaKeys(rows []row, defaultPort int, resolve func(string) string) []events.InstanceKey {
-	keys := make([]events.InstanceKey, 0, len(rows))
+// defaultPort when a row has no port. A row whose host or port
+// events.ValidHost/ValidPort refuses is left out; bad says why.
+func replicaKeys(rows []row, defaultPort int, resolve func(string) string) (keys []events.InstanceKey, bad []error) {
+	keys = make([]events.InstanceKey, 0, len(rows))
 	for _, r := range rows {
 		host := r.str("Host")
 		if host == "" {
@@ -340,12 +342,20 @@ func replicaKeys(rows []row, defaultPort int, resolve func(string) string) []eve
 		if port == 0 {
 			port = defaultPort
 		}
+		if err := events.ValidHost(host); err != nil {
+			bad = append(bad, fmt.Errorf("SHOW SLAVE HOSTS Host: %w", err))
+			continue
+		}
+		if err := events.ValidPort(port); err != nil {
+			bad = append(bad, fmt.Errorf("SHOW SLAVE HOSTS Port of %s: %w", host, err))
+			continue
+		}
 		if resolve != nil {
 			host = resolve(host)
 		}
 		keys = append(keys, events.InstanceKey{Hostname: host, Port: port})
 	}
-	return sortKeys(keys)
+	return sortKeys(keys), bad
 }
 
 // processlistHost turns a processlist HOST ("10.0.0.2:51234", "[::1]:5000",

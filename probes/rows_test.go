@@ -280,10 +280,10 @@ func TestReplicaKeysAndProcesslist(t *testing.T) {
 		mkRow("Server_id", "2", "Host", "198.18.0.2", "Port", "0", "Master_id", "1"),
 		mkRow("Server_id", "4", "Host", "", "Port", "3306"),
 	}
-	got := replicaKeys(rows, 3307, nil)
+	got, bad := replicaKeys(rows, 3307, nil)
 	want := []events.InstanceKey{{Hostname: "198.18.0.2", Port: 3307}, {Hostname: "198.18.0.3", Port: 3306}}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("replicaKeys = %v, want %v", got, want)
+	if !reflect.DeepEqual(got, want) || len(bad) != 0 {
+		t.Errorf("replicaKeys = %v (bad %v), want %v", got, bad, want)
 	}
 	for in, want := range map[string]string{"10.0.0.2:51234": "10.0.0.2", "[::1]:5000": "::1", "db2": "db2", "db2.example:40000": "db2.example"} {
 		if got := processlistHost(in); got != want {

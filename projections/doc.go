@@ -38,6 +38,12 @@
 //     from the state at that point of the fold, is the given one.
 //   - Downtimes, candidate registrations and manual aliases are annotations
 //     kept apart from membership; they expire by their own Until times.
+//   - A record naming an invalid instance key (events.InstanceKey.Validate:
+//     a host name beyond 253 bytes or outside the hostname/IPv6 characters,
+//     a port outside 1-65535), or an observation naming such a source or
+//     replica, is refused: Apply returns an error wrapping
+//     events.ErrInvalidName and changes nothing, so a forged or old record
+//     never puts such a name in the inventory.
 //
 // # Merging the vantage points
 //

@@ -155,7 +155,11 @@ func ParseInstanceKey(s string, defaultPort int) (events.InstanceKey, error) {
 	if host == "" || port <= 0 {
 		return events.InstanceKey{}, fmt.Errorf("parse instance key %q: %w", s, ErrInvalidKey)
 	}
-	return events.InstanceKey{Hostname: host, Port: port}, nil
+	k := events.InstanceKey{Hostname: host, Port: port}
+	if err := k.Validate(); err != nil {
+		return events.InstanceKey{}, fmt.Errorf("parse instance key: %w: %w", ErrInvalidKey, err)
+	}
+	return k, nil
 }
 
 // ResolveCluster turns a cluster hint into a cluster name, trying in order:

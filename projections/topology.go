@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/regent-ha/regent/events"
@@ -192,9 +193,32 @@ func (t *Topology) Apply(seq uint64, e events.Envelope) error {
 	return nil
 }
 
+// checkKey refuses a record naming an instance by an invalid key
+// (events.InstanceKey.Validate): Apply returns the error and stores
+// nothing, so a forged or old record naming a 4,100-byte host never enters
+// the inventory, and the probes never dial it.
 func checkKey(k events.InstanceKey) error {
-	if k.Hostname == "" || k.Port <= 0 {
-		return fmt.Errorf("invalid instance key %q", k.String())
+	if err := k.Validate(); err != nil {
+		return fmt.Errorf("instance key: %w", err)
+	}
+	return nil
+}
+
+// checkNeighbours refuses an observation whose source or replicas are not
+// valid keys (the probes never report such names): it would be crawled. A
+// detached source ("//host", detach-replica's mark) is valid when host is.
+func checkNeighbours(p *events.InstanceObserved) error {
+	if r := p.Replication; r != nil && r.SourceKey.Hostname != "" {
+		src := r.SourceKey
+		src.Hostname = strings.TrimPrefix(src.Hostname, "//")
+		if err := src.Validate(); err != nil {
+			return fmt.Errorf("source of %s: %w", p.Key, err)
+		}
+	}
+	for _, k := range p.Replicas {
+		if err := k.Validate(); err != nil {
+			return fmt.Errorf("replica of %s: %w", p.Key, err)
+		}
 	}
 	return nil
 }
@@ -249,6 +273,9 @@ func (t *Topology) applyObserved(seq uint64, e events.Envelope) error {
 		return err
 	}
 	if err := checkKey(p.Key); err != nil {
+		return err
+	}
+	if err := checkNeighbours(p); err != nil {
 		return err
 	}
 	st := t.member(p.Key, e.Time)

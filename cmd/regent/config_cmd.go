@@ -77,6 +77,9 @@ func configCheck(opts config.LoadOptions, jsonOnly bool, stdout, stderr io.Write
 	if !jsonOnly && len(report.Files) == 0 {
 		fmt.Fprintln(stderr, "info: no config file found; defaults and environment only")
 	}
+	if w := cfg.APIExposureWarning(); w != "" && !jsonOnly {
+		fmt.Fprintf(stderr, "warning: %s\n", w)
+	}
 	out, err := json.MarshalIndent(cfg.Masked(), "", "  ")
 	if err != nil {
 		fmt.Fprintf(stderr, "error: encode config: %v\n", err)

@@ -85,6 +85,7 @@ func startNode(ctx context.Context, cfg config.Config, logger zerolog.Logger, ve
 		ListenAddress:  cfg.ListenAddress,
 		URLPrefix:      cfg.URLPrefix,
 		StatusEndpoint: cfg.StatusEndpoint,
+		Advertise:      httpAdvertise(cfg),
 		TLS:            tlsOpts,
 		Version:        ver,
 		Auth: api.AuthOptions{Method: cfg.AuthenticationMethod, User: cfg.HTTPAuthUser, Password: cfg.HTTPAuthPassword,

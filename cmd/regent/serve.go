@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rs/zerolog"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/regent-ha/regent/config"
@@ -97,6 +98,7 @@ func serve(ctx context.Context, cfg config.Config, e env) error {
 	if err != nil {
 		return err
 	}
+	warnExposure(logger, cfg)
 	start := time.Now()
 	n, err := startNode(ctx, cfg, logger, version)
 	if err != nil {
@@ -121,4 +123,12 @@ func serve(ctx context.Context, cfg config.Config, e env) error {
 		return err
 	}
 	return nil
+}
+
+// warnExposure logs, loudly, an HTTP API reachable beyond this machine
+// without authentication (config.HTTP.APIExposureWarning).
+func warnExposure(logger zerolog.Logger, cfg config.Config) {
+	if w := cfg.APIExposureWarning(); w != "" {
+		logger.Warn().Msg("UNAUTHENTICATED API: " + w)
+	}
 }

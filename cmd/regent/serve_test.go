@@ -246,6 +246,9 @@ func TestServeInProcessLeavesNoGoroutines(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("serve did not return within 5 s of cancel")
 	}
+	if strings.Contains(errOut.String(), "UNAUTHENTICATED API") {
+		t.Errorf("serve on 127.0.0.1 warned of an unauthenticated API:\n%s", errOut.String())
+	}
 	http.DefaultClient.CloseIdleConnections()
 	natstest.Eventually(t, 5*time.Second, 50*time.Millisecond, func() error {
 		if n := runtime.NumGoroutine(); n > before {

@@ -88,7 +88,14 @@ func (l *Log) Append(ctx context.Context, env events.Envelope, ex Expect) (Ack, 
 	if err != nil {
 		return Ack{}, fmt.Errorf("append %s: %w", env.Kind, err)
 	}
-	msg := nats.NewMsg(env.Subject())
+	// An overlong subject would make the server close the connection (its
+	// max_control_line), and with it every reader of this log: refuse it
+	// here, an error for this append only.
+	subj := env.Subject()
+	if err := events.CheckSubject(subj); err != nil {
+		return Ack{}, fmt.Errorf("append %s for %s: %w", env.Kind, events.Quote(env.Instance+env.Cluster), err)
+	}
+	msg := nats.NewMsg(subj)
 	msg.Data = body
 	msg.Header.Set(HeaderKind, env.Kind.String())
 	msg.Header.Set(HeaderVersion, fmt.Sprint(env.Version))

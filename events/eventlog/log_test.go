@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -271,5 +272,53 @@ func TestLeaseTakenOverFromPreviousRun(t *testing.T) {
 			t.Errorf("record of another node taken over after %s, before its TTL", took)
 		}
 		t.Logf("record left by %s: held after %s", tc.left, took.Round(time.Millisecond))
+	}
+}
+
+// TestAppendRefusesAnOverlongSubjectAndStaysConnected: an event naming a
+// 4,100-byte host is refused by Append (nothing stored) instead of being
+// sent: NATS would close the connection for the overlong protocol line
+// ("maximum control line exceeded"), ending every reader of the log and
+// with them `regent serve`. The log goes on working.
+func TestAppendRefusesAnOverlongSubjectAndStaysConnected(t *testing.T) {
+	n := natstest.Node(t)
+	nc := natstest.Conn(t, n)
+	l, err := eventlog.New(nc, zerolog.Nop(), testStreams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := l.Ensure(ctx); err != nil {
+		t.Fatal(err)
+	}
+	host := strings.Repeat("a", 4100)
+	obs, err := events.New(events.KindInstanceUnreachable, time.Now(), "test",
+		events.InstanceUnreachable{Key: events.InstanceKey{Hostname: host, Port: 3306}, Error: "refused"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	obs.Instance = host + ":3306"
+	if _, err := l.Append(ctx, obs, eventlog.NoExpect); !errors.Is(err, events.ErrInvalidName) {
+		t.Fatalf("append with a 4,100-byte subject: %v, want ErrInvalidName", err)
+	}
+	if !nc.IsConnected() {
+		t.Fatalf("connection %s after the refused append", nc.Status())
+	}
+	e := note(t, "c1:3306", "after")
+	if _, err := l.Append(ctx, e, eventlog.NoExpect); err != nil {
+		t.Fatalf("append after the refused one: %v", err)
+	}
+	var got []string
+	for _, stream := range []string{events.EventsName, events.ObservationsName} {
+		if err := l.Read(ctx, eventlog.ReadOptions{Stream: stream}, func(r eventlog.Record) error {
+			got = append(got, r.Env.ID)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(got) != 1 || got[0] != e.ID {
+		t.Fatalf("stored %v, want only [%s]", got, e.ID)
 	}
 }
