@@ -99,6 +99,7 @@ func startNode(ctx context.Context, cfg config.Config, logger zerolog.Logger, ve
 		n.close()
 		return nil, err
 	}
+	n.reg.MustRegister(n.app.skipped)
 	if n.read, err = newReadPath(cfg, id, n.elog, n.app, n.log); err != nil {
 		n.close()
 		return nil, err
