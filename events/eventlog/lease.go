@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"sync"
 	"time"
 
@@ -89,9 +88,9 @@ func (le *Lease) Current() (info LeaseInfo, known, held bool) {
 // Run campaigns and renews every TTL/3 until ctx ends; on exit it releases a
 // held lease so another node can take over at once.
 func (le *Lease) Run(ctx context.Context) error {
-	kv, err := le.l.js.KeyValue(ctx, LeaseBucket)
+	kv, err := le.open(ctx)
 	if err != nil {
-		return fmt.Errorf("open lease bucket: %w", err)
+		return nil // ctx ended while the bucket could not be opened
 	}
 	tick := time.NewTicker(le.ttl / 3)
 	defer tick.Stop()
@@ -105,6 +104,39 @@ func (le *Lease) Run(ctx context.Context) error {
 		}
 	}
 }
+
+// open opens the lease bucket, retrying (and re-creating a missing bucket)
+// until it succeeds or ctx ends: a JetStream still forming never stops the
+// node. Each failed attempt (bounded by leaseOpenAttempt) is logged once.
+func (le *Lease) open(ctx context.Context) (jetstream.KeyValue, error) {
+	wait := 100 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		actx, cancel := context.WithTimeout(ctx, leaseOpenAttempt)
+		kv, err := le.l.js.KeyValue(actx, LeaseBucket)
+		if errors.Is(err, jetstream.ErrBucketNotFound) {
+			if err = le.l.ensureLease(actx); err == nil {
+				kv, err = le.l.js.KeyValue(actx, LeaseBucket)
+			}
+		}
+		cancel()
+		if err == nil {
+			return kv, nil
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		le.log.Warn().Err(err).Int("attempt", attempt).Msg("open lease bucket: retrying")
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 5*time.Second)
+	}
+}
+
+// leaseOpenAttempt bounds one attempt to open the lease bucket.
+const leaseOpenAttempt = 10 * time.Second
 
 func (le *Lease) step(ctx context.Context, kv jetstream.KeyValue) {
 	cctx, cancel := context.WithTimeout(ctx, le.ttl/3)
