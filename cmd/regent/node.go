@@ -69,6 +69,10 @@ func startNode(ctx context.Context, cfg config.Config, logger zerolog.Logger, ve
 		return nil, err
 	}
 	n.lease = n.elog.NewLease(id, httpAdvertise(cfg))
+	n.lease.SetCheck(leaseCheck(cfg))
+	n.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "regent_lease_records_rejected_total",
+		Help: "Leader lease records not followed: malformed, or naming a holder that is not a configured peer."},
+		func() float64 { return float64(n.lease.Rejected()) }))
 	tlsOpts, err := apiTLS(cfg)
 	if err != nil {
 		n.close()
@@ -80,6 +84,7 @@ func startNode(ctx context.Context, cfg config.Config, logger zerolog.Logger, ve
 		StatusEndpoint: cfg.StatusEndpoint,
 		TLS:            tlsOpts,
 		Version:        ver,
+		ForwardTo:      peerHTTPAddrs(cfg),
 		Auth: api.AuthOptions{Method: cfg.AuthenticationMethod, User: cfg.HTTPAuthUser, Password: cfg.HTTPAuthPassword,
 			UserHeader: cfg.AuthUserHeader, PowerAuthUsers: cfg.PowerAuthUsers, ReadOnly: cfg.ReadOnly},
 	}, &clusterView{n: n}, n.reg, n.log)
