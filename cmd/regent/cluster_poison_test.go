@@ -3,13 +3,17 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -149,7 +153,8 @@ func (p *inProcNode) skippedMetric(t *testing.T, stream, reason string) string {
 // published on regent.evt.x.y and replicated to the three nodes, is
 // skipped by every node's fold: each stays up, folds the event after it,
 // counts the record once in /metrics, and a node restarted on its data
-// comes up and skips it again.
+// comes up and skips it again. Then forged lease records (forgedLease)
+// steal no write and leave the cluster leaderless only until they expire.
 func TestClusterColdStartAndPoisonRecord(t *testing.T) {
 	cfgs := inProcCluster(t)
 	nodes := make([]*inProcNode, 3)
@@ -237,6 +242,86 @@ func TestClusterColdStartAndPoisonRecord(t *testing.T) {
 	for _, p := range nodes[:2] {
 		p.running(t)
 	}
+	forgedLease(t, ctx, nodes)
+}
+
+// forgedLease writes lease records an attacker would: one naming the
+// leader but pointing at the attacker's HTTP server, one naming a holder
+// that is not a peer. A follower that sees the first refuses to forward a
+// write (503) and the attacker's server receives nothing; the second is
+// followed by nobody and counted; a leader is elected again afterwards.
+func forgedLease(t *testing.T, ctx context.Context, nodes []*inProcNode) {
+	t.Helper()
+	var hits atomic.Int32
+	attacker := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+	}))
+	defer attacker.Close()
+	evil := strings.TrimPrefix(attacker.URL, "http://")
+	kv, err := nodes[0].n.elog.JetStream().KeyValue(ctx, eventlog.LeaseBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaderIdx := -1
+	natstest.Eventually(t, 20*time.Second, 50*time.Millisecond, func() error {
+		for i, p := range nodes {
+			if _, _, held := p.n.lease.Current(); held {
+				leaderIdx = i
+				return nil
+			}
+		}
+		return errors.New("no leader")
+	})
+	follower := nodes[(leaderIdx+1)%3]
+	b, _ := json.Marshal(eventlog.LeaseInfo{Holder: nodes[leaderIdx].cfg.NodeID(), Addr: evil, Epoch: 1 << 40, Since: time.Now()})
+	if _, err := kv.Put(ctx, "leader", b); err != nil {
+		t.Fatal(err)
+	}
+	natstest.Eventually(t, 5*time.Second, 10*time.Millisecond, func() error {
+		if l := (&clusterView{n: follower.n}).Leadership(); l.LeaderAddr != evil {
+			return fmt.Errorf("follower's leader %+v", l)
+		}
+		return nil
+	})
+	req, _ := http.NewRequest(http.MethodGet, "http://"+follower.cfg.ListenAddress+"/api/disable-global-recoveries", nil)
+	req.SetBasicAuth("admin", "secret")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), evil) {
+		t.Errorf("write on a follower led to %s: %d %s; want 503 naming it", evil, resp.StatusCode, body)
+	}
+	// A holder that is not a peer: followed by nobody, counted by each.
+	b, _ = json.Marshal(eventlog.LeaseInfo{Holder: "evil", Addr: evil, Epoch: 1, Since: time.Now()})
+	if _, err := kv.Put(ctx, "leader", b); err != nil {
+		t.Fatal(err)
+	}
+	natstest.Eventually(t, 5*time.Second, 20*time.Millisecond, func() error {
+		for i, p := range nodes {
+			if p.n.lease.Rejected() == 0 {
+				return fmt.Errorf("node %d has not rejected the record", i+1)
+			}
+			if l := (&clusterView{n: p.n}).Leadership(); l.Leader == "evil" {
+				t.Fatalf("node %d follows holder evil", i+1)
+			}
+		}
+		return nil
+	})
+	if n := hits.Load(); n != 0 {
+		t.Errorf("the attacker's server received %d requests", n)
+	}
+	// The forged records expire: a peer leads again.
+	natstest.Eventually(t, 20*time.Second, 50*time.Millisecond, func() error {
+		for _, p := range nodes {
+			if info, _, held := p.n.lease.Current(); held && info.Addr != evil {
+				return nil
+			}
+		}
+		return errors.New("no leader after the forged records")
+	})
 }
 
 // TestColdNodeStopsQuicklyWhileWaiting: a node waiting for its absent peers

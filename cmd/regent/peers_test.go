@@ -38,7 +38,7 @@ func TestPeerAddressesAndLeaseCheck(t *testing.T) {
 		ok   bool
 	}{
 		{eventlog.LeaseInfo{Holder: "198.18.0.102:10008", Addr: "198.18.0.102:3000"}, true},
-		{eventlog.LeaseInfo{Holder: "regent-b", Addr: "198.18.0.102:3000"}, true}, // a peer with NodeName
+		{eventlog.LeaseInfo{Holder: "regent-b", Addr: "198.18.0.102:3000"}, true},        // a peer with NodeName
 		{eventlog.LeaseInfo{Holder: "198.18.0.102:10008", Addr: "203.0.113.9:80"}, true}, // followed; the API refuses to forward there
 		{eventlog.LeaseInfo{Holder: "evil", Addr: "203.0.113.9:80"}, false},
 		{eventlog.LeaseInfo{Holder: "evil", Addr: "198.18.0.102:3001"}, false},
