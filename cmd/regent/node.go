@@ -48,7 +48,7 @@ type node struct {
 
 // startNode starts the embedded NATS node (or connects to an external one)
 // and builds the API and every part; nothing waits for JetStream: ensure
-// creates the streams and then ready opens the node. ctx bounds the start-up.
+// creates the streams and then ready opens the node (serve.go).
 func startNode(ctx context.Context, cfg config.Config, logger zerolog.Logger, ver string) (*node, error) {
 	id := cfg.NodeID()
 	n := &node{cfg: cfg, log: logger.With().Str(events.LogNode, id).Logger(), reg: prometheus.NewRegistry()}

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 	"github.com/rs/zerolog"
 
 	"github.com/regent-ha/regent/config"
@@ -138,14 +137,17 @@ func TestFoldSkipsPoisonRecords(t *testing.T) {
 	}
 }
 
-// counterValue reads one counter of a vector.
+// counterValue reads one counter (of a vector) through a registry of its
+// own, as /metrics would.
 func counterValue(t *testing.T, c prometheus.Counter) float64 {
 	t.Helper()
-	var m dto.Metric
-	if err := c.Write(&m); err != nil {
-		t.Fatal(err)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(c)
+	mfs, err := reg.Gather()
+	if err != nil || len(mfs) != 1 || len(mfs[0].GetMetric()) != 1 {
+		t.Fatalf("gather the counter: %v (%d families)", err, len(mfs))
 	}
-	return m.GetCounter().GetValue()
+	return mfs[0].GetMetric()[0].GetCounter().GetValue()
 }
 
 // TestAuditCommandsSkipBadRecords: replay, replay --verify, topology --at
