@@ -172,7 +172,9 @@ func (le *Lease) step(ctx context.Context, kv jetstream.KeyValue) jetstream.KeyV
 		if err != nil {
 			le.log.Warn().Err(err).Uint64(events.LogEpoch, cur.Epoch).Msg("lost leader lease")
 			le.set(LeaseInfo{}, false, false, 0)
-			return le.reopen(cctx, kv)
+			// At once, not a tick later: see who holds it now, or campaign
+			// (the record was deleted or overwritten).
+			return le.step(ctx, le.reopen(cctx, kv))
 		}
 		le.seen(nrev)
 		le.set(cur, true, true, nrev)

@@ -53,8 +53,13 @@ func (r *leaseRig) run(t *testing.T, le *eventlog.Lease) {
 // record is stored; it returns the epoch.
 func heldAbove(t *testing.T, r *leaseRig, le *eventlog.Lease, old uint64, what string) uint64 {
 	t.Helper()
+	return heldAboveSince(t, r, le, old, what, time.Now())
+}
+
+// heldAboveSince is heldAbove timed from start.
+func heldAboveSince(t *testing.T, r *leaseRig, le *eventlog.Lease, old uint64, what string, start time.Time) uint64 {
+	t.Helper()
 	var epoch uint64
-	start := time.Now()
 	natstest.Eventually(t, 15*time.Second, 20*time.Millisecond, func() error {
 		info, _, held := le.Current()
 		if !held || info.Epoch <= old {
@@ -81,6 +86,7 @@ func TestLeaseRecreatedAfterDeletion(t *testing.T) {
 	epoch := heldAbove(t, r, la, 0, "start")
 	for _, op := range []string{"delete key", "purge key", "delete bucket"} {
 		var err error
+		start := time.Now()
 		switch op {
 		case "delete key":
 			err = r.kv.Delete(r.ctx, "leader")
@@ -98,7 +104,7 @@ func TestLeaseRecreatedAfterDeletion(t *testing.T) {
 				return err
 			})
 		}
-		epoch = heldAbove(t, r, la, epoch, op)
+		epoch = heldAboveSince(t, r, la, epoch, op, start)
 	}
 }
 
