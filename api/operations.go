@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -40,9 +41,18 @@ func (s *Server) writeOnLeader(op string, h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-// forward reverse-proxies r to the leader.
+// forward reverse-proxies r to the leader, only at a configured peer's
+// address: a lease record naming another address (forged) gets neither
+// the request nor its Authorization header.
 func (s *Server) forward(w http.ResponseWriter, r *http.Request, op string, l Leadership) {
 	addr := strings.TrimPrefix(strings.TrimPrefix(l.LeaderAddr, "http://"), "https://")
+	if !slices.Contains(s.opts.ForwardTo, addr) {
+		s.log.Warn().Str("op", op).Str("leader", l.Leader).Str("addr", addr).Strs("peers", s.opts.ForwardTo).
+			Msg("write not forwarded: the leader's address is not a configured peer's")
+		writeJSON(w, http.StatusServiceUnavailable, Response{Code: "ERROR", Message: fmt.Sprintf(
+			"%s: not forwarded: the leader %q advertises %s, which is not the API address of a configured peer %v (RaftNodes hosts with this node's ListenAddress port); run it on the leader", op, l.Leader, addr, s.opts.ForwardTo)})
+		return
+	}
 	p := &httputil.ReverseProxy{
 		Transport: s.forwardTransport,
 		Rewrite: func(pr *httputil.ProxyRequest) {

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -152,10 +153,10 @@ func testFold(t *testing.T) *analysis.Recoveries {
 	return r
 }
 
-func recoveryServer(t *testing.T, c Cluster, auth AuthOptions) (*Server, *fakeOps) {
+func recoveryServer(t *testing.T, c Cluster, auth AuthOptions, forwardTo ...string) (*Server, *fakeOps) {
 	t.Helper()
 	ops := &fakeOps{}
-	s := New(Options{Auth: auth}, c, prometheus.NewRegistry(), zerolog.Nop())
+	s := New(Options{Auth: auth, ForwardTo: forwardTo}, c, prometheus.NewRegistry(), zerolog.Nop())
 	v := staticViews{testView(t)}
 	s.RegisterRead(v, &fakeInventory{v: v.v}, 3306)
 	s.RegisterRecovery(v, foldReader{testFold(t)}, ops)
@@ -388,7 +389,7 @@ func TestForwardToLeader(t *testing.T) {
 	defer ts.Close()
 	addr := strings.TrimPrefix(ts.URL, "http://")
 	follower := &fakeCluster{l: Leadership{Known: true, Leader: "n2:10008", LeaderAddr: addr}}
-	s, ops := recoveryServer(t, follower, AuthOptions{Method: "basic", User: "admin", Password: "pw"})
+	s, ops := recoveryServer(t, follower, AuthOptions{Method: "basic", User: "admin", Password: "pw"}, addr)
 	auth := func(r *http.Request) { r.SetBasicAuth("admin", "pw") }
 	w, body := get(t, s, "/api/graceful-master-takeover/lab/198.18.0.2/3306", auth)
 	code, _, d := envelope(t, body)
@@ -415,7 +416,7 @@ func TestForwardToLeader(t *testing.T) {
 		t.Fatalf("no leader: %d %v", w.Code, body)
 	}
 	// Leader unreachable: an ERROR envelope naming the address.
-	s, _ = recoveryServer(t, &fakeCluster{l: Leadership{Known: true, Leader: "n2", LeaderAddr: "127.0.0.1:1"}}, AuthOptions{})
+	s, _ = recoveryServer(t, &fakeCluster{l: Leadership{Known: true, Leader: "n2", LeaderAddr: "127.0.0.1:1"}}, AuthOptions{}, "127.0.0.1:1")
 	w, body = get(t, s, "/api/enable-global-recoveries", nil)
 	if _, msg, _ := envelope(t, body); w.Code != 500 || !strings.Contains(msg, "127.0.0.1:1") {
 		t.Fatalf("unreachable leader: %d %v", w.Code, body)
@@ -470,5 +471,34 @@ func TestMaintenanceList(t *testing.T) {
 	if m["Owner"] != "dba" || m["Reason"] != "disk swap" || m["IsActive"] != true || m["SecondsElapsed"] != 90.0 ||
 		m["Key"].(map[string]any)["Hostname"] != "198.18.0.2" || m["EndTimestamp"] == "" {
 		t.Fatalf("entry %v", m)
+	}
+}
+
+// TestForwardOnlyToConfiguredPeers: a lease record pointing a follower at
+// an address that is not a configured peer's API (a forged record) makes
+// it refuse the write with a 503 envelope naming the address; the server
+// at that address receives nothing, no Authorization header leaves.
+func TestForwardOnlyToConfiguredPeers(t *testing.T) {
+	var got atomic.Int32
+	attacker := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got.Add(1)
+		t.Errorf("the attacker's server received %s %s with Authorization %q", r.Method, r.URL, r.Header.Get("Authorization"))
+	}))
+	defer attacker.Close()
+	evil := strings.TrimPrefix(attacker.URL, "http://")
+	follower := &fakeCluster{l: Leadership{Known: true, Leader: "n2:10008", LeaderAddr: evil}}
+	for name, peers := range map[string][]string{"cluster": {"198.18.0.101:3000", "198.18.0.102:3000"}, "single node": nil} {
+		s, ops := recoveryServer(t, follower, AuthOptions{Method: "basic", User: "admin", Password: "pw"}, peers...)
+		w, body := get(t, s, "/api/disable-global-recoveries", func(r *http.Request) { r.SetBasicAuth("admin", "pw") })
+		code, msg, _ := envelope(t, body)
+		if w.Code != http.StatusServiceUnavailable || code != "ERROR" || !strings.Contains(msg, evil) || !strings.Contains(msg, "configured peer") {
+			t.Errorf("%s: forged leader address: %d %v; want 503 naming %s", name, w.Code, body, evil)
+		}
+		if ops.count() != 0 {
+			t.Errorf("%s: the follower ran %v", name, ops.calls)
+		}
+	}
+	if n := got.Load(); n != 0 {
+		t.Fatalf("the attacker's server received %d requests", n)
 	}
 }

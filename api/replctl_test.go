@@ -36,10 +36,10 @@ func (f fakeControl) Move(_ context.Context, op ReplicaOp, key, dest events.Inst
 	return &projections.Instance{Key: key, MasterKey: dest}, nil
 }
 
-func controlServer(t *testing.T, c Cluster) (*Server, *fakeOps) {
+func controlServer(t *testing.T, c Cluster, forwardTo ...string) (*Server, *fakeOps) {
 	t.Helper()
 	ops := &fakeOps{}
-	s := New(Options{}, c, prometheus.NewRegistry(), zerolog.Nop())
+	s := New(Options{ForwardTo: forwardTo}, c, prometheus.NewRegistry(), zerolog.Nop())
 	v := staticViews{testView(t)}
 	s.RegisterRead(v, &fakeInventory{v: v.v}, 3306)
 	s.RegisterRecovery(v, foldReader{testFold(t)}, fakeControl{ops})
@@ -159,7 +159,7 @@ func TestReplicaControlAuthAndForward(t *testing.T) {
 	ts := httptest.NewServer(leaderSrv.Handler())
 	defer ts.Close()
 	follower := &fakeCluster{l: Leadership{Known: true, Leader: "n2:10008", LeaderAddr: strings.TrimPrefix(ts.URL, "http://")}}
-	s, ops := controlServer(t, follower)
+	s, ops := controlServer(t, follower, follower.l.LeaderAddr)
 	w, body := get(t, s, "/api/delay-replication/198.18.0.2/3306/30", nil)
 	if code, _, d := envelope(t, body); w.Code != 200 || code != "OK" || !hasKey("Key", "198.18.0.2")(d) {
 		t.Fatalf("forwarded delay-replication: %d %v", w.Code, body)

@@ -51,6 +51,10 @@ type Options struct {
 	Auth      AuthOptions
 	TLS       TLSOptions // UseSSL and friends; zero serves plain HTTP
 	Version   string
+	// ForwardTo are the HTTP addresses (host:port) of the configured peers'
+	// APIs: a write on a follower is forwarded to the leader only when its
+	// advertised address is one of them (none on a single node).
+	ForwardTo []string
 }
 
 // Server is Regent's HTTP API.

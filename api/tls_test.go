@@ -229,13 +229,13 @@ func TestForwardToLeaderOverMutualTLS(t *testing.T) {
 	p := newPKI(t)
 	nodeCert, nodeKey := p.ca.Issue(t, "node", []string{"regent"}, true, true)
 	certFile, keyFile := writeFile(t, p.dir, "node.pem", nodeCert), writeFile(t, p.dir, "node.key", nodeKey)
-	node := func(c Cluster) (*Server, *fakeOps) {
+	node := func(c Cluster, forwardTo ...string) (*Server, *fakeOps) {
 		tc, err := ServerTLSConfig(certFile, keyFile, p.caFile, true)
 		if err != nil {
 			t.Fatal(err)
 		}
 		ops := &fakeOps{}
-		s := New(Options{TLS: TLSOptions{Config: tc, Mutual: true, ValidOUs: []string{"regent"}}}, c,
+		s := New(Options{TLS: TLSOptions{Config: tc, Mutual: true, ValidOUs: []string{"regent"}}, ForwardTo: forwardTo}, c,
 			prometheus.NewRegistry(), zerolog.Nop())
 		v := staticViews{testView(t)}
 		s.RegisterRead(v, &fakeInventory{v: v.v}, 3306)
@@ -244,7 +244,7 @@ func TestForwardToLeaderOverMutualTLS(t *testing.T) {
 	}
 	leaderSrv, leaderOps := node(leader())
 	leaderAddr := runTLS(t, leaderSrv)
-	followerSrv, followerOps := node(&fakeCluster{l: Leadership{Known: true, Leader: "n2:10008", LeaderAddr: leaderAddr}})
+	followerSrv, followerOps := node(&fakeCluster{l: Leadership{Known: true, Leader: "n2:10008", LeaderAddr: leaderAddr}}, leaderAddr)
 	followerAddr := runTLS(t, followerSrv)
 	c := client(t, p.ca.PEM, nodeCert, nodeKey)
 	code, body, err := fetch(c, "https://"+followerAddr+"/api/disable-global-recoveries")

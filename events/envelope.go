@@ -78,7 +78,7 @@ func (e Envelope) Validate() error {
 	case e.ID == "":
 		return fmt.Errorf("%w: empty id", ErrInvalidEnvelope)
 	case !e.Kind.Valid():
-		return fmt.Errorf("%w: unknown kind %d", ErrInvalidEnvelope, uint16(e.Kind))
+		return fmt.Errorf("%w: %w %d", ErrInvalidEnvelope, ErrUnknownKind, uint16(e.Kind))
 	case e.Version == 0:
 		return fmt.Errorf("%w: %s has no version", ErrInvalidEnvelope, e.Kind)
 	case e.Version > CurrentVersion(e.Kind):
@@ -126,7 +126,7 @@ func unmarshal(b []byte, owned bool) (Envelope, error) {
 func slowUnmarshal(b []byte) (Envelope, error) {
 	e := new(Envelope)
 	if err := json.Unmarshal(b, e); err != nil {
-		return Envelope{}, fmt.Errorf("%w: %v", ErrInvalidEnvelope, err)
+		return Envelope{}, fmt.Errorf("%w: %w", ErrInvalidEnvelope, err)
 	}
 	if err := e.Validate(); err != nil {
 		return Envelope{}, err

@@ -2,6 +2,7 @@ package events
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 )
 
@@ -144,8 +145,12 @@ func ParseKind(name string) (Kind, error) {
 	if k, ok := kindByName[name]; ok {
 		return k, nil
 	}
-	return 0, fmt.Errorf("unknown event kind %q", name)
+	return 0, fmt.Errorf("%w %q", ErrUnknownKind, name)
 }
+
+// ErrUnknownKind is wrapped by the errors of ParseKind, of decoding a kind
+// and of Validate for a kind this build does not know.
+var ErrUnknownKind = errors.New("unknown event kind")
 
 // MarshalJSON writes the kind's name.
 func (k Kind) MarshalJSON() ([]byte, error) {

@@ -15,4 +15,6 @@ const (
 	LogStep      = "step"
 	LogHook      = "hook"
 	LogDuration  = "duration"
+	LogStream    = "stream"
+	LogReason    = "reason"
 )

@@ -24,7 +24,8 @@ type delivery struct {
 	msg     jetstream.Msg
 	meta    *jetstream.MsgMetadata
 	env     events.Envelope
-	decoded bool // env was decoded from the body
+	decoded bool  // env was decoded from the body
+	invalid error // not a valid event: skipped, no hook runs
 }
 
 func newDelivery(msg jetstream.Msg) (delivery, error) {
@@ -33,15 +34,19 @@ func newDelivery(msg jetstream.Msg) (delivery, error) {
 		return delivery{}, fmt.Errorf("read message metadata: %w", err)
 	}
 	d := delivery{msg: msg, meta: meta}
-	// Lenient: a hook still runs on an event whose kind or version this
-	// build does not know; it gets the JSON as stored.
-	if json.Unmarshal(msg.Data(), &d.env) == nil && d.env.ID != "" {
+	env, err := events.Unmarshal(msg.Data())
+	switch {
+	case err == nil:
+		d.env, d.decoded = env, true
+	case json.Unmarshal(msg.Data(), &d.env) == nil && d.env.ID != "" && d.env.Kind.Valid():
+		// Lenient on the rest: a hook still runs on an event of a version
+		// newer than this build knows; it gets the JSON as stored.
 		d.decoded = true
-	} else {
+	default:
+		// Not an event (does not decode, no id, a kind this build does not
+		// know): no hook runs on it.
 		d.env = events.Envelope{ID: msg.Headers().Get("Nats-Msg-Id")}
-		if k, err := events.ParseKind(msg.Headers().Get(eventlog.HeaderKind)); err == nil {
-			d.env.Kind = k
-		}
+		d.invalid = fmt.Errorf("%s seq %d (%s): %w", meta.Stream, meta.Sequence.Stream, eventlog.SkipReason(err), err)
 	}
 	return d, nil
 }
@@ -68,6 +73,14 @@ func (c *Consumer) handle(ctx context.Context, msg jetstream.Msg) {
 	lg := d.logger(c.lg)
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), answerTimeout)
 	defer cancel()
+	if d.invalid != nil {
+		// Terminated, so logged once: the server does not deliver it again.
+		lg.Warn().Err(d.invalid).Str("subject", msg.Subject()).Msg("skipped a stored message that is not a valid event; no hook runs on it")
+		if err := msg.TermWithReason("regent: not a valid event"); err != nil {
+			lg.Warn().Err(err).Msg("terminate skipped message failed; it may be delivered (and skipped) again")
+		}
+		return
+	}
 	runs := uint64(c.cfg.MaxDeliver)
 	if d.meta.NumDelivered > runs {
 		c.deadLetter(actx, lg, d, fmt.Sprintf("run %d of %d got no answer (the consumer stopped or the ack wait passed)", runs, runs))

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/sync/singleflight"
@@ -41,6 +42,11 @@ type applier struct {
 	// computes counts the views computed (tests; a burst of readers must
 	// not compute one each).
 	computes atomic.Uint64
+	// skipped counts the records the fold skipped, by stream and reason
+	// (regent_skipped_records_total on /metrics); firstSkip passes each
+	// skipped record once, so that it is logged and counted once.
+	skipped   *prometheus.CounterVec
+	firstSkip func(eventlog.Skip) bool
 }
 
 func newApplier(elog *eventlog.Log, s projections.Settings, logger zerolog.Logger) (*applier, error) {
@@ -50,7 +56,12 @@ func newApplier(elog *eventlog.Log, s projections.Settings, logger zerolog.Logge
 	}
 	return &applier{elog: elog, log: logger.With().Str(events.LogComponent, "applier").Logger(),
 		obsSince: 2 * time.Minute, viewTTL: 50 * time.Millisecond,
-		topo: topo, recs: analysis.NewRecoveries(), applied: map[string]uint64{}, changed: make(chan struct{})}, nil
+		topo: topo, recs: analysis.NewRecoveries(), applied: map[string]uint64{}, changed: make(chan struct{}),
+		skipped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "regent_skipped_records_total",
+			Help: "Records of REGENT_EVENTS and REGENT_OBS the fold skipped: not decodable, of an unknown kind, or a payload the fold refused.",
+		}, []string{"stream", "reason"}),
+		firstSkip: eventlog.SkipOnce()}, nil
 }
 
 // Run follows the event log from its start and the observations of the last
@@ -71,26 +82,49 @@ func (a *applier) Run(ctx context.Context) error {
 }
 
 func (a *applier) follow(ctx context.Context, o eventlog.ReadOptions) error {
+	o.OnSkip = func(sk eventlog.Skip) {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		a.skip(sk)
+		a.advance(sk.Stream, sk.Sequence)
+	}
 	return a.elog.Follow(ctx, o, func(r eventlog.Record) error {
 		a.mu.Lock()
 		defer a.mu.Unlock()
 		if err := a.topo.Apply(r.Sequence, r.Env); err != nil {
-			// A payload this build cannot fold is logged and skipped: the
-			// event stays in the log for replay with a fixed build.
-			a.log.Warn().Err(err).Str(events.LogEventID, r.Env.ID).Uint64(events.LogSeq, r.Sequence).
-				Str(events.LogKind, r.Env.Kind.String()).Msg("cannot fold event")
+			// A payload this build cannot fold is skipped: the event stays
+			// in the log for replay with a fixed build.
+			a.skip(eventlog.Skip{Stream: r.Stream, Sequence: r.Sequence, Stored: r.Stored, Reason: eventlog.SkipPayload,
+				Err: fmt.Errorf("%s %s (id %s): %w", r.Stream, r.Env.Kind, r.Env.ID, err)})
 		}
 		if r.Stream == events.EventsName {
 			if err := a.recs.Apply(r.Sequence, r.Env); err != nil {
-				a.log.Warn().Err(err).Str(events.LogEventID, r.Env.ID).Uint64(events.LogSeq, r.Sequence).
-					Str(events.LogKind, r.Env.Kind.String()).Msg("cannot fold recovery event")
+				a.skip(eventlog.Skip{Stream: r.Stream, Sequence: r.Sequence, Stored: r.Stored, Reason: eventlog.SkipPayload,
+					Err: fmt.Errorf("%s %s (id %s) in the recovery fold: %w", r.Stream, r.Env.Kind, r.Env.ID, err)})
 			}
 		}
-		a.applied[r.Stream] = r.Sequence
-		close(a.changed)
-		a.changed = make(chan struct{})
+		a.advance(r.Stream, r.Sequence)
 		return nil
 	})
+}
+
+// skip logs and counts a record the fold skips, once per stream sequence.
+// The fold goes on with the next record.
+func (a *applier) skip(sk eventlog.Skip) {
+	if !a.firstSkip(sk) {
+		return
+	}
+	a.skipped.WithLabelValues(sk.Stream, sk.Reason).Inc()
+	a.log.Warn().Err(sk.Err).Str(events.LogStream, sk.Stream).Uint64(events.LogSeq, sk.Sequence).
+		Str(events.LogReason, sk.Reason).Msg("skipped a record the fold cannot use; folding goes on")
+}
+
+// advance records stream's sequence seq as folded (a skipped one too, so
+// that WaitApplied and Barrier pass it). mu is held.
+func (a *applier) advance(stream string, seq uint64) {
+	a.applied[stream] = seq
+	close(a.changed)
+	a.changed = make(chan struct{})
 }
 
 // View returns a snapshot at most viewTTL old.

@@ -74,6 +74,9 @@ func (f *auditFlags) settings() (projections.Settings, analysis.Params, error) {
 type auditLog struct {
 	elog  *eventlog.Log
 	close func()
+	// skipped are the stored messages the reads skipped (not valid
+	// events), in the order read.
+	skipped []eventlog.Skip
 }
 
 // open connects to --server, or starts a private copy of --data-dir.
@@ -121,7 +124,12 @@ func (a *auditLog) readStream(ctx context.Context, stream string, o readOpts) ([
 		o.progress.start(stream, total)
 		defer o.progress.done()
 	}
-	err := a.elog.Read(ctx, eventlog.ReadOptions{Stream: stream, Since: o.since}, func(r eventlog.Record) error {
+	onSkip := func(sk eventlog.Skip) {
+		if o.until.IsZero() || !sk.Stored.After(o.until) {
+			a.skipped = append(a.skipped, sk)
+		}
+	}
+	err := a.elog.Read(ctx, eventlog.ReadOptions{Stream: stream, Since: o.since, OnSkip: onSkip}, func(r eventlog.Record) error {
 		if !o.until.IsZero() && r.Stored.After(o.until) {
 			return errStopRead
 		}
@@ -149,6 +157,15 @@ func (a *auditLog) readBoth(ctx context.Context, obsSince, until time.Time, p *p
 		return nil, err
 	}
 	return timeline.Merge(evts, obs), nil
+}
+
+// reportSkips writes one line per skipped record to w, as cmd's warning
+// (why, topology --at): what they show was folded without these records,
+// as the nodes fold without them.
+func (a *auditLog) reportSkips(w io.Writer, cmd string) {
+	for _, sk := range a.skipped {
+		fmt.Fprintf(w, "%s: warning: %s\n", cmd, sk)
+	}
 }
 
 // progress shows how far a long read got, on a terminal only.

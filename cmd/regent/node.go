@@ -41,10 +41,14 @@ type node struct {
 	read   *readPath
 	engine *actuators.Engine
 	runner *actuators.Runner
+	// state says what the node waits for until it is ready (the streams
+	// exist): /api/status answers not ready, with it, meanwhile.
+	state startState
 }
 
-// startNode starts the embedded NATS node (or connects to an external one),
-// creates the streams and builds the API. ctx bounds the start-up.
+// startNode starts the embedded NATS node (or connects to an external one)
+// and builds the API and every part; nothing waits for JetStream: ensure
+// creates the streams and then ready opens the node (serve.go).
 func startNode(ctx context.Context, cfg config.Config, logger zerolog.Logger, ver string) (*node, error) {
 	id := cfg.NodeID()
 	n := &node{cfg: cfg, log: logger.With().Str(events.LogNode, id).Logger(), reg: prometheus.NewRegistry()}
@@ -64,18 +68,11 @@ func startNode(ctx context.Context, cfg config.Config, logger zerolog.Logger, ve
 		n.close()
 		return nil, err
 	}
-	ectx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
-	if err := n.elog.Ensure(ectx); err != nil {
-		n.close()
-		if strings.Contains(err.Error(), "insufficient storage") {
-			return nil, fmt.Errorf("create streams (%d MB events, %d MB observations, from NATSMaxStoreMB %d and EventStreamMaxMB %d): "+
-				"the JetStream server has less storage: lower NATSMaxStoreMB or raise the server's max_file_store: %w",
-				so.EventBytes>>20, so.ObservationBytes>>20, cfg.NATSMaxStoreMB, cfg.EventStreamMaxMB, err)
-		}
-		return nil, fmt.Errorf("create streams: %w", err)
-	}
 	n.lease = n.elog.NewLease(id, httpAdvertise(cfg))
+	n.lease.SetCheck(leaseCheck(cfg))
+	n.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "regent_lease_records_rejected_total",
+		Help: "Leader lease records not followed: malformed, or naming a holder that is not a configured peer."},
+		func() float64 { return float64(n.lease.Rejected()) }))
 	tlsOpts, err := apiTLS(cfg)
 	if err != nil {
 		n.close()
@@ -88,6 +85,7 @@ func startNode(ctx context.Context, cfg config.Config, logger zerolog.Logger, ve
 		Advertise:      httpAdvertise(cfg),
 		TLS:            tlsOpts,
 		Version:        ver,
+		ForwardTo:      peerHTTPAddrs(cfg),
 		Auth: api.AuthOptions{Method: cfg.AuthenticationMethod, User: cfg.HTTPAuthUser, Password: cfg.HTTPAuthPassword,
 			UserHeader: cfg.AuthUserHeader, PowerAuthUsers: cfg.PowerAuthUsers, ReadOnly: cfg.ReadOnly},
 	}, &clusterView{n: n}, n.reg, n.log)
@@ -100,6 +98,7 @@ func startNode(ctx context.Context, cfg config.Config, logger zerolog.Logger, ve
 		n.close()
 		return nil, err
 	}
+	n.reg.MustRegister(n.app.skipped)
 	if n.read, err = newReadPath(cfg, id, n.elog, n.app, n.log); err != nil {
 		n.close()
 		return nil, err
@@ -347,6 +346,9 @@ type clusterView struct{ n *node }
 func (c *clusterView) Self() string { return c.n.cfg.NodeID() }
 
 func (c *clusterView) Leadership() api.Leadership {
+	if c.n.state.waiting() != "" {
+		return api.Leadership{}
+	}
 	info, known, held := c.n.lease.Current()
 	return api.Leadership{Known: known, Leader: info.Holder, LeaderAddr: info.Addr, IsLeader: held, Epoch: info.Epoch}
 }
@@ -365,6 +367,9 @@ func (c *clusterView) Peers() []string {
 
 // Health is nil when the event log answers within a second.
 func (c *clusterView) Health(ctx context.Context) error {
+	if w := c.n.state.waiting(); w != "" {
+		return errors.New("not ready: " + w)
+	}
 	ctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
 	if c.n.nc.Status() != nats.CONNECTED {

@@ -7,9 +7,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/regent-ha/regent/events"
+	"github.com/regent-ha/regent/events/eventlog"
 	"github.com/regent-ha/regent/projections/timeline"
 )
 
@@ -116,11 +118,25 @@ func replay(ctx context.Context, e env, f replayFlags, tf timeline.Filter) (int,
 	}
 	w := bufio.NewWriter(e.stdout)
 	color := !f.noColor && !f.json && isTerminal(e.stdout) && e.getenv("NO_COLOR") == ""
+	skips := slices.Clone(a.skipped)
+	slices.SortStableFunc(skips, func(x, y eventlog.Skip) int { return x.Stored.Compare(y.Stored) })
 	for _, it := range timeline.Merge(evts, obs) {
 		if !tf.Match(it) {
 			continue
 		}
+		// A skipped record is shown where it was stored.
+		for len(skips) > 0 && !skips[0].Stored.After(it.Stored) {
+			if err := writeSkip(w, skips[0], f.json); err != nil {
+				return 1, err
+			}
+			skips = skips[1:]
+		}
 		if err := writeItem(w, it, f.json, color); err != nil {
+			return 1, err
+		}
+	}
+	for _, sk := range skips {
+		if err := writeSkip(w, sk, f.json); err != nil {
 			return 1, err
 		}
 	}
@@ -151,6 +167,30 @@ func writeItem(w *bufio.Writer, it timeline.Item, asJSON, color bool) error {
 	return err
 }
 
+// jsonSkip is the --json line of a skipped record.
+type jsonSkip struct {
+	Stream  string    `json:"stream"`
+	Seq     uint64    `json:"seq"`
+	Stored  time.Time `json:"stored"`
+	Skipped string    `json:"skipped"` // the reason
+	Error   string    `json:"error"`
+}
+
+// writeSkip shows a stored message that is not a valid event: its
+// sequence, the reason and the error; the fold skipped it.
+func writeSkip(w *bufio.Writer, sk eventlog.Skip, asJSON bool) error {
+	if asJSON {
+		b, err := json.Marshal(jsonSkip{Stream: sk.Stream, Seq: sk.Sequence, Stored: sk.Stored, Skipped: sk.Reason, Error: sk.Err.Error()})
+		if err != nil {
+			return fmt.Errorf("encode skipped %s seq %d: %w", sk.Stream, sk.Sequence, err)
+		}
+		_, err = fmt.Fprintf(w, "%s\n", b)
+		return err
+	}
+	_, err := fmt.Fprintf(w, "%s  SKIPPED %s\n", sk.Stored.UTC().Format(timeline.TimeLayout), sk)
+	return err
+}
+
 // verifyLog re-derives the decisions the filter selects from the whole log
 // (events from the start, every retained observation).
 func verifyLog(ctx context.Context, e env, f replayFlags, a *auditLog, tf timeline.Filter) (int, error) {
@@ -165,6 +205,11 @@ func verifyLog(ctx context.Context, e env, f replayFlags, a *auditLog, tf timeli
 	rep, err := timeline.Verify(items, timeline.VerifyOptions{Settings: s, Params: p, Slack: f.slack, Filter: tf})
 	if err != nil {
 		return 1, err
+	}
+	// Skipped records are reported, not failed: the nodes' folds skipped
+	// them too, so the decisions are re-derived from what the nodes folded.
+	for _, sk := range a.skipped {
+		fmt.Fprintf(e.stdout, "skipped: %s\n", sk)
 	}
 	fmt.Fprint(e.stdout, rep.String())
 	if len(rep.Mismatches) > 0 {

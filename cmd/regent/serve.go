@@ -92,7 +92,8 @@ func runServe(ctx context.Context, e env) int {
 }
 
 // serve runs a node until ctx ends. Every goroutine it starts is owned by
-// the errgroup and has ended when it returns.
+// the errgroup and has ended when it returns. The API listens from the
+// start; the node's loops start once the streams exist (ensure).
 func serve(ctx context.Context, cfg config.Config, e env) error {
 	logger, err := newLogger(e.stderr, cfg.LogFormat, cfg.EffectiveLogLevel())
 	if err != nil {
@@ -109,15 +110,31 @@ func serve(ctx context.Context, cfg config.Config, e env) error {
 	if err != nil {
 		return fmt.Errorf("listen on ListenAddress %s: %w", cfg.ListenAddress, err)
 	}
+	return n.run(ctx, ln, start)
+}
+
+// run serves the API on ln and runs the node's loops until ctx ends.
+func (n *node) run(ctx context.Context, ln net.Listener, start time.Time) error {
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return n.app.Run(gctx) })
-	g.Go(func() error { return n.read.Run(gctx) })
 	g.Go(func() error { return n.api.Run(gctx, ln) })
-	g.Go(func() error { return n.lease.Run(gctx) })
-	g.Go(func() error { return n.engine.Run(gctx) })
-	n.log.Info().Str("http", n.api.Scheme()+"://"+ln.Addr().String()).Str("nats", n.natsURL()).
-		Dur("startup", time.Since(start)).Msg("regent node ready")
-	err = g.Wait()
+	g.Go(func() error {
+		// The API answers (not ready) while the streams are created.
+		if err := n.ensure(gctx); err != nil {
+			if gctx.Err() != nil {
+				return nil // stopped while waiting for JetStream
+			}
+			return err
+		}
+		n.state.ready()
+		g.Go(func() error { return n.app.Run(gctx) })
+		g.Go(func() error { return n.read.Run(gctx) })
+		g.Go(func() error { return n.lease.Run(gctx) })
+		g.Go(func() error { return n.engine.Run(gctx) })
+		n.log.Info().Str("http", n.api.Scheme()+"://"+ln.Addr().String()).Str("nats", n.natsURL()).
+			Dur("startup", time.Since(start)).Msg("regent node ready")
+		return nil
+	})
+	err := g.Wait()
 	n.log.Info().Msg("regent node stopping")
 	if err != nil && ctx.Err() == nil {
 		return err

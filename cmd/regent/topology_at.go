@@ -64,6 +64,7 @@ func topologyAt(ctx context.Context, e env, f topologyFlags, at time.Time) (stri
 	if err != nil {
 		return "", err
 	}
+	a.reportSkips(e.stderr, "regent topology")
 	_, text, err := timeline.TopologyAt(items, s, at, f.hint, f.tabulated)
 	return text, err
 }

@@ -92,6 +92,7 @@ func why(ctx context.Context, e env, f whyFlags, at time.Time) (string, error) {
 		if err != nil {
 			return "", err
 		}
+		a.reportSkips(e.stderr, "regent why")
 		t, err := timeline.FindRecovery(items, f.recovery)
 		if err != nil {
 			return "", err
@@ -106,6 +107,7 @@ func why(ctx context.Context, e env, f whyFlags, at time.Time) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	a.reportSkips(e.stderr, "regent why")
 	st, err := timeline.Fold(items, s, at)
 	if err != nil {
 		return "", err

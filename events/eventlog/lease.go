@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -70,7 +71,27 @@ type Lease struct {
 	// incarnation (crashed, SIGKILLed): it is taken over at once instead of
 	// after the TTL.
 	everHeld bool
+
+	// check decides whether a record names a holder to follow (nil: any
+	// record that decodes with a holder). Only Run's goroutine reads it.
+	check func(LeaseInfo) error
+	// maxEpoch is the highest epoch or revision this node has seen: a
+	// re-created bucket starts above it, so that epochs never go back.
+	maxEpoch atomic.Uint64
+	// rejected counts the records not followed (malformed, or a holder
+	// check refused); rejectedRev is the revision last logged, so that a
+	// record is logged once however often it is read.
+	rejected    atomic.Uint64
+	rejectedRev uint64
 }
+
+// SetCheck sets the test a lease record must pass to be followed: a record
+// it refuses (a holder that is not a configured peer) is treated as no
+// leader, logged once and counted (Rejected). Call it before Run.
+func (le *Lease) SetCheck(check func(LeaseInfo) error) { le.check = check }
+
+// Rejected is the number of lease records not followed.
+func (le *Lease) Rejected() uint64 { return le.rejected.Load() }
 
 // NewLease prepares a campaign for node (its HTTP address addr).
 func (l *Log) NewLease(node, addr string) *Lease {
@@ -89,14 +110,14 @@ func (le *Lease) Current() (info LeaseInfo, known, held bool) {
 // Run campaigns and renews every TTL/3 until ctx ends; on exit it releases a
 // held lease so another node can take over at once.
 func (le *Lease) Run(ctx context.Context) error {
-	kv, err := le.l.js.KeyValue(ctx, LeaseBucket)
+	kv, err := le.open(ctx)
 	if err != nil {
-		return fmt.Errorf("open lease bucket: %w", err)
+		return nil // ctx ended while the bucket could not be opened
 	}
 	tick := time.NewTicker(le.ttl / 3)
 	defer tick.Stop()
 	for {
-		le.step(ctx, kv)
+		kv = le.step(ctx, kv)
 		select {
 		case <-ctx.Done():
 			le.release(kv)
@@ -106,7 +127,40 @@ func (le *Lease) Run(ctx context.Context) error {
 	}
 }
 
-func (le *Lease) step(ctx context.Context, kv jetstream.KeyValue) {
+// open opens the lease bucket, retrying (and re-creating a missing bucket)
+// until it succeeds or ctx ends: a JetStream still forming never stops the
+// node. Each failed attempt (bounded by leaseOpenAttempt) is logged once.
+func (le *Lease) open(ctx context.Context) (jetstream.KeyValue, error) {
+	wait := 100 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		actx, cancel := context.WithTimeout(ctx, leaseOpenAttempt)
+		kv, err := le.l.js.KeyValue(actx, LeaseBucket)
+		if errors.Is(err, jetstream.ErrBucketNotFound) {
+			if err = le.l.ensureLease(actx); err == nil {
+				kv, err = le.l.js.KeyValue(actx, LeaseBucket)
+			}
+		}
+		cancel()
+		if err == nil {
+			return kv, nil
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		le.log.Warn().Err(err).Int("attempt", attempt).Msg("open lease bucket: retrying")
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 5*time.Second)
+	}
+}
+
+// leaseOpenAttempt bounds one attempt to open the lease bucket.
+const leaseOpenAttempt = 10 * time.Second
+
+func (le *Lease) step(ctx context.Context, kv jetstream.KeyValue) jetstream.KeyValue {
 	cctx, cancel := context.WithTimeout(ctx, le.ttl/3)
 	defer cancel()
 	le.mu.Lock()
@@ -118,28 +172,106 @@ func (le *Lease) step(ctx context.Context, kv jetstream.KeyValue) {
 		if err != nil {
 			le.log.Warn().Err(err).Uint64(events.LogEpoch, cur.Epoch).Msg("lost leader lease")
 			le.set(LeaseInfo{}, false, false, 0)
-			return
+			// At once, not a tick later: see who holds it now, or campaign
+			// (the record was deleted or overwritten).
+			return le.step(ctx, le.reopen(cctx, kv))
 		}
+		le.seen(nrev)
 		le.set(cur, true, true, nrev)
-		return
+		return kv
 	}
 	e, err := kv.Get(cctx, leaseKey)
 	switch {
 	case err == nil:
-		var info LeaseInfo
-		if json.Unmarshal(e.Value(), &info) == nil {
-			if info.Holder == le.self.Holder && !le.heldBefore() {
-				le.takeOver(cctx, kv, e.Revision(), info.Epoch)
-				return
-			}
-			le.set(info, true, false, 0)
-			return
+		le.seen(e.Revision())
+		info, err := le.decode(e.Value())
+		if err != nil {
+			le.reject(cctx, kv, e.Revision(), err)
+			return kv
 		}
-		le.set(LeaseInfo{}, false, false, 0)
+		if info.Holder == le.self.Holder && !le.heldBefore() {
+			le.takeOver(cctx, kv, e.Revision(), info.Epoch)
+			return kv
+		}
+		le.set(info, true, false, 0)
 	case errors.Is(err, jetstream.ErrKeyNotFound):
 		le.campaign(cctx, kv)
 	default:
 		le.set(LeaseInfo{}, false, false, 0)
+		return le.reopen(cctx, kv)
+	}
+	return kv
+}
+
+// errMalformedLease marks a record that is not a lease at all.
+var errMalformedLease = errors.New("malformed lease record")
+
+// decode reads a lease record and checks it.
+func (le *Lease) decode(b []byte) (LeaseInfo, error) {
+	var info LeaseInfo
+	if err := json.Unmarshal(b, &info); err != nil {
+		return info, fmt.Errorf("%w: %v", errMalformedLease, err)
+	}
+	if info.Holder == "" {
+		return info, fmt.Errorf("%w: no holder", errMalformedLease)
+	}
+	if le.check != nil {
+		if err := le.check(info); err != nil {
+			return info, err
+		}
+	}
+	return info, nil
+}
+
+// reject treats the record at rev as no leader: it is never followed,
+// logged once and counted. A malformed one, which no node writes, is
+// replaced at once by compare-and-set (a new, higher epoch); one naming a
+// holder the check refuses expires with the TTL unless its holder renews
+// it (a node with another configuration is not fought over).
+func (le *Lease) reject(ctx context.Context, kv jetstream.KeyValue, rev uint64, why error) {
+	le.set(LeaseInfo{}, false, false, 0)
+	if rev != le.rejectedRev {
+		le.rejectedRev = rev
+		le.rejected.Add(1)
+		le.log.Warn().Err(why).Uint64("revision", rev).Msg("lease record not followed: no leader until it expires or is replaced")
+	}
+	if errors.Is(why, errMalformedLease) {
+		le.takeOver(ctx, kv, rev, 0)
+	}
+}
+
+// reopen checks, after a failed read or write, whether the lease bucket is
+// gone (deleted) and re-creates it, starting its revisions above every
+// epoch seen, so that the next holder's epoch is higher than any before.
+// It returns the handle to use next.
+func (le *Lease) reopen(ctx context.Context, kv jetstream.KeyValue) jetstream.KeyValue {
+	if _, err := le.l.js.KeyValue(ctx, LeaseBucket); !errors.Is(err, jetstream.ErrBucketNotFound) {
+		return kv
+	}
+	le.log.Warn().Uint64(events.LogEpoch, le.maxEpoch.Load()).Msg("lease bucket is gone: re-creating it")
+	if err := le.l.ensureLease(ctx); err != nil {
+		le.log.Warn().Err(err).Msg("re-create lease bucket")
+		return kv
+	}
+	nkv, err := le.l.js.KeyValue(ctx, LeaseBucket)
+	if err != nil {
+		return kv
+	}
+	if s, err := le.l.js.Stream(ctx, "KV_"+LeaseBucket); err == nil {
+		if err := s.Purge(ctx, jetstream.WithPurgeSequence(le.maxEpoch.Load()+1)); err != nil {
+			le.log.Warn().Err(err).Msg("start the re-created lease bucket above the epochs seen")
+		}
+	}
+	return nkv
+}
+
+// seen raises maxEpoch to v.
+func (le *Lease) seen(v uint64) {
+	for {
+		old := le.maxEpoch.Load()
+		if v <= old || le.maxEpoch.CompareAndSwap(old, v) {
+			return
+		}
 	}
 }
 
@@ -153,9 +285,10 @@ func (le *Lease) campaign(ctx context.Context, kv jetstream.KeyValue) {
 }
 
 // takeOver replaces a record this node's previous incarnation left (its
-// revision rev, its epoch old) with a new epoch, by compare-and-set: no
-// other node holds the lease meanwhile (the record names this node), and
-// the higher epoch fences whatever the previous incarnation started.
+// revision rev, its epoch old), or a malformed one, with a new epoch, by
+// compare-and-set: no other node holds the lease meanwhile (the record
+// names this node, or nobody), and the higher epoch fences whatever the
+// previous incarnation started.
 func (le *Lease) takeOver(ctx context.Context, kv jetstream.KeyValue, rev, old uint64) {
 	b, _ := json.Marshal(le.self)
 	nrev, err := kv.Update(ctx, leaseKey, b, rev)
@@ -163,7 +296,7 @@ func (le *Lease) takeOver(ctx context.Context, kv jetstream.KeyValue, rev, old u
 		le.set(LeaseInfo{}, false, false, 0)
 		return
 	}
-	le.log.Info().Uint64("previous_epoch", old).Msg("lease left by this node's previous run: taking it over")
+	le.log.Info().Uint64("previous_epoch", old).Msg("taking over a lease record left by this node's previous run, or malformed")
 	le.acquired(ctx, kv, nrev)
 }
 
@@ -179,6 +312,7 @@ func (le *Lease) acquired(ctx context.Context, kv jetstream.KeyValue, rev uint64
 		le.set(LeaseInfo{}, false, false, 0)
 		return
 	}
+	le.seen(nrev)
 	le.log.Info().Uint64(events.LogEpoch, rev).Msg("acquired leader lease")
 	le.set(mine, true, true, nrev)
 }

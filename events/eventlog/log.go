@@ -20,6 +20,7 @@ type Log struct {
 	js    jetstream.JetStream
 	specs []events.StreamSpec
 	log   zerolog.Logger
+	skips *skipSet // skipped records already logged by logSkip
 }
 
 // New wraps a NATS connection. It does not create anything: call Ensure.
@@ -28,7 +29,7 @@ func New(nc *nats.Conn, logger zerolog.Logger, o events.StreamOptions) (*Log, er
 	if err != nil {
 		return nil, fmt.Errorf("open jetstream: %w", err)
 	}
-	return &Log{nc: nc, js: js, specs: events.Streams(o), log: logger.With().Str(events.LogComponent, "eventlog").Logger()}, nil
+	return &Log{nc: nc, js: js, specs: events.Streams(o), log: logger.With().Str(events.LogComponent, "eventlog").Logger(), skips: &skipSet{}}, nil
 }
 
 // JetStream exposes the underlying context for consumers built elsewhere

@@ -69,7 +69,7 @@ func workerCount(o ReadOptions) int {
 // run delivers the records of src to h in order until the read is complete,
 // h fails, a record is bad, the consumer fails or ctx ends. Every goroutine
 // it starts has ended when it returns.
-func (src source) run(ctx context.Context, workers int, h Handler) error {
+func (src source) run(ctx context.Context, workers int, h Handler, onSkip func(Skip)) error {
 	ctx, cancel := context.WithCancel(ctx)
 	// Once the read ends, for whatever reason, stopping the iterator ends
 	// the producer's wait in Next.
@@ -94,12 +94,13 @@ func (src source) run(ctx context.Context, workers int, h Handler) error {
 			}
 		})
 	}
-	return deliver(ctx, ordered, free, h)
+	return deliver(ctx, ordered, free, h, onSkip)
 }
 
 // deliver hands the records of the batches to h in the batches' order.
-// Each batch it is done with goes to free.
-func deliver(ctx context.Context, ordered <-chan *batch, free chan<- *batch, h Handler) error {
+// A record that is not a valid event goes to onSkip instead. Each batch it
+// is done with goes to free.
+func deliver(ctx context.Context, ordered <-chan *batch, free chan<- *batch, h Handler, onSkip func(Skip)) error {
 	for {
 		var b *batch
 		select {
@@ -118,6 +119,10 @@ func deliver(ctx context.Context, ordered <-chan *batch, free chan<- *batch, h H
 		for _, r := range b.recs {
 			if err := ctx.Err(); err != nil {
 				return err // no record after ctx ends, as a one-by-one reader
+			}
+			if r.skip != nil {
+				onSkip(*r.skip)
+				continue
 			}
 			if err := h(r); err != nil {
 				return err
@@ -223,14 +228,16 @@ func (b *batch) reset() {
 }
 
 // decode turns the batch's messages into records; a message that is not a
-// valid envelope ends the records with ErrBadRecord.
+// valid envelope becomes a record to skip.
 func (b *batch) decode(stream string) {
 	defer close(b.done)
 	for _, m := range b.msgs {
 		env, err := events.UnmarshalOwned(m.data) // the message is ours alone
 		if err != nil {
-			b.err = fmt.Errorf("%w: %s seq %d: %v", ErrBadRecord, stream, m.seq, err)
-			break
+			b.recs = append(b.recs, Record{Stream: stream, Sequence: m.seq, Stored: m.stored, skip: &Skip{
+				Stream: stream, Sequence: m.seq, Stored: m.stored, Reason: SkipReason(err),
+				Err: fmt.Errorf("%w: %s seq %d: %w", ErrBadRecord, stream, m.seq, err)}})
+			continue
 		}
 		b.recs = append(b.recs, Record{Stream: stream, Sequence: m.seq, Stored: m.stored, Env: env})
 	}

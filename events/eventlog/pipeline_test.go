@@ -199,20 +199,65 @@ func TestFollowDeliversNewRecordsAtOnceAndStopsWithTheContext(t *testing.T) {
 	}
 }
 
-func TestReadStopsAtABadRecordAfterTheRecordsBeforeIt(t *testing.T) {
+// TestReadSkipsBadRecordsAndGoesOn: a message that is not JSON and one of
+// a kind this build does not know are skipped and reported, each once, with
+// their sequences and reasons; every valid record before and after them is
+// delivered in order, by Read and by Follow.
+func TestReadSkipsBadRecordsAndGoesOn(t *testing.T) {
 	l := single(t)
 	ids := fill(t, l, 0, 300)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if _, err := l.JetStream().Publish(ctx, events.ObservationSubject("c", "db1:3306"), []byte(`{"id":"x","kind":`)); err != nil {
+	unknown := strings.Replace(string(mustMarshal(t, observation(t, 9000))), `"kind":"instance-progress"`, `"kind":"instance-teleported"`, 1)
+	for _, body := range []string{`{"id":"x","kind":`, unknown} {
+		if _, err := l.JetStream().Publish(ctx, events.ObservationSubject("c", "db1:3306"), []byte(body)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ids = append(ids, "", "") // sequences 301 and 302 are the bad ones
+	ids = append(ids, fill(t, l, 303, 10)...)
+	for _, follow := range []bool{false, true} {
+		var skips []eventlog.Skip
+		var seqs []uint64
+		o := eventlog.ReadOptions{Stream: events.ObservationsName, OnSkip: func(s eventlog.Skip) { skips = append(skips, s) }}
+		h := func(r eventlog.Record) error {
+			if r.Env.ID != ids[r.Sequence-1] {
+				return fmt.Errorf("seq %d: id %s, want %s", r.Sequence, r.Env.ID, ids[r.Sequence-1])
+			}
+			seqs = append(seqs, r.Sequence)
+			if follow && r.Sequence == 312 {
+				return errStopHere
+			}
+			return nil
+		}
+		var err error
+		if follow {
+			err = l.Follow(ctx, o, h)
+		} else {
+			err = l.Read(ctx, o, h)
+		}
+		if err != nil && !errors.Is(err, errStopHere) {
+			t.Fatalf("follow %v: %v", follow, err)
+		}
+		if len(seqs) != 310 || seqs[299] != 300 || seqs[300] != 303 || seqs[309] != 312 {
+			t.Fatalf("follow %v: delivered %d records; want 310: 1-300 and 303-312", follow, len(seqs))
+		}
+		if len(skips) != 2 || skips[0].Sequence != 301 || skips[0].Reason != eventlog.SkipDecode ||
+			skips[1].Sequence != 302 || skips[1].Reason != eventlog.SkipUnknownKind || !errors.Is(skips[1].Err, eventlog.ErrBadRecord) {
+			t.Fatalf("follow %v: skips %v; want seq 301 (decode) and 302 (unknown_kind)", follow, skips)
+		}
+	}
+}
+
+var errStopHere = errors.New("stop here")
+
+func mustMarshal(t *testing.T, e events.Envelope) []byte {
+	t.Helper()
+	b, err := e.Marshal()
+	if err != nil {
 		t.Fatal(err)
 	}
-	fill(t, l, 301, 10)
-	got := 0
-	err := l.Read(ctx, eventlog.ReadOptions{Stream: events.ObservationsName}, inOrder(t, ids, 1, &got))
-	if !errors.Is(err, eventlog.ErrBadRecord) || !strings.Contains(err.Error(), "seq 301") || got != 300 {
-		t.Fatalf("read %d records, err %v; want 300 and a bad record at seq 301", got, err)
-	}
+	return b
 }
 
 // A handler's error ends Follow even while the consumer waits for new

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -17,6 +18,42 @@ type Record struct {
 	Sequence uint64
 	Stored   time.Time // the stream leader's clock: an index, not an order
 	Env      events.Envelope
+	// skip is set on a stored message that is not a valid event: the
+	// reader reports it (ReadOptions.OnSkip) instead of handing it to the
+	// handler.
+	skip *Skip
+}
+
+// Skip describes a stored message that is not a valid event: it does not
+// decode, names a kind this build does not know, or (found by the fold, not
+// by the reader) carries a payload that fails validation. Readers skip it,
+// report it and go on: nothing on the wire stops a reader, and the records
+// after it are delivered.
+type Skip struct {
+	Stream   string
+	Sequence uint64
+	Stored   time.Time
+	Reason   string // SkipDecode, SkipUnknownKind or SkipPayload
+	Err      error
+}
+
+// The reasons a record is skipped (the reason label of the counter).
+const (
+	SkipDecode      = "decode"       // not a JSON envelope, or a field of it invalid
+	SkipUnknownKind = "unknown_kind" // a kind this build does not know
+	SkipPayload     = "payload"      // the fold refused the payload
+)
+
+// SkipReason classifies a decoding error.
+func SkipReason(err error) string {
+	if errors.Is(err, events.ErrUnknownKind) {
+		return SkipUnknownKind
+	}
+	return SkipDecode
+}
+
+func (s Skip) String() string {
+	return fmt.Sprintf("%s seq %d skipped (%s): %v", s.Stream, s.Sequence, s.Reason, s.Err)
 }
 
 // ReadOptions select what Read and Follow deliver.
@@ -30,6 +67,10 @@ type ReadOptions struct {
 	// the goroutine that called Read or Follow, one record at a time, in
 	// stream order.
 	Workers int
+	// OnSkip gets each stored message that is not a valid event, in stream
+	// order, on the reading goroutine, instead of the handler. Nil: the
+	// Log logs it (a warning, once per stream sequence for the Log's life).
+	OnSkip func(Skip)
 }
 
 // pullMessages is how many messages the consumer asks the server for at a
@@ -52,9 +93,8 @@ const (
 // Handler gets each record in stream order. An error stops the read.
 type Handler func(Record) error
 
-// ErrBadRecord wraps a message that is not a valid envelope. Read and Follow
-// stop with it, naming the sequence: a bad record in Regent's own streams is
-// a bug to see, not to skip.
+// ErrBadRecord is wrapped by Skip.Err: a message that is not a valid
+// envelope. Read and Follow skip it (see ReadOptions.OnSkip) and go on.
 var ErrBadRecord = errors.New("bad record in event log")
 
 // Read delivers every stored record matching o, in order, and returns when
@@ -115,5 +155,56 @@ func (l *Log) consume(ctx context.Context, o ReadOptions, h Handler, stopAtEnd b
 		}
 	}
 	src := source{it: it, stream: o.Stream, stopAtEnd: stopAtEnd, last: last}
-	return src.run(ctx, workerCount(o), h)
+	onSkip := o.OnSkip
+	if onSkip == nil {
+		onSkip = l.logSkip
+	}
+	return src.run(ctx, workerCount(o), h, onSkip)
+}
+
+// logSkip is the default OnSkip: a warning, once per stream sequence.
+func (l *Log) logSkip(s Skip) {
+	if !l.skips.first(s) {
+		return
+	}
+	l.log.Warn().Err(s.Err).Str(events.LogStream, s.Stream).Uint64(events.LogSeq, s.Sequence).
+		Str(events.LogReason, s.Reason).Msg("skipped a stored message that is not a valid event")
+}
+
+// skipSet remembers the skipped records already reported, so that a record
+// read again (another reader, a replay) is reported once. It keeps at most
+// maxSkipsRemembered; beyond, it starts afresh (a record may then be
+// reported again, never lost).
+type skipSet struct {
+	mu   sync.Mutex
+	seen map[skipKey]struct{}
+}
+
+type skipKey struct {
+	stream string
+	seq    uint64
+}
+
+const maxSkipsRemembered = 10000
+
+// first reports whether s is seen for the first time.
+func (ss *skipSet) first(s Skip) bool {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	k := skipKey{s.Stream, s.Sequence}
+	if _, ok := ss.seen[k]; ok {
+		return false
+	}
+	if ss.seen == nil || len(ss.seen) >= maxSkipsRemembered {
+		ss.seen = map[skipKey]struct{}{}
+	}
+	ss.seen[k] = struct{}{}
+	return true
+}
+
+// SkipOnce returns a filter that passes each skipped record once (per
+// stream and sequence): for callers that report skips themselves.
+func SkipOnce() func(Skip) bool {
+	ss := &skipSet{}
+	return ss.first
 }
