@@ -255,8 +255,9 @@ func TestForwardedSameOriginWriteRunsOnTheLeader(t *testing.T) {
 	leaderSrv, leaderOps := controlServer(t, leader())
 	ts := httptest.NewServer(leaderSrv.Handler())
 	defer ts.Close()
-	follower := &fakeCluster{l: Leadership{Known: true, Leader: "n2:10008", LeaderAddr: strings.TrimPrefix(ts.URL, "http://")}}
-	s, ops := controlServer(t, follower)
+	leaderAddr := strings.TrimPrefix(ts.URL, "http://")
+	follower := &fakeCluster{l: Leadership{Known: true, Leader: "n2:10008", LeaderAddr: leaderAddr}}
+	s, ops := controlServer(t, follower, leaderAddr)
 	w := serve(s, http.MethodPost, "/api/disable-global-recoveries", map[string]string{"Origin": "http://example.com", "Sec-Fetch-Site": "same-origin"})
 	if code, msg, _ := envelope(t, decodeBody(t, w)); w.Code != 200 || code != "OK" {
 		t.Fatalf("forwarded same-origin write: %d %s %q", w.Code, code, msg)
