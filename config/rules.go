@@ -183,3 +183,25 @@ func (c Config) checkTLSFiles(ck *checker, certKey, keyKey, caKey string) {
 		}
 	}
 }
+
+// checkNATSNames applies what the embedded nats-server refuses at start:
+// a clustered node needs its client listener (routes are solicited
+// through it), and server and cluster names cannot hold spaces.
+func (c Config) checkNATSNames(ck *checker) {
+	if c.External() {
+		return
+	}
+	if c.Clustered() && (c.NATSListenAddress == "" || c.NATSListenAddress == "-") {
+		ck.badNear("NATSListenAddress", "RaftEnabled", "a clustered node needs its client listener (the embedded NATS solicits its routes through it); got %q", c.NATSListenAddress)
+	}
+	if strings.ContainsAny(c.NodeID(), " \t\r\n") {
+		key := "NodeName"
+		if c.NodeName == "" {
+			key = "RaftAdvertise"
+		}
+		ck.bad(key, "the node's name %q (its NATS server name) cannot contain spaces", c.NodeID())
+	}
+	if c.Clustered() && (c.NATSClusterName == "" || strings.ContainsAny(c.NATSClusterName, " \t\r\n")) {
+		ck.badNear("NATSClusterName", "RaftEnabled", "want a cluster name without spaces, the same on every node; got %q", c.NATSClusterName)
+	}
+}

@@ -144,6 +144,9 @@ func TestIssue12BadConfigs(t *testing.T) {
 		{"detection block overflows", `{"FailureDetectionPeriodBlockMinutes": 153722867280912930}`, "FailureDetectionPeriodBlockMinutes", "min"},
 		{"hostname TTL negative", `{"ExpiryHostnameResolvesMinutes": -5}`, "ExpiryHostnameResolvesMinutes", "got -5"},
 		{"connect timeout negative", `{"MySQLConnectTimeoutSeconds": -1}`, "MySQLConnectTimeoutSeconds", "want 0 to 3600 s"},
+		{"clustered without a client listener", `{"RaftEnabled": true, "RaftBind": "10.0.0.1", "RaftNodes": ["10.0.0.1", "10.0.0.2", "10.0.0.3"], "NATSListenAddress": "-"}`, "NATSListenAddress", "client listener"},
+		{"node name with a space", `{"NodeName": "node one"}`, "NodeName", "spaces"},
+		{"cluster name with a space", `{"RaftEnabled": true, "RaftBind": "10.0.0.1", "RaftNodes": ["10.0.0.1", "10.0.0.2", "10.0.0.3"], "NATSClusterName": "my cluster"}`, "NATSClusterName", "spaces"},
 		{"http advertise credentials", `{"HTTPAdvertise": "http://u:pw@10.0.0.1:3000"}`, "HTTPAdvertise", "u:********@"},
 	}
 	for _, tt := range tests {

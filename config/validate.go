@@ -62,6 +62,7 @@ func (c Config) validate(origins map[string]origin) []error {
 	c.checkVIP(ck)
 	c.checkBounds(ck)
 	c.checkClusterFilters(ck)
+	c.checkNATSNames(ck)
 	return ck.errs
 }
 

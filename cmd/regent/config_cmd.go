@@ -51,7 +51,7 @@ func runConfig(_ context.Context, e env) int {
 
 // configCheck loads, reports and prints; split from runConfig for tests.
 func configCheck(opts config.LoadOptions, jsonOnly bool, stdout, stderr io.Writer) int {
-	cfg, report, err := config.Load(opts)
+	cfg, report, err := loadConfig(opts)
 	if !jsonOnly || err != nil {
 		for _, f := range report.Files {
 			fmt.Fprintf(stderr, "read: %s\n", f)

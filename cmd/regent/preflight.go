@@ -1,0 +1,91 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/rs/zerolog"
+
+	"github.com/regent-ha/regent/config"
+	"github.com/regent-ha/regent/probes"
+	"github.com/regent-ha/regent/projections"
+)
+
+// loadConfig is the one validation path of `regent serve` and `regent
+// config check`: config.Load (every rule, located by file and line), then
+// preflight. A config that check accepts, serve accepts.
+func loadConfig(opts config.LoadOptions) (config.Config, config.Report, error) {
+	cfg, report, err := config.Load(opts)
+	if err != nil {
+		return config.Config{}, report, err
+	}
+	if err := preflight(cfg); err != nil {
+		return config.Config{}, report, err
+	}
+	return cfg, report, nil
+}
+
+// preflight builds, from the config alone, every part serve derives from
+// it before it binds a port or starts NATS, with the same functions serve
+// uses: the logger, the projection's settings and the analysis parameters
+// (every regular expression and cluster filter), the prober and the
+// actuators' MySQL connections (their TLS files), the API's HTTPS and the
+// NATS TLS configurations, and the route options of a cluster. config.Load
+// is meant to refuse all of these first, with the key and line; preflight
+// is what guarantees it (TestPreflightAcceptsWhatLoadAccepts). It starts
+// nothing and connects to nothing.
+func preflight(cfg config.Config) error {
+	var errs []error
+	add := func(err error) {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	_, err := newLogger(io.Discard, cfg.LogFormat, cfg.EffectiveLogLevel())
+	add(err)
+	settings, err := projectionSettings(cfg, 1)
+	add(err)
+	if err == nil {
+		_, err = projections.NewTopology(settings)
+		add(err)
+	}
+	_, err = analysisParams(cfg)
+	add(err)
+	add(preflightProbes(cfg))
+	db, err := actuatorDB(cfg, zerolog.Nop())
+	add(err)
+	if db != nil {
+		add(db.Close())
+	}
+	_, err = apiTLS(cfg)
+	add(err)
+	if _, err := tlsConfig(cfg.NATSTLSCertFile, cfg.NATSTLSKeyFile, cfg.NATSTLSCAFile, !cfg.External()); err != nil {
+		add(fmt.Errorf("NATSTLS*: %w", err))
+	}
+	if a := cfg.NATSListenAddress; a != "" && a != "-" && !cfg.External() {
+		if _, _, err := splitHostPort(a); err != nil {
+			add(fmt.Errorf("NATSListenAddress %q: %w", a, err))
+		}
+	}
+	if cfg.Clustered() && !cfg.External() {
+		_, err = clusterOptions(cfg)
+		add(err)
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("check config as serve builds it: %w", errors.Join(errs...))
+	}
+	return nil
+}
+
+func preflightProbes(cfg config.Config) error {
+	opts, err := probeOptions(cfg, cfg.NodeID())
+	if err != nil {
+		return err
+	}
+	p, err := probes.NewProber(opts, zerolog.Nop())
+	if err != nil {
+		return err
+	}
+	return p.Close()
+}
