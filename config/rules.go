@@ -73,7 +73,7 @@ func peerIdentity(p Peer) string {
 // vipNameChars are the characters accepted in VIPInterface: Linux accepts
 // more, but the name is substituted into VIPAddCommand and friends, which
 // a shell runs.
-var vipNameChars = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
+var vipNameChars = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._-]*$`)
 
 // checkVIPInterface checks the syntax of an interface name (1-15
 // characters, not "." or "..", no '/', whitespace or ':' except in the
@@ -95,7 +95,7 @@ func checkVIPInterface(name string) error {
 		case part == "." || part == "..":
 			return fmt.Errorf("%q is not a usable interface name%s", name, hint)
 		case !vipNameChars.MatchString(part):
-			return fmt.Errorf("%q is not a usable interface name: use letters, digits, '.', '_' and '-' (and one ':' for an alias, eth0:1); no '/', whitespace or shell characters%s", name, hint)
+			return fmt.Errorf("%q is not a usable interface name: use letters, digits, '.', '_' and '-', starting with a letter, digit or '_' (and one ':' for an alias, eth0:1); no '/', whitespace or shell characters%s", name, hint)
 		}
 	}
 	return nil

@@ -136,6 +136,7 @@ func TestIssue12BadConfigs(t *testing.T) {
 		{"vip interface shell", `{"VIPAddress": "10.0.0.30", "VIPInterface": "eth0;reboot"}`, "VIPInterface", "shell"},
 		{"vip interface dot", `{"VIPAddress": "10.0.0.30", "VIPInterface": ".."}`, "VIPInterface", "not a usable"},
 		{"vip interface empty alias", `{"VIPAddress": "10.0.0.30", "VIPInterface": "eth0:"}`, "VIPInterface", "alias form"},
+		{"vip interface option", `{"VIPAddress": "10.0.0.30", "VIPInterface": "-eth0"}`, "VIPInterface", "starting with"},
 		{"vip interface two colons", `{"VIPAddress": "10.0.0.30", "VIPInterface": "eth0:1:2"}`, "VIPInterface", "interface name"},
 		{"basic without password", `{"AuthenticationMethod": "basic", "HTTPAuthUser": "dba"}`, "HTTPAuthPassword", "must be set"},
 		{"multi without password", `{"AuthenticationMethod": "multi", "HTTPAuthUser": "dba", "HTTPAuthPassword": ""}`, "HTTPAuthPassword", `"multi"`},

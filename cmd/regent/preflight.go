@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/rs/zerolog"
 
+	"github.com/regent-ha/regent/actuators/shell"
 	"github.com/regent-ha/regent/config"
 	"github.com/regent-ha/regent/probes"
 	"github.com/regent-ha/regent/projections"
@@ -28,13 +30,15 @@ func loadConfig(opts config.LoadOptions) (config.Config, config.Report, error) {
 
 // preflight builds, from the config alone, every part serve derives from
 // it before it binds a port or starts NATS, with the same functions serve
-// uses: the logger, the projection's settings and the analysis parameters
+// uses, and expands every hook and VIP command as a recovery would: the
+// logger, the projection's settings and the analysis parameters
 // (every regular expression and cluster filter), the prober and the
 // actuators' MySQL connections (their TLS files), the API's HTTPS and the
 // NATS TLS configurations, and the route options of a cluster. config.Load
 // is meant to refuse all of these first, with the key and line; preflight
-// is what guarantees it (TestPreflightAcceptsWhatLoadAccepts). It starts
-// nothing and connects to nothing.
+// is what guarantees it (TestPreflightAcceptsWhatLoadAccepts). Only the
+// commands are checked here alone (the config package does not know the
+// shell expander). It starts nothing and connects to nothing.
 func preflight(cfg config.Config) error {
 	var errs []error
 	add := func(err error) {
@@ -53,6 +57,7 @@ func preflight(cfg config.Config) error {
 	_, err = analysisParams(cfg)
 	add(err)
 	add(preflightProbes(cfg))
+	add(preflightCommands(cfg))
 	db, err := actuatorDB(cfg, zerolog.Nop())
 	add(err)
 	if db != nil {
@@ -88,4 +93,43 @@ func preflightProbes(cfg config.Config) error {
 		return err
 	}
 	return p.Close()
+}
+
+// preflightCommands expands every hook and VIP command the way a recovery
+// will (actuators/shell.CheckCommand): a placeholder the shell expander
+// refuses in every run is a config error now, not a failed hook during a
+// failover.
+func preflightCommands(cfg config.Config) error {
+	var errs []error
+	lists := []struct {
+		key  string
+		cmds []string
+	}{
+		{"OnFailureDetectionProcesses", cfg.OnFailureDetectionProcesses}, {"PreGracefulTakeoverProcesses", cfg.PreGracefulTakeoverProcesses},
+		{"PreFailoverProcesses", cfg.PreFailoverProcesses}, {"PostFailoverProcesses", cfg.PostFailoverProcesses},
+		{"PostUnsuccessfulFailoverProcesses", cfg.PostUnsuccessfulFailoverProcesses}, {"PostMasterFailoverProcesses", cfg.PostMasterFailoverProcesses},
+		{"PostIntermediateMasterFailoverProcesses", cfg.PostIntermediateMasterFailoverProcesses}, {"PostGracefulTakeoverProcesses", cfg.PostGracefulTakeoverProcesses},
+	}
+	if cfg.VIPAddress != "" {
+		if err := shell.CheckInterface(cfg.VIPInterface); err != nil {
+			errs = append(errs, fmt.Errorf("key %q: %w", "VIPInterface", err))
+		}
+		prefix := ""
+		if p := strings.TrimSpace(cfg.RemoteExecPrefix); p != "" {
+			prefix = p + " "
+		}
+		lists = append(lists, struct {
+			key  string
+			cmds []string
+		}{"VIPAddCommand/VIPRemoveCommand/VIPCheckCommand (after RemoteExecPrefix)",
+			[]string{prefix + cfg.VIPAddCommand, prefix + cfg.VIPRemoveCommand, prefix + cfg.VIPCheckCommand}})
+	}
+	for _, l := range lists {
+		for i, c := range l.cmds {
+			if err := shell.CheckCommand(cfg.ProcessesShellCommand, c); err != nil {
+				errs = append(errs, fmt.Errorf("key %q: command %d %q: %w", l.key, i+1, c, err))
+			}
+		}
+	}
+	return errors.Join(errs...)
 }

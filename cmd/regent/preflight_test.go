@@ -94,6 +94,8 @@ func TestPreflightAcceptsWhatLoadAccepts(t *testing.T) {
 		`"NATSTLSCertFile": "` + p.certFile + `", "NATSTLSKeyFile": "` + p.keyFile + `", "NATSTLSCAFile": "` + p.caFile + `"`,
 		`"NATSServers": ["nats://u:pw@127.0.0.1:4222"], "NATSTLSCAFile": "` + p.caFile + `", "RaftDataDir": ""`,
 		`"VIPAddress": "10.0.0.30", "VIPInterface": "eth0:1"`,
+		`"VIPAddress": "10.0.0.30", "VIPInterface": "br_lan-2.100"`,
+		`"VIPAddress": "10.0.0.30", "VIPInterface": "averylongname15"`,
 		`"AuthenticationMethod": "multi", "HTTPAuthUser": "dba", "HTTPAuthPassword": "pw"`,
 	}
 	for _, key := range []string{"HookTimeoutSeconds", "RecoveryPeriodBlockSeconds", "FailureDetectionPeriodBlockMinutes",
@@ -245,5 +247,30 @@ func TestTopologyTLSOnEveryConnection(t *testing.T) {
 				t.Errorf("probe login %+v (seen %v), want TLS %v as orc", l, ok, tt.want)
 			}
 		})
+	}
+}
+
+// TestConfigCheckExpandsCommands: a hook or VIP command whose placeholder
+// the shell expander refuses in every run is refused by `config check` and
+// by `serve`, naming the key, instead of failing during a failover.
+func TestConfigCheckExpandsCommands(t *testing.T) {
+	for _, tt := range []struct{ body, key string }{
+		{`"PostFailoverProcesses": ["echo ok", "echo ${X:-{failedHost}}"]`, `"PostFailoverProcesses": command 2`},
+		{`"VIPAddress": "10.0.0.30", "VIPInterface": "eth0", "VIPCheckCommand": "ip -o a show dev ${I:-{interface}}"`, "VIPCheckCommand"},
+	} {
+		path := writeBody(t, tt.body)
+		var out, checkErr, serveErr bytes.Buffer
+		if rc := configCheck(config.LoadOptions{Files: []string{path}}, false, &out, &checkErr); rc != 1 || !strings.Contains(checkErr.String(), tt.key) ||
+			!strings.Contains(checkErr.String(), "unsupported shell context") {
+			t.Errorf("config check rc %d, want 1 naming %s:\n%s", rc, tt.key, checkErr.String())
+		}
+		if rc := runServe(context.Background(), env{args: []string{"--config", path}, stdout: &out, stderr: &serveErr}); rc != 1 || !strings.Contains(serveErr.String(), tt.key) {
+			t.Errorf("serve rc %d, want 1 naming %s:\n%s", rc, tt.key, serveErr.String())
+		}
+	}
+	path := writeBody(t, `"PostFailoverProcesses": ["echo {failedHost}:{failedPort} $(( {failedPort} + 1 )) >> /tmp/x &"], "VIPAddress": "10.0.0.30", "VIPInterface": "eth0", "RemoteExecPrefix": "ssh {host}"`)
+	var out, errOut bytes.Buffer
+	if rc := configCheck(config.LoadOptions{Files: []string{path}}, true, &out, &errOut); rc != 0 {
+		t.Errorf("good commands refused:\n%s", errOut.String())
 	}
 }
