@@ -205,3 +205,23 @@ func (c Config) checkNATSNames(ck *checker) {
 		ck.badNear("NATSClusterName", "RaftEnabled", "want a cluster name without spaces, the same on every node; got %q", c.NATSClusterName)
 	}
 }
+
+// checkHTTPPaths checks URLPrefix and StatusEndpoint as the API's route
+// patterns will use them: a path of plain segments (a brace would be read
+// as a wildcard, a space as the end of the pattern). Whether a
+// StatusEndpoint collides with one of the API's own routes is checked by
+// cmd/regent's preflight, which registers them.
+func (c Config) checkHTTPPaths(ck *checker) {
+	for _, kv := range [...][2]string{{"URLPrefix", c.URLPrefix}, {"StatusEndpoint", c.StatusEndpoint}} {
+		key, p := kv[0], kv[1]
+		if p == "" && key == "URLPrefix" {
+			continue
+		}
+		switch {
+		case !strings.HasPrefix(p, "/"):
+			ck.bad(key, "want a path starting with '/', got %q", p)
+		case strings.ContainsAny(p, "{}?#%\\ \t\r\n") || strings.Contains(p, "//"):
+			ck.bad(key, "want a plain path (no spaces, braces, '?', '#', '%%', '\\\\' or '//'), got %q", p)
+		}
+	}
+}

@@ -148,6 +148,9 @@ func TestIssue12BadConfigs(t *testing.T) {
 		{"clustered without a client listener", `{"RaftEnabled": true, "RaftBind": "10.0.0.1", "RaftNodes": ["10.0.0.1", "10.0.0.2", "10.0.0.3"], "NATSListenAddress": "-"}`, "NATSListenAddress", "client listener"},
 		{"node name with a space", `{"NodeName": "node one"}`, "NodeName", "spaces"},
 		{"cluster name with a space", `{"RaftEnabled": true, "RaftBind": "10.0.0.1", "RaftNodes": ["10.0.0.1", "10.0.0.2", "10.0.0.3"], "NATSClusterName": "my cluster"}`, "NATSClusterName", "spaces"},
+		{"status endpoint relative", `{"StatusEndpoint": "api/status"}`, "StatusEndpoint", "starting with '/'"},
+		{"status endpoint space", `{"StatusEndpoint": "/api/my status"}`, "StatusEndpoint", "plain path"},
+		{"url prefix brace", `{"URLPrefix": "/orc/{x}"}`, "URLPrefix", "plain path"},
 		{"http advertise credentials", `{"HTTPAdvertise": "http://u:pw@10.0.0.1:3000"}`, "HTTPAdvertise", "u:********@"},
 	}
 	for _, tt := range tests {
@@ -160,6 +163,7 @@ func TestIssue12BadConfigs(t *testing.T) {
 		`{"VIPAddress": "10.0.0.30", "VIPInterface": "enp0s31f6.100"}`,
 		`{"AuthenticationMethod": "basic", "HTTPAuthUser": "dba", "HTTPAuthPassword": "pw"}`,
 		`{"HookTimeoutSeconds": 0, "RecoveryPeriodBlockSeconds": 0}`,
+		`{"URLPrefix": "/orchestrator/", "StatusEndpoint": "/lb-check"}`,
 	} {
 		wantAccepted(t, ok)
 	}

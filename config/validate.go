@@ -63,6 +63,7 @@ func (c Config) validate(origins map[string]origin) []error {
 	c.checkBounds(ck)
 	c.checkClusterFilters(ck)
 	c.checkNATSNames(ck)
+	c.checkHTTPPaths(ck)
 	return ck.errs
 }
 

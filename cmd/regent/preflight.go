@@ -6,9 +6,11 @@ import (
 	"io"
 	"strings"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
 	"github.com/regent-ha/regent/actuators/shell"
+	"github.com/regent-ha/regent/api"
 	"github.com/regent-ha/regent/config"
 	"github.com/regent-ha/regent/probes"
 	"github.com/regent-ha/regent/projections"
@@ -65,6 +67,7 @@ func preflight(cfg config.Config) error {
 	}
 	_, err = apiTLS(cfg)
 	add(err)
+	add(preflightRoutes(cfg))
 	if _, err := tlsConfig(cfg.NATSTLSCertFile, cfg.NATSTLSKeyFile, cfg.NATSTLSCAFile, !cfg.External()); err != nil {
 		add(fmt.Errorf("NATSTLS*: %w", err))
 	}
@@ -132,4 +135,22 @@ func preflightCommands(cfg config.Config) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// preflightRoutes registers the API's routes under URLPrefix and
+// StatusEndpoint as startNode does (with no views behind them: nothing is
+// served). http.ServeMux panics on a pattern it cannot parse or that
+// collides with another (StatusEndpoint "/api/health"); here that is a
+// config error instead of a crash of serve.
+func preflightRoutes(cfg config.Config) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("keys \"URLPrefix\" %q and \"StatusEndpoint\" %q: the API cannot register its routes: %v", cfg.URLPrefix, cfg.StatusEndpoint, r)
+		}
+	}()
+	s := api.New(api.Options{ListenAddress: cfg.ListenAddress, URLPrefix: cfg.URLPrefix, StatusEndpoint: cfg.StatusEndpoint},
+		nil, prometheus.NewRegistry(), zerolog.Nop())
+	s.RegisterRead(nil, nil, cfg.DefaultInstancePort)
+	s.RegisterRecovery(nil, nil, nil)
+	return nil
 }

@@ -274,3 +274,24 @@ func TestConfigCheckExpandsCommands(t *testing.T) {
 		t.Errorf("good commands refused:\n%s", errOut.String())
 	}
 }
+
+// TestStatusEndpointCollisionRefused: a StatusEndpoint that is one of the
+// API's own routes made serve panic while `config check` passed; now both
+// refuse it, and a prefixed custom endpoint still works.
+func TestStatusEndpointCollisionRefused(t *testing.T) {
+	for _, ep := range []string{"/api/health", "/api/leader-check", "/metrics"} {
+		path := writeBody(t, fmt.Sprintf(`"StatusEndpoint": %q`, ep))
+		var out, errOut bytes.Buffer
+		if rc := configCheck(config.LoadOptions{Files: []string{path}}, false, &out, &errOut); rc != 1 || !strings.Contains(errOut.String(), `"StatusEndpoint"`) {
+			t.Errorf("StatusEndpoint %s: rc %d, want 1 naming the key:\n%s", ep, rc, errOut.String())
+		}
+		if rc := runServe(context.Background(), env{args: []string{"--config", path}, stdout: &out, stderr: &errOut}); rc != 1 {
+			t.Errorf("serve with StatusEndpoint %s: rc %d, want 1", ep, rc)
+		}
+	}
+	cfg := config.Default()
+	cfg.URLPrefix, cfg.StatusEndpoint = "/orc", "/lb"
+	if err := preflight(cfg); err != nil {
+		t.Errorf("URLPrefix /orc with StatusEndpoint /lb: %v", err)
+	}
+}
