@@ -52,7 +52,7 @@ func (c Config) checkRaftDuplicates(ck *checker, peers []Peer) {
 	for i, p := range peers {
 		k := peerIdentity(p)
 		if first, dup := seen[k]; dup {
-			ck.bad("RaftNodes", "entries %d (%q) and %d (%q) are the same node %s: list each node once (the quorum is counted over the entries)",
+			ck.bad("RaftNodes", "RaftNodes[%d] %q and RaftNodes[%d] %q are the same node %s: list each node once (the quorum is counted over the entries)",
 				first, c.RaftNodes[first], i, c.RaftNodes[i], p.Name)
 			continue
 		}

@@ -16,7 +16,9 @@ const configUsage = `usage: regent config check [--json-only] [FILE]
 
 Loads the configuration (FILE, or every existing file of the search list:
 /etc/regent.conf.json, /etc/orchestrator.conf.json, ./regent.conf.json,
-./orchestrator.conf.json), then REGENT_<Key> environment variables.
+./orchestrator.conf.json), then REGENT_<Key> environment variables, and
+runs every check serve runs before it starts (regular expressions, peers,
+VIP interface, authentication, bounds, TLS files, hook and VIP commands).
 Prints warnings and infos to stderr and the effective configuration, secrets
 masked, as JSON to stdout. Exit status: 0 valid, 1 invalid, 2 usage.
 `
