@@ -118,7 +118,8 @@ func (c Config) NodeID() string {
 }
 
 // Masked returns a copy with every non-empty secret (passwords, tokens)
-// replaced by "********", for printing.
+// replaced by "********", and the credentials inside URLs (NATSServers,
+// HTTPAdvertise) too, for printing.
 func (c Config) Masked() Config {
 	rv := reflect.ValueOf(&c).Elem()
 	for _, ki := range knownKeys().ordered {
@@ -127,6 +128,14 @@ func (c Config) Masked() Config {
 		}
 		if f := rv.FieldByIndex(ki.index); f.String() != "" {
 			f.SetString(MaskedValue)
+		}
+	}
+	for _, key := range urlKeys {
+		switch f := rv.FieldByName(key); f.Kind() {
+		case reflect.String:
+			f.SetString(MaskURL(f.String()))
+		case reflect.Slice:
+			f.Set(reflect.ValueOf(MaskURLs(f.Interface().([]string))))
 		}
 	}
 	return c

@@ -60,6 +60,10 @@ func (c Config) validate(origins map[string]origin) []error {
 	c.checkLogging(ck)
 	c.checkNATS(ck)
 	c.checkVIP(ck)
+	c.checkBounds(ck)
+	c.checkClusterFilters(ck)
+	c.checkNATSNames(ck)
+	c.checkHTTPPaths(ck)
 	return ck.errs
 }
 
@@ -85,6 +89,7 @@ func (c Config) checkRaft(ck *checker) {
 		ck.bad("RaftNodes", "%v", err)
 		return
 	}
+	c.checkRaftDuplicates(ck, peers)
 	if len(peers) == 2 && !c.External() {
 		ck.bad("RaftNodes", "lists 2 nodes: the streams keep 3 replicas on a cluster, which 2 nodes cannot place (and 2 nodes survive no loss); list 1 node or 3 or more")
 	}
@@ -113,19 +118,11 @@ func (c Config) checkPromotion(ck *checker) {
 	if c.FailMasterPromotionOnLagMinutes > 0 && c.ReplicationLagQuery == "" {
 		ck.bad("FailMasterPromotionOnLagMinutes", "> 0 requires ReplicationLagQuery")
 	}
-	if c.HookTimeoutSeconds < 0 {
-		ck.bad("HookTimeoutSeconds", "want ≥ 0, got %d", c.HookTimeoutSeconds)
-	}
-	// MariaDB and MySQL take 1 ms to 4294967 s; a period the replica waits
-	// out longer than the stall threshold would make every idle replica
-	// look stalled.
-	if h := c.ReplicationHeartbeatMilliseconds; h < 1 || h > 4294967000 {
-		ck.bad("ReplicationHeartbeatMilliseconds", "want 1 to 4294967000, got %d", h)
-	} else if c.ReplicationStallMilliseconds > 0 && 2*c.ReplicationStallMilliseconds < 5*h {
-		ck.bad("ReplicationStallMilliseconds", "%d is less than 2.5 × ReplicationHeartbeatMilliseconds (%d): idle replicas would look stalled", c.ReplicationStallMilliseconds, h)
-	}
-	if c.ReplicationStallMilliseconds < 0 {
-		ck.bad("ReplicationStallMilliseconds", "want ≥ 0, got %d", c.ReplicationStallMilliseconds)
+	// A heartbeat period the replica waits out longer than the stall
+	// threshold would make every idle replica look stalled. (checkBounds
+	// checks each key's range.)
+	if h, s := c.ReplicationHeartbeatMilliseconds, c.ReplicationStallMilliseconds; h >= 1 && s > 0 && 2*int64(s) < 5*int64(h) {
+		ck.bad("ReplicationStallMilliseconds", "%d is less than 2.5 × ReplicationHeartbeatMilliseconds (%d): idle replicas would look stalled", s, h)
 	}
 }
 
@@ -135,6 +132,9 @@ func (c Config) checkHTTP(ck *checker) {
 	case "basic", "multi":
 		if c.HTTPAuthUser == "" {
 			ck.badNear("HTTPAuthUser", "AuthenticationMethod", "must be set when AuthenticationMethod is %q", c.AuthenticationMethod)
+		}
+		if c.HTTPAuthPassword == "" {
+			ck.badNear("HTTPAuthPassword", "AuthenticationMethod", "must be set when AuthenticationMethod is %q (an empty password lets anyone who knows the user in)", c.AuthenticationMethod)
 		}
 	case "token", "oauth":
 		ck.bad("AuthenticationMethod", "%q is not supported by Regent (use basic, multi or proxy)", c.AuthenticationMethod)
@@ -150,11 +150,13 @@ func (c Config) checkHTTP(ck *checker) {
 		u, err := url.Parse(c.HTTPAdvertise)
 		switch {
 		case err != nil || (u.Scheme != "http" && u.Scheme != "https"):
-			ck.bad("HTTPAdvertise", "must start with http:// or https://, got %q", c.HTTPAdvertise)
+			ck.bad("HTTPAdvertise", "must start with http:// or https://, got %q", MaskURL(c.HTTPAdvertise))
+		case u.User != nil:
+			ck.bad("HTTPAdvertise", "must not hold credentials, got %q", MaskURL(c.HTTPAdvertise))
 		case u.Hostname() == "" || u.Port() == "":
-			ck.bad("HTTPAdvertise", "must include a host and a port, got %q", c.HTTPAdvertise)
+			ck.bad("HTTPAdvertise", "must include a host and a port, got %q", MaskURL(c.HTTPAdvertise))
 		case u.Path != "" && u.Path != "/":
-			ck.bad("HTTPAdvertise", "must not include a path, got %q", c.HTTPAdvertise)
+			ck.bad("HTTPAdvertise", "must not include a path, got %q", MaskURL(c.HTTPAdvertise))
 		}
 	}
 }
@@ -183,13 +185,7 @@ func (c Config) checkSSL(ck *checker) {
 			ck.badNear("SSLValidOUs", "UseMutualTLS", "must list the client certificate OUs to accept when UseMutualTLS is true (empty refuses every client)")
 		}
 	}
-	for _, key := range [...]string{"SSLCertFile", "SSLPrivateKeyFile", "SSLCAFile"} {
-		if path := c.fieldsByName()[key].String(); path != "" {
-			if err := readable(path); err != nil {
-				ck.bad(key, "%v", err)
-			}
-		}
-	}
+	c.checkTLSFiles(ck, "SSLCertFile", "SSLPrivateKeyFile", "SSLCAFile")
 }
 
 // checkTopologyTLS applies MySQLTopologyUseMutualTLS's rule: a client
@@ -203,13 +199,7 @@ func (c Config) checkTopologyTLS(ck *checker) {
 			}
 		}
 	}
-	for _, key := range [...]string{"MySQLTopologySSLCertFile", "MySQLTopologySSLPrivateKeyFile", "MySQLTopologySSLCAFile"} {
-		if path := c.fieldsByName()[key].String(); path != "" {
-			if err := readable(path); err != nil {
-				ck.bad(key, "%v", err)
-			}
-		}
-	}
+	c.checkTLSFiles(ck, "MySQLTopologySSLCertFile", "MySQLTopologySSLPrivateKeyFile", "MySQLTopologySSLCAFile")
 }
 
 // readable reports why path cannot be opened for reading, or nil.
@@ -247,14 +237,10 @@ func (c Config) checkDiscovery(ck *checker) {
 	default:
 		ck.bad("HostnameResolveMethod", "want one of default, cname, none; got %q", c.HostnameResolveMethod)
 	}
-	if c.InstancePollMilliseconds < 0 {
-		ck.bad("InstancePollMilliseconds", "want ≥ 0, got %d", c.InstancePollMilliseconds)
-	} else if c.InstancePollMilliseconds == 0 && c.InstancePollSeconds < 1 {
+	if c.InstancePollMilliseconds == 0 && c.InstancePollSeconds < 1 {
 		ck.bad("InstancePollSeconds", "want ≥ 1 (or set InstancePollMilliseconds), got %d", c.InstancePollSeconds)
 	}
-	if c.ProbeTimeoutMilliseconds < 0 {
-		ck.bad("ProbeTimeoutMilliseconds", "want ≥ 0, got %d", c.ProbeTimeoutMilliseconds)
-	} else if c.ProbeTimeoutMilliseconds == 0 && c.MySQLConnectTimeoutSeconds < 1 {
+	if c.ProbeTimeoutMilliseconds == 0 && c.MySQLConnectTimeoutSeconds == 0 {
 		ck.bad("MySQLConnectTimeoutSeconds", "want ≥ 1 (or set ProbeTimeoutMilliseconds), got %d", c.MySQLConnectTimeoutSeconds)
 	}
 	if c.DefaultInstancePort < 1 || c.DefaultInstancePort > 65535 {
@@ -283,17 +269,17 @@ func (c Config) checkNATS(ck *checker) {
 	}
 	for _, s := range c.NATSServers {
 		u, err := url.Parse(s)
+		var ue *url.Error
 		switch {
+		case errors.As(err, &ue): // its message repeats the URL: credentials and all
+			ck.bad("NATSServers", "URL %q: %v", MaskURL(s), ue.Err)
 		case err != nil:
-			ck.bad("NATSServers", "%v", err)
+			ck.bad("NATSServers", "URL %q does not parse", MaskURL(s))
 		case u.Scheme != "nats" && u.Scheme != "tls" && u.Scheme != "ws" && u.Scheme != "wss":
-			ck.bad("NATSServers", "want a nats://host:port URL, got %q", s)
+			ck.bad("NATSServers", "want a nats://host:port URL, got %q", MaskURL(s))
 		case u.Hostname() == "":
-			ck.bad("NATSServers", "URL %q has no host", s)
+			ck.bad("NATSServers", "URL %q has no host", MaskURL(s))
 		}
-	}
-	if n := c.NATSStreamReplicas; n < 1 || n > 5 {
-		ck.bad("NATSStreamReplicas", "want 1 to 5 (JetStream's limit), got %d", n)
 	}
 	pairs := [][2]string{{"NATSTLSCertFile", "NATSTLSKeyFile"}, {"NATSClusterTLSCertFile", "NATSClusterTLSKeyFile"}}
 	fields := c.fieldsByName()
@@ -302,11 +288,8 @@ func (c Config) checkNATS(ck *checker) {
 			ck.bad(p[0], "%s and %s must be set together", p[0], p[1])
 		}
 	}
-	for _, key := range []string{"NATSMaxMemoryMB", "NATSMaxStoreMB", "ObservationRetentionMinutes", "EventStreamMaxMB"} {
-		if n := fields[key].Int(); n <= 0 {
-			ck.bad(key, "want > 0, got %d", n)
-		}
-	}
+	c.checkTLSFiles(ck, "NATSTLSCertFile", "NATSTLSKeyFile", "NATSTLSCAFile")
+	c.checkTLSFiles(ck, "NATSClusterTLSCertFile", "NATSClusterTLSKeyFile", "NATSClusterTLSCAFile")
 }
 
 func (c Config) checkVIP(ck *checker) {
@@ -318,6 +301,8 @@ func (c Config) checkVIP(ck *checker) {
 	}
 	if c.VIPInterface == "" {
 		ck.badNear("VIPInterface", "VIPAddress", "must be set when VIPAddress is set")
+	} else if err := checkVIPInterface(c.VIPInterface); err != nil {
+		ck.bad("VIPInterface", "%v", err)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 
 func TestValidationRules(t *testing.T) {
 	tmpFile := writeConf(t, "readable.pem", "x")
+	certFile, keyFile, caFile := testPair(t)
 	tests := []struct {
 		name    string
 		content string
@@ -30,10 +31,10 @@ func TestValidationRules(t *testing.T) {
 		{"ssl needs key", `{"UseSSL": true, "SSLCertFile": "` + tmpFile + `"}`, "SSLPrivateKeyFile", "must be set when UseSSL"},
 		{"ssl cert unreadable", `{"UseSSL": true, "SSLCertFile": "/nonexistent/c.pem", "SSLPrivateKeyFile": "` + tmpFile + `"}`, "SSLCertFile", "cannot read /nonexistent/c.pem"},
 		{"ssl CA unreadable", `{"UseSSL": true, "SSLCertFile": "` + tmpFile + `", "SSLPrivateKeyFile": "` + tmpFile + `", "SSLCAFile": "/nonexistent/ca.pem"}`, "SSLCAFile", "cannot read"},
-		{"ssl ok", `{"UseSSL": true, "SSLCertFile": "` + tmpFile + `", "SSLPrivateKeyFile": "` + tmpFile + `"}`, "", ""},
+		{"ssl ok", `{"UseSSL": true, "SSLCertFile": "` + certFile + `", "SSLPrivateKeyFile": "` + keyFile + `"}`, "", ""},
 		{"mutual needs CA", `{"UseSSL": true, "UseMutualTLS": true, "SSLValidOUs": ["dba"], "SSLCertFile": "` + tmpFile + `", "SSLPrivateKeyFile": "` + tmpFile + `"}`, "SSLCAFile", "UseMutualTLS"},
 		{"mutual needs OUs", `{"UseSSL": true, "UseMutualTLS": true, "SSLCAFile": "` + tmpFile + `", "SSLCertFile": "` + tmpFile + `", "SSLPrivateKeyFile": "` + tmpFile + `"}`, "SSLValidOUs", "refuses every client"},
-		{"mutual ok", `{"UseSSL": true, "UseMutualTLS": true, "SSLValidOUs": ["dba"], "SSLCAFile": "` + tmpFile + `", "SSLCertFile": "` + tmpFile + `", "SSLPrivateKeyFile": "` + tmpFile + `"}`, "", ""},
+		{"mutual ok", `{"UseSSL": true, "UseMutualTLS": true, "SSLValidOUs": ["dba"], "SSLCAFile": "` + caFile + `", "SSLCertFile": "` + certFile + `", "SSLPrivateKeyFile": "` + keyFile + `"}`, "", ""},
 		{"raft needs bind", `{"RaftEnabled": true, "RaftBind": "", "RaftNodes": ["a"]}`, "RaftBind", "must be set"},
 		{"raft needs nodes", `{"RaftEnabled": true, "RaftNodes": []}`, "RaftNodes", "must list"},
 		{"raft needs data dir", `{"RaftEnabled": true, "RaftBind": "a", "RaftNodes": ["a"], "RaftDataDir": ""}`, "RaftDataDir", "must be set"},
@@ -67,7 +68,7 @@ func TestValidationRules(t *testing.T) {
 		{"nats listen", `{"NATSListenAddress": "localhost"}`, "NATSListenAddress", "host:port"},
 		{"nats listen off", `{"NATSListenAddress": "-"}`, "", ""},
 		{"nats tls pair", `{"NATSTLSCertFile": "c.pem"}`, "NATSTLSCertFile", "set together"},
-		{"nats sizes", `{"NATSMaxStoreMB": 0}`, "NATSMaxStoreMB", "> 0"},
+		{"nats sizes", `{"NATSMaxStoreMB": 0}`, "NATSMaxStoreMB", "want 1 to"},
 		{"vip address", `{"VIPAddress": "10.0.0.300", "VIPInterface": "eth0"}`, "VIPAddress", "IP address"},
 		{"vip interface", `{"VIPAddress": "10.0.0.30"}`, "VIPInterface", "must be set"},
 		{"vip ok", `{"VIPAddress": "fd00::30", "VIPInterface": "eth0"}`, "", ""},
@@ -77,7 +78,7 @@ func TestValidationRules(t *testing.T) {
 		{"heartbeat zero", `{"ReplicationHeartbeatMilliseconds": 0}`, "ReplicationHeartbeatMilliseconds", "want 1 to"},
 		{"stall below heartbeats", `{"ReplicationHeartbeatMilliseconds": 500, "ReplicationStallMilliseconds": 1000}`, "ReplicationStallMilliseconds", "2.5 × ReplicationHeartbeatMilliseconds"},
 		{"stall and heartbeat ok", `{"ReplicationHeartbeatMilliseconds": 250, "ReplicationStallMilliseconds": 700}`, "", ""},
-		{"stall negative", `{"ReplicationStallMilliseconds": -1}`, "ReplicationStallMilliseconds", "≥ 0"},
+		{"stall negative", `{"ReplicationStallMilliseconds": -1}`, "ReplicationStallMilliseconds", "want 0 to"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

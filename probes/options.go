@@ -1,12 +1,10 @@
 package probes
 
 import (
-	"crypto/tls"
-	"crypto/x509"
-	"fmt"
-	"os"
 	"regexp"
 	"time"
+
+	"github.com/regent-ha/regent/mysqlconn"
 )
 
 // Options configure the probe, the scheduler and the discovery crawl. cmd/
@@ -103,25 +101,9 @@ type Options struct {
 	DiscoveryConcurrency  int
 }
 
-// TLSOptions are orchestrator's MySQLTopology TLS settings.
-type TLSOptions struct {
-	// Config, when set, is used as is and the file fields are ignored.
-	Config *tls.Config
-	// CAFile verifies the server; CertFile and KeyFile are the client's
-	// certificate (MySQLTopologySSLCAFile/CertFile/PrivateKeyFile).
-	CAFile   string
-	CertFile string
-	KeyFile  string
-	// SkipVerify skips server certificate verification
-	// (MySQLTopologySSLSkipVerify).
-	SkipVerify bool
-	// UseMutualTLS requires TLS with the files above
-	// (MySQLTopologyUseMutualTLS).
-	UseMutualTLS bool
-	// UseMixedTLS uses TLS when the server offers it and plain text when it
-	// does not (MySQLTopologyUseMixedTLS).
-	UseMixedTLS bool
-}
+// TLSOptions are orchestrator's MySQLTopology TLS settings (built by
+// package mysqlconn, like every MySQL connection Regent opens).
+type TLSOptions = mysqlconn.TLSOptions
 
 // Defaults.
 const (
@@ -185,39 +167,4 @@ func (o Options) withDefaults() Options {
 		o.HostnameResolveMethod = "default"
 	}
 	return o
-}
-
-// tlsConfig builds the client TLS configuration: nil means plain text.
-// mixed reports that plain text is allowed when the server has no TLS.
-func (t TLSOptions) tlsConfig() (cfg *tls.Config, mixed bool, err error) {
-	if t.Config != nil {
-		return t.Config, t.UseMixedTLS && !t.UseMutualTLS, nil
-	}
-	if !t.UseMutualTLS && !t.UseMixedTLS && t.CAFile == "" && t.CertFile == "" {
-		return nil, false, nil
-	}
-	cfg = &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: t.SkipVerify} //nolint:gosec // operator's choice
-	if t.CAFile != "" {
-		pem, err := os.ReadFile(t.CAFile)
-		if err != nil {
-			return nil, false, fmt.Errorf("read MySQLTopologySSLCAFile: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, false, fmt.Errorf("read MySQLTopologySSLCAFile %s: no PEM certificates", t.CAFile)
-		}
-		cfg.RootCAs = pool
-	}
-	if t.CertFile != "" || t.KeyFile != "" {
-		cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
-		if err != nil {
-			return nil, false, fmt.Errorf("load MySQLTopologySSLCertFile %q and MySQLTopologySSLPrivateKeyFile %q: %w", t.CertFile, t.KeyFile, err)
-		}
-		cfg.Certificates = []tls.Certificate{cert}
-	}
-	if t.CAFile == "" && !t.SkipVerify && t.UseMixedTLS && !t.UseMutualTLS {
-		// Mixed mode without a CA: orchestrator encrypts but does not verify.
-		cfg.InsecureSkipVerify = true
-	}
-	return cfg, t.UseMixedTLS && !t.UseMutualTLS, nil
 }

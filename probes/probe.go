@@ -2,7 +2,6 @@ package probes
 
 import (
 	"context"
-	"crypto/tls"
 	"database/sql"
 	"database/sql/driver"
 	"errors"
@@ -18,6 +17,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/regent-ha/regent/events"
+	"github.com/regent-ha/regent/mysqlconn"
 )
 
 // Pool sizing per instance: one connection for the scheduler's probe, one
@@ -34,13 +34,12 @@ const (
 // same instance concurrently is allowed but wasteful (the scheduler never
 // does).
 type Prober struct {
-	opts     Options
-	log      zerolog.Logger
-	sampled  zerolog.Logger // for the probe path: bursts of 5 a minute
-	clock    Clock
-	tls      *tls.Config
-	mixedTLS bool
-	names    *nameCache
+	opts    Options
+	log     zerolog.Logger
+	sampled zerolog.Logger // for the probe path: bursts of 5 a minute
+	clock   Clock
+	dial    *mysqlconn.Dialer
+	names   *nameCache
 
 	mu        sync.Mutex // guards instances and closed
 	instances map[events.InstanceKey]*instance
@@ -87,7 +86,8 @@ func WithResolver(r Resolver) ProberOption { return func(p *Prober) { p.names.re
 // read.
 func NewProber(opts Options, log zerolog.Logger, popts ...ProberOption) (*Prober, error) {
 	opts = opts.withDefaults()
-	cfg, mixed, err := opts.TLS.tlsConfig()
+	dial, err := mysqlconn.New(mysqlconn.Options{User: opts.User, Password: opts.Password,
+		ConnectTimeout: opts.ConnectTimeout, ReadTimeout: opts.ReadTimeout, TLS: opts.TLS})
 	if err != nil {
 		return nil, fmt.Errorf("new prober: %w", err)
 	}
@@ -96,8 +96,7 @@ func NewProber(opts Options, log zerolog.Logger, popts ...ProberOption) (*Prober
 		log:       log.With().Str(events.LogComponent, "probe").Logger(),
 		sampled:   log.With().Str(events.LogComponent, "probe").Logger().Sample(&zerolog.BurstSampler{Burst: 5, Period: time.Minute}),
 		clock:     SystemClock(),
-		tls:       cfg,
-		mixedTLS:  mixed,
+		dial:      dial,
 		instances: make(map[events.InstanceKey]*instance),
 	}
 	p.names = newNameCache(opts.HostnameResolveMethod, opts.HostnameResolveTTL, net.DefaultResolver, func() time.Time { return p.clock.Now() })
@@ -147,14 +146,9 @@ func (p *Prober) instance(key events.InstanceKey) (*instance, error) {
 	if in, ok := p.instances[key]; ok {
 		return in, nil
 	}
-	cfg := mysql.NewConfig()
-	cfg.User, cfg.Passwd = p.opts.User, p.opts.Password
-	cfg.Net, cfg.Addr = "tcp", net.JoinHostPort(key.Hostname, strconv.Itoa(key.Port))
-	cfg.Timeout, cfg.ReadTimeout, cfg.WriteTimeout = p.opts.ConnectTimeout, p.opts.ReadTimeout, p.opts.ReadTimeout
+	cfg := p.dial.Config(key.Hostname, key.Port)
 	cfg.InterpolateParams = true
 	cfg.MultiStatements = true // the probe's batch is one round trip
-	cfg.TLS = p.tls
-	cfg.AllowFallbackToPlaintext = p.mixedTLS
 	cfg.Logger = discardLogger{}
 	conn, err := mysql.NewConnector(cfg)
 	if err != nil {

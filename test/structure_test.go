@@ -87,6 +87,7 @@ func TestDependencyDirection(t *testing.T) {
 		{"probes", []string{module + "/config", module + "/actuators", module + "/api", "github.com/nats-io/nats-server"}, "probes take plain options and publish through an interface"},
 		{"actuators", []string{module + "/config", module + "/probes", module + "/api", "github.com/nats-io/nats-server"}, "actuators act through small interfaces"},
 		{"api", []string{"github.com/go-sql-driver", "github.com/nats-io/nats-server", module + "/config"}, "the API reads views, it does not touch MySQL"},
+		{"mysqlconn", []string{module + "/", "github.com/nats-io"}, "mysqlconn builds driver configs from plain options: it imports no package of ours"},
 	}
 	for dir, p := range repoPackages(t) {
 		first := strings.Split(filepath.ToSlash(dir), "/")[0]
@@ -106,9 +107,43 @@ func TestDependencyDirection(t *testing.T) {
 		if p.imports["github.com/nats-io/nats-server/v2/server"] && !strings.HasPrefix(dir, "cmd") && dir != filepath.Join("events", "natsnode") {
 			t.Errorf("%s imports nats-server: only cmd/ and events/natsnode may", dir)
 		}
-		// Only probes and actuators talk MySQL.
-		if p.imports["github.com/go-sql-driver/mysql"] && !strings.HasPrefix(dir, "probes") && !strings.HasPrefix(dir, "actuators") && !strings.HasPrefix(dir, "test") && !strings.HasPrefix(dir, "cmd") {
-			t.Errorf("%s imports the MySQL driver: only probes/ and actuators/ may", dir)
+		// Only probes and actuators talk MySQL, through the driver configs
+		// mysqlconn builds.
+		if p.imports["github.com/go-sql-driver/mysql"] && !strings.HasPrefix(dir, "probes") && !strings.HasPrefix(dir, "actuators") &&
+			dir != "mysqlconn" && !strings.HasPrefix(dir, "test") && !strings.HasPrefix(dir, "cmd") {
+			t.Errorf("%s imports the MySQL driver: only probes/, actuators/ and mysqlconn/ may", dir)
+		}
+	}
+}
+
+// Every MySQL connection Regent opens to a managed server takes its driver
+// config (credentials, timeouts, MySQLTopologySSL* TLS) from mysqlconn:
+// no other non-test code builds one (issue 12: the actuators had connected
+// without the TLS settings the probes used).
+func TestOneMySQLDriverConfig(t *testing.T) {
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for dir := range repoPackages(t) {
+		if dir == "mysqlconn" || strings.HasPrefix(dir, "test") {
+			continue
+		}
+		files, _ := filepath.Glob(filepath.Join(root, dir, "*.go"))
+		for _, f := range files {
+			if strings.HasSuffix(f, "_test.go") {
+				continue
+			}
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, call := range []string{"mysql.NewConfig(", "mysql.ParseDSN(", "mysql.RegisterTLSConfig(", "sql.Open("} {
+				if strings.Contains(string(b), call) {
+					rel, _ := filepath.Rel(root, f)
+					t.Errorf("%s calls %s: build MySQL connections with mysqlconn.Dialer.Config", rel, call)
+				}
+			}
 		}
 	}
 }

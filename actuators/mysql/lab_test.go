@@ -11,15 +11,15 @@ import (
 	"github.com/regent-ha/regent/actuators/contract"
 	"github.com/regent-ha/regent/actuators/mysql"
 	"github.com/regent-ha/regent/events"
+	"github.com/regent-ha/regent/mysqlconn"
 	"github.com/regent-ha/regent/test/lab"
 )
 
 // labEnv builds the contract's Env on a 3-host lab. The DBs are closed by
 // the test's cleanup.
 func labEnv(t testing.TB, l *lab.Lab) contract.Env {
-	db := mysql.New(mysql.Options{User: "regent", Password: "regent"})
-	noRO := mysql.New(mysql.Options{User: "regent_noro", Password: "regent"})
-	t.Cleanup(func() { _ = db.Close(); _ = noRO.Close() })
+	db := newDB(t, mysql.Options{Conn: mysqlconn.Options{User: "regent", Password: "regent"}})
+	noRO := newDB(t, mysql.Options{Conn: mysqlconn.Options{User: "regent_noro", Password: "regent"}})
 	exec := func(i int, q string) error { _, err := l.SQL(i, q); return err }
 	env := contract.Env{
 		DB: db, NoReadOnlyAdmin: noRO,
@@ -69,8 +69,7 @@ func TestLabContract(t *testing.T) {
 // period (failure detection relies on it) and the connect retry.
 func TestLabHeartbeatAndRetry(t *testing.T) {
 	l := lab.Up(t, lab.Options{Hosts: 3})
-	db := mysql.New(mysql.Options{User: "regent", Password: "regent", HeartbeatPeriod: 250 * time.Millisecond})
-	defer db.Close()
+	db := newDB(t, mysql.Options{Conn: mysqlconn.Options{User: "regent", Password: "regent"}, HeartbeatPeriod: 250 * time.Millisecond})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := db.ChangeSource(ctx, key(l, 3), key(l, 2), actuators.SlavePos, nil); err != nil {
@@ -101,8 +100,7 @@ func TestLabHeartbeatAndRetry(t *testing.T) {
 // read of @@read_only on a pooled connection.
 func BenchmarkSetReadOnlyNoop(b *testing.B) {
 	l := lab.Up(b, lab.Options{Hosts: 2})
-	db := mysql.New(mysql.Options{User: "regent", Password: "regent"})
-	defer db.Close()
+	db := newDB(b, mysql.Options{Conn: mysqlconn.Options{User: "regent", Password: "regent"}})
 	ctx := context.Background()
 	k := key(l, 2)
 	if err := db.SetReadOnly(ctx, k, true); err != nil {
@@ -121,8 +119,7 @@ func BenchmarkSetReadOnlyNoop(b *testing.B) {
 // replica is put back under host 1, outside the timer.
 func BenchmarkPromoteLab(b *testing.B) {
 	l := lab.Up(b, lab.Options{Hosts: 2})
-	db := mysql.New(mysql.Options{User: "regent", Password: "regent"})
-	defer db.Close()
+	db := newDB(b, mysql.Options{Conn: mysqlconn.Options{User: "regent", Password: "regent"}})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	p, r := key(l, 1), key(l, 2)

@@ -2,11 +2,9 @@ package mysql
 
 import (
 	"context"
-	"crypto/tls"
 	"database/sql"
 	"errors"
-	"net"
-	"strconv"
+	"fmt"
 	"sync"
 	"time"
 
@@ -15,6 +13,7 @@ import (
 
 	"github.com/regent-ha/regent/actuators"
 	"github.com/regent-ha/regent/events"
+	"github.com/regent-ha/regent/mysqlconn"
 )
 
 // Defaults of Options.
@@ -36,15 +35,12 @@ const (
 
 // Options configure a DB. Zero values take the defaults.
 type Options struct {
-	// User and Password are the topology user's credentials.
-	User, Password string
-	// ConnectTimeout bounds the dial and handshake (default 2 s);
-	// ReadTimeout bounds each read and write on a connection (default 5 s).
-	// Waits are cut into chunks shorter than ReadTimeout.
-	ConnectTimeout time.Duration
-	ReadTimeout    time.Duration
-	// TLS, when set, encrypts the connections.
-	TLS *tls.Config
+	// Conn is what the probes' connections use too: the topology user's
+	// credentials, the MySQLTopologySSL* TLS settings, and the timeouts:
+	// ConnectTimeout bounds the dial and handshake (default 2 s),
+	// ReadTimeout each read and write on a connection (default 5 s; waits
+	// are cut into chunks shorter than it).
+	Conn mysqlconn.Options
 	// HeartbeatPeriod is MASTER_HEARTBEAT_PERIOD of ChangeSource (default
 	// 0.5 s): replicas' heartbeats are part of failure detection.
 	HeartbeatPeriod time.Duration
@@ -61,8 +57,8 @@ func (o Options) withDefaults() Options {
 			*d = v
 		}
 	}
-	def(&o.ConnectTimeout, DefaultConnectTimeout)
-	def(&o.ReadTimeout, DefaultReadTimeout)
+	def(&o.Conn.ConnectTimeout, DefaultConnectTimeout)
+	def(&o.Conn.ReadTimeout, DefaultReadTimeout)
 	def(&o.HeartbeatPeriod, DefaultHeartbeatPeriod)
 	def(&o.PollInterval, DefaultPollInterval)
 	return o
@@ -72,6 +68,7 @@ func (o Options) withDefaults() Options {
 // concurrent use.
 type DB struct {
 	opts Options
+	dial *mysqlconn.Dialer
 	log  zerolog.Logger
 
 	mu      sync.Mutex // guards servers and closed
@@ -92,11 +89,15 @@ type server struct {
 }
 
 // New returns a DB. It connects to nothing until an operation needs a
-// server.
-func New(opts Options) *DB {
+// server; it fails only when the TLS files cannot be loaded.
+func New(opts Options) (*DB, error) {
 	opts = opts.withDefaults()
-	return &DB{opts: opts, log: opts.Logger.With().Str(events.LogComponent, "actuator-mysql").Logger(),
-		servers: map[events.InstanceKey]*server{}}
+	dial, err := mysqlconn.New(opts.Conn)
+	if err != nil {
+		return nil, fmt.Errorf("new mysql actuator: %w", err)
+	}
+	return &DB{opts: opts, dial: dial, log: opts.Logger.With().Str(events.LogComponent, "actuator-mysql").Logger(),
+		servers: map[events.InstanceKey]*server{}}, nil
 }
 
 var errClosed = errors.New("actuator closed")
@@ -111,11 +112,7 @@ func (d *DB) server(key events.InstanceKey) (*server, error) {
 	if s, ok := d.servers[key]; ok {
 		return s, nil
 	}
-	cfg := mysql.NewConfig()
-	cfg.User, cfg.Passwd = d.opts.User, d.opts.Password
-	cfg.Net, cfg.Addr = "tcp", net.JoinHostPort(key.Hostname, strconv.Itoa(key.Port))
-	cfg.Timeout, cfg.ReadTimeout, cfg.WriteTimeout = d.opts.ConnectTimeout, d.opts.ReadTimeout, d.opts.ReadTimeout
-	cfg.TLS = d.opts.TLS
+	cfg := d.dial.Config(key.Hostname, key.Port)
 	cfg.InterpolateParams = true // CHANGE MASTER cannot be prepared
 	cfg.Logger = driverLogger{log: d.log}
 	connector, err := mysql.NewConnector(cfg)

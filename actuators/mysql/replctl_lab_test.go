@@ -9,6 +9,7 @@ import (
 
 	"github.com/regent-ha/regent/actuators"
 	"github.com/regent-ha/regent/actuators/mysql"
+	"github.com/regent-ha/regent/mysqlconn"
 	"github.com/regent-ha/regent/test/lab"
 )
 
@@ -19,8 +20,7 @@ import (
 // errors and change nothing.
 func TestLabReplicationControls(t *testing.T) {
 	l := lab.Up(t, lab.Options{Hosts: 2})
-	db := mysql.New(mysql.Options{User: "regent", Password: "regent"})
-	defer db.Close()
+	db := newDB(t, mysql.Options{Conn: mysqlconn.Options{User: "regent", Password: "regent"}})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	p, r := key(l, 1), key(l, 2)

@@ -44,7 +44,10 @@ func TestSemiSyncNames(t *testing.T) {
 
 // A delay out of range is refused before any connection is made.
 func TestDelayReplicationRange(t *testing.T) {
-	d := New(Options{})
+	d, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer d.Close()
 	key := events.InstanceKey{Hostname: "198.18.0.250", Port: 3306}
 	for _, s := range []int{-1, maxReplicationDelay + 1} {

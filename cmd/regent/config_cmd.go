@@ -16,7 +16,9 @@ const configUsage = `usage: regent config check [--json-only] [FILE]
 
 Loads the configuration (FILE, or every existing file of the search list:
 /etc/regent.conf.json, /etc/orchestrator.conf.json, ./regent.conf.json,
-./orchestrator.conf.json), then REGENT_<Key> environment variables.
+./orchestrator.conf.json), then REGENT_<Key> environment variables, and
+runs every check serve runs before it starts (regular expressions, peers,
+VIP interface, authentication, bounds, TLS files, hook and VIP commands).
 Prints warnings and infos to stderr and the effective configuration, secrets
 masked, as JSON to stdout. Exit status: 0 valid, 1 invalid, 2 usage.
 `
@@ -51,7 +53,7 @@ func runConfig(_ context.Context, e env) int {
 
 // configCheck loads, reports and prints; split from runConfig for tests.
 func configCheck(opts config.LoadOptions, jsonOnly bool, stdout, stderr io.Writer) int {
-	cfg, report, err := config.Load(opts)
+	cfg, report, err := loadConfig(opts)
 	if !jsonOnly || err != nil {
 		for _, f := range report.Files {
 			fmt.Fprintf(stderr, "read: %s\n", f)

@@ -231,7 +231,7 @@ func connectExternal(cfg config.Config, id string) (*nats.Conn, error) {
 	}
 	nc, err := nats.Connect(strings.Join(cfg.NATSServers, ","), opts...)
 	if err != nil {
-		return nil, fmt.Errorf("connect to NATSServers %v: %w", cfg.NATSServers, err)
+		return nil, fmt.Errorf("connect to NATSServers %v: %w", config.MaskURLs(cfg.NATSServers), maskURLErr(err, cfg.NATSServers))
 	}
 	return nc, nil
 }
@@ -301,16 +301,23 @@ func splitHostPort(a string) (string, int, error) {
 	return host, p, nil
 }
 
+// splitHostPortDefault reads "host", "host:port", "[v6]:port", "[v6]" and
+// a bare IPv6 address, as config's RaftBind rule does.
 func splitHostPortDefault(a string, def int) (string, int, error) {
-	if !strings.Contains(a, ":") {
+	switch {
+	case !strings.Contains(a, ":"):
 		return a, def, nil
+	case strings.Count(a, ":") > 1 && !strings.Contains(a, "]"):
+		return a, def, nil // bare IPv6 address
+	case strings.HasPrefix(a, "[") && strings.HasSuffix(a, "]"):
+		return strings.Trim(a, "[]"), def, nil
 	}
 	return splitHostPort(a)
 }
 
 func (n *node) natsURL() string {
 	if n.nats == nil {
-		return strings.Join(n.cfg.NATSServers, ",")
+		return strings.Join(config.MaskURLs(n.cfg.NATSServers), ",")
 	}
 	if n.cfg.NATSListenAddress == "" || n.cfg.NATSListenAddress == "-" {
 		return "in-process only"

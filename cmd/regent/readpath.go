@@ -95,16 +95,15 @@ func deadProbeInterval(cfg config.Config) time.Duration {
 
 // probeOptions maps the config onto the probes' options.
 func probeOptions(cfg config.Config, node string) (probes.Options, error) {
+	conn := topologyConn(cfg)
 	o := probes.Options{
-		NodeID: node, User: cfg.MySQLTopologyUser, Password: cfg.MySQLTopologyPassword,
-		ConnectTimeout:    time.Duration(cfg.MySQLConnectTimeoutSeconds) * time.Second,
-		ProbeTimeout:      cfg.ProbeTimeout(),
-		PollInterval:      cfg.PollInterval(),
-		DeadProbeInterval: deadProbeInterval(cfg),
-		MaxConcurrency:    int(cfg.DiscoveryMaxConcurrency),
-		TLS: probes.TLSOptions{CAFile: cfg.MySQLTopologySSLCAFile, CertFile: cfg.MySQLTopologySSLCertFile,
-			KeyFile: cfg.MySQLTopologySSLPrivateKeyFile, SkipVerify: cfg.MySQLTopologySSLSkipVerify,
-			UseMutualTLS: cfg.MySQLTopologyUseMutualTLS, UseMixedTLS: cfg.MySQLTopologyUseMixedTLS},
+		NodeID: node, User: conn.User, Password: conn.Password,
+		ConnectTimeout:                 conn.ConnectTimeout,
+		TLS:                            conn.TLS,
+		ProbeTimeout:                   cfg.ProbeTimeout(),
+		PollInterval:                   cfg.PollInterval(),
+		DeadProbeInterval:              deadProbeInterval(cfg),
+		MaxConcurrency:                 int(cfg.DiscoveryMaxConcurrency),
 		HostnameResolveMethod:          cfg.HostnameResolveMethod,
 		MySQLHostnameResolveMethod:     cfg.MySQLHostnameResolveMethod,
 		HostnameResolveTTL:             time.Duration(cfg.ExpiryHostnameResolvesMinutes) * time.Minute,

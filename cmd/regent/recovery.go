@@ -14,6 +14,7 @@ import (
 	"github.com/regent-ha/regent/config"
 	"github.com/regent-ha/regent/events"
 	"github.com/regent-ha/regent/events/eventlog"
+	"github.com/regent-ha/regent/mysqlconn"
 	"github.com/regent-ha/regent/projections"
 	"github.com/regent-ha/regent/projections/analysis"
 )
@@ -45,6 +46,28 @@ func analysisParams(cfg config.Config) (analysis.Params, error) {
 		return p, err
 	}
 	return p, nil
+}
+
+// topologyConn is what every connection to a managed server shares (the
+// probes' and the actuators'): the topology credentials, the connect
+// timeout and the MySQLTopologySSL* settings. Read timeouts are each
+// user's own.
+func topologyConn(cfg config.Config) mysqlconn.Options {
+	return mysqlconn.Options{User: cfg.MySQLTopologyUser, Password: cfg.MySQLTopologyPassword,
+		ConnectTimeout: time.Duration(cfg.MySQLConnectTimeoutSeconds) * time.Second,
+		TLS: mysqlconn.TLSOptions{CAFile: cfg.MySQLTopologySSLCAFile, CertFile: cfg.MySQLTopologySSLCertFile,
+			KeyFile: cfg.MySQLTopologySSLPrivateKeyFile, SkipVerify: cfg.MySQLTopologySSLSkipVerify,
+			UseMutualTLS: cfg.MySQLTopologyUseMutualTLS, UseMixedTLS: cfg.MySQLTopologyUseMixedTLS}}
+}
+
+// actuatorDB is the MySQL side of recovery and of the manual operations.
+func actuatorDB(cfg config.Config, logger zerolog.Logger) (*mysql.DB, error) {
+	db, err := mysql.New(mysql.Options{Conn: topologyConn(cfg),
+		HeartbeatPeriod: time.Duration(cfg.ReplicationHeartbeatMilliseconds) * time.Millisecond, Logger: logger})
+	if err != nil {
+		return nil, fmt.Errorf("build recovery's MySQL connections: %w", err)
+	}
+	return db, nil
 }
 
 // logAdapter gives the actuators the event log with fencing semantics.
@@ -102,9 +125,10 @@ func newRecovery(cfg config.Config, node string, elog *eventlog.Log, lease *even
 	if err != nil {
 		return nil, nil, err
 	}
-	db := mysql.New(mysql.Options{User: cfg.MySQLTopologyUser, Password: cfg.MySQLTopologyPassword,
-		ConnectTimeout:  time.Duration(cfg.MySQLConnectTimeoutSeconds) * time.Second,
-		HeartbeatPeriod: time.Duration(cfg.ReplicationHeartbeatMilliseconds) * time.Millisecond, Logger: logger})
+	db, err := actuatorDB(cfg, logger)
+	if err != nil {
+		return nil, nil, err
+	}
 	vip := shell.NewVIP(shell.VIPOptions{Address: cfg.VIPAddress, Interface: cfg.VIPInterface,
 		AddCommand: cfg.VIPAddCommand, RemoveCommand: cfg.VIPRemoveCommand, CheckCommand: cfg.VIPCheckCommand,
 		RemoteExecPrefix: cfg.RemoteExecPrefix, Shell: cfg.ProcessesShellCommand, Logger: logger})

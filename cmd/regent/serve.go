@@ -76,7 +76,7 @@ func runServe(ctx context.Context, e env) int {
 		fmt.Fprintln(e.stderr, err)
 		return 2
 	}
-	cfg, report, err := config.Load(config.LoadOptions{Files: f.configs, Env: os.Environ(), Flags: overrides})
+	cfg, report, err := loadConfig(config.LoadOptions{Files: f.configs, Env: os.Environ(), Flags: overrides})
 	for _, w := range report.Warnings {
 		fmt.Fprintln(e.stderr, "warning:", w.Message)
 	}

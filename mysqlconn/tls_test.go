@@ -1,4 +1,4 @@
-package probes
+package mysqlconn
 
 import (
 	"crypto/tls"
@@ -54,7 +54,7 @@ func TestTLSOptionsConfig(t *testing.T) {
 		{"key without cert", TLSOptions{KeyFile: key, UseMutualTLS: true}, want{err: "MySQLTopologySSLCertFile"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			cfg, mixed, err := c.o.tlsConfig()
+			cfg, mixed, err := c.o.Build()
 			if c.want.err != "" {
 				if err == nil || !strings.Contains(err.Error(), c.want.err) {
 					t.Fatalf("err %v, want one naming %q", err, c.want.err)
@@ -81,7 +81,7 @@ func TestTLSOptionsConfig(t *testing.T) {
 			}
 		})
 	}
-	cfg, mixed, err := TLSOptions{Config: given, CAFile: notPEM, UseMixedTLS: true}.tlsConfig()
+	cfg, mixed, err := TLSOptions{Config: given, CAFile: notPEM, UseMixedTLS: true}.Build()
 	if err != nil || cfg != given || !mixed {
 		t.Errorf("a given Config is used as is, files ignored: %v %v %v", cfg, mixed, err)
 	}
