@@ -17,6 +17,7 @@ import (
 	"github.com/regent-ha/regent/config"
 	"github.com/regent-ha/regent/events"
 	"github.com/regent-ha/regent/events/eventlog"
+	"github.com/regent-ha/regent/events/natsnode"
 	"github.com/regent-ha/regent/projections"
 	"github.com/regent-ha/regent/projections/analysis"
 	"github.com/regent-ha/regent/projections/timeline"
@@ -32,7 +33,7 @@ type auditFlags struct {
 
 func (f *auditFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.server, "server", "nats://127.0.0.1:4222", "NATS URL of any Regent node (comma-separated for several)")
-	fs.StringVar(&f.user, "user", "", "NATS user (NATSUser)")
+	fs.StringVar(&f.user, "user", "", "NATS user (default: the reader identity of the node whose --config is given, or found as serve finds it)")
 	fs.StringVar(&f.password, "password", "", "NATS password (NATSPassword)")
 	fs.StringVar(&f.creds, "creds", "", "NATS credentials file (NATSCredentialsFile)")
 	fs.StringVar(&f.dataDir, "data-dir", "", "read offline from a stopped node's data directory (RaftDataDir) instead of --server")
@@ -87,6 +88,11 @@ func (f *auditFlags) open(logger zerolog.Logger) (*auditLog, error) {
 		opts = append(opts, nats.UserCredentials(f.creds))
 	case f.user != "":
 		opts = append(opts, nats.UserInfo(f.user, f.password))
+	case !strings.Contains(f.server, "@"):
+		// No credentials given: the local node's reader identity.
+		if auth, ok := localAuth(f.configs, f.sets, natsnode.RoleReader); ok {
+			opts = append(opts, auth)
+		}
 	}
 	nc, err := nats.Connect(f.server, opts...)
 	if err != nil {

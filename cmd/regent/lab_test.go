@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/regent-ha/regent/events/natsnode"
 	"github.com/regent-ha/regent/test/lab"
 )
 
@@ -224,7 +225,7 @@ func TestLabReadPath(t *testing.T) {
 // (`nats sub 'regent.obs.>'`) on the cluster's and instance's subject.
 func labObservationSubjects(t *testing.T) {
 	t.Helper()
-	nc, err := nats.Connect("nats://198.18.0.102:4222", nats.Timeout(2*time.Second))
+	nc, err := nats.Connect("nats://198.18.0.102:4222", nats.Timeout(2*time.Second), lab.NATSAuth(t, lab.NATSClusterSecret, natsnode.RoleReader))
 	if err != nil {
 		t.Fatal(err)
 	}

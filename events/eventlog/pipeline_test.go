@@ -87,7 +87,7 @@ func TestReadDeliversEveryRecordInSequenceOrder(t *testing.T) {
 		t.Fatalf("from 777: read %d of %d: %v", got, n-776, err)
 	}
 	// A filter: one instance's records, still in order.
-	subject := events.ObservationSubject("c", "db3:3306")
+	subject := events.ObservationSubject("c", "db3:3306", "n1")
 	var last uint64
 	count := 0
 	err := l.Read(ctx, eventlog.ReadOptions{Stream: events.ObservationsName, Subjects: []string{subject}}, func(r eventlog.Record) error {
@@ -204,7 +204,7 @@ func TestReadStopsAtABadRecordAfterTheRecordsBeforeIt(t *testing.T) {
 	ids := fill(t, l, 0, 300)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if _, err := l.JetStream().Publish(ctx, events.ObservationSubject("c", "db1:3306"), []byte(`{"id":"x","kind":`)); err != nil {
+	if _, err := l.JetStream().Publish(ctx, events.ObservationSubject("c", "db1:3306", "n1"), []byte(`{"id":"x","kind":`)); err != nil {
 		t.Fatal(err)
 	}
 	fill(t, l, 301, 10)
