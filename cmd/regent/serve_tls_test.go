@@ -18,6 +18,7 @@ import (
 
 	"github.com/regent-ha/regent/config"
 	"github.com/regent-ha/regent/events"
+	"github.com/regent-ha/regent/events/natsnode"
 	"github.com/regent-ha/regent/test/natstest"
 	"github.com/regent-ha/regent/test/tlstest"
 )
