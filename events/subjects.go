@@ -143,15 +143,11 @@ func ObservationOriginToken(subject string) (string, bool) {
 		return "", false
 	}
 	rest := subject[len(root):]
-	dots := 0
-	last := -1
-	for i := 0; i < len(rest); i++ {
-		if rest[i] == '.' {
-			dots++
-			last = i
-		}
-	}
-	if dots != 2 || last == len(rest)-1 || rest[0] == '.' || strings.Contains(rest, "..") {
+	// Three non-empty tokens: two dots, none first, last or doubled
+	// (strings' byte searches are vectorised: this runs per folded record).
+	last := strings.LastIndexByte(rest, '.')
+	first := strings.IndexByte(rest, '.')
+	if first <= 0 || last == len(rest)-1 || last-first < 2 || strings.IndexByte(rest[first+1:last], '.') >= 0 {
 		return "", false
 	}
 	return rest[last+1:], true
