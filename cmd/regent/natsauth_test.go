@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -208,4 +209,20 @@ func authLog(t testing.TB, a string, auth nats.Option) *eventlog.Log {
 		t.Fatal(err)
 	}
 	return l
+}
+
+// secretURL is nats://user:password@hostport for role on a node whose
+// cluster secret is secret.
+func secretURL(t testing.TB, secret, role, hostport string) string {
+	t.Helper()
+	creds, err := natsnode.NewCredentials(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	user, err := natsnode.RoleUser(role, "regent-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := url.URL{Scheme: "nats", User: url.UserPassword(user, creds.Password(user)), Host: hostport}
+	return u.String()
 }

@@ -98,7 +98,8 @@ func publishDenied(t *testing.T, nc *nats.Conn, errs chan error, subject string)
 // TestRolePermissions: each role publishes only what it is for. A node
 // publishes its own observations, not another node's; the reader reads
 // the streams and subscribes to regent.> but publishes no event, edits no
-// stream and cannot touch the lease; admin may do all of it.
+// stream and cannot touch the lease; hooks append dead letters and no
+// other event; admin may do all of it.
 func TestRolePermissions(t *testing.T) {
 	n, creds := authNode(t)
 	anon, err := nats.Connect(n.ClientURL(), nats.Timeout(2*time.Second))
@@ -120,6 +121,13 @@ func TestRolePermissions(t *testing.T) {
 	}
 	reader, errsR := roleConn(t, n, creds, natsnode.RoleReader, "")
 	checkReader(t, reader, errsR)
+	hooks, errsH := roleConn(t, n, creds, natsnode.RoleHooks, "")
+	if publishDenied(t, hooks, errsH, events.EventSubject("c:3306", events.KindDeadLetter)) {
+		t.Error("hooks may not append a dead letter")
+	}
+	if !publishDenied(t, hooks, errsH, events.EventSubject("c:3306", events.KindGlobalRecoveriesSet)) {
+		t.Error("hooks published an event other than a dead letter")
+	}
 	admin, _ := roleConn(t, n, creds, natsnode.RoleAdmin, "")
 	checkUntouched(t, admin)
 }
