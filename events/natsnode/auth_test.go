@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/regent-ha/regent/events"
+	"github.com/regent-ha/regent/events/eventlog"
 	"github.com/regent-ha/regent/events/natsnode"
 	"github.com/regent-ha/regent/test/natstest"
 )
@@ -284,5 +285,8 @@ func TestCredentialsAreDerived(t *testing.T) {
 	}
 	if u := natsnode.NodeUser("198.18.0.101:10008"); u != "node-198_18_0_101-10008" {
 		t.Errorf("node user %q", u)
+	}
+	if natsnode.LeaseBucket != eventlog.LeaseBucket {
+		t.Errorf("the node role may write $KV.%s.>, the lease is in %s", natsnode.LeaseBucket, eventlog.LeaseBucket)
 	}
 }
