@@ -73,3 +73,24 @@ func BenchmarkOriginGateAdmit(b *testing.B) {
 		}
 	}
 }
+
+// TestOriginGateWithoutNodes: without the nodes' list any origin is
+// admitted on its own subject; the other rules hold.
+func TestOriginGateWithoutNodes(t *testing.T) {
+	g := NewOriginGate(nil)
+	stored := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	e := gateEnv(t, events.KindInstanceUnreachable, "c1", stored)
+	for subject, want := range map[string]string{
+		events.ObservationSubject("c:3306", "db1:3306", "c1"): RejectNone,
+		events.ObservationSubject("c:3306", "db1:3306", "c2"): RejectOriginForged,
+		"regent.obs.c-3306.db1-3306":                          RejectNoOrigin,
+	} {
+		if got := g.Admit(events.ObservationsName, subject, stored, &e); got != want {
+			t.Errorf("%s: %q, want %q", subject, got, want)
+		}
+	}
+	future := gateEnv(t, events.KindInstanceUnreachable, "c1", stored.Add(time.Minute))
+	if got := g.Admit(events.ObservationsName, events.ObservationSubject("c:3306", "db1:3306", "c1"), stored, &future); got != RejectFuture {
+		t.Errorf("future: %q", got)
+	}
+}

@@ -131,7 +131,7 @@ func (a *auditLog) readStream(ctx context.Context, stream string, o readOpts) ([
 		if !o.until.IsZero() && r.Stored.After(o.until) {
 			return errStopRead
 		}
-		items = append(items, timeline.Item{Stream: r.Stream, Seq: r.Sequence, Stored: r.Stored, Env: r.Env})
+		items = append(items, timeline.Item{Stream: r.Stream, Seq: r.Sequence, Stored: r.Stored, Env: r.Env, Subject: r.Subject})
 		if o.progress != nil {
 			o.progress.at(r.Sequence)
 		}
@@ -144,7 +144,9 @@ func (a *auditLog) readStream(ctx context.Context, stream string, o readOpts) ([
 }
 
 // readBoth reads the events from the start and the observations from
-// obsSince, both until until, and merges them.
+// obsSince, both until until, and merges them, leaving out what the nodes'
+// fold refuses (origin gate, without the nodes' list: any node's own
+// subject, not future-dated, in its stream).
 func (a *auditLog) readBoth(ctx context.Context, obsSince, until time.Time, p *progress) ([]timeline.Item, error) {
 	evts, err := a.readStream(ctx, events.EventsName, readOpts{until: until, progress: p})
 	if err != nil {
@@ -154,7 +156,19 @@ func (a *auditLog) readBoth(ctx context.Context, obsSince, until time.Time, p *p
 	if err != nil {
 		return nil, err
 	}
-	return timeline.Merge(evts, obs), nil
+	gate := projections.NewOriginGate(nil)
+	return timeline.Merge(admitted(gate, evts), admitted(gate, obs)), nil
+}
+
+// admitted filters items in place: those gate admits.
+func admitted(gate projections.OriginGate, items []timeline.Item) []timeline.Item {
+	out := items[:0]
+	for _, it := range items {
+		if gate.Admit(it.Stream, it.Subject, it.Stored, &it.Env) == projections.RejectNone {
+			out = append(out, it)
+		}
+	}
+	return out
 }
 
 // progress shows how far a long read got, on a terminal only.
