@@ -101,15 +101,25 @@ func (c Credentials) Route() UserPass { return UserPass{RouteUser, c.Password(Ro
 
 // readAPI are the JetStream API subjects a reader publishes to: account
 // info, stream names, list and info, message get (direct and through the
-// leader), and ephemeral or ordered consumers (create, info, next, delete),
-// plus the flow-control and ack replies of their deliveries.
-var readAPI = []string{
-	"$JS.API.INFO",
-	"$JS.API.STREAM.NAMES", "$JS.API.STREAM.LIST", "$JS.API.STREAM.INFO.*",
-	"$JS.API.STREAM.MSG.GET.*", "$JS.API.DIRECT.GET.>",
-	"$JS.API.CONSUMER.CREATE.>", "$JS.API.CONSUMER.INFO.>", "$JS.API.CONSUMER.NAMES.*",
-	"$JS.API.CONSUMER.LIST.*", "$JS.API.CONSUMER.MSG.NEXT.>", "$JS.API.CONSUMER.DELETE.>",
-	"$JS.FC.>", "$JS.ACK.>",
+// leader), and consumers of Regent's two streams only (create, info, next,
+// delete), plus the flow-control and ack replies of their deliveries. The
+// consumers are limited to REGENT_EVENTS and REGENT_OBS: a push consumer
+// delivers where its creator says, and one on the lease bucket's stream
+// could copy the lease's records into the event log.
+func readAPI() []string {
+	out := []string{
+		"$JS.API.INFO",
+		"$JS.API.STREAM.NAMES", "$JS.API.STREAM.LIST", "$JS.API.STREAM.INFO.*",
+		"$JS.API.STREAM.MSG.GET.*", "$JS.API.DIRECT.GET.>",
+		"$JS.FC.>", "$JS.ACK.>",
+	}
+	for _, s := range []string{events.EventsName, events.ObservationsName} {
+		out = append(out,
+			"$JS.API.CONSUMER.CREATE."+s, "$JS.API.CONSUMER.CREATE."+s+".>",
+			"$JS.API.CONSUMER.INFO."+s+".*", "$JS.API.CONSUMER.NAMES."+s, "$JS.API.CONSUMER.LIST."+s,
+			"$JS.API.CONSUMER.MSG.NEXT."+s+".*", "$JS.API.CONSUMER.DELETE."+s+".*")
+	}
+	return out
 }
 
 // NodePermissions: node publishes its own observations (and no other
@@ -129,7 +139,7 @@ func NodePermissions(node string) *server.Permissions {
 // the read-only JetStream API (readAPI).
 func ReaderPermissions() *server.Permissions {
 	return &server.Permissions{
-		Publish:   &server.SubjectPermission{Allow: append([]string(nil), readAPI...)},
+		Publish:   &server.SubjectPermission{Allow: readAPI()},
 		Subscribe: &server.SubjectPermission{Allow: []string{events.Prefix + ".>", "_INBOX.>"}},
 	}
 }
@@ -138,7 +148,7 @@ func ReaderPermissions() *server.Permissions {
 // durable-create subject) and appends dead-letter events.
 func HooksPermissions() *server.Permissions {
 	p := ReaderPermissions()
-	p.Publish.Allow = append(p.Publish.Allow, "$JS.API.CONSUMER.DURABLE.CREATE.>",
+	p.Publish.Allow = append(p.Publish.Allow, "$JS.API.CONSUMER.DURABLE.CREATE."+events.EventsName+".*",
 		events.EventRoot+".*."+events.KindDeadLetter.String())
 	return p
 }

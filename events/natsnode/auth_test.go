@@ -159,7 +159,8 @@ func checkReader(t *testing.T, nc *nats.Conn, errs chan error) {
 	for _, subject := range []string{events.EventSubject("", events.KindGlobalRecoveriesSet),
 		events.ObservationSubject("c:3306", "db1:3306", "a"), "$KV." + natsnode.LeaseBucket + ".leader",
 		"$JS.API.STREAM.UPDATE." + events.EventsName, "$JS.API.STREAM.PURGE." + events.EventsName,
-		"$JS.API.STREAM.DELETE." + events.EventsName, "$JS.API.STREAM.MSG.DELETE." + events.EventsName} {
+		"$JS.API.STREAM.DELETE." + events.EventsName, "$JS.API.STREAM.MSG.DELETE." + events.EventsName,
+		"$JS.API.CONSUMER.CREATE.KV_" + natsnode.LeaseBucket + ".x", "$JS.API.CONSUMER.DURABLE.CREATE." + events.EventsName + ".x"} {
 		if !publishDenied(t, nc, errs, subject) {
 			t.Errorf("reader published on %s", subject)
 		}
