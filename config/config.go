@@ -204,6 +204,8 @@ type Cluster struct {
 	NATSTLSCAFile               string
 	NATSClusterUser             string
 	NATSClusterPassword         string `regent:"secret"`
+	NATSClusterSecret           string `regent:"secret"` // Regent: every NATS credential derives from it
+	NATSClusterSecretFile       string // Regent: a file holding NATSClusterSecret (trimmed)
 	NATSClusterTLSCertFile      string
 	NATSClusterTLSKeyFile       string
 	NATSClusterTLSCAFile        string

@@ -16,7 +16,7 @@ var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 // envExpandedKeys may hold ${ENV} references.
 var envExpandedKeys = [...]string{
 	"MySQLTopologyPassword", "MySQLOrchestratorPassword", "HTTPAuthPassword",
-	"NATSPassword", "NATSToken", "NATSClusterPassword", "ReplicationPassword",
+	"NATSPassword", "NATSToken", "NATSClusterPassword", "NATSClusterSecret", "ReplicationPassword",
 }
 
 // finish applies what orchestrator does after reading its files (legacy
@@ -48,6 +48,7 @@ func (l *loader) finish(c *Config, env []string) {
 		}
 	}
 	l.expandEnv(c, env)
+	l.readClusterSecret(c)
 	fillEmpty(reflect.ValueOf(c).Elem())
 }
 
@@ -187,4 +188,27 @@ func keyMessage(key string, at origin, msg string) string {
 // keyFail records an error about key at its origin.
 func (l *loader) keyFail(key string, at origin, msg string) {
 	l.fail(key, at, keyMessage(key, at, msg))
+}
+
+// readClusterSecret reads NATSClusterSecretFile into NATSClusterSecret
+// (surrounding white space trimmed). Both keys set is an error.
+func (l *loader) readClusterSecret(c *Config) {
+	path := c.NATSClusterSecretFile
+	if path == "" {
+		return
+	}
+	at := l.origins["NATSClusterSecretFile"]
+	if c.NATSClusterSecret != "" {
+		l.keyFail("NATSClusterSecretFile", at, "set NATSClusterSecret or NATSClusterSecretFile, not both")
+		return
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		l.keyFail("NATSClusterSecretFile", at, fmt.Sprintf("read the cluster secret: %v", err))
+		return
+	}
+	c.NATSClusterSecret = strings.TrimSpace(string(b))
+	if c.NATSClusterSecret == "" {
+		l.keyFail("NATSClusterSecretFile", at, path+" is empty")
+	}
 }

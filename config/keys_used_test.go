@@ -32,6 +32,7 @@ var readThroughMethods = map[string][]string{
 // synonyms, tagged alias=, are checked against their target instead).
 var foldedByLoad = map[string]string{
 	"MySQLTopologyCredentialsConfigFile": "read into MySQLTopologyUser/Password",
+	"NATSClusterSecretFile":              "read into NATSClusterSecret",
 }
 
 // daemonReads returns the names selected on a config value (cfg.X,

@@ -345,7 +345,8 @@ func TestGarbageNeverPanics(t *testing.T) {
 }
 
 func TestMasked(t *testing.T) {
-	content := `{"MySQLTopologyPassword": "a", "HTTPAuthPassword": "b", "NATSPassword": "c", "NATSToken": "d", "NATSClusterPassword": "e", "MySQLOrchestratorPassword": "f", "MySQLTopologyUser": "u"}`
+	content := `{"MySQLTopologyPassword": "a", "HTTPAuthPassword": "b", "NATSPassword": "c", "NATSToken": "d", "NATSClusterPassword": "e", "MySQLOrchestratorPassword": "f", "MySQLTopologyUser": "u",
+  "NATSServers": ["nats://127.0.0.1:4222"], "NATSClusterSecret": "0123456789abcdef-g"}`
 	cfg, _, _, err := loadString(t, content, nil, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -354,6 +355,7 @@ func TestMasked(t *testing.T) {
 	for name, got := range map[string]string{
 		"MySQLTopologyPassword": m.MySQLTopologyPassword, "HTTPAuthPassword": m.HTTPAuthPassword,
 		"NATSPassword": m.NATSPassword, "NATSToken": m.NATSToken, "NATSClusterPassword": m.NATSClusterPassword,
+		"NATSClusterSecret":         m.NATSClusterSecret,
 		"MySQLOrchestratorPassword": m.MySQLOrchestratorPassword, "SessionSecretKey": m.SessionSecretKey,
 	} {
 		if got != MaskedValue {

@@ -59,6 +59,7 @@ func (c Config) validate(origins map[string]origin) []error {
 	c.checkDiscovery(ck)
 	c.checkLogging(ck)
 	c.checkNATS(ck)
+	c.checkNATSAuth(ck)
 	c.checkVIP(ck)
 	c.checkBounds(ck)
 	c.checkClusterFilters(ck)

@@ -16,14 +16,14 @@ func TestValidationRules(t *testing.T) {
 		key     string // KeyError.Key expected; "" = valid
 		msg     string // substring of the message
 	}{
-		{"raft ok", `{"RaftEnabled": true, "RaftBind": "10.0.0.1", "RaftNodes": ["10.0.0.1:10008", "10.0.0.2", "10.0.0.3"]}`, "", ""},
-		{"raft advertise in nodes", `{"RaftEnabled": true, "RaftBind": "0.0.0.0:10008", "RaftAdvertise": "n1", "RaftNodes": ["n1", "n2", "n3"]}`, "", ""},
+		{"raft ok", `{"RaftEnabled": true, "RaftBind": "10.0.0.1", "RaftNodes": ["10.0.0.1:10008", "10.0.0.2", "10.0.0.3"], "NATSClusterSecret": "0123456789abcdef0123"}`, "", ""},
+		{"raft advertise in nodes", `{"RaftEnabled": true, "RaftBind": "0.0.0.0:10008", "RaftAdvertise": "n1", "RaftNodes": ["n1", "n2", "n3"], "NATSClusterSecret": "0123456789abcdef0123"}`, "", ""},
 		{"raft two nodes", `{"RaftEnabled": true, "RaftBind": "10.0.0.1", "RaftNodes": ["10.0.0.1", "10.0.0.2"]}`, "RaftNodes", "lists 2 nodes"},
-		{"raft two nodes, external NATS", `{"RaftEnabled": true, "RaftBind": "10.0.0.1", "RaftNodes": ["10.0.0.1", "10.0.0.2"], "NATSServers": ["nats://127.0.0.1:4222"]}`, "", ""},
+		{"raft two nodes, external NATS", `{"RaftEnabled": true, "RaftBind": "10.0.0.1", "RaftNodes": ["10.0.0.1", "10.0.0.2"], "NATSServers": ["nats://127.0.0.1:4222"], "NATSUser": "regent"}`, "", ""},
 		{"raft two nodes, raft off", `{"RaftEnabled": false, "RaftNodes": ["10.0.0.1", "10.0.0.2"]}`, "", ""},
 		{"stream replicas 0", `{"NATSStreamReplicas": 0}`, "NATSStreamReplicas", "want 1 to 5"},
 		{"stream replicas 6", `{"NATSServers": ["nats://127.0.0.1:4222"], "NATSStreamReplicas": 6}`, "NATSStreamReplicas", "got 6"},
-		{"stream replicas 3", `{"NATSServers": ["nats://127.0.0.1:4222"], "NATSStreamReplicas": 3}`, "", ""},
+		{"stream replicas 3", `{"NATSServers": ["nats://127.0.0.1:4222"], "NATSStreamReplicas": 3, "NATSCredentialsFile": "x.creds"}`, "", ""},
 		{"mutual needs ssl", `{"UseMutualTLS": true}`, "UseMutualTLS", "requires UseSSL"},
 		{"topology mutual needs a cert", `{"MySQLTopologyUseMutualTLS": true, "MySQLTopologySSLPrivateKeyFile": "` + tmpFile + `"}`, "MySQLTopologySSLCertFile", "client certificate"},
 		{"topology CA unreadable", `{"MySQLTopologySSLCAFile": "/nonexistent/ca.pem"}`, "MySQLTopologySSLCAFile", "cannot read"},
@@ -64,7 +64,7 @@ func TestValidationRules(t *testing.T) {
 		{"log format", `{"LogFormat": "xml"}`, "LogFormat", "json, console or auto"},
 		{"log level", `{"LogLevel": "verbose"}`, "LogLevel", "trace, debug"},
 		{"nats servers", `{"NATSServers": ["http://x:4222"]}`, "NATSServers", "nats://"},
-		{"nats servers ok", `{"NATSServers": ["nats://127.0.0.1:4222", "tls://h:4443"], "RaftDataDir": ""}`, "", ""},
+		{"nats servers ok", `{"NATSServers": ["nats://127.0.0.1:4222", "tls://h:4443"], "RaftDataDir": "", "NATSToken": "t"}`, "", ""},
 		{"nats listen", `{"NATSListenAddress": "localhost"}`, "NATSListenAddress", "host:port"},
 		{"nats listen off", `{"NATSListenAddress": "-"}`, "", ""},
 		{"nats tls pair", `{"NATSTLSCertFile": "c.pem"}`, "NATSTLSCertFile", "set together"},

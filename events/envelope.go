@@ -137,7 +137,7 @@ func slowUnmarshal(b []byte) (Envelope, error) {
 // Subject returns the subject the envelope is published on.
 func (e Envelope) Subject() string {
 	if e.Kind.IsObservation() {
-		return ObservationSubject(e.Cluster, e.Instance)
+		return ObservationSubject(e.Cluster, e.Instance, e.Origin)
 	}
 	return EventSubject(e.Cluster, e.Kind)
 }

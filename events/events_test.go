@@ -90,8 +90,20 @@ func TestTokenRoundTripAndInjective(t *testing.T) {
 }
 
 func TestSubjects(t *testing.T) {
-	if got := ObservationSubject("198.18.0.1:3306", "198.18.0.2:3306"); got != "regent.obs.198_18_0_1-3306.198_18_0_2-3306" {
+	got := ObservationSubject("198.18.0.1:3306", "198.18.0.2:3306", "198.18.0.101:10008")
+	if got != "regent.obs.198_18_0_1-3306.198_18_0_2-3306.198_18_0_101-10008" {
 		t.Fatalf("observation subject %q", got)
+	}
+	if tok, ok := ObservationOriginToken(got); !ok || tok != "198_18_0_101-10008" || tok != Token("198.18.0.101:10008") {
+		t.Fatalf("origin token of %q: %q %v", got, tok, ok)
+	}
+	if got := NodeObservations("regent-1"); got != "regent.obs.*.*.regent%2D1" {
+		t.Fatalf("node observations %q", got)
+	}
+	for _, bad := range []string{"regent.obs.c.i", "regent.obs.c.i.o.x", "regent.obs.c.i.", "regent.obs..i.o", "regent.evt.c.i.o", "regent.obs"} {
+		if tok, ok := ObservationOriginToken(bad); ok {
+			t.Errorf("origin token of %q: %q, want none", bad, tok)
+		}
 	}
 	if got := EventSubject("", KindGlobalRecoveriesSet); got != "regent.evt._global.global-recoveries-set" {
 		t.Fatalf("global subject %q", got)

@@ -32,8 +32,9 @@ const MaxTextLen = 255
 // MaxSubjectLen bounds the subject of a message Regent publishes. NATS
 // closes a connection whose protocol line exceeds max_control_line (4096
 // bytes by default, subject and reply inbox included); Regent's subjects
-// stay far below this one for every valid name.
-const MaxSubjectLen = 2048
+// stay below this one for every valid name (three escaped 253-byte names
+// and ports: 2,308 bytes), leaving room for the reply inbox and sizes.
+const MaxSubjectLen = 3072
 
 // ErrInvalidName is wrapped by every error of ValidHost, ValidPort,
 // InstanceKey.Validate, ValidText and CheckSubject.

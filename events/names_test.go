@@ -133,14 +133,14 @@ func TestValidText(t *testing.T) {
 // does not.
 func TestSubjectsOfValidNamesFitTheBound(t *testing.T) {
 	worst := InstanceKey{Hostname: strings.Repeat("_", MaxHostLen), Port: 65535}.String()
-	if s := ObservationSubject(worst, worst); CheckSubject(s) != nil {
+	if s := ObservationSubject(worst, worst, worst); CheckSubject(s) != nil {
 		t.Errorf("valid names give a %d-byte subject, over %d", len(s), MaxSubjectLen)
 	}
 	if s := EventSubject(worst, KindInstanceDiscovered); CheckSubject(s) != nil {
 		t.Errorf("valid names give a %d-byte event subject", len(s))
 	}
 	long := InstanceKey{Hostname: strings.Repeat("a", 4100), Port: 3306}.String()
-	if err := CheckSubject(ObservationSubject("", long)); !errors.Is(err, ErrInvalidName) {
+	if err := CheckSubject(ObservationSubject("", long, "n1")); !errors.Is(err, ErrInvalidName) {
 		t.Errorf("4,100-byte host: CheckSubject = %v", err)
 	}
 }

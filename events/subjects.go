@@ -8,14 +8,18 @@ import (
 
 // Subject scheme. Every subject Regent writes starts with Prefix.
 //
-//	regent.obs.<cluster>.<instance>   observations (stream REGENT_OBS)
-//	regent.evt.<cluster>.<kind>       domain events (stream REGENT_EVENTS)
+//	regent.obs.<cluster>.<instance>.<origin>   observations (stream REGENT_OBS)
+//	regent.evt.<cluster>.<kind>                domain events (stream REGENT_EVENTS)
 //
-// <cluster> and <instance> are escaped with Token, so host names with dots and
-// colons stay one token and the wildcards `*` and `>` keep working:
+// <cluster>, <instance> and <origin> are escaped with Token, so host names
+// with dots and colons stay one token and the wildcards `*` and `>` keep
+// working. <origin> is the node that probed: on the embedded NATS only that
+// node's identity may publish on its own origin token, and the fold takes
+// the origin from the subject, not from the envelope:
 //
 //	nats sub 'regent.obs.>'                          every observation
-//	nats sub 'regent.obs.*.198_18_0_2-3306'          one instance
+//	nats sub 'regent.obs.*.198_18_0_2-3306.*'        one instance, every node
+//	nats sub 'regent.obs.*.*.198_18_0_101-10008'     every observation of one node
 //	nats sub 'regent.evt.198_18_0_1-3306.>'          one cluster's events
 //	nats sub 'regent.evt.*.failure-detected'         every failure
 const (
@@ -119,9 +123,34 @@ func isDigits(s string) bool {
 }
 
 // ObservationSubject is the subject of an observation of instance (host:port)
-// in cluster (may be empty when not yet known).
-func ObservationSubject(cluster, instance string) string {
-	return ObservationRoot + "." + Token(cluster) + "." + Token(instance)
+// in cluster (may be empty when not yet known) made by node origin.
+func ObservationSubject(cluster, instance, origin string) string {
+	return ObservationRoot + "." + Token(cluster) + "." + Token(instance) + "." + Token(origin)
+}
+
+// NodeObservations is the wildcard subject of every observation node origin
+// makes: the only observation subjects its NATS identity may publish on.
+func NodeObservations(origin string) string {
+	return ObservationRoot + ".*.*." + Token(origin)
+}
+
+// ObservationOriginToken returns the <origin> token of an observation
+// subject (regent.obs.<cluster>.<instance>.<origin>), without allocating;
+// false when subject does not have that shape.
+func ObservationOriginToken(subject string) (string, bool) {
+	const root = ObservationRoot + "."
+	if len(subject) <= len(root) || subject[:len(root)] != root {
+		return "", false
+	}
+	rest := subject[len(root):]
+	// Three non-empty tokens: two dots, none first, last or doubled
+	// (strings' byte searches are vectorised: this runs per folded record).
+	last := strings.LastIndexByte(rest, '.')
+	first := strings.IndexByte(rest, '.')
+	if first <= 0 || last == len(rest)-1 || last-first < 2 || strings.IndexByte(rest[first+1:last], '.') >= 0 {
+		return "", false
+	}
+	return rest[last+1:], true
 }
 
 // EventSubject is the subject of a domain event of the given kind in cluster

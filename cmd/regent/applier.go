@@ -47,12 +47,32 @@ type applier struct {
 	// skipped record once, so that it is logged and counted once.
 	skipped   *prometheus.CounterVec
 	firstSkip func(eventlog.Skip) bool
+
+	// gate admits the observations of the configured nodes only, each on
+	// its own origin subject and not dated in the future; rejected counts
+	// the others by reason, and loggedReject names the reasons logged
+	// once already (under mu).
+	gate         projections.OriginGate
+	rejected     *prometheus.CounterVec
+	loggedReject map[string]bool
 }
 
-func newApplier(elog *eventlog.Log, s projections.Settings, logger zerolog.Logger) (*applier, error) {
+// newApplier folds with settings s the observations of nodes (every
+// configured node's NodeID). The rejected observations counter is
+// registered on reg when reg is not nil.
+func newApplier(elog *eventlog.Log, s projections.Settings, nodes []string, reg prometheus.Registerer, logger zerolog.Logger) (*applier, error) {
 	topo, err := projections.NewTopology(s)
 	if err != nil {
 		return nil, fmt.Errorf("build topology projection: %w", err)
+	}
+	rejected := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "regent_observations_rejected_total",
+		Help: "Records the fold refused: observations from unknown origins, on another node's subject, dated in the future, or in the wrong stream.",
+	}, []string{"reason"})
+	if reg != nil {
+		if err := reg.Register(rejected); err != nil {
+			return nil, fmt.Errorf("register the rejected observations counter: %w", err)
+		}
 	}
 	return &applier{elog: elog, log: logger.With().Str(events.LogComponent, "applier").Logger(),
 		obsSince: 2 * time.Minute, viewTTL: 50 * time.Millisecond,
@@ -61,7 +81,21 @@ func newApplier(elog *eventlog.Log, s projections.Settings, logger zerolog.Logge
 			Name: "regent_skipped_records_total",
 			Help: "Records of REGENT_EVENTS and REGENT_OBS the fold skipped: not decodable, of an unknown kind, or a payload the fold refused.",
 		}, []string{"stream", "reason"}),
-		firstSkip: eventlog.SkipOnce()}, nil
+		firstSkip: eventlog.SkipOnce(),
+		gate:      projections.NewOriginGate(nodes), rejected: rejected, loggedReject: map[string]bool{}}, nil
+}
+
+// reject counts a record the gate refused and logs the first of each
+// reason (a flood of forgeries must not flood the log). Called under mu.
+func (a *applier) reject(r eventlog.Record, reason string) {
+	a.rejected.WithLabelValues(reason).Inc()
+	if a.loggedReject[reason] {
+		return
+	}
+	a.loggedReject[reason] = true
+	a.log.Warn().Str("reason", reason).Str(events.LogEventID, r.Env.ID).Uint64(events.LogSeq, r.Sequence).
+		Str(events.LogKind, r.Env.Kind.String()).Str("subject", r.Subject).Str("origin", r.Env.Origin).
+		Msg("record refused by the fold (counted in regent_observations_rejected_total; later ones of this reason are not logged)")
 }
 
 // Run follows the event log from its start and the observations of the last
@@ -91,6 +125,11 @@ func (a *applier) follow(ctx context.Context, o eventlog.ReadOptions) error {
 	return a.elog.Follow(ctx, o, func(r eventlog.Record) error {
 		a.mu.Lock()
 		defer a.mu.Unlock()
+		if reason := a.gate.Admit(r.Stream, r.Subject, r.Stored, &r.Env); reason != projections.RejectNone {
+			a.reject(r, reason)
+			a.advance(r.Stream, r.Sequence)
+			return nil
+		}
 		if err := a.topo.Apply(r.Sequence, r.Env); err != nil {
 			// A payload this build cannot fold is skipped: the event stays
 			// in the log for replay with a fixed build.

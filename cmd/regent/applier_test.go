@@ -16,7 +16,7 @@ import (
 // old at the same moment share one computation instead of each computing
 // its own (a view of a large fleet takes tens of milliseconds).
 func TestConcurrentReadersShareAView(t *testing.T) {
-	a, err := newApplier(nil, projections.DefaultSettings(), zerolog.Nop())
+	a, err := newApplier(nil, projections.DefaultSettings(), []string{"n1"}, nil, zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)
 	}

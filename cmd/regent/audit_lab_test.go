@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/regent-ha/regent/events"
+	"github.com/regent-ha/regent/events/natsnode"
 	"github.com/regent-ha/regent/test/lab"
 )
 
@@ -18,7 +19,7 @@ import (
 // chosen replica and why the other was not chosen.
 func TestLabAuditAfterSIGKILL(t *testing.T) {
 	l, c, _ := failoverLab(t, "")
-	server, conf := "nats://198.18.0.101:4222", c.confs[0]
+	server, conf := secretURL(t, lab.NATSClusterSecret, natsnode.RoleReader, "198.18.0.101:4222"), c.confs[0]
 	// A moment before the kill at which the log already shows host 1 as the
 	// writable primary: checked through the same topology --at as below.
 	var before time.Time

@@ -66,6 +66,14 @@ func auditNode(t *testing.T, storeDir string) (*natsnode.Node, *eventlog.Log) {
 	if storeDir != "" {
 		o.StoreDir = storeDir
 	}
+	// Users as a Regent node has them: the transcript is appended as
+	// admin, the commands read as reader.
+	creds, err := natsnode.NewCredentials(testSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Users = creds.Users([]string{"n1", "n2", "n3"}, natsnode.UserPass{})
+	o.Self = natsnode.UserPass{User: natsnode.RoleAdmin, Password: creds.Password(natsnode.RoleAdmin)}
 	n, err := natsnode.Start(o, 10*time.Second)
 	if err != nil {
 		t.Fatal(err)
@@ -91,7 +99,7 @@ func TestAuditCommandsInProcess(t *testing.T) {
 	n, l := auditNode(t, filepath.Join(dataDir, "jetstream"))
 	tr := tt.FailoverFrom(t, time.Now().Add(-6*time.Second))
 	beforeKill := appendTranscript(t, l, tr.Items, tr.Killed)
-	server := n.ClientURL()
+	server := secretURL(t, testSecret, natsnode.RoleReader, strings.TrimPrefix(n.ClientURL(), "nats://"))
 	conf := auditConf(t)
 
 	code, out, errs := runCmd(t, runReplay, "--server", server, "--cluster", tt.Cluster, "--since", "10m")

@@ -17,6 +17,7 @@ import (
 	"github.com/regent-ha/regent/config"
 	"github.com/regent-ha/regent/events"
 	"github.com/regent-ha/regent/events/eventlog"
+	"github.com/regent-ha/regent/events/natsnode"
 	"github.com/regent-ha/regent/projections"
 	"github.com/regent-ha/regent/projections/analysis"
 	"github.com/regent-ha/regent/projections/timeline"
@@ -32,7 +33,7 @@ type auditFlags struct {
 
 func (f *auditFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.server, "server", "nats://127.0.0.1:4222", "NATS URL of any Regent node (comma-separated for several)")
-	fs.StringVar(&f.user, "user", "", "NATS user (NATSUser)")
+	fs.StringVar(&f.user, "user", "", "NATS user (default: the reader identity of the node whose --config is given, or found as serve finds it)")
 	fs.StringVar(&f.password, "password", "", "NATS password (NATSPassword)")
 	fs.StringVar(&f.creds, "creds", "", "NATS credentials file (NATSCredentialsFile)")
 	fs.StringVar(&f.dataDir, "data-dir", "", "read offline from a stopped node's data directory (RaftDataDir) instead of --server")
@@ -90,6 +91,11 @@ func (f *auditFlags) open(logger zerolog.Logger) (*auditLog, error) {
 		opts = append(opts, nats.UserCredentials(f.creds))
 	case f.user != "":
 		opts = append(opts, nats.UserInfo(f.user, f.password))
+	case !strings.Contains(f.server, "@"):
+		// No credentials given: the local node's reader identity.
+		if auth, ok := localAuth(f.configs, f.sets, natsnode.RoleReader); ok {
+			opts = append(opts, auth)
+		}
 	}
 	nc, err := nats.Connect(f.server, opts...)
 	if err != nil {
@@ -133,7 +139,7 @@ func (a *auditLog) readStream(ctx context.Context, stream string, o readOpts) ([
 		if !o.until.IsZero() && r.Stored.After(o.until) {
 			return errStopRead
 		}
-		items = append(items, timeline.Item{Stream: r.Stream, Seq: r.Sequence, Stored: r.Stored, Env: r.Env})
+		items = append(items, timeline.Item{Stream: r.Stream, Seq: r.Sequence, Stored: r.Stored, Env: r.Env, Subject: r.Subject})
 		if o.progress != nil {
 			o.progress.at(r.Sequence)
 		}
@@ -146,7 +152,9 @@ func (a *auditLog) readStream(ctx context.Context, stream string, o readOpts) ([
 }
 
 // readBoth reads the events from the start and the observations from
-// obsSince, both until until, and merges them.
+// obsSince, both until until, and merges them, leaving out what the nodes'
+// fold refuses (origin gate, without the nodes' list: any node's own
+// subject, not future-dated, in its stream).
 func (a *auditLog) readBoth(ctx context.Context, obsSince, until time.Time, p *progress) ([]timeline.Item, error) {
 	evts, err := a.readStream(ctx, events.EventsName, readOpts{until: until, progress: p})
 	if err != nil {
@@ -156,7 +164,19 @@ func (a *auditLog) readBoth(ctx context.Context, obsSince, until time.Time, p *p
 	if err != nil {
 		return nil, err
 	}
-	return timeline.Merge(evts, obs), nil
+	gate := projections.NewOriginGate(nil)
+	return timeline.Merge(admitted(gate, evts), admitted(gate, obs)), nil
+}
+
+// admitted filters items in place: those gate admits.
+func admitted(gate projections.OriginGate, items []timeline.Item) []timeline.Item {
+	out := items[:0]
+	for _, it := range items {
+		if gate.Admit(it.Stream, it.Subject, it.Stored, &it.Env) == projections.RejectNone {
+			out = append(out, it)
+		}
+	}
+	return out
 }
 
 // reportSkips writes one line per skipped record to w, as cmd's warning

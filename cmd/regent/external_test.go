@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -22,7 +23,7 @@ func TestServeOnExternalNATS(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = ext.Process.Kill(); _ = ext.Wait() })
-	url := fmt.Sprintf("nats://127.0.0.1:%d", natsPort)
+	url := fmt.Sprintf("nats://%s:%s@127.0.0.1:%d", externalUser, externalPassword, natsPort)
 	natstest.Eventually(t, 10*time.Second, 50*time.Millisecond, func() error {
 		names := streamNamesErr(url)
 		if names == nil {
@@ -32,7 +33,17 @@ func TestServeOnExternalNATS(t *testing.T) {
 	})
 	dir := t.TempDir()
 	httpPort := natstest.FreePort(t)
-	p := startRegent(t, dir, "--listen", addr(httpPort), "--set", "NATSServers="+url, "--set", "NATSMaxStoreMB=512")
+	// Without any credentials Regent refuses the external NATS.
+	anon := fmt.Sprintf("nats://127.0.0.1:%d", natsPort)
+	anonConf := filepath.Join(t.TempDir(), "regent.conf.json")
+	if err := os.WriteFile(anonConf, []byte(`{"NATSServers": ["`+anon+`"]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errs := runCmd(t, runConfig, "check", anonConf); code == 0 || !strings.Contains(out+errs, "NATSCredentialsFile") {
+		t.Errorf("config check with an anonymous NATSServers: %d %s%s, want a refusal naming the keys", code, out, errs)
+	}
+	p := startRegent(t, dir, "--listen", addr(httpPort), "--set", "NATSServers=nats://127.0.0.1:"+fmt.Sprint(natsPort),
+		"--set", "NATSUser="+externalUser, "--set", "NATSPassword="+externalPassword, "--set", "NATSMaxStoreMB=512")
 	waitHTTP(t, p, "http://"+addr(httpPort)+"/api/raft-health", 200, 15*time.Second)
 	names := streamNames(t, url)
 	for _, want := range []string{events.EventsName, events.ObservationsName} {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/regent-ha/regent/events"
 	"github.com/regent-ha/regent/events/eventlog"
+	"github.com/regent-ha/regent/events/natsnode"
 	"github.com/regent-ha/regent/test/lab"
 )
 
@@ -50,7 +51,7 @@ func eventKinds(t testing.TB, natsAddr string) (map[events.Kind]int, []events.En
 	var nc *nats.Conn
 	var err error
 	for try := 0; try < 5; try++ { // a loaded 2-core machine can miss one connect timeout
-		if nc, err = nats.Connect("nats://"+natsAddr, nats.Timeout(2*time.Second)); err == nil {
+		if nc, err = nats.Connect("nats://"+natsAddr, nats.Timeout(2*time.Second), lab.NATSAuth(t, lab.NATSClusterSecret, natsnode.RoleReader)); err == nil {
 			break
 		}
 		time.Sleep(200 * time.Millisecond)

@@ -19,6 +19,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/regent-ha/regent/events"
+	"github.com/regent-ha/regent/events/natsnode"
 	"github.com/regent-ha/regent/test/fleetsim"
 	"github.com/regent-ha/regent/test/natstest"
 )
@@ -72,7 +73,7 @@ func runFleet(t testing.TB, s fleetSetup) fleetResult {
 		waitInstances(t, n, s.instances, s.ready-time.Since(start), i)
 	}
 	res.discovery = time.Since(start)
-	nc, err := nats.Connect("nats://"+nodes[0].nats, nats.Timeout(5*time.Second))
+	nc, err := nats.Connect("nats://"+nodes[0].nats, nats.Timeout(5*time.Second), testAuth(t, natsnode.RoleReader))
 	if err != nil {
 		t.Fatalf("connect to node 1's NATS: %v", err)
 	}
@@ -103,6 +104,7 @@ func fleetConf(dir string, k int, nodes []fleetNode, s fleetSetup) string {
   "NATSListenAddress": %q,
   %s
   "RaftDataDir": %q,
+  "NATSClusterSecret": %q,
   "MySQLTopologyUser": "regent",
   "MySQLTopologyPassword": "regent",
   "MySQLHostnameResolveMethod": "@@report_host",
@@ -114,7 +116,7 @@ func fleetConf(dir string, k int, nodes []fleetNode, s fleetSetup) string {
   "RecoverMasterClusterFilters": [],
   "LogFormat": "json",
   "LogLevel": "warn",
-}`, addr(nodes[k].httpP), addr(nodes[k].natsP), raft, filepath.Join(dir, "data"), s.pollMillis)
+}`, addr(nodes[k].httpP), addr(nodes[k].natsP), raft, filepath.Join(dir, "data"), testSecret, s.pollMillis)
 }
 
 func startFleetNodes(t testing.TB, s fleetSetup) []fleetNode {

@@ -15,6 +15,7 @@ import (
 	"github.com/regent-ha/regent/actuators/consumer"
 	"github.com/regent-ha/regent/events"
 	"github.com/regent-ha/regent/events/eventlog"
+	"github.com/regent-ha/regent/events/natsnode"
 )
 
 const hooksUsage = `usage: regent hooks consume --durable NAME [--filter SUBJECT]... [flags] -- CMD [ARGS...]
@@ -89,6 +90,7 @@ func runHooks(ctx context.Context, e env) int {
 type hooksFlags struct {
 	cfg                           consumer.Config
 	server, user, password, creds string
+	configs, sets                 multiFlag
 	logFormat, logLevel           string
 }
 
@@ -105,6 +107,8 @@ func parseHooksFlags(e env) (hooksFlags, error) {
 	fs.StringVar(&h.user, "user", "", "NATS user")
 	fs.StringVar(&h.password, "password", "", "NATS password (default $REGENT_NATSPassword)")
 	fs.StringVar(&h.creds, "creds", "", "NATS credentials file")
+	fs.Var(&h.configs, "config", "the local node's config file: without --user/--creds, connect with its hooks identity (repeatable; default: found as serve finds it)")
+	fs.Var(&h.sets, "set", "set a config key of the local node's config: Key=Value (repeatable)")
 	fs.IntVar(&h.cfg.MaxDeliver, "max-deliver", consumer.DefaultMaxDeliver, "runs of CMD on one event before it is dead-lettered")
 	fs.DurationVar(&h.cfg.AckWait, "ack-wait", consumer.DefaultAckWait, "time without an answer before the server delivers an event again")
 	fs.Var(&backoff, "backoff", "delays before the 1st, 2nd, … retry of a failed run; the last repeats")
@@ -191,6 +195,11 @@ func hooksConsume(ctx context.Context, h hooksFlags, lg zerolog.Logger) error {
 		opts = append(opts, nats.UserCredentials(h.creds))
 	case h.user != "":
 		opts = append(opts, nats.UserInfo(h.user, h.password))
+	case !strings.Contains(h.server, "@"):
+		// No credentials given: the local node's hooks identity.
+		if auth, ok := localAuth(h.configs, h.sets, natsnode.RoleHooks); ok {
+			opts = append(opts, auth)
+		}
 	}
 	nc, err := nats.Connect(h.server, opts...)
 	if err != nil {

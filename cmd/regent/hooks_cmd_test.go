@@ -18,6 +18,7 @@ import (
 	"github.com/regent-ha/regent/actuators/consumer"
 	"github.com/regent-ha/regent/events"
 	"github.com/regent-ha/regent/events/eventlog"
+	"github.com/regent-ha/regent/events/natsnode"
 	"github.com/regent-ha/regent/test/natstest"
 )
 
@@ -43,11 +44,23 @@ func startHooks(t *testing.T, out string, args ...string) *proc {
 	return p
 }
 
-// hooksLog starts an embedded NATS node reachable over TCP and returns its
-// URL and a log on it with Regent's streams.
+// hooksLog starts an embedded NATS node reachable over TCP with a Regent
+// node's users and returns its URL with the hooks identity's credentials
+// and a log on it (as admin) with Regent's streams.
 func hooksLog(t *testing.T) (string, *eventlog.Log) {
 	t.Helper()
-	n := natstest.Node(t)
+	o := natstest.Options(t, "hooks")
+	creds, err := natsnode.NewCredentials(testSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Users = creds.Users([]string{"n1"}, natsnode.UserPass{})
+	o.Self = natsnode.UserPass{User: natsnode.RoleAdmin, Password: creds.Password(natsnode.RoleAdmin)}
+	n, err := natsnode.Start(o, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(n.Shutdown)
 	l, err := eventlog.New(natstest.Conn(t, n), zerolog.Nop(), events.StreamOptions{EventBytes: 64 << 20, ObservationBytes: 64 << 20})
 	if err != nil {
 		t.Fatal(err)
@@ -57,7 +70,7 @@ func hooksLog(t *testing.T) (string, *eventlog.Log) {
 	if err := l.Ensure(ctx); err != nil {
 		t.Fatalf("ensure streams: %v", err)
 	}
-	return n.ClientURL(), l
+	return secretURL(t, testSecret, natsnode.RoleHooks, strings.TrimPrefix(n.ClientURL(), "nats://")), l
 }
 
 func fileLines(t *testing.T, path string) []string {

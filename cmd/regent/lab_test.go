@@ -15,6 +15,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/regent-ha/regent/events"
+	"github.com/regent-ha/regent/events/natsnode"
 	"github.com/regent-ha/regent/test/lab"
 )
 
@@ -221,10 +223,11 @@ func TestLabReadPath(t *testing.T) {
 }
 
 // labObservationSubjects: observations are plain NATS messages
-// (`nats sub 'regent.obs.>'`) on the cluster's and instance's subject.
+// (`nats sub 'regent.obs.>'`, as the reader) on the cluster's and
+// instance's subject, ending with the token of the node that probed.
 func labObservationSubjects(t *testing.T) {
 	t.Helper()
-	nc, err := nats.Connect("nats://198.18.0.102:4222", nats.Timeout(2*time.Second))
+	nc, err := nats.Connect("nats://198.18.0.102:4222", nats.Timeout(2*time.Second), lab.NATSAuth(t, lab.NATSClusterSecret, natsnode.RoleReader))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -242,11 +245,15 @@ func labObservationSubjects(t *testing.T) {
 		if !strings.Contains(string(msg.Data), `"kind":"instance-`) {
 			t.Fatalf("not an observation: %s", msg.Data)
 		}
-		subjects[msg.Subject+" from "+msg.Header.Get("Regent-Origin")+" "+msg.Header.Get("Regent-Kind")]++
+		origin := msg.Header.Get("Regent-Origin")
+		if !strings.HasSuffix(msg.Subject, "."+events.Token(origin)) || !strings.HasPrefix(origin, "198.18.0.10") {
+			t.Errorf("observation of %s on %s: want the origin node's token last", origin, msg.Subject)
+		}
+		subjects[msg.Subject+" from "+origin+" "+msg.Header.Get("Regent-Kind")]++
 	}
 	for subj := range subjects {
 		if !strings.HasPrefix(subj, "regent.obs.198_18_0_1-3306.198_18_0_") {
-			t.Errorf("observation on %s, want regent.obs.<cluster 198_18_0_1-3306>.<instance> (all: %v)", subj, subjects)
+			t.Errorf("observation on %s, want regent.obs.<cluster 198_18_0_1-3306>.<instance>.<origin> (all: %v)", subj, subjects)
 		}
 	}
 }

@@ -37,6 +37,7 @@ func commands() map[string]command {
 		"config":   {summary: "config check [FILE]: print the effective config, or its errors and warnings", run: runConfig},
 		"hooks":    {summary: "hooks consume --durable NAME -- CMD: run a command per event (durable JetStream consumer)", run: runHooks},
 		"version":  {summary: "print the version", run: runVersion},
+		"nats-url": {summary: "nats-url --role reader|hooks|node|admin: the node's NATS URL with a role's credentials (for the NATS CLI)", run: runNATSURL},
 		"replay":   {summary: "print the event log as a timeline or JSON lines; --verify re-derives every recorded decision", run: runReplay},
 		"topology": {summary: "topology --at TIME -i CLUSTER: the topology as Regent believed it at that moment", run: runTopology},
 		"why":      {summary: "why RECOVERY-ID | why --cluster C --at TIME: a decision and its evidence, or why nothing happened", run: runWhy},

@@ -27,6 +27,9 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// The standalone server's only user.
+const externalUser, externalPassword = "ops", "external-pw"
+
 func runStandaloneNATS(spec string) int {
 	port, dir, _ := cutColon(spec)
 	p, err := strconv.Atoi(port)
@@ -34,6 +37,7 @@ func runStandaloneNATS(spec string) int {
 		return 2
 	}
 	n, err := natsnode.Start(natsnode.Options{Name: "external", StoreDir: dir, ClientHost: "127.0.0.1", ClientPort: p,
+		User: externalUser, Password: externalPassword,
 		MaxMemory: 64 << 20, MaxStore: 1 << 30, Logger: zerolog.New(os.Stderr)}, 10*time.Second)
 	if err != nil {
 		return 1

@@ -94,7 +94,12 @@ func startNode(ctx context.Context, cfg config.Config, logger zerolog.Logger, ve
 		n.close()
 		return nil, err
 	}
-	if n.app, err = newApplier(n.elog, settings, n.log); err != nil {
+	ids, err := nodeIDs(cfg)
+	if err != nil {
+		n.close()
+		return nil, err
+	}
+	if n.app, err = newApplier(n.elog, settings, ids, n.reg, n.log); err != nil {
 		n.close()
 		return nil, err
 	}
@@ -161,9 +166,12 @@ func (n *node) startEmbedded(cfg config.Config, id string) (*nats.Conn, error) {
 		StoreDir:  filepath.Join(cfg.RaftDataDir, "jetstream"),
 		MaxMemory: int64(cfg.NATSMaxMemoryMB) << 20,
 		MaxStore:  int64(cfg.NATSMaxStoreMB) << 20,
-		User:      cfg.NATSUser, Password: cfg.NATSPassword, Token: cfg.NATSToken,
-		Logger: n.log.With().Str(events.LogComponent, "nats").Logger(),
-		Debug:  cfg.EffectiveLogLevel() == "trace",
+		Logger:    n.log.With().Str(events.LogComponent, "nats").Logger(),
+		Debug:     cfg.EffectiveLogLevel() == "trace",
+	}
+	if cfg.NATSToken != "" {
+		return nil, errors.New("NATSToken: the embedded NATS authenticates per-role users derived from NATSClusterSecret, " +
+			"which nats-server cannot combine with a token: remove NATSToken (NATSUser/NATSPassword set the admin identity)")
 	}
 	if err := os.MkdirAll(o.StoreDir, 0o750); err != nil {
 		return nil, fmt.Errorf("create data dir (RaftDataDir %s): %w", cfg.RaftDataDir, err)
@@ -186,6 +194,9 @@ func (n *node) startEmbedded(cfg config.Config, id string) (*nats.Conn, error) {
 			return nil, err
 		}
 	}
+	if err := embeddedAuth(cfg, &o); err != nil {
+		return nil, err
+	}
 	if n.nats, err = natsnode.Start(o, 10*time.Second); err != nil {
 		return nil, err
 	}
@@ -201,8 +212,7 @@ func clusterOptions(cfg config.Config) (*natsnode.ClusterOptions, error) {
 	if err != nil {
 		return nil, fmt.Errorf("RaftBind %q: %w", cfg.RaftBind, err)
 	}
-	co := &natsnode.ClusterOptions{Name: cfg.NATSClusterName, Host: bindHost, Port: bindPort,
-		User: cfg.NATSClusterUser, Password: cfg.NATSClusterPassword}
+	co := &natsnode.ClusterOptions{Name: cfg.NATSClusterName, Host: bindHost, Port: bindPort} // credentials: embeddedAuth
 	for _, p := range peers {
 		co.Routes = append(co.Routes, net.JoinHostPort(p.Host, strconv.Itoa(p.Port)))
 	}
@@ -213,6 +223,9 @@ func clusterOptions(cfg config.Config) (*natsnode.ClusterOptions, error) {
 }
 
 func connectExternal(cfg config.Config, id string) (*nats.Conn, error) {
+	if cfg.NATSCredentialsFile == "" && cfg.NATSToken == "" && cfg.NATSUser == "" && !strings.Contains(strings.Join(cfg.NATSServers, ","), "@") {
+		return nil, errors.New("NATSServers: an external NATS needs credentials (NATSCredentialsFile, NATSUser/NATSPassword or NATSToken): anonymous NATS is refused")
+	}
 	opts := []nats.Option{nats.Name("regent-" + id), nats.MaxReconnects(-1), nats.Timeout(5 * time.Second)}
 	switch {
 	case cfg.NATSCredentialsFile != "":

@@ -88,7 +88,7 @@ func TestFoldSkipsPoisonRecords(t *testing.T) {
 		t.Fatal(err)
 	}
 	var logs syncBuf
-	app, err := newApplier(l, settings, zerolog.New(&logs))
+	app, err := newApplier(l, settings, nil, nil, zerolog.New(&logs))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -102,7 +102,7 @@ func TestForgetUnseenReconcile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	app, err := newApplier(l, settings, zerolog.Nop())
+	app, err := newApplier(l, settings, []string{"n1", "n2"}, nil, zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/regent-ha/regent/events"
+	"github.com/regent-ha/regent/events/natsnode"
 	"github.com/regent-ha/regent/test/lab"
 )
 
@@ -277,7 +278,7 @@ func logTimeline(t testing.TB) {
 	addr := "198.18.0.102:4222"
 	for k := 1; k <= 3; k++ { // a node restarted by the test may be gone already
 		a := fmt.Sprintf("198.18.0.%d:4222", 100+k)
-		if nc, err := nats.Connect("nats://"+a, nats.Timeout(time.Second)); err == nil {
+		if nc, err := nats.Connect("nats://"+a, nats.Timeout(time.Second), lab.NATSAuth(t, lab.NATSClusterSecret, natsnode.RoleReader)); err == nil {
 			nc.Close()
 			addr = a
 			break

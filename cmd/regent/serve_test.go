@@ -23,6 +23,7 @@ import (
 	"github.com/regent-ha/regent/config"
 	"github.com/regent-ha/regent/events"
 	"github.com/regent-ha/regent/events/eventlog"
+	"github.com/regent-ha/regent/events/natsnode"
 	"github.com/regent-ha/regent/test/natstest"
 )
 
@@ -139,14 +140,20 @@ func TestServeDefaultsReadyFastAndListsStreams(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "regent-data", "jetstream")); err != nil {
 		t.Errorf("default data dir ./regent-data not used: %v", err)
 	}
-	names := streamNames(t, "nats://"+addr(natsPort))
+	anonymousRefused(t, "nats://"+addr(natsPort))
+	code, url, errs := runCmd(t, runNATSURL, "--role", "reader", "--data-dir", filepath.Join(dir, "regent-data"), "--set", "NATSListenAddress="+addr(natsPort))
+	url = strings.TrimSpace(url)
+	if code != 0 {
+		t.Fatalf("regent nats-url --role reader: %d %s", code, errs)
+	}
+	names := streamNames(t, url)
 	for _, want := range []string{events.EventsName, events.ObservationsName} {
 		if !strings.Contains(strings.Join(names, " "), want) {
 			t.Errorf("streams %v lack %s", names, want)
 		}
 	}
 	if nats := natsCLI(t); nats != "" {
-		out, err := exec.Command(nats, "--server", "nats://"+addr(natsPort), "stream", "ls", "--names").CombinedOutput()
+		out, err := exec.Command(nats, "--server", url, "stream", "ls", "--names").CombinedOutput()
 		if err != nil || !strings.Contains(string(out), events.EventsName) || !strings.Contains(string(out), events.ObservationsName) {
 			t.Errorf("nats stream ls: %v\n%s", err, out)
 		}
@@ -285,7 +292,8 @@ func goroutineSites() map[string]int {
 	return sites
 }
 
-// TestThreeNodeCluster: three processes with RaftNodes form one cluster; an
+// TestThreeNodeCluster: three processes with RaftNodes (and one
+// NATSClusterSecret) form one cluster that refuses anonymous NATS clients; an
 // event appended through one node is read through the others; after SIGKILL
 // of one node the other two keep serving and report healthy; the killed node
 // rejoins on restart and catches up.
@@ -310,8 +318,9 @@ func TestThreeNodeCluster(t *testing.T) {
   "RaftBind": %q,
   "RaftDataDir": %q,
   "RaftNodes": [%s],
+  "NATSClusterSecret": %q,
   "LogFormat": "json",
-}`, addr(na[i].http), addr(na[i].nats), addr(na[i].raft), filepath.Join(dirs[i], "data"), strings.Join(raftNodes, ", "))
+}`, addr(na[i].http), addr(na[i].nats), addr(na[i].raft), filepath.Join(dirs[i], "data"), strings.Join(raftNodes, ", "), testSecret)
 			if err := os.WriteFile(filepath.Join(dirs[i], "regent.conf.json"), []byte(conf), 0o600); err != nil {
 				t.Fatal(err)
 			}
@@ -336,6 +345,7 @@ func TestThreeNodeCluster(t *testing.T) {
 	}
 	logs := make([]*eventlog.Log, 3)
 	for i := range 3 {
+		anonymousRefused(t, "nats://"+addr(na[i].nats))
 		logs[i] = externalLog(t, addr(na[i].nats))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
@@ -367,7 +377,7 @@ func TestThreeNodeCluster(t *testing.T) {
 
 func externalLog(t testing.TB, a string) *eventlog.Log {
 	t.Helper()
-	nc, err := nats.Connect("nats://"+a, nats.Timeout(2*time.Second), nats.MaxReconnects(-1))
+	nc, err := nats.Connect("nats://"+a, nats.Timeout(2*time.Second), nats.MaxReconnects(-1), testAuth(t, natsnode.RoleAdmin))
 	if err != nil {
 		t.Fatalf("connect %s: %v", a, err)
 	}

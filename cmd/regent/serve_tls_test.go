@@ -18,6 +18,7 @@ import (
 
 	"github.com/regent-ha/regent/config"
 	"github.com/regent-ha/regent/events"
+	"github.com/regent-ha/regent/events/natsnode"
 	"github.com/regent-ha/regent/test/natstest"
 	"github.com/regent-ha/regent/test/tlstest"
 )
@@ -139,8 +140,9 @@ func TestServeRefusesUnreadableCertificate(t *testing.T) {
 }
 
 // TestServeNATSClientAuthAndTLS: the embedded node's client port enforces
-// NATSUser/NATSPassword, NATSToken and NATSTLS* (client certificates
-// verified against NATSTLSCAFile), while the node itself runs.
+// NATSUser/NATSPassword (the admin identity) and NATSTLS* (client
+// certificates verified against NATSTLSCAFile) besides the derived roles,
+// while the node itself runs.
 func TestServeNATSClientAuthAndTLS(t *testing.T) {
 	p := newTestPKI(t)
 	tests := []struct {
@@ -153,12 +155,10 @@ func TestServeNATSClientAuthAndTLS(t *testing.T) {
 		{"user and password", map[string]string{"NATSUser": "regent", "NATSPassword": "s3cret"}, "nats",
 			[]nats.Option{nats.UserInfo("regent", "s3cret")},
 			[][]nats.Option{nil, {nats.UserInfo("regent", "wrong")}, {nats.Token("s3cret")}}},
-		{"token", map[string]string{"NATSToken": "t0ken"}, "nats",
-			[]nats.Option{nats.Token("t0ken")},
-			[][]nats.Option{nil, {nats.Token("other")}, {nats.UserInfo("regent", "t0ken")}}},
-		{"tls with client certificates", map[string]string{"NATSTLSCertFile": p.certFile, "NATSTLSKeyFile": p.keyFile, "NATSTLSCAFile": p.caFile}, "tls",
-			[]nats.Option{nats.Secure(p.clientTLS(t, true))},
-			[][]nats.Option{nil, {nats.Secure(p.clientTLS(t, false))}}},
+		{"tls with client certificates", map[string]string{"NATSTLSCertFile": p.certFile, "NATSTLSKeyFile": p.keyFile, "NATSTLSCAFile": p.caFile,
+			"NATSClusterSecret": testSecret}, "tls",
+			[]nats.Option{nats.Secure(p.clientTLS(t, true)), testAuth(t, natsnode.RoleReader)},
+			[][]nats.Option{nil, {nats.Secure(p.clientTLS(t, true))}, {nats.Secure(p.clientTLS(t, false)), testAuth(t, natsnode.RoleReader)}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -198,8 +198,10 @@ func TestServeExternalNATSStreamReplicas(t *testing.T) {
 	for i, n := range nodes {
 		urls[i] = `"` + n.ClientURL() + `"`
 	}
+	// natstest's nodes take any client credentials; Regent refuses to
+	// connect to an external NATS without any.
 	cfg := serveInProcess(t, map[string]string{"NATSServers": "[" + strings.Join(urls, ",") + "]",
-		"NATSStreamReplicas": "3", "NATSMaxStoreMB": "200"})
+		"NATSStreamReplicas": "3", "NATSMaxStoreMB": "200", "NATSUser": "regent", "NATSPassword": "pw"})
 	waitURL(t, &http.Client{Timeout: 2 * time.Second}, "http://"+cfg.ListenAddress+"/api/raft-health", 200)
 	t.Cleanup(http.DefaultClient.CloseIdleConnections)
 	nc := natstest.Conn(t, nodes[1])

@@ -42,9 +42,10 @@ type batch struct {
 
 // rawMsg is a message as taken from the consumer, not yet decoded.
 type rawMsg struct {
-	seq    uint64
-	stored time.Time
-	data   []byte
+	seq     uint64
+	stored  time.Time
+	subject string
+	data    []byte
 }
 
 // source is what the pipeline reads: the consumer's iterator, the stream's
@@ -196,7 +197,7 @@ func (src source) next(ctx context.Context, b *batch) {
 			b.err = fmt.Errorf("read %s: %w", src.stream, err)
 			return
 		}
-		b.msgs = append(b.msgs, rawMsg{seq: a.seq, stored: a.stored, data: m.Data()})
+		b.msgs = append(b.msgs, rawMsg{seq: a.seq, stored: a.stored, subject: m.Subject(), data: m.Data()})
 		if src.stopAtEnd && (a.seq >= src.last || a.pending == 0) {
 			b.last = true
 			return
@@ -239,6 +240,6 @@ func (b *batch) decode(stream string) {
 				Err: fmt.Errorf("%w: %s seq %d: %w", ErrBadRecord, stream, m.seq, err)}})
 			continue
 		}
-		b.recs = append(b.recs, Record{Stream: stream, Sequence: m.seq, Stored: m.stored, Env: env})
+		b.recs = append(b.recs, Record{Stream: stream, Subject: m.subject, Sequence: m.seq, Stored: m.stored, Env: env})
 	}
 }

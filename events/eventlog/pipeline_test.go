@@ -87,7 +87,7 @@ func TestReadDeliversEveryRecordInSequenceOrder(t *testing.T) {
 		t.Fatalf("from 777: read %d of %d: %v", got, n-776, err)
 	}
 	// A filter: one instance's records, still in order.
-	subject := events.ObservationSubject("c", "db3:3306")
+	subject := events.ObservationSubject("c", "db3:3306", "n1")
 	var last uint64
 	count := 0
 	err := l.Read(ctx, eventlog.ReadOptions{Stream: events.ObservationsName, Subjects: []string{subject}}, func(r eventlog.Record) error {
@@ -210,7 +210,7 @@ func TestReadSkipsBadRecordsAndGoesOn(t *testing.T) {
 	defer cancel()
 	unknown := strings.Replace(string(mustMarshal(t, observation(t, 9000))), `"kind":"instance-progress"`, `"kind":"instance-teleported"`, 1)
 	for _, body := range []string{`{"id":"x","kind":`, unknown} {
-		if _, err := l.JetStream().Publish(ctx, events.ObservationSubject("c", "db1:3306"), []byte(body)); err != nil {
+		if _, err := l.JetStream().Publish(ctx, events.ObservationSubject("c", "db1:3306", "n1"), []byte(body)); err != nil {
 			t.Fatal(err)
 		}
 	}

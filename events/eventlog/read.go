@@ -15,6 +15,7 @@ import (
 // Record is one stored event with its position in its stream.
 type Record struct {
 	Stream   string
+	Subject  string // the subject it was published on
 	Sequence uint64
 	Stored   time.Time // the stream leader's clock: an index, not an order
 	Env      events.Envelope

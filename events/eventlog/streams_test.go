@@ -97,7 +97,7 @@ func TestDedupWindowDropsARepeatedMessageID(t *testing.T) {
 	l := single(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	subject := events.ObservationSubject("c1:3306", "h1:3306")
+	subject := events.ObservationSubject("c1:3306", "h1:3306", "n1")
 	var seqs []uint64
 	for range 2 {
 		ack, err := l.JetStream().Publish(ctx, subject, []byte("x"), jetstream.WithMsgID("same-id"))

@@ -28,8 +28,13 @@ type Options struct {
 	ClientHost       string
 	ClientPort       int
 	NoClientListener bool
-	// Client authentication and TLS for the client listener.
+	// Client authentication and TLS for the client listener: either one
+	// user (User/Password) or a token, or Users (per-role identities with
+	// permissions, see Credentials.Users) and Self, the identity the
+	// node's in-process connections present. Users excludes Token.
 	User, Password, Token string
+	Users                 []*server.User
+	Self                  UserPass
 	ClientTLS             *tls.Config
 	// Cluster, when non-nil, makes this node one of a JetStream cluster.
 	Cluster *ClusterOptions
@@ -121,6 +126,12 @@ func serverOptions(o Options) (*server.Options, error) {
 		so.TLS = true
 		so.TLSVerify = o.ClientTLS.ClientAuth == tls.RequireAndVerifyClientCert
 	}
+	if len(o.Users) > 0 {
+		if o.Token != "" || o.User != "" {
+			return nil, errors.New("natsnode: Users exclude User and Token (nats-server takes one authentication scheme)")
+		}
+		so.Users = o.Users
+	}
 	if o.NoClientListener {
 		if o.Cluster != nil {
 			return nil, errors.New("natsnode: a clustered node needs its client listener (NATSListenAddress)")
@@ -142,6 +153,9 @@ func clusterOptions(so *server.Options, o Options) error {
 	}
 	if c.Name == "" {
 		return errors.New("natsnode: a clustered node needs a cluster Name")
+	}
+	if c.User == "" || c.Password == "" {
+		return errors.New("natsnode: a clustered node needs route credentials (User and Password): routes always authenticate")
 	}
 	so.Cluster = server.ClusterOpts{
 		Name:           c.Name,
@@ -192,6 +206,8 @@ func (n *Node) InProcessConn(name string, extra ...nats.Option) (*nats.Conn, err
 		nats.MaxReconnects(-1),
 	}
 	switch {
+	case n.opts.Self.User != "":
+		opts = append(opts, nats.UserInfo(n.opts.Self.User, n.opts.Self.Password))
 	case n.opts.Token != "":
 		opts = append(opts, nats.Token(n.opts.Token))
 	case n.opts.User != "":

@@ -2,6 +2,7 @@ package natsnode_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -24,6 +25,11 @@ func TestClientAuthentication(t *testing.T) {
 			nats.UserInfo("regent", "pw"), []nats.Option{nats.UserInfo("regent", "nope"), nats.UserInfo("other", "pw"), nats.Token("pw")}},
 		{"token", func(o *natsnode.Options) { o.Token = "tok" },
 			nats.Token("tok"), []nats.Option{nats.Token("nope"), nats.UserInfo("tok", "tok")}},
+		{"derived users", func(o *natsnode.Options) {
+			creds, _ := natsnode.NewCredentials("node-test-secret-0123456789")
+			o.Users = creds.Users([]string{"n1"}, natsnode.UserPass{})
+			o.Self = natsnode.UserPass{User: natsnode.NodeUser("n1"), Password: creds.Password(natsnode.NodeUser("n1"))}
+		}, nats.UserInfo("reader", readerPassword()), []nats.Option{nats.UserInfo("reader", "nope"), nats.UserInfo("admin", readerPassword()), nats.Token("x")}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -63,5 +69,30 @@ func TestClientAuthentication(t *testing.T) {
 			}
 			nc.Close()
 		})
+	}
+}
+
+func readerPassword() string {
+	creds, _ := natsnode.NewCredentials("node-test-secret-0123456789")
+	return creds.Password(natsnode.RoleReader)
+}
+
+// TestRoutesNeedCredentials: a clustered node without route credentials
+// does not start (routes always authenticate), nor do Users beside a token.
+func TestRoutesNeedCredentials(t *testing.T) {
+	o := natstest.Options(t, "n1")
+	o.Cluster = &natsnode.ClusterOptions{Name: "c", Host: "127.0.0.1", Port: natstest.FreePort(t)}
+	if n, err := natsnode.Start(o, 5*time.Second); err == nil || !strings.Contains(err.Error(), "route credentials") {
+		if n != nil {
+			n.Shutdown()
+		}
+		t.Errorf("clustered without route credentials: %v, want a refusal", err)
+	}
+	o = natstest.Options(t, "n1")
+	creds, _ := natsnode.NewCredentials("node-test-secret-0123456789")
+	o.Users, o.Token = creds.Users([]string{"n1"}, natsnode.UserPass{}), "tok"
+	if n, err := natsnode.Start(o, 5*time.Second); err == nil {
+		n.Shutdown()
+		t.Error("Users and Token together were accepted")
 	}
 }

@@ -16,6 +16,9 @@ type Item struct {
 	Seq    uint64    // its sequence in Stream
 	Stored time.Time // stream time
 	Env    events.Envelope
+	// Subject is the subject it was published on ("" when not known:
+	// transcripts built in memory).
+	Subject string
 }
 
 // IsObservation reports whether the item comes from the observation stream.

@@ -21,7 +21,8 @@ const RegentReadyTimeout = 60 * time.Second
 
 // RegentConf is the config (HuJSON) of Regent node k (1-based) of n in the
 // lab: HTTP on controller k's address :3000, NATS on :4222, Raft with the
-// other controllers when n > 1, its data under dir/data, the lab's regent
+// other controllers when n > 1, its data under dir/data, the NATS
+// credentials derived from NATSClusterSecret, the lab's regent
 // topology user, 200 ms polls and a 500 ms probe timeout. extra is inserted
 // verbatim before the closing brace (keys with trailing commas); a key given
 // there again wins over the one above it.
@@ -41,6 +42,7 @@ func RegentConf(dir string, k, n int, extra string) string {
   "NATSListenAddress": "%s:4222",
   %s
   "RaftDataDir": %q,
+  "NATSClusterSecret": %q,
   "MySQLTopologyUser": "regent",
   "MySQLTopologyPassword": "regent",
   "MySQLHostnameResolveMethod": "@@report_host",
@@ -50,7 +52,7 @@ func RegentConf(dir string, k, n int, extra string) string {
   "ProbeTimeoutMilliseconds": 500,
   "LogFormat": "json",
   %s
-}`, k, n, ip, ip, raft, filepath.Join(dir, "data"), extra)
+}`, k, n, ip, ip, raft, filepath.Join(dir, "data"), NATSClusterSecret, extra)
 }
 
 // Regents are Regent nodes running in the lab's controller namespaces: node

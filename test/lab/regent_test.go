@@ -55,6 +55,8 @@ func TestRegentConf(t *testing.T) {
 		{one, "\"Debug\": true,\n}", true},
 		{three, `"ListenAddress": "198.18.0.102:3000"`, true},
 		{three, `"NATSListenAddress": "198.18.0.102:4222"`, true},
+		{three, `"NATSClusterSecret": "` + NATSClusterSecret + `"`, true},
+		{one, `"NATSClusterSecret": "` + NATSClusterSecret + `"`, true},
 		{three, `"RaftBind": "198.18.0.102", "RaftNodes": ["198.18.0.101", "198.18.0.102", "198.18.0.103"]`, true},
 	} {
 		if strings.Contains(c.conf, c.want) != c.has {

@@ -80,6 +80,12 @@ func Node(tb testing.TB) *natsnode.Node {
 	return n
 }
 
+// The route credentials of the nodes Cluster starts.
+const (
+	RouteUser     = "route"
+	RoutePassword = "natstest-route-password"
+)
+
 // Cluster starts n clustered nodes and returns them with their options (to
 // restart one).
 func Cluster(tb testing.TB, n int) ([]*natsnode.Node, []natsnode.Options) {
@@ -94,7 +100,8 @@ func Cluster(tb testing.TB, n int) ([]*natsnode.Node, []natsnode.Options) {
 	nodes := make([]*natsnode.Node, n)
 	for i := range n {
 		o := Options(tb, fmt.Sprintf("n%d", i+1))
-		o.Cluster = &natsnode.ClusterOptions{Name: "regent-test", Host: "127.0.0.1", Port: ports[i], Routes: routes}
+		o.Cluster = &natsnode.ClusterOptions{Name: "regent-test", Host: "127.0.0.1", Port: ports[i], Routes: routes,
+			User: RouteUser, Password: RoutePassword}
 		opts[i] = o
 	}
 	for i := range n {
