@@ -158,7 +158,7 @@ func TestIssue12BadConfigs(t *testing.T) {
 	}
 	for _, ok := range []string{
 		`{"RecoverMasterClusterFilters": ["*", "alias=x(", "alias~=^prod", "^c[0-9]+$"]}`,
-		`{"RaftEnabled": true, "RaftBind": "10.0.0.1", "RaftNodes": ["10.0.0.1:10008", "10.0.0.1:10009", "10.0.0.2"]}`,
+		`{"RaftEnabled": true, "RaftBind": "10.0.0.1", "RaftNodes": ["10.0.0.1:10008", "10.0.0.1:10009", "10.0.0.2"], "NATSClusterSecret": "0123456789abcdef0123"}`,
 		`{"VIPAddress": "10.0.0.30", "VIPInterface": "eth0:1"}`,
 		`{"VIPAddress": "10.0.0.30", "VIPInterface": "enp0s31f6.100"}`,
 		`{"AuthenticationMethod": "basic", "HTTPAuthUser": "dba", "HTTPAuthPassword": "pw"}`,

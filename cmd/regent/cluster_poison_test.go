@@ -48,8 +48,8 @@ func inProcCluster(t *testing.T) []config.Config {
 	for i, p := range ps {
 		dir := t.TempDir()
 		conf := fmt.Sprintf(`{"ListenAddress": %q, "NATSListenAddress": %q, "RaftEnabled": true, "RaftBind": %q,
-  "RaftDataDir": %q, "RaftNodes": [%s], "LogFormat": "json", "LogLevel": "warn"}`,
-			addr(p.http), addr(p.nats), addr(p.raft), filepath.Join(dir, "data"), strings.Join(raftNodes, ", "))
+  "RaftDataDir": %q, "RaftNodes": [%s], "LogFormat": "json", "LogLevel": "warn", "NATSClusterSecret": %q}`,
+			addr(p.http), addr(p.nats), addr(p.raft), filepath.Join(dir, "data"), strings.Join(raftNodes, ", "), testSecret)
 		file := filepath.Join(dir, "regent.conf.json")
 		if err := os.WriteFile(file, []byte(conf), 0o600); err != nil {
 			t.Fatal(err)

@@ -70,7 +70,7 @@ func logRecords(t testing.TB, l *eventlog.Log) []string {
 func TestServeRefusesBadInputAndCrossSiteWritesAndStaysUp(t *testing.T) {
 	dir := t.TempDir()
 	httpPort, natsPort := natstest.FreePort(t), natstest.FreePort(t)
-	p := startRegent(t, dir, "--listen", addr(httpPort), "--nats-listen", addr(natsPort))
+	p := startRegent(t, dir, "--listen", addr(httpPort), "--nats-listen", addr(natsPort), "--set", "NATSClusterSecret="+testSecret)
 	base := "http://" + addr(httpPort)
 	waitHTTP(t, p, base+"/api/leader-check", 200, 20*time.Second)
 	l := externalLog(t, addr(natsPort))

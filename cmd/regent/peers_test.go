@@ -26,7 +26,7 @@ func TestPeerAddressesAndLeaseCheck(t *testing.T) {
 		t.Errorf("single node forwards to %v, want nowhere", got)
 	}
 	cfg := loadFlags(t, map[string]string{"ListenAddress": "198.18.0.101:3000", "RaftEnabled": "true", "RaftBind": "198.18.0.101",
-		"RaftNodes": "198.18.0.101,198.18.0.102,198.18.0.103"})
+		"RaftNodes": "198.18.0.101,198.18.0.102,198.18.0.103", "NATSClusterSecret": testSecret})
 	got := peerHTTPAddrs(cfg)
 	want := []string{"198.18.0.101:3000", "198.18.0.102:3000", "198.18.0.103:3000"}
 	if !slices.Equal(got, want) {

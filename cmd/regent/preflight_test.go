@@ -88,7 +88,7 @@ func TestPreflightAcceptsWhatLoadAccepts(t *testing.T) {
 	bodies := []string{
 		`"RecoverMasterClusterFilters": ["*", "alias=prod(", "alias~=^prod", "^c[0-9]+$"], "RecoverIntermediateMasterClusterFilters": ["alias~=x"]`,
 		`"DataCenterPattern": "^([a-z]+)-", "RegionPattern": "r", "PhysicalEnvironmentPattern": "p", "ProblemIgnoreHostnameFilters": ["x"], "DiscoveryIgnoreHostnameFilters": ["y"]`,
-		`"RaftEnabled": true, "RaftBind": "fd00::1", "RaftNodes": ["fd00::1", "fd00::2", "[fd00::3]:10008"], "RaftDataDir": "` + dir + `"`,
+		`"RaftEnabled": true, "RaftBind": "fd00::1", "RaftNodes": ["fd00::1", "fd00::2", "[fd00::3]:10008"], "NATSClusterSecret": "` + testSecret + `", "RaftDataDir": "` + dir + `"`,
 		`"UseSSL": true, "UseMutualTLS": true, "SSLValidOUs": ["dba"], "SSLCertFile": "` + p.certFile + `", "SSLPrivateKeyFile": "` + p.keyFile + `", "SSLCAFile": "` + p.caFile + `"`,
 		`"MySQLTopologySSLCAFile": "` + p.caFile + `", "MySQLTopologySSLCertFile": "` + p.clientCert + `", "MySQLTopologySSLPrivateKeyFile": "` + p.clientKey + `", "MySQLTopologyUseMutualTLS": true`,
 		`"NATSTLSCertFile": "` + p.certFile + `", "NATSTLSKeyFile": "` + p.keyFile + `", "NATSTLSCAFile": "` + p.caFile + `"`,
