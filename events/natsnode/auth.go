@@ -102,7 +102,9 @@ func (c Credentials) Route() UserPass { return UserPass{RouteUser, c.Password(Ro
 // readAPI are the JetStream API subjects a reader publishes to: account
 // info, stream names, list and info, message get (direct and through the
 // leader), and consumers of Regent's two streams only (create, info, next,
-// delete), plus the flow-control and ack replies of their deliveries. The
+// delete), plus the flow-control replies of their deliveries (readers use
+// ordered consumers, which need no acks: with $JS.ACK.> a reader, who sees
+// every inbox, could acknowledge the hook consumers' deliveries). The
 // consumers are limited to REGENT_EVENTS and REGENT_OBS: a push consumer
 // delivers where its creator says, and one on the lease bucket's stream
 // could copy the lease's records into the event log.
@@ -111,7 +113,7 @@ func readAPI() []string {
 		"$JS.API.INFO",
 		"$JS.API.STREAM.NAMES", "$JS.API.STREAM.LIST", "$JS.API.STREAM.INFO.*",
 		"$JS.API.STREAM.MSG.GET.*", "$JS.API.DIRECT.GET.>",
-		"$JS.FC.>", "$JS.ACK.>",
+		"$JS.FC.>",
 	}
 	for _, s := range []string{events.EventsName, events.ObservationsName} {
 		out = append(out,
@@ -148,7 +150,7 @@ func ReaderPermissions() *server.Permissions {
 // durable-create subject) and appends dead-letter events.
 func HooksPermissions() *server.Permissions {
 	p := ReaderPermissions()
-	p.Publish.Allow = append(p.Publish.Allow, "$JS.API.CONSUMER.DURABLE.CREATE."+events.EventsName+".*",
+	p.Publish.Allow = append(p.Publish.Allow, "$JS.API.CONSUMER.DURABLE.CREATE."+events.EventsName+".*", "$JS.ACK.>",
 		events.EventRoot+".*."+events.KindDeadLetter.String())
 	return p
 }
