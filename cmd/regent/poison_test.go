@@ -16,6 +16,7 @@ import (
 	"github.com/regent-ha/regent/config"
 	"github.com/regent-ha/regent/events"
 	"github.com/regent-ha/regent/events/eventlog"
+	"github.com/regent-ha/regent/events/natsnode"
 	tt "github.com/regent-ha/regent/projections/timeline/timelinetest"
 )
 
@@ -173,7 +174,7 @@ func TestAuditCommandsSkipBadRecords(t *testing.T) {
 	if m := appendTranscript(t, l, tr.Items[half:], tr.Killed); !m.IsZero() {
 		beforeKill = m
 	}
-	server, conf := n.ClientURL(), auditConf(t)
+	server, conf := secretURL(t, testSecret, natsnode.RoleReader, strings.TrimPrefix(n.ClientURL(), "nats://")), auditConf(t)
 
 	code, out, errs := runCmd(t, runReplay, "--server", server)
 	for i, reason := range []string{"decode", "unknown_kind"} {
