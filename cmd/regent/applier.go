@@ -93,7 +93,7 @@ func (a *applier) reject(r eventlog.Record, reason string) {
 		return
 	}
 	a.loggedReject[reason] = true
-	a.log.Warn().Str("reason", reason).Str(events.LogEventID, r.Env.ID).Uint64(events.LogSeq, r.Sequence).
+	a.log.Warn().Str(events.LogReason, reason).Str(events.LogEventID, r.Env.ID).Uint64(events.LogSeq, r.Sequence).
 		Str(events.LogKind, r.Env.Kind.String()).Str("subject", r.Subject).Str("origin", r.Env.Origin).
 		Msg("record refused by the fold (counted in regent_observations_rejected_total; later ones of this reason are not logged)")
 }
