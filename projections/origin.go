@@ -109,9 +109,11 @@ func (g OriginGate) Admit(stream, subject string, stored time.Time, e *events.En
 		return RejectOriginForged
 	case stored.IsZero():
 		return RejectNone
-	case e.Time.Sub(stored) > MaxObservationSkew:
+	}
+	switch age := stored.Sub(e.Time); {
+	case age < -MaxObservationSkew:
 		return RejectFuture
-	case stored.Sub(e.Time) > MaxObservationAge:
+	case age > MaxObservationAge:
 		return RejectStale
 	}
 	return RejectNone
@@ -119,12 +121,13 @@ func (g OriginGate) Admit(stream, subject string, stored time.Time, e *events.En
 
 // eventAge applies the time bounds of an event stored at stored, dated at.
 func eventAge(stored, at time.Time) string {
-	switch {
-	case stored.IsZero():
+	if stored.IsZero() {
 		return RejectNone
-	case stored.Sub(at) > MaxEventAge:
+	}
+	switch age := stored.Sub(at); {
+	case age > MaxEventAge:
 		return RejectReplayed
-	case at.Sub(stored) > MaxEventSkew:
+	case age < -MaxEventSkew:
 		return RejectFuture
 	}
 	return RejectNone
