@@ -13,6 +13,7 @@ import (
 
 	"github.com/regent-ha/regent/events"
 	"github.com/regent-ha/regent/events/eventlog"
+	"github.com/regent-ha/regent/projections"
 )
 
 // answerTimeout bounds one ack, nak, term or dead-letter append. They run
@@ -78,6 +79,17 @@ func (c *Consumer) handle(ctx context.Context, msg jetstream.Msg) {
 		lg.Warn().Err(d.invalid).Str("subject", msg.Subject()).Msg("skipped a stored message that is not a valid event; no hook runs on it")
 		if err := msg.TermWithReason("regent: not a valid event"); err != nil {
 			lg.Warn().Err(err).Msg("terminate skipped message failed; it may be delivered (and skipped) again")
+		}
+		return
+	}
+	// A copy of an old event that a push consumer delivered back into the
+	// stream, or an event far from its stored time, is refused as the fold
+	// refuses it: its hooks ran on the original.
+	if reason := projections.NewOriginGate(nil).Admit(d.meta.Stream, msg.Subject(), d.meta.Timestamp, &d.env); reason != projections.RejectNone {
+		lg.Warn().Str(events.LogReason, reason).Time("event_time", d.env.Time).Time("stored", d.meta.Timestamp).
+			Msg("skipped an event the fold refuses (a copy of a stored record?); no hook runs on it")
+		if err := msg.TermWithReason("regent: refused (" + reason + ")"); err != nil {
+			lg.Warn().Err(err).Msg("terminate refused message failed; it may be delivered (and refused) again")
 		}
 		return
 	}
