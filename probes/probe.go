@@ -147,15 +147,8 @@ func (p *Prober) instance(key events.InstanceKey) (*instance, error) {
 	if in, ok := p.instances[key]; ok {
 		return in, nil
 	}
-	cfg := mysql.NewConfig()
-	cfg.User, cfg.Passwd = p.opts.User, p.opts.Password
-	cfg.Net, cfg.Addr = "tcp", net.JoinHostPort(key.Hostname, strconv.Itoa(key.Port))
-	cfg.Timeout, cfg.ReadTimeout, cfg.WriteTimeout = p.opts.ConnectTimeout, p.opts.ReadTimeout, p.opts.ReadTimeout
-	cfg.InterpolateParams = true
+	cfg := p.driverConfig(key)
 	cfg.MultiStatements = true // the probe's batch is one round trip
-	cfg.TLS = p.tls
-	cfg.AllowFallbackToPlaintext = p.mixedTLS
-	cfg.Logger = discardLogger{}
 	conn, err := mysql.NewConnector(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("configure connection to %s: %w", key, err)
@@ -168,6 +161,21 @@ func (p *Prober) instance(key events.InstanceKey) (*instance, error) {
 	in := &instance{db: db}
 	p.instances[key] = in
 	return in, nil
+}
+
+// driverConfig is the driver configuration of a connection to key: the
+// topology credentials, timeouts and TLS. The probes' pools and the primary
+// watch (watch.go) both start from it.
+func (p *Prober) driverConfig(key events.InstanceKey) *mysql.Config {
+	cfg := mysql.NewConfig()
+	cfg.User, cfg.Passwd = p.opts.User, p.opts.Password
+	cfg.Net, cfg.Addr = "tcp", net.JoinHostPort(key.Hostname, strconv.Itoa(key.Port))
+	cfg.Timeout, cfg.ReadTimeout, cfg.WriteTimeout = p.opts.ConnectTimeout, p.opts.ReadTimeout, p.opts.ReadTimeout
+	cfg.InterpolateParams = true
+	cfg.TLS = p.tls
+	cfg.AllowFallbackToPlaintext = p.mixedTLS
+	cfg.Logger = discardLogger{}
+	return cfg
 }
 
 // discardLogger silences the driver's own logging: the probe reports errors
