@@ -246,7 +246,9 @@ func TestEmergentFloodIsBounded(t *testing.T) {
 	o.Jitter = 0
 	s := newSchedule(o, rand.New(rand.NewPCG(1, 2)))
 	s.enableEmergent(EmergentOptions{Enabled: true}, o.MaxConcurrency)
-	k := func(c, i int) events.InstanceKey { return events.InstanceKey{Hostname: fmt.Sprintf("c%d-%d", c, i), Port: 3306} }
+	k := func(c, i int) events.InstanceKey {
+		return events.InstanceKey{Hostname: fmt.Sprintf("c%d-%d", c, i), Port: 3306}
+	}
 	obs := map[events.InstanceKey]events.InstanceObserved{}
 	for c := range clusters {
 		for i := range size {

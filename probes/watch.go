@@ -213,7 +213,7 @@ func (w *Watcher) watch(ctx context.Context, key events.InstanceKey) {
 		if kind == "" {
 			return
 		}
-		w.log.Info().Str(events.LogInstance, key.String()).Str("kind", kind).AnErr("cause", cause).Msg("watch event")
+		w.log.Info().Str(events.LogInstance, key.String()).Str(events.LogKind, kind).Err(cause).Msg("watch event")
 		if w.suspect != nil {
 			w.suspect(key, SuspectWatch)
 		}

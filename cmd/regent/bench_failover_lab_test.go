@@ -31,6 +31,33 @@ func BenchmarkLabFailoverSIGKILL(b *testing.B) {
 	})
 }
 
+// userConf is the config a user brings from orchestrator: orchestrator
+// keys only, InstancePollSeconds pollSeconds and orchestrator's
+// MySQLConnectTimeoutSeconds (2). The lab's node config and recoveryConf
+// set Regent's timing keys; they are given again here with their defaults
+// (the later key wins), which is the same as leaving them out.
+func userConf(pollSeconds int) string {
+	return fmt.Sprintf(`"InstancePollSeconds": %d, "MySQLConnectTimeoutSeconds": 2,
+  "InstancePollMilliseconds": 0, "ProbeTimeoutMilliseconds": 0,
+  "ReplicationStallMilliseconds": 1500, "ReplicationHeartbeatMilliseconds": 500,`, pollSeconds)
+}
+
+// BenchmarkLabFailoverSIGKILLUser5: SIGKILL of the primary with the
+// orchestrator user's config, InstancePollSeconds 5 (the failure must be
+// found by the watch and the emergent probes, not by the poll).
+func BenchmarkLabFailoverSIGKILLUser5(b *testing.B) {
+	benchScenario(b, "sigkill-user5", userConf(5), func(e *benchEnv) lab.FailoverRun {
+		return e.faultRound(func(l *lab.Lab, i int) { l.Kill(i) }, func(l *lab.Lab, i int) { l.Start(i) })
+	})
+}
+
+// BenchmarkLabFailoverSIGKILLUser1: the same with InstancePollSeconds 1.
+func BenchmarkLabFailoverSIGKILLUser1(b *testing.B) {
+	benchScenario(b, "sigkill-user1", userConf(1), func(e *benchEnv) lab.FailoverRun {
+		return e.faultRound(func(l *lab.Lab, i int) { l.Kill(i) }, func(l *lab.Lab, i int) { l.Start(i) })
+	})
+}
+
 // BenchmarkLabFailoverPaused: SIGSTOP of the primary; SIGCONT after the
 // failover, when Regent must fence it.
 func BenchmarkLabFailoverPaused(b *testing.B) {
