@@ -118,6 +118,16 @@ type emergent struct {
 	cover   map[events.InstanceKey]*round // instance → the round probing it
 	buckets map[events.InstanceKey]*bucket
 	stats   EmergentStats
+	// started are the rounds started since the Scheduler last logged them
+	// (at most MaxRounds kept).
+	started []startedRound
+}
+
+// startedRound is a round start, for the log.
+type startedRound struct {
+	suspect events.InstanceKey
+	reason  string
+	covered int
 }
 
 func newEmergent(opts EmergentOptions) *emergent {
@@ -286,6 +296,9 @@ func (s *schedule) suspect(key events.InstanceKey, reason string, now time.Time)
 		}
 		s.hurry(e, now)
 		moved = true
+	}
+	if r.start.Equal(now) && len(r.suspects) == 1 && len(em.started) < em.opts.MaxRounds {
+		em.started = append(em.started, startedRound{suspect: key, reason: reason, covered: len(r.cover)})
 	}
 	return moved
 }

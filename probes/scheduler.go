@@ -27,6 +27,8 @@ type Scheduler struct {
 	mu    sync.Mutex // guards sched
 	sched *schedule
 
+	rounds zerolog.Logger // emergent round starts: bursts of 20 a minute
+
 	wake chan struct{} // buffered(1): the schedule changed
 }
 
@@ -63,6 +65,7 @@ func NewScheduler(probe ProbeFunc, opts Options, clk Clock, log zerolog.Logger, 
 		sched: newSchedule(opts, rand.New(rand.NewPCG(uint64(now.UnixNano()), 0xda942042e4dd58b5))), //nolint:gosec // jitter
 		wake:  make(chan struct{}, 1),
 	}
+	s.rounds = s.log.Sample(&zerolog.BurstSampler{Burst: 20, Period: time.Minute})
 	for _, o := range sopts {
 		o(s)
 	}
@@ -131,7 +134,9 @@ func (s *Scheduler) ProbeNow(ctx context.Context, key events.InstanceKey) (event
 	obs, err := s.run(ctx, key)
 	s.mu.Lock()
 	s.sched.finish(e, false, obs, err, s.clock.Now())
+	started := s.takeStarted()
 	s.mu.Unlock()
+	s.logRounds(started)
 	s.poke()
 	return obs, err
 }
@@ -167,7 +172,9 @@ func (s *Scheduler) Run(ctx context.Context) error {
 				obs, err := s.run(ctx, e.key)
 				s.mu.Lock()
 				s.sched.finish(e, true, obs, err, s.clock.Now())
+				started := s.takeStarted()
 				s.mu.Unlock()
+				s.logRounds(started)
 				s.poke()
 			})
 		}
@@ -192,11 +199,29 @@ func (s *Scheduler) Run(ctx context.Context) error {
 func (s *Scheduler) Suspect(key events.InstanceKey, reason string) bool {
 	s.mu.Lock()
 	moved := s.sched.suspect(key, reason, s.clock.Now())
+	started := s.takeStarted()
 	s.mu.Unlock()
+	s.logRounds(started)
 	if moved {
 		s.poke()
 	}
 	return moved
+}
+
+// takeStarted drains the round starts to log; called under mu.
+func (s *Scheduler) takeStarted() []startedRound {
+	if s.sched.em == nil || len(s.sched.em.started) == 0 {
+		return nil
+	}
+	out := s.sched.em.started
+	s.sched.em.started = nil
+	return out
+}
+
+func (s *Scheduler) logRounds(started []startedRound) {
+	for _, r := range started {
+		s.rounds.Info().Str(events.LogInstance, r.suspect.String()).Str(events.LogKind, r.reason).Int("instances", r.covered).Msg("emergent probes")
+	}
 }
 
 // EmergentStats returns the emergent probes' counters (zero when off).
