@@ -47,6 +47,7 @@ type fleetResult struct {
 	detections []time.Duration // kill → failure-detected (DeadMaster*) on node 1
 	missed     int             // kills not detected as DeadMaster within 30 s
 	watches    []int           // primary watch connections open, per node, at the end of the window
+	flood      *floodResult    // FLEET_FLOOD: every primary killed at once
 }
 
 // fleetNode is one Regent node of the measurement.
@@ -83,6 +84,11 @@ func runFleet(t testing.TB, s fleetSetup) fleetResult {
 	measureSteady(t, s, nodes, nc, f, &res)
 	t.Logf("steady state:\n%s", fleetTable([]fleetResult{res}))
 	res.detections, res.missed = timeDetections(t, s, f, clusters, nc)
+	if os.Getenv("FLEET_FLOOD") != "" {
+		fl := floodKill(t, f, clusters, nodes, nc, killedBy(s, clusters))
+		res.flood = &fl
+		t.Logf("%s", fl)
+	}
 	return res
 }
 
@@ -244,6 +250,15 @@ func measureSteady(t testing.TB, s fleetSetup, nodes []fleetNode, nc *nats.Conn,
 	res.simCPU = (f.cpuSeconds(t) - sim0) / el
 	res.obsRate = float64(obsLastSeq(t, nc)-seq0) / el
 	res.probeRate = float64(f.Queries(t)-q0) / el
+}
+
+// killedBy is the set of primaries timeDetections kills.
+func killedBy(s fleetSetup, clusters [][]events.InstanceKey) map[events.InstanceKey]bool {
+	out := map[events.InstanceKey]bool{}
+	for i := 0; i < s.kills && i < len(clusters); i++ {
+		out[clusters[(i*len(clusters))/max(s.kills, 1)][0]] = true
+	}
+	return out
 }
 
 // timeDetections kills the primary of s.kills clusters one after another
