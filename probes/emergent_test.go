@@ -363,3 +363,32 @@ func TestSchedulerSuspectProbesAtOnce(t *testing.T) {
 		t.Fatalf("stats = %+v", st)
 	}
 }
+
+// TestEmergentProbesDoNotStretchTheBackoff: a dead suspect probed many
+// times during its round goes back to the slow lane after it with the
+// backoff of one failure (one interval), not of all the emergent ones: a
+// restarted old primary is seen again as soon as before.
+func TestEmergentProbesDoNotStretchTheBackoff(t *testing.T) {
+	s := newEmergentSchedule(t, 3)
+	start := t0.Add(1500 * time.Millisecond)
+	e, _ := s.claim(key(0))
+	s.finish(e, false, events.InstanceObserved{}, errRefused, start)
+	var last time.Time
+	for now := start; now.Before(start.Add(DefaultEmergentHold + time.Second)); now = now.Add(time.Millisecond) {
+		for _, e := range s.take(now) {
+			if e.key == key(0) {
+				last = now
+				s.finish(e, true, events.InstanceObserved{}, errRefused, now)
+				continue
+			}
+			s.finish(e, true, healthyObs(e.key), nil, now)
+		}
+	}
+	e = s.entries[key(0)]
+	if e.lane != laneSlow || e.failures != 1 {
+		t.Fatalf("after the round: lane %d failures %d, want the slow lane with 1 failure", e.lane, e.failures)
+	}
+	if got := e.due.Sub(last); got != time.Second {
+		t.Fatalf("next probe %v after the last, want one interval (1 s)", got)
+	}
+}

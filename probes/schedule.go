@@ -205,9 +205,12 @@ func (s *schedule) finish(e *entry, pooled bool, obs events.InstanceObserved, er
 		return
 	}
 	wasLive := e.failures == 0
-	if err == nil {
+	switch {
+	case err == nil:
 		e.failures = 0
-	} else {
+	case e.lane != laneFast || e.failures == 0:
+		// Emergent probes of a failing instance do not count: its backoff
+		// after the round is what its regular probes earned.
 		e.failures++
 	}
 	if !s.requeueFast(e, now) {
