@@ -39,11 +39,11 @@ bench: ## micro-benchmarks (benchstat-friendly; the BenchmarkLab* failover runs 
 	$(GO) test -run '^$$' -bench '^Benchmark([^L]|L[^a])' -benchmem -count=5 $(PKGS)
 
 RUNS ?= 20
-FAULTS ?= SIGKILL|Paused|Isolation|ControllersOnly|Graceful|ControllerKill
+FAULTS ?= SIGKILL|SIGKILLUser5|SIGKILLUser1|Paused|Isolation|ControllersOnly|Graceful|ControllerKill
 bench-failover: deps ## failover timing on the lab: RUNS (20) rounds per fault, timed from outside Regent; JSON in bench-results/
 	rm -f bench-results/failover-*.json
 	RGTBENCH_OUT=$(CURDIR)/bench-results $(GO) test -run '^$$' -bench '^BenchmarkLabFailover($(FAULTS))$$' -benchtime $(RUNS)x -timeout 120m ./cmd/regent
-	$(GO) run ./test/lab/failovertable $$(for f in sigkill paused isolation controllers-only graceful controller-kill; do \
+	$(GO) run ./test/lab/failovertable $$(for f in sigkill sigkill-user5 sigkill-user1 paused isolation controllers-only graceful controller-kill; do \
 		test -f bench-results/failover-$$f.json && echo bench-results/failover-$$f.json; done)
 
 FLEET_SIZES ?= 3,3,3,3,3,1000,5000,10000

@@ -21,8 +21,16 @@
 //     FullObservationInterval, a compact InstanceProgress otherwise, an
 //     InstanceUnreachable for every failure (see docs/probes.md).
 //   - Scheduler decides when each instance is probed: a bounded pool, no
-//     two probes of one instance at once, jittered next-due times, and a
-//     slow lane with backoff for failing instances.
+//     two probes of one instance at once, jittered next-due times, a
+//     slow lane with backoff for failing instances, and (WithEmergent) a
+//     fast lane for emergent probes: a failed probe, a replica whose IO
+//     thread lost its source or a Suspect call probes the suspect, its
+//     source and its replicas at once, bounded per cluster and per node.
+//     It learns who replicates from whom from its own last observations.
+//   - Watcher keeps one primary watch per primary and intermediate
+//     primary: an idle authenticated connection that is always being read
+//     (the server's death shows as EOF or reset at once) and pinged (its
+//     silence shows as a ping timeout); each event suspects the instance.
 //   - Discoverer brings instances into the inventory (InstanceDiscovered
 //     through an Appender) and crawls sources and replicas, honouring the
 //     DiscoveryIgnore*HostnameFilters.
@@ -30,8 +38,10 @@
 // The package imports no configuration: cmd/regent fills Options and wires
 // Prober → Observer → Scheduler ← Discoverer.
 //
-// Concurrency: Scheduler.Run and Discoverer.Run are the only long-lived
-// goroutines' owners; each returns when its context ends, after the probes
+// Concurrency: Scheduler.Run, Discoverer.Run and Watcher.Run are the only
+// long-lived goroutines' owners (Watcher.Run starts one goroutine per
+// watched instance; each watch connection has one reader goroutine that
+// ends when the connection is closed); each returns when its context ends, after the probes
 // it started have returned. Scheduler.Run starts one goroutine per probe in
 // flight, at most MaxConcurrency (plus the slow lane's share when
 // MaxConcurrency < 2). Prober, Observer, Scheduler and Discoverer are safe

@@ -146,10 +146,8 @@ func (p *Prober) instance(key events.InstanceKey) (*instance, error) {
 	if in, ok := p.instances[key]; ok {
 		return in, nil
 	}
-	cfg := p.dial.Config(key.Hostname, key.Port)
-	cfg.InterpolateParams = true
+	cfg := p.driverConfig(key)
 	cfg.MultiStatements = true // the probe's batch is one round trip
-	cfg.Logger = discardLogger{}
 	conn, err := mysql.NewConnector(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("configure connection to %s: %w", key, err)
@@ -162,6 +160,16 @@ func (p *Prober) instance(key events.InstanceKey) (*instance, error) {
 	in := &instance{db: db}
 	p.instances[key] = in
 	return in, nil
+}
+
+// driverConfig is the driver configuration of a connection to key: the
+// topology credentials, timeouts and TLS. The probes' pools and the primary
+// watch (watch.go) both start from it.
+func (p *Prober) driverConfig(key events.InstanceKey) *mysql.Config {
+	cfg := p.dial.Config(key.Hostname, key.Port)
+	cfg.InterpolateParams = true
+	cfg.Logger = discardLogger{}
+	return cfg
 }
 
 // discardLogger silences the driver's own logging: the probe reports errors

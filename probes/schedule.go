@@ -19,6 +19,7 @@ type lane int
 const (
 	laneLive lane = iota
 	laneSlow
+	laneFast // emergent probes (emergent.go)
 	laneCount
 )
 
@@ -38,6 +39,8 @@ type entry struct {
 	done      chan struct{} // closed when the running probe ends
 	lastObs   events.InstanceObserved
 	lastErr   error
+	fastN     int  // emergent probes since its round moved it to the fast lane
+	rerun     bool // a round wants it probed again as soon as its running probe ends
 }
 
 // dueHeap orders entries by due time.
@@ -66,7 +69,8 @@ type schedule struct {
 	queues     [laneCount]dueHeap
 	inflight   [laneCount]int
 	capacity   [laneCount]int
-	maxRunning int // observed, for tests and metrics
+	maxRunning int       // observed, for tests and metrics
+	em         *emergent // nil: no emergent probes
 }
 
 func newSchedule(opts Options, rnd *rand.Rand) *schedule {
@@ -108,7 +112,22 @@ func (s *schedule) remove(key events.InstanceKey) bool {
 	}
 	heap.Remove(&s.queues[e.lane], e.index)
 	delete(s.entries, key)
+	s.forgetEmergent(key)
 	return true
+}
+
+// enableEmergent turns the emergent probes on (emergent.go).
+func (s *schedule) enableEmergent(o EmergentOptions, maxConcurrency int) {
+	o = o.withDefaults(maxConcurrency)
+	s.em = newEmergent(o)
+	s.capacity[laneFast] = o.Slots
+}
+
+func (s *schedule) forgetEmergent(key events.InstanceKey) {
+	if s.em != nil {
+		s.em.topo.forget(key)
+		delete(s.em.cover, key)
+	}
 }
 
 // take pops the entries due at now, as many as each lane has free slots,
@@ -122,6 +141,9 @@ func (s *schedule) take(now time.Time) []*entry {
 			s.inflight[l]++
 			s.start(e)
 			e.started = now
+			if lane(l) == laneFast {
+				s.em.stats.Probes++
+			}
 			out = append(out, e)
 		}
 	}
@@ -165,7 +187,9 @@ func (s *schedule) claim(key events.InstanceKey) (*entry, bool) {
 }
 
 // finish records the end of a probe: the entry goes back to a queue, due
-// after an interval (live) or after a backoff (slow lane).
+// after an interval (live), after a backoff (slow lane), or soon when an
+// emergent round covers it (fast lane). A failure of a live instance or a
+// replica losing its source starts an emergent round.
 func (s *schedule) finish(e *entry, pooled bool, obs events.InstanceObserved, err error, now time.Time) {
 	if pooled {
 		s.inflight[e.lane]--
@@ -174,11 +198,35 @@ func (s *schedule) finish(e *entry, pooled bool, obs events.InstanceObserved, er
 	e.lastObs, e.lastErr = obs, err
 	close(e.done)
 	if e.removed || e.transient {
+		if e.removed {
+			s.forgetEmergent(e.key)
+		}
 		delete(s.entries, e.key)
 		return
 	}
-	if err == nil {
+	wasLive := e.failures == 0
+	switch {
+	case err == nil:
 		e.failures = 0
+	case e.lane != laneFast || e.failures == 0:
+		// Emergent probes of a failing instance do not count: its backoff
+		// after the round is what its regular probes earned.
+		e.failures++
+	}
+	if !s.requeueFast(e, now) {
+		s.requeue(e, pooled, err == nil, now)
+	}
+	if s.em != nil {
+		if sus, why := s.em.observed(e.key, obs, err, wasLive); why != "" {
+			s.suspect(sus, why, now)
+		}
+	}
+}
+
+// requeue puts e back on the live lane one interval after its probe
+// started, or on the slow lane after its backoff.
+func (s *schedule) requeue(e *entry, pooled, ok bool, now time.Time) {
+	if ok {
 		e.lane = laneLive
 		d := s.jittered(s.interval)
 		e.due = now.Add(d)
@@ -189,7 +237,6 @@ func (s *schedule) finish(e *entry, pooled bool, obs events.InstanceObserved, er
 			e.due = due
 		}
 	} else {
-		e.failures++
 		e.lane = laneSlow
 		e.due = now.Add(s.jittered(s.backoff(e.failures)))
 	}

@@ -18,13 +18,16 @@ import (
 // DeadProbeInterval, so dead or hung instances never delay live ones and
 // their recovery is still seen within DeadProbeInterval.
 type Scheduler struct {
-	probe   ProbeFunc
-	timeout time.Duration
-	clock   Clock
-	log     zerolog.Logger
+	probe          ProbeFunc
+	timeout        time.Duration
+	maxConcurrency int
+	clock          Clock
+	log            zerolog.Logger
 
 	mu    sync.Mutex // guards sched
 	sched *schedule
+
+	rounds zerolog.Logger // emergent round starts: bursts of 20 a minute
 
 	wake chan struct{} // buffered(1): the schedule changed
 }
@@ -37,6 +40,17 @@ func WithSeed(seed uint64) SchedulerOption {
 	return func(s *Scheduler) { s.sched.rnd = rand.New(rand.NewPCG(seed, seed^0x5851f42d4c957f2d)) } //nolint:gosec // jitter
 }
 
+// WithEmergent turns emergent probes on (see EmergentOptions): a failed
+// probe, a replica that lost its source or a Suspect call moves the suspect,
+// its source and its replicas to a fast lane of their own at once.
+func WithEmergent(o EmergentOptions) SchedulerOption {
+	return func(s *Scheduler) {
+		if o.Enabled {
+			s.sched.enableEmergent(o, s.maxConcurrency)
+		}
+	}
+}
+
 // NewScheduler returns a Scheduler that calls probe (normally
 // (*Observer).Observe). clk nil means SystemClock.
 func NewScheduler(probe ProbeFunc, opts Options, clk Clock, log zerolog.Logger, sopts ...SchedulerOption) *Scheduler {
@@ -46,11 +60,12 @@ func NewScheduler(probe ProbeFunc, opts Options, clk Clock, log zerolog.Logger, 
 	}
 	now := clk.Now()
 	s := &Scheduler{
-		probe: probe, timeout: opts.ProbeTimeout, clock: clk,
+		probe: probe, timeout: opts.ProbeTimeout, clock: clk, maxConcurrency: opts.MaxConcurrency,
 		log:   log.With().Str(events.LogComponent, "scheduler").Logger(),
 		sched: newSchedule(opts, rand.New(rand.NewPCG(uint64(now.UnixNano()), 0xda942042e4dd58b5))), //nolint:gosec // jitter
 		wake:  make(chan struct{}, 1),
 	}
+	s.rounds = s.log.Sample(&zerolog.BurstSampler{Burst: 20, Period: time.Minute})
 	for _, o := range sopts {
 		o(s)
 	}
@@ -119,7 +134,9 @@ func (s *Scheduler) ProbeNow(ctx context.Context, key events.InstanceKey) (event
 	obs, err := s.run(ctx, key)
 	s.mu.Lock()
 	s.sched.finish(e, false, obs, err, s.clock.Now())
+	started := s.takeStarted()
 	s.mu.Unlock()
+	s.logRounds(started)
 	s.poke()
 	return obs, err
 }
@@ -155,7 +172,9 @@ func (s *Scheduler) Run(ctx context.Context) error {
 				obs, err := s.run(ctx, e.key)
 				s.mu.Lock()
 				s.sched.finish(e, true, obs, err, s.clock.Now())
+				started := s.takeStarted()
 				s.mu.Unlock()
+				s.logRounds(started)
 				s.poke()
 			})
 		}
@@ -171,6 +190,67 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		case <-s.wake:
 		}
 	}
+}
+
+// Suspect starts (or joins) the emergent round of key's cluster: key, its
+// source and its replicas are probed at once on the fast lane. Rounds are
+// bounded per cluster and per node; it reports whether anything was
+// scheduled (false also when emergent probes are off).
+func (s *Scheduler) Suspect(key events.InstanceKey, reason string) bool {
+	s.mu.Lock()
+	moved := s.sched.suspect(key, reason, s.clock.Now())
+	started := s.takeStarted()
+	s.mu.Unlock()
+	s.logRounds(started)
+	if moved {
+		s.poke()
+	}
+	return moved
+}
+
+// takeStarted drains the round starts to log; called under mu.
+func (s *Scheduler) takeStarted() []startedRound {
+	if s.sched.em == nil || len(s.sched.em.started) == 0 {
+		return nil
+	}
+	out := s.sched.em.started
+	s.sched.em.started = nil
+	return out
+}
+
+func (s *Scheduler) logRounds(started []startedRound) {
+	for _, r := range started {
+		s.rounds.Info().Str(events.LogInstance, r.suspect.String()).Str(events.LogKind, r.reason).Int("instances", r.covered).Msg("emergent probes")
+	}
+}
+
+// EmergentStats returns the emergent probes' counters (zero when off).
+func (s *Scheduler) EmergentStats() EmergentStats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.sched.em == nil {
+		return EmergentStats{Rounds: map[string]uint64{}}
+	}
+	s.sched.em.expire(s.clock.Now())
+	return s.sched.em.snapshot()
+}
+
+// Sources returns the scheduled instances that others replicate from, by
+// this node's own last probes (needs emergent probes on; nil otherwise):
+// the primaries and intermediate primaries to watch.
+func (s *Scheduler) Sources() []events.InstanceKey {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.sched.em == nil {
+		return nil
+	}
+	var out []events.InstanceKey
+	for _, k := range s.sched.em.topo.sources() {
+		if e, ok := s.sched.entries[k]; ok && !e.transient && !e.removed {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // MaxRunning is the most probes the scheduler has had in flight at once.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -11,7 +12,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	"github.com/rs/zerolog"
+
 	"github.com/regent-ha/regent/events"
+	"github.com/regent-ha/regent/events/eventlog"
 	"github.com/regent-ha/regent/test/lab"
 )
 
@@ -27,6 +32,46 @@ import (
 // BenchmarkLabFailoverSIGKILL: SIGKILL of the primary.
 func BenchmarkLabFailoverSIGKILL(b *testing.B) {
 	benchScenario(b, "sigkill", "", func(e *benchEnv) lab.FailoverRun {
+		return e.faultRound(func(l *lab.Lab, i int) { l.Kill(i) }, func(l *lab.Lab, i int) { l.Start(i) })
+	})
+}
+
+// userConf is the config a user brings from orchestrator: orchestrator
+// keys only, InstancePollSeconds pollSeconds and orchestrator's
+// MySQLConnectTimeoutSeconds (2). The lab's node config and recoveryConf
+// set Regent's timing keys; they are given again here with their defaults
+// (the later key wins), which is the same as leaving them out.
+func userConf(pollSeconds int) string {
+	return fmt.Sprintf(`"InstancePollSeconds": %d, "MySQLConnectTimeoutSeconds": 2,
+  "InstancePollMilliseconds": 0, "ProbeTimeoutMilliseconds": 0,
+  "ReplicationStallMilliseconds": 1500, "ReplicationHeartbeatMilliseconds": 500,`, pollSeconds)
+}
+
+// settleAfter is how long after a round's fault the next may come: after a
+// recovery the leader starts no other on the successor's cluster for
+// 2×(2×poll + probe timeout) (actuators.Engine.Settle: the poll-fed view
+// must have replaced the observations from before the recovery), 24 s at
+// InstancePollSeconds 5. Production has RecoveryPeriodBlockSeconds (1 h by
+// default) in front of that anyway; the benchmark acknowledges each
+// recovery and waits this long, so every round times a first failure.
+func settleAfter(pollSeconds int) time.Duration {
+	return 2*time.Duration(2*pollSeconds+2)*time.Second + time.Second
+}
+
+// BenchmarkLabFailoverSIGKILLUser5: SIGKILL of the primary with the
+// orchestrator user's config, InstancePollSeconds 5 (the failure must be
+// found by the watch and the emergent probes, not by the poll).
+func BenchmarkLabFailoverSIGKILLUser5(b *testing.B) {
+	benchScenario(b, "sigkill-user5", userConf(5), func(e *benchEnv) lab.FailoverRun {
+		e.gap = settleAfter(5)
+		return e.faultRound(func(l *lab.Lab, i int) { l.Kill(i) }, func(l *lab.Lab, i int) { l.Start(i) })
+	})
+}
+
+// BenchmarkLabFailoverSIGKILLUser1: the same with InstancePollSeconds 1.
+func BenchmarkLabFailoverSIGKILLUser1(b *testing.B) {
+	benchScenario(b, "sigkill-user1", userConf(1), func(e *benchEnv) lab.FailoverRun {
+		e.gap = settleAfter(1)
 		return e.faultRound(func(l *lab.Lab, i int) { l.Kill(i) }, func(l *lab.Lab, i int) { l.Start(i) })
 	})
 }
@@ -75,6 +120,10 @@ type benchEnv struct {
 	c       *labCluster
 	client  string // regent-client binary, built on demand
 	primary int
+	// gap is the least time between two faults (zero: none); lastFault
+	// is when the last one came.
+	gap       time.Duration
+	lastFault time.Time
 }
 
 // benchScenario runs round b.N times on one lab (b.Loop: the function is
@@ -306,6 +355,7 @@ func (e *benchEnv) trace(all []events.Envelope, mark time.Time) {
 			fmt.Fprintf(&b, "%+8.0fms %-20s %s %.160s\n", float64(d.Microseconds())/1000, env.Kind, env.Origin, env.Payload)
 		}
 	}
+	e.traceObservations(&b, mark)
 	for _, n := range e.c.nodes { // the nodes' own word on leaders (NATS Raft groups, the lease)
 		data, _ := os.ReadFile(n.LogPath)
 		for _, line := range strings.Split(string(data), "\n") {
@@ -313,10 +363,13 @@ func (e *benchEnv) trace(all []events.Envelope, mark time.Time) {
 				Time    time.Time `json:"time"`
 				Node    string    `json:"node"`
 				Message string    `json:"message"`
+				// what the watch and emergent probe lines say
+				Instance string `json:"instance"`
+				Kind     string `json:"kind"`
 			}
-			if (strings.Contains(line, "eader") || strings.Contains(line, `"level":"warn"`) || strings.Contains(line, `"level":"error"`)) && json.Unmarshal([]byte(line), &rec) == nil {
+			if (strings.Contains(line, "eader") || strings.Contains(line, `"component":"watch"`) || strings.Contains(line, "emergent") || strings.Contains(line, `"level":"warn"`) || strings.Contains(line, `"level":"error"`)) && json.Unmarshal([]byte(line), &rec) == nil {
 				if d := rec.Time.Sub(mark); d >= -time.Second && d < 20*time.Second {
-					fmt.Fprintf(&b, "%+8.0fms %-20s %s %.160s\n", float64(d.Microseconds())/1000, "log", rec.Node, rec.Message)
+					fmt.Fprintf(&b, "%+8.0fms %-20s %s %.160s\n", float64(d.Microseconds())/1000, "log", rec.Node, strings.TrimSpace(rec.Message+" "+rec.Instance+" "+rec.Kind))
 				}
 			}
 		}
@@ -336,10 +389,15 @@ func (e *benchEnv) trace(all []events.Envelope, mark time.Time) {
 func (e *benchEnv) faultRound(fault, restore func(l *lab.Lab, i int)) lab.FailoverRun {
 	old := e.primary
 	before := len(e.startedRecoveries(1))
+	e.waitWatched()
+	if wait := time.Until(e.lastFault.Add(e.gap)); e.gap > 0 && wait > 0 {
+		time.Sleep(wait)
+	}
 	w, tm := e.startRound()
 	var r lab.FailoverRun
 	var mark time.Time
 	r.FaultMs, mark = e.fault(tm, func() { fault(e.l, old) })
+	e.lastFault = mark
 	primary := e.waitConverged(tm, old, 0, 30*time.Second)
 	acked := e.finish(&r, w, tm, old, old, primary)
 	restore(e.l, old)
@@ -355,6 +413,62 @@ func (e *benchEnv) faultRound(fault, restore func(l *lab.Lab, i int)) lab.Failov
 	}
 	e.primary = primary
 	return r
+}
+
+// traceObservations adds the observations of the round (not the progress
+// events) to the trace: who saw which instance fail, and when the replicas
+// showed their IO thread down.
+func (e *benchEnv) traceObservations(b *strings.Builder, mark time.Time) {
+	nc, err := nats.Connect("nats://198.18.0.101:4222", nats.Timeout(2*time.Second))
+	if err != nil {
+		fmt.Fprintf(b, "observations: %v\n", err)
+		return
+	}
+	defer nc.Close()
+	l, err := eventlog.New(nc, zerolog.Nop(), events.StreamOptions{})
+	if err != nil {
+		fmt.Fprintf(b, "observations: %v\n", err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_ = l.Read(ctx, eventlog.ReadOptions{Stream: events.ObservationsName}, func(r eventlog.Record) error {
+		env := r.Env
+		d := env.Time.Sub(mark)
+		if d < -time.Second || d >= 25*time.Second || env.Kind == events.KindInstanceProgress {
+			return nil
+		}
+		what := string(env.Payload)
+		if env.Kind == events.KindInstanceObserved {
+			var o events.InstanceObserved
+			if json.Unmarshal(env.Payload, &o) == nil {
+				what = fmt.Sprintf("read_only=%v", o.ReadOnly)
+				if o.Replication != nil {
+					what += fmt.Sprintf(" source=%s io=%d", o.Replication.SourceKey, o.Replication.IOThread)
+				}
+			}
+		}
+		fmt.Fprintf(b, "%+8.0fms %-20s %s %s %.120s\n", float64(d.Microseconds())/1000, env.Kind, env.Origin, env.Instance, what)
+		return nil
+	}) // a partial trace is still a trace
+}
+
+// waitWatched waits until every node has its watch on the primary open
+// (regent_watch_connections_open on /metrics): a round right after start
+// or after a failover would otherwise time the poll, not the watch.
+func (e *benchEnv) waitWatched() {
+	lab.Eventually(e.b, 30*time.Second, 50*time.Millisecond, func() error {
+		for i, base := range e.c.http {
+			code, body, err := httpGetTimeout(base+"/metrics", 5*time.Second)
+			if err != nil || code != 200 {
+				return fmt.Errorf("node %d /metrics: %d %v", i+1, code, err)
+			}
+			if !strings.Contains(string(body), "\nregent_watch_connections_open 1\n") {
+				return fmt.Errorf("node %d: no watch open yet", i+1)
+			}
+		}
+		return nil
+	})
 }
 
 // waitFenced waits until Regent fenced the returning old primary.

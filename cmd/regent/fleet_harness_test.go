@@ -47,6 +47,8 @@ type fleetResult struct {
 	probeRate  float64         // statements per second the simulator answered
 	detections []time.Duration // kill → failure-detected (DeadMaster*) on node 1
 	missed     int             // kills not detected as DeadMaster within 30 s
+	watches    []int           // primary watch connections open, per node, at the end of the window
+	flood      *floodResult    // FLEET_FLOOD: every primary killed at once
 }
 
 // fleetNode is one Regent node of the measurement.
@@ -83,6 +85,11 @@ func runFleet(t testing.TB, s fleetSetup) fleetResult {
 	measureSteady(t, s, nodes, nc, f, &res)
 	t.Logf("steady state:\n%s", fleetTable([]fleetResult{res}))
 	res.detections, res.missed = timeDetections(t, s, f, clusters, nc)
+	if os.Getenv("FLEET_FLOOD") != "" {
+		fl := floodKill(t, f, clusters, nodes, nc, killedBy(s, clusters))
+		res.flood = &fl
+		t.Logf("%s", fl)
+	}
 	return res
 }
 
@@ -240,10 +247,20 @@ func measureSteady(t testing.TB, s fleetSetup, nodes []fleetNode, nc *nats.Conn,
 		}
 		res.cpu = append(res.cpu, (procCPUSeconds(t, n.p.cmd.Process.Pid)-cpu0[i])/el)
 		res.rss = append(res.rss, procRSSMiB(t, n.p.cmd.Process.Pid))
+		res.watches = append(res.watches, int(metricValue(t, "http://"+n.http+"/metrics", "regent_watch_connections_open")))
 	}
 	res.simCPU = (f.cpuSeconds(t) - sim0) / el
 	res.obsRate = float64(obsLastSeq(t, nc)-seq0) / el
 	res.probeRate = float64(f.Queries(t)-q0) / el
+}
+
+// killedBy is the set of primaries timeDetections kills.
+func killedBy(s fleetSetup, clusters [][]events.InstanceKey) map[events.InstanceKey]bool {
+	out := map[events.InstanceKey]bool{}
+	for i := 0; i < s.kills && i < len(clusters); i++ {
+		out[clusters[(i*len(clusters))/max(s.kills, 1)][0]] = true
+	}
+	return out
 }
 
 // timeDetections kills the primary of s.kills clusters one after another
@@ -335,6 +352,26 @@ func obsLastSeq(t testing.TB, nc *nats.Conn) uint64 {
 	return info.State.LastSeq
 }
 
+// metricValue reads one unlabelled sample from a node's /metrics.
+func metricValue(t testing.TB, url, name string) float64 {
+	t.Helper()
+	code, body, err := httpGetTimeout(url, 10*time.Second)
+	if err != nil || code != 200 {
+		t.Fatalf("GET %s: %d %v", url, code, err)
+	}
+	for _, line := range strings.Split(string(body), "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil {
+				t.Fatalf("%s: %s = %q: %v", url, name, v, err)
+			}
+			return f
+		}
+	}
+	t.Fatalf("%s: no %s", url, name)
+	return 0
+}
+
 // procCPUSeconds is utime+stime of pid from /proc/PID/stat.
 func procCPUSeconds(t testing.TB, pid int) float64 {
 	t.Helper()
@@ -387,21 +424,25 @@ func median(ds []time.Duration) time.Duration {
 // fleetTable renders results as a Markdown table.
 func fleetTable(rs []fleetResult) string {
 	var b strings.Builder
-	b.WriteString("| instances | nodes | discovery | CPU per node (cores) | RSS per node (MiB) | REGENT_OBS msgs/s | simulator CPU | detection median | detection max | kills missed |\n")
-	b.WriteString("|---|---|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("| instances | nodes | discovery | CPU per node (cores) | RSS per node (MiB) | REGENT_OBS msgs/s | simulator CPU | detection median | detection max | kills missed | watch connections per node |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range rs {
-		var cpu, rss []string
+		var cpu, rss, watches []string
 		for i := range r.cpu {
 			cpu = append(cpu, fmt.Sprintf("%.2f", r.cpu[i]))
 			rss = append(rss, fmt.Sprintf("%.0f", r.rss[i]))
+		}
+		for _, w := range r.watches {
+			watches = append(watches, strconv.Itoa(w))
 		}
 		mx := time.Duration(0)
 		for _, d := range r.detections {
 			mx = max(mx, d)
 		}
-		fmt.Fprintf(&b, "| %d | %d | %s | %s | %s | %.0f | %.2f | %s | %s | %d of %d |\n", r.setup.instances, r.setup.nodes,
+		fmt.Fprintf(&b, "| %d | %d | %s | %s | %s | %.0f | %.2f | %s | %s | %d of %d | %s |\n", r.setup.instances, r.setup.nodes,
 			r.discovery.Round(100*time.Millisecond), strings.Join(cpu, " / "), strings.Join(rss, " / "), r.obsRate, r.simCPU,
-			median(r.detections).Round(time.Millisecond), mx.Round(time.Millisecond), r.missed, r.missed+len(r.detections))
+			median(r.detections).Round(time.Millisecond), mx.Round(time.Millisecond), r.missed, r.missed+len(r.detections),
+			strings.Join(watches, " / "))
 	}
 	return b.String()
 }

@@ -108,6 +108,7 @@ func startNode(ctx context.Context, cfg config.Config, logger zerolog.Logger, ve
 		n.close()
 		return nil, err
 	}
+	n.reg.MustRegister(newDetectCollector(n.read))
 	n.read.leading = func() bool { _, held := (leaseAdapter{n.lease}).Leading(); return held }
 	n.api.RegisterRead(n.app, n.read, cfg.DefaultInstancePort)
 	if n.engine, n.runner, err = newRecovery(cfg, id, n.elog, n.lease, n.app, n.log); err != nil {

@@ -29,6 +29,7 @@ type readPath struct {
 	observer  *probes.Observer
 	sched     *probes.Scheduler
 	disc      *probes.Discoverer
+	watcher   *probes.Watcher
 	clusterOf atomic.Pointer[map[events.InstanceKey]string]
 	log       zerolog.Logger
 	// leading reports whether this node holds the Regent lease: only the
@@ -163,7 +164,8 @@ func newReadPath(cfg config.Config, node string, elog *eventlog.Log, app *applie
 	var disc *probes.Discoverer
 	rp.observer = probes.NewObserver(rp.prober.Probe, pub, rp.cluster, opts, nil, logger,
 		probes.WithObservedHook(func(o events.InstanceObserved) { disc.Notice(o) }))
-	rp.sched = probes.NewScheduler(rp.observer.Observe, opts, nil, logger)
+	rp.sched = probes.NewScheduler(rp.observer.Observe, opts, nil, logger, probes.WithEmergent(emergentOptions(cfg)))
+	rp.watcher = probes.NewWatcher(rp.prober, rp.sched.Suspect, watchOptions(cfg), logger)
 	disc = probes.NewDiscoverer(rp.sched, pub, rp.cluster, opts, nil, logger)
 	rp.disc = disc
 	return rp, nil
@@ -180,6 +182,7 @@ func (rp *readPath) Run(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return rp.sched.Run(gctx) })
 	g.Go(func() error { return rp.disc.Run(gctx) })
+	g.Go(func() error { return rp.watcher.Run(gctx) })
 	g.Go(func() error {
 		rp.seed(gctx)
 		t := time.NewTicker(500 * time.Millisecond)
@@ -256,6 +259,7 @@ func (rp *readPath) reconcile(v *projections.View) {
 		rp.observer.Forget(k)
 		rp.prober.Forget(k)
 	}
+	rp.watcher.Set(rp.sched.Sources())
 	// A view computed while an instance's state is momentarily incomplete
 	// can name no cluster for it: keep the last known name rather than
 	// publishing under "_".
