@@ -5,8 +5,6 @@ import (
 	"crypto/tls"
 	"database/sql"
 	"database/sql/driver"
-	"net"
-	"strconv"
 	"testing"
 	"time"
 
@@ -25,14 +23,7 @@ func fakeServer(t *testing.T, ca *tlstest.CA) (*fakemysql.Server, string, int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := fakemysql.Start(&tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Close)
-	host, ps, _ := net.SplitHostPort(s.Addr())
-	port, _ := strconv.Atoi(ps)
-	return s, host, port
+	return fakemysql.StartTLS(t, cert)
 }
 
 // login connects once with d's configuration and returns what the server

@@ -3,8 +3,6 @@ package mysql_test
 import (
 	"context"
 	"crypto/tls"
-	"net"
-	"strconv"
 	"testing"
 	"time"
 
@@ -36,13 +34,7 @@ func TestActuatorConnectionsUseTopologyTLS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := fakemysql.Start(&tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	host, ps, _ := net.SplitHostPort(s.Addr())
-	port, _ := strconv.Atoi(ps)
+	s, host, port := fakemysql.StartTLS(t, cert)
 	caFile := tlstest.WriteFile(t, t.TempDir(), "ca.pem", ca.PEM)
 	for _, tt := range []struct {
 		name string

@@ -5,10 +5,8 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -201,13 +199,7 @@ func TestTopologyTLSOnEveryConnection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := fakemysql.Start(&tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	host, ps, _ := net.SplitHostPort(s.Addr())
-	port, _ := strconv.Atoi(ps)
+	s, host, port := fakemysql.StartTLS(t, cert)
 	key := events.InstanceKey{Hostname: host, Port: port}
 	for _, tt := range []struct {
 		name string
