@@ -55,6 +55,9 @@ type applier struct {
 	gate         projections.OriginGate
 	rejected     *prometheus.CounterVec
 	loggedReject map[string]bool
+	// maxEpoch is the highest lease epoch an admitted event carries (under
+	// mu): a lease bucket re-created from nothing starts above it.
+	maxEpoch uint64
 	// timeless (tests only) folds records without the gate's time bounds:
 	// a transcript dated long before it was appended.
 	timeless bool
@@ -144,6 +147,7 @@ func (a *applier) follow(ctx context.Context, o eventlog.ReadOptions) error {
 				Err: fmt.Errorf("%s %s (id %s): %w", r.Stream, r.Env.Kind, r.Env.ID, err)})
 		}
 		if r.Stream == events.EventsName {
+			a.maxEpoch = max(a.maxEpoch, r.Env.Epoch)
 			if err := a.recs.Apply(r.Sequence, r.Env); err != nil {
 				a.skip(eventlog.Skip{Stream: r.Stream, Sequence: r.Sequence, Stored: r.Stored, Reason: eventlog.SkipPayload,
 					Err: fmt.Errorf("%s %s (id %s) in the recovery fold: %w", r.Stream, r.Env.Kind, r.Env.ID, err)})
@@ -152,6 +156,17 @@ func (a *applier) follow(ctx context.Context, o eventlog.ReadOptions) error {
 		a.advance(r.Stream, r.Sequence)
 		return nil
 	})
+}
+
+// EpochFloor is the highest epoch recorded in the event log, read once the
+// fold has caught up with the log (the lease's floor for a new bucket).
+func (a *applier) EpochFloor(ctx context.Context) (uint64, error) {
+	if err := a.Barrier(ctx, a.elog); err != nil {
+		return 0, fmt.Errorf("catch up with the event log: %w", err)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.maxEpoch, nil
 }
 
 // skip logs and counts a record the fold skips, once per stream sequence.

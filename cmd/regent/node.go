@@ -104,6 +104,7 @@ func startNode(ctx context.Context, cfg config.Config, logger zerolog.Logger, ve
 		return nil, err
 	}
 	n.reg.MustRegister(n.app.skipped)
+	n.lease.SetFloor(n.app.EpochFloor)
 	if n.read, err = newReadPath(cfg, id, n.elog, n.app, n.log); err != nil {
 		n.close()
 		return nil, err

@@ -83,7 +83,17 @@ type Lease struct {
 	// record is logged once however often it is read.
 	rejected    atomic.Uint64
 	rejectedRev uint64
+	// floor, when set, is the highest epoch the event log has recorded: a
+	// bucket this node creates (found missing at start or deleted later)
+	// starts above it too, so that a node that saw no revision of the old
+	// bucket (it started after the deletion) does not begin again at epoch
+	// 1 below the recoveries already in the log.
+	floor func(context.Context) (uint64, error)
 }
+
+// SetFloor sets the source of the lowest epoch a re-created bucket may
+// start at (the event log's highest recorded epoch). Call it before Run.
+func (le *Lease) SetFloor(floor func(context.Context) (uint64, error)) { le.floor = floor }
 
 // SetCheck sets the test a lease record must pass to be followed: a record
 // it refuses (a holder that is not a configured peer) is treated as no
@@ -137,6 +147,7 @@ func (le *Lease) open(ctx context.Context) (jetstream.KeyValue, error) {
 		kv, err := le.l.js.KeyValue(actx, LeaseBucket)
 		if errors.Is(err, jetstream.ErrBucketNotFound) {
 			if err = le.l.ensureLease(actx); err == nil {
+				le.startAbove(actx)
 				kv, err = le.l.js.KeyValue(actx, LeaseBucket)
 			}
 		}
@@ -257,12 +268,31 @@ func (le *Lease) reopen(ctx context.Context, kv jetstream.KeyValue) jetstream.Ke
 	if err != nil {
 		return kv
 	}
-	if s, err := le.l.js.Stream(ctx, "KV_"+LeaseBucket); err == nil {
-		if err := s.Purge(ctx, jetstream.WithPurgeSequence(le.maxEpoch.Load()+1)); err != nil {
-			le.log.Warn().Err(err).Msg("start the re-created lease bucket above the epochs seen")
-		}
-	}
+	le.startAbove(ctx)
 	return nkv
+}
+
+// startAbove makes a bucket this node just created start its revisions
+// above every epoch seen: the lease's own and the event log's (floor).
+func (le *Lease) startAbove(ctx context.Context) {
+	if le.floor != nil {
+		f, err := le.floor(ctx)
+		if err != nil {
+			le.log.Warn().Err(err).Msg("read the event log's highest epoch for a new lease bucket")
+		}
+		le.seen(f)
+	}
+	above := le.maxEpoch.Load()
+	if above == 0 {
+		return
+	}
+	s, err := le.l.js.Stream(ctx, "KV_"+LeaseBucket)
+	if err == nil {
+		err = s.Purge(ctx, jetstream.WithPurgeSequence(above+1))
+	}
+	if err != nil {
+		le.log.Warn().Err(err).Uint64(events.LogEpoch, above).Msg("start the new lease bucket above the epochs seen")
+	}
 }
 
 // seen raises maxEpoch to v.

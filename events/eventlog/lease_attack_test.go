@@ -158,3 +158,26 @@ func TestLeaseRecordsNotFollowed(t *testing.T) {
 		}
 	}
 }
+
+// TestLeaseNewBucketStartsAboveTheLogsEpochs: a node that finds the lease
+// bucket missing at start (deleted while every node was down, so no node
+// remembers its revisions) creates it above the highest epoch the event log
+// recorded (its floor), not at epoch 1 below the recoveries in the log; a
+// floor it cannot read leaves the bucket as it is.
+func TestLeaseNewBucketStartsAboveTheLogsEpochs(t *testing.T) {
+	r := newLeaseRig(t)
+	if err := r.l.JetStream().DeleteKeyValue(r.ctx, eventlog.LeaseBucket); err != nil {
+		t.Fatal(err)
+	}
+	la := r.l.NewLease("a", "127.0.0.1:2")
+	la.SetFloor(func(context.Context) (uint64, error) { return 41, nil })
+	r.run(t, la)
+	natstest.Eventually(t, 10*time.Second, 50*time.Millisecond, func() error {
+		var err error
+		r.kv, err = r.l.JetStream().KeyValue(r.ctx, eventlog.LeaseBucket)
+		return err
+	})
+	if epoch := heldAbove(t, r, la, 41, "new bucket"); epoch != 42 {
+		t.Errorf("epoch %d, want 42 (the first revision above the log's 41)", epoch)
+	}
+}
