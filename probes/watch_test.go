@@ -229,10 +229,12 @@ func startProxy(t *testing.T, target events.InstanceKey) *proxy {
 	px := &proxy{key: events.InstanceKey{Hostname: "127.0.0.1", Port: addr.Port}}
 	var wg sync.WaitGroup
 	var conns []net.Conn
-	var cmu sync.Mutex
+	var cmu sync.Mutex // guards conns and closed
+	closed := false
 	t.Cleanup(func() {
 		_ = ln.Close()
 		cmu.Lock()
+		closed = true // a connection accepted from now on is closed, not copied
 		for _, c := range conns {
 			_ = c.Close()
 		}
@@ -251,10 +253,17 @@ func startProxy(t *testing.T, target events.InstanceKey) *proxy {
 				continue
 			}
 			cmu.Lock()
+			if closed {
+				// Accepted while the test's cleanup ran: nobody would
+				// close these, and their copies would block it forever.
+				cmu.Unlock()
+				_, _ = c.Close(), u.Close()
+				return
+			}
 			conns = append(conns, c, u)
-			cmu.Unlock()
 			wg.Go(func() { px.copy(u, c) })
 			wg.Go(func() { px.copy(c, u) })
+			cmu.Unlock()
 		}
 	})
 	return px
