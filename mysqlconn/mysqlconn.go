@@ -34,37 +34,38 @@ type TLSOptions struct {
 
 // Build returns the client TLS configuration (nil means plain text) and
 // whether plain text is allowed when the server has no TLS.
-func (t TLSOptions) Build() (cfg *tls.Config, mixed bool, err error) {
-	if t.Config != nil {
-		return t.Config, t.UseMixedTLS && !t.UseMutualTLS, nil
+func (o TLSOptions) Build() (cfg *tls.Config, mixed bool, err error) {
+	mixed = o.UseMixedTLS && !o.UseMutualTLS
+	if o.Config != nil {
+		return o.Config, mixed, nil
 	}
-	if !t.UseMutualTLS && !t.UseMixedTLS && t.CAFile == "" && t.CertFile == "" {
+	if !o.UseMutualTLS && !o.UseMixedTLS && o.CAFile == "" && o.CertFile == "" {
 		return nil, false, nil
 	}
-	cfg = &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: t.SkipVerify} //nolint:gosec // operator's choice
-	if t.CAFile != "" {
-		pem, err := os.ReadFile(t.CAFile)
+	cfg = &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: o.SkipVerify} //nolint:gosec // operator's choice
+	if o.CAFile != "" {
+		pem, err := os.ReadFile(o.CAFile)
 		if err != nil {
 			return nil, false, fmt.Errorf("read MySQLTopologySSLCAFile: %w", err)
 		}
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(pem) {
-			return nil, false, fmt.Errorf("read MySQLTopologySSLCAFile %s: no PEM certificates", t.CAFile)
+			return nil, false, fmt.Errorf("read MySQLTopologySSLCAFile %s: no PEM certificates", o.CAFile)
 		}
 		cfg.RootCAs = pool
 	}
-	if t.CertFile != "" || t.KeyFile != "" {
-		cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
+	if o.CertFile != "" || o.KeyFile != "" {
+		cert, err := tls.LoadX509KeyPair(o.CertFile, o.KeyFile)
 		if err != nil {
-			return nil, false, fmt.Errorf("load MySQLTopologySSLCertFile %q and MySQLTopologySSLPrivateKeyFile %q: %w", t.CertFile, t.KeyFile, err)
+			return nil, false, fmt.Errorf("load MySQLTopologySSLCertFile %q and MySQLTopologySSLPrivateKeyFile %q: %w", o.CertFile, o.KeyFile, err)
 		}
 		cfg.Certificates = []tls.Certificate{cert}
 	}
-	if t.CAFile == "" && !t.SkipVerify && t.UseMixedTLS && !t.UseMutualTLS {
+	if o.CAFile == "" && !o.SkipVerify && mixed {
 		// Mixed mode without a CA: orchestrator encrypts but does not verify.
 		cfg.InsecureSkipVerify = true
 	}
-	return cfg, t.UseMixedTLS && !t.UseMutualTLS, nil
+	return cfg, mixed, nil
 }
 
 // Options are what every connection to a managed server shares.
