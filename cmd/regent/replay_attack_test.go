@@ -64,14 +64,14 @@ func TestReplayedCopiesRefusedByTheFold(t *testing.T) {
 		t.Fatalf("the node's observation: %v", err)
 	}
 	evtSubj, obsSubj := disable.Subject(), obs.Subject()
-	relayAs(t, reader, events.EventsName, evtSubj, events.Prefix+".obs.relay.x.y")
-	relayAs(t, reader, events.ObservationsName, obsSubj, events.EventRoot+".relay.x")
+	natstest.Relay(t, reader, events.EventsName, evtSubj, events.Prefix+".obs.relay.x.y")
+	natstest.Relay(t, reader, events.ObservationsName, obsSubj, events.EventRoot+".relay.x")
 	_, _ = appendAt(ctx, t, admin, events.KindGlobalRecoveriesSet, time.Now(), events.GlobalRecoveriesSet{Enabled: true, Who: "test"})
 	waitRecoveries(t, base, "enabled")
 
 	time.Sleep(time.Until(disable.Time.Add(projections.MaxEventAge + time.Second)))
-	relayAs(t, reader, events.ObservationsName, evtSubj, events.EventRoot+".relay.x")
-	relayAs(t, reader, events.EventsName, obsSubj, events.Prefix+".obs.relay.x.y")
+	natstest.Relay(t, reader, events.ObservationsName, evtSubj, events.EventRoot+".relay.x")
+	natstest.Relay(t, reader, events.EventsName, obsSubj, events.Prefix+".obs.relay.x.y")
 	checkStoredCopy(ctx, t, admin, events.EventsName, evtSubj, disable.ID, disableSeq)
 	checkStoredCopy(ctx, t, admin, events.ObservationsName, obsSubj, obs.ID, ack.Sequence)
 	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
@@ -135,32 +135,6 @@ func waitRecoveries(t *testing.T, base, want string) {
 		}
 		return nil
 	})
-}
-
-// relayAs copies the records of stream on filter into deliver as nc (a
-// push consumer, deleted once a record arrived there).
-func relayAs(t *testing.T, nc *nats.Conn, stream, filter, deliver string) {
-	t.Helper()
-	sub, err := nc.SubscribeSync(deliver)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = sub.Unsubscribe() }()
-	js, err := nc.JetStream()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ci, err := js.AddConsumer(stream, &nats.ConsumerConfig{DeliverSubject: deliver, FilterSubject: filter,
-		AckPolicy: nats.AckNonePolicy, DeliverPolicy: nats.DeliverAllPolicy}, nats.MaxWait(2*time.Second))
-	if err != nil {
-		t.Fatalf("the reader creates a push consumer of %s into %s: %v", stream, deliver, err)
-	}
-	if _, err := sub.NextMsg(2 * time.Second); err != nil {
-		t.Fatalf("the push consumer of %s on %s delivered nothing: %v", stream, filter, err)
-	}
-	if err := js.DeleteConsumer(stream, ci.Name); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // checkStoredCopy: stream's last message on subject is a copy of the

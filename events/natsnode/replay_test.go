@@ -12,6 +12,7 @@ import (
 
 	"github.com/regent-ha/regent/events"
 	"github.com/regent-ha/regent/events/natsnode"
+	"github.com/regent-ha/regent/test/natstest"
 )
 
 // replayWindow is the dedup window the test gives Regent's streams (2 min
@@ -60,24 +61,24 @@ func TestReaderPushConsumerCopiesRecords(t *testing.T) {
 		t.Errorf("a push consumer of REGENT_EVENTS into its own subjects: %v, want a cycle refused", err)
 	}
 	// First hops, within the window: stored in the other stream.
-	relay(t, reader, events.EventsName, evtSubj, toObs)
-	relay(t, reader, events.EventsName, noteSubj, toObs)
-	relay(t, reader, events.ObservationsName, obsSubj, toEvents)
+	natstest.Relay(t, reader, events.EventsName, evtSubj, toObs)
+	natstest.Relay(t, reader, events.EventsName, noteSubj, toObs)
+	natstest.Relay(t, reader, events.ObservationsName, obsSubj, toEvents)
 	time.Sleep(200 * time.Millisecond)
 	checkMsgs(ctx, t, njs, events.EventsName, 3, "first hops: the observation's copy stored")
 	checkMsgs(ctx, t, njs, events.ObservationsName, 3, "first hops: the events' copies stored")
 	checkCopy(ctx, t, njs, events.ObservationsName, evt, 2, evtSubj, 0)
 	// Second hops within the window: dropped by deduplication.
-	relay(t, reader, events.ObservationsName, evtSubj, toEvents)
-	relay(t, reader, events.EventsName, obsSubj, toObs)
+	natstest.Relay(t, reader, events.ObservationsName, evtSubj, toEvents)
+	natstest.Relay(t, reader, events.EventsName, obsSubj, toObs)
 	time.Sleep(200 * time.Millisecond)
 	checkMsgs(ctx, t, njs, events.EventsName, 3, "the event's copy dropped within the dedup window")
 	checkMsgs(ctx, t, njs, events.ObservationsName, 3, "the observation's copy dropped within the dedup window")
 
 	time.Sleep(2 * replayWindow) // the server forgets message ids after the window
-	relay(t, reader, events.ObservationsName, evtSubj, toEvents)
-	relay(t, reader, events.ObservationsName, noteSubj, toEvents)
-	relay(t, reader, events.EventsName, obsSubj, toObs)
+	natstest.Relay(t, reader, events.ObservationsName, evtSubj, toEvents)
+	natstest.Relay(t, reader, events.ObservationsName, noteSubj, toEvents)
+	natstest.Relay(t, reader, events.EventsName, obsSubj, toObs)
 	time.Sleep(200 * time.Millisecond)
 	checkMsgs(ctx, t, njs, events.EventsName, 4, "after the window: the event's copy stored, the fenced note's refused")
 	checkMsgs(ctx, t, njs, events.ObservationsName, 4, "after the window: the observation's copy stored")
@@ -153,33 +154,6 @@ func tryPush(nc *nats.Conn, stream, filter, deliver string) error {
 	_, err = js.AddConsumer(stream, &nats.ConsumerConfig{DeliverSubject: deliver, FilterSubject: filter,
 		AckPolicy: nats.AckNonePolicy, DeliverPolicy: nats.DeliverAllPolicy}, nats.MaxWait(2*time.Second))
 	return err
-}
-
-// relay copies the one record of stream on filter into deliver, as the
-// reader: a push consumer, the reader subscribed to deliver until the copy
-// arrives, then the consumer deleted.
-func relay(t *testing.T, nc *nats.Conn, stream, filter, deliver string) {
-	t.Helper()
-	sub, err := nc.SubscribeSync(deliver)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = sub.Unsubscribe() }()
-	js, err := nc.JetStream()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ci, err := js.AddConsumer(stream, &nats.ConsumerConfig{DeliverSubject: deliver, FilterSubject: filter,
-		AckPolicy: nats.AckNonePolicy, DeliverPolicy: nats.DeliverAllPolicy}, nats.MaxWait(2*time.Second))
-	if err != nil {
-		t.Fatalf("reader creates a push consumer of %s delivering into %s: %v", stream, deliver, err)
-	}
-	if _, err := sub.NextMsg(2 * time.Second); err != nil {
-		t.Fatalf("push consumer of %s on %s delivered nothing into %s: %v", stream, filter, deliver, err)
-	}
-	if err := js.DeleteConsumer(stream, ci.Name); err != nil {
-		t.Fatalf("reader deletes its consumer of %s: %v", stream, err)
-	}
 }
 
 func msgs(ctx context.Context, js jetstream.JetStream, stream string, want uint64) error {
