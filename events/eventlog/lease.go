@@ -146,10 +146,7 @@ func (le *Lease) open(ctx context.Context) (jetstream.KeyValue, error) {
 		actx, cancel := context.WithTimeout(ctx, leaseOpenAttempt)
 		kv, err := le.l.js.KeyValue(actx, LeaseBucket)
 		if errors.Is(err, jetstream.ErrBucketNotFound) {
-			if err = le.l.ensureLease(actx); err == nil {
-				le.startAbove(actx)
-				kv, err = le.l.js.KeyValue(actx, LeaseBucket)
-			}
+			kv, err = le.recreate(actx)
 		}
 		cancel()
 		if err == nil {
@@ -260,20 +257,28 @@ func (le *Lease) reopen(ctx context.Context, kv jetstream.KeyValue) jetstream.Ke
 		return kv
 	}
 	le.log.Warn().Uint64(events.LogEpoch, le.maxEpoch.Load()).Msg("lease bucket is gone: re-creating it")
-	if err := le.l.ensureLease(ctx); err != nil {
+	nkv, err := le.recreate(ctx)
+	if err != nil {
 		le.log.Warn().Err(err).Msg("re-create lease bucket")
 		return kv
 	}
-	nkv, err := le.l.js.KeyValue(ctx, LeaseBucket)
-	if err != nil {
-		return kv
-	}
-	le.startAbove(ctx)
 	return nkv
 }
 
+// recreate creates the missing lease bucket, starting its revisions above
+// every epoch seen, and opens it.
+func (le *Lease) recreate(ctx context.Context) (jetstream.KeyValue, error) {
+	if err := le.l.ensureLease(ctx); err != nil {
+		return nil, err
+	}
+	le.startAbove(ctx)
+	return le.l.js.KeyValue(ctx, LeaseBucket)
+}
+
 // startAbove makes a bucket this node just created start its revisions
-// above every epoch seen: the lease's own and the event log's (floor).
+// above every epoch seen: the lease's own and the event log's (floor). A
+// bucket that already holds a record (another node re-created it and
+// campaigned first) is left as it is: purging would erase a live lease.
 func (le *Lease) startAbove(ctx context.Context) {
 	if le.floor != nil {
 		f, err := le.floor(ctx)
@@ -287,6 +292,12 @@ func (le *Lease) startAbove(ctx context.Context) {
 		return
 	}
 	s, err := le.l.js.Stream(ctx, "KV_"+LeaseBucket)
+	if err == nil {
+		var info *jetstream.StreamInfo
+		if info, err = s.Info(ctx); err == nil && info.State.Msgs > 0 {
+			return
+		}
+	}
 	if err == nil {
 		err = s.Purge(ctx, jetstream.WithPurgeSequence(above+1))
 	}
