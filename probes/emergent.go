@@ -2,6 +2,7 @@ package probes
 
 import (
 	"container/heap"
+	"maps"
 	"slices"
 	"time"
 
@@ -97,7 +98,6 @@ type EmergentStats struct {
 
 // round is one emergent round: one per cluster at a time.
 type round struct {
-	cluster  events.InstanceKey
 	suspects map[events.InstanceKey]bool
 	cover    []events.InstanceKey
 	start    time.Time
@@ -162,8 +162,8 @@ func (em *emergent) observed(key events.InstanceKey, obs events.InstanceObserved
 	}
 	wasLost := em.topo.lost[key]
 	em.topo.observe(key, obs)
-	if r := obs.Replication; lostSource(r) && !wasLost && r.SourceKey.Hostname != "" {
-		return r.SourceKey, SuspectSourceLost
+	if src, ok := followableSource(obs); ok && lostSource(obs.Replication) && !wasLost {
+		return src, SuspectSourceLost
 	}
 	return events.InstanceKey{}, ""
 }
@@ -233,7 +233,7 @@ func (em *emergent) admit(key events.InstanceKey, reason string, now time.Time) 
 		em.stats.DroppedBudget++
 		return nil
 	}
-	r := &round{cluster: cluster, suspects: map[events.InstanceKey]bool{key: true}, start: now, until: now.Add(em.opts.Hold)}
+	r := &round{suspects: map[events.InstanceKey]bool{key: true}, start: now, until: now.Add(em.opts.Hold)}
 	em.rounds[cluster] = r
 	em.stats.Rounds[reason]++
 	em.stats.Active = len(em.rounds)
@@ -265,10 +265,7 @@ func minTime(a, b time.Time) time.Time {
 // stats returns a copy of the counters.
 func (em *emergent) snapshot() EmergentStats {
 	st := em.stats
-	st.Rounds = make(map[string]uint64, len(em.stats.Rounds))
-	for k, v := range em.stats.Rounds {
-		st.Rounds[k] = v
-	}
+	st.Rounds = maps.Clone(em.stats.Rounds)
 	return st
 }
 
@@ -358,10 +355,7 @@ func newTopoIndex() topoIndex {
 
 // observe records key's source, its lost-source state and its replicas list.
 func (t *topoIndex) observe(key events.InstanceKey, obs events.InstanceObserved) {
-	var src events.InstanceKey
-	if r := obs.Replication; r != nil && r.SourceKey.Hostname != "" {
-		src = r.SourceKey
-	}
+	src, _ := followableSource(obs) // a detached "//host" names no server
 	if old, ok := t.source[key]; ok && old != src {
 		t.unlink(key, old)
 	}
@@ -380,7 +374,9 @@ func (t *topoIndex) observe(key events.InstanceKey, obs events.InstanceObserved)
 		delete(t.lost, key)
 	}
 	if len(obs.Replicas) > 0 {
-		t.listed[key] = slices.Clone(obs.Replicas)
+		if !slices.Equal(t.listed[key], obs.Replicas) { // the hot path: copy only a change
+			t.listed[key] = slices.Clone(obs.Replicas)
+		}
 	} else {
 		delete(t.listed, key)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"os"
 	"sync"
@@ -123,9 +124,13 @@ func (w *Watcher) Set(keys []events.InstanceKey) {
 		want[k] = true
 	}
 	w.mu.Lock()
+	same := maps.Equal(w.want, want) // called every 500 ms: wake Run only on a change
 	w.want = want
 	w.stats.Targets = len(want)
 	w.mu.Unlock()
+	if same {
+		return
+	}
 	select {
 	case w.wake <- struct{}{}:
 	default:
@@ -137,10 +142,7 @@ func (w *Watcher) Stats() WatchStats {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	st := w.stats
-	st.Events = make(map[string]uint64, len(w.stats.Events))
-	for k, v := range w.stats.Events {
-		st.Events[k] = v
-	}
+	st.Events = maps.Clone(w.stats.Events)
 	return st
 }
 
@@ -367,10 +369,7 @@ func (r *readAheadConn) pump() {
 			r.err = err
 		}
 		r.mu.Unlock()
-		select {
-		case r.data <- struct{}{}:
-		default:
-		}
+		r.kick()
 		if err != nil {
 			return
 		}
