@@ -76,7 +76,7 @@ func (s *Server) crossSite(r *http.Request) error {
 // host alone for the scheme's default port), ignoring case.
 func sameHost(origin *url.URL, host string) bool {
 	o := strings.ToLower(origin.Host)
-	h := strings.ToLower(strings.TrimPrefix(strings.TrimPrefix(host, "http://"), "https://"))
+	h := strings.ToLower(host) // Host, X-Forwarded-Host and Advertise carry no scheme
 	def := ":80"
 	if origin.Scheme == "https" {
 		def = ":443"
@@ -91,7 +91,10 @@ var keyParams = [][2]string{{"host", "port"}, {"dhost", "dport"}}
 // textParams are the free-text path parameters that end up in events,
 // with their longest accepted length; ?comment (acknowledgements) is
 // checked as "comment".
-var textParams = map[string]int{"owner": events.MaxTextLen, "reason": maxReasonLen}
+var textParams = []struct {
+	name string
+	max  int
+}{{"owner", events.MaxTextLen}, {"reason", maxReasonLen}}
 
 // maxReasonLen bounds a downtime or maintenance reason and an
 // acknowledgement comment.
@@ -108,10 +111,10 @@ func checkKeys(path string, h http.HandlerFunc) http.HandlerFunc {
 			keys = append(keys, p)
 		}
 	}
-	var texts []string
-	for p := range textParams {
-		if strings.Contains(path, "{"+p+"}") {
-			texts = append(texts, p)
+	var texts []int // indexes in textParams, in its order (the 400 names the first bad one)
+	for i, p := range textParams {
+		if strings.Contains(path, "{"+p.name+"}") {
+			texts = append(texts, i)
 		}
 	}
 	if len(keys) == 0 && len(texts) == 0 {
@@ -128,9 +131,10 @@ func checkKeys(path string, h http.HandlerFunc) http.HandlerFunc {
 				return
 			}
 		}
-		for _, p := range texts {
-			if err := events.ValidText(r.PathValue(p), textParams[p]); err != nil {
-				respondBadParameter(w, p, err)
+		for _, i := range texts {
+			p := textParams[i]
+			if err := events.ValidText(r.PathValue(p.name), p.max); err != nil {
+				respondBadParameter(w, p.name, err)
 				return
 			}
 		}

@@ -64,8 +64,8 @@ type applier struct {
 }
 
 // newApplier folds with settings s the observations of nodes (every
-// configured node's NodeID). The rejected observations counter is
-// registered on reg when reg is not nil.
+// configured node's NodeID). The fold's counters (rejected observations,
+// skipped records) are registered on reg when reg is not nil.
 func newApplier(elog *eventlog.Log, s projections.Settings, nodes []string, reg prometheus.Registerer, logger zerolog.Logger) (*applier, error) {
 	topo, err := projections.NewTopology(s)
 	if err != nil {
@@ -75,20 +75,22 @@ func newApplier(elog *eventlog.Log, s projections.Settings, nodes []string, reg 
 		Name: "regent_observations_rejected_total",
 		Help: "Records the fold refused: observations from unknown origins, on another node's subject, dated in the future, or in the wrong stream.",
 	}, []string{"reason"})
+	skipped := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "regent_skipped_records_total",
+		Help: "Records of REGENT_EVENTS and REGENT_OBS the fold skipped: not decodable, of an unknown kind, or a payload the fold refused.",
+	}, []string{"stream", "reason"})
 	if reg != nil {
-		if err := reg.Register(rejected); err != nil {
-			return nil, fmt.Errorf("register the rejected observations counter: %w", err)
+		for _, c := range []prometheus.Collector{rejected, skipped} {
+			if err := reg.Register(c); err != nil {
+				return nil, fmt.Errorf("register the fold's counters: %w", err)
+			}
 		}
 	}
 	return &applier{elog: elog, log: logger.With().Str(events.LogComponent, "applier").Logger(),
 		obsSince: 2 * time.Minute, viewTTL: 50 * time.Millisecond,
 		topo: topo, recs: analysis.NewRecoveries(), applied: map[string]uint64{}, changed: make(chan struct{}),
-		skipped: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "regent_skipped_records_total",
-			Help: "Records of REGENT_EVENTS and REGENT_OBS the fold skipped: not decodable, of an unknown kind, or a payload the fold refused.",
-		}, []string{"stream", "reason"}),
-		firstSkip: eventlog.SkipOnce(),
-		gate:      projections.NewOriginGate(nodes), rejected: rejected, loggedReject: map[string]bool{}}, nil
+		skipped: skipped, firstSkip: eventlog.SkipOnce(),
+		gate: projections.NewOriginGate(nodes), rejected: rejected, loggedReject: map[string]bool{}}, nil
 }
 
 // reject counts a record the gate refused and logs the first of each

@@ -44,12 +44,8 @@ func peerHTTPAddrs(cfg config.Config) []string {
 // name is a RaftNodes entry or this node's id, or (peers named by NodeName)
 // its address is a peer's API address. Any other holder is not followed.
 func leaseCheck(cfg config.Config) func(eventlog.LeaseInfo) error {
-	names := []string{cfg.NodeID()}
-	if peers, err := cfg.RaftPeers(); err == nil && cfg.Clustered() {
-		for _, p := range peers {
-			names = append(names, p.Name)
-		}
-	}
+	names, _ := nodeIDs(cfg) // nil when RaftPeers fails: this node alone
+	names = append(names, cfg.NodeID())
 	addrs := peerHTTPAddrs(cfg)
 	return func(info eventlog.LeaseInfo) error {
 		if slices.Contains(names, info.Holder) || (info.Addr != "" && slices.Contains(addrs, info.Addr)) {
