@@ -31,7 +31,10 @@ const (
 	ObservationsAll  = ObservationRoot + ".>"
 	EventsAll        = EventRoot + ".>"
 	ObservationsName = "REGENT_OBS"
-	EventsName       = "REGENT_EVENTS"
+	// LeaseBucket is the KV bucket of the leader lease (its stream is
+	// KV_REGENT_LEADER): the lease and the NATS permissions name it.
+	LeaseBucket = "REGENT_LEADER"
+	EventsName  = "REGENT_EVENTS"
 )
 
 // Token escapes s into one NATS subject token that humans can still read:

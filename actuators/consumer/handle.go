@@ -85,7 +85,7 @@ func (c *Consumer) handle(ctx context.Context, msg jetstream.Msg) {
 	// A copy of an old event that a push consumer delivered back into the
 	// stream, or an event far from its stored time, is refused as the fold
 	// refuses it: its hooks ran on the original.
-	if reason := projections.NewOriginGate(nil).Admit(d.meta.Stream, msg.Subject(), d.meta.Timestamp, &d.env); reason != projections.RejectNone {
+	if reason := (projections.OriginGate{}).Admit(d.meta.Stream, msg.Subject(), d.meta.Timestamp, &d.env); reason != projections.RejectNone {
 		lg.Warn().Str(events.LogReason, reason).Time("event_time", d.env.Time).Time("stored", d.meta.Timestamp).
 			Msg("skipped an event the fold refuses (a copy of a stored record?); no hook runs on it")
 		if err := msg.TermWithReason("regent: refused (" + reason + ")"); err != nil {

@@ -2,8 +2,6 @@ package shell
 
 import (
 	"fmt"
-
-	"github.com/regent-ha/regent/actuators"
 )
 
 // CheckCommand reports the error a hook or VIP command would meet on every
@@ -15,12 +13,9 @@ import (
 // `regent config check` runs it on every hook list and VIP command.
 func CheckCommand(shell, cmd string) error {
 	line, _ := SplitAsync(cmd)
-	vals := Placeholders(actuators.HookContext{SuccessorHost: "1", SuccessorBinlogCoordinates: "1"})
-	for _, name := range []string{"vip", "interface", "host", "port"} {
+	vals := map[string]string{}
+	for _, name := range append(PlaceholderNames(), "vip", "interface", "host", "port") {
 		vals[name] = "1"
-	}
-	for k := range vals {
-		vals[k] = "1"
 	}
 	_, err := Expand(line, vals, newExecutor(shell, 0, 0).bashLike())
 	return err

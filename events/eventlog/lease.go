@@ -21,7 +21,7 @@ import (
 // cannot renew (partitioned, dead) loses the lease when the bucket's TTL
 // expires the key, and another node creates it with a higher revision.
 const (
-	LeaseBucket = "REGENT_LEADER"
+	LeaseBucket = events.LeaseBucket
 	leaseKey    = "leader"
 	// LeaseTTL is how long a lease outlives its last renewal.
 	LeaseTTL = 3 * time.Second

@@ -34,10 +34,6 @@ const (
 	MinSecretLen = 16
 )
 
-// LeaseBucket is the KV bucket of the leader lease (eventlog.LeaseBucket;
-// repeated here so that this package stays free of eventlog).
-const LeaseBucket = "REGENT_LEADER"
-
 // Credentials derives every NATS password from one cluster secret:
 // Password(user) = base64url(HMAC-SHA256(secret, "regent/nats/" + user)),
 // without padding.
@@ -131,7 +127,7 @@ func NodePermissions(node string) *server.Permissions {
 	return &server.Permissions{
 		Publish: &server.SubjectPermission{Allow: []string{
 			events.NodeObservations(node), events.EventsAll,
-			"$KV." + LeaseBucket + ".>", "$JS.API.>", "$JS.ACK.>", "$JS.FC.>", "_INBOX.>",
+			"$KV." + events.LeaseBucket + ".>", "$JS.API.>", "$JS.ACK.>", "$JS.FC.>", "_INBOX.>",
 		}},
 		Subscribe: &server.SubjectPermission{Allow: []string{">"}},
 	}

@@ -50,7 +50,7 @@ func authNode(t *testing.T) (*natsnode.Node, natsnode.Credentials) {
 			t.Fatalf("create %s as node a: %v", s.Name, err)
 		}
 	}
-	kv, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: natsnode.LeaseBucket})
+	kv, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: events.LeaseBucket})
 	if err != nil {
 		t.Fatalf("create the lease bucket as node a: %v", err)
 	}
@@ -157,10 +157,10 @@ func checkReader(t *testing.T, nc *nats.Conn, errs chan error) {
 		t.Errorf("reader lists streams %v: %v", names, lister.Err())
 	}
 	for _, subject := range []string{events.EventSubject("", events.KindGlobalRecoveriesSet),
-		events.ObservationSubject("c:3306", "db1:3306", "a"), "$KV." + natsnode.LeaseBucket + ".leader",
+		events.ObservationSubject("c:3306", "db1:3306", "a"), "$KV." + events.LeaseBucket + ".leader",
 		"$JS.API.STREAM.UPDATE." + events.EventsName, "$JS.API.STREAM.PURGE." + events.EventsName,
 		"$JS.API.STREAM.DELETE." + events.EventsName, "$JS.API.STREAM.MSG.DELETE." + events.EventsName,
-		"$JS.API.CONSUMER.CREATE.KV_" + natsnode.LeaseBucket + ".x", "$JS.API.CONSUMER.DURABLE.CREATE." + events.EventsName + ".x"} {
+		"$JS.API.CONSUMER.CREATE.KV_" + events.LeaseBucket + ".x", "$JS.API.CONSUMER.DURABLE.CREATE." + events.EventsName + ".x"} {
 		if !publishDenied(t, nc, errs, subject) {
 			t.Errorf("reader published on %s", subject)
 		}
@@ -170,7 +170,7 @@ func checkReader(t *testing.T, nc *nats.Conn, errs chan error) {
 	if _, err := js.UpdateStream(short, jetstream.StreamConfig{Name: events.EventsName, Subjects: []string{events.EventsAll}, MaxMsgs: 1}); err == nil {
 		t.Error("reader edited REGENT_EVENTS (max-msgs 1)")
 	}
-	if kv, err := js.KeyValue(ctx, natsnode.LeaseBucket); err != nil {
+	if kv, err := js.KeyValue(ctx, events.LeaseBucket); err != nil {
 		t.Errorf("reader cannot open the lease bucket to read it: %v", err)
 	} else {
 		if e, err := kv.Get(ctx, "leader"); err != nil || !strings.Contains(string(e.Value()), `"a"`) {
@@ -201,7 +201,7 @@ func checkUntouched(t *testing.T, nc *nats.Conn) {
 	if m := s.CachedInfo().Config.MaxMsgs; m != -1 {
 		t.Errorf("REGENT_EVENTS max msgs %d after the reader's edit, want -1", m)
 	}
-	kv, err := js.KeyValue(ctx, natsnode.LeaseBucket)
+	kv, err := js.KeyValue(ctx, events.LeaseBucket)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -287,7 +287,7 @@ func TestCredentialsAreDerived(t *testing.T) {
 	if u := natsnode.NodeUser("198.18.0.101:10008"); u != "node-198_18_0_101-10008" {
 		t.Errorf("node user %q", u)
 	}
-	if natsnode.LeaseBucket != eventlog.LeaseBucket {
-		t.Errorf("the node role may write $KV.%s.>, the lease is in %s", natsnode.LeaseBucket, eventlog.LeaseBucket)
+	if events.LeaseBucket != eventlog.LeaseBucket {
+		t.Errorf("the node role may write $KV.%s.>, the lease is in %s", events.LeaseBucket, eventlog.LeaseBucket)
 	}
 }
