@@ -59,8 +59,8 @@ const (
 // more than MaxObservationAge after it; an event must be stored within
 // MaxEventAge after its time and not dated beyond MaxEventSkew after it (a
 // copy that a push consumer delivered back into the stream is neither).
-// Admit is pure (the stored time is the stream's, not a clock) and does not
-// allocate. A zero stored time (a record not read from a stream) skips the
+// Admit is pure (the stored time is the stream's, not a clock) and, with
+// configured nodes, does not allocate. A zero stored time (a record not read from a stream) skips the
 // time bounds.
 type OriginGate struct {
 	origins map[string]string // events.Token(node) → node
@@ -89,45 +89,36 @@ func (g OriginGate) Admit(stream, subject string, stored time.Time, e *events.En
 		return RejectWrongStream
 	}
 	if !obs {
-		return eventAge(stored, e.Time)
+		return timeBounds(stored, e.Time, MaxEventAge, MaxEventSkew, RejectReplayed)
 	}
 	tok, ok := events.ObservationOriginToken(subject)
 	if !ok {
 		return RejectNoOrigin
 	}
-	node, ok := g.origins[tok]
 	if g.origins == nil {
-		node, ok = e.Origin, events.Token(e.Origin) == tok
-		if !ok {
+		if events.Token(e.Origin) != tok {
 			return RejectOriginForged
 		}
-	}
-	switch {
-	case !ok:
+	} else if node, ok := g.origins[tok]; !ok {
 		return RejectUnknownOrigin
-	case node != e.Origin:
+	} else if node != e.Origin {
 		return RejectOriginForged
-	case stored.IsZero():
-		return RejectNone
 	}
-	switch age := stored.Sub(e.Time); {
-	case age < -MaxObservationSkew:
-		return RejectFuture
-	case age > MaxObservationAge:
-		return RejectStale
-	}
-	return RejectNone
+	return timeBounds(stored, e.Time, MaxObservationAge, MaxObservationSkew, RejectStale)
 }
 
-// eventAge applies the time bounds of an event stored at stored, dated at.
-func eventAge(stored, at time.Time) string {
+// timeBounds applies the time bounds of a record stored at stored, dated
+// at: stored more than maxAge after its time is old (a copy), dated more
+// than maxSkew after it is RejectFuture. A zero stored time (a record not
+// read from a stream) passes.
+func timeBounds(stored, at time.Time, maxAge, maxSkew time.Duration, old string) string {
 	if stored.IsZero() {
 		return RejectNone
 	}
 	switch age := stored.Sub(at); {
-	case age > MaxEventAge:
-		return RejectReplayed
-	case age < -MaxEventSkew:
+	case age > maxAge:
+		return old
+	case age < -maxSkew:
 		return RejectFuture
 	}
 	return RejectNone
