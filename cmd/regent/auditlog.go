@@ -44,13 +44,9 @@ func (f *auditFlags) register(fs *flag.FlagSet) {
 // settings loads the config and maps it onto the projection settings and
 // analysis parameters the nodes decide with.
 func (f *auditFlags) settings() (projections.Settings, analysis.Params, error) {
-	overrides := map[string]string{}
-	for _, kv := range f.sets {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok || k == "" {
-			return projections.Settings{}, analysis.Params{}, fmt.Errorf("--set %q: want Key=Value", kv)
-		}
-		overrides[k] = v
+	overrides, err := parseSets(f.sets)
+	if err != nil {
+		return projections.Settings{}, analysis.Params{}, err
 	}
 	cfg, _, err := config.Load(config.LoadOptions{Files: f.configs, Env: os.Environ(), Flags: overrides})
 	if err != nil {

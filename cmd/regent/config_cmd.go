@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/regent-ha/regent/config"
 )
@@ -89,4 +90,18 @@ func configCheck(opts config.LoadOptions, jsonOnly bool, stdout, stderr io.Write
 	}
 	fmt.Fprintf(stdout, "%s\n", out)
 	return 0
+}
+
+// parseSets turns the --set Key=Value flags of a command into config
+// overrides.
+func parseSets(sets []string) (map[string]string, error) {
+	overrides := make(map[string]string, len(sets))
+	for _, kv := range sets {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("--set %q: want Key=Value", kv)
+		}
+		overrides[k] = v
+	}
+	return overrides, nil
 }

@@ -200,11 +200,9 @@ func roleURL(cfg config.Config, role string) (string, error) {
 // config or secret: the command then connects without credentials and the
 // server says why it refuses.
 func localAuth(configs, sets []string, role string) (opt nats.Option, ok bool) {
-	overrides := map[string]string{}
-	for _, kv := range sets {
-		if k, v, found := strings.Cut(kv, "="); found && k != "" {
-			overrides[k] = v
-		}
+	overrides, err := parseSets(sets)
+	if err != nil {
+		return nil, false
 	}
 	cfg, _, err := config.Load(config.LoadOptions{Files: configs, Env: os.Environ(), Flags: overrides})
 	if err != nil || cfg.External() {

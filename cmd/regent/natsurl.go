@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"strings"
 
 	"github.com/regent-ha/regent/config"
 	"github.com/regent-ha/regent/events/natsnode"
@@ -46,14 +45,10 @@ func runNATSURL(_ context.Context, e env) int {
 		fmt.Fprintf(e.stderr, "regent nats-url: unexpected argument %q\n", fs.Arg(0))
 		return 2
 	}
-	overrides := map[string]string{}
-	for _, kv := range sets {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok || k == "" {
-			fmt.Fprintf(e.stderr, "regent nats-url: --set %q: want Key=Value\n", kv)
-			return 2
-		}
-		overrides[k] = v
+	overrides, err := parseSets(sets)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "regent nats-url: %v\n", err)
+		return 2
 	}
 	if *dataDir != "" {
 		overrides["RaftDataDir"] = *dataDir

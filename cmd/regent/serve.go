@@ -50,13 +50,9 @@ func parseServeFlags(e env) (serveFlags, map[string]string, error) {
 	if fs.NArg() > 0 {
 		return f, nil, fmt.Errorf("regent serve: unexpected argument %q", fs.Arg(0))
 	}
-	overrides := map[string]string{}
-	for _, kv := range f.sets {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok || k == "" {
-			return f, nil, fmt.Errorf("regent serve: --set %q: want Key=Value", kv)
-		}
-		overrides[k] = v
+	overrides, err := parseSets(f.sets)
+	if err != nil {
+		return f, nil, fmt.Errorf("regent serve: %w", err)
 	}
 	for k, v := range map[string]string{"ListenAddress": f.listen, "NATSListenAddress": f.natsAddr,
 		"RaftDataDir": f.dataDir, "LogFormat": f.logFormat, "LogLevel": f.logLevel} {
