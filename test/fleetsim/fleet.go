@@ -34,6 +34,12 @@ type Options struct {
 	HeartbeatPeriod time.Duration
 	// Version is @@version (default "10.11.6-MariaDB-log").
 	Version string
+	// MySQL, when set, makes every instance a stateful MySQL server of
+	// this @@version (e.g. "5.7.28-log", "8.0.36", "8.4.3"; it replaces
+	// Version): UUID-based GTID sets, the version's statements and column
+	// names, replication that follows the source while it runs. Each
+	// statement received is recorded (Statements).
+	MySQL string
 	// Shards > 1 splits the fleet over processes (an open-file limit caps
 	// listeners plus connections per process): this one serves the
 	// clusters whose index modulo Shards is Shard. Every shard lays out
@@ -50,6 +56,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.HeartbeatPeriod == 0 {
 		o.HeartbeatPeriod = time.Second
+	}
+	if o.MySQL != "" {
+		o.Version = o.MySQL
 	}
 	if o.Version == "" {
 		o.Version = "10.11.6-MariaDB-log"
@@ -72,6 +81,11 @@ type Fleet struct {
 	queries  atomic.Uint64
 	plans    planCache
 	ready    chan struct{}
+
+	// The MySQL dialect (Options.MySQL; my nil: MariaDB).
+	my    *myVersion
+	myMu  sync.Mutex // guards every instance's MySQL state
+	stmts statementLog
 
 	mu     sync.Mutex // guards the listeners and connections of every instance, and the fields below
 	run    bool
@@ -96,6 +110,9 @@ type instance struct {
 	c        *cluster
 	primary  bool
 
+	my   *myServer   // MySQL dialect only, guarded by Fleet.myMu
+	down atomic.Bool // killed (as dead, readable without Fleet.mu)
+
 	// guarded by Fleet.mu
 	ln    net.Listener
 	conns map[net.Conn]struct{}
@@ -116,6 +133,16 @@ func New(opts Options, log zerolog.Logger) (*Fleet, error) {
 	}
 	f := &Fleet{opts: opts, log: log.With().Str(events.LogComponent, "fleetsim").Logger(), start: time.Now(),
 		byIP: make(map[string]*instance, opts.Instances), ready: make(chan struct{})}
+	if opts.MySQL != "" {
+		if opts.Shards > 1 {
+			return nil, errors.New("new fleet: the MySQL dialect is stateful and runs in one process (no shards)")
+		}
+		v, err := parseMyVersion(opts.MySQL)
+		if err != nil {
+			return nil, fmt.Errorf("new fleet: %w", err)
+		}
+		f.my = &v
+	}
 	f.layout(opts.Octet)
 	return f, nil
 }
@@ -157,6 +184,9 @@ func (f *Fleet) layout(octet int) {
 		if c.served {
 			f.served = append(f.served, c)
 		}
+	}
+	if f.my != nil {
+		f.initMySQL()
 	}
 }
 
@@ -200,6 +230,7 @@ func (f *Fleet) Kill(key events.InstanceKey) error {
 		return nil
 	}
 	in.dead = true
+	in.down.Store(true)
 	if in.primary {
 		in.c.killedAt.Store(time.Now().UnixNano())
 	}
@@ -233,6 +264,7 @@ func (f *Fleet) Revive(key events.InstanceKey) error {
 		return fmt.Errorf("revive %s: %w", key, err)
 	}
 	in.ln, in.dead = ln, false
+	in.down.Store(false)
 	if in.primary {
 		in.c.killedAt.Store(0)
 	}

@@ -54,6 +54,9 @@ type sqlError struct {
 	code  uint16
 	state string
 	msg   string
+	// invalid: the statement is not valid for the server's version (the
+	// MySQL dialect); unsupported: the simulator does not model it.
+	invalid, unsupported bool
 }
 
 func (e *sqlError) Error() string { return fmt.Sprintf("Error %d (%s): %s", e.code, e.state, e.msg) }

@@ -24,6 +24,7 @@ func (f *Fleet) serve(in *instance, c net.Conn) {
 		return
 	}
 	buf = pkt[:0]
+	sess := &session{gtidNext: "AUTOMATIC"}
 	w.reset(seq + 1)
 	w.ok()
 	if _, err := c.Write(w.buf); err != nil {
@@ -42,7 +43,11 @@ func (f *Fleet) serve(in *instance, c net.Conn) {
 		case comPing, comInitDB:
 			w.ok()
 		case comQuery:
-			f.answer(&w, in, string(pkt[1:]), time.Now())
+			if f.my != nil {
+				f.answerMySQL(&w, in, sess, string(pkt[1:]))
+			} else {
+				f.answer(&w, in, string(pkt[1:]), time.Now())
+			}
 		default:
 			w.err(&sqlError{code: erUnknownCommand, state: sqlStateUnknownComm, msg: "Unknown command"})
 		}

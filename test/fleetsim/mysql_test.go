@@ -1,0 +1,349 @@
+package fleetsim
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/rs/zerolog"
+
+	"github.com/regent-ha/regent/events"
+	"github.com/regent-ha/regent/probes"
+)
+
+// simVersions are the MySQL versions the simulator answers as.
+var simVersions = []string{"5.7.28-log", "8.0.36", "8.4.3"}
+
+func startMySQL(t *testing.T, version string, n int) *Fleet {
+	t.Helper()
+	return Start(t, Options{Instances: n, MySQL: version, WritesPerSecond: 20}, zerolog.New(zerolog.NewTestWriter(t)))
+}
+
+// openSim opens one connection to key (one session: gtid_next is per
+// connection).
+func openSim(t *testing.T, key events.InstanceKey) *sql.Conn {
+	t.Helper()
+	cfg := mysql.NewConfig()
+	cfg.User, cfg.Passwd, cfg.Net, cfg.Addr = "regent", "regent", "tcp", key.String()
+	cfg.InterpolateParams, cfg.MultiStatements = true, true
+	cfg.Timeout, cfg.ReadTimeout = time.Second, 5*time.Second
+	conn, err := mysql.NewConnector(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := sql.OpenDB(conn)
+	t.Cleanup(func() { _ = db.Close() })
+	c, err := db.Conn(context.Background())
+	if err != nil {
+		t.Fatalf("connect to %s: %v", key, err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// errCode is the MySQL error number of err (0: none).
+func errCode(err error) uint16 {
+	var me *mysql.MySQLError
+	if errors.As(err, &me) {
+		return me.Number
+	}
+	return 0
+}
+
+// TestMySQLDialectByVersion runs the replication statements of every
+// version on a replica of each simulated version: each version accepts
+// exactly its own syntax and refuses the rest with the real server's error
+// number (and, for syntax, its message), and the statement log marks the
+// refusals as invalid for the version.
+func TestMySQLDialectByVersion(t *testing.T) {
+	const ok = 0
+	steps := []struct {
+		sql  string
+		want [3]uint16 // per simVersions
+		near string    // the parse error's "near" text
+	}{
+		{"SHOW SLAVE STATUS", [3]uint16{ok, ok, 1064}, "SLAVE STATUS"},
+		{"SHOW REPLICA STATUS", [3]uint16{1064, ok, ok}, "REPLICA STATUS"},
+		{"SHOW MASTER STATUS", [3]uint16{ok, ok, 1064}, "MASTER STATUS"},
+		{"SHOW BINARY LOG STATUS", [3]uint16{1064, 1064, ok}, ""},
+		{"SHOW SLAVE HOSTS", [3]uint16{ok, ok, 1064}, "SLAVE HOSTS"},
+		{"SHOW REPLICAS", [3]uint16{1064, ok, ok}, "REPLICAS"},
+		{"SELECT @@log_slave_updates, @@super_read_only, @@server_uuid", [3]uint16{ok, ok, ok}, ""},
+		{"SELECT @@log_replica_updates", [3]uint16{1193, ok, ok}, ""},
+		{"SELECT @@gtid_current_pos", [3]uint16{1193, 1193, 1193}, ""},
+		{"SELECT MASTER_GTID_WAIT('0-1-1', 1)", [3]uint16{1305, 1305, 1305}, ""},
+		{"SET GLOBAL sql_slave_skip_counter=1", [3]uint16{1858, 1858, 1858}, ""},
+		{"STOP SLAVE", [3]uint16{ok, ok, 1064}, "SLAVE"},
+		{"STOP REPLICA", [3]uint16{1064, ok, ok}, "REPLICA"},
+		{"CHANGE MASTER TO MASTER_AUTO_POSITION=1", [3]uint16{ok, ok, 1064}, "MASTER TO MASTER_AUTO_POSITION=1"},
+		{"CHANGE REPLICATION SOURCE TO SOURCE_AUTO_POSITION=1", [3]uint16{1064, ok, ok}, "REPLICATION SOURCE TO SOURCE_AUTO_POSITION=1"},
+		{"CHANGE REPLICATION SOURCE TO MASTER_AUTO_POSITION=1", [3]uint16{1064, ok, 1064}, ""},
+		{"CHANGE MASTER TO MASTER_USE_GTID=slave_pos", [3]uint16{1064, 1064, 1064}, ""},
+		{"START SLAVE", [3]uint16{ok, ok, 1064}, "SLAVE"},
+		{"START REPLICA", [3]uint16{1064, ok, ok}, "REPLICA"},
+		{"RESET SLAVE ALL", [3]uint16{1198, 1198, 1064}, ""},
+		{"RESET REPLICA ALL", [3]uint16{1064, 1198, 1198}, ""},
+		{"RESET MASTER", [3]uint16{ok, ok, 1064}, "MASTER"},
+		{"RESET BINARY LOGS AND GTIDS", [3]uint16{1064, 1064, ok}, "BINARY LOGS AND GTIDS"},
+	}
+	for vi, version := range simVersions {
+		t.Run(version, func(t *testing.T) {
+			f := startMySQL(t, version, 3)
+			replica := f.Clusters()[0][1]
+			c := openSim(t, replica)
+			ctx := context.Background()
+			for _, s := range steps {
+				rows, err := c.QueryContext(ctx, s.sql)
+				if err == nil {
+					_ = rows.Close()
+				}
+				if got := errCode(err); got != s.want[vi] {
+					t.Errorf("%s on %s: error %d (%v), want %d", s.sql, version, got, err, s.want[vi])
+					continue
+				}
+				if s.want[vi] == 1064 && s.near != "" && !strings.Contains(err.Error(), "near '"+s.near+"' at line 1") {
+					t.Errorf("%s on %s: %v, want the parse error near %q", s.sql, version, err, s.near)
+				}
+			}
+			log, err := f.Statements()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range steps {
+				i := slices.IndexFunc(log, func(st Statement) bool { return st.SQL == s.sql })
+				if i < 0 {
+					t.Errorf("%s not in the statement log", s.sql)
+					continue
+				}
+				st := log[i]
+				wantInvalid := s.want[vi] == 1064 || s.want[vi] == 1193 || s.want[vi] == 1305
+				if st.Invalid != wantInvalid || st.Unsupported || st.Version != version || st.Instance != replica {
+					t.Errorf("logged %+v, want invalid %v on %s", st, wantInvalid, replica)
+				}
+			}
+		})
+	}
+}
+
+// TestMySQLStatusColumns: SHOW SLAVE STATUS keeps the old column names
+// (also on 8.0), SHOW REPLICA STATUS has the Source_/Replica_ names, and
+// both show the GTID columns of an auto-positioned replica.
+func TestMySQLStatusColumns(t *testing.T) {
+	for _, tc := range []struct {
+		version, stmt, host, io string
+	}{
+		{"5.7.28-log", "SHOW SLAVE STATUS", "Master_Host", "Slave_IO_Running"},
+		{"8.0.36", "SHOW SLAVE STATUS", "Master_Host", "Slave_IO_Running"},
+		{"8.0.36", "SHOW REPLICA STATUS", "Source_Host", "Replica_IO_Running"},
+		{"8.4.3", "SHOW REPLICA STATUS", "Source_Host", "Replica_IO_Running"},
+	} {
+		f := startMySQL(t, tc.version, 3)
+		cl := f.Clusters()[0]
+		row := statusRow(t, openSim(t, cl[2]), tc.stmt)
+		if row[tc.host] != cl[0].Hostname || row[tc.io] != "Yes" || row["Auto_Position"] != "1" {
+			t.Errorf("%s %s: %s %q, %s %q, Auto_Position %q", tc.version, tc.stmt, tc.host, row[tc.host], tc.io, row[tc.io], row["Auto_Position"])
+		}
+		primary, err := f.MySQLState(cl[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		exec := strings.ReplaceAll(row["Executed_Gtid_Set"], "\n", "")
+		if !strings.HasPrefix(exec, primary.UUID+":1-") {
+			t.Errorf("%s: Executed_Gtid_Set %q, want the primary's %s", tc.version, exec, primary.UUID)
+		}
+		if _, ok := row["Retrieved_Gtid_Set"]; !ok {
+			t.Errorf("%s: no Retrieved_Gtid_Set column", tc.version)
+		}
+	}
+}
+
+func statusRow(t *testing.T, c *sql.Conn, stmt string) map[string]string {
+	t.Helper()
+	rows, err := c.QueryContext(context.Background(), stmt)
+	if err != nil {
+		t.Fatalf("%s: %v", stmt, err)
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	m := map[string]string{}
+	if !rows.Next() {
+		t.Fatalf("%s: no row", stmt)
+	}
+	vals := make([]sql.NullString, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	if err := rows.Scan(ptrs...); err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range cols {
+		m[c] = vals[i].String
+	}
+	return m
+}
+
+func queryString(t *testing.T, c *sql.Conn, q string) string {
+	t.Helper()
+	var s string
+	if err := c.QueryRowContext(context.Background(), q).Scan(&s); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	return strings.ReplaceAll(s, "\n", "")
+}
+
+func exec(t *testing.T, c *sql.Conn, stmts ...string) {
+	t.Helper()
+	for _, s := range stmts {
+		if _, err := c.ExecContext(context.Background(), s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+}
+
+// TestMySQLErrantInjectAndFollow: a replica follows its primary; an errant
+// transaction on it is not on the primary; the empty transaction
+// orchestrator's gtid-errant-inject-empty commits on the primary with
+// gtid_next puts it there; gtid_next must be set again after COMMIT.
+func TestMySQLErrantInjectAndFollow(t *testing.T) {
+	f := startMySQL(t, "5.7.28-log", 3)
+	cl := f.Clusters()[0]
+	errant, err := f.Transact(cl[1], 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, r := openSim(t, cl[0]), openSim(t, cl[1])
+	if sub := queryString(t, p, "SELECT GTID_SUBSET('"+errant+"', @@global.gtid_executed)"); sub != "0" {
+		t.Fatalf("the primary holds the replica's errant %s", errant)
+	}
+	if sub := queryString(t, r, "SELECT GTID_SUBSET('"+errant+"', @@gtid_executed)"); sub != "1" {
+		t.Fatalf("the replica lacks its own %s", errant)
+	}
+	exec(t, p, "SET gtid_next='"+errant+"'", "BEGIN", "COMMIT")
+	if _, err := p.ExecContext(context.Background(), "BEGIN"); errCode(err) != 1837 {
+		t.Errorf("BEGIN after COMMIT without a new gtid_next: %v, want 1837", err)
+	}
+	exec(t, p, "SET gtid_next='AUTOMATIC'")
+	if sub := queryString(t, p, "SELECT GTID_SUBSET('"+errant+"', @@global.gtid_executed)"); sub != "1" {
+		t.Errorf("the primary lacks the injected %s", errant)
+	}
+	// The primary's own writes reach the replica while it replicates.
+	before := queryString(t, p, "SELECT @@global.gtid_executed")
+	natsEventually(t, 5*time.Second, func() error {
+		if queryString(t, r, "SELECT GTID_SUBSET('"+before+"', @@gtid_executed)") != "1" {
+			return errors.New("the replica has not caught up")
+		}
+		return nil
+	})
+	// A replica whose SQL thread is stopped does not apply.
+	exec(t, r, "STOP SLAVE SQL_THREAD")
+	time.Sleep(200 * time.Millisecond)
+	at := queryString(t, r, "SELECT @@gtid_executed")
+	time.Sleep(200 * time.Millisecond)
+	if now := queryString(t, r, "SELECT @@gtid_executed"); now != at {
+		t.Errorf("applied with the SQL thread stopped: %s → %s", at, now)
+	}
+	if row := statusRow(t, r, "SHOW SLAVE STATUS"); row["Slave_IO_Running"] != "Yes" || row["Slave_SQL_Running"] != "No" {
+		t.Errorf("after STOP SLAVE SQL_THREAD: io %q sql %q", row["Slave_IO_Running"], row["Slave_SQL_Running"])
+	}
+}
+
+func natsEventually(t *testing.T, d time.Duration, f func() error) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		err := f()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after %s: %v", d, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestMySQLGTIDPurgedByVersion: 5.7 sets gtid_purged only on an empty
+// gtid_executed (after RESET MASTER); 8.0 and 8.4 accept a superset of the
+// old value that holds no executed, unpurged GTID, and "+set" disjoint from
+// gtid_executed.
+func TestMySQLGTIDPurgedByVersion(t *testing.T) {
+	const other, other2 = "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5", "4e11fa47-71ca-11e1-9e33-c80aa9429562:1-2"
+	for _, tc := range []struct {
+		version, stop, reset string
+		replace, plus        uint16
+	}{{"5.7.28-log", "STOP SLAVE", "RESET MASTER", 1840, 1772}, {"8.0.36", "STOP REPLICA", "RESET MASTER", 0, 0},
+		{"8.4.3", "STOP REPLICA", "RESET BINARY LOGS AND GTIDS", 0, 0}} {
+		f := startMySQL(t, tc.version, 3)
+		c := openSim(t, f.Clusters()[0][2])
+		ctx := context.Background()
+		if _, err := c.ExecContext(ctx, "SET GLOBAL gtid_purged='"+other+"'"); errCode(err) != tc.replace {
+			t.Errorf("%s: SET gtid_purged over a non-empty gtid_executed: %v, want error %d", tc.version, err, tc.replace)
+		}
+		if _, err := c.ExecContext(ctx, "SET GLOBAL gtid_purged='+"+other2+"'"); errCode(err) != tc.plus {
+			t.Errorf("%s: SET gtid_purged='+…': %v, want error %d", tc.version, err, tc.plus)
+		}
+		if _, err := c.ExecContext(ctx, "SET GLOBAL gtid_purged='+"+other2+"'"); errCode(err) == 0 {
+			t.Errorf("%s: SET gtid_purged='+…' of executed GTIDs succeeded", tc.version)
+		}
+		// Stopped first: a running replica fetches the history again at once.
+		exec(t, c, tc.stop, tc.reset)
+		if got := queryString(t, c, "SELECT @@global.gtid_executed"); got != "" {
+			t.Errorf("%s: gtid_executed %q after %s", tc.version, got, tc.reset)
+		}
+		exec(t, c, "SET GLOBAL gtid_purged='"+other+"'")
+		if got := queryString(t, c, "SELECT @@global.gtid_purged"); got != other {
+			t.Errorf("%s: gtid_purged %q, want %s", tc.version, got, other)
+		}
+	}
+}
+
+// TestMySQLKillAndProbe: the real Prober reads each version; a killed
+// primary refuses connections and its replica's IO thread reports
+// Connecting with error 2003.
+func TestMySQLKillAndProbe(t *testing.T) {
+	for _, version := range simVersions {
+		f := startMySQL(t, version, 3)
+		cl := f.Clusters()[0]
+		p := newProber(t, false)
+		po, ro := probe(t, p, cl[0]), probe(t, p, cl[1])
+		ps, _ := f.MySQLState(cl[0])
+		if po.Flavor != probes.FlavorMySQL || po.Version != version || po.ServerUUID != ps.UUID || po.ReadOnly || po.GTID.Mode != "ON" {
+			t.Errorf("%s primary: flavor %q version %q uuid %q read_only %v gtid %+v", version, po.Flavor, po.Version, po.ServerUUID, po.ReadOnly, po.GTID)
+		}
+		r := ro.Replication
+		if r == nil || r.SourceKey != cl[0] || !r.AutoPosition || r.SourceUUID != ps.UUID || !ro.ReadOnly || r.IOThread != events.ThreadRunning {
+			t.Fatalf("%s replica: read_only %v replication %+v", version, ro.ReadOnly, r)
+		}
+		if !slices.Equal(po.Replicas, cl[1:]) {
+			t.Errorf("%s primary replicas %v, want %v", version, po.Replicas, cl[1:])
+		}
+		if err := f.Kill(cl[0]); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_, err := p.Probe(ctx, cl[0])
+		cancel()
+		var pe *probes.ProbeError
+		if !errors.As(err, &pe) || (pe.Kind != probes.ErrRefused && pe.Kind != probes.ErrConnectionLost) {
+			t.Errorf("%s: probe of the killed primary: %v", version, err)
+		}
+		if r := probe(t, p, cl[1]).Replication; r.IOThread != events.ThreadOther || r.LastIOErrno != 2003 {
+			t.Errorf("%s: replica of the killed primary: io %v errno %d", version, r.IOThread, r.LastIOErrno)
+		}
+		log, err := f.Statements()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, st := range log {
+			if st.Invalid || st.Unsupported {
+				t.Errorf("%s: the prober sent %q: %d %s", version, st.SQL, st.Code, st.Error)
+			}
+		}
+	}
+}

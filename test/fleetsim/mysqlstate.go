@@ -1,0 +1,295 @@
+package fleetsim
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/regent-ha/regent/events"
+)
+
+// myVersion is a MySQL server version; it decides which statements the
+// simulated server accepts.
+type myVersion struct{ major, minor, patch int }
+
+func parseMyVersion(s string) (myVersion, error) {
+	num := s
+	if i := strings.IndexFunc(num, func(r rune) bool { return r != '.' && (r < '0' || r > '9') }); i >= 0 {
+		num = num[:i]
+	}
+	parts := strings.Split(num, ".")
+	if len(parts) != 3 {
+		return myVersion{}, fmt.Errorf("mysql version %q: want major.minor.patch", s)
+	}
+	var v myVersion
+	for i, p := range []*int{&v.major, &v.minor, &v.patch} {
+		n, err := strconv.Atoi(parts[i])
+		if err != nil {
+			return myVersion{}, fmt.Errorf("mysql version %q: %w", s, err)
+		}
+		*p = n
+	}
+	if v.major < 5 || v.major == 5 && v.minor < 7 || v.major > 8 {
+		return myVersion{}, fmt.Errorf("mysql version %q: the simulator answers as 5.7, 8.0 … 8.4 only", s)
+	}
+	return v, nil
+}
+
+func (v myVersion) atLeast(major, minor, patch int) bool {
+	if v.major != major {
+		return v.major > major
+	}
+	if v.minor != minor {
+		return v.minor > minor
+	}
+	return v.patch >= patch
+}
+
+// Features by version (MySQL release notes).
+func (v myVersion) replicaKeyword() bool { return v.atLeast(8, 0, 22) } // START/STOP/RESET/SHOW REPLICA, SHOW REPLICAS
+func (v myVersion) sourceKeyword() bool  { return v.atLeast(8, 0, 23) } // CHANGE REPLICATION SOURCE TO, SOURCE_* options
+func (v myVersion) replicaVars() bool    { return v.atLeast(8, 0, 26) } // log_replica_updates, sql_replica_skip_counter
+func (v myVersion) binaryLogNames() bool { return v.atLeast(8, 2, 0) }  // SHOW BINARY LOG STATUS, RESET BINARY LOGS AND GTIDS
+func (v myVersion) legacyRemoved() bool  { return v.atLeast(8, 4, 0) }  // SLAVE/MASTER statements and MASTER_* options gone
+
+// myServer is one simulated MySQL server's state, guarded by Fleet.myMu.
+type myServer struct {
+	uuid           string
+	executed       gset
+	purged         gset
+	readOnly       bool
+	superReadOnly  bool
+	binlogIndex    int
+	binlogTx       int64 // transactions in the binary logs since RESET
+	lastWrite      time.Time
+	src            *replConf // nil: no source configured
+	ioErrno        int
+	ioError        string
+	sqlErrno       int
+	sqlError       string
+	skipCounterSet bool
+}
+
+// replConf is a replica's source configuration and thread state.
+type replConf struct {
+	host, user, password string
+	port                 int
+	autoPosition         bool
+	connectRetry         int
+	heartbeat            float64
+	io, sql              bool // threads started
+	connected            bool // the IO thread reached the source
+	sourceUUID           string
+	sourceID             uint32
+	retrieved            gset
+	beats                int64
+	lastBeat             time.Time
+}
+
+// Statement is one statement a simulated server received, with its
+// outcome.
+type Statement struct {
+	Instance events.InstanceKey
+	Version  string
+	SQL      string
+	// Code and Error are the error answered (0, "": success).
+	Code  uint16
+	Error string
+	// Invalid marks a statement the version does not accept at all (a
+	// syntax error, an unknown variable or function), as opposed to a valid
+	// statement refused in the server's current state.
+	Invalid bool
+	// Unsupported marks a statement the simulator does not model (no real
+	// server verdict is claimed).
+	Unsupported bool
+}
+
+// statementLog records every statement, bounded.
+type statementLog struct {
+	mu   sync.Mutex
+	list []Statement
+	lost int
+}
+
+const maxLoggedStatements = 200000
+
+func (l *statementLog) add(s Statement) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.list) >= maxLoggedStatements {
+		l.lost++
+		return
+	}
+	l.list = append(l.list, s)
+}
+
+// Statements lists every statement the simulated MySQL servers received,
+// in arrival order. It fails when more than the log's bound arrived (none
+// are dropped silently).
+func (f *Fleet) Statements() ([]Statement, error) {
+	f.stmts.mu.Lock()
+	defer f.stmts.mu.Unlock()
+	if f.stmts.lost > 0 {
+		return nil, fmt.Errorf("statements: %d not recorded past the bound of %d", f.stmts.lost, maxLoggedStatements)
+	}
+	return append([]Statement(nil), f.stmts.list...), nil
+}
+
+// MySQLVersion is the @@version the fleet answers as ("" for MariaDB).
+func (f *Fleet) MySQLVersion() string {
+	if f.my == nil {
+		return ""
+	}
+	return f.opts.Version
+}
+
+// serverUUID is a stable UUID for server id.
+func serverUUID(id uint32) string {
+	return fmt.Sprintf("%08x-0000-4000-8000-%012x", 0x5e4e0000+id, id)
+}
+
+// initMySQL gives every instance its MySQL state: the first of a cluster
+// writable with history, the others replicating from it with
+// auto-positioning, caught up.
+func (f *Fleet) initMySQL() {
+	for _, c := range f.clusters {
+		p := c.members[0]
+		hist := gset{}
+		hist.addRange(serverUUID(p.serverID), 1, 100)
+		for _, in := range c.members {
+			in.my = &myServer{uuid: serverUUID(in.serverID), executed: hist.clone(), purged: gset{},
+				binlogIndex: 1, binlogTx: 100, lastWrite: f.start}
+			if in != p {
+				in.my.readOnly, in.my.superReadOnly = true, true
+				in.my.src = &replConf{host: p.ip, port: f.opts.Port, user: "repl", password: "repl", autoPosition: true,
+					connectRetry: 60, heartbeat: f.opts.HeartbeatPeriod.Seconds(), io: true, sql: true,
+					retrieved: gset{}, lastBeat: f.start}
+			}
+		}
+	}
+}
+
+// maxChain bounds how far tick follows sources (a ring of replicas ends).
+const maxChain = 8
+
+// tick brings in's state to now: a writable live server takes writes; a
+// replica whose threads run fetches from its live source and applies.
+func (f *Fleet) tick(in *instance, now time.Time, depth int) {
+	m := in.my
+	if in.down.Load() {
+		m.lastWrite = now
+		return
+	}
+	if !m.readOnly && f.opts.WritesPerSecond > 0 {
+		n := int64(now.Sub(m.lastWrite).Seconds() * f.opts.WritesPerSecond)
+		if n > 0 {
+			last := m.executed.last(m.uuid)
+			m.executed.addRange(m.uuid, last+1, last+n)
+			m.binlogTx += n
+			m.lastWrite = m.lastWrite.Add(time.Duration(float64(n) / f.opts.WritesPerSecond * float64(time.Second)))
+		}
+	} else {
+		m.lastWrite = now
+	}
+	r := m.src
+	if r == nil {
+		return
+	}
+	if r.io {
+		f.fetch(in, r, now, depth)
+	}
+	if r.sql {
+		m.binlogTx += m.executed.union(r.retrieved)
+	}
+}
+
+// fetch runs the IO thread: connect to the source, receive what it has
+// that the replica lacks.
+func (f *Fleet) fetch(in *instance, r *replConf, now time.Time, depth int) {
+	m := in.my
+	src, ok := f.byIP[r.host]
+	if !ok || r.port != f.opts.Port || src.my == nil || src.down.Load() || depth >= maxChain {
+		if r.connected || m.ioErrno == 0 {
+			m.ioErrno = 2003
+			m.ioError = fmt.Sprintf("error reconnecting to master '%s@%s:%d' - retry-time: %d retries: 1 message: "+
+				"Can't connect to MySQL server on '%s:%d' (111)", r.user, r.host, r.port, r.connectRetry, r.host, r.port)
+		}
+		r.connected = false
+		return
+	}
+	if src == in {
+		m.ioErrno, m.ioError = 13117, "Fatal error: The replica I/O thread stops because source and replica have equal MySQL server ids"
+		r.connected = false
+		return
+	}
+	f.tick(src, now, depth+1)
+	if !r.connected { // a new connection: heartbeats count from now
+		r.lastBeat = now
+	}
+	r.connected, m.ioErrno, m.ioError = true, 0, ""
+	r.sourceUUID, r.sourceID = src.my.uuid, src.serverID
+	if period := time.Duration(r.heartbeat * float64(time.Second)); period > 0 {
+		if k := int64(now.Sub(r.lastBeat) / period); k > 0 {
+			r.beats += k
+			r.lastBeat = r.lastBeat.Add(time.Duration(k) * period)
+		}
+	}
+	have := m.executed.clone()
+	have.union(r.retrieved)
+	r.retrieved.union(src.my.executed.minus(have))
+}
+
+// MySQLState is a simulated MySQL server's state, for tests' assertions.
+type MySQLState struct {
+	UUID                    string
+	ReadOnly, SuperReadOnly bool
+	Executed, Purged        string // GTID sets, on one line
+	Source                  events.InstanceKey
+	IORunning, SQLRunning   bool // threads started
+	Connected               bool // the IO thread reached its source
+	AutoPosition            bool
+}
+
+// MySQLState reads key's state (MySQL dialect only).
+func (f *Fleet) MySQLState(key events.InstanceKey) (MySQLState, error) {
+	in, ok := f.byIP[key.Hostname]
+	if !ok || key.Port != f.opts.Port || in.my == nil {
+		return MySQLState{}, fmt.Errorf("mysql state of %s: no such simulated MySQL server", key)
+	}
+	f.myMu.Lock()
+	defer f.myMu.Unlock()
+	f.tick(in, time.Now(), 0)
+	m := in.my
+	st := MySQLState{UUID: m.uuid, ReadOnly: m.readOnly, SuperReadOnly: m.superReadOnly,
+		Executed: strings.ReplaceAll(m.executed.String(), "\n", ""), Purged: strings.ReplaceAll(m.purged.String(), "\n", "")}
+	if r := m.src; r != nil {
+		st.Source = events.InstanceKey{Hostname: r.host, Port: r.port}
+		st.IORunning, st.SQLRunning, st.Connected, st.AutoPosition = r.io, r.sql, r.connected, r.autoPosition
+	}
+	return st, nil
+}
+
+// Transact commits n transactions on key under its own server UUID, as a
+// client with the privilege to write past read_only would (on a replica:
+// errant transactions). It returns the GTIDs as a set.
+func (f *Fleet) Transact(key events.InstanceKey, n int) (string, error) {
+	in, ok := f.byIP[key.Hostname]
+	if !ok || key.Port != f.opts.Port || in.my == nil || n < 1 {
+		return "", fmt.Errorf("transact on %s: no such simulated MySQL server, or n %d < 1", key, n)
+	}
+	if in.down.Load() {
+		return "", fmt.Errorf("transact on %s: the server is killed", key)
+	}
+	f.myMu.Lock()
+	defer f.myMu.Unlock()
+	f.tick(in, time.Now(), 0)
+	m := in.my
+	last := m.executed.last(m.uuid)
+	m.executed.addRange(m.uuid, last+1, last+int64(n))
+	m.binlogTx += int64(n)
+	g := gset{}
+	g.addRange(m.uuid, last+1, last+int64(n))
+	return g.String(), nil
+}
