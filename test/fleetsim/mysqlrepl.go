@@ -183,7 +183,7 @@ func (f *Fleet) parseChange(ws words) ([]changeOption, *sqlError) {
 	return opts, nil
 }
 
-// unquote strips SQL quotes ('it”s', 'a\'b').
+// unquote strips SQL quotes (doubled or backslash-escaped inside).
 func unquote(s string) string {
 	if len(s) < 2 || (s[0] != '\'' && s[0] != '"') || s[len(s)-1] != s[0] {
 		return s

@@ -1,0 +1,257 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/regent-ha/regent/events"
+	"github.com/regent-ha/regent/test/fleetsim"
+	"github.com/regent-ha/regent/test/lab"
+	"github.com/regent-ha/regent/test/natstest"
+)
+
+// mysqlSimRun is one Regent node against one simulated MySQL cluster.
+type mysqlSimRun struct {
+	t       *testing.T
+	f       *fleetsim.Fleet
+	p       *proc
+	url     string
+	client  string
+	keys    []events.InstanceKey // primary first
+	version string
+}
+
+// startMySQLSim runs a 3-instance simulated cluster of version and one
+// `regent serve` with automated recovery against it.
+func startMySQLSim(t *testing.T, version string) *mysqlSimRun {
+	t.Helper()
+	f := fleetsim.Start(t, fleetsim.Options{Instances: 3, MySQL: version, WritesPerSecond: 5}, zerolog.Nop())
+	httpP, natsP := natstest.FreePort(t), natstest.FreePort(t)
+	dir := t.TempDir()
+	conf := fmt.Sprintf(`{
+  "ListenAddress": %q,
+  "NATSListenAddress": %q,
+  "RaftDataDir": %q,
+  "NATSClusterSecret": %q,
+  "MySQLTopologyUser": "regent",
+  "MySQLTopologyPassword": "regent",
+  "MySQLHostnameResolveMethod": "@@report_host",
+  "InstancePollMilliseconds": 500,
+  "MySQLConnectTimeoutSeconds": 1,
+  "RecoverMasterClusterFilters": ["*"],
+  "RecoveryPeriodBlockSeconds": 1,
+  "ReplicationUser": "repl",
+  "ReplicationPassword": "repl",
+  "LogFormat": "json",
+  "LogLevel": "info",
+}`, addr(httpP), addr(natsP), filepath.Join(dir, "data"), testSecret)
+	path := filepath.Join(dir, "regent.conf.json")
+	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := &mysqlSimRun{t: t, f: f, url: "http://" + addr(httpP), client: lab.Build(t, "regent-client"),
+		keys: f.Clusters()[0], version: version}
+	r.p = startRegent(t, dir, "--config", path)
+	waitHTTP(t, r.p, r.url+"/api/raft-health", 200, 60*time.Second)
+	return r
+}
+
+// run runs regent-client against the node and fails the test on an error.
+func (r *mysqlSimRun) run(args ...string) string {
+	r.t.Helper()
+	out, err := labClientAt(r.t, r.client, r.url, args...)
+	if err != nil {
+		r.t.Fatalf("%s: %v\noutput: %s", r.version, err, out)
+	}
+	return strings.TrimSpace(out)
+}
+
+// eventually retries regent-client until check accepts its output.
+func (r *mysqlSimRun) eventually(d time.Duration, check func(out string) error, args ...string) string {
+	r.t.Helper()
+	var out string
+	natstest.Eventually(r.t, d, 200*time.Millisecond, func() error {
+		if r.p.exited() {
+			r.t.Fatalf("regent exited:\n%s", r.p.output())
+		}
+		var err error
+		if out, err = labClientAt(r.t, r.client, r.url, args...); err != nil {
+			return err
+		}
+		return check(strings.TrimSpace(out))
+	})
+	return strings.TrimSpace(out)
+}
+
+// state reads a simulated server's state.
+func (r *mysqlSimRun) state(k events.InstanceKey) fleetsim.MySQLState {
+	r.t.Helper()
+	st, err := r.f.MySQLState(k)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return st
+}
+
+// waitTopology waits until the simulator shows primary writable and every
+// other live instance replicating from it with both threads running.
+func (r *mysqlSimRun) waitTopology(d time.Duration, primary events.InstanceKey, replicas ...events.InstanceKey) {
+	r.t.Helper()
+	natstest.Eventually(r.t, d, 100*time.Millisecond, func() error {
+		if p := r.state(primary); p.ReadOnly || p.IORunning || p.SQLRunning {
+			return fmt.Errorf("%s: primary %s read_only %v, replicating %v/%v", r.version, primary, p.ReadOnly, p.IORunning, p.SQLRunning)
+		}
+		for _, k := range replicas {
+			if s := r.state(k); s.Source != primary || !s.Connected || !s.SQLRunning || !s.ReadOnly || !s.AutoPosition {
+				return fmt.Errorf("%s: replica %s: %+v, want replicating from %s, read-only", r.version, k, s, primary)
+			}
+		}
+		return nil
+	})
+}
+
+// lines checks a topology text: primary first, the replicas indented.
+func topologyCheck(primary events.InstanceKey, replicas ...events.InstanceKey) func(string) error {
+	return func(out string) error {
+		lines := strings.Split(out, "\n")
+		if len(lines) != 1+len(replicas) || !strings.HasPrefix(lines[0], primary.String()) {
+			return fmt.Errorf("topology %q: want %s first and %d replicas", out, primary, len(replicas))
+		}
+		for _, k := range replicas {
+			if !slices.ContainsFunc(lines[1:], func(l string) bool { return strings.HasPrefix(l, "+ "+k.String()) }) {
+				return fmt.Errorf("topology %q: no replica line for %s", out, k)
+			}
+		}
+		return nil
+	}
+}
+
+// checkStatements lists every statement Regent sent to the simulator by
+// instance and fails on one the version refuses as invalid, or one the
+// simulator does not model.
+func (r *mysqlSimRun) checkStatements() {
+	r.t.Helper()
+	log, err := r.f.Statements()
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	count := map[string]int{}
+	for _, st := range log {
+		count[st.SQL]++
+		if st.Invalid || st.Unsupported {
+			r.t.Errorf("%s: Regent sent %q to %s: error %d %s (unsupported by the simulator: %v)", r.version, st.SQL, st.Instance, st.Code, st.Error, st.Unsupported)
+		}
+	}
+	var distinct []string
+	for s := range count {
+		distinct = append(distinct, s)
+	}
+	sort.Strings(distinct)
+	var b strings.Builder
+	for _, s := range distinct {
+		fmt.Fprintf(&b, "%6d  %.160s\n", count[s], s)
+	}
+	r.t.Logf("%s: %d statements, %d distinct:\n%s", r.version, len(log), len(distinct), b.String())
+}
+
+// mysqlSimVersions are the versions the runbook passes against on this
+// branch (see docs/mysql-simulator.md for what fails on the others).
+var mysqlSimVersions = []string{"5.7.28-log", "8.0.36", "8.4.3"}
+
+// TestMySQLSimRunbook runs the user's runbook through regent-client and a
+// real `regent serve` against the simulator as each MySQL version:
+// discover, topology, topology-tabulated, an errant transaction on a
+// replica repaired by gtid-errant-inject-empty, graceful-master-takeover,
+// start-replica on the demoted primary, and a failover after the new
+// primary is killed. The simulator's state shows each step's result, and no
+// statement Regent sent is invalid for the version.
+func TestMySQLSimRunbook(t *testing.T) {
+	for _, version := range mysqlSimVersions {
+		t.Run(version, func(t *testing.T) {
+			r := startMySQLSim(t, version)
+			p, a, b := r.keys[0], r.keys[1], r.keys[2]
+			r.run("-c", "discover", "-i", p.String())
+			r.eventually(30*time.Second, topologyCheck(p, a, b), "-c", "topology", "-i", p.String())
+			r.eventually(10*time.Second, topologyCheck(p, a, b), "-c", "topology-tabulated", "-i", p.String())
+			r.errantInject(b)
+			r.takeover(p, a, b)
+			r.failover(a, p, b)
+			r.checkStatements()
+		})
+	}
+}
+
+// errantInject commits an errant transaction on replica k and repairs it
+// with gtid-errant-inject-empty: the primary then holds the GTID.
+func (r *mysqlSimRun) errantInject(k events.InstanceKey) {
+	r.t.Helper()
+	gtid, err := r.f.Transact(k, 1)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	primary := r.keys[0]
+	// Regent must have observed the errant GTID before it can inject it.
+	time.Sleep(1500 * time.Millisecond)
+	r.run("-c", "gtid-errant-inject-empty", "-i", k.String())
+	natstest.Eventually(r.t, 10*time.Second, 100*time.Millisecond, func() error {
+		if p := r.state(primary); !strings.Contains(p.Executed, gtid) {
+			return fmt.Errorf("%s: primary gtid_executed %s lacks the injected %s", r.version, p.Executed, gtid)
+		}
+		return nil
+	})
+}
+
+// takeover runs graceful-master-takeover to a and starts replication on
+// the demoted primary p with start-replica.
+func (r *mysqlSimRun) takeover(p, a, b events.InstanceKey) {
+	r.t.Helper()
+	r.waitTopology(10*time.Second, p, a, b)
+	r.run("-c", "graceful-master-takeover", "-i", p.String(), "-d", a.String())
+	natstest.Eventually(r.t, 30*time.Second, 100*time.Millisecond, func() error {
+		if s := r.state(p); s.Source != a {
+			return fmt.Errorf("%s: demoted primary %+v, want it pointed at %s", r.version, s, a)
+		}
+		return nil
+	})
+	r.run("-c", "start-replica", "-i", p.String())
+	r.waitTopology(30*time.Second, a, p, b)
+	r.eventually(30*time.Second, topologyCheck(a, p, b), "-c", "topology", "-i", a.String())
+}
+
+// failover kills primary a: Regent promotes one of the others and points
+// the last at it.
+func (r *mysqlSimRun) failover(a, p, b events.InstanceKey) {
+	r.t.Helper()
+	if err := r.f.Kill(a); err != nil {
+		r.t.Fatal(err)
+	}
+	var winner events.InstanceKey
+	natstest.Eventually(r.t, 60*time.Second, 200*time.Millisecond, func() error {
+		for _, k := range []events.InstanceKey{p, b} {
+			if s := r.state(k); !s.ReadOnly && !s.IORunning {
+				winner = k
+				return nil
+			}
+		}
+		return fmt.Errorf("%s: no instance promoted after %s was killed", r.version, a)
+	})
+	other := p
+	if winner == p {
+		other = b
+	}
+	r.waitTopology(30*time.Second, winner, other)
+	r.eventually(30*time.Second, func(out string) error {
+		if !strings.HasPrefix(out, winner.String()) || !strings.Contains(out, "+ "+other.String()) {
+			return fmt.Errorf("topology %q: want %s with %s below", out, winner, other)
+		}
+		return nil
+	}, "-c", "topology", "-i", winner.String())
+}
