@@ -28,7 +28,8 @@ type Options struct {
 	Octet int
 	// Port every instance listens on (default 3306).
 	Port int
-	// WritesPerSecond advance every primary's GTID sequence (default 10).
+	// WritesPerSecond advance every primary's GTID sequence (default 10;
+	// negative: no writes, MySQL dialect only).
 	WritesPerSecond float64
 	// HeartbeatPeriod of the replicas (Slave_heartbeat_period, default 1 s).
 	HeartbeatPeriod time.Duration

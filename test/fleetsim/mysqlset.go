@@ -192,6 +192,7 @@ func (f *Fleet) myCommit(in *instance, sess *session, commit bool) *sqlError {
 	uuid, n, _ := parseGTID(sess.gtidNext) // valid: setGTIDNext checked it
 	if commit && !in.my.executed.contains(uuid, n) {
 		in.my.executed.addRange(uuid, n, n)
+		in.my.data.addRange(uuid, n, n)
 		in.my.binlogTx++
 	}
 	sess.inTx, sess.gtidUsed = false, true

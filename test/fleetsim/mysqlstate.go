@@ -65,6 +65,11 @@ type myServer struct {
 	binlogTx       int64 // transactions in the binary logs since RESET
 	lastWrite      time.Time
 	src            *replConf // nil: no source configured
+	// data are the transactions whose changes are in the server's data:
+	// RESET MASTER empties gtid_executed, not the data. A transaction the
+	// SQL thread applies while data holds it is applied twice.
+	data         gset
+	appliedTwice int64
 	ioErrno        int
 	ioError        string
 	sqlErrno       int
@@ -159,7 +164,7 @@ func (f *Fleet) initMySQL() {
 		hist := gset{}
 		hist.addRange(serverUUID(p.serverID), 1, 100)
 		for _, in := range c.members {
-			in.my = &myServer{uuid: serverUUID(in.serverID), executed: hist.clone(), purged: gset{},
+			in.my = &myServer{uuid: serverUUID(in.serverID), executed: hist.clone(), purged: gset{}, data: hist.clone(),
 				binlogIndex: 1, binlogTx: 100, lastWrite: f.start}
 			if in != p {
 				in.my.readOnly, in.my.superReadOnly = true, true
@@ -187,6 +192,7 @@ func (f *Fleet) tick(in *instance, now time.Time, depth int) {
 		if n > 0 {
 			last := m.executed.last(m.uuid)
 			m.executed.addRange(m.uuid, last+1, last+n)
+			m.data.addRange(m.uuid, last+1, last+n)
 			m.binlogTx += n
 			m.lastWrite = m.lastWrite.Add(time.Duration(float64(n) / f.opts.WritesPerSecond * float64(time.Second)))
 		}
@@ -201,7 +207,10 @@ func (f *Fleet) tick(in *instance, now time.Time, depth int) {
 		f.fetch(in, r, now, depth)
 	}
 	if r.sql {
-		m.binlogTx += m.executed.union(r.retrieved)
+		apply := r.retrieved.minus(m.executed)
+		m.appliedTwice += apply.count() - apply.minus(m.data).count()
+		m.data.union(apply)
+		m.binlogTx += m.executed.union(apply)
 	}
 }
 
@@ -250,6 +259,10 @@ type MySQLState struct {
 	IORunning, SQLRunning   bool // threads started
 	Connected               bool // the IO thread reached its source
 	AutoPosition            bool
+	// AppliedTwice counts transactions the SQL thread applied although
+	// their changes were already in the data (gtid_executed had lost them,
+	// e.g. to RESET MASTER with a stale gtid_purged).
+	AppliedTwice int64
 }
 
 // MySQLState reads key's state (MySQL dialect only).
@@ -263,7 +276,8 @@ func (f *Fleet) MySQLState(key events.InstanceKey) (MySQLState, error) {
 	f.tick(in, time.Now(), 0)
 	m := in.my
 	st := MySQLState{UUID: m.uuid, ReadOnly: m.readOnly, SuperReadOnly: m.superReadOnly,
-		Executed: strings.ReplaceAll(m.executed.String(), "\n", ""), Purged: strings.ReplaceAll(m.purged.String(), "\n", "")}
+		Executed: strings.ReplaceAll(m.executed.String(), "\n", ""), Purged: strings.ReplaceAll(m.purged.String(), "\n", ""),
+		AppliedTwice: m.appliedTwice}
 	if r := m.src; r != nil {
 		st.Source = events.InstanceKey{Hostname: r.host, Port: r.port}
 		st.IORunning, st.SQLRunning, st.Connected, st.AutoPosition = r.io, r.sql, r.connected, r.autoPosition
@@ -288,6 +302,7 @@ func (f *Fleet) Transact(key events.InstanceKey, n int) (string, error) {
 	m := in.my
 	last := m.executed.last(m.uuid)
 	m.executed.addRange(m.uuid, last+1, last+int64(n))
+	m.data.addRange(m.uuid, last+1, last+int64(n))
 	m.binlogTx += int64(n)
 	g := gset{}
 	g.addRange(m.uuid, last+1, last+int64(n))
