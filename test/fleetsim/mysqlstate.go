@@ -56,20 +56,20 @@ func (v myVersion) legacyRemoved() bool  { return v.atLeast(8, 4, 0) }  // SLAVE
 
 // myServer is one simulated MySQL server's state, guarded by Fleet.myMu.
 type myServer struct {
-	uuid           string
-	executed       gset
-	purged         gset
-	readOnly       bool
-	superReadOnly  bool
-	binlogIndex    int
-	binlogTx       int64 // transactions in the binary logs since RESET
-	lastWrite      time.Time
-	src            *replConf // nil: no source configured
+	uuid          string
+	executed      gset
+	purged        gset
+	readOnly      bool
+	superReadOnly bool
+	binlogIndex   int
+	binlogTx      int64 // transactions in the binary logs since RESET
+	lastWrite     time.Time
+	src           *replConf // nil: no source configured
 	// data are the transactions whose changes are in the server's data:
 	// RESET MASTER empties gtid_executed, not the data. A transaction the
 	// SQL thread applies while data holds it is applied twice.
-	data         gset
-	appliedTwice int64
+	data           gset
+	appliedTwice   int64
 	ioErrno        int
 	ioError        string
 	sqlErrno       int
