@@ -21,6 +21,15 @@
 //     Slave_IO_Running=Connecting with heartbeats stopped, as a MariaDB
 //     replica does when its primary is SIGKILLed.
 //
+// With Options.MySQL set, every instance is instead a stateful MySQL
+// server of that version (5.7, 8.0, 8.4): UUID-based GTID sets,
+// read_only/super_read_only, gtid_next, the replication statements and
+// column names the version accepts (the others refused with the real
+// error), replication that follows a live source while its threads run,
+// and a log of every statement received (Statements). The MySQL state of
+// all instances is guarded by one mutex; each connection has its session
+// (gtid_next). See docs/mysql-simulator.md.
+//
 // The wire protocol is a minimal server side of the MySQL client/server
 // protocol (handshake v10 with mysql_native_password accepted without
 // checking, COM_QUERY text result sets with EOF packets, COM_PING,
