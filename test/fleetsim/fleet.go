@@ -225,6 +225,14 @@ func (f *Fleet) Kill(key events.InstanceKey) error {
 	if !ok || key.Port != f.opts.Port || !in.c.served {
 		return fmt.Errorf("kill %s: no such instance in this shard", key)
 	}
+	if in.my != nil && !in.down.Load() {
+		// Connected replicas had received every transaction committed
+		// before the kill, as they stream.
+		f.myMu.Lock()
+		f.tick(in, time.Now(), 0)
+		f.connectedReplicas(in)
+		f.myMu.Unlock()
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if in.dead {

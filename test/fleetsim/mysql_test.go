@@ -347,3 +347,47 @@ func TestMySQLKillAndProbe(t *testing.T) {
 		}
 	}
 }
+
+// TestMySQLPurgeBinaryLogs: PURGE BINARY LOGS moves the purged files'
+// transactions into gtid_purged; a replica that lacks some of them cannot
+// auto-position (its IO thread stops with error 1236), and a replica's
+// status names the source's current binary log.
+func TestMySQLPurgeBinaryLogs(t *testing.T) {
+	for _, tc := range []struct{ version, stop, start, purgeMaster string }{
+		{"5.7.28-log", "STOP SLAVE", "START SLAVE", "PURGE MASTER LOGS TO 'mysql-bin.000001'"},
+		{"8.4.3", "STOP REPLICA", "START REPLICA", ""},
+	} {
+		f := Start(t, Options{Instances: 3, MySQL: tc.version, WritesPerSecond: -1}, zerolog.New(zerolog.NewTestWriter(t)))
+		cl := f.Clusters()[0]
+		p, b := openSim(t, cl[0]), openSim(t, cl[2])
+		exec(t, b, tc.stop)
+		if _, err := f.Transact(cl[0], 3); err != nil {
+			t.Fatal(err)
+		}
+		exec(t, p, "FLUSH BINARY LOGS", "PURGE BINARY LOGS TO 'mysql-bin.000002'")
+		if tc.purgeMaster != "" {
+			if _, err := p.ExecContext(context.Background(), tc.purgeMaster); errCode(err) != 1373 {
+				t.Errorf("%s: %s of a purged file: %v, want 1373", tc.version, tc.purgeMaster, err)
+			}
+		} else if _, err := p.ExecContext(context.Background(), "PURGE MASTER LOGS TO 'mysql-bin.000002'"); errCode(err) != 1064 {
+			t.Errorf("%s: PURGE MASTER LOGS: %v, want 1064", tc.version, err)
+		}
+		ps, _ := f.MySQLState(cl[0])
+		if ps.Purged != ps.Executed {
+			t.Errorf("%s: gtid_purged %s, want all of gtid_executed %s", tc.version, ps.Purged, ps.Executed)
+		}
+		if first := statusRow(t, p, "SHOW BINARY LOGS")["Log_name"]; first != "mysql-bin.000002" {
+			t.Errorf("%s: first binary log %q, want mysql-bin.000002", tc.version, first)
+		}
+		exec(t, b, tc.start)
+		col := map[bool]string{false: "Slave_", true: "Replica_"}[tc.version != "5.7.28-log"]
+		stmt := map[bool]string{false: "SHOW SLAVE STATUS", true: "SHOW REPLICA STATUS"}[tc.version != "5.7.28-log"]
+		if row := statusRow(t, b, stmt); row[col+"IO_Running"] != "No" || row["Last_IO_Errno"] != "1236" {
+			t.Errorf("%s: replica lacking purged transactions: io %q errno %q", tc.version, row[col+"IO_Running"], row["Last_IO_Errno"])
+		}
+		mfile := map[bool]string{false: "Master_Log_File", true: "Source_Log_File"}[tc.version != "5.7.28-log"]
+		if row := statusRow(t, openSim(t, cl[1]), stmt); row[mfile] != "mysql-bin.000002" {
+			t.Errorf("%s: the caught-up replica reads %q, want mysql-bin.000002", tc.version, row[mfile])
+		}
+	}
+}

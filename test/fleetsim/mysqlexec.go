@@ -192,9 +192,11 @@ func (f *Fleet) execMySQL(in *instance, sess *session, stmt string) (*myResult, 
 		return nil, f.myChange(in, ws)
 	case "FLUSH":
 		if ws.is(1, "BINARY", "LOGS") || ws.is(1, "LOGS") {
-			in.my.binlogIndex++
+			in.my.rotate()
 			return nil, nil
 		}
+	case "PURGE":
+		return nil, f.myPurge(in, ws)
 	}
 	return nil, unsupported(stmt)
 }
@@ -265,7 +267,7 @@ func (f *Fleet) binaryLogs(in *instance) *myResult {
 	if f.my.atLeast(8, 0, 14) {
 		res.cols = append(res.cols, "Encrypted")
 	}
-	for i := 1; i <= in.my.binlogIndex; i++ {
+	for i := in.my.firstBinlog; i <= in.my.binlogIndex; i++ {
 		row := []any{binlogName(i), int64(4)}
 		if i == in.my.binlogIndex {
 			row[1] = 4 + in.my.binlogTx*bytesPerWrite

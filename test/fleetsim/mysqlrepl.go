@@ -127,8 +127,45 @@ func (f *Fleet) myReset(in *instance, ws words) *sqlError {
 	default:
 		return unsupported(ws.stmt)
 	}
+	f.connectedReplicas(in) // connected replicas have received everything, as they stream
 	m.executed, m.purged = gset{}, gset{}
-	m.binlogIndex, m.binlogTx = 1, 0
+	m.binlogIndex, m.firstBinlog, m.binlogStarts, m.binlogTx = 1, 1, map[int]gset{1: {}}, 0
+	return nil
+}
+
+// rotate starts a new binary log (FLUSH BINARY LOGS).
+func (m *myServer) rotate() {
+	m.binlogIndex++
+	m.binlogStarts[m.binlogIndex] = m.executed.clone()
+}
+
+// myPurge runs PURGE BINARY LOGS TO 'file' (PURGE MASTER LOGS before 8.4):
+// the transactions of the purged files join gtid_purged.
+func (f *Fleet) myPurge(in *instance, ws words) *sqlError {
+	switch {
+	case ws.is(1, "MASTER", "LOGS", "TO") && len(ws.w) == 5:
+		if f.my.legacyRemoved() {
+			return ws.near(1)
+		}
+	case ws.is(1, "BINARY", "LOGS", "TO") && len(ws.w) == 5:
+	default:
+		return unsupported(ws.stmt)
+	}
+	m := in.my
+	f.connectedReplicas(in) // connected replicas have received everything, as they stream
+	name := unquote(ws.stmt[ws.at[4]:])
+	k := m.firstBinlog
+	for k <= m.binlogIndex && binlogName(k) != name {
+		k++
+	}
+	if k > m.binlogIndex {
+		return stateError(1373, sqlStateGeneral, "Target log not found in binlog index")
+	}
+	for i := m.firstBinlog; i < k; i++ {
+		delete(m.binlogStarts, i)
+	}
+	m.firstBinlog = k
+	m.purged.union(m.binlogStarts[k])
 	return nil
 }
 

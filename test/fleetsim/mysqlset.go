@@ -165,6 +165,7 @@ func (f *Fleet) setGTIDPurged(in *instance, value string) *sqlError {
 	}
 	m.purged.union(set)
 	m.executed.union(set)
+	m.binlogStarts[m.binlogIndex].union(set) // the server rotates; the new file's Previous_gtids hold them
 	return nil
 }
 

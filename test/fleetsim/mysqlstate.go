@@ -61,8 +61,10 @@ type myServer struct {
 	purged        gset
 	readOnly      bool
 	superReadOnly bool
-	binlogIndex   int
-	binlogTx      int64 // transactions in the binary logs since RESET
+	binlogIndex   int          // the current binary log file
+	firstBinlog   int          // the oldest not purged
+	binlogStarts  map[int]gset // each file's Previous_gtids: what was executed before it
+	binlogTx      int64        // transactions in the binary logs since RESET
 	lastWrite     time.Time
 	src           *replConf // nil: no source configured
 	// data are the transactions whose changes are in the server's data:
@@ -88,6 +90,8 @@ type replConf struct {
 	connected            bool // the IO thread reached the source
 	sourceUUID           string
 	sourceID             uint32
+	sourceFile           string // the source's binary log the IO thread reads
+	sourcePos            int64
 	retrieved            gset
 	beats                int64
 	lastBeat             time.Time
@@ -165,7 +169,7 @@ func (f *Fleet) initMySQL() {
 		hist.addRange(serverUUID(p.serverID), 1, 100)
 		for _, in := range c.members {
 			in.my = &myServer{uuid: serverUUID(in.serverID), executed: hist.clone(), purged: gset{}, data: hist.clone(),
-				binlogIndex: 1, binlogTx: 100, lastWrite: f.start}
+				binlogIndex: 1, firstBinlog: 1, binlogStarts: map[int]gset{1: {}}, binlogTx: 100, lastWrite: f.start}
 			if in != p {
 				in.my.readOnly, in.my.superReadOnly = true, true
 				in.my.src = &replConf{host: p.ip, port: f.opts.Port, user: "repl", password: "repl", autoPosition: true,
@@ -187,7 +191,7 @@ func (f *Fleet) tick(in *instance, now time.Time, depth int) {
 		m.lastWrite = now
 		return
 	}
-	if !m.readOnly && f.opts.WritesPerSecond > 0 {
+	if !m.readOnly && m.src == nil && f.opts.WritesPerSecond > 0 { // the application writes to the primary
 		n := int64(now.Sub(m.lastWrite).Seconds() * f.opts.WritesPerSecond)
 		if n > 0 {
 			last := m.executed.last(m.uuid)
@@ -247,7 +251,21 @@ func (f *Fleet) fetch(in *instance, r *replConf, now time.Time, depth int) {
 	}
 	have := m.executed.clone()
 	have.union(r.retrieved)
-	r.retrieved.union(src.my.executed.minus(have))
+	missing := src.my.executed.minus(have)
+	if gone := missing.count() - missing.minus(src.my.purged).count(); gone > 0 && r.autoPosition {
+		// The source purged binary logs holding transactions the replica
+		// lacks: the IO thread stops (ER_MASTER_FATAL_ERROR_READING_BINLOG).
+		r.io, r.connected = false, false
+		m.ioErrno = 1236
+		m.ioError = "Got fatal error 1236 from master when reading data from binary log: 'Cannot replicate because the master " +
+			"purged required binary logs. Replicate the missing transactions from elsewhere, or provision a new slave from backup. " +
+			"Consider increasing the master's binary log expiration period. The GTID set sent by the slave is '" +
+			strings.ReplaceAll(have.String(), "\n", "") + "', and the missing transactions are '" +
+			strings.ReplaceAll(missing.String(), "\n", "") + "'.'"
+		return
+	}
+	r.sourceFile, r.sourcePos = binlogName(src.my.binlogIndex), 4+src.my.binlogTx*bytesPerWrite
+	r.retrieved.union(missing)
 }
 
 // MySQLState is a simulated MySQL server's state, for tests' assertions.

@@ -96,11 +96,14 @@ func (f *Fleet) statusValues(in *instance, r *replConf) map[string]any {
 	if io == "Yes" && sql == "Yes" {
 		behind = int64(0)
 	}
-	pos := 4 + m.binlogTx*bytesPerWrite
+	file, pos := r.sourceFile, r.sourcePos
+	if file == "" {
+		file = binlogName(1)
+	}
 	return map[string]any{
 		"Slave_IO_State": ioState, "Master_Host": r.host, "Master_User": r.user, "Master_Port": int64(r.port),
-		"Connect_Retry": int64(r.connectRetry), "Master_Log_File": binlogName(1), "Read_Master_Log_Pos": pos,
-		"Relay_Log_File": "relay-bin.000002", "Relay_Log_Pos": pos, "Relay_Master_Log_File": binlogName(1),
+		"Connect_Retry": int64(r.connectRetry), "Master_Log_File": file, "Read_Master_Log_Pos": pos,
+		"Relay_Log_File": "relay-bin.000002", "Relay_Log_Pos": pos, "Relay_Master_Log_File": file,
 		"Slave_IO_Running": io, "Slave_SQL_Running": sql, "Exec_Master_Log_Pos": pos, "Relay_Log_Space": int64(1024),
 		"Until_Condition": "None", "Master_SSL_Allowed": "No", "Seconds_Behind_Master": behind,
 		"Master_SSL_Verify_Server_Cert": "No", "Last_IO_Errno": int64(m.ioErrno), "Last_IO_Error": m.ioError,
