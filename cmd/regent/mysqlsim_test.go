@@ -338,3 +338,73 @@ func (r *mysqlSimRun) failover(a, p, b events.InstanceKey) {
 	}, "-c", "topology", "-i", winner.String())
 	r.t.Logf("topology after the failover:\n%s", out)
 }
+
+// waitState waits until check accepts k's simulated state.
+func (r *mysqlSimRun) waitState(k events.InstanceKey, what string, check func(fleetsim.MySQLState) bool) {
+	r.t.Helper()
+	natstest.Eventually(r.t, 10*time.Second, 50*time.Millisecond, func() error {
+		if s := r.state(k); !check(s) {
+			return fmt.Errorf("%s: %s: want %s, state %+v", r.version, k, what, s)
+		}
+		return nil
+	})
+}
+
+func replicating(from events.InstanceKey) func(fleetsim.MySQLState) bool {
+	return func(s fleetsim.MySQLState) bool { return s.Source == from && s.Connected && s.SQLRunning }
+}
+
+func stopped(s fleetsim.MySQLState) bool { return !s.IORunning && !s.SQLRunning }
+
+// TestMySQLSimReplicaCommands runs regent-client's replication commands
+// against the simulator as each version and checks each one's effect on
+// the simulated servers, and that every statement was valid for the
+// version.
+func TestMySQLSimReplicaCommands(t *testing.T) {
+	for _, version := range mysqlSimVersions {
+		t.Run(version, func(t *testing.T) {
+			r := startMySQLSim(t, version, 5)
+			p, a, b := r.keys[0], r.keys[1], r.keys[2]
+			r.run("-c", "discover", "-i", p.String())
+			r.eventually(30*time.Second, r.topologyCheck(false, p, a, b), "-c", "topology", "-i", p.String())
+			steps := []struct {
+				args  []string
+				on    events.InstanceKey
+				what  string
+				check func(fleetsim.MySQLState) bool
+			}{
+				{[]string{"stop-replica", "-i", b.String()}, b, "stopped", stopped},
+				{[]string{"start-replica", "-i", b.String()}, b, "replicating from p", replicating(p)},
+				{[]string{"restart-replica", "-i", b.String()}, b, "replicating from p", replicating(p)},
+				{[]string{"detach-replica", "-i", b.String()}, b, "detached", func(s fleetsim.MySQLState) bool {
+					return stopped(s) && s.Source.Hostname == "//"+p.Hostname
+				}},
+				{[]string{"reattach-replica", "-i", b.String()}, b, "replicating from p", replicating(p)},
+				{[]string{"set-writeable", "-i", b.String()}, b, "writable", func(s fleetsim.MySQLState) bool { return !s.ReadOnly && !s.SuperReadOnly }},
+				{[]string{"set-read-only", "-i", b.String()}, b, "read-only", func(s fleetsim.MySQLState) bool { return s.ReadOnly }},
+				{[]string{"relocate", "-i", b.String(), "-d", a.String()}, b, "replicating from a", replicating(a)},
+				{[]string{"move-up", "-i", b.String()}, b, "replicating from p", replicating(p)},
+				{[]string{"move-below", "-i", b.String(), "-d", a.String()}, b, "replicating from a", replicating(a)},
+				{[]string{"repoint", "-i", b.String(), "-d", p.String()}, b, "replicating from p", replicating(p)},
+				{[]string{"flush-binary-logs", "-i", p.String()}, p, "on binary log 2", func(s fleetsim.MySQLState) bool { return s.BinaryLog == "mysql-bin.000002" }},
+				{[]string{"purge-binary-logs", "-i", p.String(), "-n", "mysql-bin.000002"}, p, "binary log 1 purged", func(s fleetsim.MySQLState) bool {
+					return s.FirstBinaryLog == "mysql-bin.000002" && s.Purged != ""
+				}},
+				{[]string{"delay-replication", "-i", b.String(), "-S", "5"}, b, "delayed 5 s, replicating", func(s fleetsim.MySQLState) bool {
+					return s.Delay == 5 && replicating(p)(s)
+				}},
+				{[]string{"stop-replica-nice", "-i", b.String()}, b, "stopped", stopped},
+				{[]string{"reset-replica", "-i", b.String()}, b, "stopped, no source", func(s fleetsim.MySQLState) bool {
+					return stopped(s) && (s.Source == events.InstanceKey{})
+				}},
+			}
+			for _, s := range steps {
+				// Each command acts on Regent's view: let it observe the last step.
+				time.Sleep(800 * time.Millisecond)
+				r.run(append([]string{"-c"}, s.args...)...)
+				r.waitState(s.on, s.what, s.check)
+			}
+			r.checkStatements()
+		})
+	}
+}

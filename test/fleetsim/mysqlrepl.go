@@ -255,7 +255,7 @@ func (f *Fleet) myChange(in *instance, ws words) *sqlError {
 			next.user = o.value
 		case "PASSWORD":
 			next.password = o.value
-		case "PORT", "CONNECT_RETRY", "AUTO_POSITION", "HEARTBEAT_PERIOD":
+		case "PORT", "CONNECT_RETRY", "AUTO_POSITION", "HEARTBEAT_PERIOD", "DELAY":
 			n, perr := strconv.ParseFloat(o.value, 64)
 			if perr != nil || n < 0 {
 				return parseError(ws.stmt[o.at:])
@@ -269,6 +269,8 @@ func (f *Fleet) myChange(in *instance, ws words) *sqlError {
 				next.autoPosition = n == 1
 			case "HEARTBEAT_PERIOD":
 				next.heartbeat = n
+			case "DELAY":
+				next.delay = int(n)
 			}
 		}
 	}

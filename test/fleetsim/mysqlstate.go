@@ -85,6 +85,7 @@ type replConf struct {
 	port                 int
 	autoPosition         bool
 	connectRetry         int
+	delay                int // SQL_Delay, seconds (not applied: shown only)
 	heartbeat            float64
 	io, sql              bool // threads started
 	connected            bool // the IO thread reached the source
@@ -277,6 +278,9 @@ type MySQLState struct {
 	IORunning, SQLRunning   bool // threads started
 	Connected               bool // the IO thread reached its source
 	AutoPosition            bool
+	Delay                   int    // SQL_Delay
+	BinaryLog               string // the current binary log file
+	FirstBinaryLog          string // the oldest not purged
 	// AppliedTwice counts transactions the SQL thread applied although
 	// their changes were already in the data (gtid_executed had lost them,
 	// e.g. to RESET MASTER with a stale gtid_purged).
@@ -295,10 +299,11 @@ func (f *Fleet) MySQLState(key events.InstanceKey) (MySQLState, error) {
 	m := in.my
 	st := MySQLState{UUID: m.uuid, ReadOnly: m.readOnly, SuperReadOnly: m.superReadOnly,
 		Executed: strings.ReplaceAll(m.executed.String(), "\n", ""), Purged: strings.ReplaceAll(m.purged.String(), "\n", ""),
-		AppliedTwice: m.appliedTwice}
+		AppliedTwice: m.appliedTwice, BinaryLog: binlogName(m.binlogIndex), FirstBinaryLog: binlogName(m.firstBinlog)}
 	if r := m.src; r != nil {
 		st.Source = events.InstanceKey{Hostname: r.host, Port: r.port}
 		st.IORunning, st.SQLRunning, st.Connected, st.AutoPosition = r.io, r.sql, r.connected, r.autoPosition
+		st.Delay = r.delay
 	}
 	return st, nil
 }

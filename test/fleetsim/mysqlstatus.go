@@ -111,6 +111,6 @@ func (f *Fleet) statusValues(in *instance, r *replConf) map[string]any {
 		"Master_UUID": r.sourceUUID, "Master_Info_File": "mysql.slave_master_info", "SQL_Remaining_Delay": nil,
 		"Slave_SQL_Running_State": sqlState, "Master_Retry_Count": int64(86400),
 		"Retrieved_Gtid_Set": r.retrieved.String(), "Executed_Gtid_Set": m.executed.String(),
-		"Auto_Position": onOff(r.autoPosition), "Get_master_public_key": int64(0),
+		"Auto_Position": onOff(r.autoPosition), "SQL_Delay": int64(r.delay), "Get_master_public_key": int64(0),
 	}
 }
