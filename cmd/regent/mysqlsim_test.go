@@ -30,11 +30,12 @@ type mysqlSimRun struct {
 }
 
 // startMySQLSim runs a 3-instance simulated cluster of version, its
-// primary written to at writesPerSecond (negative: not at all), and one `regent serve` with
+// primary written to at writesPerSecond (negative: not at all), its
+// replicas applying applyLag after they received, and one `regent serve` with
 // automated recovery against it.
-func startMySQLSim(t *testing.T, version string, writesPerSecond float64) *mysqlSimRun {
+func startMySQLSim(t *testing.T, version string, writesPerSecond float64, applyLag time.Duration) *mysqlSimRun {
 	t.Helper()
-	f := fleetsim.Start(t, fleetsim.Options{Instances: 3, MySQL: version, WritesPerSecond: writesPerSecond}, zerolog.Nop())
+	f := fleetsim.Start(t, fleetsim.Options{Instances: 3, MySQL: version, WritesPerSecond: writesPerSecond, ApplyLag: applyLag}, zerolog.Nop())
 	httpP, natsP := natstest.FreePort(t), natstest.FreePort(t)
 	dir := t.TempDir()
 	conf := fmt.Sprintf(`{
@@ -188,7 +189,7 @@ var mysqlSimVersions = []string{"5.7.28-log", "8.0.36", "8.4.3"}
 func TestMySQLSimRunbook(t *testing.T) {
 	for _, version := range mysqlSimVersions {
 		t.Run(version, func(t *testing.T) {
-			r := startMySQLSim(t, version, 5)
+			r := startMySQLSim(t, version, 20, 300*time.Millisecond)
 			p, a, b := r.keys[0], r.keys[1], r.keys[2]
 			r.run("-c", "discover", "-i", p.String())
 			out := r.eventually(30*time.Second, r.topologyCheck(false, p, a, b), "-c", "topology", "-i", p.String())
@@ -252,7 +253,7 @@ func TestMySQLSimErrantResetMaster(t *testing.T) {
 	for _, tc := range resetMasterCases {
 		version := tc.version
 		t.Run(fmt.Sprintf("%s/%g-writes-per-second", version, max(tc.writesPerSecond, 0)), func(t *testing.T) {
-			r := startMySQLSim(t, version, tc.writesPerSecond)
+			r := startMySQLSim(t, version, tc.writesPerSecond, 0)
 			p, a, b := r.keys[0], r.keys[1], r.keys[2]
 			r.run("-c", "discover", "-i", p.String())
 			r.eventually(30*time.Second, r.topologyCheck(false, p, a, b), "-c", "topology", "-i", p.String())
@@ -292,6 +293,7 @@ func (r *mysqlSimRun) takeover(p, a, b events.InstanceKey) {
 	r.t.Helper()
 	r.waitTopology(10*time.Second, p, a, b)
 	r.run("-c", "graceful-master-takeover", "-i", p.String(), "-d", a.String())
+	r.holds(a, r.state(p).Executed, "the demoted primary's transactions")
 	natstest.Eventually(r.t, 30*time.Second, 100*time.Millisecond, func() error {
 		if s := r.state(p); s.Source != a {
 			return fmt.Errorf("%s: demoted primary %+v, want it pointed at %s", r.version, s, a)
@@ -303,6 +305,19 @@ func (r *mysqlSimRun) takeover(p, a, b events.InstanceKey) {
 	r.eventually(30*time.Second, r.topologyCheck(false, a, p, b), "-c", "topology", "-i", a.String())
 }
 
+// holds fails the test unless k's gtid_executed contains set.
+func (r *mysqlSimRun) holds(k events.InstanceKey, set, what string) {
+	r.t.Helper()
+	have := r.state(k).Executed
+	ok, err := fleetsim.GTIDSubset(set, have)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	if !ok {
+		r.t.Errorf("%s: %s lacks %s: has %s, want ⊇ %s", r.version, k, what, have, set)
+	}
+}
+
 // failover kills primary a: Regent promotes one of the others and points
 // the last at it.
 func (r *mysqlSimRun) failover(a, p, b events.InstanceKey) {
@@ -310,6 +325,7 @@ func (r *mysqlSimRun) failover(a, p, b events.InstanceKey) {
 	if err := r.f.Kill(a); err != nil {
 		r.t.Fatal(err)
 	}
+	committed := r.state(a).Executed // frozen: the server is down
 	var winner events.InstanceKey
 	natstest.Eventually(r.t, 60*time.Second, 200*time.Millisecond, func() error {
 		for _, k := range []events.InstanceKey{p, b} {
@@ -325,6 +341,9 @@ func (r *mysqlSimRun) failover(a, p, b events.InstanceKey) {
 		other = b
 	}
 	r.waitTopology(30*time.Second, winner, other)
+	// The replicas had received every transaction the primary committed
+	// (they stream): the winner must hold them all.
+	r.holds(winner, committed, "the killed primary's transactions")
 	// Only the live instances' lines are checked (the killed primary may
 	// still be listed, unreachable).
 	out := r.eventually(30*time.Second, func(out string) error {
@@ -363,7 +382,7 @@ func stopped(s fleetsim.MySQLState) bool { return !s.IORunning && !s.SQLRunning 
 func TestMySQLSimReplicaCommands(t *testing.T) {
 	for _, version := range mysqlSimVersions {
 		t.Run(version, func(t *testing.T) {
-			r := startMySQLSim(t, version, 5)
+			r := startMySQLSim(t, version, 5, 0)
 			p, a, b := r.keys[0], r.keys[1], r.keys[2]
 			r.run("-c", "discover", "-i", p.String())
 			r.eventually(30*time.Second, r.topologyCheck(false, p, a, b), "-c", "topology", "-i", p.String())

@@ -41,6 +41,9 @@ type Options struct {
 	// names, replication that follows the source while it runs. Each
 	// statement received is recorded (Statements).
 	MySQL string
+	// ApplyLag delays a MySQL replica's SQL thread: it applies a
+	// transaction this long after its IO thread received it (default 0).
+	ApplyLag time.Duration
 	// Shards > 1 splits the fleet over processes (an open-file limit caps
 	// listeners plus connections per process): this one serves the
 	// clusters whose index modulo Shards is Shard. Every shard lays out

@@ -391,3 +391,31 @@ func TestMySQLPurgeBinaryLogs(t *testing.T) {
 		}
 	}
 }
+
+// TestMySQLApplyLag: with ApplyLag a replica has received a transaction
+// (Retrieved_Gtid_Set) before it applies it, and WAIT_FOR_EXECUTED_GTID_SET
+// blocks until it has.
+func TestMySQLApplyLag(t *testing.T) {
+	f := Start(t, Options{Instances: 3, MySQL: "8.0.36", WritesPerSecond: -1, ApplyLag: 400 * time.Millisecond},
+		zerolog.New(zerolog.NewTestWriter(t)))
+	cl := f.Clusters()[0]
+	gtid, err := f.Transact(cl[0], 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := openSim(t, cl[1])
+	row := statusRow(t, r, "SHOW REPLICA STATUS")
+	if row["Retrieved_Gtid_Set"] != gtid || queryString(t, r, "SELECT GTID_SUBSET('"+gtid+"', @@gtid_executed)") != "0" {
+		t.Fatalf("right after the commit: retrieved %q executed %q, want %s received, not applied", row["Retrieved_Gtid_Set"], row["Executed_Gtid_Set"], gtid)
+	}
+	start := time.Now()
+	if got := queryString(t, r, "SELECT WAIT_FOR_EXECUTED_GTID_SET('"+gtid+"', 5)"); got != "0" {
+		t.Fatalf("WAIT_FOR_EXECUTED_GTID_SET: %s, want 0", got)
+	}
+	if waited := time.Since(start); waited < 200*time.Millisecond || waited > 2*time.Second {
+		t.Errorf("waited %s for a 400 ms lag", waited)
+	}
+	if sub := queryString(t, r, "SELECT GTID_SUBSET('"+gtid+"', @@gtid_executed)"); sub != "1" {
+		t.Errorf("not applied after the wait")
+	}
+}

@@ -193,3 +193,17 @@ func (g gset) String() string {
 	}
 	return b.String()
 }
+
+// GTIDSubset reports whether MySQL GTID set a is contained in b, for
+// tests' assertions on MySQLState.
+func GTIDSubset(a, b string) (bool, error) {
+	ga, err := parseGset(a)
+	if err != nil {
+		return false, fmt.Errorf("gtid subset: %w", err)
+	}
+	gb, err := parseGset(b)
+	if err != nil {
+		return false, fmt.Errorf("gtid subset: %w", err)
+	}
+	return ga.subsetOf(gb), nil
+}

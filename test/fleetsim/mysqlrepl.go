@@ -112,7 +112,7 @@ func (f *Fleet) myReset(in *instance, ws words) *sqlError {
 		if all {
 			m.src = nil
 		} else if m.src != nil {
-			m.src.retrieved = gset{}
+			m.src.retrieved, m.src.relay = gset{}, nil // the relay logs are deleted
 		}
 		m.ioErrno, m.ioError, m.sqlErrno, m.sqlError = 0, "", 0, ""
 		return nil
@@ -275,7 +275,8 @@ func (f *Fleet) myChange(in *instance, ws words) *sqlError {
 		}
 	}
 	if next.host != r.host || next.port != r.port {
-		next.retrieved, next.connected, next.sourceUUID, next.sourceID, next.beats = gset{}, false, "", 0, 0
+		// A new source: the relay logs are purged.
+		next.retrieved, next.relay, next.connected, next.sourceUUID, next.sourceID, next.beats = gset{}, nil, false, "", 0, 0
 	}
 	m.src = &next
 	return nil

@@ -94,8 +94,15 @@ type replConf struct {
 	sourceFile           string // the source's binary log the IO thread reads
 	sourcePos            int64
 	retrieved            gset
+	relay                []relayChunk // received, not yet applied (Options.ApplyLag)
 	beats                int64
 	lastBeat             time.Time
+}
+
+// relayChunk is what the IO thread received at one instant.
+type relayChunk struct {
+	set gset
+	at  time.Time
 }
 
 // Statement is one statement a simulated server received, with its
@@ -212,11 +219,25 @@ func (f *Fleet) tick(in *instance, now time.Time, depth int) {
 		f.fetch(in, r, now, depth)
 	}
 	if r.sql {
-		apply := r.retrieved.minus(m.executed)
+		ready := gset{}
+		for len(r.relay) > 0 && !r.relay[0].at.Add(f.opts.ApplyLag).After(now) {
+			ready.union(r.relay[0].set)
+			r.relay = r.relay[1:]
+		}
+		apply := ready.minus(m.executed)
 		m.appliedTwice += apply.count() - apply.minus(m.data).count()
 		m.data.union(apply)
 		m.binlogTx += m.executed.union(apply)
 	}
+}
+
+// behind is Seconds_Behind_Master: the age of the oldest received
+// transaction not applied.
+func (r *replConf) behind(now time.Time) int64 {
+	if len(r.relay) == 0 {
+		return 0
+	}
+	return int64(now.Sub(r.relay[0].at).Seconds())
 }
 
 // fetch runs the IO thread: connect to the source, receive what it has
@@ -266,7 +287,10 @@ func (f *Fleet) fetch(in *instance, r *replConf, now time.Time, depth int) {
 		return
 	}
 	r.sourceFile, r.sourcePos = binlogName(src.my.binlogIndex), 4+src.my.binlogTx*bytesPerWrite
-	r.retrieved.union(missing)
+	if missing.count() > 0 {
+		r.retrieved.union(missing)
+		r.relay = append(r.relay, relayChunk{set: missing, at: now})
+	}
 }
 
 // MySQLState is a simulated MySQL server's state, for tests' assertions.

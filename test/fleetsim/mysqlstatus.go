@@ -2,6 +2,7 @@ package fleetsim
 
 import (
 	"strings"
+	"time"
 )
 
 // mysqlSlaveStatusColumns are SHOW SLAVE STATUS's columns in MySQL 5.7.
@@ -94,7 +95,7 @@ func (f *Fleet) statusValues(in *instance, r *replConf) map[string]any {
 	}
 	var behind any
 	if io == "Yes" && sql == "Yes" {
-		behind = int64(0)
+		behind = r.behind(time.Now())
 	}
 	file, pos := r.sourceFile, r.sourcePos
 	if file == "" {
