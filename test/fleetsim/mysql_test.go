@@ -310,6 +310,10 @@ func TestMySQLKillAndProbe(t *testing.T) {
 	for _, version := range simVersions {
 		f := startMySQL(t, version, 3)
 		cl := f.Clusters()[0]
+		// Replicas found by SHOW SLAVE HOSTS / SHOW REPLICAS.
+		if got := probe(t, newProber(t, true), cl[0]).Replicas; !slices.Equal(got, cl[1:]) {
+			t.Errorf("%s primary replicas by SHOW REPLICAS/SLAVE HOSTS %v, want %v", version, got, cl[1:])
+		}
 		p := newProber(t, false)
 		po, ro := probe(t, p, cl[0]), probe(t, p, cl[1])
 		ps, _ := f.MySQLState(cl[0])
