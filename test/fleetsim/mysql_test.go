@@ -423,3 +423,40 @@ func TestMySQLApplyLag(t *testing.T) {
 		t.Errorf("not applied after the wait")
 	}
 }
+
+// TestMySQLMalformedStatements: truncated and malformed statements get an
+// error answer (never a crash of the server), and the connection goes on
+// serving; unknown statements are marked unsupported, not invalid.
+func TestMySQLMalformedStatements(t *testing.T) {
+	f := startMySQL(t, "8.4.3", 3)
+	c := openSim(t, f.Clusters()[0][1])
+	ctx := context.Background()
+	for _, s := range []string{
+		"SELECT", "SET", "SET GLOBAL", "SET x", "SHOW", "RESET", "CHANGE", "CHANGE REPLICATION SOURCE TO",
+		"CHANGE REPLICATION SOURCE TO SOURCE_PORT='x'", "PURGE BINARY LOGS TO 'nope'", "START", "STOP REPLICA NOW",
+		"SELECT WAIT_FOR_EXECUTED_GTID_SET(", "SELECT WAIT_FOR_EXECUTED_GTID_SET('x', 1)", "SELECT GTID_SUBSET('a')",
+		"SELECT GTID_SUBSET('a', 'b')", "SET gtid_next='nonsense'", "SET GLOBAL gtid_next='AUTOMATIC'",
+		"SET read_only=1", "SET GLOBAL read_only=maybe", "SELECT 1 FROM dual", "DROP TABLE t", "FLUSH TABLES",
+	} {
+		rows, err := c.QueryContext(ctx, s)
+		if err == nil {
+			_ = rows.Close()
+			t.Errorf("%q accepted", s)
+		}
+	}
+	if got := queryString(t, c, "SELECT @@server_uuid"); got == "" {
+		t.Error("the connection stopped serving")
+	}
+	log, err := f.Statements()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range log {
+		if st.SQL == "DROP TABLE t" && (!st.Unsupported || st.Invalid) {
+			t.Errorf("unknown statement logged %+v, want unsupported", st)
+		}
+		if st.SQL == "SET read_only=1" && (st.Code != 1229 || st.Invalid) {
+			t.Errorf("SET read_only without GLOBAL logged %+v, want 1229", st)
+		}
+	}
+}

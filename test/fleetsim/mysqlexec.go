@@ -1,6 +1,7 @@
 package fleetsim
 
 import (
+	"fmt"
 	"strings"
 	"time"
 )
@@ -93,7 +94,7 @@ func (f *Fleet) answerMySQL(w *writer, in *instance, sess *session, query string
 	}
 	for i, s := range stmts {
 		f.queries.Add(1)
-		res, err := f.execMySQL(in, sess, s)
+		res, err := f.safeExec(in, sess, s)
 		rec := Statement{Instance: f.key(in), Version: f.opts.Version, SQL: s}
 		if err != nil {
 			rec.Code, rec.Error, rec.Invalid, rec.Unsupported = err.code, err.msg, err.invalid, err.unsupported
@@ -161,6 +162,19 @@ func splitStatements(q string) []string {
 		start = i + 1
 	}
 	return out
+}
+
+// safeExec runs one statement; a bug of the simulator answers an error
+// marked unsupported (the test that sent it fails) instead of ending the
+// test process.
+func (f *Fleet) safeExec(in *instance, sess *session, stmt string) (res *myResult, err *sqlError) {
+	defer func() {
+		if p := recover(); p != nil {
+			res, err = nil, &sqlError{code: erParse, state: sqlStateSyntax, unsupported: true,
+				msg: fmt.Sprintf("fleetsim failed on this statement: %v", p)}
+		}
+	}()
+	return f.execMySQL(in, sess, stmt)
 }
 
 // execMySQL runs one statement.

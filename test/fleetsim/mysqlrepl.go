@@ -7,22 +7,22 @@ import (
 
 // MySQL error numbers the simulator answers with (mysqld_error.h).
 const (
-	erBadSlave               = 1200
-	erSlaveMustStop          = 1198
-	erIOThreadMustStop       = 3021
-	erWrongValueForVar       = 1231
-	erGlobalLocalVar         = 1238
-	erMalformedGTIDSet       = 1772
-	erMalformedGTID          = 1774
-	erGTIDNextInTx           = 1790
-	erGTIDNextUndefined      = 1837
-	erPurgedNotEmpty         = 1840
-	erSkipCounterGTID        = 1858
-	erPurgedSetsConstraints  = 3546
-	erSPDoesNotExist         = 1305
-	sqlStateGeneral          = "HY000"
-	sqlStateNoSuchFunction   = "42000"
-	sqlStateGlobalLocalWrong = "HY000"
+	erBadSlave              = 1200
+	erSlaveMustStop         = 1198
+	erIOThreadMustStop      = 3021
+	erWrongValueForVar      = 1231
+	erLocalVariable         = 1228
+	erGlobalVariable        = 1229
+	erMalformedGTIDSet      = 1772
+	erMalformedGTID         = 1774
+	erGTIDNextInTx          = 1790
+	erGTIDNextUndefined     = 1837
+	erPurgedNotEmpty        = 1840
+	erSkipCounterGTID       = 1858
+	erPurgedSetsConstraints = 3546
+	erSPDoesNotExist        = 1305
+	sqlStateGeneral         = "HY000"
+	sqlStateNoSuchFunction  = "42000"
 )
 
 // terms are the words a version's messages use.

@@ -117,7 +117,11 @@ func (f *Fleet) mySelect(in *instance, sess *session, stmt string, ws words) (*m
 	case strings.Contains(up, " FROM "):
 		return nil, unsupported(stmt)
 	}
-	items := splitTopLevel(stmt[ws.at[0]+len("SELECT "):])
+	list := strings.TrimSpace(stmt[ws.at[0]+len("SELECT"):])
+	if list == "" {
+		return nil, parseError("")
+	}
+	items := splitTopLevel(list)
 	res := &myResult{cols: make([]string, len(items)), rows: [][]any{make([]any, len(items))}}
 	for i, item := range items {
 		expr, alias := item, item
@@ -198,7 +202,7 @@ func (f *Fleet) waitForGTIDs(in *instance, sess *session, stmt string) (*myResul
 	u := strings.ToUpper(stmt)
 	i := strings.Index(u, "WAIT_FOR_EXECUTED_GTID_SET(")
 	j := strings.LastIndexByte(stmt, ')')
-	if j < i {
+	if j < i+len("WAIT_FOR_EXECUTED_GTID_SET(") {
 		return nil, parseError(stmt[i:])
 	}
 	args := splitTopLevel(stmt[i+len("WAIT_FOR_EXECUTED_GTID_SET(") : j])
@@ -217,7 +221,7 @@ func (f *Fleet) waitForGTIDs(in *instance, sess *session, stmt string) (*myResul
 		}
 	}
 	deadline := time.Now().Add(min(timeout, time.Minute)) // bounded: a test server
-	res := &myResult{cols: []string{strings.TrimSpace(stmt[len("SELECT "):])}, rows: [][]any{{int64(1)}}}
+	res := &myResult{cols: []string{strings.TrimSpace(stmt[len("SELECT"):])}, rows: [][]any{{int64(1)}}}
 	for {
 		f.myMu.Lock()
 		f.tick(in, time.Now(), 0)

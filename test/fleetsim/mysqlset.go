@@ -47,7 +47,7 @@ func (f *Fleet) mySet(in *instance, sess *session, list string) *sqlError {
 }
 
 func globalOnly(name string) *sqlError {
-	return stateError(erGlobalLocalVar, sqlStateGlobalLocalWrong, "Variable '"+name+"' is a GLOBAL variable and should be set with SET GLOBAL")
+	return stateError(erGlobalVariable, sqlStateGeneral, "Variable '"+name+"' is a GLOBAL variable and should be set with SET GLOBAL")
 }
 
 func boolValue(name, v string) (bool, *sqlError) {
@@ -85,7 +85,7 @@ func (f *Fleet) setVar(in *instance, sess *session, name, value string, global b
 		}
 	case "gtid_next":
 		if global {
-			return stateError(erGlobalLocalVar, sqlStateGlobalLocalWrong, "Variable 'gtid_next' is a SESSION variable and can't be used with SET GLOBAL")
+			return stateError(erLocalVariable, sqlStateGeneral, "Variable 'gtid_next' is a SESSION variable and can't be used with SET GLOBAL")
 		}
 		return f.setGTIDNext(sess, value)
 	case "gtid_purged":
@@ -100,7 +100,7 @@ func (f *Fleet) setVar(in *instance, sess *session, name, value string, global b
 		if !global {
 			return globalOnly(name)
 		}
-		return stateError(erSkipCounterGTID, sqlStateGeneral, "sql_"+f.slaveWord()+"_skip_counter can not be set when the server is running "+
+		return stateError(erSkipCounterGTID, sqlStateGeneral, name+" can not be set when the server is running "+
 			"with @@GLOBAL.GTID_MODE = ON. Instead, for each transaction that you want to skip, generate an empty transaction "+
 			"with the same GTID as the transaction")
 	default:
