@@ -460,3 +460,32 @@ func TestMySQLMalformedStatements(t *testing.T) {
 		}
 	}
 }
+
+// TestMySQLChangeWhileRunning: CHANGE … DELAY needs only the SQL thread
+// stopped, a new host the IO thread, auto-positioning both (3085, 3021).
+func TestMySQLChangeWhileRunning(t *testing.T) {
+	f := startMySQL(t, "8.0.36", 3)
+	c := openSim(t, f.Clusters()[0][1])
+	ctx := context.Background()
+	for _, s := range []struct {
+		sql  string
+		want uint16
+	}{
+		{"CHANGE REPLICATION SOURCE TO SOURCE_DELAY=5", 3085},
+		{"STOP REPLICA SQL_THREAD", 0},
+		{"CHANGE REPLICATION SOURCE TO SOURCE_DELAY=5", 0},
+		{"CHANGE REPLICATION SOURCE TO SOURCE_HOST='127.0.0.9'", 3021},
+		{"CHANGE REPLICATION SOURCE TO SOURCE_AUTO_POSITION=1", 3021},
+		{"STOP REPLICA IO_THREAD", 0},
+		{"START REPLICA SQL_THREAD", 0},
+		{"CHANGE REPLICATION SOURCE TO SOURCE_AUTO_POSITION=1", 3085},
+		{"CHANGE REPLICATION SOURCE TO SOURCE_HEARTBEAT_PERIOD=2", 0},
+	} {
+		if _, err := c.ExecContext(ctx, s.sql); errCode(err) != s.want {
+			t.Errorf("%s: %v, want error %d", s.sql, err, s.want)
+		}
+	}
+	if st, _ := f.MySQLState(f.Clusters()[0][1]); st.Delay != 5 {
+		t.Errorf("SQL_Delay %d, want 5", st.Delay)
+	}
+}

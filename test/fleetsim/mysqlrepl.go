@@ -10,6 +10,7 @@ const (
 	erBadSlave              = 1200
 	erSlaveMustStop         = 1198
 	erIOThreadMustStop      = 3021
+	erSQLThreadMustStop     = 3085
 	erWrongValueForVar      = 1231
 	erLocalVariable         = 1228
 	erGlobalVariable        = 1229
@@ -231,6 +232,35 @@ func unquote(s string) string {
 	return strings.ReplaceAll(s, `\`+string(q), string(q))
 }
 
+// changeAllowed applies the threads' rules of CHANGE MASTER (5.7.4 on):
+// the delay needs the SQL thread stopped, auto-positioning both threads,
+// every other option the IO thread.
+func (f *Fleet) changeAllowed(r *replConf, opts []changeOption) *sqlError {
+	if r == nil {
+		return nil
+	}
+	ioMustStop, sqlMustStop := false, false
+	for _, o := range opts {
+		switch o.name {
+		case "DELAY":
+			sqlMustStop = true
+		case "AUTO_POSITION":
+			ioMustStop, sqlMustStop = true, true
+		default:
+			ioMustStop = true
+		}
+	}
+	switch {
+	case ioMustStop && r.io:
+		return stateError(erIOThreadMustStop, sqlStateGeneral, "This operation cannot be performed with a running "+
+			f.slaveWord()+" io thread; run STOP "+f.stopWord()+" IO_THREAD FOR CHANNEL '' first.")
+	case sqlMustStop && r.sql:
+		return stateError(erSQLThreadMustStop, sqlStateGeneral, "This operation cannot be performed with a running "+
+			f.slaveWord()+" sql thread; run STOP "+f.stopWord()+" SQL_THREAD FOR CHANNEL '' first.")
+	}
+	return nil
+}
+
 // myChange runs CHANGE MASTER TO / CHANGE REPLICATION SOURCE TO.
 func (f *Fleet) myChange(in *instance, ws words) *sqlError {
 	opts, err := f.parseChange(ws)
@@ -238,9 +268,8 @@ func (f *Fleet) myChange(in *instance, ws words) *sqlError {
 		return err
 	}
 	m := in.my
-	if m.src != nil && m.src.io {
-		return stateError(erIOThreadMustStop, sqlStateGeneral, "This operation cannot be performed with a running "+
-			f.slaveWord()+" io thread; run STOP "+f.stopWord()+" IO_THREAD FOR CHANNEL '' first.")
+	if err := f.changeAllowed(m.src, opts); err != nil {
+		return err
 	}
 	r := m.src
 	if r == nil {
