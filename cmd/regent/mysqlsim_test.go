@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -358,6 +359,37 @@ func (r *mysqlSimRun) failover(a, p, b events.InstanceKey) {
 	r.t.Logf("topology after the failover:\n%s", out)
 }
 
+// synced waits until Regent's view of each instance shows the simulator's
+// state: read_only, the source, the threads.
+func (r *mysqlSimRun) synced(keys ...events.InstanceKey) {
+	r.t.Helper()
+	for _, k := range keys {
+		natstest.Eventually(r.t, 10*time.Second, 50*time.Millisecond, func() error {
+			s := r.state(k)
+			code, body, err := httpGet(fmt.Sprintf("%s/api/instance/%s/%d", r.url, k.Hostname, k.Port))
+			if err != nil || code != 200 {
+				return fmt.Errorf("instance %s: %d %v", k, code, err)
+			}
+			var v struct {
+				ReadOnly       bool
+				MasterKey      events.InstanceKey
+				SlaveIORunning bool `json:"Slave_IO_Running"`
+				SQLRunning     bool `json:"Slave_SQL_Running"`
+			}
+			if err := json.Unmarshal(body, &v); err != nil {
+				return fmt.Errorf("instance %s: %w", k, err)
+			}
+			src := s.Source
+			src.Hostname = strings.TrimPrefix(src.Hostname, "//")
+			v.MasterKey.Hostname = strings.TrimPrefix(v.MasterKey.Hostname, "//")
+			if v.ReadOnly != s.ReadOnly || v.MasterKey != src || v.SlaveIORunning != (s.IORunning && s.Connected) || v.SQLRunning != s.SQLRunning {
+				return fmt.Errorf("%s: Regent sees %s as %+v, the simulator %+v", r.version, k, v, s)
+			}
+			return nil
+		})
+	}
+}
+
 // waitState waits until check accepts k's simulated state.
 func (r *mysqlSimRun) waitState(k events.InstanceKey, what string, check func(fleetsim.MySQLState) bool) {
 	r.t.Helper()
@@ -419,7 +451,7 @@ func TestMySQLSimReplicaCommands(t *testing.T) {
 			}
 			for _, s := range steps {
 				// Each command acts on Regent's view: let it observe the last step.
-				time.Sleep(800 * time.Millisecond)
+				r.synced(p, a, b)
 				r.run(append([]string{"-c"}, s.args...)...)
 				r.waitState(s.on, s.what, s.check)
 			}
