@@ -181,7 +181,7 @@ func (f *Fleet) safeExec(in *instance, sess *session, stmt string) (res *myResul
 func (f *Fleet) execMySQL(in *instance, sess *session, stmt string) (*myResult, *sqlError) {
 	ws := splitWords(stmt)
 	if ws.is(0, "SELECT") && strings.Contains(strings.ToUpper(stmt), "WAIT_FOR_EXECUTED_GTID_SET(") {
-		return f.waitForGTIDs(in, sess, stmt)
+		return f.waitForGTIDs(in, stmt)
 	}
 	f.myMu.Lock()
 	defer f.myMu.Unlock()

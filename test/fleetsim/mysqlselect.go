@@ -198,7 +198,7 @@ func (f *Fleet) gtidFunc(in *instance, sess *session, expr string) (any, *sqlErr
 // waitForGTIDs answers SELECT WAIT_FOR_EXECUTED_GTID_SET('set', timeout):
 // 0 once in has executed set, 1 after timeout seconds (polled; the
 // connection blocks as on a real server).
-func (f *Fleet) waitForGTIDs(in *instance, sess *session, stmt string) (*myResult, *sqlError) {
+func (f *Fleet) waitForGTIDs(in *instance, stmt string) (*myResult, *sqlError) {
 	u := strings.ToUpper(stmt)
 	i := strings.Index(u, "WAIT_FOR_EXECUTED_GTID_SET(")
 	j := strings.LastIndexByte(stmt, ')')
