@@ -489,3 +489,47 @@ func TestMySQLChangeWhileRunning(t *testing.T) {
 		t.Errorf("SQL_Delay %d, want 5", st.Delay)
 	}
 }
+
+// TestMySQLFailApplyAndSkip: after FailApply the replica's SQL thread
+// stops on the next transaction with error 1062 (8.0.27 on: the
+// coordinator's message names the GTID) and fails again at START; an empty
+// transaction committed with that GTID skips it, as orchestrator's
+// skip-query does with GTID, and replication goes on.
+func TestMySQLFailApplyAndSkip(t *testing.T) {
+	for _, tc := range []struct{ version, status, start, sqlCol string }{
+		{"5.7.28-log", "SHOW SLAVE STATUS", "START SLAVE", "Slave_SQL_Running"},
+		{"8.0.36", "SHOW REPLICA STATUS", "START REPLICA", "Replica_SQL_Running"},
+	} {
+		f := Start(t, Options{Instances: 3, MySQL: tc.version, WritesPerSecond: -1}, zerolog.New(zerolog.NewTestWriter(t)))
+		cl := f.Clusters()[0]
+		if err := f.FailApply(cl[1]); err != nil {
+			t.Fatal(err)
+		}
+		gtid, err := f.Transact(cl[0], 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.Transact(cl[0], 1); err != nil {
+			t.Fatal(err)
+		}
+		r := openSim(t, cl[1])
+		row := statusRow(t, r, tc.status)
+		if row[tc.sqlCol] != "No" || row["Last_SQL_Errno"] != "1062" || row["Last_Errno"] != "1062" {
+			t.Fatalf("%s: after the failure: sql %q errno %q", tc.version, row[tc.sqlCol], row["Last_SQL_Errno"])
+		}
+		if named := strings.Contains(row["Last_SQL_Error"], gtid); named != (tc.version == "8.0.36") {
+			t.Errorf("%s: Last_SQL_Error %q names %s: %v", tc.version, row["Last_SQL_Error"], gtid, named)
+		}
+		exec(t, r, tc.start)
+		if row := statusRow(t, r, tc.status); row[tc.sqlCol] != "No" || row["Last_SQL_Errno"] != "1062" {
+			t.Errorf("%s: restarted over the failing transaction: sql %q errno %q", tc.version, row[tc.sqlCol], row["Last_SQL_Errno"])
+		}
+		exec(t, r, "SET gtid_next='"+gtid+"'", "BEGIN", "COMMIT", "SET gtid_next='AUTOMATIC'", tc.start)
+		row = statusRow(t, r, tc.status)
+		ps, _ := f.MySQLState(cl[0])
+		if row[tc.sqlCol] != "Yes" || row["Last_SQL_Errno"] != "0" || strings.ReplaceAll(row["Executed_Gtid_Set"], "\n", "") != ps.Executed {
+			t.Errorf("%s: after the skip: sql %q errno %q executed %q, want the primary's %s", tc.version, row[tc.sqlCol],
+				row["Last_SQL_Errno"], row["Executed_Gtid_Set"], ps.Executed)
+		}
+	}
+}

@@ -160,6 +160,18 @@ func (g gset) clone() gset {
 	return out
 }
 
+// first is the lowest GTID of the set (by UUID, then number); the set
+// must not be empty.
+func (g gset) first() (string, int64) {
+	uuid := ""
+	for u, ivs := range g {
+		if len(ivs) > 0 && (uuid == "" || u < uuid) {
+			uuid = u
+		}
+	}
+	return uuid, g[uuid][0].lo
+}
+
 // last is the highest transaction number of uuid (0: none).
 func (g gset) last(uuid string) int64 {
 	ivs := g[uuid]

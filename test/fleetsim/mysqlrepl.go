@@ -87,8 +87,9 @@ func (f *Fleet) myStartStop(in *instance, ws words) *sqlError {
 	if io && !r.io {
 		r.io = true
 	}
-	if sql {
+	if sql && !r.sql {
 		r.sql = true
+		in.my.sqlErrno, in.my.sqlError = 0, "" // START clears the SQL thread's last error
 	}
 	return nil
 }

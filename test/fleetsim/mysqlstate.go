@@ -72,6 +72,10 @@ type myServer struct {
 	// SQL thread applies while data holds it is applied twice.
 	data           gset
 	appliedTwice   int64
+	// poison are transactions the SQL thread fails on (FailApply): it
+	// stops with error 1062 while one is to be applied.
+	poison   gset
+	failNext bool
 	ioErrno        int
 	ioError        string
 	sqlErrno       int
@@ -176,7 +180,7 @@ func (f *Fleet) initMySQL() {
 		hist := gset{}
 		hist.addRange(serverUUID(p.serverID), 1, 100)
 		for _, in := range c.members {
-			in.my = &myServer{uuid: serverUUID(in.serverID), executed: hist.clone(), purged: gset{}, data: hist.clone(),
+			in.my = &myServer{uuid: serverUUID(in.serverID), executed: hist.clone(), purged: gset{}, data: hist.clone(), poison: gset{},
 				binlogIndex: 1, firstBinlog: 1, binlogStarts: map[int]gset{1: {}}, binlogTx: 100, lastWrite: f.start}
 			if in != p {
 				in.my.readOnly, in.my.superReadOnly = true, true
@@ -225,10 +229,62 @@ func (f *Fleet) tick(in *instance, now time.Time, depth int) {
 			r.relay = r.relay[1:]
 		}
 		apply := ready.minus(m.executed)
+		if f.applyFails(in, r, apply) {
+			r.relay = append([]relayChunk{{set: ready, at: now.Add(-f.opts.ApplyLag)}}, r.relay...)
+			return
+		}
 		m.appliedTwice += apply.count() - apply.minus(m.data).count()
 		m.data.union(apply)
 		m.binlogTx += m.executed.union(apply)
 	}
+}
+
+// applyFails stops the SQL thread with a duplicate-key error when apply
+// holds a poisoned transaction (FailApply armed: its first one becomes
+// poisoned).
+func (f *Fleet) applyFails(in *instance, r *replConf, apply gset) bool {
+	m := in.my
+	if apply.count() == 0 {
+		return false
+	}
+	if m.failNext {
+		uuid, n := apply.first()
+		m.poison.addRange(uuid, n, n)
+		m.failNext = false
+	}
+	bad := apply.minus(apply.minus(m.poison))
+	if bad.count() == 0 {
+		return false
+	}
+	uuid, n := bad.first()
+	gtid := uuid + ":" + itoa(n)
+	r.sql = false
+	m.sqlErrno = 1062
+	where := fmt.Sprintf("master log %s, end_log_pos %d", r.sourceFile, r.sourcePos)
+	if f.my.atLeast(8, 0, 27) { // a multi-threaded applier by default: the coordinator reports the worker's failure
+		m.sqlError = "Coordinator stopped because there were error(s) in the worker(s). The most recent failure being: Worker 1 " +
+			"failed executing transaction '" + gtid + "' at " + where + ". See error log and/or " +
+			"performance_schema.replication_applier_status_by_worker table for more details about this failure or others, if any."
+	} else {
+		m.sqlError = "Could not execute Write_rows event on table test.t; Duplicate entry '" + itoa(n) + "' for key 'PRIMARY', " +
+			"Error_code: 1062; handler error HA_ERR_FOUND_DUPP_KEY; the event's " + where
+	}
+	return true
+}
+
+// FailApply makes the next transaction key's SQL thread applies fail with
+// a duplicate-key error (1062): the thread stops, and fails again on that
+// transaction at every START until it is skipped (an empty transaction
+// committed with its GTID).
+func (f *Fleet) FailApply(key events.InstanceKey) error {
+	in, ok := f.byIP[key.Hostname]
+	if !ok || key.Port != f.opts.Port || in.my == nil || in.my.src == nil {
+		return fmt.Errorf("fail apply on %s: no such simulated MySQL replica", key)
+	}
+	f.myMu.Lock()
+	defer f.myMu.Unlock()
+	in.my.failNext = true
+	return nil
 }
 
 // behind is Seconds_Behind_Master: the age of the oldest received
@@ -303,6 +359,7 @@ type MySQLState struct {
 	Connected               bool // the IO thread reached its source
 	AutoPosition            bool
 	Delay                   int    // SQL_Delay
+	LastSQLErrno            int    // the SQL thread's last error (FailApply: 1062)
 	BinaryLog               string // the current binary log file
 	FirstBinaryLog          string // the oldest not purged
 	// AppliedTwice counts transactions the SQL thread applied although
@@ -327,7 +384,7 @@ func (f *Fleet) MySQLState(key events.InstanceKey) (MySQLState, error) {
 	if r := m.src; r != nil {
 		st.Source = events.InstanceKey{Hostname: r.host, Port: r.port}
 		st.IORunning, st.SQLRunning, st.Connected, st.AutoPosition = r.io, r.sql, r.connected, r.autoPosition
-		st.Delay = r.delay
+		st.Delay, st.LastSQLErrno = r.delay, m.sqlErrno
 	}
 	return st, nil
 }
