@@ -533,3 +533,51 @@ func TestMySQLFailApplyAndSkip(t *testing.T) {
 		}
 	}
 }
+
+// TestMySQLBinlogEvents: SHOW BINLOG EVENTS shows each binary log's
+// Previous_gtids (what was executed before it) and a Gtid event per
+// transaction in it, which is how orchestrator locates errant GTIDs.
+func TestMySQLBinlogEvents(t *testing.T) {
+	f := startMySQL(t, "8.4.3", 3)
+	cl := f.Clusters()[0]
+	c := openSim(t, cl[1])
+	exec(t, c, "FLUSH BINARY LOGS")
+	errant, err := f.Transact(cl[1], 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec(t, c, "FLUSH BINARY LOGS")
+	events := func(q string) [][2]string {
+		rows, err := c.QueryContext(context.Background(), q)
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		defer rows.Close()
+		var out [][2]string
+		for rows.Next() {
+			var name, typ, info string
+			var pos, sid, end int64
+			if err := rows.Scan(&name, &pos, &typ, &sid, &end, &info); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, [2]string{typ, strings.ReplaceAll(info, "\n", "")})
+		}
+		return out
+	}
+	second := events("SHOW BINLOG EVENTS IN 'mysql-bin.000002'")
+	var gtids []string
+	for _, e := range second {
+		if e[0] == "Gtid" {
+			gtids = append(gtids, e[1])
+		}
+	}
+	if len(second) < 2 || second[1][0] != "Previous_gtids" || !slices.Contains(gtids, "SET @@SESSION.GTID_NEXT= '"+errant+"'") {
+		t.Errorf("binary log 2 events %v, want Previous_gtids then the errant %s", second, errant)
+	}
+	if third := events("SHOW BINLOG EVENTS IN 'mysql-bin.000003' LIMIT 2"); len(third) != 2 || !strings.Contains(third[1][1], errant) {
+		t.Errorf("binary log 3's Previous_gtids %v, want it to hold %s", third, errant)
+	}
+	if _, err := c.QueryContext(context.Background(), "SHOW BINLOG EVENTS IN 'mysql-bin.000009'"); errCode(err) != 1220 {
+		t.Errorf("events of a missing file: %v, want 1220", err)
+	}
+}

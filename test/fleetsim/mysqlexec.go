@@ -259,6 +259,8 @@ func (f *Fleet) myShow(in *instance, ws words) (*myResult, *sqlError) {
 			return nil, ws.near(1)
 		}
 		return f.replicaHosts(in, true), nil
+	case ws.is(1, "BINLOG", "EVENTS"):
+		return f.showBinlogEvents(in, ws)
 	case ws.is(1, "WARNINGS"):
 		return &myResult{cols: []string{"Level", "Code", "Message"}}, nil
 	}
