@@ -70,12 +70,12 @@ type myServer struct {
 	// data are the transactions whose changes are in the server's data:
 	// RESET MASTER empties gtid_executed, not the data. A transaction the
 	// SQL thread applies while data holds it is applied twice.
-	data           gset
-	appliedTwice   int64
+	data         gset
+	appliedTwice int64
 	// poison are transactions the SQL thread fails on (FailApply): it
 	// stops with error 1062 while one is to be applied.
-	poison   gset
-	failNext bool
+	poison         gset
+	failNext       bool
 	ioErrno        int
 	ioError        string
 	sqlErrno       int
