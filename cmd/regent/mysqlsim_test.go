@@ -149,8 +149,8 @@ func (r *mysqlSimRun) topologyCheck(tabulated bool, primary events.InstanceKey, 
 }
 
 // checkStatements lists every statement Regent sent to the simulator by
-// instance and fails on one the version refuses as invalid, or one the
-// simulator does not model.
+// instance and fails on one the version refuses as invalid or deprecates,
+// or one the simulator does not model.
 func (r *mysqlSimRun) checkStatements() {
 	r.t.Helper()
 	log, err := r.f.Statements()
@@ -162,6 +162,9 @@ func (r *mysqlSimRun) checkStatements() {
 		count[st.SQL]++
 		if st.Invalid || st.Unsupported {
 			r.t.Errorf("%s: Regent sent %q to %s: error %d %s (unsupported by the simulator: %v)", r.version, st.SQL, st.Instance, st.Code, st.Error, st.Unsupported)
+		}
+		if st.Deprecated {
+			r.t.Errorf("%s: Regent sent %q to %s, deprecated on this version", r.version, st.SQL, st.Instance)
 		}
 	}
 	var distinct []string

@@ -581,3 +581,40 @@ func TestMySQLBinlogEvents(t *testing.T) {
 		t.Errorf("events of a missing file: %v, want 1220", err)
 	}
 }
+
+// TestMySQLDeprecatedStatements: the log marks what a version accepts
+// with a deprecation warning, and nothing on a version that has the
+// statement undeprecated.
+func TestMySQLDeprecatedStatements(t *testing.T) {
+	for _, tc := range []struct {
+		version string
+		sql     string
+		want    bool
+	}{
+		{"5.7.28-log", "SHOW SLAVE STATUS", false},
+		{"5.7.28-log", "SELECT @@log_slave_updates", false},
+		{"8.0.36", "SHOW SLAVE STATUS", true},
+		{"8.0.36", "SHOW REPLICA STATUS", false},
+		{"8.0.36", "SHOW MASTER STATUS", false},
+		{"8.0.36", "SELECT @@log_slave_updates", true},
+		{"8.0.36", "SELECT @@log_replica_updates", false},
+		{"8.4.3", "SELECT @@log_slave_updates", true},
+		{"8.4.3", "SHOW BINARY LOG STATUS", false},
+	} {
+		f := startMySQL(t, tc.version, 3)
+		c := openSim(t, f.Clusters()[0][1])
+		rows, err := c.QueryContext(context.Background(), tc.sql)
+		if err != nil {
+			t.Fatalf("%s on %s: %v", tc.sql, tc.version, err)
+		}
+		_ = rows.Close()
+		log, err := f.Statements()
+		if err != nil {
+			t.Fatal(err)
+		}
+		i := slices.IndexFunc(log, func(s Statement) bool { return s.SQL == tc.sql })
+		if i < 0 || log[i].Deprecated != tc.want {
+			t.Errorf("%s on %s: logged %+v, want deprecated %v", tc.sql, tc.version, log, tc.want)
+		}
+	}
+}

@@ -98,6 +98,8 @@ func (f *Fleet) answerMySQL(w *writer, in *instance, sess *session, query string
 		rec := Statement{Instance: f.key(in), Version: f.opts.Version, SQL: s}
 		if err != nil {
 			rec.Code, rec.Error, rec.Invalid, rec.Unsupported = err.code, err.msg, err.invalid, err.unsupported
+		} else {
+			rec.Deprecated = f.my.deprecated(splitWords(s))
 		}
 		f.stmts.add(rec)
 		if err != nil {

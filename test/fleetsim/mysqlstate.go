@@ -54,6 +54,33 @@ func (v myVersion) replicaVars() bool    { return v.atLeast(8, 0, 26) } // log_r
 func (v myVersion) binaryLogNames() bool { return v.atLeast(8, 2, 0) }  // SHOW BINARY LOG STATUS, RESET BINARY LOGS AND GTIDS
 func (v myVersion) legacyRemoved() bool  { return v.atLeast(8, 4, 0) }  // SLAVE/MASTER statements and MASTER_* options gone
 
+// deprecated reports whether v accepts the statement with warning 1287:
+// the SLAVE statements from 8.0.22, CHANGE MASTER and its MASTER_ options
+// from 8.0.23, the slave/master variable names from 8.0.26, SHOW MASTER
+// STATUS and RESET MASTER from 8.2 (8.4 removes the statements).
+func (v myVersion) deprecated(ws words) bool {
+	if len(ws.w) == 0 || v.legacyRemoved() {
+		return v.replicaVars() && mentionsOldVariable(ws.stmt)
+	}
+	switch {
+	case v.replicaKeyword() && (ws.is(0, "SHOW", "SLAVE") || ws.is(0, "START", "SLAVE") || ws.is(0, "STOP", "SLAVE") || ws.is(0, "RESET", "SLAVE")):
+		return true
+	case v.sourceKeyword() && ws.is(0, "CHANGE") && strings.Contains(strings.ToUpper(ws.stmt), "MASTER"):
+		return true
+	case v.binaryLogNames() && (ws.is(0, "SHOW", "MASTER", "STATUS") || ws.is(0, "RESET", "MASTER")):
+		return true
+	}
+	return v.replicaVars() && mentionsOldVariable(ws.stmt)
+}
+
+// mentionsOldVariable: the variables 8.0.26 renamed (those the simulator
+// knows).
+func mentionsOldVariable(stmt string) bool {
+	l := strings.ToLower(stmt)
+	return strings.Contains(l, "log_slave_updates") || strings.Contains(l, "sql_slave_skip_counter") ||
+		strings.Contains(l, "slave_net_timeout")
+}
+
 // myServer is one simulated MySQL server's state, guarded by Fleet.myMu.
 type myServer struct {
 	uuid          string
@@ -125,6 +152,9 @@ type Statement struct {
 	// Unsupported marks a statement the simulator does not model (no real
 	// server verdict is claimed).
 	Unsupported bool
+	// Deprecated marks an accepted statement the version deprecates (the
+	// server adds warning 1287): a later version removes it.
+	Deprecated bool
 }
 
 // statementLog records every statement, bounded.
