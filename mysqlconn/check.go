@@ -18,6 +18,13 @@ type syntax struct {
 
 func word(s string) *regexp.Regexp { return regexp.MustCompile(`(?i)\b` + s + `\b`) }
 
+// variable matches a use of a system variable whose name matches p: read
+// (@@name, @@global.name) or set (name=); a column alias of that name is
+// no use of it.
+func variable(p string) *regexp.Regexp {
+	return regexp.MustCompile(`(?i)(@@(global\.|session\.)?(` + p + `)\b|\b(` + p + `)\s*=)`)
+}
+
 var (
 	v8022 = Version{8, 0, 22}
 	v8023 = Version{8, 0, 23}
@@ -43,18 +50,18 @@ var mysqlSyntax = []syntax{
 	{re: regexp.MustCompile(`(?i)\bMASTER_[A-Z_]+\s*=`), what: "MASTER_* options", removed: v84},
 	{re: regexp.MustCompile(`(?i)\bSOURCE_[A-Z_]+\s*=`), what: "SOURCE_* options", since: v8023},
 	{re: word(`MASTER_USE_GTID`), what: "MASTER_USE_GTID (MariaDB)", never: true},
-	{re: word(`sql_slave_skip_counter`), what: "sql_slave_skip_counter", removed: v84},
-	{re: word(`sql_replica_skip_counter`), what: "sql_replica_skip_counter", since: v8026},
-	{re: word(`log_replica_updates`), what: "log_replica_updates", since: v8026},
-	{re: regexp.MustCompile(`(?i)\brpl_semi_sync_(master|slave)_`), what: "rpl_semi_sync_master/slave_*", removed: v84},
-	{re: regexp.MustCompile(`(?i)\brpl_semi_sync_(source|replica)_`), what: "rpl_semi_sync_source/replica_*", since: v8026},
+	{re: variable(`sql_slave_skip_counter`), what: "sql_slave_skip_counter", removed: v84},
+	{re: variable(`sql_replica_skip_counter`), what: "sql_replica_skip_counter", since: v8026},
+	{re: variable(`log_replica_updates`), what: "log_replica_updates", since: v8026},
+	{re: variable(`rpl_semi_sync_(master|slave)_\w+`), what: "rpl_semi_sync_master/slave_*", removed: v84},
+	{re: variable(`rpl_semi_sync_(source|replica)_\w+`), what: "rpl_semi_sync_source/replica_*", since: v8026},
 	{re: word(`RESET MASTER`), what: "RESET MASTER", removed: v84},
 	{re: word(`RESET BINARY LOGS AND GTIDS`), what: "RESET BINARY LOGS AND GTIDS", since: v82},
 	{re: word(`SHOW MASTER STATUS`), what: "SHOW MASTER STATUS", removed: v84},
 	{re: word(`SHOW BINARY LOG STATUS`), what: "SHOW BINARY LOG STATUS", since: v82},
-	{re: word(`super_read_only`), what: "super_read_only", since: Version{5, 7, 8}},
-	{re: word(`gtid_(current|slave|binlog)_pos`), what: "MariaDB GTID positions", never: true},
-	{re: word(`gtid_(domain_id|seq_no|strict_mode)`), what: "MariaDB GTID variables", never: true},
+	{re: variable(`super_read_only`), what: "super_read_only", since: Version{5, 7, 8}},
+	{re: variable(`gtid_(current|slave|binlog)_pos`), what: "MariaDB GTID positions", never: true},
+	{re: variable(`gtid_(domain_id|seq_no|strict_mode)`), what: "MariaDB GTID variables", never: true},
 }
 
 // mariaDBSyntax is MariaDB's (10.x, 11.x): it keeps every SLAVE/MASTER
@@ -65,16 +72,16 @@ var mariaDBSyntax = []syntax{
 	{re: word(`MASTER_AUTO_POSITION`), what: "MASTER_AUTO_POSITION (MySQL)", never: true},
 	{re: word(`RESET BINARY LOGS AND GTIDS`), what: "RESET BINARY LOGS AND GTIDS (MySQL)", never: true},
 	{re: word(`SHOW BINARY LOG STATUS`), what: "SHOW BINARY LOG STATUS (MySQL)", never: true},
-	{re: word(`sql_replica_skip_counter`), what: "sql_replica_skip_counter (MySQL)", never: true},
-	{re: word(`super_read_only`), what: "super_read_only (MySQL)", never: true},
-	{re: word(`gtid_(next|executed|purged|mode)`), what: "MySQL GTID variables", never: true},
-	{re: word(`server_uuid`), what: "server_uuid (MySQL)", never: true},
+	{re: variable(`sql_replica_skip_counter`), what: "sql_replica_skip_counter (MySQL)", never: true},
+	{re: variable(`super_read_only`), what: "super_read_only (MySQL)", never: true},
+	{re: variable(`gtid_(next|executed|purged|mode)`), what: "MySQL GTID variables", never: true},
+	{re: variable(`server_uuid`), what: "server_uuid (MySQL)", never: true},
 	{re: word(`SHOW REPLICA STATUS`), what: "SHOW REPLICA STATUS", since: Version{10, 5, 1}},
 	{re: word(`(START|STOP|RESET) REPLICA`), what: "START/STOP/RESET REPLICA", since: Version{10, 5, 1}},
 	{re: word(`SHOW REPLICA HOSTS`), what: "SHOW REPLICA HOSTS", since: Version{10, 5, 1}},
 	{re: word(`SHOW REPLICAS`), what: "SHOW REPLICAS (MySQL)", never: true},
-	{re: word(`rpl_semi_sync_(source|replica)_`), what: "rpl_semi_sync_source/replica_* (MySQL)", never: true},
-	{re: word(`log_replica_updates`), what: "log_replica_updates (MySQL)", never: true},
+	{re: variable(`rpl_semi_sync_(source|replica)_\w+`), what: "rpl_semi_sync_source/replica_* (MySQL)", never: true},
+	{re: variable(`log_replica_updates`), what: "log_replica_updates (MySQL)", never: true},
 }
 
 // Check returns an error naming the syntax of stmt that s's version does

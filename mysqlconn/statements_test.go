@@ -95,6 +95,8 @@ func TestCheckRefusesInvalidSyntax(t *testing.T) {
 		{"10.11.6-MariaDB", "SET gtid_next='x:1'", "does not exist"},
 		{"10.11.6-MariaDB", "CHANGE MASTER TO MASTER_HOST=?, MASTER_AUTO_POSITION=1", "does not exist"},
 		{"10.4.32-MariaDB", "SHOW REPLICA STATUS", "needs MariaDB 10.5.1"},
+		{"5.7.28", "SELECT @@log_replica_updates", "needs MySQL 8.0.26"},
+		{"5.6.40", "SELECT @@global.super_read_only", "needs MySQL 5.7.8"},
 	} {
 		err := Check(ParseServer(c.version, ""), c.stmt)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
@@ -104,6 +106,7 @@ func TestCheckRefusesInvalidSyntax(t *testing.T) {
 	for _, ok := range []struct{ version, stmt string }{
 		{"8.0.36", "SHOW SLAVE STATUS"}, {"8.0.26", "SET GLOBAL rpl_semi_sync_master_enabled=ON"},
 		{"10.11.6-MariaDB", "SHOW REPLICA STATUS"}, {"8.4.0", "SELECT @@gtid_executed"},
+		{"5.6.40", "SELECT NULL AS super_read_only, @@log_slave_updates AS log_replica_updates"}, // aliases are no use
 	} {
 		if err := Check(ParseServer(ok.version, ""), ok.stmt); err != nil {
 			t.Errorf("%s on %s: %v", ok.stmt, ok.version, err)
