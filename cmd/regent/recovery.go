@@ -50,11 +50,12 @@ func analysisParams(cfg config.Config) (analysis.Params, error) {
 
 // topologyConn is what every connection to a managed server shares (the
 // probes' and the actuators'): the topology credentials, the connect
-// timeout and the MySQLTopologySSL* settings. Read timeouts are each
-// user's own.
+// timeout, the connections' lifetime (MySQLConnectionLifetimeSeconds) and
+// the MySQLTopologySSL* settings. Read timeouts are each user's own.
 func topologyConn(cfg config.Config) mysqlconn.Options {
 	return mysqlconn.Options{User: cfg.MySQLTopologyUser, Password: cfg.MySQLTopologyPassword,
-		ConnectTimeout: time.Duration(cfg.MySQLConnectTimeoutSeconds) * time.Second,
+		ConnectTimeout:     time.Duration(cfg.MySQLConnectTimeoutSeconds) * time.Second,
+		ConnectionLifetime: time.Duration(cfg.MySQLConnectionLifetimeSeconds) * time.Second,
 		TLS: mysqlconn.TLSOptions{CAFile: cfg.MySQLTopologySSLCAFile, CertFile: cfg.MySQLTopologySSLCertFile,
 			KeyFile: cfg.MySQLTopologySSLPrivateKeyFile, SkipVerify: cfg.MySQLTopologySSLSkipVerify,
 			UseMutualTLS: cfg.MySQLTopologyUseMutualTLS, UseMixedTLS: cfg.MySQLTopologyUseMixedTLS}}
@@ -62,7 +63,9 @@ func topologyConn(cfg config.Config) mysqlconn.Options {
 
 // actuatorDB is the MySQL side of recovery and of the manual operations.
 func actuatorDB(cfg config.Config, logger zerolog.Logger) (*mysql.DB, error) {
-	db, err := mysql.New(mysql.Options{Conn: topologyConn(cfg),
+	conn := topologyConn(cfg)
+	conn.ReadTimeout = time.Duration(cfg.MySQLTopologyReadTimeoutSeconds) * time.Second // operations' (0: the actuators' default)
+	db, err := mysql.New(mysql.Options{Conn: conn, UseSuperReadOnly: cfg.UseSuperReadOnly,
 		HeartbeatPeriod: time.Duration(cfg.ReplicationHeartbeatMilliseconds) * time.Millisecond, Logger: logger})
 	if err != nil {
 		return nil, fmt.Errorf("build recovery's MySQL connections: %w", err)
