@@ -114,8 +114,8 @@ func (p *Prober) Close() error {
 // Forget closes the pool of key and drops what the prober knew about it.
 func (p *Prober) Forget(key events.InstanceKey) {
 	p.mu.Lock()
+	defer p.mu.Unlock() // held while the pool closes: instance must not pick up the closing pool
 	delete(p.instances, key)
-	p.mu.Unlock()
 	p.pools.Forget(key.Hostname, key.Port)
 }
 
