@@ -105,13 +105,17 @@ func checkTLSRequired(t *testing.T, l *lab.Lab, caFile string) {
 // TLS, since a plain connection is refused.
 func TestLabFailoverWithRequiredTLS(t *testing.T) {
 	l := lab.Up(t, lab.Options{Hosts: 3, Controllers: 3})
+	start := time.Now() // after the lab lock and the lab's own start
 	caFile := requireTLS(t, l)
+	t.Logf("TLS required on every host after %s", time.Since(start).Round(time.Millisecond))
 	checkTLSRequired(t, l, caFile)
 	l.VIPAdd(1)
 	hookLog := filepath.Join(t.TempDir(), "hooks.log")
+	t.Logf("TLS checked after %s", time.Since(start).Round(time.Millisecond))
 	c := startLabCluster(t, l, 3, recoveryConf(t, l, hookLog,
 		fmt.Sprintf(`"MySQLTopologySSLCAFile": %q, "MySQLTopologyUseMixedTLS": false`, caFile)))
 	discoverLab(t, c)
+	t.Logf("discovered after %s", time.Since(start).Round(time.Millisecond))
 	l.Kill(1)
 	killed := time.Now()
 	var primary int
