@@ -61,12 +61,19 @@ func topologyConn(cfg config.Config) mysqlconn.Options {
 			UseMutualTLS: cfg.MySQLTopologyUseMutualTLS, UseMixedTLS: cfg.MySQLTopologyUseMixedTLS}}
 }
 
+// actuatorOptions maps the config onto the actuators' options: the
+// topology connection with MySQLTopologyReadTimeoutSeconds as the read
+// timeout (0: the actuators' default), UseSuperReadOnly, the heartbeat.
+func actuatorOptions(cfg config.Config, logger zerolog.Logger) mysql.Options {
+	conn := topologyConn(cfg)
+	conn.ReadTimeout = time.Duration(cfg.MySQLTopologyReadTimeoutSeconds) * time.Second
+	return mysql.Options{Conn: conn, UseSuperReadOnly: cfg.UseSuperReadOnly,
+		HeartbeatPeriod: time.Duration(cfg.ReplicationHeartbeatMilliseconds) * time.Millisecond, Logger: logger}
+}
+
 // actuatorDB is the MySQL side of recovery and of the manual operations.
 func actuatorDB(cfg config.Config, logger zerolog.Logger) (*mysql.DB, error) {
-	conn := topologyConn(cfg)
-	conn.ReadTimeout = time.Duration(cfg.MySQLTopologyReadTimeoutSeconds) * time.Second // operations' (0: the actuators' default)
-	db, err := mysql.New(mysql.Options{Conn: conn, UseSuperReadOnly: cfg.UseSuperReadOnly,
-		HeartbeatPeriod: time.Duration(cfg.ReplicationHeartbeatMilliseconds) * time.Millisecond, Logger: logger})
+	db, err := mysql.New(actuatorOptions(cfg, logger))
 	if err != nil {
 		return nil, fmt.Errorf("build recovery's MySQL connections: %w", err)
 	}
