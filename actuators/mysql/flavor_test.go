@@ -132,3 +132,32 @@ func TestWrapClassifies(t *testing.T) {
 		t.Errorf("error text %q lacks op and key", got)
 	}
 }
+
+// TestReadOnlyChange: with UseSuperReadOnly off (orchestrator's default)
+// a MySQL server gets read_only only; on, super_read_only too; MariaDB
+// never has it; a server already as wanted gets nothing; clearing clears
+// both where super_read_only exists.
+func TestReadOnlyChange(t *testing.T) {
+	my, maria := dialectOf("5.7.28-log").Statements, dialectOf("10.11.6-MariaDB").Statements
+	for _, c := range []struct {
+		name                    string
+		st                      mysqlconn.Statements
+		useSuper, want, ro, sro bool
+		stmt                    string
+	}{
+		{"MySQL set, default", my, false, true, false, false, "SET GLOBAL read_only=1"},
+		{"MySQL set, default, already read_only", my, false, true, true, false, ""},
+		{"MySQL set, UseSuperReadOnly", my, true, true, false, false, "SET GLOBAL super_read_only=1"},
+		{"MySQL set, UseSuperReadOnly, only read_only yet", my, true, true, true, false, "SET GLOBAL super_read_only=1"},
+		{"MySQL set, UseSuperReadOnly, already", my, true, true, true, true, ""},
+		{"MySQL clear from super_read_only", my, false, false, true, true, "SET GLOBAL super_read_only=0, read_only=0"},
+		{"MySQL clear, already writable", my, true, false, false, false, ""},
+		{"MariaDB set, UseSuperReadOnly", maria, true, true, false, false, "SET GLOBAL read_only=1"},
+		{"MariaDB set, UseSuperReadOnly, already", maria, true, true, true, false, ""},
+		{"MariaDB clear", maria, true, false, true, false, "SET GLOBAL read_only=0"},
+	} {
+		if got := readOnlyChange(c.st, c.useSuper, c.want, c.ro, c.sro); got != c.stmt {
+			t.Errorf("%s: %q, want %q", c.name, got, c.stmt)
+		}
+	}
+}

@@ -108,12 +108,22 @@ func (d *DB) SetReadOnly(ctx context.Context, key events.InstanceKey, readOnly b
 	if err := s.db.QueryRowContext(ctx, dl.ReadOnlyQuery()).Scan(&ro, &sro); err != nil {
 		return d.fail(op, key, err)
 	}
-	super := d.opts.UseSuperReadOnly && dl.SuperReadOnly
-	if (readOnly && ro && (sro || !super)) || (!readOnly && !ro && !sro) {
+	stmt := readOnlyChange(dl.Statements, d.opts.UseSuperReadOnly, readOnly, ro, sro)
+	if stmt == "" {
 		d.skipped(key, op)
 		return nil
 	}
-	return d.fail(op, key, d.exec(ctx, s, key, dl.ReadOnlySQL(readOnly, d.opts.UseSuperReadOnly)))
+	return d.fail(op, key, d.exec(ctx, s, key, stmt))
+}
+
+// readOnlyChange is the statement that takes a server from read_only=ro,
+// super_read_only=sro to the wanted state; "" when it is there already.
+func readOnlyChange(st mysqlconn.Statements, useSuper, readOnly, ro, sro bool) string {
+	super := useSuper && st.SuperReadOnly
+	if (readOnly && ro && (sro || !super)) || (!readOnly && !ro && !sro) {
+		return ""
+	}
+	return st.ReadOnlySQL(readOnly, useSuper)
 }
 
 // ChangeSource points key at source with GTID positioning and starts
