@@ -39,6 +39,8 @@ var bounds = [...]bound{
 	// Topology
 	{key: "MySQLConnectTimeoutSeconds", max: hourS, unit: "s"},
 	{key: "MySQLDiscoveryReadTimeoutSeconds", max: hourS, unit: "s"},
+	{key: "MySQLTopologyReadTimeoutSeconds", max: hourS, unit: "s"},
+	{key: "MySQLConnectionLifetimeSeconds", max: dayS, unit: "s"},
 	// Discovery
 	{key: "InstancePollSeconds", max: hourS, unit: "s"},
 	{key: "InstancePollMilliseconds", max: hourMS, unit: "ms"},

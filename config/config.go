@@ -67,13 +67,13 @@ type Topology struct {
 	MySQLTopologyUseMixedTLS           bool
 	MySQLConnectTimeoutSeconds         int
 	MySQLDiscoveryReadTimeoutSeconds   int
-	MySQLTopologyReadTimeoutSeconds    int `regent:"unused"`
-	MySQLConnectionLifetimeSeconds     int `regent:"unused"`
+	MySQLTopologyReadTimeoutSeconds    int
+	MySQLConnectionLifetimeSeconds     int
 	DefaultInstancePort                int
 	ReplicationLagQuery                string
 	SlaveLagQuery                      string `regent:"alias=ReplicationLagQuery"`
 	ReplicationCredentialsQuery        string `regent:"unused"`
-	UseSuperReadOnly                   bool   `regent:"unused"`
+	UseSuperReadOnly                   bool
 }
 
 // Discovery is polling, discovery and naming.

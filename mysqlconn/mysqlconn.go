@@ -78,6 +78,9 @@ type Options struct {
 	// own defaults first.
 	ConnectTimeout time.Duration
 	ReadTimeout    time.Duration
+	// ConnectionLifetime closes connections that old
+	// (MySQLConnectionLifetimeSeconds; zero: DefaultConnectionLifetime).
+	ConnectionLifetime time.Duration
 	// TLS holds the MySQLTopology* TLS settings.
 	TLS TLSOptions
 }
@@ -111,6 +114,13 @@ func (d *Dialer) Config(host string, port int) *mysql.Config {
 	cfg.TLS = d.tls
 	cfg.AllowFallbackToPlaintext = d.mixed
 	return cfg
+}
+
+func (d *Dialer) lifetime() time.Duration {
+	if d.opts.ConnectionLifetime > 0 {
+		return d.opts.ConnectionLifetime
+	}
+	return DefaultConnectionLifetime
 }
 
 // TLS returns the TLS configuration every connection uses (nil: plain

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/regent-ha/regent/events"
+	"github.com/regent-ha/regent/mysqlconn"
 )
 
 // buildObservation turns a batch's rows into an observation (without the
@@ -30,7 +31,7 @@ func buildObservation(key events.InstanceKey, res batchResult) (events.InstanceO
 		BinlogFormat:      g.str("binlog_format"),
 		BinlogRowImage:    g.str("binlog_row_image"),
 	}
-	obs.Flavor = DetectFlavor(obs.Version, obs.VersionComment)
+	obs.Flavor = mysqlconn.DetectFlavor(obs.Version, obs.VersionComment)
 	if obs.Flavor == FlavorMariaDB {
 		obs.GTID = events.GTIDState{
 			CurrentPos: g.str("gtid_current_pos"),

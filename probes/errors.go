@@ -2,17 +2,12 @@ package probes
 
 import (
 	"context"
-	"database/sql/driver"
 	"errors"
 	"fmt"
-	"io"
-	"net"
-	"syscall"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
-
 	"github.com/regent-ha/regent/events"
+	"github.com/regent-ha/regent/mysqlconn"
 )
 
 // ErrorKind classifies a failed probe. Callers switch on it, never on the
@@ -101,31 +96,13 @@ func (e *NameError) Unwrap() error { return e.Err }
 // DiscoveryIgnoreHostnameFilters.
 var ErrIgnored = errors.New("instance matches DiscoveryIgnoreHostnameFilters")
 
-// MySQL/MariaDB error numbers the classifier knows.
-const (
-	erDBAccessDenied       = 1044
-	erAccessDenied         = 1045
-	erTableAccessDenied    = 1142
-	erColumnAccessDenied   = 1143
-	erSpecificAccessDenied = 1227
-	erHostNotPrivileged    = 1130
-	erHostIsBlocked        = 1129
-	erAccessDeniedNoPass   = 1698
-	erNotSupportedAuthMode = 1251
-	erUnknownSystemVar     = 1193
-	erUnknownTable         = 1109
-	erNoSuchTable          = 1146
-	erParse                = 1064
-)
-
 // classify returns the kind of err. probeCtx is the probe's context: when its
 // deadline has passed, whatever the driver said, the server was too slow.
+// Server errors other than credentials and privileges mean the server
+// answered: a partial probe.
 func classify(probeCtx context.Context, err error) ErrorKind {
 	var rh *ReportHostError
 	var bad *NameError
-	var me *mysql.MySQLError
-	var ne net.Error
-	var op *net.OpError
 	switch {
 	case err == nil:
 		return ErrUnknown
@@ -133,23 +110,19 @@ func classify(probeCtx context.Context, err error) ErrorKind {
 		return ErrPartial
 	case errors.Is(err, context.DeadlineExceeded) || (probeCtx != nil && errors.Is(probeCtx.Err(), context.DeadlineExceeded)):
 		return ErrTimeout
-	case errors.As(err, &me):
-		switch me.Number {
-		case erAccessDenied, erHostNotPrivileged, erHostIsBlocked, erAccessDeniedNoPass, erNotSupportedAuthMode:
-			return ErrAuth
-		case erDBAccessDenied, erTableAccessDenied, erColumnAccessDenied, erSpecificAccessDenied:
-			return ErrPrivilege
-		}
+	}
+	switch mysqlconn.Classify(err) {
+	case mysqlconn.KindAuth:
+		return ErrAuth
+	case mysqlconn.KindPrivilege:
+		return ErrPrivilege
+	case mysqlconn.KindBusy, mysqlconn.KindState, mysqlconn.KindServer:
 		return ErrPartial
-	case errors.As(err, &ne) && ne.Timeout():
+	case mysqlconn.KindTimeout:
 		return ErrTimeout
-	case errors.As(err, &op) && op.Op == "dial":
+	case mysqlconn.KindRefused:
 		return ErrRefused
-	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
-		return ErrRefused
-	case errors.Is(err, mysql.ErrInvalidConn), errors.Is(err, driver.ErrBadConn),
-		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
-		errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE), errors.Is(err, net.ErrClosed):
+	case mysqlconn.KindConnectionLost:
 		return ErrConnectionLost
 	}
 	return ErrUnknown

@@ -15,6 +15,7 @@ import (
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/regent-ha/regent/events"
+	"github.com/regent-ha/regent/mysqlconn"
 )
 
 func TestClassify(t *testing.T) {
@@ -85,7 +86,7 @@ func TestProbeErrorWrapping(t *testing.T) {
 func TestStatementErrorNamesPrivilege(t *testing.T) {
 	p := &Prober{}
 	in := &instance{known: true}
-	info := serverInfo{flavor: FlavorMariaDB, version: serverVersion{10, 11, 6}}
+	info := mysqlconn.ParseServer("10.11.6-MariaDB", "")
 	stmts := batch(info, true)
 	failed := -1
 	for i, s := range stmts {

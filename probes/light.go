@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/regent-ha/regent/events"
+	"github.com/regent-ha/regent/mysqlconn"
 )
 
 // lastFull is what the last full probe of an instance read that the light
@@ -123,7 +124,7 @@ func (p *Prober) readState(ctx context.Context, key events.InstanceKey, conn *sq
 
 // runStatements runs one batch; a failed optional statement is logged and
 // ignored, any other failure explained.
-func (p *Prober) runStatements(ctx context.Context, key events.InstanceKey, conn *sql.Conn, in *instance, info serverInfo, stmts []statement, sqlText string) (batchResult, bool, error) {
+func (p *Prober) runStatements(ctx context.Context, key events.InstanceKey, conn *sql.Conn, in *instance, info mysqlconn.Server, stmts []statement, sqlText string) (batchResult, bool, error) {
 	res, failed, err := runBatch(ctx, conn, in, stmts, sqlText)
 	if err != nil && failed >= 0 && stmts[failed].optional {
 		p.sampled.Debug().Str(events.LogInstance, key.String()).Err(err).Str("statement", stmts[failed].name).Msg("optional probe statement failed")

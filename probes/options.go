@@ -21,6 +21,9 @@ type Options struct {
 	// ReadTimeout bounds each read and write on a connection (default 3 s).
 	ConnectTimeout time.Duration
 	ReadTimeout    time.Duration
+	// ConnectionLifetime closes pooled connections that old
+	// (MySQLConnectionLifetimeSeconds; zero: mysqlconn's default).
+	ConnectionLifetime time.Duration
 	// ProbeTimeout bounds one whole probe through its context; a probe that
 	// hangs is cut off and counts as evidence (default ConnectTimeout +
 	// ReadTimeout).

@@ -13,21 +13,15 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
 	"github.com/rs/zerolog"
 
 	"github.com/regent-ha/regent/events"
 	"github.com/regent-ha/regent/mysqlconn"
 )
 
-// Pool sizing per instance: one connection for the scheduler's probe, one
-// for a concurrent discover or emergent probe.
-const (
-	poolMaxOpen     = 2
-	poolMaxIdle     = 2
-	poolMaxLifetime = 10 * time.Minute
-	poolMaxIdleTime = 2 * time.Minute
-)
+// poolMaxOpen sizes each instance's pool: one connection for the
+// scheduler's probe, one for a concurrent discover or emergent probe.
+const poolMaxOpen = 2
 
 // Prober reads one instance's state. It keeps one small connection pool per
 // instance, open between probes. It is safe for concurrent use; probing the
@@ -39,6 +33,7 @@ type Prober struct {
 	sampled zerolog.Logger // for the probe path: bursts of 5 a minute
 	clock   Clock
 	dial    *mysqlconn.Dialer
+	pools   *mysqlconn.Pools
 	names   *nameCache
 
 	mu        sync.Mutex // guards instances and closed
@@ -67,7 +62,7 @@ type instance struct {
 // dialectPlan holds the statements for a server's flavor and version: the
 // full batch and the light (steady-state) one.
 type dialectPlan struct {
-	info              serverInfo
+	info              mysqlconn.Server
 	full, light       []statement
 	fullSQL, lightSQL string
 }
@@ -87,7 +82,7 @@ func WithResolver(r Resolver) ProberOption { return func(p *Prober) { p.names.re
 func NewProber(opts Options, log zerolog.Logger, popts ...ProberOption) (*Prober, error) {
 	opts = opts.withDefaults()
 	dial, err := mysqlconn.New(mysqlconn.Options{User: opts.User, Password: opts.Password,
-		ConnectTimeout: opts.ConnectTimeout, ReadTimeout: opts.ReadTimeout, TLS: opts.TLS})
+		ConnectTimeout: opts.ConnectTimeout, ReadTimeout: opts.ReadTimeout, ConnectionLifetime: opts.ConnectionLifetime, TLS: opts.TLS})
 	if err != nil {
 		return nil, fmt.Errorf("new prober: %w", err)
 	}
@@ -97,6 +92,7 @@ func NewProber(opts Options, log zerolog.Logger, popts ...ProberOption) (*Prober
 		sampled:   log.With().Str(events.LogComponent, "probe").Logger().Sample(&zerolog.BurstSampler{Burst: 5, Period: time.Minute}),
 		clock:     SystemClock(),
 		dial:      dial,
+		pools:     dial.NewPools(mysqlconn.PoolOptions{MaxOpen: poolMaxOpen, Adjust: probeConfig}),
 		instances: make(map[events.InstanceKey]*instance),
 	}
 	p.names = newNameCache(opts.HostnameResolveMethod, opts.HostnameResolveTTL, net.DefaultResolver, func() time.Time { return p.clock.Now() })
@@ -111,25 +107,16 @@ func (p *Prober) Close() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.closed = true
-	var errs []error
-	for k, in := range p.instances {
-		if err := in.db.Close(); err != nil {
-			errs = append(errs, fmt.Errorf("close pool of %s: %w", k, err))
-		}
-		delete(p.instances, k)
-	}
-	return errors.Join(errs...)
+	clear(p.instances)
+	return p.pools.Close()
 }
 
 // Forget closes the pool of key and drops what the prober knew about it.
 func (p *Prober) Forget(key events.InstanceKey) {
 	p.mu.Lock()
-	in := p.instances[key]
+	defer p.mu.Unlock() // held while the pool closes: instance must not pick up the closing pool
 	delete(p.instances, key)
-	p.mu.Unlock()
-	if in != nil {
-		_ = in.db.Close() // closing a pool only fails on driver bugs; nothing to do
-	}
+	p.pools.Forget(key.Hostname, key.Port)
 }
 
 // Resolve maps a host name the way discovery and the probe do: names
@@ -146,34 +133,30 @@ func (p *Prober) instance(key events.InstanceKey) (*instance, error) {
 	if in, ok := p.instances[key]; ok {
 		return in, nil
 	}
-	cfg := p.driverConfig(key)
-	cfg.MultiStatements = true // the probe's batch is one round trip
-	conn, err := mysql.NewConnector(cfg)
+	pool, err := p.pools.Get(key.Hostname, key.Port)
 	if err != nil {
-		return nil, fmt.Errorf("configure connection to %s: %w", key, err)
+		return nil, fmt.Errorf("open pool of %s: %w", key, err)
 	}
-	db := sql.OpenDB(conn)
-	db.SetMaxOpenConns(poolMaxOpen)
-	db.SetMaxIdleConns(poolMaxIdle)
-	db.SetConnMaxLifetime(poolMaxLifetime)
-	db.SetConnMaxIdleTime(poolMaxIdleTime)
-	in := &instance{db: db}
+	in := &instance{db: pool.DB}
 	p.instances[key] = in
 	return in, nil
 }
 
-// driverConfig is the driver configuration of a connection to key: the
-// topology credentials, timeouts and TLS. The probes' pools and the primary
-// watch (watch.go) both start from it.
-func (p *Prober) driverConfig(key events.InstanceKey) *mysql.Config {
-	cfg := p.dial.Config(key.Hostname, key.Port)
-	cfg.InterpolateParams = true
-	cfg.Logger = discardLogger{}
-	return cfg
+// probeConfig adjusts the driver configuration of the probes' pools: the
+// batch is one multi-statement round trip; the driver's own logging is
+// silenced (the probe reports errors itself). The primary watch
+// (watch.go) starts from watchConfig.
+func probeConfig(cfg *mysqlconn.Config) {
+	watchConfig(cfg)
+	cfg.MultiStatements = true
 }
 
-// discardLogger silences the driver's own logging: the probe reports errors
-// itself.
+func watchConfig(cfg *mysqlconn.Config) {
+	cfg.InterpolateParams = true
+	cfg.Logger = discardLogger{}
+}
+
+// discardLogger silences the driver's own logging.
 type discardLogger struct{}
 
 func (discardLogger) Print(...any) {}
@@ -185,7 +168,7 @@ func (in *instance) dialect() (dialectPlan, bool) {
 	return in.plan, in.known
 }
 
-func (in *instance) setDialect(info serverInfo, byShowSlaveHosts bool) dialectPlan {
+func (in *instance) setDialect(info mysqlconn.Server, byShowSlaveHosts bool) dialectPlan {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	if in.known && in.plan.info == info {
@@ -276,7 +259,7 @@ func (p *Prober) probe(ctx context.Context, key events.InstanceKey) (obs events.
 		return obs, answered, err
 	}
 	obs, err = p.observation(ctx, key, res)
-	if now := (serverInfo{flavor: DetectFlavor(obs.Version, obs.VersionComment), version: parseVersion(obs.Version)}); now != d.info {
+	if now := mysqlconn.ParseServer(obs.Version, obs.VersionComment); now != d.info {
 		in.setDialect(now, p.opts.DiscoverByShowSlaveHosts) // upgraded in place: the next batch follows
 	}
 	if err != nil {
@@ -312,28 +295,28 @@ func (p *Prober) observation(ctx context.Context, key events.InstanceKey, res ba
 // statementError explains a failed batch statement, naming the privilege it
 // needs when that is the cause. A dialect mismatch (an unknown variable
 // after an upgrade) makes the next probe identify the server again.
-func (p *Prober) statementError(in *instance, info serverInfo, stmts []statement, failed int, err error) error {
-	var me *mysql.MySQLError
-	if !errors.As(err, &me) || failed < 0 {
+func (p *Prober) statementError(in *instance, info mysqlconn.Server, stmts []statement, failed int, err error) error {
+	number, ok := mysqlconn.ErrorNumber(err)
+	if !ok || failed < 0 {
 		return err
 	}
 	st := stmts[failed]
-	switch me.Number {
-	case erUnknownSystemVar, erParse, erUnknownTable, erNoSuchTable:
+	switch {
+	case number == mysqlconn.ErUnknownSystemVar, number == mysqlconn.ErParse, number == mysqlconn.ErUnknownTable, number == mysqlconn.ErNoSuchTable:
 		in.forgetDialect()
-	case erSpecificAccessDenied, erTableAccessDenied, erDBAccessDenied, erColumnAccessDenied:
-		return fmt.Errorf("%s needs %s on %s: %w", st.name, st.needs, info.describe(), err)
+	case mysqlconn.Classify(err) == mysqlconn.KindPrivilege:
+		return fmt.Errorf("%s needs %s on %s %s: %w", st.name, st.needs, info.Flavor, info.Version.Short(), err)
 	}
 	return fmt.Errorf("read %s: %w", st.name, err)
 }
 
 // identify reads the version, which picks the dialect of the batch.
-func identify(ctx context.Context, conn *sql.Conn) (serverInfo, error) {
+func identify(ctx context.Context, conn *sql.Conn) (mysqlconn.Server, error) {
 	var version, comment sql.NullString
-	if err := conn.QueryRowContext(ctx, identifySQL).Scan(&version, &comment); err != nil {
-		return serverInfo{}, fmt.Errorf("read version: %w", err)
+	if err := conn.QueryRowContext(ctx, mysqlconn.VersionSQL).Scan(&version, &comment); err != nil {
+		return mysqlconn.Server{}, fmt.Errorf("read version: %w", err)
 	}
-	return serverInfo{flavor: DetectFlavor(version.String, comment.String), version: parseVersion(version.String)}, nil
+	return mysqlconn.ParseServer(version.String, comment.String), nil
 }
 
 // batchResult holds the rows of each part of the batch.
@@ -361,8 +344,7 @@ func runBatch(ctx context.Context, conn *sql.Conn, in *instance, stmts []stateme
 		}
 		rows, err := q.QueryContext(ctx, sqlText, nil)
 		if err != nil {
-			var me *mysql.MySQLError
-			if errors.As(err, &me) {
+			if _, ok := mysqlconn.ErrorNumber(err); ok {
 				failed = 0
 			}
 			return err

@@ -2,6 +2,8 @@ package probes
 
 import (
 	"strings"
+
+	"github.com/regent-ha/regent/mysqlconn"
 )
 
 // statement is one statement of a probe's batch.
@@ -31,65 +33,47 @@ const (
 	partCount // number of parts
 )
 
-// serverInfo is what the prober remembers about a server's dialect between
-// probes: it picks the statements of the next batch.
-type serverInfo struct {
-	flavor  string
-	version serverVersion
-}
-
-func (s serverInfo) mariaDB() bool { return s.flavor == FlavorMariaDB }
-
-// describe is "MariaDB 10.11" for messages.
-func (s serverInfo) describe() string { return s.flavor + " " + s.version.short() }
-
-// identifySQL reads what picks the dialect, on the first probe of a server.
-const identifySQL = "SELECT @@version AS version, @@version_comment AS version_comment"
-
 // globalsColumn is one @@variable of the globals SELECT, read from
 // minVersion on (zero: always); older servers get NULL.
 type globalsColumn struct {
 	expr, alias string
-	min         serverVersion
+	min         mysqlconn.Version
 }
 
 var mariaDBGlobals = []globalsColumn{
-	{expr: "@@gtid_current_pos", alias: "gtid_current_pos", min: serverVersion{10, 0, 2}},
-	{expr: "@@gtid_slave_pos", alias: "gtid_slave_pos", min: serverVersion{10, 0, 2}},
-	{expr: "@@gtid_binlog_pos", alias: "gtid_binlog_pos", min: serverVersion{10, 0, 2}},
-	{expr: "@@gtid_strict_mode", alias: "gtid_strict_mode", min: serverVersion{10, 0, 2}},
-	{expr: "@@gtid_domain_id", alias: "gtid_domain_id", min: serverVersion{10, 0, 2}},
-	{expr: "@@log_slave_updates", alias: "log_replica_updates"},
+	{expr: "@@gtid_current_pos", alias: "gtid_current_pos", min: mysqlconn.Version{Major: 10, Minor: 0, Patch: 2}},
+	{expr: "@@gtid_slave_pos", alias: "gtid_slave_pos", min: mysqlconn.Version{Major: 10, Minor: 0, Patch: 2}},
+	{expr: "@@gtid_binlog_pos", alias: "gtid_binlog_pos", min: mysqlconn.Version{Major: 10, Minor: 0, Patch: 2}},
+	{expr: "@@gtid_strict_mode", alias: "gtid_strict_mode", min: mysqlconn.Version{Major: 10, Minor: 0, Patch: 2}},
+	{expr: "@@gtid_domain_id", alias: "gtid_domain_id", min: mysqlconn.Version{Major: 10, Minor: 0, Patch: 2}},
+	{expr: "@@log_slave_updates", alias: "log_replica_updates"}, // MariaDB keeps the name
 }
 
 var mysqlGlobals = []globalsColumn{
-	{expr: "@@server_uuid", alias: "server_uuid", min: serverVersion{5, 6, 0}},
-	{expr: "@@super_read_only", alias: "super_read_only", min: serverVersion{5, 7, 8}},
-	{expr: "@@gtid_mode", alias: "gtid_mode", min: serverVersion{5, 6, 5}},
-	{expr: "@@global.gtid_executed", alias: "gtid_executed", min: serverVersion{5, 6, 5}},
-	{expr: "@@global.gtid_purged", alias: "gtid_purged", min: serverVersion{5, 6, 5}},
+	{expr: "@@server_uuid", alias: "server_uuid", min: mysqlconn.Version{Major: 5, Minor: 6, Patch: 0}},
+	{expr: "@@super_read_only", alias: "super_read_only", min: mysqlconn.Version{Major: 5, Minor: 7, Patch: 8}},
+	{expr: "@@gtid_mode", alias: "gtid_mode", min: mysqlconn.Version{Major: 5, Minor: 6, Patch: 5}},
+	{expr: "@@global.gtid_executed", alias: "gtid_executed", min: mysqlconn.Version{Major: 5, Minor: 6, Patch: 5}},
+	{expr: "@@global.gtid_purged", alias: "gtid_purged", min: mysqlconn.Version{Major: 5, Minor: 6, Patch: 5}},
 }
 
 // globalsSQL is one SELECT of every @@variable the probe reads.
-func globalsSQL(s serverInfo) string {
+func globalsSQL(s mysqlconn.Server) string {
 	var b strings.Builder
 	b.WriteString("SELECT @@version AS version, @@version_comment AS version_comment, @@server_id AS server_id, " +
 		"@@hostname AS hostname, @@report_host AS report_host, @@report_port AS report_port, " +
 		"@@read_only AS read_only, @@log_bin AS log_bin, @@binlog_format AS binlog_format, " +
 		"@@binlog_row_image AS binlog_row_image, TIMESTAMPDIFF(SECOND, UTC_TIMESTAMP(), NOW()) AS utc_offset")
 	cols := mysqlGlobals
-	if s.mariaDB() {
+	if s.MariaDB() {
 		cols = mariaDBGlobals
 	} else {
-		logUpdates := globalsColumn{expr: "@@log_slave_updates", alias: "log_replica_updates"}
-		if s.version.atLeast(8, 0, 26) {
-			logUpdates.expr = "@@log_replica_updates"
-		}
+		logUpdates := globalsColumn{expr: mysqlconn.StatementsFor(s).LogReplicaUpdates, alias: "log_replica_updates"}
 		cols = append(cols[:len(cols):len(cols)], logUpdates)
 	}
 	for _, c := range cols {
 		b.WriteString(", ")
-		if s.version.atLeast(c.min.major, c.min.minor, c.min.patch) {
+		if s.Version.AtLeast(c.min.Major, c.min.Minor, c.min.Patch) {
 			b.WriteString(c.expr)
 		} else {
 			b.WriteString("NULL")
@@ -114,7 +98,7 @@ const (
 
 // batch returns the statements of one probe of a server of this dialect, to
 // be sent in one round trip. Optional statements come last.
-func batch(s serverInfo, byShowSlaveHosts bool) []statement {
+func batch(s mysqlconn.Server, byShowSlaveHosts bool) []statement {
 	stmts := []statement{
 		{sql: globalsSQL(s), name: "SELECT @@globals", part: partGlobals},
 		{sql: statusSQL, name: "SHOW GLOBAL STATUS", part: partStatus},
@@ -127,58 +111,39 @@ func batch(s serverInfo, byShowSlaveHosts bool) []statement {
 	} else {
 		stmts = append(stmts, statement{sql: binlogDumpSQL, name: "SELECT FROM information_schema.PROCESSLIST", needs: "PROCESS", part: partReplicas})
 	}
-	if !s.mariaDB() && s.version.atLeast(5, 7, 0) {
+	if !s.MariaDB() && s.Version.AtLeast(5, 7, 0) {
 		stmts = append(stmts, statement{sql: mysqlHeartbeatSQL, name: "SELECT FROM performance_schema.replication_connection_status",
 			needs: "SELECT on performance_schema", optional: true, part: partHeartbeat})
 	}
 	return stmts
 }
 
-// versioned describes a statement whose text and required privilege depend
-// on flavor and version: MariaDB from mariaSince needs mariaNeeds (older
-// MariaDB needs legacyNeeds), MySQL from mysqlSince says mysqlSQL; every
-// other server runs legacySQL needing legacyNeeds.
-type versioned struct {
-	legacySQL, mysqlSQL     string
-	mariaNeeds, legacyNeeds string
-	mariaSince, mysqlSince  [3]int
-	part                    batchPart
-}
-
-func (v versioned) pick(s serverInfo) statement {
-	st := statement{sql: v.legacySQL, needs: v.legacyNeeds, part: v.part}
-	switch {
-	case s.mariaDB() && s.version.atLeast(v.mariaSince[0], v.mariaSince[1], v.mariaSince[2]):
-		st.needs = v.mariaNeeds
-	case !s.mariaDB() && s.version.atLeast(v.mysqlSince[0], v.mysqlSince[1], v.mysqlSince[2]):
-		st.sql = v.mysqlSQL
+// privileged is a statement of mysqlconn's builder with the privilege it
+// needs: on MariaDB from mariaSince, mariaNeeds; elsewhere legacyNeeds.
+func privileged(sqlText string, s mysqlconn.Server, mariaNeeds string, mariaSince mysqlconn.Version, legacyNeeds string, part batchPart) statement {
+	st := statement{sql: sqlText, name: sqlText, needs: legacyNeeds, part: part}
+	if s.MariaDB() && s.Version.AtLeast(mariaSince.Major, mariaSince.Minor, mariaSince.Patch) {
+		st.needs = mariaNeeds
 	}
-	st.name = st.sql
 	return st
 }
 
-func binlogStatement(s serverInfo) statement {
-	return versioned{legacySQL: "SHOW MASTER STATUS", mysqlSQL: "SHOW BINARY LOG STATUS",
-		mariaNeeds: "BINLOG MONITOR", legacyNeeds: "REPLICATION CLIENT",
-		mariaSince: [3]int{10, 5, 2}, mysqlSince: [3]int{8, 2, 0}, part: partBinlog}.pick(s)
+func binlogStatement(s mysqlconn.Server) statement {
+	return privileged(mysqlconn.StatementsFor(s).ShowBinaryLogStatus, s, "BINLOG MONITOR", mysqlconn.Version{Major: 10, Minor: 5, Patch: 2}, "REPLICATION CLIENT", partBinlog)
 }
 
-func replicaStatusStatement(s serverInfo) statement {
-	return versioned{legacySQL: "SHOW SLAVE STATUS", mysqlSQL: "SHOW REPLICA STATUS",
-		mariaNeeds: "REPLICA MONITOR", legacyNeeds: "REPLICATION CLIENT",
-		mariaSince: [3]int{10, 5, 9}, mysqlSince: [3]int{8, 0, 22}, part: partReplica}.pick(s)
+func replicaStatusStatement(s mysqlconn.Server) statement {
+	return privileged(mysqlconn.StatementsFor(s).ShowReplicaStatus, s, "REPLICA MONITOR", mysqlconn.Version{Major: 10, Minor: 5, Patch: 9}, "REPLICATION CLIENT", partReplica)
 }
 
-func replicaHostsStatement(s serverInfo) statement {
-	return versioned{legacySQL: "SHOW SLAVE HOSTS", mysqlSQL: "SHOW REPLICAS",
-		mariaNeeds: "REPLICATION MASTER ADMIN", legacyNeeds: "REPLICATION SLAVE",
-		mariaSince: [3]int{10, 5, 2}, mysqlSince: [3]int{8, 0, 22}, part: partReplicas}.pick(s)
+func replicaHostsStatement(s mysqlconn.Server) statement {
+	return privileged(mysqlconn.StatementsFor(s).ShowReplicas, s, "REPLICATION MASTER ADMIN", mysqlconn.Version{Major: 10, Minor: 5, Patch: 2}, "REPLICATION SLAVE", partReplicas)
 }
 
 // lightGlobalsSQL reads the @@variables that move or that a change of role
 // shows in (server_id, read_only, the GTID positions).
-func lightGlobalsSQL(s serverInfo) string {
-	if s.mariaDB() {
+func lightGlobalsSQL(s mysqlconn.Server) string {
+	if s.MariaDB() {
 		return "SELECT @@server_id AS server_id, @@read_only AS read_only, @@gtid_current_pos AS gtid_current_pos, " +
 			"@@gtid_slave_pos AS gtid_slave_pos, @@gtid_binlog_pos AS gtid_binlog_pos"
 	}
@@ -189,7 +154,7 @@ func lightGlobalsSQL(s serverInfo) string {
 			continue
 		}
 		b.WriteString(", ")
-		if s.version.atLeast(c.min.major, c.min.minor, c.min.patch) {
+		if s.Version.AtLeast(c.min.Major, c.min.Minor, c.min.Patch) {
 			b.WriteString(c.expr)
 		} else {
 			b.WriteString("NULL")
@@ -205,14 +170,14 @@ func lightGlobalsSQL(s serverInfo) string {
 // answers stand in for. Everything a failure shows in is still read: the
 // replica status, read_only, positions, heartbeats, uptime, semi-sync
 // status.
-func lightBatch(s serverInfo) []statement {
+func lightBatch(s mysqlconn.Server) []statement {
 	stmts := []statement{
 		{sql: lightGlobalsSQL(s), name: "SELECT @@globals", part: partGlobals},
 		{sql: statusSQL, name: "SHOW GLOBAL STATUS", part: partStatus},
 		binlogStatement(s),
 		replicaStatusStatement(s),
 	}
-	if !s.mariaDB() && s.version.atLeast(5, 7, 0) {
+	if !s.MariaDB() && s.Version.AtLeast(5, 7, 0) {
 		stmts = append(stmts, statement{sql: mysqlHeartbeatSQL, name: "SELECT FROM performance_schema.replication_connection_status",
 			needs: "SELECT on performance_schema", optional: true, part: partHeartbeat})
 	}

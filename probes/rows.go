@@ -8,61 +8,15 @@ import (
 	"time"
 
 	"github.com/regent-ha/regent/events"
+	"github.com/regent-ha/regent/mysqlconn"
 )
 
-// Flavors, as orchestrator names them.
+// Flavors, as orchestrator names them (mysqlconn's).
 const (
-	FlavorMySQL   = "MySQL"
-	FlavorMariaDB = "MariaDB"
-	FlavorPercona = "Percona"
+	FlavorMySQL   = mysqlconn.FlavorMySQL
+	FlavorMariaDB = mysqlconn.FlavorMariaDB
+	FlavorPercona = mysqlconn.FlavorPercona
 )
-
-// DetectFlavor names the server's flavor from @@version and
-// @@version_comment.
-func DetectFlavor(version, versionComment string) string {
-	switch {
-	case strings.Contains(version, "MariaDB"):
-		return FlavorMariaDB
-	case strings.Contains(strings.ToLower(versionComment), "percona"):
-		return FlavorPercona
-	}
-	return FlavorMySQL
-}
-
-// serverVersion is a parsed @@version.
-type serverVersion struct{ major, minor, patch int }
-
-// parseVersion reads the leading "a.b.c" of @@version ("10.11.6-MariaDB-log",
-// "8.0.36-28").
-func parseVersion(s string) serverVersion {
-	var v serverVersion
-	parts := [3]*int{&v.major, &v.minor, &v.patch}
-	for i := 0; i < 3 && s != ""; i++ {
-		j := 0
-		for j < len(s) && s[j] >= '0' && s[j] <= '9' {
-			j++
-		}
-		*parts[i], _ = strconv.Atoi(s[:j])
-		if j >= len(s) || s[j] != '.' {
-			break
-		}
-		s = s[j+1:]
-	}
-	return v
-}
-
-// atLeast reports whether v ≥ major.minor.patch.
-func (v serverVersion) atLeast(major, minor, patch int) bool {
-	if v.major != major {
-		return v.major > major
-	}
-	if v.minor != minor {
-		return v.minor > minor
-	}
-	return v.patch >= patch
-}
-
-func (v serverVersion) short() string { return strconv.Itoa(v.major) + "." + strconv.Itoa(v.minor) }
 
 // row is one result row, read by column name: either naming of a column
 // (Source_Host or Master_Host) can be looked up. A missing column and NULL

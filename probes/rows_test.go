@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/regent-ha/regent/events"
+	"github.com/regent-ha/regent/mysqlconn"
 )
 
 // mkRow builds a row as the driver would hand it over; "NULL" is NULL.
@@ -137,68 +138,41 @@ func TestThreadStateMissingColumnIsNone(t *testing.T) {
 	}
 }
 
-func TestDetectFlavor(t *testing.T) {
-	tests := []struct{ version, comment, want string }{
-		{"10.11.6-MariaDB-0+deb12u1-log", "Debian 12", FlavorMariaDB},
-		{"11.4.2-MariaDB", "mariadb.org binary distribution", FlavorMariaDB},
-		{"5.5.5-10.6.12-MariaDB", "", FlavorMariaDB},
-		{"8.0.36-28", "Percona Server (GPL), Release 28, Revision 47601f19", FlavorPercona},
-		{"8.4.0", "MySQL Community Server - GPL", FlavorMySQL},
-		{"5.7.28-log", "MySQL Community Server (GPL)", FlavorMySQL},
-		{"", "", FlavorMySQL},
-	}
-	for _, tc := range tests {
-		if got := DetectFlavor(tc.version, tc.comment); got != tc.want {
-			t.Errorf("DetectFlavor(%q, %q) = %s, want %s", tc.version, tc.comment, got, tc.want)
-		}
-	}
-}
-
-func TestParseVersion(t *testing.T) {
-	tests := []struct {
-		in   string
-		want serverVersion
-	}{
-		{"10.11.6-MariaDB-log", serverVersion{10, 11, 6}},
-		{"8.0.22", serverVersion{8, 0, 22}},
-		{"8.4", serverVersion{8, 4, 0}},
-		{"5.7.28-log", serverVersion{5, 7, 28}},
-		{"garbage", serverVersion{}},
-	}
-	for _, tc := range tests {
-		if got := parseVersion(tc.in); got != tc.want {
-			t.Errorf("parseVersion(%q) = %v, want %v", tc.in, got, tc.want)
-		}
-	}
-	v := serverVersion{8, 0, 22}
-	for _, c := range []struct {
-		a, b, c int
-		want    bool
-	}{{8, 0, 22, true}, {8, 0, 23, false}, {8, 0, 21, true}, {5, 7, 99, true}, {8, 1, 0, false}} {
-		if got := v.atLeast(c.a, c.b, c.c); got != c.want {
-			t.Errorf("8.0.22 atLeast %d.%d.%d = %v", c.a, c.b, c.c, got)
+// TestProbeStatementsValidForEachVersion: every statement of the full and
+// the light batch, for each version, passes mysqlconn's validity table
+// (8.4's removals included).
+func TestProbeStatementsValidForEachVersion(t *testing.T) {
+	for _, v := range []string{"5.6.40", "5.7.28-log", "8.0.21", "8.0.22", "8.0.26", "8.0.36", "8.2.0", "8.4.3", "9.1.0",
+		"10.4.32-MariaDB", "10.5.9-MariaDB", "10.11.6-MariaDB-log", "11.4.2-MariaDB"} {
+		srv := mysqlconn.ParseServer(v, "")
+		for _, hosts := range []bool{false, true} {
+			for _, st := range append(batch(srv, hosts), lightBatch(srv)...) {
+				if err := mysqlconn.Check(srv, st.sql); err != nil {
+					t.Errorf("%s: %v", v, err)
+				}
+			}
 		}
 	}
 }
 
 func TestBatchFollowsDialect(t *testing.T) {
-	sqlOf := func(info serverInfo, hosts bool) string { return batchSQL(batch(info, hosts)) }
+	sqlOf := func(info mysqlconn.Server, hosts bool) string { return batchSQL(batch(info, hosts)) }
 	tests := []struct {
 		name       string
-		info       serverInfo
+		info       mysqlconn.Server
 		hosts      bool
 		want, deny []string
 	}{
-		{"MariaDB 10.11", serverInfo{FlavorMariaDB, serverVersion{10, 11, 6}}, true,
+		{"MariaDB 10.11", mysqlconn.ParseServer("10.11.6-MariaDB", ""), true,
 			[]string{"SHOW MASTER STATUS", "SHOW SLAVE STATUS", "SHOW SLAVE HOSTS", "@@gtid_current_pos", "@@gtid_strict_mode", "@@log_slave_updates"},
 			[]string{"@@server_uuid", "@@gtid_mode", "performance_schema", "@@super_read_only"}},
-		{"MySQL 8.4", serverInfo{FlavorMySQL, serverVersion{8, 4, 0}}, true,
+		{"MySQL 8.4", mysqlconn.ParseServer("8.4.0", ""), true,
 			[]string{"SHOW BINARY LOG STATUS", "SHOW REPLICA STATUS", "SHOW REPLICAS", "@@server_uuid", "@@super_read_only", "@@log_replica_updates", "performance_schema.replication_connection_status"},
 			[]string{"SHOW MASTER STATUS", "SHOW SLAVE", "@@gtid_current_pos"}},
-		{"MySQL 8.0.21", serverInfo{FlavorMySQL, serverVersion{8, 0, 21}}, false,
+		{"MySQL 8.0.21", mysqlconn.ParseServer("8.0.21", ""), false,
 			[]string{"SHOW MASTER STATUS", "SHOW SLAVE STATUS", "information_schema.PROCESSLIST", "@@log_slave_updates"},
 			[]string{"SHOW REPLICA", "SHOW SLAVE HOSTS"}},
-		{"MySQL 5.6", serverInfo{FlavorPercona, serverVersion{5, 6, 40}}, false,
+		{"MySQL 5.6", mysqlconn.ParseServer("5.6.40", "Percona Server"), false,
 			[]string{"NULL AS super_read_only", "@@gtid_mode"},
 			[]string{"performance_schema"}},
 	}
@@ -216,7 +190,7 @@ func TestBatchFollowsDialect(t *testing.T) {
 		}
 	}
 	// Optional statements come last, so their failure cannot hide others.
-	stmts := batch(serverInfo{FlavorMySQL, serverVersion{8, 0, 36}}, true)
+	stmts := batch(mysqlconn.ParseServer("8.0.36", ""), true)
 	if !stmts[len(stmts)-1].optional {
 		t.Errorf("last statement %q should be optional", stmts[len(stmts)-1].name)
 	}

@@ -13,10 +13,10 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
 	"github.com/rs/zerolog"
 
 	"github.com/regent-ha/regent/events"
+	"github.com/regent-ha/regent/mysqlconn"
 )
 
 // This file is the primary watch: one long-lived, authenticated and idle
@@ -312,19 +312,20 @@ func (c *watchConn) Close() error {
 // probes' driver configuration and a connection attribute that names it in
 // performance_schema.session_connect_attrs.
 func (p *Prober) dialWatch(ctx context.Context, key events.InstanceKey) (*watchConn, error) {
-	cfg := p.driverConfig(key)
-	cfg.ConnectionAttributes = "program_name:regent-watch"
 	var under *readAheadConn
-	cfg.DialFunc = func(ctx context.Context, network, addr string) (net.Conn, error) {
-		d := net.Dialer{KeepAlive: 15 * time.Second}
-		nc, err := d.DialContext(ctx, network, addr)
-		if err != nil {
-			return nil, err
+	conn, err := p.dial.Connector(key.Hostname, key.Port, func(cfg *mysqlconn.Config) {
+		watchConfig(cfg)
+		cfg.ConnectionAttributes = "program_name:regent-watch"
+		cfg.DialFunc = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			d := net.Dialer{KeepAlive: 15 * time.Second}
+			nc, err := d.DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			under = newReadAheadConn(nc)
+			return under, nil
 		}
-		under = newReadAheadConn(nc)
-		return under, nil
-	}
-	conn, err := mysql.NewConnector(cfg)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("configure watch of %s: %w", key, err)
 	}

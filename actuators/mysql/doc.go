@@ -3,12 +3,14 @@
 // reset replication, flip read_only, point a replica at a new source, and
 // wait for the relay log or a GTID position.
 //
-// A DB keeps one small connection pool per server, opened on first use and
-// closed by Close. The server's flavor and version are read once per server
-// and pick the dialect: SHOW SLAVE STATUS or SHOW REPLICA STATUS, CHANGE
-// MASTER TO … MASTER_USE_GTID (MariaDB), CHANGE MASTER TO …
+// A DB connects through package mysqlconn: one small connection pool per
+// server (mysqlconn.Pools), opened on first use and closed by Close, with
+// the server's flavor and version read once; they pick the statements
+// (mysqlconn.StatementsFor): SHOW SLAVE STATUS or SHOW REPLICA STATUS,
+// CHANGE MASTER TO … MASTER_USE_GTID (MariaDB), CHANGE MASTER TO …
 // MASTER_AUTO_POSITION=1 (MySQL < 8.0.23) or CHANGE REPLICATION SOURCE TO …
-// SOURCE_AUTO_POSITION=1 (MySQL ≥ 8.0.23).
+// SOURCE_AUTO_POSITION=1 (MySQL ≥ 8.0.23), RESET BINARY LOGS AND GTIDS on
+// MySQL ≥ 8.2, and so on (docs/mysql.md).
 //
 // Every operation reads the server's state first and acts only when needed,
 // so re-running a step is safe: stopping a stopped replica, setting read_only

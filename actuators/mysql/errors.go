@@ -1,47 +1,13 @@
 package mysql
 
 import (
-	"context"
-	"database/sql/driver"
 	"errors"
 	"fmt"
-	"io"
-	"net"
-	"regexp"
-	"syscall"
-
-	"github.com/go-sql-driver/mysql"
 
 	"github.com/regent-ha/regent/actuators"
 	"github.com/regent-ha/regent/events"
+	"github.com/regent-ha/regent/mysqlconn"
 )
-
-// MySQL/MariaDB error numbers the classifier knows.
-const (
-	erDBAccessDenied       = 1044
-	erAccessDenied         = 1045
-	erTableAccessDenied    = 1142
-	erColumnAccessDenied   = 1143
-	erSpecificAccessDenied = 1227
-	erAccessDeniedNoPass   = 1698
-	erHostNotPrivileged    = 1130
-	erTooManyConnections   = 1040
-	erServerShutdown       = 1053
-	erLockWaitTimeout      = 1205
-	erLockDeadlock         = 1213
-	erQueryInterrupted     = 1317
-	erConnectionKilled     = 1927
-	erSlaveMustStop        = 1198
-	erBadSlave             = 1200
-	erSlaveNotRunning      = 1199
-	erAutoPositionNoGTID   = 1777
-	erReadOnly             = 1290
-)
-
-// privilegeRE finds the privilege names in a 1227 message: "Access denied;
-// you need (at least one of) the READ_ONLY ADMIN privilege(s) for this
-// operation".
-var privilegeRE = regexp.MustCompile(`the (.+?) privilege\(s\)`)
 
 // wrap classifies err as an *actuators.Error of op on key.
 func wrap(op string, key events.InstanceKey, err error) error {
@@ -53,11 +19,8 @@ func wrap(op string, key events.InstanceKey, err error) error {
 		return err
 	}
 	kind := classify(err)
-	var me *mysql.MySQLError
-	if kind == actuators.Permanent && errors.As(err, &me) && me.Number == erSpecificAccessDenied {
-		if m := privilegeRE.FindStringSubmatch(me.Message); m != nil {
-			err = fmt.Errorf("missing privilege %s: %w", m[1], err)
-		}
+	if p := mysqlconn.MissingPrivilege(err); p != "" {
+		err = fmt.Errorf("missing privilege %s: %w", p, err)
 	}
 	return &actuators.Error{Kind: kind, Op: op, Key: key, Err: err}
 }
@@ -67,41 +30,15 @@ func precondition(op string, key events.InstanceKey, format string, args ...any)
 	return &actuators.Error{Kind: actuators.Precondition, Op: op, Key: key, Err: fmt.Errorf(format, args...)}
 }
 
-// classify returns the kind of a driver or network error.
+// classify maps mysqlconn's kinds onto the actuators': what a retry may
+// cure is Transient, a server in the wrong replication state is a
+// Precondition, the rest (credentials, privileges, other server errors) is
+// Permanent.
 func classify(err error) actuators.ErrorKind {
-	var me *mysql.MySQLError
-	var ne net.Error
-	switch {
-	case errors.As(err, &me):
-		return classifyServer(me.Number)
-	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+	switch mysqlconn.Classify(err) {
+	case mysqlconn.KindTimeout, mysqlconn.KindCanceled, mysqlconn.KindRefused, mysqlconn.KindConnectionLost, mysqlconn.KindBusy:
 		return actuators.Transient
-	case errors.As(err, &ne) && ne.Timeout():
-		return actuators.Transient
-	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET),
-		errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH),
-		errors.Is(err, syscall.EPIPE), errors.Is(err, syscall.ECONNABORTED):
-		return actuators.Transient
-	case errors.Is(err, mysql.ErrInvalidConn), errors.Is(err, driver.ErrBadConn),
-		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):
-		return actuators.Transient
-	}
-	var op *net.OpError
-	if errors.As(err, &op) {
-		return actuators.Transient
-	}
-	return actuators.Permanent
-}
-
-func classifyServer(number uint16) actuators.ErrorKind {
-	switch number {
-	case erDBAccessDenied, erAccessDenied, erTableAccessDenied, erColumnAccessDenied,
-		erSpecificAccessDenied, erAccessDeniedNoPass, erHostNotPrivileged:
-		return actuators.Permanent
-	case erTooManyConnections, erServerShutdown, erLockWaitTimeout, erLockDeadlock,
-		erQueryInterrupted, erConnectionKilled:
-		return actuators.Transient
-	case erSlaveMustStop, erBadSlave, erSlaveNotRunning, erAutoPositionNoGTID, erReadOnly:
+	case mysqlconn.KindState:
 		return actuators.Precondition
 	}
 	return actuators.Permanent

@@ -7,95 +7,70 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/regent-ha/regent/actuators"
 	"github.com/regent-ha/regent/events"
+	"github.com/regent-ha/regent/mysqlconn"
 )
 
-func TestParseFlavor(t *testing.T) {
-	tests := []struct {
-		version, comment, name string
-		major, minor, patch    int
-	}{
-		{"10.11.19-MariaDB-0+deb12u1-log", "Debian 12", FlavorMariaDB, 10, 11, 19},
-		{"5.5.5-10.6.12-MariaDB", "MariaDB Server", FlavorMariaDB, 5, 5, 5},
-		{"8.0.36", "MySQL Community Server - GPL", FlavorMySQL, 8, 0, 36},
-		{"8.4.0-log", "MySQL Community Server - GPL", FlavorMySQL, 8, 4, 0},
-		{"5.7.44-48-log", "Percona Server (GPL), Release 48", FlavorPercona, 5, 7, 44},
-	}
-	for _, tt := range tests {
-		f := parseFlavor(tt.version, tt.comment)
-		if f.name != tt.name || f.major != tt.major || f.minor != tt.minor || f.patch != tt.patch {
-			t.Errorf("parseFlavor(%q, %q) = %+v, want %s %d.%d.%d", tt.version, tt.comment, f, tt.name, tt.major, tt.minor, tt.patch)
+func dialectOf(version string) dialect { return dialectFor(mysqlconn.ParseServer(version, "")) }
+
+// TestDialectStatementsValid: the variables query and every statement of
+// each version's dialect are valid for that version (mysqlconn's validity
+// table), and the variables query reads super_read_only only where it
+// exists.
+func TestDialectStatementsValid(t *testing.T) {
+	for _, v := range []string{"5.7.28-log", "5.7.7", "8.0.22", "8.0.36", "8.4.3", "10.4.32-MariaDB", "10.11.19-MariaDB"} {
+		dl := dialectOf(v)
+		srv := mysqlconn.ParseServer(v, "")
+		for _, stmt := range append(dl.All(), dl.varsQuery) {
+			if err := mysqlconn.Check(srv, stmt); err != nil {
+				t.Errorf("%s: %v", v, err)
+			}
 		}
+		if strings.Contains(dl.varsQuery, "super_read_only") != (!dl.mariaDB && srv.Version.AtLeast(5, 7, 8)) {
+			t.Errorf("%s: vars query %q", v, dl.varsQuery)
+		}
+	}
+	if !strings.Contains(dialectOf("8.0.26").varsQuery, "@@log_replica_updates") || !strings.Contains(dialectOf("5.7.28").varsQuery, "@@log_slave_updates") {
+		t.Error("log_replica_updates by version")
 	}
 }
 
-// TestDialect pins the statements each flavor/version gets.
-func TestDialect(t *testing.T) {
-	creds := &actuators.Credentials{User: "repl", Password: "pw"}
-	tests := []struct {
-		version, comment string
-		mode             actuators.SourceMode
-		creds            *actuators.Credentials
-		show, stop, io   string
-		start, reset     string
-		change           string
-		nargs            int
-		sro              bool
-	}{
-		{"10.11.19-MariaDB", "", actuators.SlavePos, nil,
-			"SHOW SLAVE STATUS", "STOP SLAVE", "STOP SLAVE IO_THREAD", "START SLAVE", "RESET SLAVE ALL",
-			"CHANGE MASTER TO MASTER_HOST=?, MASTER_PORT=?, MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1, MASTER_HEARTBEAT_PERIOD=0.500", 2, false},
-		{"10.6.1-MariaDB", "", actuators.CurrentPos, creds,
-			"SHOW SLAVE STATUS", "STOP SLAVE", "STOP SLAVE IO_THREAD", "START SLAVE", "RESET SLAVE ALL",
-			"CHANGE MASTER TO MASTER_HOST=?, MASTER_PORT=?, MASTER_USER=?, MASTER_PASSWORD=?, MASTER_USE_GTID=current_pos, MASTER_CONNECT_RETRY=1, MASTER_HEARTBEAT_PERIOD=0.500", 4, false},
-		{"5.7.44-log", "MySQL Community Server", actuators.SlavePos, creds,
-			"SHOW SLAVE STATUS", "STOP SLAVE", "STOP SLAVE IO_THREAD", "START SLAVE", "RESET SLAVE ALL",
-			"CHANGE MASTER TO MASTER_HOST=?, MASTER_PORT=?, MASTER_USER=?, MASTER_PASSWORD=?, MASTER_AUTO_POSITION=1, MASTER_CONNECT_RETRY=1, MASTER_HEARTBEAT_PERIOD=0.500", 4, true},
-		{"8.0.22", "MySQL Community Server", actuators.SlavePos, nil,
-			"SHOW REPLICA STATUS", "STOP REPLICA", "STOP REPLICA IO_THREAD", "START REPLICA", "RESET REPLICA ALL",
-			"CHANGE MASTER TO MASTER_HOST=?, MASTER_PORT=?, MASTER_AUTO_POSITION=1, MASTER_CONNECT_RETRY=1, MASTER_HEARTBEAT_PERIOD=0.500", 2, true},
-		{"8.4.3", "MySQL Community Server", actuators.SlavePos, nil,
-			"SHOW REPLICA STATUS", "STOP REPLICA", "STOP REPLICA IO_THREAD", "START REPLICA", "RESET REPLICA ALL",
-			"CHANGE REPLICATION SOURCE TO SOURCE_HOST=?, SOURCE_PORT=?, SOURCE_AUTO_POSITION=1, SOURCE_CONNECT_RETRY=1, SOURCE_HEARTBEAT_PERIOD=0.500", 2, true},
-	}
-	for _, tt := range tests {
-		d := dialectFor(parseFlavor(tt.version, tt.comment))
-		got := []string{d.showStatus, d.stopReplica, d.stopIO, d.startReplica, d.resetAll}
-		want := []string{tt.show, tt.stop, tt.io, tt.start, tt.reset}
-		if fmt.Sprint(got) != fmt.Sprint(want) {
-			t.Errorf("%s: statements %q, want %q", tt.version, got, want)
+// TestNextGTID: MySQL's skip-query commits the GTID after the source's
+// last executed one empty, as orchestrator.
+func TestNextGTID(t *testing.T) {
+	const src = "3e11fa47-71ca-11e1-9e33-c80aa9429562"
+	const other = "4e11fa47-71ca-11e1-9e33-c80aa9429562"
+	for _, c := range []struct{ executed, uuid, want, err string }{
+		{src + ":1-41", src, src + ":42", ""},
+		{other + ":1-9," + src + ":1-5:7-41", strings.ToUpper(src), src + ":42", ""},
+		{other + ":1-9", src, src + ":1", ""},
+		{src + ":1-5", "", "", "no source UUID"},
+		{"garbage", src, "", "parse gtid_executed"},
+	} {
+		got, err := nextGTID(c.executed, c.uuid)
+		if got != c.want || (err == nil) != (c.err == "") || (err != nil && !strings.Contains(err.Error(), c.err)) {
+			t.Errorf("nextGTID(%q, %q) = %q, %v; want %q, %q", c.executed, c.uuid, got, err, c.want, c.err)
 		}
-		if d.superReadOnly != tt.sro {
-			t.Errorf("%s: superReadOnly %v, want %v", tt.version, d.superReadOnly, tt.sro)
-		}
-		stmt, args, err := d.changeSourceSQL("198.18.0.2", 3306, tt.mode, tt.creds, DefaultHeartbeatPeriod)
-		if err != nil || stmt != tt.change || len(args) != tt.nargs {
-			t.Errorf("%s: change source = %q %v %v, want %q with %d args", tt.version, stmt, args, err, tt.change, tt.nargs)
-		}
-	}
-	if _, _, err := dialectFor(parseFlavor("10.11.2-MariaDB", "")).changeSourceSQL("h", 1, "own_pos", nil, time.Second); err == nil {
-		t.Error("unknown source mode accepted")
 	}
 }
 
 func TestReplicaFromRow(t *testing.T) {
-	maria := dialectFor(parseFlavor("10.11.19-MariaDB", ""))
+	maria := dialectOf("10.11.19-MariaDB")
 	r := replicaFromRow(maria, map[string]string{"Master_Host": "198.18.0.1", "Master_Port": "3306",
 		"Master_User": "repl", "Slave_IO_Running": "Connecting", "Slave_SQL_Running": "Yes",
 		"Using_Gtid": "Slave_Pos", "Gtid_IO_Pos": "0-1-5", "Relay_Log_Space": "1234"})
 	if !r.present || r.port != 3306 || !r.ioStarted() || !r.sqlStarted() || !r.usingGTID || r.relaySpace != 1234 {
 		t.Errorf("MariaDB row: %+v", r)
 	}
-	mysql8 := dialectFor(parseFlavor("8.0.36", ""))
+	mysql8 := dialectOf("8.0.36")
 	r = replicaFromRow(mysql8, map[string]string{"Source_Host": "h", "Source_Port": "3307",
-		"Replica_IO_Running": "No", "Replica_SQL_Running": "No", "Auto_Position": "1",
+		"Replica_IO_Running": "No", "Replica_SQL_Running": "No", "Auto_Position": "1", "Source_UUID": "u-1",
 		"Retrieved_Gtid_Set": "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5,\n4e11fa47-71ca-11e1-9e33-c80aa9429562:1"})
-	if !r.present || r.port != 3307 || r.ioStarted() || r.sqlStarted() || !r.usingGTID || strings.Contains(r.retrieved, "\n") {
+	if !r.present || r.port != 3307 || r.ioStarted() || r.sqlStarted() || !r.usingGTID || strings.Contains(r.retrieved, "\n") || r.sourceUUID != "u-1" {
 		t.Errorf("MySQL row: %+v", r)
 	}
 	if r := replicaFromRow(maria, map[string]string{}); r.present || r.ioStarted() {
@@ -155,5 +130,34 @@ func TestWrapClassifies(t *testing.T) {
 	}
 	if got := wrap("x", key, noRO).Error(); !strings.HasPrefix(got, "x on 198.18.0.1:3306: ") {
 		t.Errorf("error text %q lacks op and key", got)
+	}
+}
+
+// TestReadOnlyChange: with UseSuperReadOnly off (orchestrator's default)
+// a MySQL server gets read_only only; on, super_read_only too; MariaDB
+// never has it; a server already as wanted gets nothing; clearing clears
+// both where super_read_only exists.
+func TestReadOnlyChange(t *testing.T) {
+	my, maria := dialectOf("5.7.28-log").Statements, dialectOf("10.11.6-MariaDB").Statements
+	for _, c := range []struct {
+		name                    string
+		st                      mysqlconn.Statements
+		useSuper, want, ro, sro bool
+		stmt                    string
+	}{
+		{"MySQL set, default", my, false, true, false, false, "SET GLOBAL read_only=1"},
+		{"MySQL set, default, already read_only", my, false, true, true, false, ""},
+		{"MySQL set, UseSuperReadOnly", my, true, true, false, false, "SET GLOBAL super_read_only=1"},
+		{"MySQL set, UseSuperReadOnly, only read_only yet", my, true, true, true, false, "SET GLOBAL super_read_only=1"},
+		{"MySQL set, UseSuperReadOnly, already", my, true, true, true, true, ""},
+		{"MySQL clear from super_read_only", my, false, false, true, true, "SET GLOBAL super_read_only=0, read_only=0"},
+		{"MySQL clear, already writable", my, true, false, false, false, ""},
+		{"MariaDB set, UseSuperReadOnly", maria, true, true, false, false, "SET GLOBAL read_only=1"},
+		{"MariaDB set, UseSuperReadOnly, already", maria, true, true, true, false, ""},
+		{"MariaDB clear", maria, true, false, true, false, "SET GLOBAL read_only=0"},
+	} {
+		if got := readOnlyChange(c.st, c.useSuper, c.want, c.ro, c.sro); got != c.stmt {
+			t.Errorf("%s: %q, want %q", c.name, got, c.stmt)
+		}
 	}
 }

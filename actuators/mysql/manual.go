@@ -38,11 +38,11 @@ func (d *DB) DetachSource(ctx context.Context, key events.InstanceKey) error {
 		return nil
 	}
 	if r.ioStarted() || r.sqlStarted() {
-		if err := d.exec(ctx, s, key, dl.stopReplica); err != nil {
+		if err := d.exec(ctx, s, key, dl.StopReplica); err != nil {
 			return d.fail(op, key, err)
 		}
 	}
-	stmt := fmt.Sprintf("%s %sHOST=?", dl.changeSource, dl.opt)
+	stmt := dl.ChangeSourceHostSQL()
 	return d.fail(op, key, d.exec(ctx, s, key, stmt, detachedPrefix+r.host))
 }
 
@@ -58,7 +58,7 @@ func (d *DB) ReattachSource(ctx context.Context, key events.InstanceKey) error {
 		return precondition(op, key, "no source configured")
 	}
 	if strings.HasPrefix(r.host, detachedPrefix) {
-		stmt := fmt.Sprintf("%s %sHOST=?", dl.changeSource, dl.opt)
+		stmt := dl.ChangeSourceHostSQL()
 		if err := d.exec(ctx, s, key, stmt, strings.TrimPrefix(r.host, detachedPrefix)); err != nil {
 			return d.fail(op, key, err)
 		}
@@ -141,9 +141,9 @@ func (d *DB) ResetMasterPurged(ctx context.Context, key events.InstanceKey, purg
 		return d.fail(op, key, err)
 	}
 	defer conn.Close()
-	stmts := []string{"RESET MASTER", "SET GLOBAL gtid_purged='" + strings.ReplaceAll(purged, "'", "") + "'"}
+	stmts := []string{dl.ResetBinaryLogs, "SET GLOBAL gtid_purged='" + strings.ReplaceAll(purged, "'", "") + "'"}
 	if running {
-		stmts = append([]string{dl.stopReplica}, append(stmts, dl.startReplica)...)
+		stmts = append([]string{dl.StopReplica}, append(stmts, dl.StartReplica)...)
 	}
 	for _, stmt := range stmts {
 		if _, err := conn.ExecContext(ctx, stmt); err != nil {

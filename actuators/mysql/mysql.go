@@ -3,12 +3,9 @@ package mysql
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
-	"sync"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
 	"github.com/rs/zerolog"
 
 	"github.com/regent-ha/regent/actuators"
@@ -24,23 +21,24 @@ const (
 	DefaultPollInterval    = 10 * time.Millisecond
 )
 
-// Pool sizing per server: actuator steps on one server run one at a time,
-// a second connection serves a concurrent status read.
-const (
-	poolMaxOpen     = 2
-	poolMaxIdle     = 2
-	poolMaxLifetime = 10 * time.Minute
-	poolMaxIdleTime = 2 * time.Minute
-)
+// poolMaxOpen sizes each server's pool: actuator steps on one server run
+// one at a time, a second connection serves a concurrent status read.
+const poolMaxOpen = 2
 
 // Options configure a DB. Zero values take the defaults.
 type Options struct {
 	// Conn is what the probes' connections use too: the topology user's
 	// credentials, the MySQLTopologySSL* TLS settings, and the timeouts:
 	// ConnectTimeout bounds the dial and handshake (default 2 s),
-	// ReadTimeout each read and write on a connection (default 5 s; waits
-	// are cut into chunks shorter than it).
+	// ReadTimeout each read and write on a connection
+	// (MySQLTopologyReadTimeoutSeconds; default 5 s; waits are cut into
+	// chunks shorter than it), ConnectionLifetime each connection's age
+	// (MySQLConnectionLifetimeSeconds).
 	Conn mysqlconn.Options
+	// UseSuperReadOnly: SetReadOnly(true) sets super_read_only too where
+	// the server has it (orchestrator's UseSuperReadOnly; default false:
+	// read_only only).
+	UseSuperReadOnly bool
 	// HeartbeatPeriod is MASTER_HEARTBEAT_PERIOD of ChangeSource (default
 	// 0.5 s): replicas' heartbeats are part of failure detection.
 	HeartbeatPeriod time.Duration
@@ -67,25 +65,17 @@ func (o Options) withDefaults() Options {
 // DB implements actuators.DB over the MySQL protocol. It is safe for
 // concurrent use.
 type DB struct {
-	opts Options
-	dial *mysqlconn.Dialer
-	log  zerolog.Logger
-
-	mu      sync.Mutex // guards servers and closed
-	servers map[events.InstanceKey]*server
-	closed  bool
+	opts  Options
+	pools *mysqlconn.Pools
+	log   zerolog.Logger
 }
 
 var _ actuators.DB = (*DB)(nil)
 
-// server is the per-instance state: its pool and its dialect.
+// server is one instance's pool (with its flavor and version).
 type server struct {
-	db *sql.DB
-
-	mu      sync.Mutex // guards the fields below
-	known   bool
-	flavor  flavor
-	dialect dialect
+	db   *sql.DB
+	pool *mysqlconn.Pool
 }
 
 // New returns a DB. It connects to nothing until an operation needs a
@@ -96,58 +86,35 @@ func New(opts Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("new mysql actuator: %w", err)
 	}
-	return &DB{opts: opts, dial: dial, log: opts.Logger.With().Str(events.LogComponent, "actuator-mysql").Logger(),
-		servers: map[events.InstanceKey]*server{}}, nil
+	log := opts.Logger.With().Str(events.LogComponent, "actuator-mysql").Logger()
+	pools := dial.NewPools(mysqlconn.PoolOptions{MaxOpen: poolMaxOpen, Adjust: func(c *mysqlconn.Config) {
+		c.InterpolateParams = true // CHANGE MASTER cannot be prepared
+		c.Logger = driverLogger{log: log}
+	}})
+	return &DB{opts: opts, pools: pools, log: log}, nil
 }
-
-var errClosed = errors.New("actuator closed")
 
 // server returns key's server, opening its pool on first use.
 func (d *DB) server(key events.InstanceKey) (*server, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.closed {
-		return nil, errClosed
-	}
-	if s, ok := d.servers[key]; ok {
-		return s, nil
-	}
-	cfg := d.dial.Config(key.Hostname, key.Port)
-	cfg.InterpolateParams = true // CHANGE MASTER cannot be prepared
-	cfg.Logger = driverLogger{log: d.log}
-	connector, err := mysql.NewConnector(cfg)
+	p, err := d.pools.Get(key.Hostname, key.Port)
 	if err != nil {
 		return nil, err
 	}
-	db := sql.OpenDB(connector)
-	db.SetMaxOpenConns(poolMaxOpen)
-	db.SetMaxIdleConns(poolMaxIdle)
-	db.SetConnMaxLifetime(poolMaxLifetime)
-	db.SetConnMaxIdleTime(poolMaxIdleTime)
-	s := &server{db: db}
-	d.servers[key] = s
-	return s, nil
+	return &server{db: p.DB, pool: p}, nil
 }
 
-// dialect returns key's server and dialect, reading the flavor once.
+// dialect returns key's server and the statements of its flavor and
+// version, read once per server.
 func (d *DB) dialect(ctx context.Context, key events.InstanceKey) (*server, dialect, error) {
 	s, err := d.server(key)
 	if err != nil {
 		return nil, dialect{}, err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.known {
-		return s, s.dialect, nil
-	}
-	var version, comment string
-	if err := s.db.QueryRowContext(ctx, "SELECT @@version, @@version_comment").Scan(&version, &comment); err != nil {
+	srv, err := s.pool.Server(ctx)
+	if err != nil {
 		return nil, dialect{}, err
 	}
-	s.flavor = parseFlavor(version, comment)
-	s.dialect = dialectFor(s.flavor)
-	s.known = true
-	return s, s.dialect, nil
+	return s, dialectFor(srv), nil
 }
 
 // forget drops key's cached flavor after a connection failure: a server
@@ -156,13 +123,8 @@ func (d *DB) forget(key events.InstanceKey, err error) {
 	if classify(err) != actuators.Transient {
 		return
 	}
-	d.mu.Lock()
-	s := d.servers[key]
-	d.mu.Unlock()
-	if s != nil {
-		s.mu.Lock()
-		s.known = false
-		s.mu.Unlock()
+	if p, gerr := d.pools.Get(key.Hostname, key.Port); gerr == nil {
+		p.ForgetServer()
 	}
 }
 
@@ -176,17 +138,7 @@ func (d *DB) fail(op string, key events.InstanceKey, err error) error {
 }
 
 // Close closes every pool. Operations after Close fail.
-func (d *DB) Close() error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.closed = true
-	var errs []error
-	for key, s := range d.servers {
-		errs = append(errs, s.db.Close())
-		delete(d.servers, key)
-	}
-	return errors.Join(errs...)
-}
+func (d *DB) Close() error { return d.pools.Close() }
 
 // driverLogger sends the driver's own messages (e.g. "unexpected EOF" on a
 // dead connection, which the caller also gets as an error) to debug.

@@ -6,6 +6,7 @@ import (
 
 	"github.com/regent-ha/regent/actuators"
 	"github.com/regent-ha/regent/events"
+	"github.com/regent-ha/regent/mysqlconn"
 )
 
 // exec runs stmt on s and logs the change.
@@ -34,7 +35,7 @@ func (d *DB) StopReplica(ctx context.Context, key events.InstanceKey) error {
 		d.skipped(key, op)
 		return nil
 	}
-	return d.fail(op, key, d.exec(ctx, s, key, dl.stopReplica))
+	return d.fail(op, key, d.exec(ctx, s, key, dl.StopReplica))
 }
 
 // StopReplicaIO stops the IO thread only, so that the SQL thread drains the
@@ -49,7 +50,7 @@ func (d *DB) StopReplicaIO(ctx context.Context, key events.InstanceKey) error {
 		d.skipped(key, op)
 		return nil
 	}
-	return d.fail(op, key, d.exec(ctx, s, key, dl.stopIO))
+	return d.fail(op, key, d.exec(ctx, s, key, dl.StopReplicaIO))
 }
 
 // StartReplica starts the threads that are not running. A server without a
@@ -67,7 +68,7 @@ func (d *DB) StartReplica(ctx context.Context, key events.InstanceKey) error {
 		d.skipped(key, op)
 		return nil
 	}
-	return d.fail(op, key, d.exec(ctx, s, key, dl.startReplica))
+	return d.fail(op, key, d.exec(ctx, s, key, dl.StartReplica))
 }
 
 // ResetReplica stops replication if it runs and forgets the source (RESET
@@ -83,15 +84,17 @@ func (d *DB) ResetReplica(ctx context.Context, key events.InstanceKey) error {
 		return nil
 	}
 	if r.ioStarted() || r.sqlStarted() {
-		if err := d.exec(ctx, s, key, dl.stopReplica); err != nil {
+		if err := d.exec(ctx, s, key, dl.StopReplica); err != nil {
 			return d.fail(op, key, err)
 		}
 	}
-	return d.fail(op, key, d.exec(ctx, s, key, dl.resetAll))
+	return d.fail(op, key, d.exec(ctx, s, key, dl.ResetReplicaAll))
 }
 
-// SetReadOnly sets read_only (and on MySQL super_read_only: set with it,
-// cleared with it) unless it already has the wanted value.
+// SetReadOnly sets or clears read-only unless it already has the wanted
+// value. Setting sets read_only, and super_read_only too (which implies
+// read_only) when Options.UseSuperReadOnly is set and the server has it;
+// clearing clears both.
 func (d *DB) SetReadOnly(ctx context.Context, key events.InstanceKey, readOnly bool) error {
 	op := "set read_only"
 	if !readOnly {
@@ -102,28 +105,25 @@ func (d *DB) SetReadOnly(ctx context.Context, key events.InstanceKey, readOnly b
 		return d.fail(op, key, err)
 	}
 	var ro, sro bool
-	q := "SELECT @@read_only, 0"
-	if dl.superReadOnly {
-		q = "SELECT @@read_only, @@super_read_only"
-	}
-	if err := s.db.QueryRowContext(ctx, q).Scan(&ro, &sro); err != nil {
+	if err := s.db.QueryRowContext(ctx, dl.ReadOnlyQuery()).Scan(&ro, &sro); err != nil {
 		return d.fail(op, key, err)
 	}
-	var stmt string
-	switch {
-	case readOnly && dl.superReadOnly && !sro:
-		stmt = "SET GLOBAL super_read_only=1" // implies read_only=1
-	case readOnly && !dl.superReadOnly && !ro:
-		stmt = "SET GLOBAL read_only=1"
-	case !readOnly && (ro || sro) && dl.superReadOnly:
-		stmt = "SET GLOBAL super_read_only=0, read_only=0"
-	case !readOnly && ro:
-		stmt = "SET GLOBAL read_only=0"
-	default:
+	stmt := readOnlyChange(dl.Statements, d.opts.UseSuperReadOnly, readOnly, ro, sro)
+	if stmt == "" {
 		d.skipped(key, op)
 		return nil
 	}
 	return d.fail(op, key, d.exec(ctx, s, key, stmt))
+}
+
+// readOnlyChange is the statement that takes a server from read_only=ro,
+// super_read_only=sro to the wanted state; "" when it is there already.
+func readOnlyChange(st mysqlconn.Statements, useSuper, readOnly, ro, sro bool) string {
+	super := useSuper && st.SuperReadOnly
+	if (readOnly && ro && (sro || !super)) || (!readOnly && !ro && !sro) {
+		return ""
+	}
+	return st.ReadOnlySQL(readOnly, useSuper)
 }
 
 // ChangeSource points key at source with GTID positioning and starts
@@ -145,17 +145,21 @@ func (d *DB) ChangeSource(ctx context.Context, key, source events.InstanceKey, m
 	if creds == nil && (!r.present || r.user == "") {
 		return precondition(op, key, "no replication credentials configured and none given")
 	}
-	stmt, args, err := dl.changeSourceSQL(source.Hostname, source.Port, mode, creds, d.opts.HeartbeatPeriod)
+	stmt, err := dl.ChangeSourceSQL(creds != nil, mysqlconn.SourceMode(mode), d.opts.HeartbeatPeriod)
+	args := []any{source.Hostname, source.Port}
+	if creds != nil {
+		args = append(args, creds.User, creds.Password)
+	}
 	if err != nil {
 		return &actuators.Error{Kind: actuators.Permanent, Op: op, Key: key, Err: err}
 	}
 	if r.ioStarted() || r.sqlStarted() {
-		if err := d.exec(ctx, s, key, dl.stopReplica); err != nil {
+		if err := d.exec(ctx, s, key, dl.StopReplica); err != nil {
 			return d.fail(op, key, err)
 		}
 	}
 	if err := d.exec(ctx, s, key, stmt, args...); err != nil {
 		return d.fail(op, key, fmt.Errorf("point at %s: %w", source, err))
 	}
-	return d.fail(op, key, d.exec(ctx, s, key, dl.startReplica))
+	return d.fail(op, key, d.exec(ctx, s, key, dl.StartReplica))
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/regent-ha/regent/actuators"
 	"github.com/regent-ha/regent/events"
+	"github.com/regent-ha/regent/projections"
 )
 
 // This file holds the operator-only replication controls of
@@ -20,23 +21,6 @@ import (
 // maxReplicationDelay bounds delay-replication (MariaDB and MySQL accept up
 // to 2^31-1 seconds; a day is far beyond any sane delayed replica).
 const maxReplicationDelay = 7 * 24 * 3600
-
-// semiSyncNames lists the candidate variable names of one semi-sync side,
-// newest first: MySQL 8.0.26+ with the semisync_source/replica plugins
-// names them rpl_semi_sync_source_enabled / rpl_semi_sync_replica_enabled;
-// MariaDB (built in since 10.3.3) and the older plugins use master/slave.
-func semiSyncNames(master bool) []string {
-	if master {
-		return []string{"rpl_semi_sync_source_enabled", "rpl_semi_sync_master_enabled"}
-	}
-	return []string{"rpl_semi_sync_replica_enabled", "rpl_semi_sync_slave_enabled"}
-}
-
-// startIO is the dialect's START … IO_THREAD statement.
-func (d dialect) startIO() string { return strings.Replace(d.stopIO, "STOP", "START", 1) }
-
-// delayOption is the CHANGE … TO option for the SQL thread's delay.
-func (d dialect) delayOption() string { return d.opt + "DELAY" }
 
 // SetSemiSync sets the source side (master) or the replica side of
 // semi-synchronous replication on key, under the variable name the server
@@ -50,7 +34,10 @@ func (d *DB) SetSemiSync(ctx context.Context, key events.InstanceKey, master, en
 	if err != nil {
 		return err
 	}
-	names := semiSyncNames(master)
+	names := dl.SemiSyncReplicaEnabled
+	if master {
+		names = dl.SemiSyncSourceEnabled
+	}
 	name, cur, err := readFirstVar(ctx, s, names)
 	if err != nil {
 		return d.fail(op, key, err)
@@ -72,10 +59,10 @@ func (d *DB) SetSemiSync(ctx context.Context, key events.InstanceKey, master, en
 	if master || !r.ioStarted() {
 		return nil
 	}
-	if err := d.exec(ctx, s, key, dl.stopIO); err != nil {
+	if err := d.exec(ctx, s, key, dl.StopReplicaIO); err != nil {
 		return d.fail(op, key, fmt.Errorf("restart io thread: %w", err))
 	}
-	return d.fail(op, key, d.exec(ctx, s, key, dl.startIO()))
+	return d.fail(op, key, d.exec(ctx, s, key, dl.StartReplicaIO))
 }
 
 // readFirstVar returns the first of names the server has, and its value;
@@ -99,10 +86,11 @@ func readFirstVar(ctx context.Context, s *server, names []string) (string, strin
 // starts replication, as orchestrator's skip-query. It needs the SQL thread
 // stopped with an error. A MariaDB replica using GTID has gtid_slave_pos
 // moved past the failed group (its GTID read from the relay log at the SQL
-// thread's position), MariaDB's documented skip that needs no SUPER; without
-// GTID it is SET GLOBAL sql_slave_skip_counter=1. On MySQL with GTID
-// auto-positioning it is refused (the skip there is an empty transaction
-// with the failed GTID, which Regent does not do yet).
+// thread's position), MariaDB's documented skip that needs no SUPER; a
+// MySQL replica with GTID auto-positioning commits the next GTID of its
+// source empty (orchestrator's skip: the source's UUID, one past the last
+// executed sequence of it); without GTID it is SET GLOBAL
+// sql_slave_skip_counter=1 (sql_replica_skip_counter from MySQL 8.0.26).
 func (d *DB) SkipQuery(ctx context.Context, key events.InstanceKey) error {
 	const op = "skip query"
 	s, dl, r, err := d.replicaOf(ctx, op, key)
@@ -116,32 +104,74 @@ func (d *DB) SkipQuery(ctx context.Context, key events.InstanceKey) error {
 		return precondition(op, key, "the SQL thread is running: skip-query skips the statement a stopped SQL thread failed on")
 	case r.lastSQLErrno == 0:
 		return precondition(op, key, "the SQL thread stopped without an error: nothing to skip")
-	case !dl.mariaDB && r.usingGTID:
-		return precondition(op, key, "MySQL with GTID auto-positioning: sql_slave_skip_counter does not apply; "+
-			"commit an empty transaction with the failed GTID (SET gtid_next='<uuid:n>'; BEGIN; COMMIT; SET gtid_next='AUTOMATIC') "+
-			"and start replication")
 	}
-	skip := []string{"SET GLOBAL sql_slave_skip_counter=1"}
-	if dl.mariaDB && r.usingGTID {
-		failed, pos, err := d.failedGTID(ctx, s, dl)
-		if err != nil {
-			return d.fail(op, key, err)
-		}
-		skip = []string{"SET GLOBAL gtid_slave_pos='" + pos + "'"}
-		d.log.Info().Str(events.LogInstance, key.String()).Str("gtid", failed).Msg("skipping the failed event group")
+	skip, err := d.skipStatements(ctx, op, key, s, dl, r)
+	if err != nil {
+		return err
 	}
+	conn, err := s.db.Conn(ctx) // gtid_next is a session variable
+	if err != nil {
+		return d.fail(op, key, err)
+	}
+	defer conn.Close()
 	if r.ioStarted() {
-		if err := d.exec(ctx, s, key, dl.stopReplica); err != nil {
-			return d.fail(op, key, err)
-		}
+		skip = append([]string{dl.StopReplica}, skip...)
 	}
-	for _, stmt := range skip {
-		if err := d.exec(ctx, s, key, stmt); err != nil {
-			return d.fail(op, key, err)
+	for _, stmt := range append(skip, dl.StartReplica) {
+		if _, err := conn.ExecContext(ctx, stmt); err != nil {
+			return d.fail(op, key, fmt.Errorf("%s: %w", stmt, err))
 		}
+		d.log.Info().Str(events.LogInstance, key.String()).Str("statement", stmt).Msg("changed server")
 	}
 	d.log.Info().Str(events.LogInstance, key.String()).Int("errno", r.lastSQLErrno).Str("error", r.lastSQLError).Msg("skipped the failed event")
-	return d.fail(op, key, d.exec(ctx, s, key, dl.startReplica))
+	return nil
+}
+
+// skipStatements are the statements that skip r's failed event group.
+func (d *DB) skipStatements(ctx context.Context, op string, key events.InstanceKey, s *server, dl dialect, r replica) ([]string, error) {
+	switch {
+	case !r.usingGTID:
+		return []string{dl.SkipCounterSQL()}, nil
+	case dl.mariaDB:
+		failed, pos, err := d.failedGTID(ctx, s, dl)
+		if err != nil {
+			return nil, d.fail(op, key, err)
+		}
+		d.log.Info().Str(events.LogInstance, key.String()).Str("gtid", failed).Msg("skipping the failed event group")
+		return []string{"SET GLOBAL gtid_slave_pos='" + pos + "'"}, nil
+	}
+	var executed string
+	if err := s.db.QueryRowContext(ctx, "SELECT @@global.gtid_executed").Scan(&executed); err != nil {
+		return nil, d.fail(op, key, err)
+	}
+	next, err := nextGTID(oneLine(executed), r.sourceUUID)
+	if err != nil {
+		return nil, precondition(op, key, "%v", err)
+	}
+	d.log.Info().Str(events.LogInstance, key.String()).Str("gtid", next).Msg("skipping the failed transaction with an empty one")
+	return dl.InjectEmptySQL(next), nil
+}
+
+// nextGTID is the GTID after the last one of uuid in the executed set, the
+// transaction a MySQL replica of the source with that UUID fails on.
+func nextGTID(executed, uuid string) (string, error) {
+	if uuid == "" {
+		return "", fmt.Errorf("the replica reports no source UUID: cannot name the failed transaction")
+	}
+	set, err := projections.ParseGTIDSet(executed)
+	if err != nil {
+		return "", fmt.Errorf("parse gtid_executed: %w", err)
+	}
+	var last uint64
+	for _, src := range set.Sources() {
+		if !strings.EqualFold(src.SID, uuid) {
+			continue
+		}
+		for _, iv := range src.Intervals {
+			last = max(last, iv.End)
+		}
+	}
+	return strings.ToLower(uuid) + ":" + strconv.FormatUint(last+1, 10), nil
 }
 
 // gtidEventRE finds the GTID in a relay log Gtid event's Info ("BEGIN GTID
@@ -347,13 +377,13 @@ func (d *DB) DelayReplication(ctx context.Context, key events.InstanceKey, secon
 	if !r.present {
 		return precondition(op, key, "no source configured")
 	}
-	restart := dl.restartStatement(r.ioStarted(), r.sqlStarted())
+	restart := dl.RestartSQL(r.ioStarted(), r.sqlStarted())
 	if restart != "" {
-		if err := d.exec(ctx, s, key, dl.stopReplica); err != nil {
+		if err := d.exec(ctx, s, key, dl.StopReplica); err != nil {
 			return d.fail(op, key, err)
 		}
 	}
-	stmt := fmt.Sprintf("%s %s=%d", dl.changeSource, dl.delayOption(), seconds)
+	stmt := dl.DelaySQL(seconds)
 	if err := d.exec(ctx, s, key, stmt); err != nil {
 		return d.fail(op, key, err)
 	}
@@ -361,18 +391,4 @@ func (d *DB) DelayReplication(ctx context.Context, key events.InstanceKey, secon
 		return nil
 	}
 	return d.fail(op, key, d.exec(ctx, s, key, restart))
-}
-
-// restartStatement starts again the threads that ran: both, the IO or the
-// SQL thread only; "" when none ran.
-func (d dialect) restartStatement(io, sql bool) string {
-	switch {
-	case io && sql:
-		return d.startReplica
-	case io:
-		return d.startIO()
-	case sql:
-		return strings.Replace(d.startIO(), "IO_THREAD", "SQL_THREAD", 1)
-	}
-	return ""
 }

@@ -10,38 +10,6 @@ import (
 	"github.com/regent-ha/regent/events"
 )
 
-func TestReplCtlStatements(t *testing.T) {
-	tests := []struct {
-		version                        string
-		startIO, delay, both, io, sqlT string
-	}{
-		{"10.11.6-MariaDB-log", "START SLAVE IO_THREAD", "MASTER_DELAY", "START SLAVE", "START SLAVE IO_THREAD", "START SLAVE SQL_THREAD"},
-		{"5.7.44-log", "START SLAVE IO_THREAD", "MASTER_DELAY", "START SLAVE", "START SLAVE IO_THREAD", "START SLAVE SQL_THREAD"},
-		{"8.0.22", "START REPLICA IO_THREAD", "MASTER_DELAY", "START REPLICA", "START REPLICA IO_THREAD", "START REPLICA SQL_THREAD"},
-		{"8.0.36", "START REPLICA IO_THREAD", "SOURCE_DELAY", "START REPLICA", "START REPLICA IO_THREAD", "START REPLICA SQL_THREAD"},
-	}
-	for _, tt := range tests {
-		dl := dialectFor(parseFlavor(tt.version, ""))
-		got := []string{dl.startIO(), dl.delayOption(), dl.restartStatement(true, true), dl.restartStatement(true, false),
-			dl.restartStatement(false, true), dl.restartStatement(false, false)}
-		want := []string{tt.startIO, tt.delay, tt.both, tt.io, tt.sqlT, ""}
-		for i := range want {
-			if got[i] != want[i] {
-				t.Errorf("%s: statement %d is %q, want %q", tt.version, i, got[i], want[i])
-			}
-		}
-	}
-}
-
-func TestSemiSyncNames(t *testing.T) {
-	if got := semiSyncNames(true); len(got) != 2 || got[0] != "rpl_semi_sync_source_enabled" || got[1] != "rpl_semi_sync_master_enabled" {
-		t.Errorf("master side: %v", got)
-	}
-	if got := semiSyncNames(false); len(got) != 2 || got[0] != "rpl_semi_sync_replica_enabled" || got[1] != "rpl_semi_sync_slave_enabled" {
-		t.Errorf("replica side: %v", got)
-	}
-}
-
 // A delay out of range is refused before any connection is made.
 func TestDelayReplicationRange(t *testing.T) {
 	d, err := New(Options{})

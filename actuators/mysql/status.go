@@ -9,6 +9,7 @@ import (
 
 	"github.com/regent-ha/regent/actuators"
 	"github.com/regent-ha/regent/events"
+	"github.com/regent-ha/regent/mysqlconn"
 )
 
 // replica is one server's SHOW SLAVE/REPLICA STATUS row (the default
@@ -26,6 +27,7 @@ type replica struct {
 	lastSQLError string
 	lastIOError  string
 	relaySpace   int64
+	sourceUUID   string // MySQL Master_UUID / Source_UUID
 }
 
 // ioStarted reports whether the IO thread runs, connected or not.
@@ -60,7 +62,7 @@ func readReplica(ctx context.Context, s *server, d dialect) (replica, error) {
 // statusRow reads the replication status row by column name (empty when
 // the server is not a replica).
 func statusRow(ctx context.Context, s *server, dl dialect) (map[string]string, error) {
-	rows, err := s.db.QueryContext(ctx, dl.showStatus)
+	rows, err := s.db.QueryContext(ctx, dl.ShowReplicaStatus)
 	if err != nil {
 		return nil, err
 	}
@@ -89,12 +91,12 @@ func statusRow(ctx context.Context, s *server, dl dialect) (map[string]string, e
 // replicaFromRow maps a status row by column name.
 func replicaFromRow(d dialect, m map[string]string) replica {
 	r := replica{
-		host: m[d.colHost], user: m[d.colUser], io: m[d.colIO], sql: m[d.colSQL],
+		host: m[d.ColHost], user: m[d.ColUser], io: m[d.ColIO], sql: m[d.ColSQL],
 		ioPos: m["Gtid_IO_Pos"], retrieved: oneLine(m["Retrieved_Gtid_Set"]),
-		lastSQLError: m["Last_SQL_Error"], lastIOError: m["Last_IO_Error"],
+		lastSQLError: m["Last_SQL_Error"], lastIOError: m["Last_IO_Error"], sourceUUID: m[d.ColSourceUUID],
 	}
 	r.present = r.host != ""
-	r.port, _ = strconv.Atoi(m[d.colPort])
+	r.port, _ = strconv.Atoi(m[d.ColPort])
 	r.lastSQLErrno, _ = strconv.Atoi(m["Last_SQL_Errno"])
 	r.relaySpace, _ = strconv.ParseInt(m["Relay_Log_Space"], 10, 64)
 	if d.mariaDB {
@@ -148,8 +150,7 @@ func readVars(ctx context.Context, s *server, dl dialect) (actuators.Status, err
 	if err != nil {
 		return st, fmt.Errorf("read variables: %w", err)
 	}
-	f := parseFlavor(version, comment)
-	st.Flavor, st.Version, st.ServerID = f.name, f.version, serverID
+	st.Flavor, st.Version, st.ServerID = mysqlconn.DetectFlavor(version, comment), version, serverID
 	st.ReadOnly, st.SuperReadOnly, st.LogBin, st.LogReplicaUpdates = readOnly, superRO, logBin, logReplicaUpdates
 	st.GTIDCurrentPos, st.GTIDSlavePos, st.GTIDBinlogPos = current.String, slave.String, binlog.String
 	st.GTIDExecuted = oneLine(executed.String)

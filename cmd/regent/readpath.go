@@ -100,6 +100,7 @@ func probeOptions(cfg config.Config, node string) (probes.Options, error) {
 	o := probes.Options{
 		NodeID: node, User: conn.User, Password: conn.Password,
 		ConnectTimeout:                 conn.ConnectTimeout,
+		ConnectionLifetime:             conn.ConnectionLifetime,
 		TLS:                            conn.TLS,
 		ProbeTimeout:                   cfg.ProbeTimeout(),
 		PollInterval:                   cfg.PollInterval(),

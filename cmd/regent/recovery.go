@@ -50,20 +50,30 @@ func analysisParams(cfg config.Config) (analysis.Params, error) {
 
 // topologyConn is what every connection to a managed server shares (the
 // probes' and the actuators'): the topology credentials, the connect
-// timeout and the MySQLTopologySSL* settings. Read timeouts are each
-// user's own.
+// timeout, the connections' lifetime (MySQLConnectionLifetimeSeconds) and
+// the MySQLTopologySSL* settings. Read timeouts are each user's own.
 func topologyConn(cfg config.Config) mysqlconn.Options {
 	return mysqlconn.Options{User: cfg.MySQLTopologyUser, Password: cfg.MySQLTopologyPassword,
-		ConnectTimeout: time.Duration(cfg.MySQLConnectTimeoutSeconds) * time.Second,
+		ConnectTimeout:     time.Duration(cfg.MySQLConnectTimeoutSeconds) * time.Second,
+		ConnectionLifetime: time.Duration(cfg.MySQLConnectionLifetimeSeconds) * time.Second,
 		TLS: mysqlconn.TLSOptions{CAFile: cfg.MySQLTopologySSLCAFile, CertFile: cfg.MySQLTopologySSLCertFile,
 			KeyFile: cfg.MySQLTopologySSLPrivateKeyFile, SkipVerify: cfg.MySQLTopologySSLSkipVerify,
 			UseMutualTLS: cfg.MySQLTopologyUseMutualTLS, UseMixedTLS: cfg.MySQLTopologyUseMixedTLS}}
 }
 
+// actuatorOptions maps the config onto the actuators' options: the
+// topology connection with MySQLTopologyReadTimeoutSeconds as the read
+// timeout (0: the actuators' default), UseSuperReadOnly, the heartbeat.
+func actuatorOptions(cfg config.Config, logger zerolog.Logger) mysql.Options {
+	conn := topologyConn(cfg)
+	conn.ReadTimeout = time.Duration(cfg.MySQLTopologyReadTimeoutSeconds) * time.Second
+	return mysql.Options{Conn: conn, UseSuperReadOnly: cfg.UseSuperReadOnly,
+		HeartbeatPeriod: time.Duration(cfg.ReplicationHeartbeatMilliseconds) * time.Millisecond, Logger: logger}
+}
+
 // actuatorDB is the MySQL side of recovery and of the manual operations.
 func actuatorDB(cfg config.Config, logger zerolog.Logger) (*mysql.DB, error) {
-	db, err := mysql.New(mysql.Options{Conn: topologyConn(cfg),
-		HeartbeatPeriod: time.Duration(cfg.ReplicationHeartbeatMilliseconds) * time.Millisecond, Logger: logger})
+	db, err := mysql.New(actuatorOptions(cfg, logger))
 	if err != nil {
 		return nil, fmt.Errorf("build recovery's MySQL connections: %w", err)
 	}

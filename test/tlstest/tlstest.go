@@ -50,7 +50,8 @@ func NewCA(t testing.TB, name string) *CA {
 }
 
 // Issue signs a leaf certificate for cn with the organizational units ous:
-// server adds server authentication and the IP 127.0.0.1, client adds
+// server adds server authentication, the IP 127.0.0.1 and cn when it is an
+// IP address, client adds
 // client authentication. It returns the PEM certificate and key.
 func (ca *CA) Issue(t testing.TB, cn string, ous []string, server, client bool) (certPEM, keyPEM []byte) {
 	t.Helper()
@@ -66,6 +67,9 @@ func (ca *CA) Issue(t testing.TB, cn string, ous []string, server, client bool) 
 	if server {
 		tmpl.ExtKeyUsage = append(tmpl.ExtKeyUsage, x509.ExtKeyUsageServerAuth)
 		tmpl.IPAddresses = []net.IP{net.ParseIP("127.0.0.1")}
+		if ip := net.ParseIP(cn); ip != nil && !ip.IsLoopback() {
+			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
+		}
 	}
 	if client {
 		tmpl.ExtKeyUsage = append(tmpl.ExtKeyUsage, x509.ExtKeyUsageClientAuth)
