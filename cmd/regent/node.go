@@ -22,6 +22,7 @@ import (
 	"github.com/regent-ha/regent/actuators"
 	"github.com/regent-ha/regent/api"
 	"github.com/regent-ha/regent/config"
+	"github.com/regent-ha/regent/control"
 	"github.com/regent-ha/regent/events"
 	"github.com/regent-ha/regent/events/eventlog"
 	"github.com/regent-ha/regent/events/natsnode"
@@ -37,8 +38,9 @@ type node struct {
 	lease  *eventlog.Lease
 	api    *api.Server
 	reg    *prometheus.Registry
-	app    *applier
+	app    *control.Fold
 	read   *readPath
+	unseen *control.ForgetUnseen
 	engine *actuators.Engine
 	runner *actuators.Runner
 	// state says what the node waits for until it is ready (the streams
@@ -99,7 +101,7 @@ func startNode(ctx context.Context, cfg config.Config, logger zerolog.Logger, ve
 		n.close()
 		return nil, err
 	}
-	if n.app, err = newApplier(n.elog, settings, ids, n.reg, n.log); err != nil {
+	if n.app, err = control.NewFold(n.elog, settings, ids, n.reg, n.log); err != nil {
 		n.close()
 		return nil, err
 	}
@@ -109,7 +111,8 @@ func startNode(ctx context.Context, cfg config.Config, logger zerolog.Logger, ve
 		return nil, err
 	}
 	n.reg.MustRegister(newDetectCollector(n.read))
-	n.read.leading = func() bool { _, held := (leaseAdapter{n.lease}).Leading(); return held }
+	n.unseen = control.NewForgetUnseen(n.elog, n.app, id, cfg.UnseenInstanceForgetHours,
+		func() bool { _, held := (leaseAdapter{n.lease}).Leading(); return held }, n.log)
 	n.api.RegisterRead(n.app, n.read, cfg.DefaultInstancePort)
 	if n.engine, n.runner, err = newRecovery(cfg, id, n.elog, n.lease, n.app, n.log); err != nil {
 		n.close()

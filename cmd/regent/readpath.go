@@ -4,13 +4,13 @@ import (
 	"context"
 	"fmt"
 	"regexp"
-	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/regent-ha/regent/config"
+	"github.com/regent-ha/regent/control"
 	"github.com/regent-ha/regent/events"
 	"github.com/regent-ha/regent/events/eventlog"
 	"github.com/regent-ha/regent/probes"
@@ -21,23 +21,16 @@ import (
 // prober and its scheduler, the discovery crawl, and the inventory the API
 // changes.
 type readPath struct {
-	cfg       config.Config
-	node      string
-	elog      *eventlog.Log
-	app       *applier
-	prober    *probes.Prober
-	observer  *probes.Observer
-	sched     *probes.Scheduler
-	disc      *probes.Discoverer
-	watcher   *probes.Watcher
-	clusterOf atomic.Pointer[map[events.InstanceKey]string]
-	log       zerolog.Logger
-	// leading reports whether this node holds the Regent lease: only the
-	// leader forgets unseen instances. Nil: never (set by startNode).
-	leading func() bool
-	// unseenAt is when the reconcile loop last looked for unseen
-	// instances (read and written by that loop only).
-	unseenAt time.Time
+	cfg      config.Config
+	node     string
+	elog     *eventlog.Log
+	app      *control.Fold
+	prober   *probes.Prober
+	observer *probes.Observer
+	sched    *probes.Scheduler
+	disc     *probes.Discoverer
+	watcher  *probes.Watcher
+	log      zerolog.Logger
 }
 
 // projectionSettings maps the config onto the projection's plain settings.
@@ -149,34 +142,35 @@ func (p logPublisher) Append(ctx context.Context, env events.Envelope) error {
 	return err
 }
 
-func newReadPath(cfg config.Config, node string, elog *eventlog.Log, app *applier, logger zerolog.Logger) (*readPath, error) {
+// newReadPath probes for node; the observations' subjects name the
+// clusters app (the fold) names (control.Fold.ClusterOf).
+func newReadPath(cfg config.Config, node string, elog *eventlog.Log, app *control.Fold, logger zerolog.Logger) (*readPath, error) {
 	opts, err := probeOptions(cfg, node)
 	if err != nil {
 		return nil, err
 	}
 	rp := &readPath{cfg: cfg, node: node, elog: elog, app: app, log: logger.With().Str(events.LogComponent, "readpath").Logger()}
-	empty := map[events.InstanceKey]string{}
-	rp.clusterOf.Store(&empty)
 	if rp.prober, err = probes.NewProber(opts, logger); err != nil {
 		return nil, fmt.Errorf("build prober: %w", err)
 	}
 	pub := logPublisher{elog}
 	var disc *probes.Discoverer
-	rp.observer = probes.NewObserver(rp.prober.Probe, pub, rp.cluster, opts, nil, logger,
+	var clusterOf probes.ClusterOf
+	if app != nil {
+		clusterOf = app.ClusterOf
+	}
+	rp.observer = probes.NewObserver(rp.prober.Probe, pub, clusterOf, opts, nil, logger,
 		probes.WithObservedHook(func(o events.InstanceObserved) { disc.Notice(o) }))
 	rp.sched = probes.NewScheduler(rp.observer.Observe, opts, nil, logger, probes.WithEmergent(emergentOptions(cfg)))
 	rp.watcher = probes.NewWatcher(rp.prober, rp.sched.Suspect, watchOptions(cfg), logger)
-	disc = probes.NewDiscoverer(rp.sched, pub, rp.cluster, opts, nil, logger)
+	disc = probes.NewDiscoverer(rp.sched, pub, clusterOf, opts, nil, logger)
 	rp.disc = disc
 	return rp, nil
 }
 
-func (rp *readPath) cluster(k events.InstanceKey) string { return (*rp.clusterOf.Load())[k] }
-
 // Run probes, crawls and keeps the scheduler in step with the inventory
 // folded from the log (instances other nodes discovered are probed here
-// too), and on the leader forgets instances unseen for
-// UnseenInstanceForgetHours, until ctx ends.
+// too), until ctx ends.
 func (rp *readPath) Run(ctx context.Context) error {
 	defer rp.prober.Close()
 	g, gctx := errgroup.WithContext(ctx)
@@ -188,12 +182,7 @@ func (rp *readPath) Run(ctx context.Context) error {
 		t := time.NewTicker(500 * time.Millisecond)
 		defer t.Stop()
 		for {
-			v := rp.app.viewWithin(clusterNamesMaxAge)
-			rp.reconcile(v)
-			if now := time.Now(); now.Sub(rp.unseenAt) >= unseenCheckInterval {
-				rp.unseenAt = now
-				rp.forgetUnseen(gctx, v)
-			}
+			rp.reconcile()
 			select {
 			case <-gctx.Done():
 				return nil
@@ -240,17 +229,10 @@ func seedKeys(seeds []string, defaultPort int) (keys []events.InstanceKey, bad [
 	return keys, bad
 }
 
-// clusterNamesMaxAge bounds the age of the view the periodic reconcile
-// takes the cluster names of observation subjects from. A view of 10,000
-// instances costs ≈ 0.1 core per view a second; a fresh one every 500 ms
-// was an eighth of a node's CPU. The recovery engine's views refresh the
-// cache too, and a discovery names its instances from a fresh view at once.
-const clusterNamesMaxAge = 2 * time.Second
-
-// reconcile adds instances the log knows to the scheduler, removes forgotten
-// ones, and refreshes the cluster names used in observation subjects from v.
-func (rp *readPath) reconcile(v *projections.View) {
-	keys, forgotten, clusters := rp.app.inventory(v, rp.sched.Keys())
+// reconcile adds instances the log knows to the scheduler and removes
+// forgotten ones.
+func (rp *readPath) reconcile() {
+	keys, forgotten := rp.app.Inventory(rp.sched.Keys())
 	for _, k := range keys {
 		rp.sched.Add(k)
 	}
@@ -260,16 +242,6 @@ func (rp *readPath) reconcile(v *projections.View) {
 		rp.prober.Forget(k)
 	}
 	rp.watcher.Set(rp.sched.Sources())
-	// A view computed while an instance's state is momentarily incomplete
-	// can name no cluster for it: keep the last known name rather than
-	// publishing under "_".
-	prev := *rp.clusterOf.Load()
-	for k, c := range clusters {
-		if c == "" && prev[k] != "" {
-			clusters[k] = prev[k]
-		}
-	}
-	rp.clusterOf.Store(&clusters)
 }
 
 // Discover implements api.Inventory: probe, record, crawl, then wait until
@@ -282,8 +254,8 @@ func (rp *readPath) Discover(ctx context.Context, key events.InstanceKey, _ stri
 	if err := rp.app.Barrier(ctx, rp.elog); err != nil {
 		return nil, err
 	}
-	v := rp.app.freshView()
-	rp.reconcile(v) // name the new instances' cluster in their next observations
+	v := rp.app.FreshView() // names the new instances' cluster in their next observations
+	rp.reconcile()
 	inst, ok := v.Instance(obs.Key)
 	if !ok {
 		return nil, fmt.Errorf("discover %s: probed and recorded, but not in the topology view", obs.Key)
@@ -312,7 +284,7 @@ func (rp *readPath) Forget(ctx context.Context, key events.InstanceKey, who stri
 	if err != nil {
 		return err
 	}
-	env.Instance, env.Cluster = key.String(), rp.cluster(key)
+	env.Instance, env.Cluster = key.String(), rp.app.ClusterOf(key)
 	if _, err := rp.elog.Append(ctx, env, eventlog.NoExpect); err != nil {
 		return fmt.Errorf("forget %s: %w", key, err)
 	}
@@ -330,63 +302,4 @@ func (rp *readPath) ForgetCluster(ctx context.Context, name, who string) error {
 		return fmt.Errorf("forget cluster %s: %w", name, err)
 	}
 	return rp.app.Barrier(ctx, rp.elog)
-}
-
-// unseenCheckInterval is how often the leader looks for instances to forget
-// under UnseenInstanceForgetHours (a setting in hours).
-const unseenCheckInterval = time.Minute
-
-// unseenForgetReason is the Reason of the InstanceForgotten events that
-// UnseenInstanceForgetHours appends.
-const unseenForgetReason = "unseen"
-
-// unseenForgets builds the InstanceForgotten events for the instances v
-// shows with no successful observation for hours (0: none). Each event's id
-// is derived from the instance and the time it was last seen, so that the
-// same decision appended twice (a leader change, a retry) is one event
-// within the stream's duplicate window.
-func unseenForgets(v *projections.View, hours uint, node string) ([]events.Envelope, error) {
-	if hours == 0 {
-		return nil, nil
-	}
-	unseen := v.Unseen(time.Duration(hours) * time.Hour)
-	out := make([]events.Envelope, 0, len(unseen))
-	for _, u := range unseen {
-		env, err := events.New(events.KindInstanceForgotten, v.Now(), node, events.InstanceForgotten{Key: u.Key, Reason: unseenForgetReason})
-		if err != nil {
-			return nil, fmt.Errorf("build unseen forget of %s: %w", u.Key, err)
-		}
-		env.ID = fmt.Sprintf("unseen-%s-%d", u.Key, u.Since.UnixNano())
-		env.Instance = u.Key.String()
-		if inst, ok := v.Instance(u.Key); ok {
-			env.Cluster = inst.ClusterName
-		}
-		out = append(out, env)
-	}
-	return out, nil
-}
-
-// forgetUnseen appends, when this node leads, the forgets of the instances
-// v shows unseen for UnseenInstanceForgetHours; the next reconcile stops
-// probing them. It returns how many it appended; failures are logged and
-// retried at the next check.
-func (rp *readPath) forgetUnseen(ctx context.Context, v *projections.View) int {
-	if rp.cfg.UnseenInstanceForgetHours == 0 || rp.leading == nil || !rp.leading() {
-		return 0
-	}
-	envs, err := unseenForgets(v, rp.cfg.UnseenInstanceForgetHours, rp.node)
-	if err != nil {
-		rp.log.Warn().Err(err).Msg("forget unseen instances")
-		return 0
-	}
-	n := 0
-	for _, env := range envs {
-		if _, err := rp.elog.Append(ctx, env, eventlog.NoExpect); err != nil {
-			rp.log.Warn().Err(err).Str(events.LogInstance, env.Instance).Msg("forget unseen instance")
-			continue
-		}
-		rp.log.Info().Str(events.LogInstance, env.Instance).Uint("hours", rp.cfg.UnseenInstanceForgetHours).Msg("forgot unseen instance")
-		n++
-	}
-	return n
 }

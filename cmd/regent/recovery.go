@@ -12,6 +12,7 @@ import (
 	"github.com/regent-ha/regent/actuators/mysql"
 	"github.com/regent-ha/regent/actuators/shell"
 	"github.com/regent-ha/regent/config"
+	"github.com/regent-ha/regent/control"
 	"github.com/regent-ha/regent/events"
 	"github.com/regent-ha/regent/events/eventlog"
 	"github.com/regent-ha/regent/mysqlconn"
@@ -120,7 +121,7 @@ type wallClock struct{}
 func (wallClock) Now() time.Time { return time.Now() }
 
 // newRecovery builds the recovery runner and engine of a node.
-func newRecovery(cfg config.Config, node string, elog *eventlog.Log, lease *eventlog.Lease, app *applier, logger zerolog.Logger) (*actuators.Engine, *actuators.Runner, error) {
+func newRecovery(cfg config.Config, node string, elog *eventlog.Log, lease *eventlog.Lease, app *control.Fold, logger zerolog.Logger) (*actuators.Engine, *actuators.Runner, error) {
 	params, err := analysisParams(cfg)
 	if err != nil {
 		return nil, nil, err

@@ -124,6 +124,7 @@ func (n *node) run(ctx context.Context, ln net.Listener, start time.Time) error 
 		n.state.ready()
 		g.Go(func() error { return n.app.Run(gctx) })
 		g.Go(func() error { return n.read.Run(gctx) })
+		g.Go(func() error { return n.unseen.Run(gctx) })
 		g.Go(func() error { return n.lease.Run(gctx) })
 		g.Go(func() error { return n.engine.Run(gctx) })
 		n.log.Info().Str("http", n.api.Scheme()+"://"+ln.Addr().String()).Str("nats", n.natsURL()).
