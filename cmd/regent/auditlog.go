@@ -7,11 +7,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/mattn/go-isatty"
-	"github.com/nats-io/nats.go"
 	"github.com/rs/zerolog"
 
 	"github.com/regent-ha/regent/config"
@@ -26,19 +24,15 @@ import (
 // auditFlags are the connection and configuration flags of the audit
 // commands (replay, topology --at, why).
 type auditFlags struct {
-	server, user, password, creds string
-	dataDir                       string
-	configs, sets                 multiFlag
+	natsFlags
+	dataDir string
 }
 
+// register adds the flags; --config and --set also give the projection
+// and analysis settings the nodes decide with.
 func (f *auditFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.server, "server", "nats://127.0.0.1:4222", "NATS URL of any Regent node (comma-separated for several)")
-	fs.StringVar(&f.user, "user", "", "NATS user (default: the reader identity of the node whose --config is given, or found as serve finds it)")
-	fs.StringVar(&f.password, "password", "", "NATS password (NATSPassword)")
-	fs.StringVar(&f.creds, "creds", "", "NATS credentials file (NATSCredentialsFile)")
+	f.natsFlags.register(fs, natsnode.RoleReader)
 	fs.StringVar(&f.dataDir, "data-dir", "", "read offline from a stopped node's data directory (RaftDataDir) instead of --server")
-	fs.Var(&f.configs, "config", "the nodes' config file, for the projection and analysis settings (repeatable)")
-	fs.Var(&f.sets, "set", "set a config key: Key=Value (repeatable)")
 }
 
 // settings loads the config and maps it onto the projection settings and
@@ -81,21 +75,9 @@ func (f *auditFlags) open(logger zerolog.Logger) (*auditLog, error) {
 	if f.dataDir != "" {
 		return openOffline(f.dataDir, logger)
 	}
-	opts := []nats.Option{nats.Name("regent-audit"), nats.Timeout(5 * time.Second)}
-	switch {
-	case f.creds != "":
-		opts = append(opts, nats.UserCredentials(f.creds))
-	case f.user != "":
-		opts = append(opts, nats.UserInfo(f.user, f.password))
-	case !strings.Contains(f.server, "@"):
-		// No credentials given: the local node's reader identity.
-		if auth, ok := localAuth(f.configs, f.sets, natsnode.RoleReader); ok {
-			opts = append(opts, auth)
-		}
-	}
-	nc, err := nats.Connect(f.server, opts...)
+	nc, err := f.connect("regent-audit", natsnode.RoleReader, false)
 	if err != nil {
-		return nil, fmt.Errorf("connect to %s: %w", f.server, err)
+		return nil, err
 	}
 	elog, err := eventlog.New(nc, logger, events.StreamOptions{})
 	if err != nil {

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/rs/zerolog"
 
 	"github.com/regent-ha/regent/actuators/consumer"
@@ -88,10 +87,9 @@ func runHooks(ctx context.Context, e env) int {
 
 // hooksFlags are the parsed flags of `hooks consume`.
 type hooksFlags struct {
-	cfg                           consumer.Config
-	server, user, password, creds string
-	configs, sets                 multiFlag
-	logFormat, logLevel           string
+	natsFlags
+	cfg                 consumer.Config
+	logFormat, logLevel string
 }
 
 func parseHooksFlags(e env) (hooksFlags, error) {
@@ -103,12 +101,7 @@ func parseHooksFlags(e env) (hooksFlags, error) {
 	backoff := durationList(consumer.DefaultBackoff)
 	fs.Var(&filters, "filter", "subject of REGENT_EVENTS to consume (repeatable; default every event)")
 	fs.StringVar(&h.cfg.Durable, "durable", "", "durable consumer name (required); processes with the same name share the events")
-	fs.StringVar(&h.server, "server", "nats://127.0.0.1:4222", "NATS server URL(s), comma-separated")
-	fs.StringVar(&h.user, "user", "", "NATS user")
-	fs.StringVar(&h.password, "password", "", "NATS password (default $REGENT_NATSPassword)")
-	fs.StringVar(&h.creds, "creds", "", "NATS credentials file")
-	fs.Var(&h.configs, "config", "the local node's config file: without --user/--creds, connect with its hooks identity (repeatable; default: found as serve finds it)")
-	fs.Var(&h.sets, "set", "set a config key of the local node's config: Key=Value (repeatable)")
+	h.natsFlags.register(fs, natsnode.RoleHooks) // --password defaults to $REGENT_NATSPassword
 	fs.IntVar(&h.cfg.MaxDeliver, "max-deliver", consumer.DefaultMaxDeliver, "runs of CMD on one event before it is dead-lettered")
 	fs.DurationVar(&h.cfg.AckWait, "ack-wait", consumer.DefaultAckWait, "time without an answer before the server delivers an event again")
 	fs.Var(&backoff, "backoff", "delays before the 1st, 2nd, … retry of a failed run; the last repeats")
@@ -123,8 +116,8 @@ func parseHooksFlags(e env) (hooksFlags, error) {
 		return h, errFlagsReported // the flag package printed it
 	}
 	h.cfg.Filters, h.cfg.Backoff, h.cfg.Command = filters, backoff, fs.Args()
-	if h.password == "" {
-		h.password = e.getenv("REGENT_NATSPassword")
+	if h.auth.Password == "" && h.auth.User != "" {
+		h.auth.Password = e.getenv("REGENT_NATSPassword")
 	}
 	switch {
 	case h.cfg.Durable == "":
@@ -188,22 +181,9 @@ func runHooksConsume(ctx context.Context, e env) int {
 
 func hooksConsume(ctx context.Context, h hooksFlags, lg zerolog.Logger) error {
 	host, _ := os.Hostname()
-	opts := []nats.Option{nats.Name("regent-hooks-" + h.cfg.Durable), nats.MaxReconnects(-1),
-		nats.ReconnectWait(time.Second), nats.Timeout(5 * time.Second)}
-	switch {
-	case h.creds != "":
-		opts = append(opts, nats.UserCredentials(h.creds))
-	case h.user != "":
-		opts = append(opts, nats.UserInfo(h.user, h.password))
-	case !strings.Contains(h.server, "@"):
-		// No credentials given: the local node's hooks identity.
-		if auth, ok := localAuth(h.configs, h.sets, natsnode.RoleHooks); ok {
-			opts = append(opts, auth)
-		}
-	}
-	nc, err := nats.Connect(h.server, opts...)
+	nc, err := h.connect("regent-hooks-"+h.cfg.Durable, natsnode.RoleHooks, true)
 	if err != nil {
-		return fmt.Errorf("connect to %s: %w", h.server, err)
+		return err
 	}
 	defer nc.Close()
 	l, err := eventlog.New(nc, lg, events.StreamOptions{})

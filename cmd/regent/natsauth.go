@@ -1,98 +1,26 @@
 package main
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
+	"flag"
 	"fmt"
-	"io/fs"
 	"net"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/nats-io/nats.go"
 
 	"github.com/regent-ha/regent/config"
+	"github.com/regent-ha/regent/events/natsclient"
 	"github.com/regent-ha/regent/events/natsnode"
 )
 
-// secretFileName is where a single node keeps the cluster secret it
-// generated on first start, in RaftDataDir (mode 0600).
-const secretFileName = "nats-secret"
-
-// errNoSecret: a node has no cluster secret (clustered without
-// NATSClusterSecret, or a single node that never started).
-var errNoSecret = errors.New("no NATS cluster secret")
-
-// clusterSecret is NATSClusterSecret (NATSClusterSecretFile was read into
-// it by Load); else, on a single node, the secret in RaftDataDir, generated
-// there first when create is true. A cluster without NATSClusterSecret has
-// none: its nodes could not agree on one.
+// clusterSecret is cfg's NATS cluster secret (natsnode.ClusterSecret):
+// NATSClusterSecret, else on a single node the one in RaftDataDir,
+// generated there first when create is true.
 func clusterSecret(cfg config.Config, create bool) (string, error) {
-	if cfg.NATSClusterSecret != "" {
-		return cfg.NATSClusterSecret, nil
-	}
-	if cfg.Clustered() {
-		return "", fmt.Errorf("%w: a cluster's nodes derive their NATS credentials from one shared secret: "+
-			"set NATSClusterSecret (or NATSClusterSecretFile) to the same value on every node", errNoSecret)
-	}
-	path := filepath.Join(cfg.RaftDataDir, secretFileName)
-	s, err := readSecretFile(path)
-	switch {
-	case err == nil:
-		return s, nil
-	case !errors.Is(err, fs.ErrNotExist):
-		return "", err
-	case !create:
-		return "", fmt.Errorf("%w: %s does not exist (start the node once, or set NATSClusterSecret)", errNoSecret, path)
-	}
-	return createSecret(path)
-}
-
-// readSecretFile reads a generated secret (an error wrapping
-// fs.ErrNotExist when there is none).
-func readSecretFile(path string) (string, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return "", fmt.Errorf("read the NATS secret: %w", err)
-	}
-	s := strings.TrimSpace(string(b))
-	if len(s) < natsnode.MinSecretLen {
-		return "", fmt.Errorf("%w: %s holds %d bytes, want at least %d", errNoSecret, path, len(s), natsnode.MinSecretLen)
-	}
-	return s, nil
-}
-
-// createSecret writes a fresh random secret to path, atomically and only
-// if path does not exist yet (a concurrent creator's secret wins).
-func createSecret(path string) (string, error) {
-	var b [32]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", fmt.Errorf("generate the NATS secret: %w", err)
-	}
-	secret := hex.EncodeToString(b[:])
-	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-		return "", fmt.Errorf("create data dir for the NATS secret: %w", err)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), secretFileName+".*")
-	if err != nil {
-		return "", fmt.Errorf("write the NATS secret: %w", err)
-	}
-	defer func() { _ = os.Remove(tmp.Name()) }()
-	// CreateTemp makes the file 0600.
-	_, werr := tmp.WriteString(secret + "\n")
-	if err := errors.Join(werr, tmp.Sync(), tmp.Close()); err != nil {
-		return "", fmt.Errorf("write the NATS secret: %w", err)
-	}
-	if err := os.Link(tmp.Name(), path); err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return readSecretFile(path)
-		}
-		return "", fmt.Errorf("write the NATS secret: %w", err)
-	}
-	return secret, nil
+	return natsnode.ClusterSecret(natsnode.SecretSource{Secret: cfg.NATSClusterSecret, Clustered: cfg.Clustered(), DataDir: cfg.RaftDataDir}, create)
 }
 
 // nodeIDs are the NodeIDs of every node of the cluster: each RaftNodes
@@ -193,24 +121,96 @@ func roleURL(cfg config.Config, role string) (string, error) {
 	return u.String(), nil
 }
 
-// localAuth is the nats.go option of role on the local node whose config
-// is configs (or found as serve finds it) with sets applied: the commands
-// that read the log (replay, topology, why, hooks consume) connect with it
-// when given no credentials. ok is false when there is no such node
-// config or secret: the command then connects without credentials and the
-// server says why it refuses.
-func localAuth(configs, sets []string, role string) (opt nats.Option, ok bool) {
-	overrides, err := parseSets(sets)
-	if err != nil {
-		return nil, false
-	}
-	cfg, _, err := config.Load(config.LoadOptions{Files: configs, Env: os.Environ(), Flags: overrides})
-	if err != nil || cfg.External() {
-		return nil, false
+// nodeClient is how a process with cfg's node config connects to its
+// NATS as role, the one derivation of every client identity: on an
+// external NATS (NATSServers) the operator's NATSCredentialsFile,
+// NATSToken or NATSUser/NATSPassword, first set first, and the NATSTLS*
+// files; on the embedded NATS the role's identity derived from the cluster
+// secret, and NATSTLSCAFile to trust the node's certificate (NATSTLSCertFile
+// is the server's own). serve connects in-process as RoleNode; replay,
+// topology, why and hooks consume as RoleReader or RoleHooks.
+func nodeClient(cfg config.Config, role string) (natsclient.Options, error) {
+	if cfg.External() {
+		o := natsclient.Options{Servers: cfg.NATSServers,
+			TLS: natsclient.TLSFiles{CertFile: cfg.NATSTLSCertFile, KeyFile: cfg.NATSTLSKeyFile, CAFile: cfg.NATSTLSCAFile}}
+		switch {
+		case cfg.NATSCredentialsFile != "":
+			o.Auth.CredsFile = cfg.NATSCredentialsFile
+		case cfg.NATSToken != "":
+			o.Auth.Token = cfg.NATSToken
+		default:
+			o.Auth.User, o.Auth.Password = cfg.NATSUser, cfg.NATSPassword
+		}
+		return o, nil
 	}
 	up, err := roleAuth(cfg, role)
 	if err != nil {
-		return nil, false
+		return natsclient.Options{}, err
 	}
-	return nats.UserInfo(up.User, up.Password), true
+	return natsclient.Options{Auth: natsclient.Auth{User: up.User, Password: up.Password},
+		TLS: natsclient.TLSFiles{CAFile: cfg.NATSTLSCAFile}}, nil
+}
+
+// natsFlags are the connection flags of the commands that read the log
+// (replay, topology --at, why, hooks consume).
+type natsFlags struct {
+	server        string
+	auth          natsclient.Auth
+	tls           natsclient.TLSFiles
+	configs, sets multiFlag
+}
+
+func (f *natsFlags) register(fs *flag.FlagSet, role string) {
+	fs.StringVar(&f.server, "server", "nats://127.0.0.1:4222", "NATS URL(s) of any Regent node, comma-separated")
+	fs.StringVar(&f.auth.User, "user", "", "NATS user (default: the "+role+" identity of the node whose --config is given, or found as serve finds it)")
+	fs.StringVar(&f.auth.Password, "password", "", "NATS password")
+	fs.StringVar(&f.auth.Token, "token", "", "NATS token")
+	fs.StringVar(&f.auth.CredsFile, "creds", "", "NATS credentials file")
+	fs.StringVar(&f.tls.CertFile, "tls-cert", "", "client certificate presented to NATS (PEM)")
+	fs.StringVar(&f.tls.KeyFile, "tls-key", "", "key of --tls-cert (PEM)")
+	fs.StringVar(&f.tls.CAFile, "tls-ca", "", "CA that signed the NATS server's certificate (default: the local node's NATSTLSCAFile)")
+	fs.Var(&f.configs, "config", "the local node's config file (repeatable; default: found as serve finds it)")
+	fs.Var(&f.sets, "set", "set a config key of the local node's config: Key=Value (repeatable)")
+}
+
+// connect connects to --server as name. Without --user, --token, --creds
+// or credentials in the URL, it presents role's identity on the local node
+// (its config as serve finds it, or --config and --set), as nodeClient
+// derives it; without --tls-ca (--tls-cert), the local node's CA (client
+// certificate) as nodeClient gives them. When there is
+// no such node config or secret it connects without credentials and the
+// server says why it refuses.
+func (f *natsFlags) connect(name, role string, reconnect bool) (*nats.Conn, error) {
+	o := natsclient.Options{Name: name, Servers: strings.Split(f.server, ","), Auth: f.auth, TLS: f.tls, Reconnect: reconnect}
+	if local, ok := f.local(role); ok {
+		if o.Auth == (natsclient.Auth{}) && !strings.Contains(f.server, "@") {
+			o.Auth = local.Auth
+		}
+		if o.TLS.CertFile == "" && o.TLS.KeyFile == "" {
+			o.TLS.CertFile, o.TLS.KeyFile = local.TLS.CertFile, local.TLS.KeyFile
+		}
+		if o.TLS.CAFile == "" {
+			o.TLS.CAFile = local.TLS.CAFile
+		}
+	}
+	nc, err := natsclient.Connect(o)
+	if err != nil {
+		return nil, fmt.Errorf("connect to %s: %w", strings.Join(config.MaskURLs(o.Servers), ","), maskURLErr(err, o.Servers))
+	}
+	return nc, nil
+}
+
+// local is role's connection on the local node, when its config loads and
+// its credentials can be derived.
+func (f *natsFlags) local(role string) (natsclient.Options, bool) {
+	overrides, err := parseSets(f.sets)
+	if err != nil {
+		return natsclient.Options{}, false
+	}
+	cfg, _, err := config.Load(config.LoadOptions{Files: f.configs, Env: os.Environ(), Flags: overrides})
+	if err != nil || cfg.External() {
+		return natsclient.Options{}, false
+	}
+	o, err := nodeClient(cfg, role)
+	return o, err == nil
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -25,6 +24,7 @@ import (
 	"github.com/regent-ha/regent/control"
 	"github.com/regent-ha/regent/events"
 	"github.com/regent-ha/regent/events/eventlog"
+	"github.com/regent-ha/regent/events/natsclient"
 	"github.com/regent-ha/regent/events/natsnode"
 )
 
@@ -57,7 +57,7 @@ func startNode(ctx context.Context, cfg config.Config, logger zerolog.Logger, ve
 	n.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	var err error
 	if cfg.External() {
-		n.nc, err = connectExternal(cfg, id)
+		n.nc, err = connectNode(cfg, nil)
 	} else {
 		n.nc, err = n.startEmbedded(cfg, id)
 	}
@@ -204,7 +204,7 @@ func (n *node) startEmbedded(cfg config.Config, id string) (*nats.Conn, error) {
 	if n.nats, err = natsnode.Start(o, 10*time.Second); err != nil {
 		return nil, err
 	}
-	return n.nats.InProcessConn("regent-" + id)
+	return connectNode(cfg, n.nats)
 }
 
 func clusterOptions(cfg config.Config) (*natsnode.ClusterOptions, error) {
@@ -226,24 +226,19 @@ func clusterOptions(cfg config.Config) (*natsnode.ClusterOptions, error) {
 	return co, nil
 }
 
-func connectExternal(cfg config.Config, id string) (*nats.Conn, error) {
-	opts := []nats.Option{nats.Name("regent-" + id), nats.MaxReconnects(-1), nats.Timeout(5 * time.Second)}
-	switch {
-	case cfg.NATSCredentialsFile != "":
-		opts = append(opts, nats.UserCredentials(cfg.NATSCredentialsFile))
-	case cfg.NATSToken != "":
-		opts = append(opts, nats.Token(cfg.NATSToken))
-	case cfg.NATSUser != "":
-		opts = append(opts, nats.UserInfo(cfg.NATSUser, cfg.NATSPassword))
-	}
-	tc, err := tlsConfig(cfg.NATSTLSCertFile, cfg.NATSTLSKeyFile, cfg.NATSTLSCAFile, false)
+// connectNode is the node's own connection: in-process to the embedded
+// server (embedded not nil) or to NATSServers, as nodeClient derives it.
+func connectNode(cfg config.Config, embedded *natsnode.Node) (*nats.Conn, error) {
+	o, err := nodeClient(cfg, natsnode.RoleNode)
 	if err != nil {
-		return nil, fmt.Errorf("NATSTLS*: %w", err)
+		return nil, err
 	}
-	if tc != nil {
-		opts = append(opts, nats.Secure(tc))
+	o.Name, o.Reconnect = "regent-"+cfg.NodeID(), true
+	if embedded != nil {
+		o.InProcess = embedded.InProcessProvider()
+		return natsclient.Connect(o)
 	}
-	nc, err := nats.Connect(strings.Join(cfg.NATSServers, ","), opts...)
+	nc, err := natsclient.Connect(o)
 	if err != nil {
 		return nil, fmt.Errorf("connect to NATSServers %v: %w", config.MaskURLs(cfg.NATSServers), maskURLErr(err, cfg.NATSServers))
 	}
@@ -254,33 +249,7 @@ func connectExternal(cfg config.Config, id string) (*nats.Conn, error) {
 // server selects the server-side shape (client certificates verified when a
 // CA is given).
 func tlsConfig(certFile, keyFile, caFile string, server bool) (*tls.Config, error) {
-	if certFile == "" && keyFile == "" && caFile == "" {
-		return nil, nil
-	}
-	tc := &tls.Config{MinVersion: tls.VersionTLS12}
-	if certFile != "" || keyFile != "" {
-		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
-		if err != nil {
-			return nil, fmt.Errorf("load key pair %s / %s: %w", certFile, keyFile, err)
-		}
-		tc.Certificates = []tls.Certificate{cert}
-	}
-	if caFile != "" {
-		pem, err := os.ReadFile(caFile)
-		if err != nil {
-			return nil, fmt.Errorf("read CA %s: %w", caFile, err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("CA %s: no certificate found", caFile)
-		}
-		if server {
-			tc.ClientCAs = pool
-			tc.ClientAuth = tls.RequireAndVerifyClientCert
-		}
-		tc.RootCAs = pool
-	}
-	return tc, nil
+	return natsclient.TLSFiles{CertFile: certFile, KeyFile: keyFile, CAFile: caFile}.Load(server)
 }
 
 // httpAdvertise is the address peers and clients use to reach this node's
