@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -43,6 +44,11 @@ type node struct {
 	unseen *control.ForgetUnseen
 	engine *actuators.Engine
 	runner *actuators.Runner
+	// closers are the resources close releases, last built first closed,
+	// before the NATS connection: the probes' and the actuators' MySQL
+	// pools, the VIP mover and the hook runner (whose asynchronous hooks
+	// record their outcome in the log when they finish).
+	closers []io.Closer
 	// state says what the node waits for until it is ready (the streams
 	// exist): /api/status answers not ready, with it, meanwhile.
 	state startState
@@ -110,11 +116,15 @@ func startNode(ctx context.Context, cfg config.Config, logger zerolog.Logger, ve
 		n.close()
 		return nil, err
 	}
+	n.closers = append(n.closers, n.read.prober)
 	n.reg.MustRegister(newDetectCollector(n.read))
 	n.unseen = control.NewForgetUnseen(n.elog, n.app, id, cfg.UnseenInstanceForgetHours,
 		func() bool { _, held := (leaseAdapter{n.lease}).Leading(); return held }, n.log)
 	n.api.RegisterRead(n.app, n.read, cfg.DefaultInstancePort)
-	if n.engine, n.runner, err = newRecovery(cfg, id, n.elog, n.lease, n.app, n.log); err != nil {
+	var closers []io.Closer
+	n.engine, n.runner, closers, err = newRecovery(cfg, id, n.elog, n.lease, n.app, n.log)
+	n.closers = append(n.closers, closers...)
+	if err != nil {
 		n.close()
 		return nil, err
 	}
@@ -308,10 +318,18 @@ func (n *node) natsURL() string {
 	return n.nats.ClientURL()
 }
 
-// close releases everything in reverse order of start: the connection is
-// drained (bounded) before the embedded server shuts down and closes its
-// stores.
+// close releases everything in reverse order of start, once the node's
+// loops have ended: the hook runner waits for its asynchronous hooks (each
+// bounded by HookTimeoutSeconds) and the VIP mover for its gratuitous ARPs,
+// the MySQL pools close, then the connection is drained (bounded) before
+// the embedded server shuts down and closes its stores.
 func (n *node) close() {
+	for i := len(n.closers) - 1; i >= 0; i-- {
+		if err := n.closers[i].Close(); err != nil {
+			n.log.Warn().Err(err).Msg("close a resource on shutdown")
+		}
+	}
+	n.closers = nil
 	if n.nc != nil {
 		done := make(chan struct{})
 		var once sync.Once

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -120,15 +121,18 @@ type wallClock struct{}
 
 func (wallClock) Now() time.Time { return time.Now() }
 
-// newRecovery builds the recovery runner and engine of a node.
-func newRecovery(cfg config.Config, node string, elog *eventlog.Log, lease *eventlog.Lease, app *control.Fold, logger zerolog.Logger) (*actuators.Engine, *actuators.Runner, error) {
+// newRecovery builds the recovery runner and engine of a node, and returns
+// what the node closes on shutdown, in the order built: the MySQL pools,
+// the VIP mover (gratuitous ARPs under way) and the hook runner
+// (asynchronous hooks under way).
+func newRecovery(cfg config.Config, node string, elog *eventlog.Log, lease *eventlog.Lease, app *control.Fold, logger zerolog.Logger) (*actuators.Engine, *actuators.Runner, []io.Closer, error) {
 	params, err := analysisParams(cfg)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	db, err := actuatorDB(cfg, logger)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	vip := shell.NewVIP(shell.VIPOptions{Address: cfg.VIPAddress, Interface: cfg.VIPInterface,
 		AddCommand: cfg.VIPAddCommand, RemoveCommand: cfg.VIPRemoveCommand, CheckCommand: cfg.VIPCheckCommand,
@@ -153,5 +157,5 @@ func newRecovery(cfg config.Config, node string, elog *eventlog.Log, lease *even
 	e := &actuators.Engine{Runner: r, Source: app, Leader: leaseAdapter{lease}, Params: params,
 		Tick:   time.Duration(cfg.RecoveryTickMilliseconds) * time.Millisecond,
 		Settle: 2 * deadProbeInterval(cfg), Logger: r.Logger}
-	return e, r, nil
+	return e, r, []io.Closer{db, vip, hooks}, nil
 }
