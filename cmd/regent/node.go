@@ -40,7 +40,7 @@ type node struct {
 	api    *api.Server
 	reg    *prometheus.Registry
 	app    *control.Fold
-	read   *readPath
+	read   *control.ReadPath
 	unseen *control.ForgetUnseen
 	engine *actuators.Engine
 	runner *actuators.Runner
@@ -116,8 +116,8 @@ func startNode(ctx context.Context, cfg config.Config, logger zerolog.Logger, ve
 		n.close()
 		return nil, err
 	}
-	n.closers = append(n.closers, n.read.prober)
-	n.reg.MustRegister(newDetectCollector(n.read))
+	n.closers = append(n.closers, n.read)
+	n.reg.MustRegister(n.read.Collector())
 	n.unseen = control.NewForgetUnseen(n.elog, n.app, id, cfg.UnseenInstanceForgetHours,
 		func() bool { _, held := (leaseAdapter{n.lease}).Leading(); return held }, n.log)
 	n.api.RegisterRead(n.app, n.read, cfg.DefaultInstancePort)
