@@ -73,7 +73,16 @@ type auditLog struct {
 // open connects to --server, or starts a private copy of --data-dir.
 func (f *auditFlags) open(logger zerolog.Logger) (*auditLog, error) {
 	if f.dataDir != "" {
-		return openOffline(f.dataDir, logger)
+		off, err := natsnode.OpenOffline(f.dataDir, logger)
+		if err != nil {
+			return nil, err
+		}
+		elog, err := eventlog.New(off.Conn, logger, events.StreamOptions{})
+		if err != nil {
+			off.Close()
+			return nil, err
+		}
+		return &auditLog{elog: elog, close: off.Close}, nil
 	}
 	nc, err := f.connect("regent-audit", natsnode.RoleReader, false)
 	if err != nil {
