@@ -119,7 +119,7 @@ func startNode(ctx context.Context, cfg config.Config, logger zerolog.Logger, ve
 	n.closers = append(n.closers, n.read)
 	n.reg.MustRegister(n.read.Collector())
 	n.unseen = control.NewForgetUnseen(n.elog, n.app, id, cfg.UnseenInstanceForgetHours,
-		func() bool { _, held := (leaseAdapter{n.lease}).Leading(); return held }, n.log)
+		func() bool { _, held := (control.LeaseHolder{L: n.lease}).Leading(); return held }, n.log)
 	n.api.RegisterRead(n.app, n.read, cfg.DefaultInstancePort)
 	var closers []io.Closer
 	n.engine, n.runner, closers, err = newRecovery(cfg, id, n.elog, n.lease, n.app, n.log)

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -72,55 +70,6 @@ func actuatorDB(cfg config.Config, logger zerolog.Logger) (*mysql.DB, error) {
 	return db, nil
 }
 
-// logAdapter gives the actuators the event log with fencing semantics.
-type logAdapter struct{ elog *eventlog.Log }
-
-var _ actuators.AckLog = logAdapter{}
-
-func (a logAdapter) AppendCluster(ctx context.Context, env events.Envelope, expect uint64) (uint64, error) {
-	seq, _, err := a.AppendClusterAck(ctx, env, expect)
-	return seq, err
-}
-
-// AppendClusterAck reports a deduplicated append (the event id was already
-// stored) as not stored: the engine runs a detection's hooks only on the
-// node that stored it.
-func (a logAdapter) AppendClusterAck(ctx context.Context, env events.Envelope, expect uint64) (uint64, bool, error) {
-	ex := eventlog.ExpectClusterSeq(env.Cluster, expect)
-	if expect == actuators.AnyPosition {
-		ex = eventlog.NoExpect
-	}
-	ack, err := a.elog.Append(ctx, env, ex)
-	if errors.Is(err, eventlog.ErrConflict) {
-		return 0, false, fmt.Errorf("%w: %v", actuators.ErrFenced, err)
-	}
-	if err != nil {
-		return 0, false, err
-	}
-	return ack.Sequence, !ack.Duplicate, nil
-}
-
-func (a logAdapter) LastClusterSeq(ctx context.Context, cluster string) (uint64, error) {
-	return a.elog.LastClusterSeq(ctx, cluster)
-}
-
-// leaseAdapter answers the actuators' leadership questions from the lease.
-type leaseAdapter struct{ l *eventlog.Lease }
-
-func (a leaseAdapter) Leading() (uint64, bool) {
-	info, _, held := a.l.Current()
-	return info.Epoch, held
-}
-
-func (a leaseAdapter) Holds(epoch uint64) bool {
-	info, _, held := a.l.Current()
-	return held && info.Epoch == epoch
-}
-
-type wallClock struct{}
-
-func (wallClock) Now() time.Time { return time.Now() }
-
 // newRecovery builds the recovery runner and engine of a node, and returns
 // what the node closes on shutdown, in the order built: the MySQL pools,
 // the VIP mover (gratuitous ARPs under way) and the hook runner
@@ -146,15 +95,15 @@ func newRecovery(cfg config.Config, node string, elog *eventlog.Log, lease *even
 	if cfg.ReplicationUser != "" {
 		policy.Credentials = &actuators.Credentials{User: cfg.ReplicationUser, Password: cfg.ReplicationPassword}
 	}
-	r := &actuators.Runner{Node: node, DB: db, VIP: vip, Hooks: hooks, Log: logAdapter{elog}, Lease: leaseAdapter{lease},
-		Policy: policy, Clock: wallClock{}, Logger: logger.With().Str(events.LogComponent, "recovery").Logger(),
+	r := &actuators.Runner{Node: node, DB: db, VIP: vip, Hooks: hooks, Log: control.FencedLog{Log: elog}, Lease: control.LeaseHolder{L: lease},
+		Policy: policy, Clock: control.WallClock{}, Logger: logger.With().Str(events.LogComponent, "recovery").Logger(),
 		Lists: actuators.HookLists{
 			OnFailureDetection: cfg.OnFailureDetectionProcesses, PreFailover: cfg.PreFailoverProcesses,
 			PostFailover: cfg.PostFailoverProcesses, PostUnsuccessfulFailover: cfg.PostUnsuccessfulFailoverProcesses,
 			PostMasterFailover: cfg.PostMasterFailoverProcesses, PostIntermediateMasterFailover: cfg.PostIntermediateMasterFailoverProcesses,
 			PreGracefulTakeover: cfg.PreGracefulTakeoverProcesses, PostGracefulTakeover: cfg.PostGracefulTakeoverProcesses,
 		}}
-	e := &actuators.Engine{Runner: r, Source: app, Leader: leaseAdapter{lease}, Params: params,
+	e := &actuators.Engine{Runner: r, Source: app, Leader: control.LeaseHolder{L: lease}, Params: params,
 		Tick:   time.Duration(cfg.RecoveryTickMilliseconds) * time.Millisecond,
 		Settle: 2 * deadProbeInterval(cfg), Logger: r.Logger}
 	return e, r, []io.Closer{db, vip, hooks}, nil
