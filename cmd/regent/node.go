@@ -51,7 +51,7 @@ type node struct {
 	closers []io.Closer
 	// state says what the node waits for until it is ready (the streams
 	// exist): /api/status answers not ready, with it, meanwhile.
-	state startState
+	state control.Startup
 }
 
 // startNode starts the embedded NATS node (or connects to an external one)
@@ -354,7 +354,7 @@ type clusterView struct{ n *node }
 func (c *clusterView) Self() string { return c.n.cfg.NodeID() }
 
 func (c *clusterView) Leadership() api.Leadership {
-	if c.n.state.waiting() != "" {
+	if c.n.state.Waiting() != "" {
 		return api.Leadership{}
 	}
 	info, known, held := c.n.lease.Current()
@@ -375,7 +375,7 @@ func (c *clusterView) Peers() []string {
 
 // Health is nil when the event log answers within a second.
 func (c *clusterView) Health(ctx context.Context) error {
-	if w := c.n.state.waiting(); w != "" {
+	if w := c.n.state.Waiting(); w != "" {
 		return errors.New("not ready: " + w)
 	}
 	ctx, cancel := context.WithTimeout(ctx, time.Second)
@@ -387,4 +387,14 @@ func (c *clusterView) Health(ctx context.Context) error {
 		return fmt.Errorf("event log: %w", err)
 	}
 	return nil
+}
+
+// ensure creates the streams and the lease bucket (control.Startup.Ensure),
+// naming the settings that sized the streams when storage is short.
+func (n *node) ensure(ctx context.Context) error {
+	so := streamOptions(n.cfg, streamReplicas(n.cfg))
+	storage := fmt.Sprintf("(%d MB events, %d MB observations, from NATSMaxStoreMB %d and EventStreamMaxMB %d): "+
+		"the JetStream server has less storage: lower NATSMaxStoreMB or raise the server's max_file_store",
+		so.EventBytes>>20, so.ObservationBytes>>20, n.cfg.NATSMaxStoreMB, n.cfg.EventStreamMaxMB)
+	return n.state.Ensure(ctx, n.elog, storage, n.log)
 }

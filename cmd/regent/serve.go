@@ -121,7 +121,7 @@ func (n *node) run(ctx context.Context, ln net.Listener, start time.Time) error 
 			}
 			return err
 		}
-		n.state.ready()
+		n.state.Ready()
 		g.Go(func() error { return n.app.Run(gctx) })
 		g.Go(func() error { return n.read.Run(gctx) })
 		g.Go(func() error { return n.unseen.Run(gctx) })

@@ -1,4 +1,4 @@
-package main
+package control
 
 import (
 	"context"
@@ -7,6 +7,10 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/regent-ha/regent/events/eventlog"
 )
 
 // Start-up waits for JetStream without a bound: a node of a cold cluster
@@ -21,27 +25,29 @@ const (
 	ensureMaxBackoff = 5 * time.Second
 )
 
-// startState is what a starting node waits for; done once it is ready.
-type startState struct {
+// Startup is what a starting node waits for (for /api/status); done once
+// it is ready. Its methods are safe for concurrent use.
+type Startup struct {
 	mu   sync.Mutex
 	what string
 	done bool
 }
 
-func (s *startState) set(what string) {
+func (s *Startup) set(what string) {
 	s.mu.Lock()
 	s.what = what
 	s.mu.Unlock()
 }
 
-func (s *startState) ready() {
+// Ready marks the node ready.
+func (s *Startup) Ready() {
 	s.mu.Lock()
 	s.what, s.done = "", true
 	s.mu.Unlock()
 }
 
-// waiting says what the node waits for; "" once it is ready.
-func (s *startState) waiting() string {
+// Waiting says what the node waits for; "" once it is ready.
+func (s *Startup) Waiting() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch {
@@ -53,19 +59,19 @@ func (s *startState) waiting() string {
 	return s.what
 }
 
-// errStorage marks a failure to create the streams that no retry cures.
-var errStorage = errors.New("insufficient storage")
+// ErrStorage marks a failure to create the streams that no retry cures.
+var ErrStorage = errors.New("insufficient storage")
 
-// ensure creates the streams and the lease bucket, retrying every failure
-// but a lack of storage until ctx ends. Each failed attempt is logged once,
-// with its number.
-func (n *node) ensure(ctx context.Context) error {
-	so := streamOptions(n.cfg, streamReplicas(n.cfg))
-	n.state.set("waiting for JetStream: creating the streams")
+// Ensure creates elog's streams and the lease bucket, retrying every
+// failure but a lack of storage until ctx ends; storage explains a lack of
+// storage (the streams' sizes and the settings that chose them). Each failed attempt is
+// logged once, with its number, and is what Waiting says meanwhile.
+func (s *Startup) Ensure(ctx context.Context, elog *eventlog.Log, storage string, log zerolog.Logger) error {
+	s.set("waiting for JetStream: creating the streams")
 	wait := ensureBackoff
 	for attempt := 1; ; attempt++ {
 		actx, cancel := context.WithTimeout(ctx, ensureAttempt)
-		err := n.elog.Ensure(actx)
+		err := elog.Ensure(actx)
 		cancel()
 		switch {
 		case err == nil:
@@ -73,12 +79,10 @@ func (n *node) ensure(ctx context.Context) error {
 		case ctx.Err() != nil:
 			return ctx.Err()
 		case strings.Contains(err.Error(), "insufficient storage"):
-			return fmt.Errorf("create streams (%d MB events, %d MB observations, from NATSMaxStoreMB %d and EventStreamMaxMB %d): "+
-				"the JetStream server has less storage: lower NATSMaxStoreMB or raise the server's max_file_store: %w: %w",
-				so.EventBytes>>20, so.ObservationBytes>>20, n.cfg.NATSMaxStoreMB, n.cfg.EventStreamMaxMB, errStorage, err)
+			return fmt.Errorf("create streams %s: %w: %w", storage, ErrStorage, err)
 		}
-		n.state.set(fmt.Sprintf("waiting for JetStream (attempt %d): %v", attempt, err))
-		n.log.Warn().Err(err).Int("attempt", attempt).Dur("retry_in", wait).
+		s.set(fmt.Sprintf("waiting for JetStream (attempt %d): %v", attempt, err))
+		log.Warn().Err(err).Int("attempt", attempt).Dur("retry_in", wait).
 			Msg("create streams: JetStream not ready (peers down or a cluster still forming); retrying")
 		select {
 		case <-ctx.Done():
