@@ -23,23 +23,6 @@ func clusterSecret(cfg config.Config, create bool) (string, error) {
 	return natsnode.ClusterSecret(natsnode.SecretSource{Secret: cfg.NATSClusterSecret, Clustered: cfg.Clustered(), DataDir: cfg.RaftDataDir}, create)
 }
 
-// nodeIDs are the NodeIDs of every node of the cluster: each RaftNodes
-// entry when clustered, else this node alone.
-func nodeIDs(cfg config.Config) ([]string, error) {
-	if !cfg.Clustered() {
-		return []string{cfg.NodeID()}, nil
-	}
-	peers, err := cfg.RaftPeers()
-	if err != nil {
-		return nil, err
-	}
-	ids := make([]string, len(peers))
-	for i, p := range peers {
-		ids[i] = p.Name
-	}
-	return ids, nil
-}
-
 // embeddedAuth fills o's client identities and c's route credentials from
 // the cluster secret: every node's identity, reader, hooks and admin
 // (NATSUser/NATSPassword, when set, replace the derived admin); the node's
@@ -53,7 +36,7 @@ func embeddedAuth(cfg config.Config, o *natsnode.Options) error {
 	if err != nil {
 		return fmt.Errorf("NATSClusterSecret: %w", err)
 	}
-	ids, err := nodeIDs(cfg)
+	ids, err := cfg.NodeIDs()
 	if err != nil {
 		return err
 	}
@@ -195,7 +178,7 @@ func (f *natsFlags) connect(name, role string, reconnect bool) (*nats.Conn, erro
 	}
 	nc, err := natsclient.Connect(o)
 	if err != nil {
-		return nil, fmt.Errorf("connect to %s: %w", strings.Join(config.MaskURLs(o.Servers), ","), maskURLErr(err, o.Servers))
+		return nil, fmt.Errorf("connect to %s: %w", strings.Join(config.MaskURLs(o.Servers), ","), config.MaskURLError(err, o.Servers))
 	}
 	return nc, nil
 }

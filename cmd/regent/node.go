@@ -76,7 +76,7 @@ func startNode(ctx context.Context, cfg config.Config, logger zerolog.Logger, ve
 		n.close()
 		return nil, err
 	}
-	n.lease = n.elog.NewLease(id, httpAdvertise(cfg))
+	n.lease = n.elog.NewLease(id, cfg.APIAddress())
 	n.lease.SetCheck(leaseCheck(cfg))
 	n.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "regent_lease_records_rejected_total",
 		Help: "Leader lease records not followed: malformed, or naming a holder that is not a configured peer."},
@@ -90,10 +90,10 @@ func startNode(ctx context.Context, cfg config.Config, logger zerolog.Logger, ve
 		ListenAddress:  cfg.ListenAddress,
 		URLPrefix:      cfg.URLPrefix,
 		StatusEndpoint: cfg.StatusEndpoint,
-		Advertise:      httpAdvertise(cfg),
+		Advertise:      cfg.APIAddress(),
 		TLS:            tlsOpts,
 		Version:        ver,
-		ForwardTo:      peerHTTPAddrs(cfg),
+		ForwardTo:      cfg.PeerAPIAddresses(),
 		Auth: api.AuthOptions{Method: cfg.AuthenticationMethod, User: cfg.HTTPAuthUser, Password: cfg.HTTPAuthPassword,
 			UserHeader: cfg.AuthUserHeader, PowerAuthUsers: cfg.PowerAuthUsers, ReadOnly: cfg.ReadOnly},
 	}, &clusterView{n: n}, n.reg, n.log)
@@ -102,7 +102,7 @@ func startNode(ctx context.Context, cfg config.Config, logger zerolog.Logger, ve
 		n.close()
 		return nil, err
 	}
-	ids, err := nodeIDs(cfg)
+	ids, err := cfg.NodeIDs()
 	if err != nil {
 		n.close()
 		return nil, err
@@ -250,7 +250,7 @@ func connectNode(cfg config.Config, embedded *natsnode.Node) (*nats.Conn, error)
 	}
 	nc, err := natsclient.Connect(o)
 	if err != nil {
-		return nil, fmt.Errorf("connect to NATSServers %v: %w", config.MaskURLs(cfg.NATSServers), maskURLErr(err, cfg.NATSServers))
+		return nil, fmt.Errorf("connect to NATSServers %v: %w", config.MaskURLs(cfg.NATSServers), config.MaskURLError(err, cfg.NATSServers))
 	}
 	return nc, nil
 }
@@ -260,26 +260,6 @@ func connectNode(cfg config.Config, embedded *natsnode.Node) (*nats.Conn, error)
 // CA is given).
 func tlsConfig(certFile, keyFile, caFile string, server bool) (*tls.Config, error) {
 	return natsclient.TLSFiles{CertFile: certFile, KeyFile: keyFile, CAFile: caFile}.Load(server)
-}
-
-// httpAdvertise is the address peers and clients use to reach this node's
-// API: HTTPAdvertise, else the raft host with ListenAddress's port.
-func httpAdvertise(cfg config.Config) string {
-	if cfg.HTTPAdvertise != "" {
-		s := strings.TrimPrefix(strings.TrimPrefix(cfg.HTTPAdvertise, "http://"), "https://")
-		return strings.TrimRight(s, "/")
-	}
-	host, port, err := net.SplitHostPort(cfg.ListenAddress)
-	if err != nil {
-		return cfg.ListenAddress
-	}
-	if self := cfg.Self(); cfg.Clustered() && self.Host != "" {
-		host = self.Host
-	}
-	if host == "" || host == "0.0.0.0" || host == "::" {
-		host = "127.0.0.1"
-	}
-	return net.JoinHostPort(host, port)
 }
 
 func splitHostPort(a string) (string, int, error) {
