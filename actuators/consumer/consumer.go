@@ -295,3 +295,26 @@ func (c *Consumer) Run(ctx context.Context) error {
 	c.lg.Info().Msg("hook consumer stopped")
 	return nil
 }
+
+// ParseDeliver sets where a new durable starts from s (the --deliver
+// flag): "new" (the default), "all", a positive duration (events stored
+// since now minus it) or an RFC 3339 time.
+func (cfg *Config) ParseDeliver(s string, now time.Time) error {
+	switch s {
+	case "new":
+		return nil
+	case "all":
+		cfg.DeliverAll = true
+		return nil
+	}
+	if d, err := time.ParseDuration(s); err == nil && d > 0 {
+		cfg.StartTime = now.Add(-d)
+		return nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return fmt.Errorf("--deliver %q: want new, all, a positive duration or an RFC 3339 time", s)
+	}
+	cfg.StartTime = t
+	return nil
+}

@@ -129,32 +129,11 @@ func parseHooksFlags(e env) (hooksFlags, error) {
 	case h.cfg.AckWait <= 0 || h.cfg.Timeout <= 0:
 		return h, errors.New("--ack-wait and --timeout must be positive")
 	}
-	return h, parseDeliver(*deliver, time.Now(), &h.cfg)
+	return h, h.cfg.ParseDeliver(*deliver, time.Now())
 }
 
 // errFlagsReported is a flag error the flag package already printed.
 var errFlagsReported = errors.New("bad flags")
-
-// parseDeliver sets where a new durable starts.
-func parseDeliver(s string, now time.Time, cfg *consumer.Config) error {
-	switch s {
-	case "new":
-		return nil
-	case "all":
-		cfg.DeliverAll = true
-		return nil
-	}
-	if d, err := time.ParseDuration(s); err == nil && d > 0 {
-		cfg.StartTime = now.Add(-d)
-		return nil
-	}
-	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		return fmt.Errorf("--deliver %q: want new, all, a positive duration or an RFC 3339 time", s)
-	}
-	cfg.StartTime = t
-	return nil
-}
 
 func runHooksConsume(ctx context.Context, e env) int {
 	h, err := parseHooksFlags(e)

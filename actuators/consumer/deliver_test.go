@@ -1,0 +1,27 @@
+package consumer
+
+import (
+	"testing"
+	"time"
+)
+
+func TestParseDeliver(t *testing.T) {
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	for in, check := range map[string]func(Config) bool{
+		"new":                  func(c Config) bool { return !c.DeliverAll && c.StartTime.IsZero() },
+		"all":                  func(c Config) bool { return c.DeliverAll },
+		"2h":                   func(c Config) bool { return c.StartTime.Equal(now.Add(-2 * time.Hour)) },
+		"2026-02-28T10:00:00Z": func(c Config) bool { return c.StartTime.Equal(time.Date(2026, 2, 28, 10, 0, 0, 0, time.UTC)) },
+	} {
+		var c Config
+		if err := c.ParseDeliver(in, now); err != nil || !check(c) {
+			t.Errorf("--deliver %s: %v, %+v", in, err, c)
+		}
+	}
+	for _, bad := range []string{"", "-1h", "soon"} {
+		var c Config
+		if err := c.ParseDeliver(bad, now); err == nil {
+			t.Errorf("--deliver %q accepted", bad)
+		}
+	}
+}
