@@ -39,12 +39,6 @@ or 'regent.evt.198_18_0_2-3306.>' (default: every event).
 flags:
 `
 
-// stringList is a repeatable string flag.
-type stringList []string
-
-func (s *stringList) String() string     { return strings.Join(*s, ",") }
-func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
-
 // durationList is a comma-separated list of durations.
 type durationList []time.Duration
 
@@ -97,7 +91,7 @@ func parseHooksFlags(e env) (hooksFlags, error) {
 	fs := flag.NewFlagSet("regent hooks consume", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	fs.Usage = func() { fmt.Fprint(e.stderr, hooksUsage); fs.PrintDefaults() }
-	var filters stringList
+	var filters multiFlag
 	backoff := durationList(consumer.DefaultBackoff)
 	fs.Var(&filters, "filter", "subject of REGENT_EVENTS to consume (repeatable; default every event)")
 	fs.StringVar(&h.cfg.Durable, "durable", "", "durable consumer name (required); processes with the same name share the events")
