@@ -16,66 +16,28 @@ import (
 	"github.com/regent-ha/regent/events/natsnode"
 )
 
-// clusterSecret is cfg's NATS cluster secret (natsnode.ClusterSecret):
-// NATSClusterSecret, else on a single node the one in RaftDataDir,
-// generated there first when create is true.
-func clusterSecret(cfg config.Config, create bool) (string, error) {
-	return natsnode.ClusterSecret(natsnode.SecretSource{Secret: cfg.NATSClusterSecret, Clustered: cfg.Clustered(), DataDir: cfg.RaftDataDir}, create)
-}
-
-// embeddedAuth fills o's client identities and c's route credentials from
-// the cluster secret: every node's identity, reader, hooks and admin
-// (NATSUser/NATSPassword, when set, replace the derived admin); the node's
-// own connections use its node identity.
-func embeddedAuth(cfg config.Config, o *natsnode.Options) error {
-	secret, err := clusterSecret(cfg, true)
-	if err != nil {
-		return err
-	}
-	creds, err := natsnode.NewCredentials(secret)
-	if err != nil {
-		return fmt.Errorf("NATSClusterSecret: %w", err)
-	}
+// identities are the NATS identities of cfg's cluster, derived from its
+// secret (NATSClusterSecret, else a single node's generated one).
+func identities(cfg config.Config) (natsnode.Identities, error) {
 	ids, err := cfg.NodeIDs()
-	if err != nil {
-		return err
-	}
-	o.Users = creds.Users(ids, natsnode.UserPass{User: cfg.NATSUser, Password: cfg.NATSPassword})
-	self := natsnode.NodeUser(cfg.NodeID())
-	o.Self = natsnode.UserPass{User: self, Password: creds.Password(self)}
-	if o.Cluster != nil {
-		r := creds.Route()
-		if cfg.NATSClusterUser != "" {
-			r = natsnode.UserPass{User: cfg.NATSClusterUser, Password: cfg.NATSClusterPassword}
-		}
-		o.Cluster.User, o.Cluster.Password = r.User, r.Password
-	}
-	return nil
+	return natsnode.Identities{
+		Secret: natsnode.SecretSource{Secret: cfg.NATSClusterSecret, Clustered: cfg.Clustered(), DataDir: cfg.RaftDataDir},
+		Nodes:  ids, Self: cfg.NodeID(),
+		Admin: natsnode.UserPass{User: cfg.NATSUser, Password: cfg.NATSPassword},
+		Route: natsnode.UserPass{User: cfg.NATSClusterUser, Password: cfg.NATSClusterPassword},
+	}, err
 }
 
-// roleAuth is the user and password of role on cfg's embedded node (for
-// RoleNode: this node's identity; for RoleAdmin: NATSUser/NATSPassword
-// when set).
+// roleAuth is the user and password of role on cfg's embedded node.
 func roleAuth(cfg config.Config, role string) (natsnode.UserPass, error) {
 	if cfg.External() {
 		return natsnode.UserPass{}, errors.New("this node uses an external NATS (NATSServers): its credentials are the operator's, not derived by Regent")
 	}
-	user, err := natsnode.RoleUser(role, cfg.NodeID())
+	ids, err := identities(cfg)
 	if err != nil {
 		return natsnode.UserPass{}, err
 	}
-	if role == natsnode.RoleAdmin && cfg.NATSUser != "" {
-		return natsnode.UserPass{User: cfg.NATSUser, Password: cfg.NATSPassword}, nil
-	}
-	secret, err := clusterSecret(cfg, false)
-	if err != nil {
-		return natsnode.UserPass{}, err
-	}
-	creds, err := natsnode.NewCredentials(secret)
-	if err != nil {
-		return natsnode.UserPass{}, err
-	}
-	return natsnode.UserPass{User: user, Password: creds.Password(user)}, nil
+	return ids.Role(role)
 }
 
 // roleURL is the NATS URL of cfg's node with the credentials of role:

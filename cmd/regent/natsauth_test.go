@@ -107,7 +107,7 @@ func TestDefaultNodeGeneratesItsNATSSecret(t *testing.T) {
 	}
 	// A second node on the same data directory (after this one) reuses the
 	// secret: the file is unchanged.
-	again, err := clusterSecret(cfg, true)
+	again, err := natsnode.ClusterSecret(natsnode.SecretSource{Secret: cfg.NATSClusterSecret, Clustered: cfg.Clustered(), DataDir: cfg.RaftDataDir}, true)
 	if err != nil || again != strings.TrimSpace(string(first)) {
 		t.Errorf("secret on restart: %q (%v), want the stored one", again, err)
 	}

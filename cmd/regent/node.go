@@ -208,7 +208,11 @@ func (n *node) startEmbedded(cfg config.Config, id string) (*nats.Conn, error) {
 			return nil, err
 		}
 	}
-	if err := embeddedAuth(cfg, &o); err != nil {
+	ids, err := identities(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := ids.Apply(&o); err != nil {
 		return nil, err
 	}
 	if n.nats, err = natsnode.Start(o, 10*time.Second); err != nil {

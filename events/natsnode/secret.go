@@ -98,3 +98,63 @@ func createSecret(path string) (string, error) {
 	}
 	return secret, nil
 }
+
+// Identities are the NATS identities of a node's cluster, derived from its
+// cluster secret, with the operator's overrides.
+type Identities struct {
+	Secret SecretSource
+	// Nodes are every node's NodeID; Self is this node's.
+	Nodes []string
+	Self  string
+	// Admin replaces the derived admin identity when its User is set
+	// (NATSUser/NATSPassword); Route the derived route identity
+	// (NATSClusterUser/NATSClusterPassword).
+	Admin, Route UserPass
+}
+
+// Apply fills o's client identities (every node's, reader, hooks, admin),
+// the identity of the node's own connections (Self's) and, on a cluster,
+// the route credentials. A single node without a configured secret
+// generates one first.
+func (id Identities) Apply(o *Options) error {
+	secret, err := ClusterSecret(id.Secret, true)
+	if err != nil {
+		return err
+	}
+	creds, err := NewCredentials(secret)
+	if err != nil {
+		return fmt.Errorf("NATSClusterSecret: %w", err)
+	}
+	o.Users = creds.Users(id.Nodes, id.Admin)
+	self := NodeUser(id.Self)
+	o.Self = UserPass{User: self, Password: creds.Password(self)}
+	if o.Cluster != nil {
+		r := creds.Route()
+		if id.Route.User != "" {
+			r = id.Route
+		}
+		o.Cluster.User, o.Cluster.Password = r.User, r.Password
+	}
+	return nil
+}
+
+// Role is the identity of role (RoleNode: Self's; RoleAdmin: Admin when
+// set), derived from the secret without creating one.
+func (id Identities) Role(role string) (UserPass, error) {
+	user, err := RoleUser(role, id.Self)
+	if err != nil {
+		return UserPass{}, err
+	}
+	if role == RoleAdmin && id.Admin.User != "" {
+		return id.Admin, nil
+	}
+	secret, err := ClusterSecret(id.Secret, false)
+	if err != nil {
+		return UserPass{}, err
+	}
+	creds, err := NewCredentials(secret)
+	if err != nil {
+		return UserPass{}, err
+	}
+	return UserPass{User: user, Password: creds.Password(user)}, nil
+}
