@@ -1,9 +1,11 @@
 package config
 
 import (
+	"fmt"
 	"net"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -112,4 +114,31 @@ func MaskURLError(err error, urls []string) error {
 		return err
 	}
 	return maskedError{err: err, msg: msg}
+}
+
+// SplitHostPort reads "host:port" with a port 0–65535.
+func SplitHostPort(a string) (string, int, error) {
+	host, ps, err := net.SplitHostPort(a)
+	if err != nil {
+		return "", 0, err
+	}
+	p, err := strconv.Atoi(ps)
+	if err != nil || p < 0 || p > 65535 {
+		return "", 0, fmt.Errorf("bad port %q", ps)
+	}
+	return host, p, nil
+}
+
+// SplitHostPortDefault reads "host", "host:port", "[v6]:port", "[v6]" and
+// a bare IPv6 address, as config's RaftBind rule does.
+func SplitHostPortDefault(a string, def int) (string, int, error) {
+	switch {
+	case !strings.Contains(a, ":"):
+		return a, def, nil
+	case strings.Count(a, ":") > 1 && !strings.Contains(a, "]"):
+		return a, def, nil // bare IPv6 address
+	case strings.HasPrefix(a, "[") && strings.HasSuffix(a, "]"):
+		return strings.Trim(a, "[]"), def, nil
+	}
+	return SplitHostPort(a)
 }

@@ -8,8 +8,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/rs/zerolog"
 
+	"github.com/regent-ha/regent/events"
 	"github.com/regent-ha/regent/events/eventlog"
 )
 
@@ -91,4 +93,22 @@ func (s *Startup) Ensure(ctx context.Context, elog *eventlog.Log, storage string
 		}
 		wait = min(2*wait, ensureMaxBackoff)
 	}
+}
+
+// Health is nil when the node is ready (s), its connection is up and its
+// event log answers within a second (the API's /api/status and
+// raft-health).
+func Health(ctx context.Context, s *Startup, nc *nats.Conn, elog *eventlog.Log) error {
+	if w := s.Waiting(); w != "" {
+		return errors.New("not ready: " + w)
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	if nc.Status() != nats.CONNECTED {
+		return errors.New("nats connection " + nc.Status().String())
+	}
+	if _, err := elog.LastSeq(ctx, events.EventsName, events.EventsAll); err != nil {
+		return fmt.Errorf("event log: %w", err)
+	}
+	return nil
 }

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -193,7 +192,7 @@ func (n *node) startEmbedded(cfg config.Config, id string) (*nats.Conn, error) {
 	if a := cfg.NATSListenAddress; a == "" || a == "-" {
 		o.NoClientListener = true
 	} else {
-		host, port, err := splitHostPort(a)
+		host, port, err := config.SplitHostPort(a)
 		if err != nil {
 			return nil, fmt.Errorf("NATSListenAddress %q: %w", a, err)
 		}
@@ -226,7 +225,7 @@ func clusterOptions(cfg config.Config) (*natsnode.ClusterOptions, error) {
 	if err != nil {
 		return nil, err
 	}
-	bindHost, bindPort, err := splitHostPortDefault(cfg.RaftBind, cfg.DefaultRaftPort)
+	bindHost, bindPort, err := config.SplitHostPortDefault(cfg.RaftBind, cfg.DefaultRaftPort)
 	if err != nil {
 		return nil, fmt.Errorf("RaftBind %q: %w", cfg.RaftBind, err)
 	}
@@ -266,32 +265,6 @@ func tlsConfig(certFile, keyFile, caFile string, server bool) (*tls.Config, erro
 	return natsclient.TLSFiles{CertFile: certFile, KeyFile: keyFile, CAFile: caFile}.Load(server)
 }
 
-func splitHostPort(a string) (string, int, error) {
-	host, ps, err := net.SplitHostPort(a)
-	if err != nil {
-		return "", 0, err
-	}
-	p, err := strconv.Atoi(ps)
-	if err != nil || p < 0 || p > 65535 {
-		return "", 0, fmt.Errorf("bad port %q", ps)
-	}
-	return host, p, nil
-}
-
-// splitHostPortDefault reads "host", "host:port", "[v6]:port", "[v6]" and
-// a bare IPv6 address, as config's RaftBind rule does.
-func splitHostPortDefault(a string, def int) (string, int, error) {
-	switch {
-	case !strings.Contains(a, ":"):
-		return a, def, nil
-	case strings.Count(a, ":") > 1 && !strings.Contains(a, "]"):
-		return a, def, nil // bare IPv6 address
-	case strings.HasPrefix(a, "[") && strings.HasSuffix(a, "]"):
-		return strings.Trim(a, "[]"), def, nil
-	}
-	return splitHostPort(a)
-}
-
 func (n *node) natsURL() string {
 	if n.nats == nil {
 		return strings.Join(config.MaskURLs(n.cfg.NATSServers), ",")
@@ -315,17 +288,7 @@ func (n *node) close() {
 	}
 	n.closers = nil
 	if n.nc != nil {
-		done := make(chan struct{})
-		var once sync.Once
-		n.nc.SetClosedHandler(func(*nats.Conn) { once.Do(func() { close(done) }) })
-		if err := n.nc.Drain(); err != nil {
-			n.nc.Close()
-		}
-		select {
-		case <-done:
-		case <-time.After(2 * time.Second):
-			n.nc.Close()
-		}
+		natsclient.Drain(n.nc, 2*time.Second)
 	}
 	if n.nats != nil {
 		n.nats.Shutdown()
@@ -357,20 +320,10 @@ func (c *clusterView) Peers() []string {
 	return out
 }
 
-// Health is nil when the event log answers within a second.
+// Health is nil when the node is ready and its event log answers within a
+// second (control.Health).
 func (c *clusterView) Health(ctx context.Context) error {
-	if w := c.n.state.Waiting(); w != "" {
-		return errors.New("not ready: " + w)
-	}
-	ctx, cancel := context.WithTimeout(ctx, time.Second)
-	defer cancel()
-	if c.n.nc.Status() != nats.CONNECTED {
-		return errors.New("nats connection " + c.n.nc.Status().String())
-	}
-	if _, err := c.n.elog.LastSeq(ctx, events.EventsName, events.EventsAll); err != nil {
-		return fmt.Errorf("event log: %w", err)
-	}
-	return nil
+	return control.Health(ctx, &c.n.state, c.n.nc, c.n.elog)
 }
 
 // ensure creates the streams and the lease bucket (control.Startup.Ensure),

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -160,4 +161,21 @@ func (o Options) natsOptions() ([]nats.Option, error) {
 		opts = append(opts, nats.Secure(tc))
 	}
 	return opts, nil
+}
+
+// Drain drains nc (its subscriptions finish, its pending publishes are
+// flushed) and closes it, within timeout: past it, the connection is
+// closed as it is.
+func Drain(nc *nats.Conn, timeout time.Duration) {
+	done := make(chan struct{})
+	var once sync.Once
+	nc.SetClosedHandler(func(*nats.Conn) { once.Do(func() { close(done) }) })
+	if err := nc.Drain(); err != nil {
+		nc.Close()
+	}
+	select {
+	case <-done:
+	case <-time.After(timeout):
+		nc.Close()
+	}
 }
