@@ -158,19 +158,11 @@ func apiTLS(cfg config.Config) (api.TLSOptions, error) {
 		StatusOUVerify: cfg.StatusOUVerify, SkipVerify: cfg.SSLSkipVerify}, nil
 }
 
-// streamOptions sizes the streams inside the node's store limit.
+// streamOptions sizes the streams inside the node's store limit
+// (events.SizeStreams).
 func streamOptions(cfg config.Config, replicas int) events.StreamOptions {
-	store := int64(cfg.NATSMaxStoreMB) << 20
-	evt := int64(cfg.EventStreamMaxMB) << 20
-	if evt <= 0 || evt > store*6/10 {
-		evt = store * 6 / 10
-	}
-	return events.StreamOptions{
-		Replicas:          replicas,
-		ObservationMaxAge: time.Duration(cfg.ObservationRetentionMinutes) * time.Minute,
-		ObservationBytes:  store * 3 / 10,
-		EventBytes:        evt,
-	}
+	return events.SizeStreams(int64(cfg.NATSMaxStoreMB)<<20, int64(cfg.EventStreamMaxMB)<<20,
+		time.Duration(cfg.ObservationRetentionMinutes)*time.Minute, replicas)
 }
 
 func (n *node) startEmbedded(cfg config.Config, id string) (*nats.Conn, error) {
