@@ -318,3 +318,33 @@ func (cfg *Config) ParseDeliver(s string, now time.Time) error {
 	cfg.StartTime = t
 	return nil
 }
+
+// Backoff is the delays before the 1st, 2nd, … retry of a failed run (the
+// last repeats) as a flag: a comma-separated list of positive durations.
+type Backoff []time.Duration
+
+// String is the list as the flag takes it.
+func (d *Backoff) String() string {
+	out := make([]string, len(*d))
+	for i, v := range *d {
+		out[i] = v.String()
+	}
+	return strings.Join(out, ",")
+}
+
+// Set reads the flag's value.
+func (d *Backoff) Set(v string) error {
+	var out []time.Duration
+	for _, f := range strings.Split(v, ",") {
+		x, err := time.ParseDuration(strings.TrimSpace(f))
+		if err != nil {
+			return err
+		}
+		if x <= 0 {
+			return fmt.Errorf("backoff %s is not positive", x)
+		}
+		out = append(out, x)
+	}
+	*d = out
+	return nil
+}

@@ -25,3 +25,20 @@ func TestParseDeliver(t *testing.T) {
 		}
 	}
 }
+
+// TestBackoffFlag: a comma-separated list of positive durations; anything
+// else is refused and leaves the value as it was.
+func TestBackoffFlag(t *testing.T) {
+	b := Backoff(DefaultBackoff)
+	if err := b.Set("200ms, 1s,5s"); err != nil || b.String() != "200ms,1s,5s" {
+		t.Fatalf("set: %v %s", err, b.String())
+	}
+	for _, bad := range []string{"1s,zero", "0s", "-1s", ""} {
+		if err := b.Set(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+	if b.String() != "200ms,1s,5s" {
+		t.Errorf("a refused value changed the list: %s", b.String())
+	}
+}

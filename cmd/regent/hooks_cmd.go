@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -39,33 +38,6 @@ or 'regent.evt.198_18_0_2-3306.>' (default: every event).
 flags:
 `
 
-// durationList is a comma-separated list of durations.
-type durationList []time.Duration
-
-func (d *durationList) String() string {
-	out := make([]string, len(*d))
-	for i, v := range *d {
-		out[i] = v.String()
-	}
-	return strings.Join(out, ",")
-}
-
-func (d *durationList) Set(v string) error {
-	var out []time.Duration
-	for _, f := range strings.Split(v, ",") {
-		x, err := time.ParseDuration(strings.TrimSpace(f))
-		if err != nil {
-			return err
-		}
-		if x <= 0 {
-			return fmt.Errorf("backoff %s is not positive", x)
-		}
-		out = append(out, x)
-	}
-	*d = out
-	return nil
-}
-
 // runHooks is `regent hooks <subcommand>`; only "consume" exists.
 func runHooks(ctx context.Context, e env) int {
 	if len(e.args) == 0 || e.args[0] != "consume" {
@@ -92,7 +64,7 @@ func parseHooksFlags(e env) (hooksFlags, error) {
 	fs.SetOutput(e.stderr)
 	fs.Usage = func() { fmt.Fprint(e.stderr, hooksUsage); fs.PrintDefaults() }
 	var filters multiFlag
-	backoff := durationList(consumer.DefaultBackoff)
+	backoff := consumer.Backoff(consumer.DefaultBackoff)
 	fs.Var(&filters, "filter", "subject of REGENT_EVENTS to consume (repeatable; default every event)")
 	fs.StringVar(&h.cfg.Durable, "durable", "", "durable consumer name (required); processes with the same name share the events")
 	h.natsFlags.register(fs, natsnode.RoleHooks) // --password defaults to $REGENT_NATSPassword
