@@ -11,6 +11,6 @@
 // parameter).
 //
 // The package declares the small interfaces it reads (Cluster, …); cmd/regent
-// wires the real implementations. Handlers never block on the projection
-// applier: they read immutable snapshots.
+// wires the real implementations (control's). Handlers never block on the
+// fold (control.Fold): they read immutable snapshots.
 package api

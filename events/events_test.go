@@ -174,3 +174,14 @@ func TestDecodeUpgradesOldVersions(t *testing.T) {
 		t.Fatalf("upgrade: %+v %v", n, err)
 	}
 }
+
+// TestSizeStreams: the observations get 30 % of the store, the events
+// EventStreamMaxMB but at most 60 % (60 % when unset).
+func TestSizeStreams(t *testing.T) {
+	for _, c := range []struct{ store, evt, want int64 }{{1000, 0, 600}, {1000, 200, 200}, {1000, 900, 600}, {1000, -1, 600}} {
+		o := SizeStreams(c.store, c.evt, time.Hour, 3)
+		if o.EventBytes != c.want || o.ObservationBytes != 300 || o.ObservationMaxAge != time.Hour || o.Replicas != 3 {
+			t.Errorf("store %d events %d: %+v, want events %d", c.store, c.evt, o, c.want)
+		}
+	}
+}

@@ -26,6 +26,16 @@ type StreamOptions struct {
 	EventMaxAge       time.Duration // default 0 (forever, bounded by bytes)
 }
 
+// SizeStreams shares a node's store (storeBytes) between the streams:
+// 30 % for the observations (kept obsMaxAge), eventBytes for the events,
+// at most 60 % (and 60 % when eventBytes is 0).
+func SizeStreams(storeBytes, eventBytes int64, obsMaxAge time.Duration, replicas int) StreamOptions {
+	if eventBytes <= 0 || eventBytes > storeBytes*6/10 {
+		eventBytes = storeBytes * 6 / 10
+	}
+	return StreamOptions{Replicas: replicas, ObservationMaxAge: obsMaxAge, ObservationBytes: storeBytes * 3 / 10, EventBytes: eventBytes}
+}
+
 // Streams returns the stream specs for the given options, defaults filled in.
 func Streams(o StreamOptions) []StreamSpec {
 	if o.Replicas <= 0 {

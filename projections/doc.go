@@ -11,9 +11,9 @@
 // state. The same sequence of events folds to the same Topology on every
 // node and in `regent replay`.
 //
-// A Topology is owned by one goroutine (the applier). Apply folds one event;
+// A Topology is owned by one goroutine (control.Fold). Apply folds one event;
 // View(now) returns an immutable snapshot that readers may keep and share
-// across goroutines while the applier goes on folding. Clone copies the state
+// across goroutines while the fold goes on folding. Clone copies the state
 // for snapshot-and-resume.
 //
 // # Streams and order

@@ -295,3 +295,56 @@ func (c *Consumer) Run(ctx context.Context) error {
 	c.lg.Info().Msg("hook consumer stopped")
 	return nil
 }
+
+// ParseDeliver sets where a new durable starts from s (the --deliver
+// flag): "new" (the default), "all", a positive duration (events stored
+// since now minus it) or an RFC 3339 time.
+func (cfg *Config) ParseDeliver(s string, now time.Time) error {
+	switch s {
+	case "new":
+		return nil
+	case "all":
+		cfg.DeliverAll = true
+		return nil
+	}
+	if d, err := time.ParseDuration(s); err == nil && d > 0 {
+		cfg.StartTime = now.Add(-d)
+		return nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return fmt.Errorf("--deliver %q: want new, all, a positive duration or an RFC 3339 time", s)
+	}
+	cfg.StartTime = t
+	return nil
+}
+
+// Backoff is the delays before the 1st, 2nd, … retry of a failed run (the
+// last repeats) as a flag: a comma-separated list of positive durations.
+type Backoff []time.Duration
+
+// String is the list as the flag takes it.
+func (d *Backoff) String() string {
+	out := make([]string, len(*d))
+	for i, v := range *d {
+		out[i] = v.String()
+	}
+	return strings.Join(out, ",")
+}
+
+// Set reads the flag's value.
+func (d *Backoff) Set(v string) error {
+	var out []time.Duration
+	for _, f := range strings.Split(v, ",") {
+		x, err := time.ParseDuration(strings.TrimSpace(f))
+		if err != nil {
+			return err
+		}
+		if x <= 0 {
+			return fmt.Errorf("backoff %s is not positive", x)
+		}
+		out = append(out, x)
+	}
+	*d = out
+	return nil
+}

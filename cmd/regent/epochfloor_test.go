@@ -8,6 +8,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/regent-ha/regent/config"
+	"github.com/regent-ha/regent/control"
 	"github.com/regent-ha/regent/events"
 	"github.com/regent-ha/regent/events/eventlog"
 )
@@ -21,7 +22,7 @@ func TestEpochFloorIsTheLogsHighestEpoch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	app, err := newApplier(l, settings, []string{"n1"}, nil, zerolog.Nop())
+	app, err := control.NewFold(l, settings, []string{"n1"}, nil, zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)
 	}

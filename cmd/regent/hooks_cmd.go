@@ -6,10 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"strings"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/rs/zerolog"
 
 	"github.com/regent-ha/regent/actuators/consumer"
@@ -40,39 +38,6 @@ or 'regent.evt.198_18_0_2-3306.>' (default: every event).
 flags:
 `
 
-// stringList is a repeatable string flag.
-type stringList []string
-
-func (s *stringList) String() string     { return strings.Join(*s, ",") }
-func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
-
-// durationList is a comma-separated list of durations.
-type durationList []time.Duration
-
-func (d *durationList) String() string {
-	out := make([]string, len(*d))
-	for i, v := range *d {
-		out[i] = v.String()
-	}
-	return strings.Join(out, ",")
-}
-
-func (d *durationList) Set(v string) error {
-	var out []time.Duration
-	for _, f := range strings.Split(v, ",") {
-		x, err := time.ParseDuration(strings.TrimSpace(f))
-		if err != nil {
-			return err
-		}
-		if x <= 0 {
-			return fmt.Errorf("backoff %s is not positive", x)
-		}
-		out = append(out, x)
-	}
-	*d = out
-	return nil
-}
-
 // runHooks is `regent hooks <subcommand>`; only "consume" exists.
 func runHooks(ctx context.Context, e env) int {
 	if len(e.args) == 0 || e.args[0] != "consume" {
@@ -88,10 +53,9 @@ func runHooks(ctx context.Context, e env) int {
 
 // hooksFlags are the parsed flags of `hooks consume`.
 type hooksFlags struct {
-	cfg                           consumer.Config
-	server, user, password, creds string
-	configs, sets                 multiFlag
-	logFormat, logLevel           string
+	natsFlags
+	cfg                 consumer.Config
+	logFormat, logLevel string
 }
 
 func parseHooksFlags(e env) (hooksFlags, error) {
@@ -99,16 +63,11 @@ func parseHooksFlags(e env) (hooksFlags, error) {
 	fs := flag.NewFlagSet("regent hooks consume", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	fs.Usage = func() { fmt.Fprint(e.stderr, hooksUsage); fs.PrintDefaults() }
-	var filters stringList
-	backoff := durationList(consumer.DefaultBackoff)
+	var filters multiFlag
+	backoff := consumer.Backoff(consumer.DefaultBackoff)
 	fs.Var(&filters, "filter", "subject of REGENT_EVENTS to consume (repeatable; default every event)")
 	fs.StringVar(&h.cfg.Durable, "durable", "", "durable consumer name (required); processes with the same name share the events")
-	fs.StringVar(&h.server, "server", "nats://127.0.0.1:4222", "NATS server URL(s), comma-separated")
-	fs.StringVar(&h.user, "user", "", "NATS user")
-	fs.StringVar(&h.password, "password", "", "NATS password (default $REGENT_NATSPassword)")
-	fs.StringVar(&h.creds, "creds", "", "NATS credentials file")
-	fs.Var(&h.configs, "config", "the local node's config file: without --user/--creds, connect with its hooks identity (repeatable; default: found as serve finds it)")
-	fs.Var(&h.sets, "set", "set a config key of the local node's config: Key=Value (repeatable)")
+	h.natsFlags.register(fs, natsnode.RoleHooks) // --password defaults to $REGENT_NATSPassword
 	fs.IntVar(&h.cfg.MaxDeliver, "max-deliver", consumer.DefaultMaxDeliver, "runs of CMD on one event before it is dead-lettered")
 	fs.DurationVar(&h.cfg.AckWait, "ack-wait", consumer.DefaultAckWait, "time without an answer before the server delivers an event again")
 	fs.Var(&backoff, "backoff", "delays before the 1st, 2nd, … retry of a failed run; the last repeats")
@@ -123,8 +82,8 @@ func parseHooksFlags(e env) (hooksFlags, error) {
 		return h, errFlagsReported // the flag package printed it
 	}
 	h.cfg.Filters, h.cfg.Backoff, h.cfg.Command = filters, backoff, fs.Args()
-	if h.password == "" {
-		h.password = e.getenv("REGENT_NATSPassword")
+	if h.auth.Password == "" && h.auth.User != "" {
+		h.auth.Password = e.getenv("REGENT_NATSPassword")
 	}
 	switch {
 	case h.cfg.Durable == "":
@@ -136,32 +95,11 @@ func parseHooksFlags(e env) (hooksFlags, error) {
 	case h.cfg.AckWait <= 0 || h.cfg.Timeout <= 0:
 		return h, errors.New("--ack-wait and --timeout must be positive")
 	}
-	return h, parseDeliver(*deliver, time.Now(), &h.cfg)
+	return h, h.cfg.ParseDeliver(*deliver, time.Now())
 }
 
 // errFlagsReported is a flag error the flag package already printed.
 var errFlagsReported = errors.New("bad flags")
-
-// parseDeliver sets where a new durable starts.
-func parseDeliver(s string, now time.Time, cfg *consumer.Config) error {
-	switch s {
-	case "new":
-		return nil
-	case "all":
-		cfg.DeliverAll = true
-		return nil
-	}
-	if d, err := time.ParseDuration(s); err == nil && d > 0 {
-		cfg.StartTime = now.Add(-d)
-		return nil
-	}
-	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		return fmt.Errorf("--deliver %q: want new, all, a positive duration or an RFC 3339 time", s)
-	}
-	cfg.StartTime = t
-	return nil
-}
 
 func runHooksConsume(ctx context.Context, e env) int {
 	h, err := parseHooksFlags(e)
@@ -188,22 +126,9 @@ func runHooksConsume(ctx context.Context, e env) int {
 
 func hooksConsume(ctx context.Context, h hooksFlags, lg zerolog.Logger) error {
 	host, _ := os.Hostname()
-	opts := []nats.Option{nats.Name("regent-hooks-" + h.cfg.Durable), nats.MaxReconnects(-1),
-		nats.ReconnectWait(time.Second), nats.Timeout(5 * time.Second)}
-	switch {
-	case h.creds != "":
-		opts = append(opts, nats.UserCredentials(h.creds))
-	case h.user != "":
-		opts = append(opts, nats.UserInfo(h.user, h.password))
-	case !strings.Contains(h.server, "@"):
-		// No credentials given: the local node's hooks identity.
-		if auth, ok := localAuth(h.configs, h.sets, natsnode.RoleHooks); ok {
-			opts = append(opts, auth)
-		}
-	}
-	nc, err := nats.Connect(h.server, opts...)
+	nc, err := h.connect("regent-hooks-"+h.cfg.Durable, natsnode.RoleHooks, true)
 	if err != nil {
-		return fmt.Errorf("connect to %s: %w", h.server, err)
+		return err
 	}
 	defer nc.Close()
 	l, err := eventlog.New(nc, lg, events.StreamOptions{})

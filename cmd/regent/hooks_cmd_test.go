@@ -15,7 +15,6 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/regent-ha/regent/actuators/consumer"
 	"github.com/regent-ha/regent/events"
 	"github.com/regent-ha/regent/events/eventlog"
 	"github.com/regent-ha/regent/events/natsnode"
@@ -226,26 +225,5 @@ func TestHooksUsageErrors(t *testing.T) {
 	var stdout bytes.Buffer
 	if code := run([]string{"hooks", "--help"}, nil, &stdout, &stdout, os.Getenv); code != 0 || !strings.Contains(stdout.String(), "--durable") {
 		t.Fatalf("hooks --help: %d %q", code, stdout.String())
-	}
-}
-
-func TestParseDeliver(t *testing.T) {
-	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	for in, check := range map[string]func(consumer.Config) bool{
-		"new":                  func(c consumer.Config) bool { return !c.DeliverAll && c.StartTime.IsZero() },
-		"all":                  func(c consumer.Config) bool { return c.DeliverAll },
-		"2h":                   func(c consumer.Config) bool { return c.StartTime.Equal(now.Add(-2 * time.Hour)) },
-		"2026-02-28T10:00:00Z": func(c consumer.Config) bool { return c.StartTime.Equal(time.Date(2026, 2, 28, 10, 0, 0, 0, time.UTC)) },
-	} {
-		var c consumer.Config
-		if err := parseDeliver(in, now, &c); err != nil || !check(c) {
-			t.Errorf("--deliver %s: %v, %+v", in, err, c)
-		}
-	}
-	for _, bad := range []string{"", "-1h", "soon"} {
-		var c consumer.Config
-		if err := parseDeliver(bad, now, &c); err == nil {
-			t.Errorf("--deliver %q accepted", bad)
-		}
 	}
 }

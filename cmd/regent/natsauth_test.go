@@ -52,7 +52,7 @@ func secretAuth(t testing.TB, secret, role string) nats.Option {
 // directory is dir (the secret it generated there).
 func dataDirAuth(t testing.TB, dir, role string) nats.Option {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, secretFileName))
+	b, err := os.ReadFile(filepath.Join(dir, natsnode.SecretFileName))
 	if err != nil {
 		t.Fatalf("the node's generated NATS secret: %v", err)
 	}
@@ -82,11 +82,11 @@ func TestDefaultNodeGeneratesItsNATSSecret(t *testing.T) {
 	waitURL(t, &http.Client{Timeout: 2 * time.Second}, "http://"+cfg.ListenAddress+"/api/raft-health", 200)
 	t.Cleanup(http.DefaultClient.CloseIdleConnections)
 	anonymousRefused(t, "nats://"+cfg.NATSListenAddress)
-	fi, err := os.Stat(filepath.Join(dir, secretFileName))
+	fi, err := os.Stat(filepath.Join(dir, natsnode.SecretFileName))
 	if err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("generated secret: %v, mode %v, want 0600", err, fi)
 	}
-	first, _ := os.ReadFile(filepath.Join(dir, secretFileName))
+	first, _ := os.ReadFile(filepath.Join(dir, natsnode.SecretFileName))
 	code, url, errs := runCmd(t, runNATSURL, "--role", "reader", "--data-dir", dir, "--set", "NATSListenAddress="+cfg.NATSListenAddress)
 	url = strings.TrimSpace(url)
 	if code != 0 || !strings.HasPrefix(url, "nats://reader:") || !strings.HasSuffix(url, "@"+cfg.NATSListenAddress) {
@@ -107,7 +107,7 @@ func TestDefaultNodeGeneratesItsNATSSecret(t *testing.T) {
 	}
 	// A second node on the same data directory (after this one) reuses the
 	// secret: the file is unchanged.
-	again, err := clusterSecret(cfg, true)
+	again, err := natsnode.ClusterSecret(natsnode.SecretSource{Secret: cfg.NATSClusterSecret, Clustered: cfg.Clustered(), DataDir: cfg.RaftDataDir}, true)
 	if err != nil || again != strings.TrimSpace(string(first)) {
 		t.Errorf("secret on restart: %q (%v), want the stored one", again, err)
 	}

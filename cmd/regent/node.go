@@ -3,15 +3,14 @@ package main
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -22,8 +21,10 @@ import (
 	"github.com/regent-ha/regent/actuators"
 	"github.com/regent-ha/regent/api"
 	"github.com/regent-ha/regent/config"
+	"github.com/regent-ha/regent/control"
 	"github.com/regent-ha/regent/events"
 	"github.com/regent-ha/regent/events/eventlog"
+	"github.com/regent-ha/regent/events/natsclient"
 	"github.com/regent-ha/regent/events/natsnode"
 )
 
@@ -37,13 +38,19 @@ type node struct {
 	lease  *eventlog.Lease
 	api    *api.Server
 	reg    *prometheus.Registry
-	app    *applier
-	read   *readPath
+	app    *control.Fold
+	read   *control.ReadPath
+	unseen *control.ForgetUnseen
 	engine *actuators.Engine
 	runner *actuators.Runner
+	// closers are the resources close releases, last built first closed,
+	// before the NATS connection: the probes' and the actuators' MySQL
+	// pools, the VIP mover and the hook runner (whose asynchronous hooks
+	// record their outcome in the log when they finish).
+	closers []io.Closer
 	// state says what the node waits for until it is ready (the streams
 	// exist): /api/status answers not ready, with it, meanwhile.
-	state startState
+	state control.Startup
 }
 
 // startNode starts the embedded NATS node (or connects to an external one)
@@ -55,7 +62,7 @@ func startNode(ctx context.Context, cfg config.Config, logger zerolog.Logger, ve
 	n.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	var err error
 	if cfg.External() {
-		n.nc, err = connectExternal(cfg, id)
+		n.nc, err = connectNode(cfg, nil)
 	} else {
 		n.nc, err = n.startEmbedded(cfg, id)
 	}
@@ -68,7 +75,7 @@ func startNode(ctx context.Context, cfg config.Config, logger zerolog.Logger, ve
 		n.close()
 		return nil, err
 	}
-	n.lease = n.elog.NewLease(id, httpAdvertise(cfg))
+	n.lease = n.elog.NewLease(id, cfg.APIAddress())
 	n.lease.SetCheck(leaseCheck(cfg))
 	n.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "regent_lease_records_rejected_total",
 		Help: "Leader lease records not followed: malformed, or naming a holder that is not a configured peer."},
@@ -82,10 +89,10 @@ func startNode(ctx context.Context, cfg config.Config, logger zerolog.Logger, ve
 		ListenAddress:  cfg.ListenAddress,
 		URLPrefix:      cfg.URLPrefix,
 		StatusEndpoint: cfg.StatusEndpoint,
-		Advertise:      httpAdvertise(cfg),
+		Advertise:      cfg.APIAddress(),
 		TLS:            tlsOpts,
 		Version:        ver,
-		ForwardTo:      peerHTTPAddrs(cfg),
+		ForwardTo:      cfg.PeerAPIAddresses(),
 		Auth: api.AuthOptions{Method: cfg.AuthenticationMethod, User: cfg.HTTPAuthUser, Password: cfg.HTTPAuthPassword,
 			UserHeader: cfg.AuthUserHeader, PowerAuthUsers: cfg.PowerAuthUsers, ReadOnly: cfg.ReadOnly},
 	}, &clusterView{n: n}, n.reg, n.log)
@@ -94,12 +101,12 @@ func startNode(ctx context.Context, cfg config.Config, logger zerolog.Logger, ve
 		n.close()
 		return nil, err
 	}
-	ids, err := nodeIDs(cfg)
+	ids, err := cfg.NodeIDs()
 	if err != nil {
 		n.close()
 		return nil, err
 	}
-	if n.app, err = newApplier(n.elog, settings, ids, n.reg, n.log); err != nil {
+	if n.app, err = control.NewFold(n.elog, settings, ids, n.reg, n.log); err != nil {
 		n.close()
 		return nil, err
 	}
@@ -108,10 +115,15 @@ func startNode(ctx context.Context, cfg config.Config, logger zerolog.Logger, ve
 		n.close()
 		return nil, err
 	}
-	n.reg.MustRegister(newDetectCollector(n.read))
-	n.read.leading = func() bool { _, held := (leaseAdapter{n.lease}).Leading(); return held }
+	n.closers = append(n.closers, n.read)
+	n.reg.MustRegister(n.read.Collector())
+	n.unseen = control.NewForgetUnseen(n.elog, n.app, id, cfg.UnseenInstanceForgetHours,
+		func() bool { _, held := (control.LeaseHolder{L: n.lease}).Leading(); return held }, n.log)
 	n.api.RegisterRead(n.app, n.read, cfg.DefaultInstancePort)
-	if n.engine, n.runner, err = newRecovery(cfg, id, n.elog, n.lease, n.app, n.log); err != nil {
+	var closers []io.Closer
+	n.engine, n.runner, closers, err = newRecovery(cfg, id, n.elog, n.lease, n.app, n.log)
+	n.closers = append(n.closers, closers...)
+	if err != nil {
 		n.close()
 		return nil, err
 	}
@@ -146,19 +158,11 @@ func apiTLS(cfg config.Config) (api.TLSOptions, error) {
 		StatusOUVerify: cfg.StatusOUVerify, SkipVerify: cfg.SSLSkipVerify}, nil
 }
 
-// streamOptions sizes the streams inside the node's store limit.
+// streamOptions sizes the streams inside the node's store limit
+// (events.SizeStreams).
 func streamOptions(cfg config.Config, replicas int) events.StreamOptions {
-	store := int64(cfg.NATSMaxStoreMB) << 20
-	evt := int64(cfg.EventStreamMaxMB) << 20
-	if evt <= 0 || evt > store*6/10 {
-		evt = store * 6 / 10
-	}
-	return events.StreamOptions{
-		Replicas:          replicas,
-		ObservationMaxAge: time.Duration(cfg.ObservationRetentionMinutes) * time.Minute,
-		ObservationBytes:  store * 3 / 10,
-		EventBytes:        evt,
-	}
+	return events.SizeStreams(int64(cfg.NATSMaxStoreMB)<<20, int64(cfg.EventStreamMaxMB)<<20,
+		time.Duration(cfg.ObservationRetentionMinutes)*time.Minute, replicas)
 }
 
 func (n *node) startEmbedded(cfg config.Config, id string) (*nats.Conn, error) {
@@ -180,7 +184,7 @@ func (n *node) startEmbedded(cfg config.Config, id string) (*nats.Conn, error) {
 	if a := cfg.NATSListenAddress; a == "" || a == "-" {
 		o.NoClientListener = true
 	} else {
-		host, port, err := splitHostPort(a)
+		host, port, err := config.SplitHostPort(a)
 		if err != nil {
 			return nil, fmt.Errorf("NATSListenAddress %q: %w", a, err)
 		}
@@ -195,13 +199,17 @@ func (n *node) startEmbedded(cfg config.Config, id string) (*nats.Conn, error) {
 			return nil, err
 		}
 	}
-	if err := embeddedAuth(cfg, &o); err != nil {
+	ids, err := identities(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := ids.Apply(&o); err != nil {
 		return nil, err
 	}
 	if n.nats, err = natsnode.Start(o, 10*time.Second); err != nil {
 		return nil, err
 	}
-	return n.nats.InProcessConn("regent-" + id)
+	return connectNode(cfg, n.nats)
 }
 
 func clusterOptions(cfg config.Config) (*natsnode.ClusterOptions, error) {
@@ -209,7 +217,7 @@ func clusterOptions(cfg config.Config) (*natsnode.ClusterOptions, error) {
 	if err != nil {
 		return nil, err
 	}
-	bindHost, bindPort, err := splitHostPortDefault(cfg.RaftBind, cfg.DefaultRaftPort)
+	bindHost, bindPort, err := config.SplitHostPortDefault(cfg.RaftBind, cfg.DefaultRaftPort)
 	if err != nil {
 		return nil, fmt.Errorf("RaftBind %q: %w", cfg.RaftBind, err)
 	}
@@ -223,26 +231,21 @@ func clusterOptions(cfg config.Config) (*natsnode.ClusterOptions, error) {
 	return co, nil
 }
 
-func connectExternal(cfg config.Config, id string) (*nats.Conn, error) {
-	opts := []nats.Option{nats.Name("regent-" + id), nats.MaxReconnects(-1), nats.Timeout(5 * time.Second)}
-	switch {
-	case cfg.NATSCredentialsFile != "":
-		opts = append(opts, nats.UserCredentials(cfg.NATSCredentialsFile))
-	case cfg.NATSToken != "":
-		opts = append(opts, nats.Token(cfg.NATSToken))
-	case cfg.NATSUser != "":
-		opts = append(opts, nats.UserInfo(cfg.NATSUser, cfg.NATSPassword))
-	}
-	tc, err := tlsConfig(cfg.NATSTLSCertFile, cfg.NATSTLSKeyFile, cfg.NATSTLSCAFile, false)
+// connectNode is the node's own connection: in-process to the embedded
+// server (embedded not nil) or to NATSServers, as nodeClient derives it.
+func connectNode(cfg config.Config, embedded *natsnode.Node) (*nats.Conn, error) {
+	o, err := nodeClient(cfg, natsnode.RoleNode)
 	if err != nil {
-		return nil, fmt.Errorf("NATSTLS*: %w", err)
+		return nil, err
 	}
-	if tc != nil {
-		opts = append(opts, nats.Secure(tc))
+	o.Name, o.Reconnect = "regent-"+cfg.NodeID(), true
+	if embedded != nil {
+		o.InProcess = embedded.InProcessProvider()
+		return natsclient.Connect(o)
 	}
-	nc, err := nats.Connect(strings.Join(cfg.NATSServers, ","), opts...)
+	nc, err := natsclient.Connect(o)
 	if err != nil {
-		return nil, fmt.Errorf("connect to NATSServers %v: %w", config.MaskURLs(cfg.NATSServers), maskURLErr(err, cfg.NATSServers))
+		return nil, fmt.Errorf("connect to NATSServers %v: %w", config.MaskURLs(cfg.NATSServers), config.MaskURLError(err, cfg.NATSServers))
 	}
 	return nc, nil
 }
@@ -251,79 +254,7 @@ func connectExternal(cfg config.Config, id string) (*nats.Conn, error) {
 // server selects the server-side shape (client certificates verified when a
 // CA is given).
 func tlsConfig(certFile, keyFile, caFile string, server bool) (*tls.Config, error) {
-	if certFile == "" && keyFile == "" && caFile == "" {
-		return nil, nil
-	}
-	tc := &tls.Config{MinVersion: tls.VersionTLS12}
-	if certFile != "" || keyFile != "" {
-		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
-		if err != nil {
-			return nil, fmt.Errorf("load key pair %s / %s: %w", certFile, keyFile, err)
-		}
-		tc.Certificates = []tls.Certificate{cert}
-	}
-	if caFile != "" {
-		pem, err := os.ReadFile(caFile)
-		if err != nil {
-			return nil, fmt.Errorf("read CA %s: %w", caFile, err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("CA %s: no certificate found", caFile)
-		}
-		if server {
-			tc.ClientCAs = pool
-			tc.ClientAuth = tls.RequireAndVerifyClientCert
-		}
-		tc.RootCAs = pool
-	}
-	return tc, nil
-}
-
-// httpAdvertise is the address peers and clients use to reach this node's
-// API: HTTPAdvertise, else the raft host with ListenAddress's port.
-func httpAdvertise(cfg config.Config) string {
-	if cfg.HTTPAdvertise != "" {
-		s := strings.TrimPrefix(strings.TrimPrefix(cfg.HTTPAdvertise, "http://"), "https://")
-		return strings.TrimRight(s, "/")
-	}
-	host, port, err := net.SplitHostPort(cfg.ListenAddress)
-	if err != nil {
-		return cfg.ListenAddress
-	}
-	if self := cfg.Self(); cfg.Clustered() && self.Host != "" {
-		host = self.Host
-	}
-	if host == "" || host == "0.0.0.0" || host == "::" {
-		host = "127.0.0.1"
-	}
-	return net.JoinHostPort(host, port)
-}
-
-func splitHostPort(a string) (string, int, error) {
-	host, ps, err := net.SplitHostPort(a)
-	if err != nil {
-		return "", 0, err
-	}
-	p, err := strconv.Atoi(ps)
-	if err != nil || p < 0 || p > 65535 {
-		return "", 0, fmt.Errorf("bad port %q", ps)
-	}
-	return host, p, nil
-}
-
-// splitHostPortDefault reads "host", "host:port", "[v6]:port", "[v6]" and
-// a bare IPv6 address, as config's RaftBind rule does.
-func splitHostPortDefault(a string, def int) (string, int, error) {
-	switch {
-	case !strings.Contains(a, ":"):
-		return a, def, nil
-	case strings.Count(a, ":") > 1 && !strings.Contains(a, "]"):
-		return a, def, nil // bare IPv6 address
-	case strings.HasPrefix(a, "[") && strings.HasSuffix(a, "]"):
-		return strings.Trim(a, "[]"), def, nil
-	}
-	return splitHostPort(a)
+	return natsclient.TLSFiles{CertFile: certFile, KeyFile: keyFile, CAFile: caFile}.Load(server)
 }
 
 func (n *node) natsURL() string {
@@ -336,22 +267,20 @@ func (n *node) natsURL() string {
 	return n.nats.ClientURL()
 }
 
-// close releases everything in reverse order of start: the connection is
-// drained (bounded) before the embedded server shuts down and closes its
-// stores.
+// close releases everything in reverse order of start, once the node's
+// loops have ended: the hook runner waits for its asynchronous hooks (each
+// bounded by HookTimeoutSeconds) and the VIP mover for its gratuitous ARPs,
+// the MySQL pools close, then the connection is drained (bounded) before
+// the embedded server shuts down and closes its stores.
 func (n *node) close() {
+	for i := len(n.closers) - 1; i >= 0; i-- {
+		if err := n.closers[i].Close(); err != nil {
+			n.log.Warn().Err(err).Msg("close a resource on shutdown")
+		}
+	}
+	n.closers = nil
 	if n.nc != nil {
-		done := make(chan struct{})
-		var once sync.Once
-		n.nc.SetClosedHandler(func(*nats.Conn) { once.Do(func() { close(done) }) })
-		if err := n.nc.Drain(); err != nil {
-			n.nc.Close()
-		}
-		select {
-		case <-done:
-		case <-time.After(2 * time.Second):
-			n.nc.Close()
-		}
+		natsclient.Drain(n.nc, 2*time.Second)
 	}
 	if n.nats != nil {
 		n.nats.Shutdown()
@@ -364,7 +293,7 @@ type clusterView struct{ n *node }
 func (c *clusterView) Self() string { return c.n.cfg.NodeID() }
 
 func (c *clusterView) Leadership() api.Leadership {
-	if c.n.state.waiting() != "" {
+	if c.n.state.Waiting() != "" {
 		return api.Leadership{}
 	}
 	info, known, held := c.n.lease.Current()
@@ -383,18 +312,18 @@ func (c *clusterView) Peers() []string {
 	return out
 }
 
-// Health is nil when the event log answers within a second.
+// Health is nil when the node is ready and its event log answers within a
+// second (control.Health).
 func (c *clusterView) Health(ctx context.Context) error {
-	if w := c.n.state.waiting(); w != "" {
-		return errors.New("not ready: " + w)
-	}
-	ctx, cancel := context.WithTimeout(ctx, time.Second)
-	defer cancel()
-	if c.n.nc.Status() != nats.CONNECTED {
-		return errors.New("nats connection " + c.n.nc.Status().String())
-	}
-	if _, err := c.n.elog.LastSeq(ctx, events.EventsName, events.EventsAll); err != nil {
-		return fmt.Errorf("event log: %w", err)
-	}
-	return nil
+	return control.Health(ctx, &c.n.state, c.n.nc, c.n.elog)
+}
+
+// ensure creates the streams and the lease bucket (control.Startup.Ensure),
+// naming the settings that sized the streams when storage is short.
+func (n *node) ensure(ctx context.Context) error {
+	so := streamOptions(n.cfg, streamReplicas(n.cfg))
+	storage := fmt.Sprintf("(%d MB events, %d MB observations, from NATSMaxStoreMB %d and EventStreamMaxMB %d): "+
+		"the JetStream server has less storage: lower NATSMaxStoreMB or raise the server's max_file_store",
+		so.EventBytes>>20, so.ObservationBytes>>20, n.cfg.NATSMaxStoreMB, n.cfg.EventStreamMaxMB)
+	return n.state.Ensure(ctx, n.elog, storage, n.log)
 }

@@ -98,7 +98,7 @@ func (o *operations) Takeover(ctx context.Context, t api.Takeover, who string) (
 	if err != nil {
 		return analysis.TopologyRecovery{}, err
 	}
-	v := o.n.app.freshView()
+	v := o.n.app.FreshView()
 	plan, cands, err := o.takeoverPlan(v, t)
 	if err != nil {
 		return analysis.TopologyRecovery{}, err
@@ -265,7 +265,7 @@ func (o *operations) Recover(ctx context.Context, failed events.InstanceKey, who
 	if err != nil {
 		return events.InstanceKey{}, err
 	}
-	v := o.n.app.freshView()
+	v := o.n.app.FreshView()
 	if inst, ok := v.Instance(failed); ok && inst.IsInMaintenance {
 		return events.InstanceKey{}, fmt.Errorf("Recovery not attempted: %s; end-maintenance first", analysis.MaintenanceReason(inst))
 	}

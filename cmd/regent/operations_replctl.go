@@ -103,7 +103,7 @@ func (o *operations) stopNicely(key events.InstanceKey) func(context.Context) (s
 // in the view are probed afresh and the purge is refused when one still
 // reads or executes a binary log before binlog, or cannot be read.
 func (o *operations) PurgeBinaryLogs(ctx context.Context, key events.InstanceKey, binlog string, force bool, who string) (*projections.Instance, error) {
-	if _, ok := o.n.app.freshView().Instance(key); !ok {
+	if _, ok := o.n.app.FreshView().Instance(key); !ok {
 		return nil, fmt.Errorf("unknown instance %s", key)
 	}
 	m, err := o.replCtl()
@@ -134,7 +134,7 @@ func (o *operations) PurgeBinaryLogs(ctx context.Context, key events.InstanceKey
 // replicasPast checks that every replica of key has read and executed up
 // to binlog at least.
 func (o *operations) replicasPast(ctx context.Context, key events.InstanceKey, binlog, who string) error {
-	for _, r := range o.n.app.freshView().Replicas(key) {
+	for _, r := range o.n.app.FreshView().Replicas(key) {
 		fresh, err := o.n.read.Discover(ctx, r.Key, who)
 		if err != nil {
 			return fmt.Errorf("cannot read replica %s to check which binary log it needs (force to purge anyway): %w", r.Key, err)
@@ -167,7 +167,7 @@ func binlogBefore(a, b string) bool {
 
 // DelayReplication implements api.ReplicaControl.
 func (o *operations) DelayReplication(ctx context.Context, key events.InstanceKey, seconds int, who string) (*projections.Instance, error) {
-	inst, ok := o.n.app.freshView().Instance(key)
+	inst, ok := o.n.app.FreshView().Instance(key)
 	if !ok {
 		return nil, fmt.Errorf("unknown instance %s", key)
 	}
@@ -200,7 +200,7 @@ func (o *operations) act(ctx context.Context, op api.ReplicaOp, key events.Insta
 // Move implements api.ReplicaControl: the destination is worked out and
 // checked, then it is a relocate recorded under op's name.
 func (o *operations) Move(ctx context.Context, op api.ReplicaOp, key, dest events.InstanceKey, who string) (*projections.Instance, error) {
-	v := o.n.app.freshView()
+	v := o.n.app.FreshView()
 	inst, ok := v.Instance(key)
 	if !ok {
 		return nil, fmt.Errorf("unknown instance %s", key)

@@ -80,7 +80,7 @@ func (o *operations) EndDowntime(ctx context.Context, key events.InstanceKey, wh
 // unexpired maintenance (orchestrator's answer), else recorded with its
 // end.
 func (o *operations) BeginMaintenance(ctx context.Context, m api.Maintenance, who string) error {
-	if inst, ok := o.n.app.freshView().Instance(m.Key); ok && inst.IsInMaintenance {
+	if inst, ok := o.n.app.FreshView().Instance(m.Key); ok && inst.IsInMaintenance {
 		return fmt.Errorf("Cannot begin maintenance for instance: %s; it is already an %s", m.Key, analysis.MaintenanceReason(inst))
 	}
 	return o.record(ctx, events.KindMaintenanceBegun, events.MaintenanceBegun{Key: m.Key, Owner: m.Owner, Reason: m.Reason,
@@ -90,7 +90,7 @@ func (o *operations) BeginMaintenance(ctx context.Context, m api.Maintenance, wh
 // EndMaintenance implements api.Operations: refused when key is not in
 // maintenance.
 func (o *operations) EndMaintenance(ctx context.Context, key events.InstanceKey, who string) error {
-	if inst, ok := o.n.app.freshView().Instance(key); !ok || !inst.IsInMaintenance {
+	if inst, ok := o.n.app.FreshView().Instance(key); !ok || !inst.IsInMaintenance {
 		return fmt.Errorf("Instance is not in maintenance mode: %s", key)
 	}
 	return o.record(ctx, events.KindMaintenanceEnded, events.MaintenanceEnded{Key: key}, key)
@@ -99,7 +99,7 @@ func (o *operations) EndMaintenance(ctx context.Context, key events.InstanceKey,
 // Replica implements api.Operations: the operation is recorded, carried
 // out on the server, and the instance probed again so the answer shows it.
 func (o *operations) Replica(ctx context.Context, op api.ReplicaOp, key events.InstanceKey, who string) (*projections.Instance, error) {
-	inst, ok := o.n.app.freshView().Instance(key)
+	inst, ok := o.n.app.FreshView().Instance(key)
 	if !ok {
 		return nil, fmt.Errorf("unknown instance %s", key)
 	}
@@ -190,7 +190,7 @@ func (o *operations) errantAction(op api.ReplicaOp, inst *projections.Instance) 
 	}
 	errant := inst.GtidErrant
 	if op == api.OpErrantReset {
-		if n := len(o.n.app.freshView().Replicas(inst.Key)); n > 0 {
+		if n := len(o.n.app.FreshView().Replicas(inst.Key)); n > 0 {
 			return nil, fmt.Errorf("%s has %d replicas: gtid-errant-reset-master needs an instance without replicas", inst.Key, n)
 		}
 		executed, err := projections.ParseGTIDSet(inst.ExecutedGtidSet)
@@ -206,7 +206,7 @@ func (o *operations) errantAction(op api.ReplicaOp, inst *projections.Instance) 
 			return "gtid_purged=" + purged, m.ResetMasterPurged(ctx, inst.Key, purged)
 		}, nil
 	}
-	primary, ok := o.n.app.freshView().ClusterMaster(inst.ClusterName)
+	primary, ok := o.n.app.FreshView().ClusterMaster(inst.ClusterName)
 	if !ok || primary.ReadOnly {
 		return nil, fmt.Errorf("cluster %s has no writable primary to inject into", inst.ClusterName)
 	}
@@ -226,7 +226,7 @@ func (o *operations) Relocate(ctx context.Context, key, dest events.InstanceKey,
 // relocateAs is Relocate recorded as operation op (relocate, move-up,
 // move-below, repoint).
 func (o *operations) relocateAs(ctx context.Context, op string, key, dest events.InstanceKey, who string) (*projections.Instance, error) {
-	v := o.n.app.freshView()
+	v := o.n.app.FreshView()
 	inst, ok := v.Instance(key)
 	if !ok {
 		return nil, fmt.Errorf("unknown instance %s", key)
@@ -296,7 +296,7 @@ func relocateMode(inst *projections.Instance, op string) (actuators.SourceMode, 
 
 // LocateErrant implements api.Operations.
 func (o *operations) LocateErrant(_ context.Context, key events.InstanceKey) ([]string, error) {
-	inst, ok := o.n.app.freshView().Instance(key)
+	inst, ok := o.n.app.FreshView().Instance(key)
 	if !ok {
 		return nil, fmt.Errorf("unknown instance %s", key)
 	}

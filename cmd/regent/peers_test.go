@@ -22,12 +22,12 @@ func loadFlags(t *testing.T, flags map[string]string) config.Config {
 // only when its holder is a configured peer (by name, or by address for
 // peers named by NodeName).
 func TestPeerAddressesAndLeaseCheck(t *testing.T) {
-	if got := peerHTTPAddrs(loadFlags(t, map[string]string{"ListenAddress": ":3000"})); len(got) != 0 {
+	if got := (loadFlags(t, map[string]string{"ListenAddress": ":3000"})).PeerAPIAddresses(); len(got) != 0 {
 		t.Errorf("single node forwards to %v, want nowhere", got)
 	}
 	cfg := loadFlags(t, map[string]string{"ListenAddress": "198.18.0.101:3000", "RaftEnabled": "true", "RaftBind": "198.18.0.101",
 		"RaftNodes": "198.18.0.101,198.18.0.102,198.18.0.103", "NATSClusterSecret": testSecret})
-	got := peerHTTPAddrs(cfg)
+	got := cfg.PeerAPIAddresses()
 	want := []string{"198.18.0.101:3000", "198.18.0.102:3000", "198.18.0.103:3000"}
 	if !slices.Equal(got, want) {
 		t.Errorf("peer addresses %v, want %v", got, want)

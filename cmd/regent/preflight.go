@@ -72,7 +72,7 @@ func preflight(cfg config.Config) error {
 		add(fmt.Errorf("NATSTLS*: %w", err))
 	}
 	if a := cfg.NATSListenAddress; a != "" && a != "-" && !cfg.External() {
-		if _, _, err := splitHostPort(a); err != nil {
+		if _, _, err := config.SplitHostPort(a); err != nil {
 			add(fmt.Errorf("NATSListenAddress %q: %w", a, err))
 		}
 	}

@@ -169,12 +169,12 @@ func TestConfigCheckMasksNATSServerCredentials(t *testing.T) {
 	all := out.String() + errOut.String()
 	cfg := config.Default()
 	cfg.NATSServers = []string{"nats://alice:s3cret@127.0.0.1:notaport"}
-	_, err := connectExternal(cfg, "n1")
+	_, err := connectNode(cfg, nil)
 	if err == nil {
 		t.Fatal("connected to a URL with a bad port")
 	}
 	cfg.NATSServers = []string{"nats://alice:s3cret@127.0.0.1:1", "nats://t0ken@127.0.0.1:2"}
-	_, err2 := connectExternal(cfg, "n1")
+	_, err2 := connectNode(cfg, nil)
 	if err2 == nil {
 		t.Fatal("connected to a closed port")
 	}

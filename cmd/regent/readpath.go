@@ -1,44 +1,18 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"regexp"
-	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/regent-ha/regent/config"
-	"github.com/regent-ha/regent/events"
+	"github.com/regent-ha/regent/control"
 	"github.com/regent-ha/regent/events/eventlog"
 	"github.com/regent-ha/regent/probes"
 	"github.com/regent-ha/regent/projections"
 )
-
-// readPath is the probe → log → projection → API path of one node: the
-// prober and its scheduler, the discovery crawl, and the inventory the API
-// changes.
-type readPath struct {
-	cfg       config.Config
-	node      string
-	elog      *eventlog.Log
-	app       *applier
-	prober    *probes.Prober
-	observer  *probes.Observer
-	sched     *probes.Scheduler
-	disc      *probes.Discoverer
-	watcher   *probes.Watcher
-	clusterOf atomic.Pointer[map[events.InstanceKey]string]
-	log       zerolog.Logger
-	// leading reports whether this node holds the Regent lease: only the
-	// leader forgets unseen instances. Nil: never (set by startNode).
-	leading func() bool
-	// unseenAt is when the reconcile loop last looked for unseen
-	// instances (read and written by that loop only).
-	unseenAt time.Time
-}
 
 // projectionSettings maps the config onto the projection's plain settings.
 func projectionSettings(cfg config.Config, nodes int) (projections.Settings, error) {
@@ -137,257 +111,12 @@ func probeOptions(cfg config.Config, node string) (probes.Options, error) {
 	return o, nil
 }
 
-// logPublisher publishes observations and appends inventory events.
-type logPublisher struct{ elog *eventlog.Log }
-
-func (p logPublisher) Publish(ctx context.Context, env events.Envelope) error {
-	_, err := p.elog.Append(ctx, env, eventlog.NoExpect)
-	return err
-}
-
-func (p logPublisher) Append(ctx context.Context, env events.Envelope) error {
-	_, err := p.elog.Append(ctx, env, eventlog.NoExpect)
-	return err
-}
-
-func newReadPath(cfg config.Config, node string, elog *eventlog.Log, app *applier, logger zerolog.Logger) (*readPath, error) {
+// newReadPath maps the config onto node's read path (control.ReadPath).
+func newReadPath(cfg config.Config, node string, elog *eventlog.Log, app *control.Fold, logger zerolog.Logger) (*control.ReadPath, error) {
 	opts, err := probeOptions(cfg, node)
 	if err != nil {
 		return nil, err
 	}
-	rp := &readPath{cfg: cfg, node: node, elog: elog, app: app, log: logger.With().Str(events.LogComponent, "readpath").Logger()}
-	empty := map[events.InstanceKey]string{}
-	rp.clusterOf.Store(&empty)
-	if rp.prober, err = probes.NewProber(opts, logger); err != nil {
-		return nil, fmt.Errorf("build prober: %w", err)
-	}
-	pub := logPublisher{elog}
-	var disc *probes.Discoverer
-	rp.observer = probes.NewObserver(rp.prober.Probe, pub, rp.cluster, opts, nil, logger,
-		probes.WithObservedHook(func(o events.InstanceObserved) { disc.Notice(o) }))
-	rp.sched = probes.NewScheduler(rp.observer.Observe, opts, nil, logger, probes.WithEmergent(emergentOptions(cfg)))
-	rp.watcher = probes.NewWatcher(rp.prober, rp.sched.Suspect, watchOptions(cfg), logger)
-	disc = probes.NewDiscoverer(rp.sched, pub, rp.cluster, opts, nil, logger)
-	rp.disc = disc
-	return rp, nil
-}
-
-func (rp *readPath) cluster(k events.InstanceKey) string { return (*rp.clusterOf.Load())[k] }
-
-// Run probes, crawls and keeps the scheduler in step with the inventory
-// folded from the log (instances other nodes discovered are probed here
-// too), and on the leader forgets instances unseen for
-// UnseenInstanceForgetHours, until ctx ends.
-func (rp *readPath) Run(ctx context.Context) error {
-	defer rp.prober.Close()
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return rp.sched.Run(gctx) })
-	g.Go(func() error { return rp.disc.Run(gctx) })
-	g.Go(func() error { return rp.watcher.Run(gctx) })
-	g.Go(func() error {
-		rp.seed(gctx)
-		t := time.NewTicker(500 * time.Millisecond)
-		defer t.Stop()
-		for {
-			v := rp.app.viewWithin(clusterNamesMaxAge)
-			rp.reconcile(v)
-			if now := time.Now(); now.Sub(rp.unseenAt) >= unseenCheckInterval {
-				rp.unseenAt = now
-				rp.forgetUnseen(gctx, v)
-			}
-			select {
-			case <-gctx.Done():
-				return nil
-			case <-t.C:
-			}
-		}
-	})
-	err := g.Wait()
-	if ctx.Err() != nil {
-		return nil
-	}
-	return err
-}
-
-// seed discovers DiscoverySeeds once at start (failures are logged).
-func (rp *readPath) seed(ctx context.Context) {
-	keys, bad := seedKeys(rp.cfg.DiscoverySeeds, rp.cfg.DefaultInstancePort)
-	for _, err := range bad {
-		rp.log.Warn().Err(err).Msg("bad DiscoverySeeds entry")
-	}
-	for _, k := range keys {
-		if _, err := rp.disc.DiscoverVia(ctx, k, probes.ViaSeed); err != nil {
-			rp.log.Warn().Err(err).Str(events.LogInstance, k.String()).Msg("discover seed")
-		}
-	}
-}
-
-// seedKeys parses DiscoverySeeds ("host:port" or "host", defaultPort),
-// once each in the order given; entries that do not parse are returned as
-// errors.
-func seedKeys(seeds []string, defaultPort int) (keys []events.InstanceKey, bad []error) {
-	seen := map[events.InstanceKey]bool{}
-	for _, s := range seeds {
-		k, err := projections.ParseInstanceKey(s, defaultPort)
-		if err != nil {
-			bad = append(bad, fmt.Errorf("DiscoverySeeds %q: %w", s, err))
-			continue
-		}
-		if !seen[k] {
-			seen[k] = true
-			keys = append(keys, k)
-		}
-	}
-	return keys, bad
-}
-
-// clusterNamesMaxAge bounds the age of the view the periodic reconcile
-// takes the cluster names of observation subjects from. A view of 10,000
-// instances costs ≈ 0.1 core per view a second; a fresh one every 500 ms
-// was an eighth of a node's CPU. The recovery engine's views refresh the
-// cache too, and a discovery names its instances from a fresh view at once.
-const clusterNamesMaxAge = 2 * time.Second
-
-// reconcile adds instances the log knows to the scheduler, removes forgotten
-// ones, and refreshes the cluster names used in observation subjects from v.
-func (rp *readPath) reconcile(v *projections.View) {
-	keys, forgotten, clusters := rp.app.inventory(v, rp.sched.Keys())
-	for _, k := range keys {
-		rp.sched.Add(k)
-	}
-	for _, k := range forgotten {
-		rp.sched.Remove(k)
-		rp.observer.Forget(k)
-		rp.prober.Forget(k)
-	}
-	rp.watcher.Set(rp.sched.Sources())
-	// A view computed while an instance's state is momentarily incomplete
-	// can name no cluster for it: keep the last known name rather than
-	// publishing under "_".
-	prev := *rp.clusterOf.Load()
-	for k, c := range clusters {
-		if c == "" && prev[k] != "" {
-			clusters[k] = prev[k]
-		}
-	}
-	rp.clusterOf.Store(&clusters)
-}
-
-// Discover implements api.Inventory: probe, record, crawl, then wait until
-// this node's view shows what was written.
-func (rp *readPath) Discover(ctx context.Context, key events.InstanceKey, _ string) (*projections.Instance, error) {
-	obs, err := rp.disc.Discover(ctx, key)
-	if err != nil {
-		return nil, err
-	}
-	if err := rp.app.Barrier(ctx, rp.elog); err != nil {
-		return nil, err
-	}
-	v := rp.app.freshView()
-	rp.reconcile(v) // name the new instances' cluster in their next observations
-	inst, ok := v.Instance(obs.Key)
-	if !ok {
-		return nil, fmt.Errorf("discover %s: probed and recorded, but not in the topology view", obs.Key)
-	}
-	return inst, nil
-}
-
-// AsyncDiscover starts a discovery in the background of the discovery
-// crawler: it schedules the instance; the crawl follows its neighbours.
-func (rp *readPath) AsyncDiscover(ctx context.Context, key events.InstanceKey, who string) error {
-	env, err := events.New(events.KindInstanceDiscovered, time.Now(), rp.node, events.InstanceDiscovered{Key: key, Via: probes.ViaAPI})
-	if err != nil {
-		return err
-	}
-	env.Instance = key.String()
-	if _, err := rp.elog.Append(ctx, env, eventlog.NoExpect); err != nil {
-		return fmt.Errorf("async-discover %s: %w", key, err)
-	}
-	rp.sched.Add(key)
-	return nil
-}
-
-// Forget records that key is no longer watched.
-func (rp *readPath) Forget(ctx context.Context, key events.InstanceKey, who string) error {
-	env, err := events.New(events.KindInstanceForgotten, time.Now(), rp.node, events.InstanceForgotten{Key: key, Reason: "api by " + who})
-	if err != nil {
-		return err
-	}
-	env.Instance, env.Cluster = key.String(), rp.cluster(key)
-	if _, err := rp.elog.Append(ctx, env, eventlog.NoExpect); err != nil {
-		return fmt.Errorf("forget %s: %w", key, err)
-	}
-	return rp.app.Barrier(ctx, rp.elog)
-}
-
-// ForgetCluster records that every instance of the cluster is forgotten.
-func (rp *readPath) ForgetCluster(ctx context.Context, name, who string) error {
-	env, err := events.New(events.KindClusterForgotten, time.Now(), rp.node, events.ClusterForgotten{ClusterName: name})
-	if err != nil {
-		return err
-	}
-	env.Cluster = name
-	if _, err := rp.elog.Append(ctx, env, eventlog.NoExpect); err != nil {
-		return fmt.Errorf("forget cluster %s: %w", name, err)
-	}
-	return rp.app.Barrier(ctx, rp.elog)
-}
-
-// unseenCheckInterval is how often the leader looks for instances to forget
-// under UnseenInstanceForgetHours (a setting in hours).
-const unseenCheckInterval = time.Minute
-
-// unseenForgetReason is the Reason of the InstanceForgotten events that
-// UnseenInstanceForgetHours appends.
-const unseenForgetReason = "unseen"
-
-// unseenForgets builds the InstanceForgotten events for the instances v
-// shows with no successful observation for hours (0: none). Each event's id
-// is derived from the instance and the time it was last seen, so that the
-// same decision appended twice (a leader change, a retry) is one event
-// within the stream's duplicate window.
-func unseenForgets(v *projections.View, hours uint, node string) ([]events.Envelope, error) {
-	if hours == 0 {
-		return nil, nil
-	}
-	unseen := v.Unseen(time.Duration(hours) * time.Hour)
-	out := make([]events.Envelope, 0, len(unseen))
-	for _, u := range unseen {
-		env, err := events.New(events.KindInstanceForgotten, v.Now(), node, events.InstanceForgotten{Key: u.Key, Reason: unseenForgetReason})
-		if err != nil {
-			return nil, fmt.Errorf("build unseen forget of %s: %w", u.Key, err)
-		}
-		env.ID = fmt.Sprintf("unseen-%s-%d", u.Key, u.Since.UnixNano())
-		env.Instance = u.Key.String()
-		if inst, ok := v.Instance(u.Key); ok {
-			env.Cluster = inst.ClusterName
-		}
-		out = append(out, env)
-	}
-	return out, nil
-}
-
-// forgetUnseen appends, when this node leads, the forgets of the instances
-// v shows unseen for UnseenInstanceForgetHours; the next reconcile stops
-// probing them. It returns how many it appended; failures are logged and
-// retried at the next check.
-func (rp *readPath) forgetUnseen(ctx context.Context, v *projections.View) int {
-	if rp.cfg.UnseenInstanceForgetHours == 0 || rp.leading == nil || !rp.leading() {
-		return 0
-	}
-	envs, err := unseenForgets(v, rp.cfg.UnseenInstanceForgetHours, rp.node)
-	if err != nil {
-		rp.log.Warn().Err(err).Msg("forget unseen instances")
-		return 0
-	}
-	n := 0
-	for _, env := range envs {
-		if _, err := rp.elog.Append(ctx, env, eventlog.NoExpect); err != nil {
-			rp.log.Warn().Err(err).Str(events.LogInstance, env.Instance).Msg("forget unseen instance")
-			continue
-		}
-		rp.log.Info().Str(events.LogInstance, env.Instance).Uint("hours", rp.cfg.UnseenInstanceForgetHours).Msg("forgot unseen instance")
-		n++
-	}
-	return n
+	return control.NewReadPath(control.ReadPathOptions{Probe: opts, Emergent: emergentOptions(cfg), Watch: watchOptions(cfg),
+		Seeds: cfg.DiscoverySeeds, DefaultPort: cfg.DefaultInstancePort}, elog, app, logger)
 }

@@ -1,9 +1,8 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -12,6 +11,7 @@ import (
 	"github.com/regent-ha/regent/actuators/mysql"
 	"github.com/regent-ha/regent/actuators/shell"
 	"github.com/regent-ha/regent/config"
+	"github.com/regent-ha/regent/control"
 	"github.com/regent-ha/regent/events"
 	"github.com/regent-ha/regent/events/eventlog"
 	"github.com/regent-ha/regent/mysqlconn"
@@ -80,64 +80,18 @@ func actuatorDB(cfg config.Config, logger zerolog.Logger) (*mysql.DB, error) {
 	return db, nil
 }
 
-// logAdapter gives the actuators the event log with fencing semantics.
-type logAdapter struct{ elog *eventlog.Log }
-
-var _ actuators.AckLog = logAdapter{}
-
-func (a logAdapter) AppendCluster(ctx context.Context, env events.Envelope, expect uint64) (uint64, error) {
-	seq, _, err := a.AppendClusterAck(ctx, env, expect)
-	return seq, err
-}
-
-// AppendClusterAck reports a deduplicated append (the event id was already
-// stored) as not stored: the engine runs a detection's hooks only on the
-// node that stored it.
-func (a logAdapter) AppendClusterAck(ctx context.Context, env events.Envelope, expect uint64) (uint64, bool, error) {
-	ex := eventlog.ExpectClusterSeq(env.Cluster, expect)
-	if expect == actuators.AnyPosition {
-		ex = eventlog.NoExpect
-	}
-	ack, err := a.elog.Append(ctx, env, ex)
-	if errors.Is(err, eventlog.ErrConflict) {
-		return 0, false, fmt.Errorf("%w: %v", actuators.ErrFenced, err)
-	}
-	if err != nil {
-		return 0, false, err
-	}
-	return ack.Sequence, !ack.Duplicate, nil
-}
-
-func (a logAdapter) LastClusterSeq(ctx context.Context, cluster string) (uint64, error) {
-	return a.elog.LastClusterSeq(ctx, cluster)
-}
-
-// leaseAdapter answers the actuators' leadership questions from the lease.
-type leaseAdapter struct{ l *eventlog.Lease }
-
-func (a leaseAdapter) Leading() (uint64, bool) {
-	info, _, held := a.l.Current()
-	return info.Epoch, held
-}
-
-func (a leaseAdapter) Holds(epoch uint64) bool {
-	info, _, held := a.l.Current()
-	return held && info.Epoch == epoch
-}
-
-type wallClock struct{}
-
-func (wallClock) Now() time.Time { return time.Now() }
-
-// newRecovery builds the recovery runner and engine of a node.
-func newRecovery(cfg config.Config, node string, elog *eventlog.Log, lease *eventlog.Lease, app *applier, logger zerolog.Logger) (*actuators.Engine, *actuators.Runner, error) {
+// newRecovery builds the recovery runner and engine of a node, and returns
+// what the node closes on shutdown, in the order built: the MySQL pools,
+// the VIP mover (gratuitous ARPs under way) and the hook runner
+// (asynchronous hooks under way).
+func newRecovery(cfg config.Config, node string, elog *eventlog.Log, lease *eventlog.Lease, app *control.Fold, logger zerolog.Logger) (*actuators.Engine, *actuators.Runner, []io.Closer, error) {
 	params, err := analysisParams(cfg)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	db, err := actuatorDB(cfg, logger)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	vip := shell.NewVIP(shell.VIPOptions{Address: cfg.VIPAddress, Interface: cfg.VIPInterface,
 		AddCommand: cfg.VIPAddCommand, RemoveCommand: cfg.VIPRemoveCommand, CheckCommand: cfg.VIPCheckCommand,
@@ -151,16 +105,16 @@ func newRecovery(cfg config.Config, node string, elog *eventlog.Log, lease *even
 	if cfg.ReplicationUser != "" {
 		policy.Credentials = &actuators.Credentials{User: cfg.ReplicationUser, Password: cfg.ReplicationPassword}
 	}
-	r := &actuators.Runner{Node: node, DB: db, VIP: vip, Hooks: hooks, Log: logAdapter{elog}, Lease: leaseAdapter{lease},
-		Policy: policy, Clock: wallClock{}, Logger: logger.With().Str(events.LogComponent, "recovery").Logger(),
+	r := &actuators.Runner{Node: node, DB: db, VIP: vip, Hooks: hooks, Log: control.FencedLog{Log: elog}, Lease: control.LeaseHolder{L: lease},
+		Policy: policy, Clock: control.WallClock{}, Logger: logger.With().Str(events.LogComponent, "recovery").Logger(),
 		Lists: actuators.HookLists{
 			OnFailureDetection: cfg.OnFailureDetectionProcesses, PreFailover: cfg.PreFailoverProcesses,
 			PostFailover: cfg.PostFailoverProcesses, PostUnsuccessfulFailover: cfg.PostUnsuccessfulFailoverProcesses,
 			PostMasterFailover: cfg.PostMasterFailoverProcesses, PostIntermediateMasterFailover: cfg.PostIntermediateMasterFailoverProcesses,
 			PreGracefulTakeover: cfg.PreGracefulTakeoverProcesses, PostGracefulTakeover: cfg.PostGracefulTakeoverProcesses,
 		}}
-	e := &actuators.Engine{Runner: r, Source: app, Leader: leaseAdapter{lease}, Params: params,
+	e := &actuators.Engine{Runner: r, Source: app, Leader: control.LeaseHolder{L: lease}, Params: params,
 		Tick:   time.Duration(cfg.RecoveryTickMilliseconds) * time.Millisecond,
 		Settle: 2 * deadProbeInterval(cfg), Logger: r.Logger}
-	return e, r, nil
+	return e, r, []io.Closer{db, vip, hooks}, nil
 }

@@ -1,17 +1,14 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	"slices"
 	"time"
 
+	"github.com/regent-ha/regent/control/audit"
 	"github.com/regent-ha/regent/events"
-	"github.com/regent-ha/regent/events/eventlog"
 	"github.com/regent-ha/regent/projections/timeline"
 )
 
@@ -100,105 +97,37 @@ func replay(ctx context.Context, e env, f replayFlags, tf timeline.Filter) (int,
 	if err != nil {
 		return 1, err
 	}
-	defer a.close()
+	defer a.Close()
 	if f.verify {
 		return verifyLog(ctx, e, f, a, tf)
 	}
-	p := newProgress(e.stderr)
+	p := audit.NewProgress(e.stderr)
 	// The stream is read from --since (stream time); --until stops it.
-	evts, err := a.readStream(ctx, events.EventsName, readOpts{since: tf.Since, until: tf.Until, progress: p})
+	evts, err := a.ReadStream(ctx, events.EventsName, audit.ReadOptions{Since: tf.Since, Until: tf.Until, Progress: p})
 	if err != nil {
 		return 1, err
 	}
 	var obs []timeline.Item
 	if f.observations || observationKind(tf.Kinds) {
-		if obs, err = a.readStream(ctx, events.ObservationsName, readOpts{since: tf.Since, until: tf.Until, progress: p}); err != nil {
+		if obs, err = a.ReadStream(ctx, events.ObservationsName, audit.ReadOptions{Since: tf.Since, Until: tf.Until, Progress: p}); err != nil {
 			return 1, err
 		}
 	}
-	w := bufio.NewWriter(e.stdout)
-	color := !f.noColor && !f.json && isTerminal(e.stdout) && e.getenv("NO_COLOR") == ""
-	skips := slices.Clone(a.skipped)
-	slices.SortStableFunc(skips, func(x, y eventlog.Skip) int { return x.Stored.Compare(y.Stored) })
-	for _, it := range timeline.Merge(evts, obs) {
-		if !tf.Match(it) {
-			continue
-		}
-		// A skipped record is shown where it was stored.
-		for len(skips) > 0 && !skips[0].Stored.After(it.Stored) {
-			if err := writeSkip(w, skips[0], f.json); err != nil {
-				return 1, err
-			}
-			skips = skips[1:]
-		}
-		if err := writeItem(w, it, f.json, color); err != nil {
-			return 1, err
-		}
-	}
-	for _, sk := range skips {
-		if err := writeSkip(w, sk, f.json); err != nil {
-			return 1, err
-		}
-	}
-	if err := w.Flush(); err != nil {
-		return 1, fmt.Errorf("write timeline: %w", err)
+	color := !f.noColor && !f.json && audit.IsTerminal(e.stdout) && e.getenv("NO_COLOR") == ""
+	if err := audit.WriteTimeline(e.stdout, timeline.Merge(evts, obs), a.Skipped(), tf.Match, f.json, color); err != nil {
+		return 1, err
 	}
 	return 0, nil
 }
 
-// jsonItem is one --json line: the envelope's fields and where it is stored.
-type jsonItem struct {
-	Stream string    `json:"stream"`
-	Seq    uint64    `json:"seq"`
-	Stored time.Time `json:"stored"`
-	events.Envelope
-}
-
-func writeItem(w *bufio.Writer, it timeline.Item, asJSON, color bool) error {
-	if asJSON {
-		b, err := json.Marshal(jsonItem{Stream: it.Stream, Seq: it.Seq, Stored: it.Stored, Envelope: it.Env})
-		if err != nil {
-			return fmt.Errorf("encode %s seq %d: %w", it.Stream, it.Seq, err)
-		}
-		_, err = fmt.Fprintf(w, "%s\n", b)
-		return err
-	}
-	_, err := fmt.Fprintln(w, timeline.Line(it, color))
-	return err
-}
-
-// jsonSkip is the --json line of a skipped record.
-type jsonSkip struct {
-	Stream  string    `json:"stream"`
-	Seq     uint64    `json:"seq"`
-	Stored  time.Time `json:"stored"`
-	Skipped string    `json:"skipped"` // the reason
-	Error   string    `json:"error"`
-}
-
-// writeSkip shows a stored message that is not a valid event: its
-// sequence, the reason and the error; the fold skipped it.
-func writeSkip(w *bufio.Writer, sk eventlog.Skip, asJSON bool) error {
-	if asJSON {
-		b, err := json.Marshal(jsonSkip{Stream: sk.Stream, Seq: sk.Sequence, Stored: sk.Stored, Skipped: sk.Reason, Error: sk.Err.Error()})
-		if err != nil {
-			return fmt.Errorf("encode skipped %s seq %d: %w", sk.Stream, sk.Sequence, err)
-		}
-		_, err = fmt.Fprintf(w, "%s\n", b)
-		return err
-	}
-	_, err := fmt.Fprintf(w, "%s  SKIPPED %s\n", sk.Stored.UTC().Format(timeline.TimeLayout), sk)
-	return err
-}
-
 // verifyLog re-derives the decisions the filter selects from the whole log
 // (events from the start, every retained observation).
-func verifyLog(ctx context.Context, e env, f replayFlags, a *auditLog, tf timeline.Filter) (int, error) {
+func verifyLog(ctx context.Context, e env, f replayFlags, a *audit.Log, tf timeline.Filter) (int, error) {
 	s, p, err := f.audit.settings()
 	if err != nil {
 		return 1, err
 	}
-	items, err := a.readBoth(ctx, time.Time{}, time.Time{}, newProgress(e.stderr))
+	items, err := a.ReadBoth(ctx, time.Time{}, time.Time{}, audit.NewProgress(e.stderr))
 	if err != nil {
 		return 1, err
 	}
@@ -208,7 +137,7 @@ func verifyLog(ctx context.Context, e env, f replayFlags, a *auditLog, tf timeli
 	}
 	// Skipped records are reported, not failed: the nodes' folds skipped
 	// them too, so the decisions are re-derived from what the nodes folded.
-	for _, sk := range a.skipped {
+	for _, sk := range a.Skipped() {
 		fmt.Fprintf(e.stdout, "skipped: %s\n", sk)
 	}
 	fmt.Fprint(e.stdout, rep.String())

@@ -121,9 +121,10 @@ func (n *node) run(ctx context.Context, ln net.Listener, start time.Time) error 
 			}
 			return err
 		}
-		n.state.ready()
+		n.state.Ready()
 		g.Go(func() error { return n.app.Run(gctx) })
 		g.Go(func() error { return n.read.Run(gctx) })
+		g.Go(func() error { return n.unseen.Run(gctx) })
 		g.Go(func() error { return n.lease.Run(gctx) })
 		g.Go(func() error { return n.engine.Run(gctx) })
 		n.log.Info().Str("http", n.api.Scheme()+"://"+ln.Addr().String()).Str("nats", n.natsURL()).

@@ -257,12 +257,18 @@ func TestServeInProcessLeavesNoGoroutines(t *testing.T) {
 		t.Errorf("serve on 127.0.0.1 warned of an unauthenticated API:\n%s", errOut.String())
 	}
 	http.DefaultClient.CloseIdleConnections()
+	checkNoGoroutinesLeft(t, before, sitesBefore)
+}
+
+// checkNoGoroutinesLeft waits (5 s at most) until no more goroutines run
+// than before and none was created by a site that had fewer before (one
+// leaked goroutine cannot hide behind one that ended).
+func checkNoGoroutinesLeft(t testing.TB, before int, sitesBefore map[string]int) {
+	t.Helper()
 	natstest.Eventually(t, 5*time.Second, 50*time.Millisecond, func() error {
 		if n := runtime.NumGoroutine(); n > before {
 			return fmt.Errorf("%d goroutines, %d before serve:\n%s", n, before, goroutines())
 		}
-		// Not only as many: none started by a site that had fewer before
-		// (one leaked goroutine cannot hide behind one that ended).
 		for site, n := range goroutineSites() {
 			if n > sitesBefore[site] {
 				return fmt.Errorf("%d goroutines created by %s, %d before serve:\n%s", n, site, sitesBefore[site], goroutines())

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/regent-ha/regent/control/audit"
 	"github.com/regent-ha/regent/projections/timeline"
 )
 
@@ -59,12 +60,12 @@ func topologyAt(ctx context.Context, e env, f topologyFlags, at time.Time) (stri
 	if err != nil {
 		return "", err
 	}
-	defer a.close()
-	items, err := a.readBoth(ctx, at.Add(-obsLookback), at, newProgress(e.stderr))
+	defer a.Close()
+	items, err := a.ReadBoth(ctx, at.Add(-obsLookback), at, audit.NewProgress(e.stderr))
 	if err != nil {
 		return "", err
 	}
-	a.reportSkips(e.stderr, "regent topology")
+	a.ReportSkips(e.stderr, "regent topology")
 	_, text, err := timeline.TopologyAt(items, s, at, f.hint, f.tabulated)
 	return text, err
 }

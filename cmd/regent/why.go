@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/regent-ha/regent/control/audit"
 	"github.com/regent-ha/regent/events"
 	"github.com/regent-ha/regent/projections/timeline"
 )
@@ -85,14 +86,14 @@ func why(ctx context.Context, e env, f whyFlags, at time.Time) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	defer a.close()
-	p := newProgress(e.stderr)
+	defer a.Close()
+	p := audit.NewProgress(e.stderr)
 	if f.recovery != "" {
-		items, err := a.readStream(ctx, events.EventsName, readOpts{progress: p})
+		items, err := a.ReadStream(ctx, events.EventsName, audit.ReadOptions{Progress: p})
 		if err != nil {
 			return "", err
 		}
-		a.reportSkips(e.stderr, "regent why")
+		a.ReportSkips(e.stderr, "regent why")
 		t, err := timeline.FindRecovery(items, f.recovery)
 		if err != nil {
 			return "", err
@@ -103,11 +104,11 @@ func why(ctx context.Context, e env, f whyFlags, at time.Time) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	items, err := a.readBoth(ctx, at.Add(-obsLookback), at, p)
+	items, err := a.ReadBoth(ctx, at.Add(-obsLookback), at, p)
 	if err != nil {
 		return "", err
 	}
-	a.reportSkips(e.stderr, "regent why")
+	a.ReportSkips(e.stderr, "regent why")
 	st, err := timeline.Fold(items, s, at)
 	if err != nil {
 		return "", err

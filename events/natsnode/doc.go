@@ -8,4 +8,9 @@
 // (NoSigs): the process owns SIGTERM/SIGINT. Regent's own code talks to the
 // node through an in-process connection (InProcessConn), which bypasses TCP;
 // the NATS CLI, hook consumers and other nodes use the TCP listeners.
+//
+// It also derives the cluster's NATS credentials from one secret
+// (Credentials, ClusterSecret: a single node generates and keeps its own),
+// and serves a private, listener-less copy of a stopped node's streams for
+// the offline audit commands (OpenOffline).
 package natsnode

@@ -220,6 +220,10 @@ func (n *Node) InProcessConn(name string, extra ...nats.Option) (*nats.Conn, err
 	return nc, nil
 }
 
+// InProcessProvider is the server as nats.go's in-process provider: for
+// connections built by natsclient.Connect (Options.InProcess).
+func (n *Node) InProcessProvider() nats.InProcessConnProvider { return n.srv }
+
 // Shutdown stops the server and waits until it has stopped (file stores
 // closed). Raft groups this node leads are stepped down first by the server.
 func (n *Node) Shutdown() {

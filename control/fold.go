@@ -1,4 +1,4 @@
-package main
+package control
 
 import (
 	"context"
@@ -18,11 +18,12 @@ import (
 	"github.com/regent-ha/regent/projections/analysis"
 )
 
-// applier folds both streams into one projections.Topology and hands out
-// views. Two goroutines (one per stream, both owned by Run) apply under mu;
-// readers get immutable snapshots, recomputed at most every viewTTL, each
-// computed on a copy of the topology outside mu.
-type applier struct {
+// Fold is the live fold runtime of one node: it folds both streams into one
+// projections.Topology (and the recovery fold) and hands out views. Two
+// goroutines (one per stream, both owned by Run) apply under mu; readers get
+// immutable snapshots, recomputed at most every viewTTL, each computed on a
+// copy of the topology outside mu. Every method is safe for concurrent use.
+type Fold struct {
 	elog     *eventlog.Log
 	log      zerolog.Logger
 	obsSince time.Duration // observations older than this at start are not folded
@@ -58,15 +59,24 @@ type applier struct {
 	// maxEpoch is the highest lease epoch an admitted event carries (under
 	// mu): a lease bucket re-created from nothing starts above it.
 	maxEpoch uint64
-	// timeless (tests only) folds records without the gate's time bounds:
-	// a transcript dated long before it was appended.
+	// names is ClusterOf's answer: every instance's cluster in the latest
+	// view named (nameClusters, under namesMu).
+	names   atomic.Pointer[clusterNames]
+	namesMu sync.Mutex
+	// timeless folds records without the gate's time bounds (SetTimeless,
+	// tests only: a transcript dated long before it was appended).
 	timeless bool
 }
 
-// newApplier folds with settings s the observations of nodes (every
+// SetTimeless makes the fold admit records whatever their stored time (the
+// origin checks stay): for tests that append a transcript spanning hours.
+// Call it before Run.
+func (a *Fold) SetTimeless() { a.timeless = true }
+
+// NewFold folds with settings s the observations of nodes (every
 // configured node's NodeID). The fold's counters (rejected observations,
 // skipped records) are registered on reg when reg is not nil.
-func newApplier(elog *eventlog.Log, s projections.Settings, nodes []string, reg prometheus.Registerer, logger zerolog.Logger) (*applier, error) {
+func NewFold(elog *eventlog.Log, s projections.Settings, nodes []string, reg prometheus.Registerer, logger zerolog.Logger) (*Fold, error) {
 	topo, err := projections.NewTopology(s)
 	if err != nil {
 		return nil, fmt.Errorf("build topology projection: %w", err)
@@ -86,7 +96,7 @@ func newApplier(elog *eventlog.Log, s projections.Settings, nodes []string, reg 
 			}
 		}
 	}
-	return &applier{elog: elog, log: logger.With().Str(events.LogComponent, "applier").Logger(),
+	return &Fold{elog: elog, log: logger.With().Str(events.LogComponent, "fold").Logger(),
 		obsSince: 2 * time.Minute, viewTTL: 50 * time.Millisecond,
 		topo: topo, recs: analysis.NewRecoveries(), applied: map[string]uint64{}, changed: make(chan struct{}),
 		skipped: skipped, firstSkip: eventlog.SkipOnce(),
@@ -95,7 +105,7 @@ func newApplier(elog *eventlog.Log, s projections.Settings, nodes []string, reg 
 
 // reject counts a record the gate refused and logs the first of each
 // reason (a flood of forgeries must not flood the log). Called under mu.
-func (a *applier) reject(r eventlog.Record, reason string) {
+func (a *Fold) reject(r eventlog.Record, reason string) {
 	a.rejected.WithLabelValues(reason).Inc()
 	if a.loggedReject[reason] {
 		return
@@ -108,7 +118,7 @@ func (a *applier) reject(r eventlog.Record, reason string) {
 
 // Run follows the event log from its start and the observations of the last
 // obsSince, until ctx ends.
-func (a *applier) Run(ctx context.Context) error {
+func (a *Fold) Run(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		return a.follow(gctx, eventlog.ReadOptions{Stream: events.EventsName})
@@ -116,6 +126,7 @@ func (a *applier) Run(ctx context.Context) error {
 	g.Go(func() error {
 		return a.follow(gctx, eventlog.ReadOptions{Stream: events.ObservationsName, Since: time.Now().Add(-a.obsSince)})
 	})
+	g.Go(func() error { a.nameLoop(gctx); return nil })
 	err := g.Wait()
 	if ctx.Err() != nil {
 		return nil
@@ -123,7 +134,7 @@ func (a *applier) Run(ctx context.Context) error {
 	return err
 }
 
-func (a *applier) follow(ctx context.Context, o eventlog.ReadOptions) error {
+func (a *Fold) follow(ctx context.Context, o eventlog.ReadOptions) error {
 	o.OnSkip = func(sk eventlog.Skip) {
 		a.mu.Lock()
 		defer a.mu.Unlock()
@@ -162,7 +173,7 @@ func (a *applier) follow(ctx context.Context, o eventlog.ReadOptions) error {
 
 // EpochFloor is the highest epoch recorded in the event log, read once the
 // fold has caught up with the log (the lease's floor for a new bucket).
-func (a *applier) EpochFloor(ctx context.Context) (uint64, error) {
+func (a *Fold) EpochFloor(ctx context.Context) (uint64, error) {
 	if err := a.Barrier(ctx, a.elog); err != nil {
 		return 0, fmt.Errorf("catch up with the event log: %w", err)
 	}
@@ -173,7 +184,7 @@ func (a *applier) EpochFloor(ctx context.Context) (uint64, error) {
 
 // skip logs and counts a record the fold skips, once per stream sequence.
 // The fold goes on with the next record.
-func (a *applier) skip(sk eventlog.Skip) {
+func (a *Fold) skip(sk eventlog.Skip) {
 	if !a.firstSkip(sk) {
 		return
 	}
@@ -184,18 +195,18 @@ func (a *applier) skip(sk eventlog.Skip) {
 
 // advance records stream's sequence seq as folded (a skipped one too, so
 // that WaitApplied and Barrier pass it). mu is held.
-func (a *applier) advance(stream string, seq uint64) {
+func (a *Fold) advance(stream string, seq uint64) {
 	a.applied[stream] = seq
 	close(a.changed)
 	a.changed = make(chan struct{})
 }
 
 // View returns a snapshot at most viewTTL old.
-func (a *applier) View() *projections.View { return a.viewWithin(a.viewTTL) }
+func (a *Fold) View() *projections.View { return a.ViewWithin(a.viewTTL) }
 
-// viewWithin returns a snapshot at most maxAge old: the cached one (which
-// every View, Snapshot and freshView refreshes) when it is young enough.
-func (a *applier) viewWithin(maxAge time.Duration) *projections.View {
+// ViewWithin returns a snapshot at most maxAge old: the cached one (which
+// every View, Snapshot and FreshView refreshes) when it is young enough.
+func (a *Fold) ViewWithin(maxAge time.Duration) *projections.View {
 	a.mu.Lock()
 	v, at := a.view, a.viewAt
 	a.mu.Unlock()
@@ -211,7 +222,7 @@ func (a *applier) viewWithin(maxAge time.Duration) *projections.View {
 
 // Snapshot returns a fresh view and a copy of the recovery fold, consistent
 // with each other (for the recovery engine).
-func (a *applier) Snapshot() (*projections.View, *analysis.Recoveries) {
+func (a *Fold) Snapshot() (*projections.View, *analysis.Recoveries) {
 	return a.computeView(time.Now(), true)
 }
 
@@ -219,7 +230,7 @@ func (a *applier) Snapshot() (*projections.View, *analysis.Recoveries) {
 // the recovery fold, when recs) is made under the lock: the fold goes on
 // while the view is computed on the copy (at 10,000 instances a copy takes
 // ≈ 1/6 of a view). The cached view is replaced when this one is newer.
-func (a *applier) computeView(now time.Time, recs bool) (*projections.View, *analysis.Recoveries) {
+func (a *Fold) computeView(now time.Time, recs bool) (*projections.View, *analysis.Recoveries) {
 	a.computes.Add(1)
 	a.mu.Lock()
 	topo := a.topo.Clone()
@@ -238,28 +249,29 @@ func (a *applier) computeView(now time.Time, recs bool) (*projections.View, *ana
 }
 
 // Recoveries returns a copy of the recovery fold (for the audit API).
-func (a *applier) Recoveries() *analysis.Recoveries {
+func (a *Fold) Recoveries() *analysis.Recoveries {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.recs.Clone()
 }
 
 // Changed is closed on the next folded event.
-func (a *applier) Changed() <-chan struct{} {
+func (a *Fold) Changed() <-chan struct{} {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.changed
 }
 
-// freshView returns a snapshot computed now (after a write the caller waited
+// FreshView returns a snapshot computed now (after a write the caller waited
 // for).
-func (a *applier) freshView() *projections.View {
+func (a *Fold) FreshView() *projections.View {
 	v, _ := a.computeView(time.Now(), false)
+	a.nameClusters(v) // a discovery's new instances are named in their next observations
 	return v
 }
 
 // WaitApplied blocks until stream's sequence seq has been folded.
-func (a *applier) WaitApplied(ctx context.Context, stream string, seq uint64) error {
+func (a *Fold) WaitApplied(ctx context.Context, stream string, seq uint64) error {
 	for {
 		a.mu.Lock()
 		done, ch := a.applied[stream] >= seq, a.changed
@@ -276,19 +288,15 @@ func (a *applier) WaitApplied(ctx context.Context, stream string, seq uint64) er
 }
 
 // Keys returns the instances the topology knows (for the probe scheduler).
-func (a *applier) Keys() []events.InstanceKey {
+func (a *Fold) Keys() []events.InstanceKey {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.topo.Keys()
 }
 
-// inventory returns the instances to probe, those of scheduled that were
-// forgotten (both as of now), and every instance's cluster name in v.
-func (a *applier) inventory(v *projections.View, scheduled []events.InstanceKey) (keys, forgotten []events.InstanceKey, clusters map[events.InstanceKey]string) {
-	clusters = make(map[events.InstanceKey]string, len(v.Instances()))
-	for _, inst := range v.Instances() {
-		clusters[inst.Key] = inst.ClusterName
-	}
+// Inventory returns the instances to probe and those of scheduled that
+// were forgotten, both as of now (for the probe scheduler).
+func (a *Fold) Inventory(scheduled []events.InstanceKey) (keys, forgotten []events.InstanceKey) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	keys = a.topo.Keys()
@@ -297,12 +305,12 @@ func (a *applier) inventory(v *projections.View, scheduled []events.InstanceKey)
 			forgotten = append(forgotten, k)
 		}
 	}
-	return keys, forgotten, clusters
+	return keys, forgotten
 }
 
 // Barrier waits until everything stored in both streams when it was called
 // has been folded: read-your-writes for the API.
-func (a *applier) Barrier(ctx context.Context, elog *eventlog.Log) error {
+func (a *Fold) Barrier(ctx context.Context, elog *eventlog.Log) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	for _, stream := range []string{events.EventsName, events.ObservationsName} {
@@ -315,4 +323,72 @@ func (a *applier) Barrier(ctx context.Context, elog *eventlog.Log) error {
 		}
 	}
 	return nil
+}
+
+// Cluster names of observations. The cluster an instance belongs to is a
+// result of the fold (its primary's chain, aliases), not something a probe
+// of one instance can see; the probes ask ClusterOf (probes.ClusterOf) when
+// they build an observation's subject, and the fold keeps the answer fresh.
+// This is the one place the projection's results flow back to the probes.
+const (
+	// clusterNamesEvery is how often Run renames the clusters.
+	clusterNamesEvery = 500 * time.Millisecond
+	// clusterNamesMaxAge bounds the age of the view names come from. A
+	// view of 10,000 instances costs ≈ 0.1 core per view a second; a fresh
+	// one every 500 ms was an eighth of a node's CPU. The recovery
+	// engine's views refresh the cache too, and FreshView (after a
+	// discovery) names at once.
+	clusterNamesMaxAge = 2 * time.Second
+)
+
+// clusterNames is every instance's cluster in view.
+type clusterNames struct {
+	view *projections.View
+	of   map[events.InstanceKey]string
+}
+
+// ClusterOf names the cluster k belongs to in the latest view named: "" for
+// an instance no view has named yet.
+func (a *Fold) ClusterOf(k events.InstanceKey) string {
+	if n := a.names.Load(); n != nil {
+		return n.of[k]
+	}
+	return ""
+}
+
+// nameLoop renames the clusters from a view at most clusterNamesMaxAge old
+// every clusterNamesEvery, until ctx ends.
+func (a *Fold) nameLoop(ctx context.Context) {
+	t := time.NewTicker(clusterNamesEvery)
+	defer t.Stop()
+	for {
+		a.nameClusters(a.ViewWithin(clusterNamesMaxAge))
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// nameClusters takes ClusterOf's names from v, unless the names come from v
+// or a newer view already. A view computed while an instance's state is
+// momentarily incomplete can name no cluster for it: the last known name is
+// kept rather than publishing under "_".
+func (a *Fold) nameClusters(v *projections.View) {
+	a.namesMu.Lock()
+	defer a.namesMu.Unlock()
+	prev := a.names.Load()
+	if prev != nil && (prev.view == v || prev.view.Now().After(v.Now())) {
+		return
+	}
+	of := make(map[events.InstanceKey]string, len(v.Instances()))
+	for _, inst := range v.Instances() {
+		c := inst.ClusterName
+		if c == "" && prev != nil {
+			c = prev.of[inst.Key]
+		}
+		of[inst.Key] = c
+	}
+	a.names.Store(&clusterNames{view: v, of: of})
 }

@@ -1,4 +1,4 @@
-package main
+package control
 
 import (
 	"fmt"
@@ -16,7 +16,7 @@ import (
 // old at the same moment share one computation instead of each computing
 // its own (a view of a large fleet takes tens of milliseconds).
 func TestConcurrentReadersShareAView(t *testing.T) {
-	a, err := newApplier(nil, projections.DefaultSettings(), []string{"n1"}, nil, zerolog.Nop())
+	a, err := NewFold(nil, projections.DefaultSettings(), []string{"n1"}, nil, zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +42,7 @@ func TestConcurrentReadersShareAView(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			views[i] = a.viewWithin(0)
+			views[i] = a.ViewWithin(0)
 		}()
 	}
 	close(start)

@@ -1,4 +1,4 @@
-package main
+package natsnode
 
 import (
 	"context"
@@ -9,15 +9,32 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 
 	"github.com/regent-ha/regent/events"
-	"github.com/regent-ha/regent/events/eventlog"
-	"github.com/regent-ha/regent/events/natsnode"
 )
 
-// openOffline reads a stopped node's log without touching it. The node's
+// Offline is a private copy of a stopped node's streams, served by a
+// private server without a listener: Conn reads it, Close stops the server
+// and removes the copy.
+type Offline struct {
+	node *Node
+	dir  string
+	// Conn is an in-process connection to the copy.
+	Conn *nats.Conn
+}
+
+// Close closes the connection, stops the server and removes the copy.
+func (o *Offline) Close() {
+	o.Conn.Close()
+	o.node.Shutdown()
+	_ = os.RemoveAll(o.dir)
+}
+
+// OpenOffline reads a stopped node's log (its data directory, RaftDataDir)
+// without touching it. The node's
 // streams are R3 when it was clustered, and a standalone nats-server
 // refuses to load a stream with more than one replica (10074). So the copy
 // is built in two passes: a private standalone server creates each stream
@@ -25,7 +42,7 @@ import (
 // message blocks (msgs/: blocks and index) then replace the new, empty
 // ones, and the server is started again on the copy, without a listener.
 // The node's own directory is only read.
-func openOffline(dataDir string, logger zerolog.Logger) (*auditLog, error) {
+func OpenOffline(dataDir string, logger zerolog.Logger) (*Offline, error) {
 	src := filepath.Join(dataDir, "jetstream", "jetstream", "$G", "streams")
 	tmp, err := os.MkdirTemp("", "regent-replay-")
 	if err != nil {
@@ -37,7 +54,7 @@ func openOffline(dataDir string, logger zerolog.Logger) (*auditLog, error) {
 		cleanup()
 		return nil, err
 	}
-	opts := natsnode.Options{Name: "regent-replay", StoreDir: tmp, NoClientListener: true, MaxMemory: 64 << 20, Logger: logger}
+	opts := Options{Name: "regent-replay", StoreDir: tmp, NoClientListener: true, MaxMemory: 64 << 20, Logger: logger}
 	for _, c := range cfgs {
 		opts.MaxStore += c.MaxBytes
 	}
@@ -57,7 +74,7 @@ func openOffline(dataDir string, logger zerolog.Logger) (*auditLog, error) {
 			return nil, fmt.Errorf("open offline log: copy %s: %w", c.Name, err)
 		}
 	}
-	node, err := natsnode.Start(opts, 30*time.Second)
+	node, err := Start(opts, 30*time.Second)
 	if err != nil {
 		cleanup()
 		return nil, fmt.Errorf("open offline log: %w", err)
@@ -68,14 +85,7 @@ func openOffline(dataDir string, logger zerolog.Logger) (*auditLog, error) {
 		cleanup()
 		return nil, err
 	}
-	elog, err := eventlog.New(nc, logger, events.StreamOptions{})
-	if err != nil {
-		nc.Close()
-		node.Shutdown()
-		cleanup()
-		return nil, err
-	}
-	return &auditLog{elog: elog, close: func() { nc.Close(); node.Shutdown(); cleanup() }}, nil
+	return &Offline{node: node, dir: tmp, Conn: nc}, nil
 }
 
 // offlineConfigs reads the configurations of Regent's two streams from
@@ -98,8 +108,8 @@ func offlineConfigs(src string) ([]jetstream.StreamConfig, error) {
 }
 
 // createStreams creates the streams on a private server and stops it.
-func createStreams(opts natsnode.Options, cfgs []jetstream.StreamConfig) error {
-	node, err := natsnode.Start(opts, 30*time.Second)
+func createStreams(opts Options, cfgs []jetstream.StreamConfig) error {
+	node, err := Start(opts, 30*time.Second)
 	if err != nil {
 		return fmt.Errorf("open offline log: %w", err)
 	}

@@ -1,0 +1,80 @@
+package natsclient
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/regent-ha/regent/events/natsnode"
+	"github.com/regent-ha/regent/test/natstest"
+	"github.com/regent-ha/regent/test/tlstest"
+)
+
+// TestAuthNamesOneIdentity: two identities at once, or a password without
+// a user, are refused before anything connects.
+func TestAuthNamesOneIdentity(t *testing.T) {
+	for _, a := range []Auth{{User: "u", Token: "t"}, {Token: "t", CredsFile: "/c"}, {User: "u", CredsFile: "/c"}, {Password: "p"}} {
+		if _, err := Connect(Options{Servers: []string{"nats://127.0.0.1:1"}, Auth: a}); err == nil ||
+			!(strings.Contains(err.Error(), "one NATS identity") || strings.Contains(err.Error(), "password without a user")) {
+			t.Errorf("%+v: %v", a, err)
+		}
+	}
+	if _, err := Connect(Options{}); err == nil || !strings.Contains(err.Error(), "no NATS server URL") {
+		t.Errorf("no servers: %v", err)
+	}
+}
+
+// TestTLSFilesLoad: nothing given is no TLS; a missing file is named; a
+// server config requires client certificates when a CA is given.
+func TestTLSFilesLoad(t *testing.T) {
+	if tc, err := (TLSFiles{}).Load(true); tc != nil || err != nil {
+		t.Errorf("no files: %v %v", tc, err)
+	}
+	if _, err := (TLSFiles{CAFile: "/nonexistent/ca.pem"}).Load(false); err == nil || !strings.Contains(err.Error(), "/nonexistent/ca.pem") {
+		t.Errorf("missing CA: %v", err)
+	}
+	dir := t.TempDir()
+	ca := tlstest.NewCA(t, "natsclient test CA")
+	cert, key := ca.Issue(t, "127.0.0.1", nil, true, false)
+	f := TLSFiles{CertFile: tlstest.WriteFile(t, dir, "c.pem", cert), KeyFile: tlstest.WriteFile(t, dir, "c.key", key), CAFile: tlstest.WriteFile(t, dir, "ca.pem", ca.PEM)}
+	srv, err := f.Load(true)
+	if err != nil || srv.ClientCAs == nil || srv.RootCAs == nil || len(srv.Certificates) != 1 {
+		t.Fatalf("server shape: %+v %v", srv, err)
+	}
+	cl, err := f.Load(false)
+	if err != nil || cl.ClientCAs != nil || cl.RootCAs == nil {
+		t.Fatalf("client shape: %+v %v", cl, err)
+	}
+	if _, err := (TLSFiles{CAFile: f.CertFile + ".missing"}).Load(false); err == nil {
+		t.Error("a missing CA loaded")
+	}
+}
+
+// TestConnectWithTokenAndInProcess: a token identity over TCP, and the
+// embedded server in-process; a wrong token is refused.
+func TestConnectWithTokenAndInProcess(t *testing.T) {
+	o := natstest.Options(t, "token")
+	o.Token = "s3cret-token"
+	n, err := natsnode.Start(o, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(n.Shutdown)
+	nc, err := Connect(Options{Name: "t", Servers: []string{n.ClientURL()}, Auth: Auth{Token: "s3cret-token"}})
+	if err != nil {
+		t.Fatalf("token: %v", err)
+	}
+	nc.Close()
+	if nc, err := Connect(Options{Servers: []string{n.ClientURL()}, Auth: Auth{Token: "wrong"}, Timeout: time.Second}); err == nil {
+		nc.Close()
+		t.Error("a wrong token was accepted")
+	}
+	nc, err = Connect(Options{Name: "in-process", InProcess: n.InProcessProvider(), Auth: Auth{Token: "s3cret-token"}, Reconnect: true})
+	if err != nil {
+		t.Fatalf("in-process: %v", err)
+	}
+	defer nc.Close()
+	if !nc.IsConnected() || nc.Opts.Name != "in-process" || nc.Opts.MaxReconnect != -1 {
+		t.Errorf("in-process connection: connected %v name %q reconnects %d", nc.IsConnected(), nc.Opts.Name, nc.Opts.MaxReconnect)
+	}
+}
