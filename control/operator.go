@@ -1,4 +1,4 @@
-package main
+package control
 
 import (
 	"context"
@@ -10,10 +10,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/regent-ha/regent/actuators"
-	"github.com/regent-ha/regent/api"
 	"github.com/regent-ha/regent/events"
-	"github.com/regent-ha/regent/events/eventlog"
 	"github.com/regent-ha/regent/projections"
 	"github.com/regent-ha/regent/projections/analysis"
 )
@@ -27,52 +27,122 @@ type manualDB interface {
 	ResetMasterPurged(ctx context.Context, key events.InstanceKey, purged string) error
 }
 
-// operations implements api.Operations and api.RecoveryReader on a node.
-// Promotions go through the recovery engine (one per cluster, fenced by
-// the lease epoch); the other operations append their event, act, and wait
-// until this node's views show the result.
-type operations struct {
-	n        *node
+// Views is what the operator reads of this node's fold: a view computed
+// now, the recovery fold, and read-your-writes.
+type Views interface {
+	// FreshView returns a snapshot computed now.
+	FreshView() *projections.View
+	// Recoveries returns the recovery fold (a copy the caller may keep).
+	Recoveries() *analysis.Recoveries
+	// Barrier waits until everything stored in the log when it was called
+	// has been folded.
+	Barrier(ctx context.Context) error
+}
+
+// Prober reads an instance afresh and records the observation; the
+// operator shows an operation's result with it.
+type Prober interface {
+	Discover(ctx context.Context, key events.InstanceKey, who string) (*projections.Instance, error)
+}
+
+// Recoverer runs an operator's recovery under the engine's one-per-cluster
+// rule (actuators.Engine implements it).
+type Recoverer interface {
+	RunManual(ctx context.Context, in actuators.Intent) (actuators.Result, error)
+}
+
+// Deps are the parts an Operator acts through.
+type Deps struct {
+	// Runner carries the node name, the database actuator, the event log,
+	// the lease check and the clock; manual operations run through it.
+	Runner *actuators.Runner
+	Engine Recoverer
+	Leader actuators.Leadership
+	Views  Views
+	Probe  Prober
+	Logger zerolog.Logger
+}
+
+// Options are the operator's settings, from the configuration.
+type Options struct {
+	Params analysis.Params
+	// CandidateExpire is CandidateInstanceExpireMinutes.
+	CandidateExpire time.Duration
+	// Replication are ReplicationUser/ReplicationPassword: the credentials
+	// a relocated server that replicates from nothing gets (nil: none).
+	Replication *actuators.Credentials
+	// OpBound bounds one replica operation (0: 30 s); RunBound one manual
+	// recovery (0: 5 min).
+	OpBound, RunBound time.Duration
+}
+
+// Operator carries out the operator's requests on the leader: promotions
+// through the recovery engine (one per cluster, fenced by the lease
+// epoch); replica operations as manual-operation intents through the
+// actuators (started event, the epoch checked before each step, an outcome
+// event); the other requests as one event each. Each waits until this
+// node's views show its result. It is safe for concurrent use: it holds no
+// state of its own.
+type Operator struct {
+	node     string
+	runner   *actuators.Runner
+	db       actuators.DB
+	engine   Recoverer
+	leader   actuators.Leadership
+	views    Views
+	probe    Prober
+	log      zerolog.Logger
 	params   analysis.Params
-	expire   time.Duration // CandidateInstanceExpireMinutes
-	opBound  time.Duration // bound of one replica operation
-	runBound time.Duration // bound of one manual recovery
+	expire   time.Duration
+	creds    *actuators.Credentials
+	opBound  time.Duration
+	runBound time.Duration
 }
 
-var (
-	_ api.Operations     = (*operations)(nil)
-	_ api.RecoveryReader = (*operations)(nil)
-)
-
-func newOperations(n *node) *operations {
-	return &operations{n: n, params: n.engine.Params, expire: time.Duration(n.cfg.CandidateInstanceExpireMinutes) * time.Minute,
-		opBound: 30 * time.Second, runBound: 5 * time.Minute}
+// NewOperator builds an Operator; every dependency is required.
+func NewOperator(d Deps, o Options) (*Operator, error) {
+	switch {
+	case d.Runner == nil || d.Runner.DB == nil || d.Runner.Log == nil || d.Runner.Lease == nil || d.Runner.Clock == nil:
+		return nil, errors.New("new operator: the runner with its DB, Log, Lease and Clock is required")
+	case d.Engine == nil || d.Leader == nil || d.Views == nil || d.Probe == nil:
+		return nil, errors.New("new operator: Engine, Leader, Views and Probe are required")
+	}
+	op := &Operator{node: d.Runner.Node, runner: d.Runner, db: d.Runner.DB, engine: d.Engine, leader: d.Leader, views: d.Views,
+		probe: d.Probe, log: d.Logger, params: o.Params, expire: o.CandidateExpire, creds: o.Replication,
+		opBound: o.OpBound, runBound: o.RunBound}
+	if op.opBound <= 0 {
+		op.opBound = 30 * time.Second
+	}
+	if op.runBound <= 0 {
+		op.runBound = 5 * time.Minute
+	}
+	return op, nil
 }
 
-// Recoveries implements api.RecoveryReader.
-func (o *operations) Recoveries() *analysis.Recoveries { return o.n.app.Recoveries() }
+// Recoveries is the recovery fold (api.RecoveryReader).
+func (o *Operator) Recoveries() *analysis.Recoveries { return o.views.Recoveries() }
 
-// AnalysisParams implements api.RecoveryReader.
-func (o *operations) AnalysisParams() analysis.Params { return o.params }
+// AnalysisParams are this node's analysis parameters (api.RecoveryReader).
+func (o *Operator) AnalysisParams() analysis.Params { return o.params }
 
 // epoch is the lease epoch this node holds; only the leader acts.
-func (o *operations) epoch() (uint64, error) {
-	info, _, held := o.n.lease.Current()
+func (o *Operator) epoch() (uint64, error) {
+	epoch, held := o.leader.Leading()
 	if !held {
 		return 0, errors.New("this node does not lead the Regent cluster (leadership moved): retry")
 	}
-	return info.Epoch, nil
+	return epoch, nil
 }
 
 // record appends an operator event and waits until this node folded it.
 // Operator events go to no cluster's subject, so that they never race a
 // running recovery's fenced appends on that cluster.
-func (o *operations) record(ctx context.Context, kind events.Kind, payload any, instance events.InstanceKey) error {
+func (o *Operator) record(ctx context.Context, kind events.Kind, payload any, instance events.InstanceKey) error {
 	epoch, err := o.epoch()
 	if err != nil {
 		return err
 	}
-	env, err := events.New(kind, time.Now(), o.n.cfg.NodeID(), payload)
+	env, err := events.New(kind, o.runner.Clock.Now(), o.node, payload)
 	if err != nil {
 		return err
 	}
@@ -80,10 +150,10 @@ func (o *operations) record(ctx context.Context, kind events.Kind, payload any, 
 		env.Instance = instance.String()
 	}
 	env.Epoch = epoch
-	if _, err := o.n.elog.Append(ctx, env, eventlog.NoExpect); err != nil {
+	if _, err := o.runner.Log.AppendCluster(ctx, env, actuators.AnyPosition); err != nil {
 		return fmt.Errorf("append %s: %w", kind, err)
 	}
-	return o.n.app.Barrier(ctx, o.n.elog)
+	return o.views.Barrier(ctx)
 }
 
 func newRecoveryID(prefix string) string {
@@ -93,12 +163,12 @@ func newRecoveryID(prefix string) string {
 }
 
 // Takeover implements api.Operations.
-func (o *operations) Takeover(ctx context.Context, t api.Takeover, who string) (analysis.TopologyRecovery, error) {
+func (o *Operator) Takeover(ctx context.Context, t Takeover, who string) (analysis.TopologyRecovery, error) {
 	epoch, err := o.epoch()
 	if err != nil {
 		return analysis.TopologyRecovery{}, err
 	}
-	v := o.n.app.freshView()
+	v := o.views.FreshView()
 	plan, cands, err := o.takeoverPlan(v, t)
 	if err != nil {
 		return analysis.TopologyRecovery{}, err
@@ -113,7 +183,7 @@ func (o *operations) Takeover(ctx context.Context, t api.Takeover, who string) (
 	in := actuators.Intent{
 		Started: events.RecoveryStarted{RecoveryID: plan.RecoveryID, Type: plan.Type, Analysis: plan.Analysis, Failed: plan.Failed,
 			ClusterName: plan.Cluster, ClusterAlias: plan.Alias, Candidates: cands, Successor: plan.Successor,
-			Node: o.n.cfg.NodeID(), Manual: true, Who: who},
+			Node: o.node, Manual: true, Who: who},
 		Plan: plan, Hook: hc, Epoch: epoch,
 	}
 	return o.run(ctx, in)
@@ -121,15 +191,15 @@ func (o *operations) Takeover(ctx context.Context, t api.Takeover, who string) (
 
 // run carries out a manual recovery to its end even if the client goes
 // away, then waits until this node's fold shows it.
-func (o *operations) run(ctx context.Context, in actuators.Intent) (analysis.TopologyRecovery, error) {
+func (o *Operator) run(ctx context.Context, in actuators.Intent) (analysis.TopologyRecovery, error) {
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.runBound)
 	defer cancel()
-	res, runErr := o.n.engine.RunManual(rctx, in)
+	res, runErr := o.engine.RunManual(rctx, in)
 	if errors.Is(runErr, actuators.ErrBusy) {
 		return analysis.TopologyRecovery{}, runErr
 	}
-	berr := o.n.app.Barrier(rctx, o.n.elog)
-	rec, ok := o.n.app.Recoveries().Recovery(in.Plan.RecoveryID)
+	berr := o.views.Barrier(rctx)
+	rec, ok := o.views.Recoveries().Recovery(in.Plan.RecoveryID)
 	if !ok {
 		rec = analysis.TopologyRecovery{UID: in.Plan.RecoveryID, Type: in.Plan.Type, IsSuccessful: runErr == nil}
 		if !res.Successor.IsZero() {
@@ -152,7 +222,7 @@ func (o *operations) run(ctx context.Context, in actuators.Intent) (analysis.Top
 // autoAck acknowledges a successful operator-initiated promotion: it is not
 // a flap, and must not block an automated recovery of the new primary for
 // RecoveryPeriodBlockSeconds.
-func (o *operations) autoAck(ctx context.Context, rec analysis.TopologyRecovery) error {
+func (o *Operator) autoAck(ctx context.Context, rec analysis.TopologyRecovery) error {
 	if !rec.IsSuccessful || rec.Acknowledged {
 		return nil
 	}
@@ -161,12 +231,12 @@ func (o *operations) autoAck(ctx context.Context, rec analysis.TopologyRecovery)
 }
 
 // takeoverPlan checks the request against the view and builds the plan.
-func (o *operations) takeoverPlan(v *projections.View, t api.Takeover) (actuators.MasterPlan, []events.Candidate, error) {
+func (o *Operator) takeoverPlan(v *projections.View, t Takeover) (actuators.MasterPlan, []events.Candidate, error) {
 	primary, ok := v.ClusterMaster(t.Cluster)
 	if !ok {
 		return actuators.MasterPlan{}, nil, fmt.Errorf("cluster %s has no primary", t.Cluster)
 	}
-	graceful := t.Kind == api.GracefulTakeover || t.Kind == api.GracefulTakeoverAuto
+	graceful := t.Kind == GracefulTakeover || t.Kind == GracefulTakeoverAuto
 	if graceful && (!primary.IsLastCheckValid || primary.ReadOnly) {
 		return actuators.MasterPlan{}, nil, fmt.Errorf("primary %s is not a reachable writable primary (last check valid %v, read_only %v): use force-master-failover",
 			primary.Key, primary.IsLastCheckValid, primary.ReadOnly)
@@ -181,7 +251,7 @@ func (o *operations) takeoverPlan(v *projections.View, t api.Takeover) (actuator
 	}
 	ci, _ := v.Cluster(t.Cluster)
 	plan := actuators.MasterPlan{Type: takeoverType(t.Kind), Analysis: events.AnalysisDeadMaster, Cluster: t.Cluster,
-		Failed: primary.Key, Successor: succ, Graceful: graceful, Reattach: t.Kind == api.GracefulTakeoverAuto}
+		Failed: primary.Key, Successor: succ, Graceful: graceful, Reattach: t.Kind == GracefulTakeoverAuto}
 	if ci != nil {
 		plan.Alias, plan.Domain = ci.ClusterAlias, ci.ClusterDomain
 	}
@@ -196,7 +266,7 @@ func (o *operations) takeoverPlan(v *projections.View, t api.Takeover) (actuator
 // successor picks the replica to promote: the designated one, the only
 // one (graceful-master-takeover), or the best by analysis.ChooseCandidate.
 // Either way it must pass the checks of an automated recovery.
-func (o *operations) successor(v *projections.View, t api.Takeover, primary *projections.Instance, replicas []*projections.Instance) (events.InstanceKey, []events.Candidate, error) {
+func (o *Operator) successor(v *projections.View, t Takeover, primary *projections.Instance, replicas []*projections.Instance) (events.InstanceKey, []events.Candidate, error) {
 	chosen, cands, cerr := analysis.ChooseCandidate(v, primary.Key, o.params)
 	succ := t.Designated
 	switch {
@@ -210,9 +280,9 @@ func (o *operations) successor(v *projections.View, t api.Takeover, primary *pro
 		if inst.MasterKey != primary.Key {
 			return succ, cands, fmt.Errorf("%s is not a direct replica of the primary %s (its source is %s)", succ, primary.Key, inst.MasterKey)
 		}
-	case t.Kind == api.GracefulTakeover && len(replicas) > 1:
+	case t.Kind == GracefulTakeover && len(replicas) > 1:
 		return succ, cands, fmt.Errorf("primary %s has %d replicas: designate one with -d, or use graceful-master-takeover-auto", primary.Key, len(replicas))
-	case t.Kind == api.GracefulTakeover:
+	case t.Kind == GracefulTakeover:
 		succ = replicas[0].Key
 	default:
 		if cerr != nil {
@@ -227,7 +297,7 @@ func (o *operations) successor(v *projections.View, t api.Takeover, primary *pro
 	if strings.HasPrefix(cands[i].Reason, "rejected: ") {
 		return succ, cands, fmt.Errorf("%s cannot be promoted: %s", succ, strings.TrimPrefix(cands[i].Reason, "rejected: "))
 	}
-	if inst, _ := v.Instance(succ); t.Kind != api.ForceFailover && t.Kind != api.ForceTakeover {
+	if inst, _ := v.Instance(succ); t.Kind != ForceFailover && t.Kind != ForceTakeover {
 		lim := v.Settings().ReasonableMaintenanceReplicationLagSeconds
 		if lim > 0 && inst.ReplicationLagSeconds.Valid && inst.ReplicationLagSeconds.Int64 > lim {
 			return succ, cands, fmt.Errorf("%s lags %ds, over ReasonableMaintenanceReplicationLagSeconds %d", succ, inst.ReplicationLagSeconds.Int64, lim)
@@ -243,13 +313,13 @@ func (o *operations) successor(v *projections.View, t api.Takeover, primary *pro
 	return succ, cands, nil
 }
 
-func takeoverType(k api.TakeoverKind) string {
+func takeoverType(k TakeoverKind) string {
 	switch k {
-	case api.GracefulTakeover:
+	case GracefulTakeover:
 		return actuators.TypeGracefulTakeover
-	case api.GracefulTakeoverAuto:
+	case GracefulTakeoverAuto:
 		return actuators.TypeGracefulTakeoverAuto
-	case api.ForceFailover:
+	case ForceFailover:
 		return actuators.TypeForceFailover
 	}
 	return actuators.TypeForceTakeover
@@ -260,12 +330,12 @@ func takeoverType(k api.TakeoverKind) string {
 // anti-flap block do not apply, and failed's earlier recoveries are
 // acknowledged, as orchestrator's recover. An instance in maintenance is
 // refused (orchestrator's analysis leaves it out): end-maintenance first.
-func (o *operations) Recover(ctx context.Context, failed events.InstanceKey, who string) (events.InstanceKey, error) {
+func (o *Operator) Recover(ctx context.Context, failed events.InstanceKey, who string) (events.InstanceKey, error) {
 	epoch, err := o.epoch()
 	if err != nil {
 		return events.InstanceKey{}, err
 	}
-	v := o.n.app.freshView()
+	v := o.views.FreshView()
 	if inst, ok := v.Instance(failed); ok && inst.IsInMaintenance {
 		return events.InstanceKey{}, fmt.Errorf("Recovery not attempted: %s; end-maintenance first", analysis.MaintenanceReason(inst))
 	}
@@ -302,7 +372,7 @@ func (o *operations) Recover(ctx context.Context, failed events.InstanceKey, who
 	}
 	in := actuators.Intent{Started: events.RecoveryStarted{RecoveryID: plan.RecoveryID, Type: plan.Type, Analysis: a.Analysis,
 		Failed: failed, ClusterName: plan.Cluster, ClusterAlias: plan.Alias, Candidates: cands, Successor: plan.Successor,
-		Node: o.n.cfg.NodeID(), Manual: true, Who: who}, Plan: plan, Hook: hc, Epoch: epoch}
+		Node: o.node, Manual: true, Who: who}, Plan: plan, Hook: hc, Epoch: epoch}
 	rec, err := o.run(ctx, in)
 	if err != nil {
 		return events.InstanceKey{}, err

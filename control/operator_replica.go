@@ -1,4 +1,4 @@
-package main
+package control
 
 import (
 	"context"
@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/regent-ha/regent/actuators"
-	"github.com/regent-ha/regent/api"
 	"github.com/regent-ha/regent/events"
 	"github.com/regent-ha/regent/projections"
 	"github.com/regent-ha/regent/projections/analysis"
@@ -22,8 +21,8 @@ const mariaDBErrantAdvice = "MariaDB GTIDs are per-domain positions (domain-serv
 	"stray domain from its binary logs) and start replication"
 
 // Acknowledge implements api.Operations.
-func (o *operations) Acknowledge(ctx context.Context, a api.Ack, who string) (int, error) {
-	recs := o.n.app.Recoveries()
+func (o *Operator) Acknowledge(ctx context.Context, a Ack, who string) (int, error) {
+	recs := o.views.Recoveries()
 	var inCluster []analysis.TopologyRecovery
 	if a.Cluster != "" {
 		inCluster = recs.Recent(a.Cluster)
@@ -51,13 +50,13 @@ func containsUID(ts []analysis.TopologyRecovery, uid string) bool {
 }
 
 // SetGlobalRecoveries implements api.Operations.
-func (o *operations) SetGlobalRecoveries(ctx context.Context, enabled bool, who string) error {
+func (o *Operator) SetGlobalRecoveries(ctx context.Context, enabled bool, who string) error {
 	return o.record(ctx, events.KindGlobalRecoveriesSet, events.GlobalRecoveriesSet{Enabled: enabled, Who: who}, events.InstanceKey{})
 }
 
 // RegisterCandidate implements api.Operations; the rule expires after
 // CandidateInstanceExpireMinutes.
-func (o *operations) RegisterCandidate(ctx context.Context, key events.InstanceKey, rule, who string) error {
+func (o *Operator) RegisterCandidate(ctx context.Context, key events.InstanceKey, rule, who string) error {
 	p := events.CandidateRegistered{Key: key, PromotionRule: rule}
 	if o.expire > 0 {
 		p.Until = time.Now().Add(o.expire)
@@ -66,21 +65,21 @@ func (o *operations) RegisterCandidate(ctx context.Context, key events.InstanceK
 }
 
 // BeginDowntime implements api.Operations.
-func (o *operations) BeginDowntime(ctx context.Context, d api.Downtime, who string) error {
+func (o *Operator) BeginDowntime(ctx context.Context, d Downtime, who string) error {
 	return o.record(ctx, events.KindDowntimeBegun, events.DowntimeBegun{Key: d.Key, Owner: d.Owner, Reason: d.Reason,
 		Until: time.Now().Add(d.Duration)}, d.Key)
 }
 
 // EndDowntime implements api.Operations.
-func (o *operations) EndDowntime(ctx context.Context, key events.InstanceKey, who string) error {
+func (o *Operator) EndDowntime(ctx context.Context, key events.InstanceKey, who string) error {
 	return o.record(ctx, events.KindDowntimeEnded, events.DowntimeEnded{Key: key}, key)
 }
 
 // BeginMaintenance implements api.Operations: refused while key is in an
 // unexpired maintenance (orchestrator's answer), else recorded with its
 // end.
-func (o *operations) BeginMaintenance(ctx context.Context, m api.Maintenance, who string) error {
-	if inst, ok := o.n.app.freshView().Instance(m.Key); ok && inst.IsInMaintenance {
+func (o *Operator) BeginMaintenance(ctx context.Context, m Maintenance, who string) error {
+	if inst, ok := o.views.FreshView().Instance(m.Key); ok && inst.IsInMaintenance {
 		return fmt.Errorf("Cannot begin maintenance for instance: %s; it is already an %s", m.Key, analysis.MaintenanceReason(inst))
 	}
 	return o.record(ctx, events.KindMaintenanceBegun, events.MaintenanceBegun{Key: m.Key, Owner: m.Owner, Reason: m.Reason,
@@ -89,8 +88,8 @@ func (o *operations) BeginMaintenance(ctx context.Context, m api.Maintenance, wh
 
 // EndMaintenance implements api.Operations: refused when key is not in
 // maintenance.
-func (o *operations) EndMaintenance(ctx context.Context, key events.InstanceKey, who string) error {
-	if inst, ok := o.n.app.freshView().Instance(key); !ok || !inst.IsInMaintenance {
+func (o *Operator) EndMaintenance(ctx context.Context, key events.InstanceKey, who string) error {
+	if inst, ok := o.views.FreshView().Instance(key); !ok || !inst.IsInMaintenance {
 		return fmt.Errorf("Instance is not in maintenance mode: %s", key)
 	}
 	return o.record(ctx, events.KindMaintenanceEnded, events.MaintenanceEnded{Key: key}, key)
@@ -98,8 +97,8 @@ func (o *operations) EndMaintenance(ctx context.Context, key events.InstanceKey,
 
 // Replica implements api.Operations: the operation is recorded, carried
 // out on the server, and the instance probed again so the answer shows it.
-func (o *operations) Replica(ctx context.Context, op api.ReplicaOp, key events.InstanceKey, who string) (*projections.Instance, error) {
-	inst, ok := o.n.app.freshView().Instance(key)
+func (o *Operator) Replica(ctx context.Context, op ReplicaOp, key events.InstanceKey, who string) (*projections.Instance, error) {
+	inst, ok := o.views.FreshView().Instance(key)
 	if !ok {
 		return nil, fmt.Errorf("unknown instance %s", key)
 	}
@@ -107,7 +106,7 @@ func (o *operations) Replica(ctx context.Context, op api.ReplicaOp, key events.I
 	defer cancel()
 	var act func(ctx context.Context) (string, error)
 	switch {
-	case op == api.OpErrantInject || op == api.OpErrantReset:
+	case op == OpErrantInject || op == OpErrantReset:
 		var err error
 		if act, err = o.errantAction(op, inst); err != nil {
 			return nil, err
@@ -130,14 +129,12 @@ func (o *operations) Replica(ctx context.Context, op api.ReplicaOp, key events.I
 	if err != nil {
 		return nil, err
 	}
-	o.n.log.Info().Str("op", string(op)).Str(events.LogInstance, key.String()).Str("who", who).Str("detail", detail).Msg("manual operation done")
-	return o.n.read.Discover(ctx, key, who)
+	o.log.Info().Str("op", string(op)).Str(events.LogInstance, key.String()).Str("who", who).Str("detail", detail).Msg("manual operation done")
+	return o.probe.Discover(ctx, key, who)
 }
 
-func (o *operations) db() actuators.DB { return o.n.runner.DB }
-
-func (o *operations) manual() (manualDB, error) {
-	m, ok := o.n.runner.DB.(manualDB)
+func (o *Operator) manual() (manualDB, error) {
+	m, ok := o.db.(manualDB)
 	if !ok {
 		return nil, errors.New("the configured database actuator cannot detach, reattach or repair errant GTIDs")
 	}
@@ -145,20 +142,20 @@ func (o *operations) manual() (manualDB, error) {
 }
 
 // replicaAction returns the replication or read-only change of op.
-func (o *operations) replicaAction(op api.ReplicaOp, key events.InstanceKey) (func(context.Context) (string, error), error) {
-	db := o.db()
-	simple := map[api.ReplicaOp]func(context.Context) error{
-		api.OpStartReplica: func(ctx context.Context) error { return db.StartReplica(ctx, key) },
-		api.OpStopReplica:  func(ctx context.Context) error { return db.StopReplica(ctx, key) },
-		api.OpRestartReplica: func(ctx context.Context) error {
+func (o *Operator) replicaAction(op ReplicaOp, key events.InstanceKey) (func(context.Context) (string, error), error) {
+	db := o.db
+	simple := map[ReplicaOp]func(context.Context) error{
+		OpStartReplica: func(ctx context.Context) error { return db.StartReplica(ctx, key) },
+		OpStopReplica:  func(ctx context.Context) error { return db.StopReplica(ctx, key) },
+		OpRestartReplica: func(ctx context.Context) error {
 			if err := db.StopReplica(ctx, key); err != nil {
 				return err
 			}
 			return db.StartReplica(ctx, key)
 		},
-		api.OpResetReplica: func(ctx context.Context) error { return db.ResetReplica(ctx, key) },
-		api.OpSetReadOnly:  func(ctx context.Context) error { return db.SetReadOnly(ctx, key, true) },
-		api.OpSetWriteable: func(ctx context.Context) error { return db.SetReadOnly(ctx, key, false) },
+		OpResetReplica: func(ctx context.Context) error { return db.ResetReplica(ctx, key) },
+		OpSetReadOnly:  func(ctx context.Context) error { return db.SetReadOnly(ctx, key, true) },
+		OpSetWriteable: func(ctx context.Context) error { return db.SetReadOnly(ctx, key, false) },
 	}
 	if f, ok := simple[op]; ok {
 		return func(ctx context.Context) (string, error) { return "", f(ctx) }, nil
@@ -168,16 +165,16 @@ func (o *operations) replicaAction(op api.ReplicaOp, key events.InstanceKey) (fu
 		return nil, err
 	}
 	switch op {
-	case api.OpDetachReplica:
+	case OpDetachReplica:
 		return func(ctx context.Context) (string, error) { return "", m.DetachSource(ctx, key) }, nil
-	case api.OpReattachReplica:
+	case OpReattachReplica:
 		return func(ctx context.Context) (string, error) { return "", m.ReattachSource(ctx, key) }, nil
 	}
 	return nil, fmt.Errorf("unknown replica operation %q", op)
 }
 
 // errantAction returns the errant-GTID repair of op (MySQL GTID only).
-func (o *operations) errantAction(op api.ReplicaOp, inst *projections.Instance) (func(context.Context) (string, error), error) {
+func (o *Operator) errantAction(op ReplicaOp, inst *projections.Instance) (func(context.Context) (string, error), error) {
 	if inst.IsMariaDB() {
 		return nil, fmt.Errorf("refused on MariaDB %s: %s", inst.Key, mariaDBErrantAdvice)
 	}
@@ -189,8 +186,8 @@ func (o *operations) errantAction(op api.ReplicaOp, inst *projections.Instance) 
 		return nil, err
 	}
 	errant := inst.GtidErrant
-	if op == api.OpErrantReset {
-		if n := len(o.n.app.freshView().Replicas(inst.Key)); n > 0 {
+	if op == OpErrantReset {
+		if n := len(o.views.FreshView().Replicas(inst.Key)); n > 0 {
 			return nil, fmt.Errorf("%s has %d replicas: gtid-errant-reset-master needs an instance without replicas", inst.Key, n)
 		}
 		executed, err := projections.ParseGTIDSet(inst.ExecutedGtidSet)
@@ -206,7 +203,7 @@ func (o *operations) errantAction(op api.ReplicaOp, inst *projections.Instance) 
 			return "gtid_purged=" + purged, m.ResetMasterPurged(ctx, inst.Key, purged)
 		}, nil
 	}
-	primary, ok := o.n.app.freshView().ClusterMaster(inst.ClusterName)
+	primary, ok := o.views.FreshView().ClusterMaster(inst.ClusterName)
 	if !ok || primary.ReadOnly {
 		return nil, fmt.Errorf("cluster %s has no writable primary to inject into", inst.ClusterName)
 	}
@@ -219,14 +216,14 @@ func (o *operations) errantAction(op api.ReplicaOp, inst *projections.Instance) 
 // Relocate implements api.Operations: GTID only, a CHANGE MASTER to dest
 // (slave_pos on MariaDB, auto-position on MySQL) with the replica's own
 // credentials.
-func (o *operations) Relocate(ctx context.Context, key, dest events.InstanceKey, who string) (*projections.Instance, error) {
+func (o *Operator) Relocate(ctx context.Context, key, dest events.InstanceKey, who string) (*projections.Instance, error) {
 	return o.relocateAs(ctx, "relocate", key, dest, who)
 }
 
 // relocateAs is Relocate recorded as operation op (relocate, move-up,
 // move-below, repoint).
-func (o *operations) relocateAs(ctx context.Context, op string, key, dest events.InstanceKey, who string) (*projections.Instance, error) {
-	v := o.n.app.freshView()
+func (o *Operator) relocateAs(ctx context.Context, op string, key, dest events.InstanceKey, who string) (*projections.Instance, error) {
+	v := o.views.FreshView()
 	inst, ok := v.Instance(key)
 	if !ok {
 		return nil, fmt.Errorf("unknown instance %s", key)
@@ -252,10 +249,10 @@ func (o *operations) relocateAs(ctx context.Context, op string, key, dest events
 	// nothing has none: it gets ReplicationUser's.
 	var creds *actuators.Credentials
 	if inst.MasterKey.IsZero() {
-		if o.n.cfg.ReplicationUser == "" {
+		if o.creds == nil {
 			return nil, fmt.Errorf("%s replicates from nothing and has no replication credentials: set ReplicationUser and ReplicationPassword to %s it", key, op)
 		}
-		creds = &actuators.Credentials{User: o.n.cfg.ReplicationUser, Password: o.n.cfg.ReplicationPassword}
+		creds = o.creds
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.opBound)
 	defer cancel()
@@ -263,10 +260,10 @@ func (o *operations) relocateAs(ctx context.Context, op string, key, dest events
 		Detail: "below " + dest.String()}, key); err != nil {
 		return nil, err
 	}
-	if err := o.db().ChangeSource(ctx, key, dest, mode, creds); err != nil {
+	if err := o.db.ChangeSource(ctx, key, dest, mode, creds); err != nil {
 		return nil, err
 	}
-	return o.n.read.Discover(ctx, key, who)
+	return o.probe.Discover(ctx, key, who)
 }
 
 // relocateMode is how inst continues from a new source: a GTID replica as
@@ -295,8 +292,8 @@ func relocateMode(inst *projections.Instance, op string) (actuators.SourceMode, 
 }
 
 // LocateErrant implements api.Operations.
-func (o *operations) LocateErrant(_ context.Context, key events.InstanceKey) ([]string, error) {
-	inst, ok := o.n.app.freshView().Instance(key)
+func (o *Operator) LocateErrant(_ context.Context, key events.InstanceKey) ([]string, error) {
+	inst, ok := o.views.FreshView().Instance(key)
 	if !ok {
 		return nil, fmt.Errorf("unknown instance %s", key)
 	}
