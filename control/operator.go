@@ -169,24 +169,13 @@ func (o *Operator) Takeover(ctx context.Context, t Takeover, who string) (analys
 		return analysis.TopologyRecovery{}, err
 	}
 	v := o.views.FreshView()
-	plan, cands, err := o.takeoverPlan(v, t)
+	spec, err := o.takeoverPlan(v, t)
 	if err != nil {
 		return analysis.TopologyRecovery{}, err
 	}
-	plan.RecoveryID = newRecoveryID("m")
-	hosts := []string{plan.Successor.String()}
-	for _, k := range plan.Replicas {
-		hosts = append(hosts, k.String())
-	}
-	desc := fmt.Sprintf("%s requested by %s", t.Kind.Command(), who)
-	hc := actuators.HookContextFor(v, plan, plan.Analysis, desc, t.Kind.Command(), hosts)
-	in := actuators.Intent{
-		Started: events.RecoveryStarted{RecoveryID: plan.RecoveryID, Type: plan.Type, Analysis: plan.Analysis, Failed: plan.Failed,
-			ClusterName: plan.Cluster, ClusterAlias: plan.Alias, Candidates: cands, Successor: plan.Successor,
-			Node: o.node, Manual: true, Who: who},
-		Plan: plan, Hook: hc, Epoch: epoch,
-	}
-	return o.run(ctx, in)
+	spec.RecoveryID, spec.Node, spec.Epoch, spec.Manual, spec.Who = newRecoveryID("m"), o.node, epoch, true, who
+	spec.Description, spec.Command = fmt.Sprintf("%s requested by %s", t.Kind.Command(), who), t.Kind.Command()
+	return o.run(ctx, actuators.NewIntent(v, spec))
 }
 
 // run carries out a manual recovery to its end even if the client goes
@@ -199,9 +188,9 @@ func (o *Operator) run(ctx context.Context, in actuators.Intent) (analysis.Topol
 		return analysis.TopologyRecovery{}, runErr
 	}
 	berr := o.views.Barrier(rctx)
-	rec, ok := o.views.Recoveries().Recovery(in.Plan.RecoveryID)
+	rec, ok := o.views.Recoveries().Recovery(in.Started.RecoveryID)
 	if !ok {
-		rec = analysis.TopologyRecovery{UID: in.Plan.RecoveryID, Type: in.Plan.Type, IsSuccessful: runErr == nil}
+		rec = analysis.TopologyRecovery{UID: in.Started.RecoveryID, Type: in.Started.Type, IsSuccessful: runErr == nil}
 		if !res.Successor.IsZero() {
 			s := res.Successor
 			rec.SuccessorKey = &s
@@ -230,37 +219,32 @@ func (o *Operator) autoAck(ctx context.Context, rec analysis.TopologyRecovery) e
 		Comment: "operator-initiated " + rec.Type + " completed"}, events.InstanceKey{})
 }
 
-// takeoverPlan checks the request against the view and builds the plan.
-func (o *Operator) takeoverPlan(v *projections.View, t Takeover) (actuators.MasterPlan, []events.Candidate, error) {
+// takeoverPlan checks the request against the view and returns the plan
+// (the caller adds who, when and where).
+func (o *Operator) takeoverPlan(v *projections.View, t Takeover) (actuators.IntentSpec, error) {
 	primary, ok := v.ClusterMaster(t.Cluster)
 	if !ok {
-		return actuators.MasterPlan{}, nil, fmt.Errorf("cluster %s has no primary", t.Cluster)
+		return actuators.IntentSpec{}, fmt.Errorf("cluster %s has no primary", t.Cluster)
 	}
 	graceful := t.Kind == GracefulTakeover || t.Kind == GracefulTakeoverAuto
 	if graceful && (!primary.IsLastCheckValid || primary.ReadOnly) {
-		return actuators.MasterPlan{}, nil, fmt.Errorf("primary %s is not a reachable writable primary (last check valid %v, read_only %v): use force-master-failover",
+		return actuators.IntentSpec{}, fmt.Errorf("primary %s is not a reachable writable primary (last check valid %v, read_only %v): use force-master-failover",
 			primary.Key, primary.IsLastCheckValid, primary.ReadOnly)
 	}
 	replicas := v.Replicas(primary.Key)
 	if len(replicas) == 0 {
-		return actuators.MasterPlan{}, nil, fmt.Errorf("primary %s has no replicas to promote", primary.Key)
+		return actuators.IntentSpec{}, fmt.Errorf("primary %s has no replicas to promote", primary.Key)
 	}
 	succ, cands, err := o.successor(v, t, primary, replicas)
 	if err != nil {
-		return actuators.MasterPlan{}, cands, err
+		return actuators.IntentSpec{}, err
 	}
-	ci, _ := v.Cluster(t.Cluster)
-	plan := actuators.MasterPlan{Type: takeoverType(t.Kind), Analysis: events.AnalysisDeadMaster, Cluster: t.Cluster,
-		Failed: primary.Key, Successor: succ, Graceful: graceful, Reattach: t.Kind == GracefulTakeoverAuto}
-	if ci != nil {
-		plan.Alias, plan.Domain = ci.ClusterAlias, ci.ClusterDomain
+	spec := actuators.IntentSpec{Type: takeoverType(t.Kind), Analysis: events.AnalysisDeadMaster, Failed: primary.Key,
+		Cluster: projections.ClusterInfo{ClusterName: t.Cluster}, Successor: succ, Candidates: cands}
+	if ci, ok := v.Cluster(t.Cluster); ok && ci != nil {
+		spec.Cluster = *ci
 	}
-	for _, r := range replicas {
-		if r.Key != succ {
-			plan.Replicas = append(plan.Replicas, r.Key)
-		}
-	}
-	return plan, cands, nil
+	return spec, nil
 }
 
 // successor picks the replica to promote: the designated one, the only
@@ -347,32 +331,13 @@ func (o *Operator) Recover(ctx context.Context, failed events.InstanceKey, who s
 		Comment: "acknowledged by a manual recover"}, failed); err != nil {
 		return events.InstanceKey{}, err
 	}
-	plan := actuators.MasterPlan{RecoveryID: newRecoveryID("m"), Type: a.RecoveryType, Analysis: a.Analysis, Failed: failed,
-		Cluster: a.ClusterDetails.ClusterName, Alias: a.ClusterDetails.ClusterAlias, Domain: a.ClusterDetails.ClusterDomain,
-		Intermediate: a.RecoveryType == analysis.RecoveryIntermediateMaster}
-	var cands []events.Candidate
-	if plan.Intermediate {
-		plan.Successor, cands, err = analysis.ChooseIntermediateTarget(v, failed, o.params)
-	} else {
-		plan.Successor, cands, err = analysis.ChooseCandidate(v, failed, o.params)
-	}
+	succ, cands, err := actuators.ChooseSuccessor(v, failed, a.RecoveryType, o.params)
 	if err != nil {
 		return events.InstanceKey{}, fmt.Errorf("Recovery not attempted: %w", err)
 	}
-	var hosts []string
-	for _, r := range v.Replicas(failed) {
-		hosts = append(hosts, r.Key.String())
-		if r.Key != plan.Successor {
-			plan.Replicas = append(plan.Replicas, r.Key)
-		}
-	}
-	hc := actuators.HookContextFor(v, plan, a.Analysis, a.Description, "recover", hosts)
-	if plan.Intermediate {
-		hc.InstanceType, hc.IsMaster = "intermediate-master", false
-	}
-	in := actuators.Intent{Started: events.RecoveryStarted{RecoveryID: plan.RecoveryID, Type: plan.Type, Analysis: a.Analysis,
-		Failed: failed, ClusterName: plan.Cluster, ClusterAlias: plan.Alias, Candidates: cands, Successor: plan.Successor,
-		Node: o.node, Manual: true, Who: who}, Plan: plan, Hook: hc, Epoch: epoch}
+	in := actuators.NewIntent(v, actuators.IntentSpec{RecoveryID: newRecoveryID("m"), Type: a.RecoveryType, Analysis: a.Analysis,
+		Description: a.Description, Command: "recover", Failed: failed, Cluster: a.ClusterDetails, Successor: succ,
+		Candidates: cands, Manual: true, Who: who, Node: o.node, Epoch: epoch})
 	rec, err := o.run(ctx, in)
 	if err != nil {
 		return events.InstanceKey{}, err

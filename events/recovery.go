@@ -89,6 +89,12 @@ type RecoveryStarted struct {
 	Node         string      `json:"node"`                // the node running it
 	Manual       bool        `json:"manual,omitempty"`
 	Who          string      `json:"who,omitempty"`
+	// The rest of the plan, so that a node resuming the recovery reads it
+	// from here (absent from events written before they were added: the
+	// resuming node then re-points the failed instance's replicas it sees).
+	Description   string        `json:"description,omitempty"` // the failure's, as the hooks got it
+	ClusterDomain string        `json:"cluster_domain,omitempty"`
+	Replicas      []InstanceKey `json:"replicas,omitempty"` // the other replicas to re-point below Successor
 }
 
 // Step outcomes.
