@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/regent-ha/regent/actuators"
 	"github.com/regent-ha/regent/events"
 	"github.com/regent-ha/regent/projections"
 )
@@ -42,15 +43,15 @@ func (o *Operator) replCtl() (replCtlDB, error) {
 	return m, nil
 }
 
-// replCtlAction returns the change of an instance-only control on inst.
-func (o *Operator) replCtlAction(op ReplicaOp, inst *projections.Instance) (func(context.Context) (string, error), error) {
+// replCtlSteps returns the change of an instance-only control on inst.
+func (o *Operator) replCtlSteps(op ReplicaOp, inst *projections.Instance) ([]actuators.OperationStep, error) {
 	m, err := o.replCtl()
 	if err != nil {
 		return nil, err
 	}
 	key := inst.Key
-	semi := func(master, enabled bool) func(context.Context) (string, error) {
-		return func(ctx context.Context) (string, error) { return "", m.SetSemiSync(ctx, key, master, enabled) }
+	semi := func(master, enabled bool) []actuators.OperationStep {
+		return []actuators.OperationStep{step(string(op), func(ctx context.Context) error { return m.SetSemiSync(ctx, key, master, enabled) })}
 	}
 	switch op {
 	case OpEnableSemiSyncMaster:
@@ -62,13 +63,13 @@ func (o *Operator) replCtlAction(op ReplicaOp, inst *projections.Instance) (func
 	case OpDisableSemiSyncReplica:
 		return semi(false, false), nil
 	case OpFlushBinaryLogs:
-		return func(ctx context.Context) (string, error) { return "", m.FlushBinaryLogs(ctx, key) }, nil
+		return []actuators.OperationStep{step("flush-binary-logs", func(ctx context.Context) error { return m.FlushBinaryLogs(ctx, key) })}, nil
 	}
 	if inst.MasterKey.IsZero() {
 		return nil, fmt.Errorf("%s is not a replica: %s needs one", key, op)
 	}
 	if op == OpSkipQuery {
-		return func(ctx context.Context) (string, error) { return "", m.SkipQuery(ctx, key) }, nil
+		return []actuators.OperationStep{step("skip-query", func(ctx context.Context) error { return m.SkipQuery(ctx, key) })}, nil
 	}
 	return o.stopNicely(key), nil
 }
@@ -76,22 +77,23 @@ func (o *Operator) replCtlAction(op ReplicaOp, inst *projections.Instance) (func
 // stopNicely is orchestrator's stop-replica-nice: stop the IO thread, give
 // the SQL thread a bounded time (a third of the operation's bound) to apply
 // the relay log, then stop replication whether or not it got there (the
-// detail says which).
-func (o *Operator) stopNicely(key events.InstanceKey) func(context.Context) (string, error) {
+// wait's detail says which).
+func (o *Operator) stopNicely(key events.InstanceKey) []actuators.OperationStep {
 	db := o.db
-	return func(ctx context.Context) (string, error) {
-		if err := db.StopReplicaIO(ctx, key); err != nil {
-			return "", err
-		}
+	wait := func(ctx context.Context) (string, error) {
 		wctx, cancel := context.WithTimeout(ctx, o.opBound/3)
 		werr := db.WaitRelayApplied(wctx, key)
 		cancel()
-		detail := "relay log applied"
 		if werr != nil {
-			detail = "stopped before the relay log was applied: " + werr.Error()
 			o.log.Warn().Err(werr).Str(events.LogInstance, key.String()).Msg("stop-replica-nice: relay log not applied in time")
+			return "stopped before the relay log was applied: " + werr.Error(), nil
 		}
-		return detail, db.StopReplica(ctx, key)
+		return "relay log applied", nil
+	}
+	return []actuators.OperationStep{
+		step("stop-replica-io", func(ctx context.Context) error { return db.StopReplicaIO(ctx, key) }),
+		{Name: "wait-relay-applied", Do: wait},
+		step("stop-replica", func(ctx context.Context) error { return db.StopReplica(ctx, key) }),
 	}
 }
 
@@ -125,7 +127,8 @@ func (o *Operator) PurgeBinaryLogs(ctx context.Context, key events.InstanceKey, 
 	if force {
 		detail += " (forced)"
 	}
-	return o.act(ctx, OpPurgeBinaryLogs, key, detail, who, func(ctx context.Context) error { return m.PurgeBinaryLogs(ctx, key, binlog) })
+	return o.operate(ctx, string(OpPurgeBinaryLogs), key, detail, who,
+		step("purge-binary-logs", func(ctx context.Context) error { return m.PurgeBinaryLogs(ctx, key, binlog) }))
 }
 
 // replicasPast checks that every replica of key has read and executed up
@@ -177,21 +180,8 @@ func (o *Operator) DelayReplication(ctx context.Context, key events.InstanceKey,
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.opBound)
 	defer cancel()
-	return o.act(ctx, OpDelayReplication, key, strconv.Itoa(seconds)+" s", who,
-		func(ctx context.Context) error { return m.DelayReplication(ctx, key, seconds) })
-}
-
-// act records op as started, runs f and probes key again.
-func (o *Operator) act(ctx context.Context, op ReplicaOp, key events.InstanceKey, detail, who string, f func(context.Context) error) (*projections.Instance, error) {
-	if err := o.record(ctx, events.KindManualOperationStarted, events.ManualOperation{Operation: string(op), Target: key, Who: who,
-		Detail: detail}, key); err != nil {
-		return nil, err
-	}
-	if err := f(ctx); err != nil {
-		return nil, err
-	}
-	o.log.Info().Str("op", string(op)).Str(events.LogInstance, key.String()).Str("who", who).Str("detail", detail).Msg("manual operation done")
-	return o.probe.Discover(ctx, key, who)
+	return o.operate(ctx, string(OpDelayReplication), key, strconv.Itoa(seconds)+" s", who,
+		step("delay-replication", func(ctx context.Context) error { return m.DelayReplication(ctx, key, seconds) }))
 }
 
 // Move implements api.ReplicaControl: the destination is worked out and

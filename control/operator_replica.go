@@ -95,8 +95,8 @@ func (o *Operator) EndMaintenance(ctx context.Context, key events.InstanceKey, w
 	return o.record(ctx, events.KindMaintenanceEnded, events.MaintenanceEnded{Key: key}, key)
 }
 
-// Replica implements api.Operations: the operation is recorded, carried
-// out on the server, and the instance probed again so the answer shows it.
+// Replica implements api.Operations: the operation runs as an intent
+// (operate), and the instance is probed again so the answer shows it.
 func (o *Operator) Replica(ctx context.Context, op ReplicaOp, key events.InstanceKey, who string) (*projections.Instance, error) {
 	inst, ok := o.views.FreshView().Instance(key)
 	if !ok {
@@ -104,33 +104,43 @@ func (o *Operator) Replica(ctx context.Context, op ReplicaOp, key events.Instanc
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.opBound)
 	defer cancel()
-	var act func(ctx context.Context) (string, error)
+	var steps []actuators.OperationStep
+	var err error
 	switch {
 	case op == OpErrantInject || op == OpErrantReset:
-		var err error
-		if act, err = o.errantAction(op, inst); err != nil {
-			return nil, err
-		}
+		steps, err = o.errantSteps(op, inst)
 	case isReplCtl(op):
-		var err error
-		if act, err = o.replCtlAction(op, inst); err != nil {
-			return nil, err
-		}
+		steps, err = o.replCtlSteps(op, inst)
 	default:
-		var err error
-		if act, err = o.replicaAction(op, key); err != nil {
-			return nil, err
-		}
+		steps, err = o.replicaSteps(op, key)
 	}
-	if err := o.record(ctx, events.KindManualOperationStarted, events.ManualOperation{Operation: string(op), Target: key, Who: who}, key); err != nil {
-		return nil, err
-	}
-	detail, err := act(ctx)
 	if err != nil {
 		return nil, err
 	}
-	o.log.Info().Str("op", string(op)).Str(events.LogInstance, key.String()).Str("who", who).Str("detail", detail).Msg("manual operation done")
+	return o.operate(ctx, string(op), key, "", who, steps...)
+}
+
+// operate runs a manual operation on key as an intent through the
+// actuators (started event, the lease epoch checked before each step, an
+// outcome event), waits until this node folded it, and probes key again.
+func (o *Operator) operate(ctx context.Context, op string, key events.InstanceKey, detail, who string, steps ...actuators.OperationStep) (*projections.Instance, error) {
+	epoch, err := o.epoch()
+	if err != nil {
+		return nil, err
+	}
+	in := actuators.NewOperation(newRecoveryID("op"), op, key, detail, who, epoch, steps...)
+	if _, err := o.runner.RunOperation(ctx, in); err != nil {
+		return nil, err
+	}
+	if err := o.views.Barrier(ctx); err != nil {
+		return nil, err
+	}
 	return o.probe.Discover(ctx, key, who)
+}
+
+// step is an OperationStep of a statement that reports nothing.
+func step(name string, f func(context.Context) error) actuators.OperationStep {
+	return actuators.OperationStep{Name: name, Do: func(ctx context.Context) (string, error) { return "", f(ctx) }}
 }
 
 func (o *Operator) manual() (manualDB, error) {
@@ -141,40 +151,40 @@ func (o *Operator) manual() (manualDB, error) {
 	return m, nil
 }
 
-// replicaAction returns the replication or read-only change of op.
-func (o *Operator) replicaAction(op ReplicaOp, key events.InstanceKey) (func(context.Context) (string, error), error) {
+// replicaSteps returns the replication or read-only change of op.
+func (o *Operator) replicaSteps(op ReplicaOp, key events.InstanceKey) ([]actuators.OperationStep, error) {
 	db := o.db
-	simple := map[ReplicaOp]func(context.Context) error{
-		OpStartReplica: func(ctx context.Context) error { return db.StartReplica(ctx, key) },
-		OpStopReplica:  func(ctx context.Context) error { return db.StopReplica(ctx, key) },
-		OpRestartReplica: func(ctx context.Context) error {
-			if err := db.StopReplica(ctx, key); err != nil {
-				return err
-			}
-			return db.StartReplica(ctx, key)
-		},
-		OpResetReplica: func(ctx context.Context) error { return db.ResetReplica(ctx, key) },
-		OpSetReadOnly:  func(ctx context.Context) error { return db.SetReadOnly(ctx, key, true) },
-		OpSetWriteable: func(ctx context.Context) error { return db.SetReadOnly(ctx, key, false) },
-	}
-	if f, ok := simple[op]; ok {
-		return func(ctx context.Context) (string, error) { return "", f(ctx) }, nil
+	stop := step("stop-replica", func(ctx context.Context) error { return db.StopReplica(ctx, key) })
+	start := step("start-replica", func(ctx context.Context) error { return db.StartReplica(ctx, key) })
+	switch op {
+	case OpStartReplica:
+		return []actuators.OperationStep{start}, nil
+	case OpStopReplica:
+		return []actuators.OperationStep{stop}, nil
+	case OpRestartReplica:
+		return []actuators.OperationStep{stop, start}, nil
+	case OpResetReplica:
+		return []actuators.OperationStep{step("reset-replica", func(ctx context.Context) error { return db.ResetReplica(ctx, key) })}, nil
+	case OpSetReadOnly:
+		return []actuators.OperationStep{step("set-read-only", func(ctx context.Context) error { return db.SetReadOnly(ctx, key, true) })}, nil
+	case OpSetWriteable:
+		return []actuators.OperationStep{step("set-writeable", func(ctx context.Context) error { return db.SetReadOnly(ctx, key, false) })}, nil
+	case OpDetachReplica, OpReattachReplica:
+	default:
+		return nil, fmt.Errorf("unknown replica operation %q", op)
 	}
 	m, err := o.manual()
 	if err != nil {
 		return nil, err
 	}
-	switch op {
-	case OpDetachReplica:
-		return func(ctx context.Context) (string, error) { return "", m.DetachSource(ctx, key) }, nil
-	case OpReattachReplica:
-		return func(ctx context.Context) (string, error) { return "", m.ReattachSource(ctx, key) }, nil
+	if op == OpDetachReplica {
+		return []actuators.OperationStep{step("detach-source", func(ctx context.Context) error { return m.DetachSource(ctx, key) })}, nil
 	}
-	return nil, fmt.Errorf("unknown replica operation %q", op)
+	return []actuators.OperationStep{step("reattach-source", func(ctx context.Context) error { return m.ReattachSource(ctx, key) })}, nil
 }
 
-// errantAction returns the errant-GTID repair of op (MySQL GTID only).
-func (o *Operator) errantAction(op ReplicaOp, inst *projections.Instance) (func(context.Context) (string, error), error) {
+// errantSteps returns the errant-GTID repair of op (MySQL GTID only).
+func (o *Operator) errantSteps(op ReplicaOp, inst *projections.Instance) ([]actuators.OperationStep, error) {
 	if inst.IsMariaDB() {
 		return nil, fmt.Errorf("refused on MariaDB %s: %s", inst.Key, mariaDBErrantAdvice)
 	}
@@ -199,18 +209,18 @@ func (o *Operator) errantAction(op ReplicaOp, inst *projections.Instance) (func(
 			return nil, fmt.Errorf("parse errant GTID set of %s: %w", inst.Key, err)
 		}
 		purged := executed.Subtract(bad).String()
-		return func(ctx context.Context) (string, error) {
+		return []actuators.OperationStep{{Name: "reset-master-purged", Do: func(ctx context.Context) (string, error) {
 			return "gtid_purged=" + purged, m.ResetMasterPurged(ctx, inst.Key, purged)
-		}, nil
+		}}}, nil
 	}
 	primary, ok := o.views.FreshView().ClusterMaster(inst.ClusterName)
 	if !ok || primary.ReadOnly {
 		return nil, fmt.Errorf("cluster %s has no writable primary to inject into", inst.ClusterName)
 	}
-	return func(ctx context.Context) (string, error) {
+	return []actuators.OperationStep{{Name: "inject-empty-transactions", Do: func(ctx context.Context) (string, error) {
 		n, err := m.InjectEmptyGTIDs(ctx, primary.Key, errant)
 		return fmt.Sprintf("%d empty transactions on %s", n, primary.Key), err
-	}, nil
+	}}}, nil
 }
 
 // Relocate implements api.Operations: GTID only, a CHANGE MASTER to dest
@@ -256,14 +266,8 @@ func (o *Operator) relocateAs(ctx context.Context, op string, key, dest events.I
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.opBound)
 	defer cancel()
-	if err := o.record(ctx, events.KindManualOperationStarted, events.ManualOperation{Operation: op, Target: key, Who: who,
-		Detail: "below " + dest.String()}, key); err != nil {
-		return nil, err
-	}
-	if err := o.db.ChangeSource(ctx, key, dest, mode, creds); err != nil {
-		return nil, err
-	}
-	return o.probe.Discover(ctx, key, who)
+	return o.operate(ctx, op, key, "below "+dest.String(), who,
+		step("change-source", func(ctx context.Context) error { return o.db.ChangeSource(ctx, key, dest, mode, creds) }))
 }
 
 // relocateMode is how inst continues from a new source: a GTID replica as
