@@ -156,7 +156,8 @@ func (o *Operator) record(ctx context.Context, kind events.Kind, payload any, in
 	return o.views.Barrier(ctx)
 }
 
-func newRecoveryID(prefix string) string {
+// newID is a recovery's or a manual operation's id: prefix, UTC time, random.
+func newID(prefix string) string {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	return fmt.Sprintf("%s-%s-%s", prefix, time.Now().UTC().Format("20060102T150405"), hex.EncodeToString(b[:]))
@@ -173,7 +174,7 @@ func (o *Operator) Takeover(ctx context.Context, t Takeover, who string) (analys
 	if err != nil {
 		return analysis.TopologyRecovery{}, err
 	}
-	spec.RecoveryID, spec.Node, spec.Epoch, spec.Manual, spec.Who = newRecoveryID("m"), o.node, epoch, true, who
+	spec.RecoveryID, spec.Node, spec.Epoch, spec.Manual, spec.Who = newID("m"), o.node, epoch, true, who
 	spec.Description, spec.Command = fmt.Sprintf("%s requested by %s", t.Kind.Command(), who), t.Kind.Command()
 	return o.run(ctx, actuators.NewIntent(v, spec))
 }
@@ -335,7 +336,7 @@ func (o *Operator) Recover(ctx context.Context, failed events.InstanceKey, who s
 	if err != nil {
 		return events.InstanceKey{}, fmt.Errorf("Recovery not attempted: %w", err)
 	}
-	in := actuators.NewIntent(v, actuators.IntentSpec{RecoveryID: newRecoveryID("m"), Type: a.RecoveryType, Analysis: a.Analysis,
+	in := actuators.NewIntent(v, actuators.IntentSpec{RecoveryID: newID("m"), Type: a.RecoveryType, Analysis: a.Analysis,
 		Description: a.Description, Command: "recover", Failed: failed, Cluster: a.ClusterDetails, Successor: succ,
 		Candidates: cands, Manual: true, Who: who, Node: o.node, Epoch: epoch})
 	rec, err := o.run(ctx, in)

@@ -128,7 +128,7 @@ func (o *Operator) operate(ctx context.Context, op string, key events.InstanceKe
 	if err != nil {
 		return nil, err
 	}
-	in := actuators.NewOperation(newRecoveryID("op"), op, key, detail, who, epoch, steps...)
+	in := actuators.NewOperation(newID("op"), op, key, detail, who, epoch, steps...)
 	if _, err := o.runner.RunOperation(ctx, in); err != nil {
 		return nil, err
 	}
