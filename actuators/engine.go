@@ -209,7 +209,7 @@ func (e *Engine) handle(ctx context.Context, v *projections.View, recs *analysis
 		// The intent expects the log where this decision's fold stands:
 		// an event of the cluster it has not folded yet (another node's
 		// recovery-started) makes the first append fail, nothing done.
-		in.ClusterSeq, in.SeqFromView = recs.ClusterSeq(in.Plan.Cluster), true
+		in.ClusterSeq, in.SeqFromView = recs.ClusterSeq(in.Started.ClusterName), true
 		e.launch(ctx, in)
 	}
 	return nil
@@ -271,75 +271,27 @@ func (e *Engine) detect(ctx context.Context, v *projections.View, d analysis.Dec
 func (e *Engine) intent(v *projections.View, d analysis.Decision, epoch uint64) Intent {
 	a := d.Analysis
 	failed := a.AnalyzedInstanceKey
-	plan := MasterPlan{
-		RecoveryID: fmt.Sprintf("r-%s-%d", d.Failure.DetectionID[2:], d.Attempt),
-		Type:       d.RecoveryType, Analysis: a.Analysis, Failed: failed,
-		Cluster: a.ClusterDetails.ClusterName, Alias: a.ClusterDetails.ClusterAlias, Domain: a.ClusterDetails.ClusterDomain,
-		Intermediate: d.RecoveryType == analysis.RecoveryIntermediateMaster,
-	}
-	var cands []events.Candidate
-	var err error
-	if plan.Intermediate {
-		plan.Successor, cands, err = analysis.ChooseIntermediateTarget(v, failed, e.Params)
-	} else {
-		plan.Successor, cands, err = analysis.ChooseCandidate(v, failed, e.Params)
-	}
+	succ, cands, err := ChooseSuccessor(v, failed, d.RecoveryType, e.Params)
 	if err != nil {
-		plan.Successor = events.InstanceKey{}
+		succ = events.InstanceKey{}
 	}
-	var hosts []string
-	for _, r := range v.Replicas(failed) {
-		hosts = append(hosts, r.Key.String())
-		if r.Key != plan.Successor {
-			plan.Replicas = append(plan.Replicas, r.Key)
-		}
-	}
-	var detected *events.FailureDetected
+	in := NewIntent(v, IntentSpec{RecoveryID: fmt.Sprintf("r-%s-%d", d.Failure.DetectionID[2:], d.Attempt),
+		DetectionID: d.Failure.DetectionID, Type: d.RecoveryType, Analysis: a.Analysis, Description: a.Description,
+		Failed: failed, Cluster: a.ClusterDetails, Successor: succ, Candidates: cands, Node: e.Runner.Node, Epoch: epoch,
+		Automated: true, IsCoMaster: a.IsCoMaster})
 	if d.NewDetection {
 		failure := d.Failure
-		detected = &failure
+		in.Detected = &failure
 	}
-	hc := HookContextFor(v, plan, a.Analysis, a.Description, "", hosts)
-	hc.IsCoMaster = a.IsCoMaster
-	if plan.Intermediate {
-		hc.InstanceType, hc.IsMaster = "intermediate-master", false
-	}
-	hc.AutoMasterRecovery, hc.AutoIntermediateMasterRecovery = true, true
-	return Intent{
-		Detected: detected,
-		Started: events.RecoveryStarted{RecoveryID: plan.RecoveryID, DetectionID: d.Failure.DetectionID, Type: d.RecoveryType,
-			Analysis: a.Analysis, Failed: failed, ClusterName: plan.Cluster, ClusterAlias: plan.Alias,
-			Candidates: cands, Successor: plan.Successor, Node: e.Runner.Node},
-		Plan: plan, Hook: hc, Epoch: epoch,
-	}
+	return in
 }
 
 // resume continues a recovery whose node lost the lease (died, or was
-// partitioned): same id, same successor, every step re-run idempotently.
+// partitioned): same id, same plan (read from its started event), every
+// step re-run idempotently.
 func (e *Engine) resume(ctx context.Context, v *projections.View, t analysis.TopologyRecovery, epoch, seq uint64) {
-	failed := t.Failed()
-	plan := MasterPlan{RecoveryID: t.UID, Type: t.Type, Analysis: t.AnalysisEntry.Analysis, Failed: failed,
-		Cluster: t.ClusterName(), Alias: t.AnalysisEntry.ClusterDetails.ClusterAlias,
-		Graceful:     t.Type == TypeGracefulTakeover || t.Type == TypeGracefulTakeoverAuto,
-		Reattach:     t.Type == TypeGracefulTakeoverAuto,
-		Intermediate: t.Type == analysis.RecoveryIntermediateMaster}
-	if t.SuccessorKey != nil {
-		plan.Successor = *t.SuccessorKey
-	}
-	for _, inst := range v.ClusterInstances(plan.Cluster) {
-		if inst.Key != failed && inst.Key != plan.Successor && (inst.MasterKey == failed || inst.MasterKey == plan.Successor) {
-			plan.Replicas = append(plan.Replicas, inst.Key)
-		}
-	}
-	var hosts []string
-	for _, k := range plan.Replicas {
-		hosts = append(hosts, k.String())
-	}
-	hc := HookContextFor(v, plan, plan.Analysis, t.AnalysisEntry.Description, "", hosts)
-	in := Intent{Started: events.RecoveryStarted{RecoveryID: t.UID, DetectionID: t.DetectionID, Type: t.Type,
-		Analysis: plan.Analysis, Failed: failed, ClusterName: plan.Cluster, ClusterAlias: plan.Alias,
-		Candidates: t.Candidates, Successor: plan.Successor, Node: e.Runner.Node, Manual: t.Manual, Who: t.Who},
-		Plan: plan, Hook: hc, Epoch: epoch, Resume: true, ClusterSeq: seq, SeqFromView: true}
+	in := ResumeIntent(v, t.Started, e.Runner.Node, epoch)
+	in.ClusterSeq, in.SeqFromView = seq, true
 	e.Logger.Warn().Str(events.LogRecovery, t.UID).Uint64("old_epoch", t.Epoch).Uint64(events.LogEpoch, epoch).
 		Msg("resuming a recovery left unfinished by another node")
 	e.launch(ctx, in)
@@ -348,13 +300,13 @@ func (e *Engine) resume(ctx context.Context, v *projections.View, t analysis.Top
 // launch runs in in a goroutine owned by the engine, one per cluster.
 func (e *Engine) launch(ctx context.Context, in Intent) {
 	e.mu.Lock()
-	if e.inflight[in.Plan.Cluster] || e.hooking[in.Plan.Cluster] > 0 {
+	if e.inflight[in.Started.ClusterName] || e.hooking[in.Started.ClusterName] > 0 {
 		// A detection hook's record is being appended to the cluster's
 		// events: decided again on the next step, on a view with it.
 		e.mu.Unlock()
 		return
 	}
-	e.inflight[in.Plan.Cluster] = true
+	e.inflight[in.Started.ClusterName] = true
 	e.mu.Unlock()
 	e.wg.Add(1)
 	go func() {
@@ -364,7 +316,7 @@ func (e *Engine) launch(ctx context.Context, in Intent) {
 		defer func() {
 			e.mu.Lock()
 			defer e.mu.Unlock()
-			delete(e.inflight, in.Plan.Cluster)
+			delete(e.inflight, in.Started.ClusterName)
 			if errors.Is(err, ErrNotStarted) {
 				return // nothing was done: decide again on a newer view at once
 			}
@@ -372,7 +324,7 @@ func (e *Engine) launch(ctx context.Context, in Intent) {
 				e.settle = map[string]time.Time{}
 			}
 			until := e.Runner.Clock.Now().Add(e.Settle)
-			e.settle[in.Plan.Cluster] = until
+			e.settle[in.Started.ClusterName] = until
 			if !res.Successor.IsZero() {
 				e.settle[res.Successor.String()] = until
 			}
@@ -401,18 +353,18 @@ func (e *Engine) RunManual(ctx context.Context, in Intent) (Result, error) {
 	if e.inflight == nil {
 		e.inflight = map[string]bool{}
 	}
-	if e.inflight[in.Plan.Cluster] {
+	if e.inflight[in.Started.ClusterName] {
 		e.mu.Unlock()
-		return Result{}, fmt.Errorf("%s: %w", in.Plan.Cluster, ErrBusy)
+		return Result{}, fmt.Errorf("%s: %w", in.Started.ClusterName, ErrBusy)
 	}
-	e.inflight[in.Plan.Cluster] = true
+	e.inflight[in.Started.ClusterName] = true
 	e.mu.Unlock()
 	defer func() {
 		e.mu.Lock()
-		delete(e.inflight, in.Plan.Cluster)
+		delete(e.inflight, in.Started.ClusterName)
 		e.mu.Unlock()
 	}()
-	e.awaitHookRecords(ctx, in.Plan.Cluster)
+	e.awaitHookRecords(ctx, in.Started.ClusterName)
 	return e.Runner.Run(ctx, in)
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/regent-ha/regent/actuators"
 	"github.com/regent-ha/regent/actuators/fake"
 	"github.com/regent-ha/regent/events"
+	"github.com/regent-ha/regent/projections"
 	"github.com/regent-ha/regent/projections/analysis"
 )
 
@@ -232,13 +233,9 @@ func (w *world) cluster() string { return w.keys[0].String() }
 
 // intent is a dead-primary recovery of keys[0] promoting keys[1].
 func (w *world) intent() actuators.Intent {
-	p := actuators.MasterPlan{RecoveryID: "r-1", Type: "MasterRecovery", Analysis: events.AnalysisDeadMaster,
-		Cluster: w.cluster(), Alias: "alias", Failed: w.keys[0], Successor: w.keys[1], Replicas: w.keys[2:]}
-	return actuators.Intent{
-		Started: events.RecoveryStarted{RecoveryID: p.RecoveryID, Type: p.Type, Analysis: p.Analysis, Failed: p.Failed,
-			ClusterName: p.Cluster, Successor: p.Successor, Node: "n1"},
-		Plan: p, Hook: actuators.HookContextFor(nil, p, p.Analysis, "dead", "", nil), Epoch: 1,
-	}
+	return actuators.NewIntent(nil, actuators.IntentSpec{RecoveryID: "r-1", Type: "MasterRecovery", Analysis: events.AnalysisDeadMaster,
+		Description: "dead", Cluster: projections.ClusterInfo{ClusterName: w.cluster(), ClusterAlias: "alias"}, Failed: w.keys[0],
+		Successor: w.keys[1], Replicas: w.keys[2:], Node: "n1", Epoch: 1})
 }
 
 func (w *world) run(t *testing.T, in actuators.Intent) (actuators.Result, error) {

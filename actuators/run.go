@@ -44,10 +44,11 @@ type Runner struct {
 // Intent is one recovery to run.
 type Intent struct {
 	Detected *events.FailureDetected // nil for manual operations
-	Started  events.RecoveryStarted
-	Plan     MasterPlan
-	Hook     HookContext
-	Epoch    uint64
+	// Started is the intent as appended; it holds the plan (Plan). Build
+	// it with NewIntent or ResumeIntent.
+	Started events.RecoveryStarted
+	Hook    HookContext
+	Epoch   uint64
 	// Resume: the intent was appended by a node that died; append
 	// recovery-lease-taken instead of a new intent and re-run the plan.
 	Resume bool
@@ -74,33 +75,33 @@ var ErrNotStarted = errors.New("recovery not started")
 // also ErrNotStarted: nothing appended, nothing done), and the recovery's
 // error when it failed — which it has then recorded as failed.
 func (r *Runner) Run(ctx context.Context, in Intent) (Result, error) {
-	start := r.Clock.Now()
+	start, plan := r.Clock.Now(), in.Plan()
 	seq := in.ClusterSeq
 	if !in.SeqFromView {
 		var err error
-		if seq, err = r.Log.LastClusterSeq(ctx, in.Plan.Cluster); err != nil {
-			return Result{}, fmt.Errorf("recover %s: %w", in.Plan.Cluster, err)
+		if seq, err = r.Log.LastClusterSeq(ctx, plan.Cluster); err != nil {
+			return Result{}, fmt.Errorf("recover %s: %w", plan.Cluster, err)
 		}
 	}
-	rec := &recorder{log: r.Log, lease: r.Lease, node: r.Node, cluster: in.Plan.Cluster, recovery: in.Started.RecoveryID,
+	rec := &recorder{log: r.Log, lease: r.Lease, node: r.Node, cluster: plan.Cluster, recovery: in.Started.RecoveryID,
 		corr: in.Started.RecoveryID, epoch: in.Epoch, seq: seq, clock: r.Clock}
-	lg := r.Logger.With().Str(events.LogCluster, in.Plan.Cluster).Str(events.LogRecovery, in.Started.RecoveryID).
+	lg := r.Logger.With().Str(events.LogCluster, plan.Cluster).Str(events.LogRecovery, in.Started.RecoveryID).
 		Uint64(events.LogEpoch, in.Epoch).Logger()
 	hc := in.Hook
 	hc.RecoveryUID, hc.OrchestratorHost = in.Started.RecoveryID, r.Node
 	if err := r.announce(ctx, rec, in, hc); err != nil {
 		lg.Info().Err(err).Msg("recovery not started")
-		return Result{}, fmt.Errorf("recover %s: %w: %w", in.Plan.Cluster, ErrNotStarted, err)
+		return Result{}, fmt.Errorf("recover %s: %w: %w", plan.Cluster, ErrNotStarted, err)
 	}
-	lg.Info().Str("successor", in.Plan.Successor.String()).Bool("resume", in.Resume).Msg("recovery started")
+	lg.Info().Str("successor", plan.Successor.String()).Bool("resume", in.Resume).Msg("recovery started")
 	// As orchestrator: PreFailoverProcesses run before a successor is
 	// chosen (its placeholders stay literal); a graceful takeover's
 	// designated replica is known to PreGracefulTakeoverProcesses.
 	pre, preHC := r.Lists.PreFailover, withoutSuccessor(hc)
-	if in.Plan.Graceful {
+	if plan.Graceful {
 		pre, preHC = r.Lists.PreGracefulTakeover, hc
 	}
-	if err := r.hooks(ctx, rec, preName(in.Plan.Graceful), pre, preHC, true); err != nil {
+	if err := r.hooks(ctx, rec, preName(plan.Graceful), pre, preHC, true); err != nil {
 		// As orchestrator: a failing Pre hook aborts before any topology
 		// change and no post hook runs (not even PostUnsuccessful…).
 		return Result{}, r.fail(ctx, rec, in, hc, "pre-hooks", err, start, false)
@@ -109,15 +110,15 @@ func (r *Runner) Run(ctx context.Context, in Intent) (Result, error) {
 	var res Result
 	var err error
 	switch {
-	case in.Plan.Successor.IsZero():
+	case plan.Successor.IsZero():
 		err = &StepError{Step: "choose-candidate", Err: errors.New("no acceptable candidate: " + candidateReasons(in.Started.Candidates))}
-	case in.Plan.Graceful:
-		res, err = x.takeover(ctx, in.Plan)
-	case in.Plan.Intermediate:
-		res.Successor = in.Plan.Successor
-		res.LostReplicas, err = x.repointAll(ctx, in.Plan.Replicas, in.Plan.Successor, SlavePos)
+	case plan.Graceful:
+		res, err = x.takeover(ctx, plan)
+	case plan.Intermediate:
+		res.Successor = plan.Successor
+		res.LostReplicas, err = x.repointAll(ctx, plan.Replicas, plan.Successor, SlavePos)
 	default:
-		res, err = x.promote(ctx, in.Plan)
+		res, err = x.promote(ctx, plan)
 	}
 	if err != nil {
 		if errors.Is(err, ErrFenced) {
@@ -151,7 +152,7 @@ func preName(graceful bool) string {
 // resuming, the lease takeover.
 func (r *Runner) announce(ctx context.Context, rec *recorder, in Intent, hc HookContext) error {
 	if in.Resume {
-		return rec.append(ctx, events.KindRecoveryLeaseTaken, in.Started, in.Plan.Failed.String())
+		return rec.append(ctx, events.KindRecoveryLeaseTaken, in.Started, in.Plan().Failed.String())
 	}
 	if in.Detected != nil {
 		if err := r.appendDetection(ctx, rec, in); err != nil {
@@ -164,7 +165,7 @@ func (r *Runner) announce(ctx context.Context, rec *recorder, in Intent, hc Hook
 			return err
 		}
 	}
-	return rec.append(ctx, events.KindRecoveryStarted, in.Started, in.Plan.Failed.String())
+	return rec.append(ctx, events.KindRecoveryStarted, in.Started, in.Plan().Failed.String())
 }
 
 // appendDetection appends the intent's failure-detected (id
@@ -181,7 +182,7 @@ func (r *Runner) appendDetection(ctx context.Context, rec *recorder, in Intent) 
 		return fmt.Errorf("build failure-detected: %w", err)
 	}
 	env.ID = "det-" + in.Detected.DetectionID
-	env.Cluster, env.Instance, env.Epoch, env.CorrelationID = rec.cluster, in.Plan.Failed.String(), rec.epoch, rec.corr
+	env.Cluster, env.Instance, env.Epoch, env.CorrelationID = rec.cluster, in.Plan().Failed.String(), rec.epoch, rec.corr
 	seq, stored, err := appendAck(ctx, r.Log, env, rec.seq)
 	if err != nil {
 		return fmt.Errorf("append failure-detected for recovery %s: %w", rec.recovery, err)
@@ -226,7 +227,7 @@ func (r *Runner) hooks(ctx context.Context, rec *recorder, list string, cmds []s
 func (r *Runner) fail(ctx context.Context, rec *recorder, in Intent, hc HookContext, step string, cause error, start time.Time, post bool) error {
 	hc.IsSuccessful = false
 	if err := rec.append(ctx, events.KindRecoveryFailed, events.RecoveryFailed{RecoveryID: in.Started.RecoveryID, Step: step,
-		Error: cause.Error(), Took: r.Clock.Now().Sub(start)}, in.Plan.Failed.String()); err != nil {
+		Error: cause.Error(), Took: r.Clock.Now().Sub(start)}, in.Plan().Failed.String()); err != nil {
 		return errors.Join(cause, err)
 	}
 	if post { // as orchestrator: an unsuccessful recovery has no successor
@@ -241,7 +242,7 @@ func (r *Runner) fail(ctx context.Context, rec *recorder, in Intent, hc HookCont
 func (r *Runner) complete(ctx context.Context, rec *recorder, in Intent, hc HookContext, res Result, start time.Time) error {
 	if addr := r.VIP.Address(); addr != "" {
 		if err := rec.append(ctx, events.KindVIPMoved, events.VIPMoved{RecoveryID: in.Started.RecoveryID, VIP: addr,
-			From: in.Plan.Failed, To: res.Successor}, res.Successor.String()); err != nil {
+			From: in.Plan().Failed, To: res.Successor}, res.Successor.String()); err != nil {
 			return err
 		}
 	}
@@ -257,10 +258,10 @@ func (r *Runner) complete(ctx context.Context, rec *recorder, in Intent, hc Hook
 		name string
 		cmds []string
 	}{{"PostMasterFailoverProcesses", r.Lists.PostMasterFailover}, {"PostFailoverProcesses", r.Lists.PostFailover}}
-	if in.Plan.Intermediate {
+	if in.Plan().Intermediate {
 		lists[0].name, lists[0].cmds = "PostIntermediateMasterFailoverProcesses", r.Lists.PostIntermediateMasterFailover
 	}
-	if in.Plan.Graceful {
+	if in.Plan().Graceful {
 		lists = lists[:0]
 		lists = append(lists, struct {
 			name string

@@ -12,6 +12,7 @@ import (
 
 	"github.com/regent-ha/regent/actuators"
 	"github.com/regent-ha/regent/events"
+	"github.com/regent-ha/regent/projections"
 )
 
 // appendOther stores an event of another node on the cluster.
@@ -332,10 +333,8 @@ func TestIntermediatePrimaryRecovery(t *testing.T) {
 	}
 	w.topo.Down(im)
 	w.r.Lists = actuators.HookLists{PostIntermediateMasterFailover: []string{"echo im"}, PostMasterFailover: []string{"echo m"}}
-	plan := actuators.MasterPlan{RecoveryID: "r-im", Type: "IntermediateMasterRecovery", Analysis: "DeadIntermediateMaster",
-		Cluster: w.cluster(), Failed: im, Successor: p, Replicas: []events.InstanceKey{leaf}, Intermediate: true}
-	in := actuators.Intent{Started: events.RecoveryStarted{RecoveryID: plan.RecoveryID, Failed: im, ClusterName: plan.Cluster, Successor: p},
-		Plan: plan, Hook: actuators.HookContextFor(nil, plan, plan.Analysis, "", "", nil), Epoch: 1}
+	in := actuators.NewIntent(nil, actuators.IntentSpec{RecoveryID: "r-im", Type: "IntermediateMasterRecovery", Analysis: "DeadIntermediateMaster",
+		Cluster: projections.ClusterInfo{ClusterName: w.cluster()}, Failed: im, Successor: p, Replicas: []events.InstanceKey{leaf}, Epoch: 1})
 	res, err := w.run(t, in)
 	if err != nil || res.Successor != p {
 		t.Fatalf("Run: %+v %v", res, err)

@@ -10,7 +10,10 @@
 // checked before its handler runs (400 with the envelope, naming the
 // parameter).
 //
-// The package declares the small interfaces it reads (Cluster, …); cmd/regent
-// wires the real implementations (control's). Handlers never block on the
-// fold (control.Fold): they read immutable snapshots.
+// The package declares the small interfaces it reads (Cluster, Operations,
+// …); cmd/regent wires the real implementations (the operations are
+// control.Operator's). The operator's request types (Takeover, ReplicaOp,
+// Ack, Downtime, Maintenance) are control's: api imports control, never
+// the reverse. Handlers never block on the fold
+// (control.Fold): they read immutable snapshots.
 package api

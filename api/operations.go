@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/regent-ha/regent/control"
 	"github.com/regent-ha/regent/events"
 	"github.com/regent-ha/regent/projections"
 )
@@ -74,14 +75,14 @@ func (a *recoveryAPI) registerWrites() {
 	wr := func(pattern, op string, h http.HandlerFunc) { s.HandleWrite("/api/"+pattern, s.writeOnLeader(op, h)) }
 	wr("recover/{host}/{port}", "recover", a.recover)
 	wr("recover-lite/{host}/{port}", "recover-lite", a.recoverLite)
-	for _, k := range []TakeoverKind{GracefulTakeover, GracefulTakeoverAuto, ForceFailover, ForceTakeover} {
+	for _, k := range []control.TakeoverKind{control.GracefulTakeover, control.GracefulTakeoverAuto, control.ForceFailover, control.ForceTakeover} {
 		c := k.Command()
 		h := a.takeover(k)
-		if k != ForceTakeover {
+		if k != control.ForceTakeover {
 			wr(c+"/{clusterHint}", c, h)
 			wr(c+"/{host}/{port}", c, h)
 		}
-		if k != ForceFailover {
+		if k != control.ForceFailover {
 			wr(c+"/{clusterHint}/{dhost}/{dport}", c, h)
 			wr(c+"/{host}/{port}/{dhost}/{dport}", c, h)
 		}
@@ -94,8 +95,8 @@ func (a *recoveryAPI) registerWrites() {
 	wr("ack-all-recoveries", "ack-all-recoveries", a.ack)
 	wr("disable-global-recoveries", "disable-global-recoveries", a.globalRecoveries(false))
 	wr("enable-global-recoveries", "enable-global-recoveries", a.globalRecoveries(true))
-	for _, op := range []ReplicaOp{OpStartReplica, OpStopReplica, OpRestartReplica, OpResetReplica, OpDetachReplica,
-		OpReattachReplica, OpSetReadOnly, OpSetWriteable, OpErrantInject, OpErrantReset} {
+	for _, op := range []control.ReplicaOp{control.OpStartReplica, control.OpStopReplica, control.OpRestartReplica, control.OpResetReplica, control.OpDetachReplica,
+		control.OpReattachReplica, control.OpSetReadOnly, control.OpSetWriteable, control.OpErrantInject, control.OpErrantReset} {
 		name := string(op)
 		wr(name+"/{host}/{port}", name, a.replica(op))
 		if strings.Contains(name, "replica") {
@@ -148,7 +149,7 @@ func (a *recoveryAPI) recoverLite(w http.ResponseWriter, _ *http.Request) {
 	respondError(w, "recover-lite (a recovery without hooks) is not supported: Regent always runs the configured hooks; use recover", nil)
 }
 
-func (a *recoveryAPI) takeover(kind TakeoverKind) http.HandlerFunc {
+func (a *recoveryAPI) takeover(kind control.TakeoverKind) http.HandlerFunc {
 	return func(w http.ResponseWriter, req *http.Request) {
 		v := a.views.View()
 		name, err := a.clusterName(v, req)
@@ -156,13 +157,13 @@ func (a *recoveryAPI) takeover(kind TakeoverKind) http.HandlerFunc {
 			respondError(w, kind.Command()+": "+err.Error(), nil)
 			return
 		}
-		t := Takeover{Kind: kind, Cluster: name}
+		t := control.Takeover{Kind: kind, Cluster: name}
 		if req.PathValue("dhost") != "" {
 			if t.Designated, err = a.knownKey(req, "d"); err != nil {
 				respondError(w, kind.Command()+": designated instance: "+err.Error(), nil)
 				return
 			}
-		} else if kind == ForceTakeover {
+		} else if kind == control.ForceTakeover {
 			respondError(w, kind.Command()+": the designated replica is required (-d)", nil)
 			return
 		}
@@ -189,7 +190,7 @@ func (a *recoveryAPI) ack(w http.ResponseWriter, req *http.Request) {
 		respondBadParameter(w, "comment", err)
 		return
 	}
-	ack := Ack{Comment: comment}
+	ack := control.Ack{Comment: comment}
 	var details any
 	switch {
 	case req.PathValue("clusterHint") != "":
@@ -244,7 +245,7 @@ func (a *recoveryAPI) globalRecoveries(enabled bool) http.HandlerFunc {
 	}
 }
 
-func (a *recoveryAPI) replica(op ReplicaOp) http.HandlerFunc {
+func (a *recoveryAPI) replica(op control.ReplicaOp) http.HandlerFunc {
 	return func(w http.ResponseWriter, req *http.Request) {
 		k, err := a.knownKey(req, "")
 		if err != nil {
@@ -315,7 +316,7 @@ func (a *recoveryAPI) beginDowntime(w http.ResponseWriter, req *http.Request) {
 		respondError(w, err.Error(), nil)
 		return
 	}
-	d := Downtime{Key: k, Owner: req.PathValue("owner"), Reason: req.PathValue("reason"), Duration: 10 * time.Minute}
+	d := control.Downtime{Key: k, Owner: req.PathValue("owner"), Reason: req.PathValue("reason"), Duration: 10 * time.Minute}
 	if s := req.PathValue("duration"); s != "" {
 		if d.Duration, err = ParseDuration(s); err != nil {
 			respondError(w, err.Error(), nil)
@@ -352,7 +353,7 @@ func (a *recoveryAPI) beginMaintenance(w http.ResponseWriter, req *http.Request)
 		respondError(w, err.Error(), nil)
 		return
 	}
-	m := Maintenance{Key: k, Owner: req.PathValue("owner"), Reason: req.PathValue("reason"), Duration: MaintenanceExpire}
+	m := control.Maintenance{Key: k, Owner: req.PathValue("owner"), Reason: req.PathValue("reason"), Duration: control.MaintenanceExpire}
 	if strings.TrimSpace(m.Owner) == "" || strings.TrimSpace(m.Reason) == "" {
 		respondError(w, "begin-maintenance: owner and reason are required", nil)
 		return

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/regent-ha/regent/control"
 	"github.com/regent-ha/regent/events"
 	"github.com/regent-ha/regent/projections"
 	"github.com/regent-ha/regent/projections/analysis"
@@ -24,88 +25,6 @@ type RecoveryReader interface {
 	AnalysisParams() analysis.Params
 }
 
-// TakeoverKind selects a manual promotion of a cluster's primary.
-type TakeoverKind int
-
-// Manual promotions (orchestrator's commands).
-const (
-	GracefulTakeover     TakeoverKind = iota + 1 // planned, designated or single replica; demoted primary left stopped
-	GracefulTakeoverAuto                         // planned; Regent may choose; demoted primary replicating
-	ForceFailover                                // unplanned promotion now, Regent chooses
-	ForceTakeover                                // unplanned promotion now of the designated replica
-)
-
-// Command is the orchestrator command name ({command} of the hooks).
-func (k TakeoverKind) Command() string {
-	switch k {
-	case GracefulTakeover:
-		return "graceful-master-takeover"
-	case GracefulTakeoverAuto:
-		return "graceful-master-takeover-auto"
-	case ForceFailover:
-		return "force-master-failover"
-	case ForceTakeover:
-		return "force-master-takeover"
-	}
-	return "unknown"
-}
-
-// Takeover is one requested promotion.
-type Takeover struct {
-	Kind       TakeoverKind
-	Cluster    string             // resolved cluster name
-	Designated events.InstanceKey // zero: Regent chooses where the kind allows it
-}
-
-// Ack selects the recoveries to acknowledge: one recovery (RecoveryID), a
-// cluster's, an instance's, or all.
-type Ack struct {
-	RecoveryID string
-	Cluster    string
-	Instance   events.InstanceKey
-	All        bool
-	Comment    string
-}
-
-// Downtime is a begin-downtime request.
-type Downtime struct {
-	Key      events.InstanceKey
-	Owner    string
-	Reason   string
-	Duration time.Duration
-}
-
-// Maintenance is a begin-maintenance request. Duration bounds it:
-// orchestrator's MaintenanceExpireMinutes, a fixed 10 minutes.
-type Maintenance struct {
-	Key      events.InstanceKey
-	Owner    string
-	Reason   string
-	Duration time.Duration
-}
-
-// MaintenanceExpire is how long a maintenance lasts unless ended first
-// (orchestrator's MaintenanceExpireMinutes, a constant there too).
-const MaintenanceExpire = 10 * time.Minute
-
-// ReplicaOp is a replication or read-only control on one instance; its
-// value is the orchestrator command name.
-type ReplicaOp string
-
-// Replica operations.
-const (
-	OpStartReplica    ReplicaOp = "start-replica"
-	OpStopReplica     ReplicaOp = "stop-replica"
-	OpRestartReplica  ReplicaOp = "restart-replica"
-	OpResetReplica    ReplicaOp = "reset-replica"
-	OpDetachReplica   ReplicaOp = "detach-replica"
-	OpReattachReplica ReplicaOp = "reattach-replica"
-	OpSetReadOnly     ReplicaOp = "set-read-only"
-	OpSetWriteable    ReplicaOp = "set-writeable"
-	OpErrantInject    ReplicaOp = "gtid-errant-inject-empty"
-	OpErrantReset     ReplicaOp = "gtid-errant-reset-master"
-)
-
 // Operations are the manual operations. The API calls them on the leader
 // only (requests to a follower are forwarded); each returns once the
 // operation is done and recorded, and this node's views show it.
@@ -116,20 +35,20 @@ type Operations interface {
 	// Takeover promotes a replica of the cluster's primary and returns the
 	// recovery as recorded (SuccessorKey set). A recovery that ran and
 	// failed is returned with the error.
-	Takeover(ctx context.Context, t Takeover, who string) (analysis.TopologyRecovery, error)
+	Takeover(ctx context.Context, t control.Takeover, who string) (analysis.TopologyRecovery, error)
 	// Acknowledge acknowledges recoveries and returns how many were.
-	Acknowledge(ctx context.Context, a Ack, who string) (int, error)
+	Acknowledge(ctx context.Context, a control.Ack, who string) (int, error)
 	SetGlobalRecoveries(ctx context.Context, enabled bool, who string) error
 	// Replica runs op on key and returns the instance as seen afterwards.
-	Replica(ctx context.Context, op ReplicaOp, key events.InstanceKey, who string) (*projections.Instance, error)
+	Replica(ctx context.Context, op control.ReplicaOp, key events.InstanceKey, who string) (*projections.Instance, error)
 	// Relocate moves key below dest (GTID) and returns key's instance.
 	Relocate(ctx context.Context, key, dest events.InstanceKey, who string) (*projections.Instance, error)
 	RegisterCandidate(ctx context.Context, key events.InstanceKey, rule, who string) error
-	BeginDowntime(ctx context.Context, d Downtime, who string) error
+	BeginDowntime(ctx context.Context, d control.Downtime, who string) error
 	EndDowntime(ctx context.Context, key events.InstanceKey, who string) error
 	// BeginMaintenance fails when key is already in maintenance;
 	// EndMaintenance when it is not (orchestrator's answers).
-	BeginMaintenance(ctx context.Context, m Maintenance, who string) error
+	BeginMaintenance(ctx context.Context, m control.Maintenance, who string) error
 	EndMaintenance(ctx context.Context, key events.InstanceKey, who string) error
 	// LocateErrant lists the binary logs holding key's errant GTIDs.
 	LocateErrant(ctx context.Context, key events.InstanceKey) ([]string, error)

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
+	"github.com/regent-ha/regent/control"
 	"github.com/regent-ha/regent/events"
 	"github.com/regent-ha/regent/projections"
 	"github.com/regent-ha/regent/projections/analysis"
@@ -24,10 +25,10 @@ import (
 type fakeOps struct {
 	mu    sync.Mutex
 	calls []string
-	last  Takeover
-	ack   Ack
-	down  Downtime
-	maint Maintenance
+	last  control.Takeover
+	ack   control.Ack
+	down  control.Downtime
+	maint control.Maintenance
 	who   string
 }
 
@@ -48,20 +49,20 @@ func (f *fakeOps) Recover(_ context.Context, failed events.InstanceKey, who stri
 	return k("198.18.0.2"), nil
 }
 
-func (f *fakeOps) Takeover(_ context.Context, t Takeover, who string) (analysis.TopologyRecovery, error) {
+func (f *fakeOps) Takeover(_ context.Context, t control.Takeover, who string) (analysis.TopologyRecovery, error) {
 	f.call("takeover "+t.Kind.Command(), who)
 	f.last = t
 	succ := t.Designated
 	if succ.IsZero() {
 		succ = k("198.18.0.3")
 	}
-	if succ == k("198.18.0.3") && t.Kind == ForceTakeover {
+	if succ == k("198.18.0.3") && t.Kind == control.ForceTakeover {
 		return analysis.TopologyRecovery{UID: "m-1", AllErrors: []string{"promote: boom"}}, errors.New("recovery m-1 failed at promote: boom")
 	}
 	return analysis.TopologyRecovery{UID: "m-1", SuccessorKey: &succ, IsSuccessful: true}, nil
 }
 
-func (f *fakeOps) Acknowledge(_ context.Context, a Ack, who string) (int, error) {
+func (f *fakeOps) Acknowledge(_ context.Context, a control.Ack, who string) (int, error) {
 	f.call("ack", who)
 	f.ack = a
 	return 2, nil
@@ -72,7 +73,7 @@ func (f *fakeOps) SetGlobalRecoveries(_ context.Context, enabled bool, who strin
 	return nil
 }
 
-func (f *fakeOps) Replica(_ context.Context, op ReplicaOp, key events.InstanceKey, who string) (*projections.Instance, error) {
+func (f *fakeOps) Replica(_ context.Context, op control.ReplicaOp, key events.InstanceKey, who string) (*projections.Instance, error) {
 	f.call(string(op)+" "+key.String(), who)
 	return &projections.Instance{Key: key}, nil
 }
@@ -87,7 +88,7 @@ func (f *fakeOps) RegisterCandidate(_ context.Context, key events.InstanceKey, r
 	return nil
 }
 
-func (f *fakeOps) BeginDowntime(_ context.Context, d Downtime, who string) error {
+func (f *fakeOps) BeginDowntime(_ context.Context, d control.Downtime, who string) error {
 	f.call("downtime "+d.Key.String(), who)
 	f.down = d
 	return nil
@@ -98,7 +99,7 @@ func (f *fakeOps) EndDowntime(_ context.Context, key events.InstanceKey, who str
 	return nil
 }
 
-func (f *fakeOps) BeginMaintenance(_ context.Context, m Maintenance, who string) error {
+func (f *fakeOps) BeginMaintenance(_ context.Context, m control.Maintenance, who string) error {
 	f.call("maintenance "+m.Key.String(), who)
 	f.maint = m
 	if m.Key == k("198.18.0.3") {
@@ -186,15 +187,15 @@ func TestTakeoverEnvelopeAndArguments(t *testing.T) {
 	if w.Code != 200 || code != "OK" || succ["Hostname"] != "198.18.0.2" || succ["Port"] != 3306.0 {
 		t.Fatalf("takeover: %d %v", w.Code, body)
 	}
-	if ops.last != (Takeover{Kind: GracefulTakeover, Cluster: "198.18.0.1:3306", Designated: k("198.18.0.2")}) || ops.who != "dba" {
+	if ops.last != (control.Takeover{Kind: control.GracefulTakeover, Cluster: "198.18.0.1:3306", Designated: k("198.18.0.2")}) || ops.who != "dba" {
 		t.Fatalf("operation got %+v by %q", ops.last, ops.who)
 	}
 	// Every hint form: cluster name, instance key, host/port, with and without -d.
-	for path, want := range map[string]Takeover{
-		"/api/graceful-master-takeover-auto/198.18.0.3:3306":                 {Kind: GracefulTakeoverAuto, Cluster: "198.18.0.1:3306"},
-		"/api/graceful-master-takeover-auto/198.18.0.1/3306/198.18.0.3/3306": {Kind: GracefulTakeoverAuto, Cluster: "198.18.0.1:3306", Designated: k("198.18.0.3")},
-		"/api/force-master-failover/198.18.0.1/3306":                         {Kind: ForceFailover, Cluster: "198.18.0.1:3306"},
-		"/api/force-master-takeover/lab/198.18.0.2/3306":                     {Kind: ForceTakeover, Cluster: "198.18.0.1:3306", Designated: k("198.18.0.2")},
+	for path, want := range map[string]control.Takeover{
+		"/api/graceful-master-takeover-auto/198.18.0.3:3306":                 {Kind: control.GracefulTakeoverAuto, Cluster: "198.18.0.1:3306"},
+		"/api/graceful-master-takeover-auto/198.18.0.1/3306/198.18.0.3/3306": {Kind: control.GracefulTakeoverAuto, Cluster: "198.18.0.1:3306", Designated: k("198.18.0.3")},
+		"/api/force-master-failover/198.18.0.1/3306":                         {Kind: control.ForceFailover, Cluster: "198.18.0.1:3306"},
+		"/api/force-master-takeover/lab/198.18.0.2/3306":                     {Kind: control.ForceTakeover, Cluster: "198.18.0.1:3306", Designated: k("198.18.0.2")},
 	} {
 		if w, body := get(t, s, path, nil); w.Code != 200 || ops.last != want {
 			t.Errorf("%s: %d %v, operation got %+v", path, w.Code, body, ops.last)

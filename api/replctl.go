@@ -7,26 +7,9 @@ import (
 	"regexp"
 	"strconv"
 
+	"github.com/regent-ha/regent/control"
 	"github.com/regent-ha/regent/events"
 	"github.com/regent-ha/regent/projections"
-)
-
-// orchestrator-client's remaining replication controls. The ones on an
-// instance alone go through Operations.Replica; those with an argument and
-// the moves through ReplicaControl.
-const (
-	OpStopReplicaNice        ReplicaOp = "stop-replica-nice"
-	OpSkipQuery              ReplicaOp = "skip-query"
-	OpEnableSemiSyncMaster   ReplicaOp = "enable-semi-sync-master"
-	OpDisableSemiSyncMaster  ReplicaOp = "disable-semi-sync-master"
-	OpEnableSemiSyncReplica  ReplicaOp = "enable-semi-sync-replica"
-	OpDisableSemiSyncReplica ReplicaOp = "disable-semi-sync-replica"
-	OpFlushBinaryLogs        ReplicaOp = "flush-binary-logs"
-	OpPurgeBinaryLogs        ReplicaOp = "purge-binary-logs"
-	OpDelayReplication       ReplicaOp = "delay-replication"
-	OpMoveUp                 ReplicaOp = "move-up"
-	OpMoveBelow              ReplicaOp = "move-below"
-	OpRepoint                ReplicaOp = "repoint"
 )
 
 // MaxReplicationDelay bounds delay-replication's seconds (a week).
@@ -43,10 +26,10 @@ type ReplicaControl interface {
 	// DelayReplication sets key's SQL thread delay, keeping the threads'
 	// state.
 	DelayReplication(ctx context.Context, key events.InstanceKey, seconds int, who string) (*projections.Instance, error)
-	// Move relocates key with GTID: OpMoveUp below its source's source
-	// (dest is zero), OpMoveBelow below its sibling dest, OpRepoint below
+	// Move relocates key with GTID: control.OpMoveUp below its source's source
+	// (dest is zero), control.OpMoveBelow below its sibling dest, control.OpRepoint below
 	// dest. It returns key's instance.
-	Move(ctx context.Context, op ReplicaOp, key, dest events.InstanceKey, who string) (*projections.Instance, error)
+	Move(ctx context.Context, op control.ReplicaOp, key, dest events.InstanceKey, who string) (*projections.Instance, error)
 }
 
 // binlogNameRE is a binary log file name (no path).
@@ -55,26 +38,26 @@ var binlogNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$`)
 // registerReplicaControl adds the routes of this file through wr (the
 // leader-only write registration of registerWrites).
 func (a *recoveryAPI) registerReplicaControl(wr func(pattern, op string, h http.HandlerFunc)) {
-	for _, op := range []ReplicaOp{OpStopReplicaNice, OpSkipQuery, OpEnableSemiSyncMaster, OpDisableSemiSyncMaster,
-		OpEnableSemiSyncReplica, OpDisableSemiSyncReplica, OpFlushBinaryLogs} {
+	for _, op := range []control.ReplicaOp{control.OpStopReplicaNice, control.OpSkipQuery, control.OpEnableSemiSyncMaster, control.OpDisableSemiSyncMaster,
+		control.OpEnableSemiSyncReplica, control.OpDisableSemiSyncReplica, control.OpFlushBinaryLogs} {
 		wr(string(op)+"/{host}/{port}", string(op), a.replica(op))
 	}
-	wr("stop-slave-nice/{host}/{port}", "stop-slave-nice", a.replica(OpStopReplicaNice))
+	wr("stop-slave-nice/{host}/{port}", "stop-slave-nice", a.replica(control.OpStopReplicaNice))
 	// orchestrator's *-master-host variants change Master_Host to "//host",
 	// which is what Regent's detach-replica does: synonyms.
-	for name, op := range map[string]ReplicaOp{"detach-replica-master-host": OpDetachReplica, "reattach-replica-master-host": OpReattachReplica,
-		"detach-slave-master-host": OpDetachReplica, "reattach-slave-master-host": OpReattachReplica} {
+	for name, op := range map[string]control.ReplicaOp{"detach-replica-master-host": control.OpDetachReplica, "reattach-replica-master-host": control.OpReattachReplica,
+		"detach-slave-master-host": control.OpDetachReplica, "reattach-slave-master-host": control.OpReattachReplica} {
 		wr(name+"/{host}/{port}", name, a.replica(op))
 	}
-	wr("purge-binary-logs/{host}/{port}/{binlog}", string(OpPurgeBinaryLogs), a.purgeBinaryLogs)
-	wr("delay-replication/{host}/{port}/{seconds}", string(OpDelayReplication), a.delayReplication)
-	wr("move-up/{host}/{port}", string(OpMoveUp), a.move(OpMoveUp))
-	wr("move-below/{host}/{port}/{dhost}/{dport}", string(OpMoveBelow), a.move(OpMoveBelow))
-	wr("repoint/{host}/{port}/{dhost}/{dport}", string(OpRepoint), a.move(OpRepoint))
+	wr("purge-binary-logs/{host}/{port}/{binlog}", string(control.OpPurgeBinaryLogs), a.purgeBinaryLogs)
+	wr("delay-replication/{host}/{port}/{seconds}", string(control.OpDelayReplication), a.delayReplication)
+	wr("move-up/{host}/{port}", string(control.OpMoveUp), a.move(control.OpMoveUp))
+	wr("move-below/{host}/{port}/{dhost}/{dport}", string(control.OpMoveBelow), a.move(control.OpMoveBelow))
+	wr("repoint/{host}/{port}/{dhost}/{dport}", string(control.OpRepoint), a.move(control.OpRepoint))
 }
 
 // control returns ops as ReplicaControl, or answers that it is missing.
-func (a *recoveryAPI) control(w http.ResponseWriter, op ReplicaOp) (ReplicaControl, bool) {
+func (a *recoveryAPI) control(w http.ResponseWriter, op control.ReplicaOp) (ReplicaControl, bool) {
 	rc, ok := a.ops.(ReplicaControl)
 	if !ok {
 		respondError(w, fmt.Sprintf("%s: not supported by this node's operations", op), nil)
@@ -83,7 +66,7 @@ func (a *recoveryAPI) control(w http.ResponseWriter, op ReplicaOp) (ReplicaContr
 }
 
 func (a *recoveryAPI) purgeBinaryLogs(w http.ResponseWriter, req *http.Request) {
-	const op = OpPurgeBinaryLogs
+	const op = control.OpPurgeBinaryLogs
 	k, err := a.knownKey(req, "")
 	if err != nil {
 		respondError(w, string(op)+": "+err.Error(), nil)
@@ -114,7 +97,7 @@ func (a *recoveryAPI) purgeBinaryLogs(w http.ResponseWriter, req *http.Request) 
 }
 
 func (a *recoveryAPI) delayReplication(w http.ResponseWriter, req *http.Request) {
-	const op = OpDelayReplication
+	const op = control.OpDelayReplication
 	k, err := a.knownKey(req, "")
 	if err != nil {
 		respondError(w, string(op)+": "+err.Error(), nil)
@@ -138,7 +121,7 @@ func (a *recoveryAPI) delayReplication(w http.ResponseWriter, req *http.Request)
 	respondOK(w, fmt.Sprintf("Replication delayed by %d s on %s", seconds, k), inst)
 }
 
-func (a *recoveryAPI) move(op ReplicaOp) http.HandlerFunc {
+func (a *recoveryAPI) move(op control.ReplicaOp) http.HandlerFunc {
 	return func(w http.ResponseWriter, req *http.Request) {
 		k, err := a.knownKey(req, "")
 		if err != nil {
@@ -146,7 +129,7 @@ func (a *recoveryAPI) move(op ReplicaOp) http.HandlerFunc {
 			return
 		}
 		var dest events.InstanceKey
-		if op != OpMoveUp {
+		if op != control.OpMoveUp {
 			if dest, err = a.knownKey(req, "d"); err != nil {
 				respondError(w, string(op)+": destination: "+err.Error(), nil)
 				return

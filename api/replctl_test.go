@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
+	"github.com/regent-ha/regent/control"
 	"github.com/regent-ha/regent/events"
 	"github.com/regent-ha/regent/projections"
 )
@@ -28,7 +29,7 @@ func (f fakeControl) DelayReplication(_ context.Context, key events.InstanceKey,
 	return &projections.Instance{Key: key}, nil
 }
 
-func (f fakeControl) Move(_ context.Context, op ReplicaOp, key, dest events.InstanceKey, who string) (*projections.Instance, error) {
+func (f fakeControl) Move(_ context.Context, op control.ReplicaOp, key, dest events.InstanceKey, who string) (*projections.Instance, error) {
 	f.call(fmt.Sprintf("%s %s %s", op, key, dest), who)
 	if dest.IsZero() {
 		dest = k("198.18.0.1")

@@ -56,6 +56,11 @@ const (
 	KindFailureCleared         Kind = 210
 	KindRecoveryLeaseTaken     Kind = 211
 	KindManualOperationStarted Kind = 212
+	// KindManualOperationCompleted and KindManualOperationFailed are a
+	// manual operation's outcome (its steps all done; a step failed, or
+	// the node lost the lease before one).
+	KindManualOperationCompleted Kind = 213
+	KindManualOperationFailed    Kind = 214
 )
 
 // Consumer kinds (300–399).
@@ -87,19 +92,21 @@ var kindNames = map[Kind]string{
 	KindMaintenanceBegun:    "maintenance-begun",
 	KindMaintenanceEnded:    "maintenance-ended",
 
-	KindFailureDetected:        "failure-detected",
-	KindRecoveryStarted:        "recovery-started",
-	KindRecoveryStep:           "recovery-step",
-	KindRecoveryCompleted:      "recovery-completed",
-	KindRecoveryFailed:         "recovery-failed",
-	KindRecoveryAcknowledged:   "recovery-acknowledged",
-	KindRecoveryBlocked:        "recovery-blocked",
-	KindGlobalRecoveriesSet:    "global-recoveries-set",
-	KindHookRan:                "hook-ran",
-	KindVIPMoved:               "vip-moved",
-	KindFailureCleared:         "failure-cleared",
-	KindRecoveryLeaseTaken:     "recovery-lease-taken",
-	KindManualOperationStarted: "manual-operation-started",
+	KindFailureDetected:          "failure-detected",
+	KindRecoveryStarted:          "recovery-started",
+	KindRecoveryStep:             "recovery-step",
+	KindRecoveryCompleted:        "recovery-completed",
+	KindRecoveryFailed:           "recovery-failed",
+	KindRecoveryAcknowledged:     "recovery-acknowledged",
+	KindRecoveryBlocked:          "recovery-blocked",
+	KindGlobalRecoveriesSet:      "global-recoveries-set",
+	KindHookRan:                  "hook-ran",
+	KindVIPMoved:                 "vip-moved",
+	KindFailureCleared:           "failure-cleared",
+	KindRecoveryLeaseTaken:       "recovery-lease-taken",
+	KindManualOperationStarted:   "manual-operation-started",
+	KindManualOperationCompleted: "manual-operation-completed",
+	KindManualOperationFailed:    "manual-operation-failed",
 
 	KindDeadLetter: "dead-letter",
 	KindNote:       "note",

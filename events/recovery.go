@@ -89,6 +89,12 @@ type RecoveryStarted struct {
 	Node         string      `json:"node"`                // the node running it
 	Manual       bool        `json:"manual,omitempty"`
 	Who          string      `json:"who,omitempty"`
+	// The rest of the plan, so that a node resuming the recovery reads it
+	// from here (absent from events written before they were added: the
+	// resuming node then re-points the failed instance's replicas it sees).
+	Description   string        `json:"description,omitempty"` // the failure's, as the hooks got it
+	ClusterDomain string        `json:"cluster_domain,omitempty"`
+	Replicas      []InstanceKey `json:"replicas,omitempty"` // the other replicas to re-point below Successor
 }
 
 // Step outcomes.
@@ -184,10 +190,39 @@ type FailureCleared struct {
 
 // ManualOperation is the payload of KindManualOperationStarted: an
 // operator's action on one instance (start-replica, set-read-only,
-// relocate, …), recorded before it is carried out.
+// relocate, …), recorded before it is carried out. Its outcome follows,
+// correlated by OperationID: KindManualOperationCompleted or
+// KindManualOperationFailed.
 type ManualOperation struct {
-	Operation string      `json:"operation"` // orchestrator's command name
-	Target    InstanceKey `json:"target"`
-	Who       string      `json:"who"`
-	Detail    string      `json:"detail,omitempty"` // e.g. the relocation's destination
+	OperationID string      `json:"operation_id,omitempty"` // absent before outcomes were recorded
+	Operation   string      `json:"operation"`              // orchestrator's command name
+	Target      InstanceKey `json:"target"`
+	Who         string      `json:"who"`
+	Detail      string      `json:"detail,omitempty"` // e.g. the relocation's destination
+	Steps       []string    `json:"steps,omitempty"`  // the steps it will take, in order
+}
+
+// ManualOperationCompleted is the payload of KindManualOperationCompleted:
+// every step of the operation was carried out.
+type ManualOperationCompleted struct {
+	OperationID string        `json:"operation_id"`
+	Operation   string        `json:"operation"`
+	Target      InstanceKey   `json:"target"`
+	Detail      string        `json:"detail,omitempty"` // what the steps reported, e.g. "relay log applied"
+	Took        time.Duration `json:"took_ns"`
+}
+
+// ManualOperationFailed is the payload of KindManualOperationFailed: Step
+// failed with Error, or was not attempted because the node no longer held
+// the lease epoch it started with (Fenced). Done are the steps carried out
+// before it.
+type ManualOperationFailed struct {
+	OperationID string        `json:"operation_id"`
+	Operation   string        `json:"operation"`
+	Target      InstanceKey   `json:"target"`
+	Step        string        `json:"step"`
+	Error       string        `json:"error"`
+	Fenced      bool          `json:"fenced,omitempty"`
+	Done        []string      `json:"done,omitempty"`
+	Took        time.Duration `json:"took_ns"`
 }

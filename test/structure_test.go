@@ -88,6 +88,7 @@ func TestDependencyDirection(t *testing.T) {
 		{"actuators", []string{module + "/config", module + "/probes", module + "/api", "github.com/nats-io/nats-server"}, "actuators act through small interfaces"},
 		{"api", []string{"github.com/go-sql-driver", "github.com/nats-io/nats-server", module + "/config"}, "the API reads views, it does not touch MySQL"},
 		{"mysqlconn", []string{module + "/", "github.com/nats-io"}, "mysqlconn builds driver configs from plain options: it imports no package of ours"},
+		{"control", []string{module + "/api", module + "/cmd", module + "/config", module + "/probes", "github.com/nats-io/nats-server", "github.com/go-sql-driver"}, "control is the application layer below the API: api imports it, never the reverse; it acts through the actuators' interfaces"},
 	}
 	for dir, p := range repoPackages(t) {
 		first := strings.Split(filepath.ToSlash(dir), "/")[0]
@@ -101,6 +102,12 @@ func TestDependencyDirection(t *testing.T) {
 						t.Errorf("%s imports %s: %s", dir, im, rule.why)
 					}
 				}
+			}
+		}
+		// cmd/ is the composition root: nothing imports it.
+		for im := range p.imports {
+			if strings.HasPrefix(im, module+"/cmd/") {
+				t.Errorf("%s imports %s: nothing imports cmd/ (the composition root)", dir, im)
 			}
 		}
 		// Only cmd/ and the embedding package import the NATS server.

@@ -26,6 +26,8 @@ import (
 	"github.com/regent-ha/regent/events/eventlog"
 	"github.com/regent-ha/regent/events/natsclient"
 	"github.com/regent-ha/regent/events/natsnode"
+	"github.com/regent-ha/regent/projections"
+	"github.com/regent-ha/regent/projections/analysis"
 )
 
 // node is one Regent node's parts, built from the config.
@@ -127,10 +129,41 @@ func startNode(ctx context.Context, cfg config.Config, logger zerolog.Logger, ve
 		n.close()
 		return nil, err
 	}
-	ops := newOperations(n)
+	ops, err := newOperator(n)
+	if err != nil {
+		n.close()
+		return nil, err
+	}
 	n.api.RegisterRecovery(n.app, ops, ops)
 	return n, nil
 }
+
+var (
+	_ api.Operations     = (*control.Operator)(nil)
+	_ api.RecoveryReader = (*control.Operator)(nil)
+	_ api.ReplicaControl = (*control.Operator)(nil)
+)
+
+// newOperator builds the operator layer of a node.
+func newOperator(n *node) (*control.Operator, error) {
+	o := control.Options{Params: n.engine.Params,
+		CandidateExpire: time.Duration(n.cfg.CandidateInstanceExpireMinutes) * time.Minute}
+	if n.cfg.ReplicationUser != "" {
+		o.Replication = &actuators.Credentials{User: n.cfg.ReplicationUser, Password: n.cfg.ReplicationPassword}
+	}
+	return control.NewOperator(control.Deps{Runner: n.runner, Engine: n.engine, Leader: control.LeaseHolder{L: n.lease},
+		Views: operatorViews{n.app, n.elog}, Probe: n.read, Logger: n.log}, o)
+}
+
+// operatorViews gives the operator this node's fold.
+type operatorViews struct {
+	app  *control.Fold
+	elog *eventlog.Log
+}
+
+func (v operatorViews) FreshView() *projections.View      { return v.app.FreshView() }
+func (v operatorViews) Recoveries() *analysis.Recoveries  { return v.app.Recoveries() }
+func (v operatorViews) Barrier(ctx context.Context) error { return v.app.Barrier(ctx, v.elog) }
 
 // streamReplicas is the streams' replica count: NATSStreamReplicas on an
 // external NATS, 3 on an embedded cluster, else 1.

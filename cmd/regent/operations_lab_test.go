@@ -431,4 +431,37 @@ func (o *opsLab) checkLog(leader string) {
 	if n != len(want)+6 { // 2 candidates, downtime begun and ended, maintenance begun and ended
 		o.t.Fatalf("%d operator events in the log, want %d", n, len(want)+6)
 	}
+	checkOutcomes(o.t, all, nil)
+}
+
+// checkOutcomes: every manual operation started in the log has exactly one
+// outcome with its operation id, written by the same node:
+// manual-operation-failed for the operations named in failed ("op host"),
+// manual-operation-completed for the others.
+func checkOutcomes(t *testing.T, all []events.Envelope, failed map[string]bool) {
+	t.Helper()
+	outcomes := map[string][]events.Envelope{}
+	for _, e := range all {
+		if e.Kind == events.KindManualOperationCompleted || e.Kind == events.KindManualOperationFailed {
+			outcomes[e.CorrelationID] = append(outcomes[e.CorrelationID], e)
+		}
+	}
+	for _, e := range all {
+		var m events.ManualOperation
+		if e.Kind != events.KindManualOperationStarted || e.Decode(&m) != nil {
+			continue
+		}
+		name := m.Operation + " " + m.Target.Hostname
+		out := outcomes[m.OperationID]
+		if m.OperationID == "" || len(out) != 1 {
+			t.Fatalf("%s (operation %q) has %d outcomes in the log, want 1", name, m.OperationID, len(out))
+		}
+		want := events.KindManualOperationCompleted
+		if failed[name] {
+			want = events.KindManualOperationFailed
+		}
+		if out[0].Kind != want || out[0].Origin != e.Origin {
+			t.Fatalf("%s ended with %s by %s, want %s by %s", name, out[0].Kind, out[0].Origin, want, e.Origin)
+		}
+	}
 }

@@ -46,6 +46,9 @@ type TopologyRecovery struct {
 	Manual      bool
 	Who         string
 	Candidates  []events.Candidate
+	// Started is the recovery's started event: its plan, which a node
+	// resuming the recovery runs again (not part of orchestrator's shape).
+	Started events.RecoveryStarted `json:"-"`
 	// Steps are the steps recorded so far, in log order: a node taking
 	// over an unfinished recovery resumes from them.
 	Steps      []events.RecoveryStep
@@ -91,6 +94,8 @@ func (t *TopologyRecovery) clone() TopologyRecovery {
 	c.ParticipatingInstanceKeys = slices.Clone(t.ParticipatingInstanceKeys)
 	c.AllErrors = slices.Clone(t.AllErrors)
 	c.Candidates = slices.Clone(t.Candidates)
+	c.Started.Candidates = slices.Clone(t.Started.Candidates)
+	c.Started.Replicas = slices.Clone(t.Started.Replicas)
 	c.Steps = slices.Clone(t.Steps)
 	c.Hooks = slices.Clone(t.Hooks)
 	c.VIPMoves = slices.Clone(t.VIPMoves)
@@ -333,6 +338,10 @@ func (r *Recoveries) applyStarted(seq uint64, e events.Envelope) error {
 		d.RelatedRecoveryId, d.IsActive = seq, false
 		d.RecoveryUIDs = append(d.RecoveryUIDs, p.RecoveryID)
 	}
+	if p.Description == "" { // written before the started event carried it
+		p.Description = t.AnalysisEntry.Description
+	}
+	t.Started = p
 	if !p.Successor.IsZero() {
 		k := p.Successor
 		t.SuccessorKey = &k

@@ -41,11 +41,11 @@ const (
 
 func colorOf(e events.Envelope) string {
 	switch e.Kind {
-	case events.KindFailureDetected, events.KindRecoveryFailed, events.KindRecoveryBlocked, events.KindDeadLetter:
+	case events.KindFailureDetected, events.KindRecoveryFailed, events.KindRecoveryBlocked, events.KindDeadLetter, events.KindManualOperationFailed:
 		return ansiRed
 	case events.KindRecoveryStarted, events.KindRecoveryLeaseTaken, events.KindManualOperationStarted, events.KindGlobalRecoveriesSet:
 		return ansiYellow
-	case events.KindRecoveryCompleted, events.KindFailureCleared, events.KindRecoveryAcknowledged:
+	case events.KindRecoveryCompleted, events.KindFailureCleared, events.KindRecoveryAcknowledged, events.KindManualOperationCompleted:
 		return ansiGreen
 	case events.KindRecoveryStep, events.KindVIPMoved:
 		var s events.RecoveryStep
@@ -164,6 +164,15 @@ var summaries = map[events.Kind]summarizer{
 	}),
 	events.KindManualOperationStarted: decodeAs(func(_ events.Envelope, p *events.ManualOperation) string {
 		return fmt.Sprintf("%s %s by %s", p.Operation, p.Target, p.Who) + paren(p.Detail)
+	}),
+	events.KindManualOperationCompleted: decodeAs(func(_ events.Envelope, p *events.ManualOperationCompleted) string {
+		return fmt.Sprintf("%s %s done in %s", p.Operation, p.Target, p.Took.Round(time.Millisecond)) + paren(p.Detail)
+	}),
+	events.KindManualOperationFailed: decodeAs(func(_ events.Envelope, p *events.ManualOperationFailed) string {
+		if p.Fenced {
+			return fmt.Sprintf("%s %s stopped before %s: %s", p.Operation, p.Target, p.Step, p.Error)
+		}
+		return fmt.Sprintf("%s %s failed at %s: %s", p.Operation, p.Target, p.Step, p.Error)
 	}),
 	events.KindDeadLetter: decodeAs(func(_ events.Envelope, p *deadLetter) string {
 		return fmt.Sprintf("consumer %s gave up on %s seq %d %s after %d deliveries: %s", p.Consumer, p.Stream, p.Seq, p.Kind, p.Deliveries, p.LastError)

@@ -58,6 +58,15 @@ func TestSummaries(t *testing.T) {
 			"198.18.0.1:3306 in maintenance by bob until 2026-11-24T04:10:00.000Z: disk swap"},
 		{events.KindMaintenanceEnded, events.MaintenanceEnded{Key: p}, "198.18.0.1:3306 maintenance ended"},
 		{events.KindNote, events.Note{Text: "hello"}, "hello"},
+		{events.KindManualOperationStarted, events.ManualOperation{OperationID: "op-1", Operation: "relocate", Target: r2, Who: "dba",
+			Detail: "below 198.18.0.1:3306", Steps: []string{"change-source"}}, "relocate 198.18.0.2:3306 by dba (below 198.18.0.1:3306)"},
+		{events.KindManualOperationCompleted, events.ManualOperationCompleted{OperationID: "op-1", Operation: "stop-replica-nice", Target: r2,
+			Detail: "relay log applied", Took: 1234567 * time.Microsecond}, "stop-replica-nice 198.18.0.2:3306 done in 1.235s (relay log applied)"},
+		{events.KindManualOperationFailed, events.ManualOperationFailed{OperationID: "op-1", Operation: "skip-query", Target: r2,
+			Step: "skip-query", Error: "replication is running"}, "skip-query 198.18.0.2:3306 failed at skip-query: replication is running"},
+		{events.KindManualOperationFailed, events.ManualOperationFailed{OperationID: "op-1", Operation: "restart-replica", Target: r2,
+			Step: "start-replica", Error: "fenced", Fenced: true, Done: []string{"stop-replica"}},
+			"restart-replica 198.18.0.2:3306 stopped before start-replica: fenced"},
 	}
 	for _, c := range cases {
 		if got := timeline.Summary(env(t, c.kind, c.p)); got != c.want {

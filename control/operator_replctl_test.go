@@ -1,9 +1,7 @@
-package main
+package control
 
 import (
 	"testing"
-
-	"github.com/regent-ha/regent/api"
 )
 
 func TestBinlogBefore(t *testing.T) {
@@ -27,13 +25,13 @@ func TestBinlogBefore(t *testing.T) {
 }
 
 func TestIsReplCtl(t *testing.T) {
-	for _, op := range []api.ReplicaOp{api.OpStopReplicaNice, api.OpSkipQuery, api.OpEnableSemiSyncMaster, api.OpDisableSemiSyncMaster,
-		api.OpEnableSemiSyncReplica, api.OpDisableSemiSyncReplica, api.OpFlushBinaryLogs} {
+	for _, op := range []ReplicaOp{OpStopReplicaNice, OpSkipQuery, OpEnableSemiSyncMaster, OpDisableSemiSyncMaster,
+		OpEnableSemiSyncReplica, OpDisableSemiSyncReplica, OpFlushBinaryLogs} {
 		if !isReplCtl(op) {
 			t.Errorf("%s is not routed to the replication controls", op)
 		}
 	}
-	for _, op := range []api.ReplicaOp{api.OpStopReplica, api.OpDetachReplica, api.OpErrantInject, api.OpPurgeBinaryLogs, api.OpMoveUp} {
+	for _, op := range []ReplicaOp{OpStopReplica, OpDetachReplica, OpErrantInject, OpPurgeBinaryLogs, OpMoveUp} {
 		if isReplCtl(op) {
 			t.Errorf("%s is routed to the instance-only replication controls", op)
 		}

@@ -1,4 +1,4 @@
-package main
+package control
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/regent-ha/regent/api"
+	"github.com/regent-ha/regent/actuators"
 	"github.com/regent-ha/regent/events"
 	"github.com/regent-ha/regent/projections"
 )
@@ -24,54 +24,52 @@ type replCtlDB interface {
 	DelayReplication(ctx context.Context, key events.InstanceKey, seconds int) error
 }
 
-var _ api.ReplicaControl = (*operations)(nil)
-
 // isReplCtl reports whether op is one of the instance-only controls of
 // this file (run through Replica).
-func isReplCtl(op api.ReplicaOp) bool {
+func isReplCtl(op ReplicaOp) bool {
 	switch op {
-	case api.OpStopReplicaNice, api.OpSkipQuery, api.OpEnableSemiSyncMaster, api.OpDisableSemiSyncMaster,
-		api.OpEnableSemiSyncReplica, api.OpDisableSemiSyncReplica, api.OpFlushBinaryLogs:
+	case OpStopReplicaNice, OpSkipQuery, OpEnableSemiSyncMaster, OpDisableSemiSyncMaster,
+		OpEnableSemiSyncReplica, OpDisableSemiSyncReplica, OpFlushBinaryLogs:
 		return true
 	}
 	return false
 }
 
-func (o *operations) replCtl() (replCtlDB, error) {
-	m, ok := o.n.runner.DB.(replCtlDB)
+func (o *Operator) replCtl() (replCtlDB, error) {
+	m, ok := o.db.(replCtlDB)
 	if !ok {
 		return nil, errors.New("the configured database actuator has no semi-sync, skip-query, binary log or delay controls")
 	}
 	return m, nil
 }
 
-// replCtlAction returns the change of an instance-only control on inst.
-func (o *operations) replCtlAction(op api.ReplicaOp, inst *projections.Instance) (func(context.Context) (string, error), error) {
+// replCtlSteps returns the change of an instance-only control on inst.
+func (o *Operator) replCtlSteps(op ReplicaOp, inst *projections.Instance) ([]actuators.OperationStep, error) {
 	m, err := o.replCtl()
 	if err != nil {
 		return nil, err
 	}
 	key := inst.Key
-	semi := func(master, enabled bool) func(context.Context) (string, error) {
-		return func(ctx context.Context) (string, error) { return "", m.SetSemiSync(ctx, key, master, enabled) }
+	semi := func(master, enabled bool) []actuators.OperationStep {
+		return []actuators.OperationStep{step(string(op), func(ctx context.Context) error { return m.SetSemiSync(ctx, key, master, enabled) })}
 	}
 	switch op {
-	case api.OpEnableSemiSyncMaster:
+	case OpEnableSemiSyncMaster:
 		return semi(true, true), nil
-	case api.OpDisableSemiSyncMaster:
+	case OpDisableSemiSyncMaster:
 		return semi(true, false), nil
-	case api.OpEnableSemiSyncReplica:
+	case OpEnableSemiSyncReplica:
 		return semi(false, true), nil
-	case api.OpDisableSemiSyncReplica:
+	case OpDisableSemiSyncReplica:
 		return semi(false, false), nil
-	case api.OpFlushBinaryLogs:
-		return func(ctx context.Context) (string, error) { return "", m.FlushBinaryLogs(ctx, key) }, nil
+	case OpFlushBinaryLogs:
+		return []actuators.OperationStep{step("flush-binary-logs", func(ctx context.Context) error { return m.FlushBinaryLogs(ctx, key) })}, nil
 	}
 	if inst.MasterKey.IsZero() {
 		return nil, fmt.Errorf("%s is not a replica: %s needs one", key, op)
 	}
-	if op == api.OpSkipQuery {
-		return func(ctx context.Context) (string, error) { return "", m.SkipQuery(ctx, key) }, nil
+	if op == OpSkipQuery {
+		return []actuators.OperationStep{step("skip-query", func(ctx context.Context) error { return m.SkipQuery(ctx, key) })}, nil
 	}
 	return o.stopNicely(key), nil
 }
@@ -79,22 +77,23 @@ func (o *operations) replCtlAction(op api.ReplicaOp, inst *projections.Instance)
 // stopNicely is orchestrator's stop-replica-nice: stop the IO thread, give
 // the SQL thread a bounded time (a third of the operation's bound) to apply
 // the relay log, then stop replication whether or not it got there (the
-// detail says which).
-func (o *operations) stopNicely(key events.InstanceKey) func(context.Context) (string, error) {
-	db := o.db()
-	return func(ctx context.Context) (string, error) {
-		if err := db.StopReplicaIO(ctx, key); err != nil {
-			return "", err
-		}
+// wait's detail says which).
+func (o *Operator) stopNicely(key events.InstanceKey) []actuators.OperationStep {
+	db := o.db
+	wait := func(ctx context.Context) (string, error) {
 		wctx, cancel := context.WithTimeout(ctx, o.opBound/3)
 		werr := db.WaitRelayApplied(wctx, key)
 		cancel()
-		detail := "relay log applied"
 		if werr != nil {
-			detail = "stopped before the relay log was applied: " + werr.Error()
-			o.n.log.Warn().Err(werr).Str(events.LogInstance, key.String()).Msg("stop-replica-nice: relay log not applied in time")
+			o.log.Warn().Err(werr).Str(events.LogInstance, key.String()).Msg("stop-replica-nice: relay log not applied in time")
+			return "stopped before the relay log was applied: " + werr.Error(), nil
 		}
-		return detail, db.StopReplica(ctx, key)
+		return "relay log applied", nil
+	}
+	return []actuators.OperationStep{
+		step("stop-replica-io", func(ctx context.Context) error { return db.StopReplicaIO(ctx, key) }),
+		{Name: "wait-relay-applied", Do: wait},
+		step("stop-replica", func(ctx context.Context) error { return db.StopReplica(ctx, key) }),
 	}
 }
 
@@ -102,8 +101,8 @@ func (o *operations) stopNicely(key events.InstanceKey) func(context.Context) (s
 // key's binary logs. Unless force, the replicas
 // in the view are probed afresh and the purge is refused when one still
 // reads or executes a binary log before binlog, or cannot be read.
-func (o *operations) PurgeBinaryLogs(ctx context.Context, key events.InstanceKey, binlog string, force bool, who string) (*projections.Instance, error) {
-	if _, ok := o.n.app.FreshView().Instance(key); !ok {
+func (o *Operator) PurgeBinaryLogs(ctx context.Context, key events.InstanceKey, binlog string, force bool, who string) (*projections.Instance, error) {
+	if _, ok := o.views.FreshView().Instance(key); !ok {
 		return nil, fmt.Errorf("unknown instance %s", key)
 	}
 	m, err := o.replCtl()
@@ -128,14 +127,15 @@ func (o *operations) PurgeBinaryLogs(ctx context.Context, key events.InstanceKey
 	if force {
 		detail += " (forced)"
 	}
-	return o.act(ctx, api.OpPurgeBinaryLogs, key, detail, who, func(ctx context.Context) error { return m.PurgeBinaryLogs(ctx, key, binlog) })
+	return o.operate(ctx, string(OpPurgeBinaryLogs), key, detail, who,
+		step("purge-binary-logs", func(ctx context.Context) error { return m.PurgeBinaryLogs(ctx, key, binlog) }))
 }
 
 // replicasPast checks that every replica of key has read and executed up
 // to binlog at least.
-func (o *operations) replicasPast(ctx context.Context, key events.InstanceKey, binlog, who string) error {
-	for _, r := range o.n.app.FreshView().Replicas(key) {
-		fresh, err := o.n.read.Discover(ctx, r.Key, who)
+func (o *Operator) replicasPast(ctx context.Context, key events.InstanceKey, binlog, who string) error {
+	for _, r := range o.views.FreshView().Replicas(key) {
+		fresh, err := o.probe.Discover(ctx, r.Key, who)
 		if err != nil {
 			return fmt.Errorf("cannot read replica %s to check which binary log it needs (force to purge anyway): %w", r.Key, err)
 		}
@@ -166,8 +166,8 @@ func binlogBefore(a, b string) bool {
 }
 
 // DelayReplication implements api.ReplicaControl.
-func (o *operations) DelayReplication(ctx context.Context, key events.InstanceKey, seconds int, who string) (*projections.Instance, error) {
-	inst, ok := o.n.app.FreshView().Instance(key)
+func (o *Operator) DelayReplication(ctx context.Context, key events.InstanceKey, seconds int, who string) (*projections.Instance, error) {
+	inst, ok := o.views.FreshView().Instance(key)
 	if !ok {
 		return nil, fmt.Errorf("unknown instance %s", key)
 	}
@@ -180,33 +180,20 @@ func (o *operations) DelayReplication(ctx context.Context, key events.InstanceKe
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.opBound)
 	defer cancel()
-	return o.act(ctx, api.OpDelayReplication, key, strconv.Itoa(seconds)+" s", who,
-		func(ctx context.Context) error { return m.DelayReplication(ctx, key, seconds) })
-}
-
-// act records op as started, runs f and probes key again.
-func (o *operations) act(ctx context.Context, op api.ReplicaOp, key events.InstanceKey, detail, who string, f func(context.Context) error) (*projections.Instance, error) {
-	if err := o.record(ctx, events.KindManualOperationStarted, events.ManualOperation{Operation: string(op), Target: key, Who: who,
-		Detail: detail}, key); err != nil {
-		return nil, err
-	}
-	if err := f(ctx); err != nil {
-		return nil, err
-	}
-	o.n.log.Info().Str("op", string(op)).Str(events.LogInstance, key.String()).Str("who", who).Str("detail", detail).Msg("manual operation done")
-	return o.n.read.Discover(ctx, key, who)
+	return o.operate(ctx, string(OpDelayReplication), key, strconv.Itoa(seconds)+" s", who,
+		step("delay-replication", func(ctx context.Context) error { return m.DelayReplication(ctx, key, seconds) }))
 }
 
 // Move implements api.ReplicaControl: the destination is worked out and
 // checked, then it is a relocate recorded under op's name.
-func (o *operations) Move(ctx context.Context, op api.ReplicaOp, key, dest events.InstanceKey, who string) (*projections.Instance, error) {
-	v := o.n.app.FreshView()
+func (o *Operator) Move(ctx context.Context, op ReplicaOp, key, dest events.InstanceKey, who string) (*projections.Instance, error) {
+	v := o.views.FreshView()
 	inst, ok := v.Instance(key)
 	if !ok {
 		return nil, fmt.Errorf("unknown instance %s", key)
 	}
 	switch op {
-	case api.OpMoveUp:
+	case OpMoveUp:
 		src, ok := v.Instance(inst.MasterKey)
 		if inst.MasterKey.IsZero() || !ok {
 			return nil, fmt.Errorf("cannot move %s up: it has no known source", key)
@@ -215,7 +202,7 @@ func (o *operations) Move(ctx context.Context, op api.ReplicaOp, key, dest event
 			return nil, fmt.Errorf("cannot move %s up: its source %s is not a replica", key, src.Key)
 		}
 		dest = src.MasterKey
-	case api.OpMoveBelow:
+	case OpMoveBelow:
 		sib, ok := v.Instance(dest)
 		if !ok || inst.MasterKey.IsZero() || sib.MasterKey != inst.MasterKey {
 			sibSrc := "unknown"
@@ -225,7 +212,7 @@ func (o *operations) Move(ctx context.Context, op api.ReplicaOp, key, dest event
 			return nil, fmt.Errorf("cannot move %s below %s: not siblings (%s replicates from %s, %s from %s)",
 				key, dest, key, inst.MasterKey, dest, sibSrc)
 		}
-	case api.OpRepoint:
+	case OpRepoint:
 	default:
 		return nil, fmt.Errorf("unknown move %q", op)
 	}

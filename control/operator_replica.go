@@ -1,4 +1,4 @@
-package main
+package control
 
 import (
 	"context"
@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/regent-ha/regent/actuators"
-	"github.com/regent-ha/regent/api"
 	"github.com/regent-ha/regent/events"
 	"github.com/regent-ha/regent/projections"
 	"github.com/regent-ha/regent/projections/analysis"
@@ -22,8 +21,8 @@ const mariaDBErrantAdvice = "MariaDB GTIDs are per-domain positions (domain-serv
 	"stray domain from its binary logs) and start replication"
 
 // Acknowledge implements api.Operations.
-func (o *operations) Acknowledge(ctx context.Context, a api.Ack, who string) (int, error) {
-	recs := o.n.app.Recoveries()
+func (o *Operator) Acknowledge(ctx context.Context, a Ack, who string) (int, error) {
+	recs := o.views.Recoveries()
 	var inCluster []analysis.TopologyRecovery
 	if a.Cluster != "" {
 		inCluster = recs.Recent(a.Cluster)
@@ -51,13 +50,13 @@ func containsUID(ts []analysis.TopologyRecovery, uid string) bool {
 }
 
 // SetGlobalRecoveries implements api.Operations.
-func (o *operations) SetGlobalRecoveries(ctx context.Context, enabled bool, who string) error {
+func (o *Operator) SetGlobalRecoveries(ctx context.Context, enabled bool, who string) error {
 	return o.record(ctx, events.KindGlobalRecoveriesSet, events.GlobalRecoveriesSet{Enabled: enabled, Who: who}, events.InstanceKey{})
 }
 
 // RegisterCandidate implements api.Operations; the rule expires after
 // CandidateInstanceExpireMinutes.
-func (o *operations) RegisterCandidate(ctx context.Context, key events.InstanceKey, rule, who string) error {
+func (o *Operator) RegisterCandidate(ctx context.Context, key events.InstanceKey, rule, who string) error {
 	p := events.CandidateRegistered{Key: key, PromotionRule: rule}
 	if o.expire > 0 {
 		p.Until = time.Now().Add(o.expire)
@@ -66,21 +65,21 @@ func (o *operations) RegisterCandidate(ctx context.Context, key events.InstanceK
 }
 
 // BeginDowntime implements api.Operations.
-func (o *operations) BeginDowntime(ctx context.Context, d api.Downtime, who string) error {
+func (o *Operator) BeginDowntime(ctx context.Context, d Downtime, who string) error {
 	return o.record(ctx, events.KindDowntimeBegun, events.DowntimeBegun{Key: d.Key, Owner: d.Owner, Reason: d.Reason,
 		Until: time.Now().Add(d.Duration)}, d.Key)
 }
 
 // EndDowntime implements api.Operations.
-func (o *operations) EndDowntime(ctx context.Context, key events.InstanceKey, who string) error {
+func (o *Operator) EndDowntime(ctx context.Context, key events.InstanceKey, who string) error {
 	return o.record(ctx, events.KindDowntimeEnded, events.DowntimeEnded{Key: key}, key)
 }
 
 // BeginMaintenance implements api.Operations: refused while key is in an
 // unexpired maintenance (orchestrator's answer), else recorded with its
 // end.
-func (o *operations) BeginMaintenance(ctx context.Context, m api.Maintenance, who string) error {
-	if inst, ok := o.n.app.FreshView().Instance(m.Key); ok && inst.IsInMaintenance {
+func (o *Operator) BeginMaintenance(ctx context.Context, m Maintenance, who string) error {
+	if inst, ok := o.views.FreshView().Instance(m.Key); ok && inst.IsInMaintenance {
 		return fmt.Errorf("Cannot begin maintenance for instance: %s; it is already an %s", m.Key, analysis.MaintenanceReason(inst))
 	}
 	return o.record(ctx, events.KindMaintenanceBegun, events.MaintenanceBegun{Key: m.Key, Owner: m.Owner, Reason: m.Reason,
@@ -89,95 +88,103 @@ func (o *operations) BeginMaintenance(ctx context.Context, m api.Maintenance, wh
 
 // EndMaintenance implements api.Operations: refused when key is not in
 // maintenance.
-func (o *operations) EndMaintenance(ctx context.Context, key events.InstanceKey, who string) error {
-	if inst, ok := o.n.app.FreshView().Instance(key); !ok || !inst.IsInMaintenance {
+func (o *Operator) EndMaintenance(ctx context.Context, key events.InstanceKey, who string) error {
+	if inst, ok := o.views.FreshView().Instance(key); !ok || !inst.IsInMaintenance {
 		return fmt.Errorf("Instance is not in maintenance mode: %s", key)
 	}
 	return o.record(ctx, events.KindMaintenanceEnded, events.MaintenanceEnded{Key: key}, key)
 }
 
-// Replica implements api.Operations: the operation is recorded, carried
-// out on the server, and the instance probed again so the answer shows it.
-func (o *operations) Replica(ctx context.Context, op api.ReplicaOp, key events.InstanceKey, who string) (*projections.Instance, error) {
-	inst, ok := o.n.app.FreshView().Instance(key)
+// Replica implements api.Operations: the operation runs as an intent
+// (operate), and the instance is probed again so the answer shows it.
+func (o *Operator) Replica(ctx context.Context, op ReplicaOp, key events.InstanceKey, who string) (*projections.Instance, error) {
+	inst, ok := o.views.FreshView().Instance(key)
 	if !ok {
 		return nil, fmt.Errorf("unknown instance %s", key)
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.opBound)
 	defer cancel()
-	var act func(ctx context.Context) (string, error)
+	var steps []actuators.OperationStep
+	var err error
 	switch {
-	case op == api.OpErrantInject || op == api.OpErrantReset:
-		var err error
-		if act, err = o.errantAction(op, inst); err != nil {
-			return nil, err
-		}
+	case op == OpErrantInject || op == OpErrantReset:
+		steps, err = o.errantSteps(op, inst)
 	case isReplCtl(op):
-		var err error
-		if act, err = o.replCtlAction(op, inst); err != nil {
-			return nil, err
-		}
+		steps, err = o.replCtlSteps(op, inst)
 	default:
-		var err error
-		if act, err = o.replicaAction(op, key); err != nil {
-			return nil, err
-		}
+		steps, err = o.replicaSteps(op, key)
 	}
-	if err := o.record(ctx, events.KindManualOperationStarted, events.ManualOperation{Operation: string(op), Target: key, Who: who}, key); err != nil {
-		return nil, err
-	}
-	detail, err := act(ctx)
 	if err != nil {
 		return nil, err
 	}
-	o.n.log.Info().Str("op", string(op)).Str(events.LogInstance, key.String()).Str("who", who).Str("detail", detail).Msg("manual operation done")
-	return o.n.read.Discover(ctx, key, who)
+	return o.operate(ctx, string(op), key, "", who, steps...)
 }
 
-func (o *operations) db() actuators.DB { return o.n.runner.DB }
+// operate runs a manual operation on key as an intent through the
+// actuators (started event, the lease epoch checked before each step, an
+// outcome event), waits until this node folded it, and probes key again.
+func (o *Operator) operate(ctx context.Context, op string, key events.InstanceKey, detail, who string, steps ...actuators.OperationStep) (*projections.Instance, error) {
+	epoch, err := o.epoch()
+	if err != nil {
+		return nil, err
+	}
+	in := actuators.NewOperation(newID("op"), op, key, detail, who, epoch, steps...)
+	if _, err := o.runner.RunOperation(ctx, in); err != nil {
+		return nil, err
+	}
+	if err := o.views.Barrier(ctx); err != nil {
+		return nil, err
+	}
+	return o.probe.Discover(ctx, key, who)
+}
 
-func (o *operations) manual() (manualDB, error) {
-	m, ok := o.n.runner.DB.(manualDB)
+// step is an OperationStep of a statement that reports nothing.
+func step(name string, f func(context.Context) error) actuators.OperationStep {
+	return actuators.OperationStep{Name: name, Do: func(ctx context.Context) (string, error) { return "", f(ctx) }}
+}
+
+func (o *Operator) manual() (manualDB, error) {
+	m, ok := o.db.(manualDB)
 	if !ok {
 		return nil, errors.New("the configured database actuator cannot detach, reattach or repair errant GTIDs")
 	}
 	return m, nil
 }
 
-// replicaAction returns the replication or read-only change of op.
-func (o *operations) replicaAction(op api.ReplicaOp, key events.InstanceKey) (func(context.Context) (string, error), error) {
-	db := o.db()
-	simple := map[api.ReplicaOp]func(context.Context) error{
-		api.OpStartReplica: func(ctx context.Context) error { return db.StartReplica(ctx, key) },
-		api.OpStopReplica:  func(ctx context.Context) error { return db.StopReplica(ctx, key) },
-		api.OpRestartReplica: func(ctx context.Context) error {
-			if err := db.StopReplica(ctx, key); err != nil {
-				return err
-			}
-			return db.StartReplica(ctx, key)
-		},
-		api.OpResetReplica: func(ctx context.Context) error { return db.ResetReplica(ctx, key) },
-		api.OpSetReadOnly:  func(ctx context.Context) error { return db.SetReadOnly(ctx, key, true) },
-		api.OpSetWriteable: func(ctx context.Context) error { return db.SetReadOnly(ctx, key, false) },
-	}
-	if f, ok := simple[op]; ok {
-		return func(ctx context.Context) (string, error) { return "", f(ctx) }, nil
+// replicaSteps returns the replication or read-only change of op.
+func (o *Operator) replicaSteps(op ReplicaOp, key events.InstanceKey) ([]actuators.OperationStep, error) {
+	db := o.db
+	stop := step("stop-replica", func(ctx context.Context) error { return db.StopReplica(ctx, key) })
+	start := step("start-replica", func(ctx context.Context) error { return db.StartReplica(ctx, key) })
+	switch op {
+	case OpStartReplica:
+		return []actuators.OperationStep{start}, nil
+	case OpStopReplica:
+		return []actuators.OperationStep{stop}, nil
+	case OpRestartReplica:
+		return []actuators.OperationStep{stop, start}, nil
+	case OpResetReplica:
+		return []actuators.OperationStep{step("reset-replica", func(ctx context.Context) error { return db.ResetReplica(ctx, key) })}, nil
+	case OpSetReadOnly:
+		return []actuators.OperationStep{step("set-read-only", func(ctx context.Context) error { return db.SetReadOnly(ctx, key, true) })}, nil
+	case OpSetWriteable:
+		return []actuators.OperationStep{step("set-writeable", func(ctx context.Context) error { return db.SetReadOnly(ctx, key, false) })}, nil
+	case OpDetachReplica, OpReattachReplica:
+	default:
+		return nil, fmt.Errorf("unknown replica operation %q", op)
 	}
 	m, err := o.manual()
 	if err != nil {
 		return nil, err
 	}
-	switch op {
-	case api.OpDetachReplica:
-		return func(ctx context.Context) (string, error) { return "", m.DetachSource(ctx, key) }, nil
-	case api.OpReattachReplica:
-		return func(ctx context.Context) (string, error) { return "", m.ReattachSource(ctx, key) }, nil
+	if op == OpDetachReplica {
+		return []actuators.OperationStep{step("detach-source", func(ctx context.Context) error { return m.DetachSource(ctx, key) })}, nil
 	}
-	return nil, fmt.Errorf("unknown replica operation %q", op)
+	return []actuators.OperationStep{step("reattach-source", func(ctx context.Context) error { return m.ReattachSource(ctx, key) })}, nil
 }
 
-// errantAction returns the errant-GTID repair of op (MySQL GTID only).
-func (o *operations) errantAction(op api.ReplicaOp, inst *projections.Instance) (func(context.Context) (string, error), error) {
+// errantSteps returns the errant-GTID repair of op (MySQL GTID only).
+func (o *Operator) errantSteps(op ReplicaOp, inst *projections.Instance) ([]actuators.OperationStep, error) {
 	if inst.IsMariaDB() {
 		return nil, fmt.Errorf("refused on MariaDB %s: %s", inst.Key, mariaDBErrantAdvice)
 	}
@@ -189,8 +196,8 @@ func (o *operations) errantAction(op api.ReplicaOp, inst *projections.Instance) 
 		return nil, err
 	}
 	errant := inst.GtidErrant
-	if op == api.OpErrantReset {
-		if n := len(o.n.app.FreshView().Replicas(inst.Key)); n > 0 {
+	if op == OpErrantReset {
+		if n := len(o.views.FreshView().Replicas(inst.Key)); n > 0 {
 			return nil, fmt.Errorf("%s has %d replicas: gtid-errant-reset-master needs an instance without replicas", inst.Key, n)
 		}
 		executed, err := projections.ParseGTIDSet(inst.ExecutedGtidSet)
@@ -202,31 +209,31 @@ func (o *operations) errantAction(op api.ReplicaOp, inst *projections.Instance) 
 			return nil, fmt.Errorf("parse errant GTID set of %s: %w", inst.Key, err)
 		}
 		purged := executed.Subtract(bad).String()
-		return func(ctx context.Context) (string, error) {
+		return []actuators.OperationStep{{Name: "reset-master-purged", Do: func(ctx context.Context) (string, error) {
 			return "gtid_purged=" + purged, m.ResetMasterPurged(ctx, inst.Key, purged)
-		}, nil
+		}}}, nil
 	}
-	primary, ok := o.n.app.FreshView().ClusterMaster(inst.ClusterName)
+	primary, ok := o.views.FreshView().ClusterMaster(inst.ClusterName)
 	if !ok || primary.ReadOnly {
 		return nil, fmt.Errorf("cluster %s has no writable primary to inject into", inst.ClusterName)
 	}
-	return func(ctx context.Context) (string, error) {
+	return []actuators.OperationStep{{Name: "inject-empty-transactions", Do: func(ctx context.Context) (string, error) {
 		n, err := m.InjectEmptyGTIDs(ctx, primary.Key, errant)
 		return fmt.Sprintf("%d empty transactions on %s", n, primary.Key), err
-	}, nil
+	}}}, nil
 }
 
 // Relocate implements api.Operations: GTID only, a CHANGE MASTER to dest
 // (slave_pos on MariaDB, auto-position on MySQL) with the replica's own
 // credentials.
-func (o *operations) Relocate(ctx context.Context, key, dest events.InstanceKey, who string) (*projections.Instance, error) {
+func (o *Operator) Relocate(ctx context.Context, key, dest events.InstanceKey, who string) (*projections.Instance, error) {
 	return o.relocateAs(ctx, "relocate", key, dest, who)
 }
 
 // relocateAs is Relocate recorded as operation op (relocate, move-up,
 // move-below, repoint).
-func (o *operations) relocateAs(ctx context.Context, op string, key, dest events.InstanceKey, who string) (*projections.Instance, error) {
-	v := o.n.app.FreshView()
+func (o *Operator) relocateAs(ctx context.Context, op string, key, dest events.InstanceKey, who string) (*projections.Instance, error) {
+	v := o.views.FreshView()
 	inst, ok := v.Instance(key)
 	if !ok {
 		return nil, fmt.Errorf("unknown instance %s", key)
@@ -252,21 +259,15 @@ func (o *operations) relocateAs(ctx context.Context, op string, key, dest events
 	// nothing has none: it gets ReplicationUser's.
 	var creds *actuators.Credentials
 	if inst.MasterKey.IsZero() {
-		if o.n.cfg.ReplicationUser == "" {
+		if o.creds == nil {
 			return nil, fmt.Errorf("%s replicates from nothing and has no replication credentials: set ReplicationUser and ReplicationPassword to %s it", key, op)
 		}
-		creds = &actuators.Credentials{User: o.n.cfg.ReplicationUser, Password: o.n.cfg.ReplicationPassword}
+		creds = o.creds
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.opBound)
 	defer cancel()
-	if err := o.record(ctx, events.KindManualOperationStarted, events.ManualOperation{Operation: op, Target: key, Who: who,
-		Detail: "below " + dest.String()}, key); err != nil {
-		return nil, err
-	}
-	if err := o.db().ChangeSource(ctx, key, dest, mode, creds); err != nil {
-		return nil, err
-	}
-	return o.n.read.Discover(ctx, key, who)
+	return o.operate(ctx, op, key, "below "+dest.String(), who,
+		step("change-source", func(ctx context.Context) error { return o.db.ChangeSource(ctx, key, dest, mode, creds) }))
 }
 
 // relocateMode is how inst continues from a new source: a GTID replica as
@@ -295,8 +296,8 @@ func relocateMode(inst *projections.Instance, op string) (actuators.SourceMode, 
 }
 
 // LocateErrant implements api.Operations.
-func (o *operations) LocateErrant(_ context.Context, key events.InstanceKey) ([]string, error) {
-	inst, ok := o.n.app.FreshView().Instance(key)
+func (o *Operator) LocateErrant(_ context.Context, key events.InstanceKey) ([]string, error) {
+	inst, ok := o.views.FreshView().Instance(key)
 	if !ok {
 		return nil, fmt.Errorf("unknown instance %s", key)
 	}
