@@ -88,7 +88,7 @@ func TestDependencyDirection(t *testing.T) {
 		{"actuators", []string{module + "/config", module + "/probes", module + "/api", "github.com/nats-io/nats-server"}, "actuators act through small interfaces"},
 		{"api", []string{"github.com/go-sql-driver", "github.com/nats-io/nats-server", module + "/config"}, "the API reads views, it does not touch MySQL"},
 		{"mysqlconn", []string{module + "/", "github.com/nats-io"}, "mysqlconn builds driver configs from plain options: it imports no package of ours"},
-		{"control", []string{module + "/api", module + "/cmd", module + "/config", module + "/probes", "github.com/nats-io/nats-server", "github.com/go-sql-driver"}, "control is the application layer below the API: api imports it, never the reverse; it acts through the actuators' interfaces"},
+		{"control", []string{module + "/api", module + "/cmd", module + "/config", "github.com/nats-io/nats-server", "github.com/go-sql-driver"}, "control is the application layer below the API (api imports it, never the reverse); it takes plain options (not the config), runs the probes and acts through the actuators"},
 	}
 	for dir, p := range repoPackages(t) {
 		first := strings.Split(filepath.ToSlash(dir), "/")[0]
