@@ -1,4 +1,4 @@
-package projections
+package gtid
 
 import (
 	"errors"
@@ -11,7 +11,7 @@ const (
 	u3 = "00000000-0000-0000-0000-000000000003"
 )
 
-func TestParseGTIDSetNormalises(t *testing.T) {
+func TestParseSetNormalises(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"", ""},
 		{u1 + ":1-5", u1 + ":1-5"},
@@ -23,20 +23,20 @@ func TestParseGTIDSetNormalises(t *testing.T) {
 		{u1 + ":1-3:tag:1-2", u1 + ":1-3," + u1 + ":tag:1-2"},
 	}
 	for _, tt := range tests {
-		got, err := ParseGTIDSet(tt.in)
+		got, err := ParseSet(tt.in)
 		if err != nil {
-			t.Fatalf("ParseGTIDSet(%q): %v", tt.in, err)
+			t.Fatalf("ParseSet(%q): %v", tt.in, err)
 		}
 		if got.String() != tt.want {
-			t.Errorf("ParseGTIDSet(%q) = %q, want %q", tt.in, got.String(), tt.want)
+			t.Errorf("ParseSet(%q) = %q, want %q", tt.in, got.String(), tt.want)
 		}
 	}
 }
 
-func TestParseGTIDSetRejects(t *testing.T) {
+func TestParseSetRejects(t *testing.T) {
 	for _, in := range []string{"nonsense", u1, u1 + ":0", u1 + ":5-3", u1 + ":x-3", "1234:1-2"} {
-		if _, err := ParseGTIDSet(in); !errors.Is(err, ErrInvalidGTID) {
-			t.Errorf("ParseGTIDSet(%q) error = %v, want ErrInvalidGTID", in, err)
+		if _, err := ParseSet(in); !errors.Is(err, ErrInvalidGTID) {
+			t.Errorf("ParseSet(%q) error = %v, want ErrInvalidGTID", in, err)
 		}
 	}
 }
@@ -58,7 +58,7 @@ func TestGTIDSetAlgebra(t *testing.T) {
 		{u1 + ":1-100", u1 + ":1-50:52-100", u1 + ":51", true, false, u1 + ":1-100"},
 	}
 	for _, tt := range tests {
-		a, b := MustParseGTIDSet(tt.a), MustParseGTIDSet(tt.b)
+		a, b := MustParseSet(tt.a), MustParseSet(tt.b)
 		if got := a.Subtract(b).String(); got != tt.sub {
 			t.Errorf("%q - %q = %q, want %q", tt.a, tt.b, got, tt.sub)
 		}
@@ -88,15 +88,15 @@ func TestMySQLErrant(t *testing.T) {
 		{"grandparent uuid ignored", u1 + ":1-10," + u2 + ":1-9", u1 + ":1-10," + u2 + ":1-5", []string{u1, u2}, ""},
 	}
 	for _, tt := range tests {
-		got := MySQLErrant(MustParseGTIDSet(tt.replica), MustParseGTIDSet(tt.source), tt.ignore).String()
+		got := MySQLErrant(MustParseSet(tt.replica), MustParseSet(tt.source), tt.ignore).String()
 		if got != tt.want {
 			t.Errorf("%s: errant = %q, want %q", tt.name, got, tt.want)
 		}
 	}
 }
 
-func TestMariaDBGTIDList(t *testing.T) {
-	l, err := ParseMariaDBGTIDList(" 1-2-5, 0-1-100 ")
+func TestList(t *testing.T) {
+	l, err := ParseList(" 1-2-5, 0-1-100 ")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,8 +104,8 @@ func TestMariaDBGTIDList(t *testing.T) {
 		t.Errorf("String = %q", l.String())
 	}
 	for _, in := range []string{"0-1", "a-1-2", "0-1-2-3", "0--1-2"} {
-		if _, err := ParseMariaDBGTIDList(in); !errors.Is(err, ErrInvalidGTID) {
-			t.Errorf("ParseMariaDBGTIDList(%q) error = %v, want ErrInvalidGTID", in, err)
+		if _, err := ParseList(in); !errors.Is(err, ErrInvalidGTID) {
+			t.Errorf("ParseList(%q) error = %v, want ErrInvalidGTID", in, err)
 		}
 	}
 	tests := []struct {
@@ -123,8 +123,8 @@ func TestMariaDBGTIDList(t *testing.T) {
 		{"", "", 0, 0, true},
 	}
 	for _, tt := range tests {
-		a, _ := ParseMariaDBGTIDList(tt.a)
-		b, _ := ParseMariaDBGTIDList(tt.b)
+		a, _ := ParseList(tt.a)
+		b, _ := ParseList(tt.b)
 		if got := CompareDomain(a, b, tt.domain); got != tt.cmp {
 			t.Errorf("CompareDomain(%q, %q, %d) = %d, want %d", tt.a, tt.b, tt.domain, got, tt.cmp)
 		}
@@ -149,10 +149,94 @@ func TestMariaDBErrant(t *testing.T) {
 		{"grandparent's domain", "0-1-100,2-7-4", "0-1-100", []uint32{1, 7}, ""},
 	}
 	for _, tt := range tests {
-		r, _ := ParseMariaDBGTIDList(tt.replica)
-		s, _ := ParseMariaDBGTIDList(tt.source)
+		r, _ := ParseList(tt.replica)
+		s, _ := ParseList(tt.source)
 		if got := MariaDBErrant(r, s, tt.upstream).String(); got != tt.want {
 			t.Errorf("%s: errant = %q, want %q", tt.name, got, tt.want)
 		}
 	}
+}
+
+func TestListAsBinlogState(t *testing.T) {
+	tests := []struct {
+		a, b            string
+		sub, union      string
+		aContainsB      bool
+		errantUpstream1 string // MariaDBErrantState(a, b, [1])
+	}{
+		{"0-1-105,0-3-101", "0-1-105", "0-3-101", "0-1-105,0-3-101", true, "0-3-101"},
+		{"0-1-105,0-3-101", "0-1-100,0-3-101", "0-1-105", "0-1-105,0-3-101", true, ""},
+		{"0-1-105,0-3-101", "0-1-100,0-3-100", "0-1-105,0-3-101", "0-1-105,0-3-101", true, "0-3-101"},
+		{"0-3-101", "0-1-105,0-3-102", "", "0-1-105,0-3-102", false, ""},
+		{"0-1-5,1-1-5", "1-1-5", "0-1-5", "0-1-5,1-1-5", true, ""},
+		{"", "0-1-5", "", "0-1-5", false, ""},
+	}
+	for _, tt := range tests {
+		a, b := mustList(t, tt.a), mustList(t, tt.b)
+		if got := a.Subtract(b).String(); got != tt.sub {
+			t.Errorf("%q - %q = %q, want %q", tt.a, tt.b, got, tt.sub)
+		}
+		if got := a.Union(b).String(); got != tt.union {
+			t.Errorf("%q + %q = %q, want %q", tt.a, tt.b, got, tt.union)
+		}
+		if got := a.Contains(b); got != tt.aContainsB {
+			t.Errorf("%q contains %q = %v", tt.a, tt.b, got)
+		}
+		if got := MariaDBErrantState(a, b, []uint32{1}).String(); got != tt.errantUpstream1 {
+			t.Errorf("errant(%q, %q) = %q, want %q", tt.a, tt.b, got, tt.errantUpstream1)
+		}
+	}
+}
+
+func mustList(t *testing.T, s string) List {
+	t.Helper()
+	l, err := ParseList(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+func TestParseRejectsOverflow(t *testing.T) {
+	for _, in := range []string{u1 + ":1-9223372036854775808", u1 + ":18446744073709551615"} {
+		if _, err := ParseSet(in); !errors.Is(err, ErrInvalidGTID) {
+			t.Errorf("ParseSet(%q) error = %v, want ErrInvalidGTID", in, err)
+		}
+	}
+	for _, in := range []string{"0-1", "0-1-2-3", "4294967296-1-1", "0-x-1", "-1-1"} {
+		if _, err := ParseList(in); !errors.Is(err, ErrInvalidGTID) {
+			t.Errorf("ParseList(%q) error = %v, want ErrInvalidGTID", in, err)
+		}
+	}
+}
+
+// FuzzParse: odd server answers never panic; what parses re-parses to the
+// same value, and the set algebra keeps its laws.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"", u1 + ":1-5:7", u1 + ":tag:1-3," + u2 + ":9", "0-1-100,1-2-5", "0-1-1,0-1-1", u1 + ":1-9223372036854775807"} {
+		f.Add(s, u1+":3-8")
+	}
+	f.Fuzz(func(t *testing.T, a, b string) {
+		if l, err := ParseList(a); err == nil {
+			if m, err := ParseList(l.String()); err != nil || !m.Contains(l) || !l.Contains(m) {
+				t.Fatalf("list %q does not re-parse: %v", l, err)
+			}
+		}
+		sa, err1 := ParseSet(a)
+		sb, err2 := ParseSet(b)
+		if err1 != nil || err2 != nil {
+			return
+		}
+		if r, err := ParseSet(sa.String()); err != nil || !r.Equal(sa) {
+			t.Fatalf("set %q does not re-parse: %v", sa, err)
+		}
+		u := sa.Union(sb)
+		if !u.Contains(sa) || !u.Contains(sb) {
+			t.Fatalf("%q ∪ %q = %q does not contain both", sa, sb, u)
+		}
+		d := sa.Subtract(sb)
+		if !sa.Contains(d) || !d.Subtract(sb).Equal(d) || !d.Union(sb).Equal(u) {
+			t.Fatalf("%q - %q = %q breaks the laws", sa, sb, d)
+		}
+	})
 }
