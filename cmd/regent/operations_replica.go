@@ -14,13 +14,6 @@ import (
 	"github.com/regent-ha/regent/projections/analysis"
 )
 
-// mariaDBErrantAdvice is why errant-GTID repairs are refused on MariaDB.
-const mariaDBErrantAdvice = "MariaDB GTIDs are per-domain positions (domain-server_id-seq), not sets, so no empty " +
-	"transaction can make the primary include a replica's errant sequence; on MariaDB, review the errant GTIDs " +
-	"(which-gtid-errant), then re-clone the replica, or, to discard its extra transactions, stop replication and set " +
-	"its gtid_slave_pos to its source's position for that domain (FLUSH BINARY LOGS DELETE_DOMAIN_ID=(N) drops a " +
-	"stray domain from its binary logs) and start replication"
-
 // Acknowledge implements api.Operations.
 func (o *operations) Acknowledge(ctx context.Context, a api.Ack, who string) (int, error) {
 	recs := o.n.app.Recoveries()
@@ -176,11 +169,11 @@ func (o *operations) replicaAction(op api.ReplicaOp, key events.InstanceKey) (fu
 	return nil, fmt.Errorf("unknown replica operation %q", op)
 }
 
-// errantAction returns the errant-GTID repair of op (MySQL GTID only).
+// errantAction returns the errant-GTID repair of op, on both flavors
+// (actuators/mysql errant*.go): inject-empty on the cluster's writable
+// primary; reset-master on inst itself, refused when it has replicas or is
+// in maintenance, and run under the maintenance lock.
 func (o *operations) errantAction(op api.ReplicaOp, inst *projections.Instance) (func(context.Context) (string, error), error) {
-	if inst.IsMariaDB() {
-		return nil, fmt.Errorf("refused on MariaDB %s: %s", inst.Key, mariaDBErrantAdvice)
-	}
 	if inst.GtidErrant == "" {
 		return nil, fmt.Errorf("%s has no errant GTIDs", inst.Key)
 	}
@@ -188,32 +181,42 @@ func (o *operations) errantAction(op api.ReplicaOp, inst *projections.Instance) 
 	if err != nil {
 		return nil, err
 	}
-	errant := inst.GtidErrant
+	v := o.n.app.freshView()
+	primary, ok := v.ClusterMaster(inst.ClusterName)
 	if op == api.OpErrantReset {
-		if n := len(o.n.app.freshView().Replicas(inst.Key)); n > 0 {
+		if n := len(v.Replicas(inst.Key)); n > 0 {
 			return nil, fmt.Errorf("%s has %d replicas: gtid-errant-reset-master needs an instance without replicas", inst.Key, n)
 		}
-		executed, err := projections.ParseGTIDSet(inst.ExecutedGtidSet)
-		if err != nil {
-			return nil, fmt.Errorf("parse executed GTID set of %s: %w", inst.Key, err)
+		if inst.IsInMaintenance {
+			return nil, fmt.Errorf("Cannot begin maintenance for instance: %s; %s", inst.Key, analysis.MaintenanceReason(inst))
 		}
-		bad, err := projections.ParseGTIDSet(errant)
-		if err != nil {
-			return nil, fmt.Errorf("parse errant GTID set of %s: %w", inst.Key, err)
+		state := ""
+		if ok {
+			state = primary.MariaDBGTID.BinlogState
 		}
-		purged := executed.Subtract(bad).String()
-		return func(ctx context.Context) (string, error) {
-			return "gtid_purged=" + purged, m.ResetMasterPurged(ctx, inst.Key, purged)
-		}, nil
+		return o.underMaintenance(inst.Key, "gtid-errant-reset-master", func(ctx context.Context) (string, error) {
+			return m.ResetErrant(ctx, inst.Key, inst.GtidErrant, state)
+		}), nil
 	}
-	primary, ok := o.n.app.freshView().ClusterMaster(inst.ClusterName)
 	if !ok || primary.ReadOnly {
 		return nil, fmt.Errorf("cluster %s has no writable primary to inject into", inst.ClusterName)
 	}
+	return func(ctx context.Context) (string, error) { return m.InjectErrant(ctx, primary.Key, inst.GtidErrant) }, nil
+}
+
+// underMaintenance wraps act in the maintenance lock on key (begun before,
+// ended after, also when act fails).
+func (o *operations) underMaintenance(key events.InstanceKey, reason string, act func(context.Context) (string, error)) func(context.Context) (string, error) {
 	return func(ctx context.Context) (string, error) {
-		n, err := m.InjectEmptyGTIDs(ctx, primary.Key, errant)
-		return fmt.Sprintf("%d empty transactions on %s", n, primary.Key), err
-	}, nil
+		if err := o.record(ctx, events.KindMaintenanceBegun, events.MaintenanceBegun{Key: key, Owner: "regent", Reason: reason,
+			Until: time.Now().Add(o.opBound)}, key); err != nil {
+			return "", err
+		}
+		defer func() {
+			_ = o.record(context.WithoutCancel(ctx), events.KindMaintenanceEnded, events.MaintenanceEnded{Key: key}, key)
+		}()
+		return act(ctx)
+	}
 }
 
 // Relocate implements api.Operations: GTID only, a CHANGE MASTER to dest
@@ -294,17 +297,21 @@ func relocateMode(inst *projections.Instance, op string) (actuators.SourceMode, 
 	return "", fmt.Errorf("%s has no GTID to continue from: %s supports GTID topologies only", key, op)
 }
 
-// LocateErrant implements api.Operations.
-func (o *operations) LocateErrant(_ context.Context, key events.InstanceKey) ([]string, error) {
+// LocateErrant implements api.Operations: the binary logs of key that
+// hold its errant GTIDs (both flavors).
+func (o *operations) LocateErrant(ctx context.Context, key events.InstanceKey) ([]string, error) {
 	inst, ok := o.n.app.freshView().Instance(key)
 	if !ok {
 		return nil, fmt.Errorf("unknown instance %s", key)
 	}
-	if inst.IsMariaDB() {
-		return nil, fmt.Errorf("refused on MariaDB %s: %s", key, mariaDBErrantAdvice)
-	}
 	if inst.GtidErrant == "" {
 		return []string{}, nil
 	}
-	return nil, fmt.Errorf("%s has errant GTIDs %s; locating them in binary logs is not implemented yet (which-gtid-errant shows the set)", key, inst.GtidErrant)
+	m, err := o.manual()
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.opBound)
+	defer cancel()
+	return m.LocateErrant(ctx, key, inst.GtidErrant)
 }

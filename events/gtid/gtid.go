@@ -272,7 +272,8 @@ func (g MariaDB) String() string {
 }
 
 // List is a MariaDB GTID position (gtid_current_pos and the
-// like): comma-separated GTIDs, sorted by domain then server id.
+// like) or binlog state: comma-separated GTIDs, sorted by domain, then
+// sequence (see sortList).
 type List []MariaDB
 
 // ParseList parses "0-1-100,1-2-5" (whitespace allowed).
@@ -285,7 +286,7 @@ func ParseList(s string) (List, error) {
 		}
 		f := strings.Split(part, "-")
 		if len(f) != 3 {
-			return nil, fmt.Errorf("%w: %q", ErrInvalidGTID, part)
+			return nil, fmt.Errorf("%w: %q: want domain-server-sequence", ErrInvalidGTID, part)
 		}
 		d, err1 := strconv.ParseUint(f[0], 10, 32)
 		srv, err2 := strconv.ParseUint(f[1], 10, 32)
@@ -299,15 +300,17 @@ func ParseList(s string) (List, error) {
 	return out, nil
 }
 
+// sortList orders by domain, then sequence: the last GTID of a domain is
+// its newest, as MariaDB reads gtid_binlog_pos off a gtid_binlog_state.
 func sortList(l List) {
 	sort.Slice(l, func(i, j int) bool {
 		if l[i].Domain != l[j].Domain {
 			return l[i].Domain < l[j].Domain
 		}
-		if l[i].ServerID != l[j].ServerID {
-			return l[i].ServerID < l[j].ServerID
+		if l[i].Seq != l[j].Seq {
+			return l[i].Seq < l[j].Seq
 		}
-		return l[i].Seq < l[j].Seq
+		return l[i].ServerID < l[j].ServerID
 	})
 }
 
