@@ -20,10 +20,10 @@ import (
 // and removing them from the replica's own GTID history.
 
 // mariaDBNoop is the logged no-op a MariaDB session writes under a chosen
-// domain-server-sequence: IF NOT EXISTS statements are written to the
-// binary log whether or not the object exists, and the mysql schema exists
-// on every server, so replicas that apply it change nothing.
-const mariaDBNoop = "CREATE DATABASE IF NOT EXISTS mysql"
+// domain-server-sequence: FLUSH PRIVILEGES is written to the binary log
+// (as a transaction with its own GTID), needs only RELOAD, and on the
+// replicas that apply it reloads grant tables they already hold.
+const mariaDBNoop = "FLUSH PRIVILEGES"
 
 // erGTIDStrictOutOfOrder is MariaDB's ER_GTID_STRICT_OUT_OF_ORDER: with
 // gtid_strict_mode a domain's sequence numbers must grow.

@@ -110,7 +110,7 @@ func withoutErrant(mariaDB bool, history, errant, primaryState string) (string, 
 			out = append(out, keep)
 		}
 	}
-	return out.String(), nil
+	return out.Union(nil).String(), nil // one entry per domain-server pair
 }
 
 // sameHistory compares two GTID histories as values.
