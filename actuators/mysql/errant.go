@@ -34,11 +34,11 @@ const erGTIDStrictOutOfOrder = 1950
 // domain-server GTID, a logged no-op written by a session that carries the
 // errant domain, server id and sequence (gtid_domain_id, server_id,
 // gtid_seq_no). The replica skips that event as its own server id's and is
-// then no longer errant. Under gtid_strict_mode a sequence the domain has
-// already passed is refused (ER_GTID_STRICT_OUT_OF_ORDER); the no-op is
-// then logged at the domain's next sequence with the same domain and
-// server id, which covers the errant one as well. It returns what it
-// logged.
+// then no longer errant. A primary in gtid_strict_mode refuses a sequence
+// its domain has already passed (ER_GTID_STRICT_OUT_OF_ORDER): that is a
+// Precondition error, and the replica needs gtid-errant-reset-master (a
+// strict replica stopped at its source's next transaction anyway). It
+// returns what it logged.
 func (d *DB) InjectErrant(ctx context.Context, primary events.InstanceKey, errant string) (string, error) {
 	const op = "inject errant gtids"
 	s, dl, err := d.dialect(ctx, primary)
@@ -62,53 +62,35 @@ func (d *DB) InjectErrant(ctx context.Context, primary events.InstanceKey, erran
 	defer func() { _ = conn.Raw(func(any) error { return driver.ErrBadConn }); _ = conn.Close() }()
 	var logged []string
 	for _, g := range list {
-		got, err := injectMariaDB(ctx, conn, g)
+		err := injectMariaDB(ctx, conn, g)
+		var me *mysql.MySQLError
+		if errors.As(err, &me) && me.Number == erGTIDStrictOutOfOrder {
+			return strings.Join(logged, ","), precondition(op, primary, "%s: %v: domain %d on the primary has passed sequence %d, so a "+
+				"replica in gtid_strict_mode cannot apply it either after its own %s; gtid-errant-reset-master repairs it", g, me, g.Domain, g.Seq, g)
+		}
 		if err != nil {
 			return strings.Join(logged, ","), d.fail(op, primary, fmt.Errorf("log %s: %w", g, err))
 		}
-		logged = append(logged, got.String())
+		logged = append(logged, g.String())
 	}
 	detail := "logged " + strings.Join(logged, ",") + " on " + primary.String()
 	d.log.Info().Str(events.LogInstance, primary.String()).Str("gtids", errant).Str("logged", strings.Join(logged, ",")).Msg("injected errant gtids")
 	return detail, nil
 }
 
-// injectMariaDB logs the no-op as g on conn (see InjectErrant) and returns
-// the GTID it was logged under.
-func injectMariaDB(ctx context.Context, conn *sql.Conn, g gtid.MariaDB) (gtid.MariaDB, error) {
-	set := func(seq uint64) error {
-		for _, stmt := range []string{
-			fmt.Sprintf("SET SESSION gtid_domain_id=%d", g.Domain),
-			fmt.Sprintf("SET SESSION server_id=%d", g.ServerID),
-			fmt.Sprintf("SET SESSION gtid_seq_no=%d", seq),
-		} {
-			if _, err := conn.ExecContext(ctx, stmt); err != nil {
-				return fmt.Errorf("%s: %w", stmt, err)
-			}
+// injectMariaDB logs the no-op as g on conn (see InjectErrant).
+func injectMariaDB(ctx context.Context, conn *sql.Conn, g gtid.MariaDB) error {
+	for _, stmt := range []string{
+		fmt.Sprintf("SET SESSION gtid_domain_id=%d", g.Domain),
+		fmt.Sprintf("SET SESSION server_id=%d", g.ServerID),
+		fmt.Sprintf("SET SESSION gtid_seq_no=%d", g.Seq),
+		mariaDBNoop,
+	} {
+		if _, err := conn.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("%s: %w", stmt, err)
 		}
-		_, err := conn.ExecContext(ctx, mariaDBNoop)
-		return err
 	}
-	err := set(g.Seq)
-	var me *mysql.MySQLError
-	if err == nil || !errors.As(err, &me) || me.Number != erGTIDStrictOutOfOrder {
-		return g, err
-	}
-	var pos string
-	if err := conn.QueryRowContext(ctx, "SELECT @@global.gtid_binlog_pos").Scan(&pos); err != nil {
-		return g, err
-	}
-	l, err := gtid.ParseList(pos)
-	if err != nil {
-		return g, err
-	}
-	last, _ := l.Domain(g.Domain)
-	next := g
-	next.Seq = max(g.Seq, last.Seq) + 1
-	if err := set(next.Seq); err != nil {
-		return g, fmt.Errorf("%s refused (%v), then %s: %w", g, me, next, err)
-	}
-	return next, nil
+	return nil
 }
 
 // LocateErrant lists key's binary logs that hold any of its errant GTIDs,

@@ -23,7 +23,10 @@ import (
 //     out-of-order sequence that follows) is removed from 2's binary log
 //     state by gtid-errant-reset-master under the maintenance lock: 2
 //     replicates again, is not errant, and holds the primary's rows exactly
-//     (checksums), so no transaction was applied twice or skipped.
+//     (checksums), so no transaction was applied twice or skipped;
+//   - refused inject-empty: once the primary has passed replica 3's errant
+//     sequence, 3 stops (strict mode, out of order) and inject-empty is
+//     refused with that reason; reset-master repairs it.
 func TestLabErrantGTID(t *testing.T) {
 	l := lab.Up(t, lab.Options{Hosts: 3, Controllers: 3})
 	l.VIPAdd(1)
@@ -31,6 +34,7 @@ func TestLabErrantGTID(t *testing.T) {
 	o.writeAndSee(1, 2, 3)
 	o.errantInjectEmpty(3)
 	o.errantResetMaster(2)
+	o.errantStrictRefused(3)
 }
 
 // errantWrite writes a row on replica i as root (read_only does not stop
@@ -75,6 +79,8 @@ func (o *opsLab) errantInjectEmpty(i int) {
 	o.must(o.follower, "", "-c", "locate-gtid-errant", "-i", key)
 }
 
+// errantResetMaster: an errant write on replica i under a write load on
+// the primary, repaired by gtid-errant-reset-master.
 func (o *opsLab) errantResetMaster(i int) {
 	o.t.Helper()
 	key := opsKey(i)
@@ -84,15 +90,63 @@ func (o *opsLab) errantResetMaster(i int) {
 	o.t.Logf("errant write on %s under a write load: %s", key, gtid)
 	o.eventuallyPrints(o.follower, gtid, "-c", "which-gtid-errant", "-i", key)
 	time.Sleep(time.Second)
-	o.t.Logf("host %d before the reset: %s", i, o.host(i))
-	o.must(o.follower, key, "-c", "gtid-errant-reset-master", "-i", key)
-	o.eventuallyInstance(o.follower, i, fields(map[string]any{"IsInMaintenance": false}))
+	o.resetAndCompare(i)
 	if _, err := load.Wait(); err != nil {
 		o.t.Fatalf("write load: %v", err)
 	}
+	o.compare(i)
+}
+
+// errantStrictRefused: once the primary has passed replica i's errant
+// sequence, i (gtid_strict_mode) stops at the primary's next transaction
+// and inject-empty is refused with the reason, changing nothing;
+// reset-master repairs it.
+func (o *opsLab) errantStrictRefused(i int) {
+	o.t.Helper()
+	key := opsKey(i)
+	gtid, _ := o.errantWrite(i, 800_000_003)
+	o.writeAndSee(1, 2)
+	o.eventuallyHost(i, "stopped by the out-of-order GTID", func(h lab.HostStatus) bool { return h.SQLRunning == "No" })
+	sqlErr := ""
+	for _, cell := range o.l.MustSQL(i, "SHOW SLAVE STATUS")[0] {
+		if strings.Contains(cell, "out-of-order") {
+			sqlErr = cell
+		}
+	}
+	if sqlErr == "" {
+		o.t.Fatalf("host %d stopped without the strict-mode out-of-order error: %s", i, o.host(i))
+	}
+	o.t.Logf("host %d after the primary passed its errant %s: %s; SQL error: %s", i, gtid, o.host(i), sqlErr)
+	o.eventuallyPrints(o.follower, gtid, "-c", "which-gtid-errant", "-i", key)
+	before := o.l.MustSQL(1, "SELECT @@gtid_binlog_state")[0][0]
+	// Refused by Regent when its view of the primary has the passed
+	// sequence already, else by the primary itself (ER_GTID_STRICT_OUT_OF_ORDER).
+	msg := o.refused(o.follower, []string{gtid, "gtid_strict_mode", "gtid-errant-reset-master"}, "-c", "gtid-errant-inject-empty", "-i", key)
+	o.t.Logf("inject-empty: %s", msg)
+	if after := o.l.MustSQL(1, "SELECT @@gtid_binlog_state")[0][0]; after != before {
+		o.t.Fatalf("refused inject-empty changed the primary's gtid_binlog_state: %s → %s", before, after)
+	}
+	o.resetAndCompare(i)
+}
+
+// resetAndCompare runs gtid-errant-reset-master on replica i and checks
+// that i replicates again, is not errant, and holds the primary's rows.
+func (o *opsLab) resetAndCompare(i int) {
+	o.t.Helper()
+	key := opsKey(i)
+	o.t.Logf("host %d before the reset: %s", i, o.host(i))
+	o.must(o.follower, key, "-c", "gtid-errant-reset-master", "-i", key)
+	o.eventuallyInstance(o.follower, i, fields(map[string]any{"IsInMaintenance": false}))
 	o.eventuallyPrints(o.follower, "", "-c", "which-gtid-errant", "-i", key)
-	o.writeAndSee(1, 2, 3)
 	o.eventuallyHost(i, "replicating", lab.HostStatus.Replicating)
+	o.compare(i)
+}
+
+// compare writes on the primary, waits for every host, and compares the
+// primary's rows with host i's (the test's errant rows aside).
+func (o *opsLab) compare(i int) {
+	o.t.Helper()
+	o.writeAndSee(1, 2, 3)
 	sum := func(h int) string {
 		r := o.l.MustSQL(h, "SELECT COUNT(*), COALESCE(BIT_XOR(CRC32(CONCAT(id, '/', written_at))), 0) FROM regent_lab.acked WHERE id NOT BETWEEN 800000000 AND 800999999")[0]
 		return r[0] + "/" + r[1]
@@ -103,5 +157,5 @@ func (o *opsLab) errantResetMaster(i int) {
 		}
 		return nil
 	})
-	o.t.Logf("host %d after the reset: %s; rows/checksum %s as on the primary", i, o.host(i), sum(i))
+	o.t.Logf("host %d: %s; rows/checksum %s as on the primary", i, o.host(i), sum(i))
 }

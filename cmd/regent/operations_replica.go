@@ -10,6 +10,7 @@ import (
 	"github.com/regent-ha/regent/actuators"
 	"github.com/regent-ha/regent/api"
 	"github.com/regent-ha/regent/events"
+	"github.com/regent-ha/regent/events/gtid"
 	"github.com/regent-ha/regent/projections"
 	"github.com/regent-ha/regent/projections/analysis"
 )
@@ -201,7 +202,25 @@ func (o *operations) errantAction(op api.ReplicaOp, inst *projections.Instance) 
 	if !ok || primary.ReadOnly {
 		return nil, fmt.Errorf("cluster %s has no writable primary to inject into", inst.ClusterName)
 	}
+	if g, passed := strictPassed(inst, primary); passed {
+		return nil, fmt.Errorf("refused on %s: its errant %s is behind the primary's gtid_binlog_pos %s, and with gtid_strict_mode it cannot "+
+			"apply the primary's transactions after it: gtid-errant-reset-master repairs it", inst.Key, g, primary.MariaDBGTID.BinlogPos)
+	}
 	return func(ctx context.Context) (string, error) { return m.InjectErrant(ctx, primary.Key, inst.GtidErrant) }, nil
+}
+
+// strictPassed reports the first errant GTID of a MariaDB replica in
+// gtid_strict_mode that the primary's domain has already reached.
+func strictPassed(inst, primary *projections.Instance) (gtid.MariaDB, bool) {
+	if !inst.IsMariaDB() || !inst.MariaDBGTID.StrictMode {
+		return gtid.MariaDB{}, false
+	}
+	errant, err1 := gtid.ParseList(inst.GtidErrant)
+	pos, err2 := gtid.ParseList(primary.MariaDBGTID.BinlogPos)
+	if err1 != nil || err2 != nil {
+		return gtid.MariaDB{}, false
+	}
+	return errant.PassedBy(pos)
 }
 
 // underMaintenance wraps act in the maintenance lock on key (begun before,

@@ -473,3 +473,16 @@ func (l List) WithoutServers(ids ...uint32) List {
 func MariaDBErrantState(replicaState, primaryState List, upstreamServerIDs []uint32) List {
 	return replicaState.WithoutServers(upstreamServerIDs...).Subtract(primaryState)
 }
+
+// PassedBy returns the first GTID of l whose domain the position pos has
+// reached: pos holds a sequence in that domain at least the GTID's, from
+// any server. A replica in gtid_strict_mode that logged such a GTID itself
+// stops at its source's next transaction in the domain (out of order).
+func (l List) PassedBy(pos List) (MariaDB, bool) {
+	for _, g := range l {
+		if p, ok := pos.Domain(g.Domain); ok && p.Seq >= g.Seq {
+			return g, true
+		}
+	}
+	return MariaDB{}, false
+}

@@ -240,3 +240,20 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestPassedBy(t *testing.T) {
+	for _, tt := range []struct {
+		errant, pos, want string
+		passed            bool
+	}{
+		{"0-3-12", "0-1-11", "", false},
+		{"0-3-12", "0-1-12", "0-3-12", true},
+		{"1-3-5,0-3-12", "0-1-20,1-1-4", "0-3-12", true},
+		{"1-3-5", "0-1-20", "", false},
+	} {
+		g, ok := mustList(t, tt.errant).PassedBy(mustList(t, tt.pos))
+		if ok != tt.passed || (ok && g.String() != tt.want) {
+			t.Errorf("%q passed by %q = %v, %v; want %q, %v", tt.errant, tt.pos, g, ok, tt.want, tt.passed)
+		}
+	}
+}
