@@ -26,15 +26,19 @@ import (
 //     (checksums), so no transaction was applied twice or skipped;
 //   - refused inject-empty: once the primary has passed replica 3's errant
 //     sequence, 3 stops (strict mode, out of order) and inject-empty is
-//     refused with that reason; reset-master repairs it.
+//     refused with that reason; reset-master repairs it;
+//   - a failover after another inject-empty repair promotes the repaired
+//     replica (the other one registered must_not).
 func TestLabErrantGTID(t *testing.T) {
 	l := lab.Up(t, lab.Options{Hosts: 3, Controllers: 3})
 	l.VIPAdd(1)
 	o := startOpsLab(t, l)
 	o.writeAndSee(1, 2, 3)
-	o.errantInjectEmpty(3)
+	o.errantInjectEmpty(3, 800_000_001)
 	o.errantResetMaster(2)
 	o.errantStrictRefused(3)
+	o.errantInjectEmpty(3, 800_000_004)
+	o.errantFailover(3)
 }
 
 // errantWrite writes a row on replica i as root (read_only does not stop
@@ -55,10 +59,10 @@ func (o *opsLab) errantWrite(i int, id int64) (gtid, binlog string) {
 	return gtid, st[0]
 }
 
-func (o *opsLab) errantInjectEmpty(i int) {
+func (o *opsLab) errantInjectEmpty(i int, id int64) {
 	o.t.Helper()
 	key := opsKey(i)
-	gtid, binlog := o.errantWrite(i, 800_000_001)
+	gtid, binlog := o.errantWrite(i, id)
 	o.t.Logf("errant write on %s: %s in %s", key, gtid, binlog)
 	o.eventuallyPrints(o.follower, gtid, "-c", "which-gtid-errant", "-i", key)
 	topo, _, err := o.run(labAPI, "-c", "topology", "-i", opsKey(1))
@@ -158,4 +162,26 @@ func (o *opsLab) compare(i int) {
 		return nil
 	})
 	o.t.Logf("host %d: %s; rows/checksum %s as on the primary", i, o.host(i), sum(i))
+}
+
+// errantFailover: the primary is killed with replica i repaired by
+// inject-empty and the other replica registered must_not: the failover
+// promotes i (an errant replica would have been rejected).
+func (o *opsLab) errantFailover(i int) {
+	o.t.Helper()
+	other := 5 - i // the lab's replicas are 2 and 3
+	o.must(o.follower, opsKey(other), "-c", "register-candidate", "-i", opsKey(other), "-R", "must_not")
+	o.eventuallyInstance(o.follower, other, fields(map[string]any{"PromotionRule": "must_not"}))
+	killed := time.Now()
+	o.l.Kill(1)
+	var primary int
+	lab.Eventually(o.t, 30*time.Second, 100*time.Millisecond, func() error {
+		p, err := converged(o.l, 1)
+		primary = p
+		return err
+	})
+	if primary != i {
+		o.t.Fatalf("failover promoted host %d, want the repaired host %d", primary, i)
+	}
+	o.t.Logf("failover promoted the repaired host %d %s after SIGKILL", i, time.Since(killed).Round(time.Millisecond))
 }

@@ -203,8 +203,8 @@ func (o *operations) errantAction(op api.ReplicaOp, inst *projections.Instance) 
 		return nil, fmt.Errorf("cluster %s has no writable primary to inject into", inst.ClusterName)
 	}
 	if g, passed := strictPassed(inst, primary); passed {
-		return nil, fmt.Errorf("refused on %s: its errant %s is behind the primary's gtid_binlog_pos %s, and with gtid_strict_mode it cannot "+
-			"apply the primary's transactions after it: gtid-errant-reset-master repairs it", inst.Key, g, primary.MariaDBGTID.BinlogPos)
+		return nil, fmt.Errorf("refused on %s: gtid_binlog_pos %s on the primary has reached its errant %s, and with gtid_strict_mode "+
+			"it cannot apply the transactions of the primary after it: gtid-errant-reset-master repairs it", inst.Key, primary.MariaDBGTID.BinlogPos, g)
 	}
 	return func(ctx context.Context) (string, error) { return m.InjectErrant(ctx, primary.Key, inst.GtidErrant) }, nil
 }
