@@ -215,11 +215,18 @@ func TestParseRejectsOverflow(t *testing.T) {
 func FuzzParse(f *testing.F) {
 	for _, s := range []string{"", u1 + ":1-5:7", u1 + ":tag:1-3," + u2 + ":9", "0-1-100,1-2-5", "0-1-1,0-1-1", u1 + ":1-9223372036854775807"} {
 		f.Add(s, u1+":3-8")
+		f.Add(s, "0-1-50,0-2-7,1-1-3")
 	}
 	f.Fuzz(func(t *testing.T, a, b string) {
 		if l, err := ParseList(a); err == nil {
 			if m, err := ParseList(l.String()); err != nil || !m.Contains(l) || !l.Contains(m) {
 				t.Fatalf("list %q does not re-parse: %v", l, err)
+			}
+			if m, err := ParseList(b); err == nil {
+				u, d := l.Union(m), l.Subtract(m)
+				if !u.Contains(l) || !u.Contains(m) || !l.Contains(d) || len(d.Subtract(m)) != len(d) {
+					t.Fatalf("lists %q, %q: union %q, difference %q break the laws", l, m, u, d)
+				}
 			}
 		}
 		sa, err1 := ParseSet(a)
