@@ -42,12 +42,16 @@ func TestLabErrantGTID(t *testing.T) {
 }
 
 // errantWrite writes a row on replica i as root (read_only does not stop
-// it) and returns the errant GTID and the binary log it went to.
+// it) and returns the errant GTID and the binary log it went to. The
+// replica's binary log is rotated before and after, so the GTID sits in a
+// log that is neither the first nor the last.
 func (o *opsLab) errantWrite(i int, id int64) (gtid, binlog string) {
 	o.t.Helper()
+	o.l.MustSQL(i, "FLUSH BINARY LOGS")
 	o.l.MustSQL(i, fmt.Sprintf("INSERT INTO regent_lab.acked (id, written_at) VALUES (%d, NOW(6))", id))
 	row := o.l.MustSQL(i, "SELECT @@gtid_binlog_pos")[0]
 	st := o.l.MustSQL(i, "SHOW MASTER STATUS")[0]
+	o.l.MustSQL(i, "FLUSH BINARY LOGS")
 	for _, g := range strings.Split(row[0], ",") {
 		if strings.HasPrefix(g, "0-") {
 			gtid = g
