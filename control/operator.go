@@ -23,8 +23,9 @@ import (
 type manualDB interface {
 	DetachSource(ctx context.Context, key events.InstanceKey) error
 	ReattachSource(ctx context.Context, key events.InstanceKey) error
-	InjectEmptyGTIDs(ctx context.Context, key events.InstanceKey, set string) (int, error)
-	ResetMasterPurged(ctx context.Context, key events.InstanceKey, purged string) error
+	InjectErrant(ctx context.Context, primary events.InstanceKey, errant string) (string, error)
+	ResetErrant(ctx context.Context, key events.InstanceKey, errant, primaryState string) (string, error)
+	LocateErrant(ctx context.Context, key events.InstanceKey, errant string) ([]string, error)
 }
 
 // Views is what the operator reads of this node's fold: a view computed

@@ -9,16 +9,10 @@ import (
 
 	"github.com/regent-ha/regent/actuators"
 	"github.com/regent-ha/regent/events"
+	"github.com/regent-ha/regent/events/gtid"
 	"github.com/regent-ha/regent/projections"
 	"github.com/regent-ha/regent/projections/analysis"
 )
-
-// mariaDBErrantAdvice is why errant-GTID repairs are refused on MariaDB.
-const mariaDBErrantAdvice = "MariaDB GTIDs are per-domain positions (domain-server_id-seq), not sets, so no empty " +
-	"transaction can make the primary include a replica's errant sequence; on MariaDB, review the errant GTIDs " +
-	"(which-gtid-errant), then re-clone the replica, or, to discard its extra transactions, stop replication and set " +
-	"its gtid_slave_pos to its source's position for that domain (FLUSH BINARY LOGS DELETE_DOMAIN_ID=(N) drops a " +
-	"stray domain from its binary logs) and start replication"
 
 // Acknowledge implements api.Operations.
 func (o *Operator) Acknowledge(ctx context.Context, a Ack, who string) (int, error) {
@@ -183,11 +177,11 @@ func (o *Operator) replicaSteps(op ReplicaOp, key events.InstanceKey) ([]actuato
 	return []actuators.OperationStep{step("reattach-source", func(ctx context.Context) error { return m.ReattachSource(ctx, key) })}, nil
 }
 
-// errantSteps returns the errant-GTID repair of op (MySQL GTID only).
+// errantSteps returns the errant-GTID repair of op, on both flavors
+// (actuators/mysql errant*.go): inject-empty on the cluster's writable
+// primary; reset-master on inst itself, refused when it has replicas or is
+// in maintenance, and run under the maintenance lock.
 func (o *Operator) errantSteps(op ReplicaOp, inst *projections.Instance) ([]actuators.OperationStep, error) {
-	if inst.IsMariaDB() {
-		return nil, fmt.Errorf("refused on MariaDB %s: %s", inst.Key, mariaDBErrantAdvice)
-	}
 	if inst.GtidErrant == "" {
 		return nil, fmt.Errorf("%s has no errant GTIDs", inst.Key)
 	}
@@ -195,32 +189,61 @@ func (o *Operator) errantSteps(op ReplicaOp, inst *projections.Instance) ([]actu
 	if err != nil {
 		return nil, err
 	}
-	errant := inst.GtidErrant
+	v := o.views.FreshView()
+	primary, ok := v.ClusterMaster(inst.ClusterName)
 	if op == OpErrantReset {
-		if n := len(o.views.FreshView().Replicas(inst.Key)); n > 0 {
+		if n := len(v.Replicas(inst.Key)); n > 0 {
 			return nil, fmt.Errorf("%s has %d replicas: gtid-errant-reset-master needs an instance without replicas", inst.Key, n)
 		}
-		executed, err := projections.ParseGTIDSet(inst.ExecutedGtidSet)
-		if err != nil {
-			return nil, fmt.Errorf("parse executed GTID set of %s: %w", inst.Key, err)
+		if inst.IsInMaintenance {
+			return nil, fmt.Errorf("Cannot begin maintenance for instance: %s; %s", inst.Key, analysis.MaintenanceReason(inst))
 		}
-		bad, err := projections.ParseGTIDSet(errant)
-		if err != nil {
-			return nil, fmt.Errorf("parse errant GTID set of %s: %w", inst.Key, err)
+		state := ""
+		if ok {
+			state = primary.MariaDBGTID.BinlogState
 		}
-		purged := executed.Subtract(bad).String()
-		return []actuators.OperationStep{{Name: "reset-master-purged", Do: func(ctx context.Context) (string, error) {
-			return "gtid_purged=" + purged, m.ResetMasterPurged(ctx, inst.Key, purged)
-		}}}, nil
+		return []actuators.OperationStep{{Name: "reset-errant-gtids", Do: o.underMaintenance(inst.Key, "gtid-errant-reset-master",
+			func(ctx context.Context) (string, error) { return m.ResetErrant(ctx, inst.Key, inst.GtidErrant, state) })}}, nil
 	}
-	primary, ok := o.views.FreshView().ClusterMaster(inst.ClusterName)
 	if !ok || primary.ReadOnly {
 		return nil, fmt.Errorf("cluster %s has no writable primary to inject into", inst.ClusterName)
 	}
-	return []actuators.OperationStep{{Name: "inject-empty-transactions", Do: func(ctx context.Context) (string, error) {
-		n, err := m.InjectEmptyGTIDs(ctx, primary.Key, errant)
-		return fmt.Sprintf("%d empty transactions on %s", n, primary.Key), err
+	if g, passed := strictPassed(inst, primary); passed {
+		return nil, fmt.Errorf("refused on %s: gtid_binlog_pos %s on the primary has reached its errant %s, and with gtid_strict_mode "+
+			"it cannot apply the transactions of the primary after it: gtid-errant-reset-master repairs it", inst.Key, primary.MariaDBGTID.BinlogPos, g)
+	}
+	return []actuators.OperationStep{{Name: "inject-errant-gtids", Do: func(ctx context.Context) (string, error) {
+		return m.InjectErrant(ctx, primary.Key, inst.GtidErrant)
 	}}}, nil
+}
+
+// strictPassed reports the first errant GTID of a MariaDB replica in
+// gtid_strict_mode that the primary's domain has already reached.
+func strictPassed(inst, primary *projections.Instance) (gtid.MariaDB, bool) {
+	if !inst.IsMariaDB() || !inst.MariaDBGTID.StrictMode {
+		return gtid.MariaDB{}, false
+	}
+	errant, err1 := gtid.ParseList(inst.GtidErrant)
+	pos, err2 := gtid.ParseList(primary.MariaDBGTID.BinlogPos)
+	if err1 != nil || err2 != nil {
+		return gtid.MariaDB{}, false
+	}
+	return errant.PassedBy(pos)
+}
+
+// underMaintenance wraps act in the maintenance lock on key (begun before,
+// ended after, also when act fails).
+func (o *Operator) underMaintenance(key events.InstanceKey, reason string, act func(context.Context) (string, error)) func(context.Context) (string, error) {
+	return func(ctx context.Context) (string, error) {
+		if err := o.record(ctx, events.KindMaintenanceBegun, events.MaintenanceBegun{Key: key, Owner: "regent", Reason: reason,
+			Until: time.Now().Add(o.opBound)}, key); err != nil {
+			return "", err
+		}
+		defer func() {
+			_ = o.record(context.WithoutCancel(ctx), events.KindMaintenanceEnded, events.MaintenanceEnded{Key: key}, key)
+		}()
+		return act(ctx)
+	}
 }
 
 // Relocate implements api.Operations: GTID only, a CHANGE MASTER to dest
@@ -295,17 +318,21 @@ func relocateMode(inst *projections.Instance, op string) (actuators.SourceMode, 
 	return "", fmt.Errorf("%s has no GTID to continue from: %s supports GTID topologies only", key, op)
 }
 
-// LocateErrant implements api.Operations.
-func (o *Operator) LocateErrant(_ context.Context, key events.InstanceKey) ([]string, error) {
+// LocateErrant implements api.Operations: the binary logs of key that
+// hold its errant GTIDs (both flavors).
+func (o *Operator) LocateErrant(ctx context.Context, key events.InstanceKey) ([]string, error) {
 	inst, ok := o.views.FreshView().Instance(key)
 	if !ok {
 		return nil, fmt.Errorf("unknown instance %s", key)
 	}
-	if inst.IsMariaDB() {
-		return nil, fmt.Errorf("refused on MariaDB %s: %s", key, mariaDBErrantAdvice)
-	}
 	if inst.GtidErrant == "" {
 		return []string{}, nil
 	}
-	return nil, fmt.Errorf("%s has errant GTIDs %s; locating them in binary logs is not implemented yet (which-gtid-errant shows the set)", key, inst.GtidErrant)
+	m, err := o.manual()
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.opBound)
+	defer cancel()
+	return m.LocateErrant(ctx, key, inst.GtidErrant)
 }

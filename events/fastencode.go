@@ -113,6 +113,7 @@ func appendProgress(b []byte, p *InstanceProgress) ([]byte, bool) {
 	e.optStr(`,"gtid_current_pos":`, p.GTIDCurrentPos)
 	e.optStr(`,"gtid_slave_pos":`, p.GTIDSlavePos)
 	e.optStr(`,"gtid_binlog_pos":`, p.GTIDBinlogPos)
+	e.optStr(`,"gtid_binlog_state":`, p.GTIDBinlogState)
 	e.raw(`,"read_coordinates":`)
 	e.coordinates(p.ReadCoordinates)
 	e.raw(`,"exec_coordinates":`)

@@ -52,6 +52,8 @@ func (sc *scanner) progressField(p *InstanceProgress, key string) (uint32, bool)
 		return 1 << 15, sc.timePtr(&p.LastHeartbeat)
 	case "uptime":
 		return 1 << 16, sc.intTo(&p.Uptime)
+	case "gtid_binlog_state":
+		return 1 << 18, sc.strTo(&p.GTIDBinlogState)
 	case "probe_duration_ns":
 		var n int64
 		ok := sc.intTo(&n)

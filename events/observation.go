@@ -101,8 +101,11 @@ type GTIDState struct {
 	CurrentPos string `json:"current_pos,omitempty"`
 	SlavePos   string `json:"slave_pos,omitempty"`
 	BinlogPos  string `json:"binlog_pos,omitempty"`
-	StrictMode bool   `json:"strict_mode,omitempty"`
-	DomainID   uint32 `json:"domain_id,omitempty"`
+	// BinlogState is @@gtid_binlog_state: the last GTID of every
+	// (domain, server id) in the binary log, for server-aware errant checks.
+	BinlogState string `json:"binlog_state,omitempty"`
+	StrictMode  bool   `json:"strict_mode,omitempty"`
+	DomainID    uint32 `json:"domain_id,omitempty"`
 }
 
 // SemiSync is the semi-synchronous replication state.
@@ -169,6 +172,7 @@ type InstanceProgress struct {
 	GTIDCurrentPos     string            `json:"gtid_current_pos,omitempty"` // MariaDB
 	GTIDSlavePos       string            `json:"gtid_slave_pos,omitempty"`
 	GTIDBinlogPos      string            `json:"gtid_binlog_pos,omitempty"`
+	GTIDBinlogState    string            `json:"gtid_binlog_state,omitempty"`
 	ReadCoordinates    BinlogCoordinates `json:"read_coordinates"`
 	ExecCoordinates    BinlogCoordinates `json:"exec_coordinates"`
 	RelayCoordinates   BinlogCoordinates `json:"relay_coordinates"`

@@ -34,11 +34,12 @@ func buildObservation(key events.InstanceKey, res batchResult) (events.InstanceO
 	obs.Flavor = mysqlconn.DetectFlavor(obs.Version, obs.VersionComment)
 	if obs.Flavor == FlavorMariaDB {
 		obs.GTID = events.GTIDState{
-			CurrentPos: g.str("gtid_current_pos"),
-			SlavePos:   g.str("gtid_slave_pos"),
-			BinlogPos:  g.str("gtid_binlog_pos"),
-			StrictMode: g.bool("gtid_strict_mode"),
-			DomainID:   uint32(g.int64("gtid_domain_id")),
+			CurrentPos:  g.str("gtid_current_pos"),
+			SlavePos:    g.str("gtid_slave_pos"),
+			BinlogPos:   g.str("gtid_binlog_pos"),
+			BinlogState: g.str("gtid_binlog_state"),
+			StrictMode:  g.bool("gtid_strict_mode"),
+			DomainID:    uint32(g.int64("gtid_domain_id")),
 		}
 	} else {
 		obs.GTID = events.GTIDState{

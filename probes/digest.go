@@ -17,7 +17,7 @@ import (
 func Digest(obs *events.InstanceObserved) string {
 	s := *obs
 	s.SelfCoordinates = events.BinlogCoordinates{}
-	s.GTID.Executed, s.GTID.CurrentPos, s.GTID.SlavePos, s.GTID.BinlogPos = "", "", "", ""
+	s.GTID.Executed, s.GTID.CurrentPos, s.GTID.SlavePos, s.GTID.BinlogPos, s.GTID.BinlogState = "", "", "", "", ""
 	s.LagSeconds = nil
 	s.Uptime = 0
 	s.ProbeDuration = 0
@@ -52,6 +52,7 @@ func Progress(obs *events.InstanceObserved) events.InstanceProgress {
 		GTIDCurrentPos:  obs.GTID.CurrentPos,
 		GTIDSlavePos:    obs.GTID.SlavePos,
 		GTIDBinlogPos:   obs.GTID.BinlogPos,
+		GTIDBinlogState: obs.GTID.BinlogState,
 		LagSeconds:      obs.LagSeconds,
 		Uptime:          obs.Uptime,
 		ProbeDuration:   obs.ProbeDuration,

@@ -44,6 +44,7 @@ var mariaDBGlobals = []globalsColumn{
 	{expr: "@@gtid_current_pos", alias: "gtid_current_pos", min: mysqlconn.Version{Major: 10, Minor: 0, Patch: 2}},
 	{expr: "@@gtid_slave_pos", alias: "gtid_slave_pos", min: mysqlconn.Version{Major: 10, Minor: 0, Patch: 2}},
 	{expr: "@@gtid_binlog_pos", alias: "gtid_binlog_pos", min: mysqlconn.Version{Major: 10, Minor: 0, Patch: 2}},
+	{expr: "@@gtid_binlog_state", alias: "gtid_binlog_state", min: mysqlconn.Version{Major: 10, Minor: 0, Patch: 2}},
 	{expr: "@@gtid_strict_mode", alias: "gtid_strict_mode", min: mysqlconn.Version{Major: 10, Minor: 0, Patch: 2}},
 	{expr: "@@gtid_domain_id", alias: "gtid_domain_id", min: mysqlconn.Version{Major: 10, Minor: 0, Patch: 2}},
 	{expr: "@@log_slave_updates", alias: "log_replica_updates"}, // MariaDB keeps the name
@@ -145,7 +146,7 @@ func replicaHostsStatement(s mysqlconn.Server) statement {
 func lightGlobalsSQL(s mysqlconn.Server) string {
 	if s.MariaDB() {
 		return "SELECT @@server_id AS server_id, @@read_only AS read_only, @@gtid_current_pos AS gtid_current_pos, " +
-			"@@gtid_slave_pos AS gtid_slave_pos, @@gtid_binlog_pos AS gtid_binlog_pos"
+			"@@gtid_slave_pos AS gtid_slave_pos, @@gtid_binlog_pos AS gtid_binlog_pos, @@gtid_binlog_state AS gtid_binlog_state"
 	}
 	var b strings.Builder
 	b.WriteString("SELECT @@server_id AS server_id, @@read_only AS read_only")

@@ -3,6 +3,8 @@ package projections
 import (
 	"sort"
 	"strings"
+
+	"github.com/regent-ha/regent/events/gtid"
 )
 
 // Problem names, as orchestrator's.
@@ -78,11 +80,11 @@ func (v *View) deriveGTID(inst *Instance, res []clusterRes, i int) {
 }
 
 func mysqlErrant(inst, master *Instance, anc []*Instance) string {
-	replica, err := ParseGTIDSet(inst.ExecutedGtidSet)
+	replica, err := gtid.ParseSet(inst.ExecutedGtidSet)
 	if err != nil {
 		return ""
 	}
-	source, err := ParseGTIDSet(master.ExecutedGtidSet)
+	source, err := gtid.ParseSet(master.ExecutedGtidSet)
 	if err != nil {
 		return ""
 	}
@@ -95,23 +97,14 @@ func mysqlErrant(inst, master *Instance, anc []*Instance) string {
 	if inst.IsCoMaster {
 		ignore = append(ignore, inst.ServerUUID)
 	}
-	return MySQLErrant(replica, source, ignore).String()
+	return gtid.MySQLErrant(replica, source, ignore).String()
 }
 
+// mariadbErrant compares the replica's gtid_binlog_state with the
+// primary's, per domain and server id (gtid.MariaDBErrantState); without
+// both states (an observation from before Regent read them, or a replica
+// without a binary log) it falls back to the per-domain positions.
 func mariadbErrant(inst, master *Instance, anc []*Instance) string {
-	rpos := pick(inst.MariaDBGTID.CurrentPos, inst.MariaDBGTID.BinlogPos)
-	mpos := pick(master.MariaDBGTID.BinlogPos, master.MariaDBGTID.CurrentPos)
-	if rpos == "" || mpos == "" {
-		return ""
-	}
-	replica, err := ParseMariaDBGTIDList(rpos)
-	if err != nil {
-		return ""
-	}
-	source, err := ParseMariaDBGTIDList(mpos)
-	if err != nil {
-		return ""
-	}
 	upstream := make([]uint32, 0, len(anc)+1)
 	for _, a := range anc {
 		if a.ServerID != inst.ServerID || inst.IsCoMaster {
@@ -121,7 +114,25 @@ func mariadbErrant(inst, master *Instance, anc []*Instance) string {
 	if inst.IsCoMaster {
 		upstream = append(upstream, uint32(inst.ServerID))
 	}
-	return MariaDBErrant(replica, source, upstream).String()
+	if rs, ms := inst.MariaDBGTID.BinlogState, master.MariaDBGTID.BinlogState; rs != "" && ms != "" {
+		replica, err1 := gtid.ParseList(rs)
+		source, err2 := gtid.ParseList(ms)
+		if err1 != nil || err2 != nil {
+			return ""
+		}
+		return gtid.MariaDBErrantState(replica, source, upstream).String()
+	}
+	rpos := pick(inst.MariaDBGTID.CurrentPos, inst.MariaDBGTID.BinlogPos)
+	mpos := pick(master.MariaDBGTID.BinlogPos, master.MariaDBGTID.CurrentPos)
+	if rpos == "" || mpos == "" {
+		return ""
+	}
+	replica, err1 := gtid.ParseList(rpos)
+	source, err2 := gtid.ParseList(mpos)
+	if err1 != nil || err2 != nil {
+		return ""
+	}
+	return gtid.MariaDBErrant(replica, source, upstream).String()
 }
 
 // buildClusters derives per-cluster facts and each instance's suggested alias.

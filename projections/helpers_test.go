@@ -22,6 +22,12 @@ func key(host string) events.InstanceKey { return events.InstanceKey{Hostname: h
 func i64(n int64) *int64 { return &n }
 
 const (
+	u1 = "00000000-0000-0000-0000-000000000001"
+	u2 = "00000000-0000-0000-0000-000000000002"
+	u3 = "00000000-0000-0000-0000-000000000003"
+)
+
+const (
 	mariaVersion = "10.11.6-MariaDB-log"
 	mysqlVersion = "5.7.28-log"
 )

@@ -57,6 +57,7 @@ type moving struct {
 	gtidCurrent      string
 	gtidSlave        string
 	gtidBinlog       string
+	gtidBinlogState  string
 	sbm, lag         int64
 	sbmValid         bool
 	lagValid         bool
@@ -293,12 +294,13 @@ func (t *Topology) applyObserved(seq uint64, e events.Envelope) error {
 
 func movingFromObserved(p *events.InstanceObserved) moving {
 	mv := moving{
-		self:         p.SelfCoordinates,
-		gtidExecuted: p.GTID.Executed,
-		gtidCurrent:  p.GTID.CurrentPos,
-		gtidSlave:    p.GTID.SlavePos,
-		gtidBinlog:   p.GTID.BinlogPos,
-		uptime:       p.Uptime,
+		self:            p.SelfCoordinates,
+		gtidExecuted:    p.GTID.Executed,
+		gtidCurrent:     p.GTID.CurrentPos,
+		gtidSlave:       p.GTID.SlavePos,
+		gtidBinlog:      p.GTID.BinlogPos,
+		gtidBinlogState: p.GTID.BinlogState,
+		uptime:          p.Uptime,
 	}
 	if p.LagSeconds != nil {
 		mv.lag, mv.lagValid = *p.LagSeconds, true
@@ -337,7 +339,7 @@ func (t *Topology) applyProgress(seq uint64, e events.Envelope) error {
 	mv := &st.mv
 	mv.self, mv.read, mv.exec = p.SelfCoordinates, p.ReadCoordinates, p.ExecCoordinates
 	mv.gtidExecuted, mv.gtidCurrent = p.GTIDExecuted, p.GTIDCurrentPos
-	mv.gtidSlave, mv.gtidBinlog = p.GTIDSlavePos, p.GTIDBinlogPos
+	mv.gtidSlave, mv.gtidBinlog, mv.gtidBinlogState = p.GTIDSlavePos, p.GTIDBinlogPos, p.GTIDBinlogState
 	mv.sbm, mv.sbmValid = derefInt(p.SecondsBehind)
 	mv.lag, mv.lagValid = derefInt(p.LagSeconds)
 	mv.heartbeats = p.HeartbeatsReceived

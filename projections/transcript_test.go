@@ -200,6 +200,30 @@ func TestErrantGTIDMariaDB(t *testing.T) {
 	}
 }
 
+// TestErrantGTIDMariaDBBinlogState: an errant transaction the primary's
+// domain sequence has passed is still errant by (domain, server id), and
+// clears once the primary's gtid_binlog_state holds it (inject-empty).
+func TestErrantGTIDMariaDBBinlogState(t *testing.T) {
+	sc := flat(t, DefaultSettings())
+	p := mariaPrimary(h1, 1)
+	p.GTID.BinlogPos, p.GTID.BinlogState = "0-1-105", "0-1-105"
+	p.Digest = "d-p2"
+	r := mariaReplica(h3, 3, h1)
+	r.GTID.CurrentPos, r.GTID.BinlogPos, r.GTID.BinlogState = "0-1-105", "0-1-105", "0-1-105,0-3-101"
+	r.Digest = "d-errant"
+	sc.observe(threeNodes, p, r)
+	if e := sc.instance(h3).GtidErrant; e != "0-3-101" {
+		t.Errorf("errant = %q, want 0-3-101", e)
+	}
+	wantProblems(t, sc.instance(h3), ProblemErrantGTID)
+	p.GTID.BinlogState, p.Digest = "0-1-105,0-3-101", "d-p3"
+	sc.observe(threeNodes, p)
+	if e := sc.instance(h3).GtidErrant; e != "" {
+		t.Errorf("after the primary logged 0-3-101: errant = %q, want none", e)
+	}
+	wantProblems(t, sc.instance(h3))
+}
+
 func TestOriginsDisagree(t *testing.T) {
 	sc := flat(t, DefaultSettings()).at(time.Second)
 	sc.observe([]string{"n2", "n3"}, mariaReplica(h2, 2, h1))

@@ -140,6 +140,7 @@ func fillObserved(inst *Instance, o *events.InstanceObserved, mv *moving) {
 	inst.MariaDBGTID = o.GTID
 	inst.MariaDBGTID.Executed = mv.gtidExecuted
 	inst.MariaDBGTID.CurrentPos, inst.MariaDBGTID.SlavePos, inst.MariaDBGTID.BinlogPos = mv.gtidCurrent, mv.gtidSlave, mv.gtidBinlog
+	inst.MariaDBGTID.BinlogState = mv.gtidBinlogState
 	inst.ReplicationLagSeconds = nullInt64(mv.lag, mv.lagValid)
 	inst.SlaveLagSeconds = inst.ReplicationLagSeconds
 	if len(o.Replicas) > 0 {

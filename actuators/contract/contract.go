@@ -4,14 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/regent-ha/regent/actuators"
 	"github.com/regent-ha/regent/events"
+	"github.com/regent-ha/regent/events/gtid"
 )
 
 // Env is a 3-host flat MariaDB topology: host 1 the writable primary, hosts
@@ -173,17 +172,12 @@ func must(t *testing.T, what string, err error) {
 // beyond returns a MariaDB GTID list far ahead of pos in every domain.
 func beyond(t *testing.T, pos string) string {
 	t.Helper()
-	var out []string
-	for _, g := range strings.Split(pos, ",") {
-		f := strings.Split(strings.TrimSpace(g), "-")
-		if len(f) != 3 {
-			t.Fatalf("bad gtid %q in %q", g, pos)
-		}
-		seq, err := strconv.ParseUint(f[2], 10, 64)
-		if err != nil {
-			t.Fatalf("bad gtid %q: %v", g, err)
-		}
-		out = append(out, fmt.Sprintf("%s-%s-%d", f[0], f[1], seq+1_000_000))
+	l, err := gtid.ParseList(pos)
+	if err != nil {
+		t.Fatalf("bad gtid list %q: %v", pos, err)
 	}
-	return strings.Join(out, ",")
+	for i := range l {
+		l[i].Seq += 1_000_000
+	}
+	return l.String()
 }

@@ -2,8 +2,8 @@ package fake
 
 import (
 	"fmt"
+	gtidpkg "github.com/regent-ha/regent/events/gtid"
 	"sort"
-	"strconv"
 	"strings"
 )
 
@@ -49,26 +49,17 @@ func (p position) covers(want position) bool {
 	return true
 }
 
-// parsePosition parses a GTID list such as "0-1-100,1-2-5".
+// parsePosition parses a GTID list such as "0-1-100,1-2-5" (with
+// events/gtid, the one parser): the last GTID per domain.
 func parsePosition(s string) (position, error) {
+	l, err := gtidpkg.ParseList(s)
+	if err != nil {
+		return nil, fmt.Errorf("parse gtid list %q: %w", s, err)
+	}
 	p := position{}
-	for _, part := range strings.Split(s, ",") {
-		part = strings.TrimSpace(part)
-		if part == "" {
-			continue
-		}
-		f := strings.Split(part, "-")
-		if len(f) != 3 {
-			return nil, fmt.Errorf("parse gtid %q: want domain-server-sequence", part)
-		}
-		d, err1 := strconv.ParseUint(f[0], 10, 32)
-		s, err2 := strconv.ParseUint(f[1], 10, 32)
-		n, err3 := strconv.ParseUint(f[2], 10, 64)
-		if err1 != nil || err2 != nil || err3 != nil {
-			return nil, fmt.Errorf("parse gtid %q: not numbers", part)
-		}
-		if g := (gtid{uint32(d), uint32(s), n}); g.seq >= p[g.domain].seq {
-			p[g.domain] = g
+	for _, g := range l {
+		if g.Seq >= p[g.Domain].seq {
+			p[g.Domain] = gtid{g.Domain, g.ServerID, g.Seq}
 		}
 	}
 	return p, nil

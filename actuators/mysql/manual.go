@@ -8,7 +8,7 @@ import (
 
 	"github.com/regent-ha/regent/actuators"
 	"github.com/regent-ha/regent/events"
-	"github.com/regent-ha/regent/projections"
+	"github.com/regent-ha/regent/events/gtid"
 )
 
 // This file holds operator-only operations (detach/reattach, errant GTID
@@ -100,7 +100,7 @@ func (d *DB) InjectEmptyGTIDs(ctx context.Context, key events.InstanceKey, set s
 
 // explode lists the single GTIDs of a MySQL GTID set (bounded).
 func explode(set string) ([]string, error) {
-	parsed, err := projections.ParseGTIDSet(set)
+	parsed, err := gtid.ParseSet(set)
 	if err != nil {
 		return nil, err
 	}
@@ -116,40 +116,4 @@ func explode(set string) ([]string, error) {
 		}
 	}
 	return out, nil
-}
-
-// ResetMasterPurged removes key's errant GTIDs as orchestrator's
-// gtid-errant-reset-master (MySQL GTID only): replication stopped, RESET
-// MASTER, gtid_purged set to purged (executed minus errant), replication
-// started again if it ran.
-func (d *DB) ResetMasterPurged(ctx context.Context, key events.InstanceKey, purged string) error {
-	const op = "reset master"
-	s, dl, err := d.dialect(ctx, key)
-	if err != nil {
-		return d.fail(op, key, err)
-	}
-	if dl.mariaDB {
-		return precondition(op, key, "MariaDB has no gtid_purged to rewrite")
-	}
-	r, err := readReplica(ctx, s, dl)
-	if err != nil {
-		return d.fail(op, key, err)
-	}
-	running := r.ioStarted() || r.sqlStarted()
-	conn, err := s.db.Conn(ctx)
-	if err != nil {
-		return d.fail(op, key, err)
-	}
-	defer conn.Close()
-	stmts := []string{dl.ResetBinaryLogs, "SET GLOBAL gtid_purged='" + strings.ReplaceAll(purged, "'", "") + "'"}
-	if running {
-		stmts = append([]string{dl.StopReplica}, append(stmts, dl.StartReplica)...)
-	}
-	for _, stmt := range stmts {
-		if _, err := conn.ExecContext(ctx, stmt); err != nil {
-			return d.fail(op, key, fmt.Errorf("%s: %w", stmt, err))
-		}
-	}
-	d.log.Info().Str(events.LogInstance, key.String()).Str("gtid_purged", purged).Msg("reset master")
-	return nil
 }

@@ -10,7 +10,7 @@ import (
 
 	"github.com/regent-ha/regent/actuators"
 	"github.com/regent-ha/regent/events"
-	"github.com/regent-ha/regent/projections"
+	"github.com/regent-ha/regent/events/gtid"
 )
 
 // This file holds the operator-only replication controls of
@@ -158,7 +158,7 @@ func nextGTID(executed, uuid string) (string, error) {
 	if uuid == "" {
 		return "", fmt.Errorf("the replica reports no source UUID: cannot name the failed transaction")
 	}
-	set, err := projections.ParseGTIDSet(executed)
+	set, err := gtid.ParseSet(executed)
 	if err != nil {
 		return "", fmt.Errorf("parse gtid_executed: %w", err)
 	}
@@ -224,13 +224,13 @@ func (d *DB) failedGTID(ctx context.Context, s *server, dl dialect) (string, str
 	return failed, next, err
 }
 
-// withGTID returns the MariaDB GTID list pos with gtid's domain set to gtid.
-func withGTID(pos, gtid string) (string, error) {
-	domain, _, ok := strings.Cut(gtid, "-")
-	if _, err := parseGTIDList(gtid); err != nil || !ok {
-		return "", fmt.Errorf("parse gtid %q: %w", gtid, err)
+// withGTID returns the MariaDB GTID list pos with one's domain set to one.
+func withGTID(pos, one string) (string, error) {
+	domain, _, ok := strings.Cut(one, "-")
+	if _, err := gtid.ParseList(one); err != nil || !ok {
+		return "", fmt.Errorf("parse gtid %q: %w", one, err)
 	}
-	if _, err := parseGTIDList(pos); err != nil {
+	if _, err := gtid.ParseList(pos); err != nil {
 		return "", err
 	}
 	var out []string
@@ -240,7 +240,7 @@ func withGTID(pos, gtid string) (string, error) {
 			out = append(out, part)
 		}
 	}
-	return strings.Join(append(out, gtid), ","), nil
+	return strings.Join(append(out, one), ","), nil
 }
 
 // FlushBinaryLogs closes key's current binary log and opens the next.

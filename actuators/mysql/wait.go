@@ -8,6 +8,7 @@ import (
 
 	"github.com/regent-ha/regent/actuators"
 	"github.com/regent-ha/regent/events"
+	"github.com/regent-ha/regent/events/gtid"
 )
 
 // Server-side waits (MASTER_GTID_WAIT, WAIT_FOR_EXECUTED_GTID_SET) run in
@@ -120,24 +121,20 @@ func relayApplied(ctx context.Context, s *server, dl dialect, r replica) (done b
 	if err := s.db.QueryRowContext(ctx, "SELECT @@gtid_slave_pos, @@gtid_binlog_pos").Scan(&applied, &binlog); err != nil {
 		return false, "", err
 	}
-	have, err := parseGTIDList(applied)
+	have, err := gtid.ParseList(applied)
 	if err != nil {
 		return false, applied, err
 	}
-	own, err := parseGTIDList(binlog)
+	own, err := gtid.ParseList(binlog)
 	if err != nil {
 		return false, applied, err
 	}
-	for d, seq := range own {
-		if seq > have[d] {
-			have[d] = seq
-		}
-	}
-	want, err := parseGTIDList(r.ioPos)
+	have = have.Union(own)
+	want, err := gtid.ParseList(r.ioPos)
 	if err != nil {
 		return false, applied, err
 	}
-	return have.covers(want), applied, nil
+	return have.AtLeast(want), applied, nil
 }
 
 // WaitGTID waits until key has executed pos: on MariaDB gtid_current_pos
@@ -150,9 +147,9 @@ func (d *DB) WaitGTID(ctx context.Context, key events.InstanceKey, pos string) e
 	if err != nil {
 		return d.fail(op, key, err)
 	}
-	var want gtidList
+	var want gtid.List
 	if dl.mariaDB {
-		if want, err = parseGTIDList(pos); err != nil {
+		if want, err = gtid.ParseList(pos); err != nil {
 			return &actuators.Error{Kind: actuators.Permanent, Op: op, Key: key, Err: err}
 		}
 	}
@@ -190,7 +187,7 @@ func (d *DB) WaitGTID(ctx context.Context, key events.InstanceKey, pos string) e
 }
 
 // reached checks whether key has executed pos and returns its position.
-func (d *DB) reached(ctx context.Context, s *server, dl dialect, pos string, want gtidList) (bool, string, error) {
+func (d *DB) reached(ctx context.Context, s *server, dl dialect, pos string, want gtid.List) (bool, string, error) {
 	var now string
 	if !dl.mariaDB {
 		var sub bool
@@ -200,11 +197,11 @@ func (d *DB) reached(ctx context.Context, s *server, dl dialect, pos string, wan
 	if err := s.db.QueryRowContext(ctx, "SELECT @@gtid_current_pos").Scan(&now); err != nil {
 		return false, "", err
 	}
-	have, err := parseGTIDList(now)
+	have, err := gtid.ParseList(now)
 	if err != nil {
 		return false, now, err
 	}
-	return have.covers(want), now, nil
+	return have.AtLeast(want), now, nil
 }
 
 // serverWait blocks on the server for at most c seconds until pos is

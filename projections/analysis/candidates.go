@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/regent-ha/regent/events"
+	"github.com/regent-ha/regent/events/gtid"
 	"github.com/regent-ha/regent/projections"
 )
 
@@ -19,22 +20,22 @@ var ErrNoCandidate = errors.New("no acceptable candidate")
 type cand struct {
 	inst    *projections.Instance
 	reasons []string // rejection reasons
-	maria   projections.MariaDBGTIDList
+	maria   gtid.List
 	mariaOK bool
-	mysql   projections.GTIDSet
+	mysql   gtid.Set
 	mysqlOK bool
 }
 
 func newCand(i *projections.Instance) *cand {
 	c := &cand{inst: i}
 	if i.IsMariaDB() {
-		if l, err := projections.ParseMariaDBGTIDList(receivedMariaDBPos(i)); err == nil && len(l) > 0 {
+		if l, err := gtid.ParseList(receivedMariaDBPos(i)); err == nil && len(l) > 0 {
 			c.maria, c.mariaOK = l, true
 		}
 	}
 	if i.ExecutedGtidSet != "" {
-		exec, err1 := projections.ParseGTIDSet(i.ExecutedGtidSet)
-		ret, err2 := projections.ParseGTIDSet(i.RetrievedGtidSet)
+		exec, err1 := gtid.ParseSet(i.ExecutedGtidSet)
+		ret, err2 := gtid.ParseSet(i.RetrievedGtidSet)
 		if err1 == nil && err2 == nil {
 			c.mysql, c.mysqlOK = exec.Union(ret), true
 		}
@@ -247,16 +248,16 @@ func comparePosition(a, b *cand) int {
 	return compareCoords(a.inst.ExecBinlogCoordinates, b.inst.ExecBinlogCoordinates)
 }
 
-func compareMariaDB(a, b projections.MariaDBGTIDList) int {
+func compareMariaDB(a, b gtid.List) int {
 	ahead, behind := false, false
 	seen := map[uint32]bool{}
-	for _, l := range []projections.MariaDBGTIDList{a, b} {
+	for _, l := range []gtid.List{a, b} {
 		for _, d := range l.Domains() {
 			if seen[d] {
 				continue
 			}
 			seen[d] = true
-			switch projections.CompareDomain(a, b, d) {
+			switch gtid.CompareDomain(a, b, d) {
 			case 1:
 				ahead = true
 			case -1:

@@ -17,6 +17,7 @@ func deadWith(t *testing.T, reps ...*events.InstanceObserved) *script {
 	p := primary("p", 1)
 	p.DataCenter = "dc1"
 	p.Region = "eu"
+	p.GTID.BinlogState = "0-1-100,0-2-40"
 	s.observe(nodes, p)
 	s.observe(nodes, reps...)
 	s.at(time.Second).unreachable(nodes, "p", false)
@@ -79,6 +80,12 @@ func TestChooseCandidate(t *testing.T) {
 				rep("b", 3, "0-1-100", func(o *events.InstanceObserved) { o.GTID.CurrentPos = "0-1-100,1-3-7" }),
 			},
 			want: "a", reasons: map[string]string{"b": "rejected: errant GTIDs"}},
+		{name: "errant GTID by binlog state rejected though behind the domain's sequence",
+			reps: []*events.InstanceObserved{
+				rep("a", 2, "0-1-90", func(o *events.InstanceObserved) { o.GTID.BinlogState = "0-2-40,0-1-90" }),
+				rep("b", 3, "0-1-100", func(o *events.InstanceObserved) { o.GTID.BinlogState = "0-3-95,0-1-100" }),
+			},
+			want: "a", reasons: map[string]string{"b": "rejected: errant GTIDs 0-3-95"}},
 		{name: "cross data center prevented",
 			reps: []*events.InstanceObserved{
 				rep("a", 2, "0-1-100", func(o *events.InstanceObserved) { o.DataCenter = "dc2" }),

@@ -78,6 +78,7 @@ var variables = map[string]valueFunc{
 	"binlog_row_image":  str("FULL"),
 	"gtid_current_pos":  func(w *writer, st *snapshot) { w.str(st.gtid()) },
 	"gtid_binlog_pos":   func(w *writer, st *snapshot) { w.str(st.gtid()) },
+	"gtid_binlog_state": func(w *writer, st *snapshot) { w.str(st.gtid()) },
 	"gtid_slave_pos": func(w *writer, st *snapshot) {
 		if st.in.primary {
 			w.str("")
