@@ -8,11 +8,10 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/go-sql-driver/mysql"
-
 	"github.com/regent-ha/regent/actuators"
 	"github.com/regent-ha/regent/events"
 	"github.com/regent-ha/regent/events/gtid"
+	"github.com/regent-ha/regent/mysqlconn"
 )
 
 // This file repairs errant GTIDs on both flavors (operator-only, see
@@ -63,10 +62,9 @@ func (d *DB) InjectErrant(ctx context.Context, primary events.InstanceKey, erran
 	var logged []string
 	for _, g := range list {
 		err := injectMariaDB(ctx, conn, g)
-		var me *mysql.MySQLError
-		if errors.As(err, &me) && me.Number == erGTIDStrictOutOfOrder {
+		if n, ok := mysqlconn.ErrorNumber(err); ok && n == erGTIDStrictOutOfOrder {
 			return strings.Join(logged, ","), precondition(op, primary, "%s: %v: domain %d on the primary has passed sequence %d, so a "+
-				"replica in gtid_strict_mode cannot apply it either after its own %s; gtid-errant-reset-master repairs it", g, me, g.Domain, g.Seq, g)
+				"replica in gtid_strict_mode cannot apply it either after its own %s; gtid-errant-reset-master repairs it", g, err, g.Domain, g.Seq, g)
 		}
 		if err != nil {
 			return strings.Join(logged, ","), d.fail(op, primary, fmt.Errorf("log %s: %w", g, err))
