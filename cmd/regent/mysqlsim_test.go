@@ -239,15 +239,14 @@ func (r *mysqlSimRun) errantInject(k events.InstanceKey) {
 }
 
 // resetMasterCases are the versions and primary write rates
-// gtid-errant-reset-master passes on. Not yet listed: 8.4.3 (Regent sends
-// RESET MASTER, which 8.4 refuses with 1064), and any write rate > 0:
-// Regent computes gtid_purged from its last observation, before it stops
-// replication, so the transactions applied in between are fetched and
-// applied again (AppliedTwice > 0; issue 15).
+// gtid-errant-reset-master is run with: on 8.4 with its own RESET BINARY
+// LOGS AND GTIDS, and under 200 writes/s, where reading gtid_executed
+// before replication stopped would make transactions apply twice
+// (AppliedTwice counts them).
 var resetMasterCases = []struct {
 	version         string
 	writesPerSecond float64
-}{{"5.7.28-log", -1}, {"8.0.36", -1}} // -1: no writes
+}{{"5.7.28-log", -1}, {"8.0.36", -1}, {"8.4.3", -1}, {"5.7.28-log", 200}, {"8.0.36", 200}, {"8.4.3", 200}} // -1: no writes
 
 // TestMySQLSimErrantResetMaster repairs an errant transaction on a replica
 // with gtid-errant-reset-master: the replica's gtid_executed no longer
