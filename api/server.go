@@ -121,6 +121,17 @@ func (s *Server) register(method, path string, h http.HandlerFunc) {
 	s.routes = append(s.routes, full)
 }
 
+// MayWrite reports whether r may change anything (ReadOnly, the multi
+// method's read-only user, proxy users not in PowerAuthUsers may not): the
+// web interface shows write controls only to those who may.
+func (s *Server) MayWrite(r *http.Request) bool { return s.authorizedForAction(r) }
+
+// User names who sent r, as the audit events record it.
+func (s *Server) User(r *http.Request) string { return s.requestUser(r) }
+
+// Prefix is URLPrefix without its trailing slash ("" when none).
+func (s *Server) Prefix() string { return s.opts.URLPrefix }
+
 // Routes lists the registered patterns.
 func (s *Server) Routes() []string { return append([]string(nil), s.routes...) }
 

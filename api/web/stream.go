@@ -1,0 +1,66 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// stream is the pages' one server-sent-events connection: "hello" at
+// once, then "change" (data: a counter) when the fold has folded new
+// events, at most once per StreamInterval, and a comment every Heartbeat
+// while idle. It ends with the request or after StreamLifetime ("bye":
+// the browser's EventSource reconnects).
+func (w *Web) stream(rw http.ResponseWriter, r *http.Request) {
+	fl, ok := rw.(http.Flusher)
+	if !ok {
+		http.Error(rw, "streaming unsupported by this connection", http.StatusInternalServerError)
+		return
+	}
+	h := rw.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Accel-Buffering", "no")
+	rw.WriteHeader(http.StatusOK)
+	fmt.Fprintf(rw, "retry: 1000\nevent: hello\ndata: {}\n\n")
+	fl.Flush()
+	ctx := r.Context()
+	end := time.NewTimer(w.opts.StreamLifetime)
+	defer end.Stop()
+	beat := time.NewTicker(w.opts.Heartbeat)
+	defer beat.Stop()
+	var n uint64
+	changed := w.src.Changed()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-end.C:
+			fmt.Fprintf(rw, "event: bye\ndata: {}\n\n")
+			fl.Flush()
+			return
+		case <-beat.C:
+			if _, err := fmt.Fprintf(rw, ": keep-alive\n\n"); err != nil {
+				return
+			}
+			fl.Flush()
+		case <-changed:
+			n++
+			if _, err := fmt.Fprintf(rw, "event: change\ndata: %d\n\n", n); err != nil {
+				return
+			}
+			fl.Flush()
+			// Coalesce: what folds during the interval is one change,
+			// sent after it (next is closed by then).
+			next := w.src.Changed()
+			pause := time.NewTimer(w.opts.StreamInterval)
+			select {
+			case <-ctx.Done():
+				pause.Stop()
+				return
+			case <-pause.C:
+			}
+			changed = next
+		}
+	}
+}
