@@ -10,6 +10,7 @@ import (
 
 	"github.com/regent-ha/regent/events"
 	"github.com/regent-ha/regent/projections"
+	"github.com/regent-ha/regent/projections/analysis"
 	"github.com/regent-ha/regent/projections/timeline"
 )
 
@@ -72,6 +73,10 @@ type Tree struct {
 	At             time.Time
 	Nodes          []Node
 	Text           string // the `topology` text of the same view
+	// FollowedFrom is the cluster asked for when a recovery renamed it:
+	// the tree is its successor's cluster (Recovery).
+	FollowedFrom string `json:",omitempty"`
+	Recovery     string `json:",omitempty"`
 }
 
 // buildTree resolves hint on v and lays out its cluster.
@@ -106,12 +111,39 @@ func buildTree(v *projections.View, hint string) (Tree, error) {
 }
 
 func (w *Web) tree(rw http.ResponseWriter, r *http.Request) {
-	t, err := buildTree(w.src.View(), r.PathValue("clusterHint"))
+	v := w.src.View()
+	hint := r.PathValue("clusterHint")
+	from, uid := "", ""
+	if name, err := v.ResolveCluster(hint); err == nil {
+		if succ, id, ok := successorCluster(v, w.src.Recoveries(), name); ok {
+			from, uid, hint = name, id, succ
+		}
+	}
+	t, err := buildTree(v, hint)
+	t.FollowedFrom, t.Recovery = from, uid
 	if err != nil {
 		fail(rw, http.StatusNotFound, err)
 		return
 	}
 	writeJSON(rw, http.StatusOK, reply{Details: t})
+}
+
+// successorCluster is the cluster of the successor of the latest
+// successful recovery of cluster, when the successor is in the view and in
+// another cluster now (a failover renames the cluster after the new
+// primary; the page follows it).
+func successorCluster(v *projections.View, recs *analysis.Recoveries, cluster string) (string, string, bool) {
+	for _, t := range recs.Recent(cluster) { // newest first
+		if !t.IsSuccessful || t.SuccessorKey == nil {
+			continue
+		}
+		inst, ok := v.Instance(*t.SuccessorKey)
+		if !ok || inst.ClusterName == cluster {
+			return "", "", false
+		}
+		return inst.ClusterName, t.UID, true
+	}
+	return "", "", false
 }
 
 // atParam reads ?at= (RFC 3339 or a duration ago, as `regent topology

@@ -59,14 +59,14 @@ func (r *replay) advance(n int) {
 	r.changed = make(chan struct{})
 }
 
-// append adds an item to the log (stored now) and folds it.
+// append adds an item to the log, a second after the last folded one,
+// and folds it; the transcript's items not folded yet are dropped (the
+// scripted future no longer holds).
 func (r *replay) append(tb testing.TB, kind events.Kind, instance string, p any) {
 	tb.Helper()
 	r.mu.Lock()
+	r.items = r.items[:r.applied]
 	at := r.now.Add(time.Second)
-	if len(r.items) > 0 && at.Before(r.items[len(r.items)-1].Stored) {
-		at = r.items[len(r.items)-1].Stored.Add(time.Second)
-	}
 	env, err := events.New(kind, at, "c1", p)
 	if err != nil {
 		r.mu.Unlock()

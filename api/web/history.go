@@ -105,9 +105,28 @@ func (w *Web) clusterOf(hint string) string {
 	return hint
 }
 
+// timeline answers the cluster's timeline, with those of the clusters a
+// recovery renamed into it (their primary failed over to a server now in
+// this cluster).
 func (w *Web) timeline(rw http.ResponseWriter, r *http.Request) {
 	cluster := w.clusterOf(r.PathValue("clusterHint"))
-	writeJSON(rw, http.StatusOK, reply{Details: map[string]any{"Cluster": cluster, "Entries": clusterTimeline(w.src.Recoveries(), cluster)}})
+	v, recs := w.src.View(), w.src.Recoveries()
+	names := []string{cluster}
+	for _, t := range recs.Recent("") {
+		name := t.AnalysisEntry.ClusterDetails.ClusterName
+		if t.SuccessorKey == nil || name == cluster || slices.Contains(names, name) {
+			continue
+		}
+		if inst, ok := v.Instance(*t.SuccessorKey); ok && inst.ClusterName == cluster {
+			names = append(names, name)
+		}
+	}
+	var entries []Entry
+	for _, name := range names {
+		entries = append(entries, clusterTimeline(recs, name)...)
+	}
+	slices.SortStableFunc(entries, func(a, b Entry) int { return a.At.Compare(b.At) })
+	writeJSON(rw, http.StatusOK, reply{Details: map[string]any{"Cluster": cluster, "Clusters": names, "Entries": entries}})
 }
 
 // whyAt answers "what happened, or why did nothing happen" on the cluster
@@ -134,9 +153,16 @@ func (w *Web) whyAt(rw http.ResponseWriter, r *http.Request) {
 type Why struct {
 	UID       string
 	Successor string
-	Chosen    []events.Candidate
-	Rejected  []events.Candidate
+	Chosen    []Candidate
+	Rejected  []Candidate
 	Text      string // timeline.ExplainRecovery
+}
+
+// Candidate is one replica the recovery considered.
+type Candidate struct {
+	Key    string
+	Reason string // why chosen, or why rejected
+	Rule   string // its promotion rule
 }
 
 func (w *Web) whyRecovery(rw http.ResponseWriter, r *http.Request) {
@@ -151,10 +177,11 @@ func (w *Web) whyRecovery(rw http.ResponseWriter, r *http.Request) {
 		y.Successor = t.SuccessorKey.String()
 	}
 	for _, c := range t.Candidates {
+		cand := Candidate{Key: c.Key.String(), Reason: c.Reason, Rule: c.Rule}
 		if c.Chosen {
-			y.Chosen = append(y.Chosen, c)
+			y.Chosen = append(y.Chosen, cand)
 		} else {
-			y.Rejected = append(y.Rejected, c)
+			y.Rejected = append(y.Rejected, cand)
 		}
 	}
 	writeJSON(rw, http.StatusOK, reply{Details: y})

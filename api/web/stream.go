@@ -21,6 +21,9 @@ func (w *Web) stream(rw http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Accel-Buffering", "no")
+	// Subscribe before "hello": what folds after it is a change the page
+	// hears of (it re-reads on "hello", covering what came before).
+	changed := w.src.Changed()
 	rw.WriteHeader(http.StatusOK)
 	fmt.Fprintf(rw, "retry: 1000\nevent: hello\ndata: {}\n\n")
 	fl.Flush()
@@ -30,7 +33,6 @@ func (w *Web) stream(rw http.ResponseWriter, r *http.Request) {
 	beat := time.NewTicker(w.opts.Heartbeat)
 	defer beat.Stop()
 	var n uint64
-	changed := w.src.Changed()
 	for {
 		select {
 		case <-ctx.Done():

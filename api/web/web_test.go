@@ -213,7 +213,7 @@ func TestTimelineAndWhy(t *testing.T) {
 	if err := json.Unmarshal([]byte(body), &y); err != nil {
 		t.Fatal(err)
 	}
-	if y.Details.Successor != timelinetest.Good+":3306" || len(y.Details.Rejected) == 0 || y.Details.Rejected[0].Key.Hostname != timelinetest.Banned {
+	if y.Details.Successor != timelinetest.Good+":3306" || len(y.Details.Rejected) == 0 || y.Details.Rejected[0].Key != timelinetest.Banned+":3306" {
 		t.Errorf("why: %+v", y.Details)
 	}
 	_, body = fetch(t, s.srv.URL+"/web/api/why/"+timelinetest.Cluster+"?at="+tr.Killed.Add(-3*time.Second).Format(time.RFC3339Nano)+"&window=2s", nil)

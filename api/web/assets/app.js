@@ -94,7 +94,10 @@
   function connect() {
     const live = document.getElementById('live');
     const es = new EventSource(P + '/web/stream');
-    es.addEventListener('hello', () => { live.textContent = 'live'; live.classList.remove('off'); });
+    es.addEventListener('hello', () => {
+      live.textContent = 'live'; live.classList.remove('off');
+      refreshSoon(); // what folded before the stream (or while reconnecting) was not announced
+    });
     es.addEventListener('change', () => refreshSoon());
     es.onerror = () => { live.textContent = 'reconnecting'; live.classList.add('off'); };
   }
@@ -188,6 +191,11 @@
   async function clusterPage() {
     const tree = await getJSON('/web/api/tree/' + enc(B.arg));
     clusterName = tree.Cluster;
+    if (tree.FollowedFrom) {
+      B.arg = tree.Cluster;
+      history.replaceState(null, '', P + '/web/cluster/' + enc(tree.Cluster));
+      notice.replaceChildren(el('p', { class: 'asof', id: 'followed' }, 'Recovery ' + tree.Recovery + ' replaced the primary of ' + tree.FollowedFrom + ': this is its cluster now, ' + tree.Cluster + '.'));
+    }
     document.getElementById('title').textContent = 'Cluster ' + tree.Cluster + (tree.Alias && tree.Alias !== tree.Cluster ? ' (' + tree.Alias + ')' : '');
     if (!document.getElementById('tree-slot')) buildClusterLayout();
     if (!asOf) document.getElementById('tree-slot').replaceChildren(drawTree(tree, true), el('details', {}, el('summary', {}, 'As text (regent-client -c topology)'), el('pre', { id: 'topology-text' }, tree.Text)));
@@ -243,8 +251,8 @@
     try {
       const y = await getJSON('/web/api/why-recovery/' + enc(uid));
       panel.replaceChildren(el('p', {}, 'Recovery ', el('strong', {}, y.UID), ': successor ', el('strong', { id: 'why-successor' }, y.Successor || 'none')),
-        el('h3', {}, 'Chosen'), el('ul', { id: 'why-chosen' }, (y.Chosen || []).map((c) => el('li', {}, c.Key.Hostname + ':' + c.Key.Port + ' — ' + c.Reason))),
-        el('h3', {}, 'Not chosen'), el('ul', { id: 'why-rejected' }, (y.Rejected || []).map((c) => el('li', {}, c.Key.Hostname + ':' + c.Key.Port + ' — ' + c.Reason))),
+        el('h3', {}, 'Chosen'), el('ul', { id: 'why-chosen' }, (y.Chosen || []).map((c) => el('li', {}, c.Key + ' — ' + c.Reason))),
+        el('h3', {}, 'Not chosen'), el('ul', { id: 'why-rejected' }, (y.Rejected || []).map((c) => el('li', {}, c.Key + ' — ' + c.Reason))),
         el('details', {}, el('summary', {}, 'Full explanation'), el('pre', {}, y.Text)));
     } catch (e) { say(panel, e.message, false); }
   }
@@ -400,7 +408,7 @@
 
   const pages = { clusters: clustersPage, cluster: clusterPage, search: searchPage, 'audit-recovery': auditRecoveryPage,
     'audit-failure-detection': auditDetectionPage, discover: discoverPage, status: statusPage };
-  refresh = async () => { await (pages[B.page] || clustersPage)(); content.setAttribute('aria-busy', 'false'); notice.replaceChildren(); };
+  refresh = async () => { await (pages[B.page] || clustersPage)(); content.setAttribute('aria-busy', 'false'); if (notice.querySelector('.msg-err')) notice.replaceChildren(); };
   refreshSoon();
   if (B.page !== 'discover' && B.page !== 'search') connect();
 })();
