@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"sync"
 	"testing"
@@ -254,7 +255,13 @@ func killIndex(tr timelinetest.Transcript) int {
 func newSite(t testing.TB, t0 time.Time, auth api.AuthOptions) (*site, timelinetest.Transcript) {
 	t.Helper()
 	tr := timelinetest.FailoverFrom(t, t0)
-	r := newReplay(t, tr.Items, killIndex(tr))
+	return serveReplay(t, newReplay(t, tr.Items, killIndex(tr)), auth, nil), tr
+}
+
+// serveReplay serves r through the API and the web interface; wrap (if
+// not nil) wraps the handler.
+func serveReplay(t testing.TB, r *replay, auth api.AuthOptions, wrap func(http.Handler) http.Handler) *site {
+	t.Helper()
 	o := &ops{tb: t, r: r}
 	s := api.New(api.Options{Auth: auth}, leader{}, prometheus.NewRegistry(), zerolog.Nop())
 	s.RegisterRead(r, inventory{r}, 3306)
@@ -262,7 +269,11 @@ func newSite(t testing.TB, t0 time.Time, auth api.AuthOptions) (*site, timelinet
 	if _, err := Register(s, r, Options{History: r, Heartbeat: time.Second}); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(s.Handler())
+	h := s.Handler()
+	if wrap != nil {
+		h = wrap(h)
+	}
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &site{r: r, ops: o, srv: srv, api: s}, tr
+	return &site{r: r, ops: o, srv: srv, api: s}
 }

@@ -122,8 +122,14 @@ func (w *Web) timeline(rw http.ResponseWriter, r *http.Request) {
 		}
 	}
 	var entries []Entry
+	seen := map[Entry]bool{} // a recovery concerns the old and the new cluster: once
 	for _, name := range names {
-		entries = append(entries, clusterTimeline(recs, name)...)
+		for _, e := range clusterTimeline(recs, name) {
+			if !seen[e] {
+				seen[e] = true
+				entries = append(entries, e)
+			}
+		}
 	}
 	slices.SortStableFunc(entries, func(a, b Entry) int { return a.At.Compare(b.At) })
 	writeJSON(rw, http.StatusOK, reply{Details: map[string]any{"Cluster": cluster, "Clusters": names, "Entries": entries}})

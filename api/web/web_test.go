@@ -208,6 +208,10 @@ func TestTimelineAndWhy(t *testing.T) {
 			t.Errorf("timeline lacks %s: %s", want, body)
 		}
 	}
+	_, body = fetch(t, s.srv.URL+"/web/api/timeline/"+timelinetest.Good+":3306", nil)
+	if n := strings.Count(body, `"Kind":"completed"`); n != 1 || !strings.Contains(body, `"Kind":"detection"`) {
+		t.Errorf("the successor's cluster timeline: %d completions (want 1), or no detection: %s", n, body)
+	}
 	_, body = fetch(t, s.srv.URL+"/web/api/why-recovery/"+tr.RecoveryID, nil)
 	var y struct{ Details Why }
 	if err := json.Unmarshal([]byte(body), &y); err != nil {
