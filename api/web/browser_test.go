@@ -150,3 +150,32 @@ func TestBrowserForgedCrossSiteWriteRefused(t *testing.T) {
 		t.Fatalf("the forged write ran: %v", c)
 	}
 }
+
+// The instance dialog opens from the keyboard and its controls run through
+// the API after confirmation; a recovery is acknowledged from its page.
+func TestBrowserInstanceDialogAndAcknowledge(t *testing.T) {
+	s, tr := newSite(t, time.Now().Add(-time.Minute), api.AuthOptions{})
+	s.r.advance(len(tr.Items))
+	ctx := browser.Start(t)
+	banned := timelinetest.Banned + ":3306"
+	browser.Do(t, ctx, chromedp.Navigate(s.srv.URL+"/web/cluster/"+timelinetest.Good+":3306"), chromedp.WaitVisible(browser.CSS(`#tree .inst`)),
+		browser.Eval(fmt.Sprintf(`document.querySelector('.inst[data-key=%q]').focus()`, banned)), chromedp.KeyEvent("\r"),
+		chromedp.WaitVisible(browser.CSS(`#downtime-go`)))
+	browser.Do(t, ctx, chromedp.SetValue(browser.CSS(`#dt-reason`), "disk swap"), chromedp.SetValue(browser.CSS(`#dt-duration`), "30m"),
+		chromedp.Click(browser.CSS(`#downtime-go`)), chromedp.WaitVisible(browser.CSS(`#confirm-yes`)))
+	if len(s.ops.Calls()) != 0 {
+		t.Fatalf("ran before confirmation: %v", s.ops.Calls())
+	}
+	browser.Do(t, ctx, chromedp.Click(browser.CSS(`#confirm-yes`)))
+	browser.WaitJS(t, ctx, `document.getElementById('dlg-status').textContent.startsWith('Done:')`, 5*time.Second)
+	if c := s.ops.Calls(); len(c) != 1 || c[0] != "downtime "+banned+" disk swap 30m0s" {
+		t.Fatalf("operations %q", c)
+	}
+	browser.Do(t, ctx, chromedp.Navigate(s.srv.URL+"/web/audit-recovery"), chromedp.WaitVisible(browser.CSS(`#recoveries button.ack`)),
+		chromedp.SetValue(browser.CSS(`#recoveries input`), "known: lab kill"), chromedp.Click(browser.CSS(`#recoveries button.ack`)),
+		chromedp.WaitVisible(browser.CSS(`#confirm-yes`)), chromedp.Click(browser.CSS(`#confirm-yes`)))
+	browser.WaitJS(t, ctx, `document.getElementById('dlg-status').textContent.startsWith('Done:')`, 5*time.Second)
+	if c := s.ops.Calls(); len(c) != 2 || c[1] != "ack "+tr.RecoveryID+" known: lab kill" {
+		t.Fatalf("operations %q", c)
+	}
+}

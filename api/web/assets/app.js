@@ -203,7 +203,7 @@
   }
   let asOf = null;
   function buildClusterLayout() {
-    const slider = el('input', { type: 'range', id: 'at-slider', min: '-3600', max: '0', step: '10', value: '0', 'aria-describedby': 'at-label' });
+    const slider = el('input', { type: 'range', id: 'at-slider', min: '-3600', max: '0', step: '1', value: '0', 'aria-describedby': 'at-label' });
     const label = el('output', { id: 'at-label', for: 'at-slider' }, 'now (live)');
     let timer = null;
     slider.addEventListener('input', () => {
