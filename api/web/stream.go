@@ -3,19 +3,33 @@ package web
 import (
 	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 )
 
+// maxEvery is the longest interval a page may ask for between changes.
+const maxEvery = 30 * time.Second
+
 // stream is the pages' one server-sent-events connection: "hello" at
 // once, then "change" (data: a counter) when the fold has folded new
-// events, at most once per StreamInterval, and a comment every Heartbeat
-// while idle. It ends with the request or after StreamLifetime ("bye":
+// events, at most once per StreamInterval or per ?every= milliseconds when
+// longer (up to maxEvery: the dashboard of a large fleet asks for less),
+// and a comment every Heartbeat while idle. It ends with the request or after StreamLifetime ("bye":
 // the browser's EventSource reconnects).
 func (w *Web) stream(rw http.ResponseWriter, r *http.Request) {
 	fl, ok := rw.(http.Flusher)
 	if !ok {
 		http.Error(rw, "streaming unsupported by this connection", http.StatusInternalServerError)
 		return
+	}
+	every := w.opts.StreamInterval
+	if s := r.URL.Query().Get("every"); s != "" {
+		ms, err := strconv.Atoi(s)
+		if err != nil || ms < 0 || time.Duration(ms)*time.Millisecond > maxEvery {
+			http.Error(rw, fmt.Sprintf("parameter every: %q is not a number of milliseconds up to %d", s, maxEvery.Milliseconds()), http.StatusBadRequest)
+			return
+		}
+		every = max(every, time.Duration(ms)*time.Millisecond)
 	}
 	h := rw.Header()
 	h.Set("Content-Type", "text/event-stream")
@@ -55,7 +69,7 @@ func (w *Web) stream(rw http.ResponseWriter, r *http.Request) {
 			// Coalesce: what folds during the interval is one change,
 			// sent after it (next is closed by then).
 			next := w.src.Changed()
-			pause := time.NewTimer(w.opts.StreamInterval)
+			pause := time.NewTimer(every)
 			select {
 			case <-ctx.Done():
 				pause.Stop()

@@ -71,6 +71,9 @@ func TestPagesBehindAuthenticationAndReadOnlyUsers(t *testing.T) {
 	if resp, _ := fetch(t, s.srv.URL+"/web/clusters", nil); resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("no credentials: %d, want 401", resp.StatusCode)
 	}
+	if resp, _ := fetch(t, s.srv.URL+"/web/stream?every=x", func(r *http.Request) { r.SetBasicAuth("admin", "pw") }); resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("stream with a bad interval: %d, want 400", resp.StatusCode)
+	}
 	if resp, _ := fetch(t, s.srv.URL+"/web/stream", nil); resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("stream without credentials: %d, want 401", resp.StatusCode)
 	}
