@@ -45,6 +45,14 @@
     node.replaceChildren(el('p', { class: ok ? 'msg-ok' : 'msg-err' }, text));
   }
 
+  // keepFocus redraws with fn and gives the focus back to the element of
+  // the same data-fid (a live redraw must not take a keyboard user's place).
+  function keepFocus(fn) {
+    const a = document.activeElement;
+    const id = a && a.dataset ? a.dataset.fid : undefined;
+    fn();
+    if (id) { const n = document.querySelector('[data-fid="' + CSS.escape(id) + '"]'); if (n) n.focus(); }
+  }
   // ---- dialog -------------------------------------------------------------
   const dlg = document.getElementById('dlg');
   const dlgTitle = document.getElementById('dlg-title');
@@ -82,9 +90,8 @@
 
   // ---- live updates ---------------------------------------------------------
   let refresh = async () => {};
-  let busy = false, dirty = false, paused = false;
+  let busy = false, dirty = false;
   async function refreshSoon() {
-    if (paused) return;
     if (busy) { dirty = true; return; }
     busy = true;
     try { await refresh(); } catch (e) { notice.replaceChildren(el('p', { class: 'msg-err' }, e.message)); }
@@ -138,7 +145,7 @@
     if ((n.Problems || []).length) cls.push('problem');
     if (n.Downtimed) cls.push('downtimed');
     if (n.Maintenance) cls.push('maint');
-    const box = el('div', { class: cls.join(' '), tabindex: '0', role: 'button', 'data-key': n.KeyString,
+    const box = el('div', { class: cls.join(' '), tabindex: '0', role: 'button', 'data-key': n.KeyString, 'data-fid': (live ? 'inst:' : 'past:') + n.KeyString,
       'aria-label': n.KeyString + ' ' + tokenText(n) + ' — open instance dialog', draggable: canWrite && live ? 'true' : null },
       el('span', { class: 'key' }, (n.Depth > 0 ? (n.Replicating ? '+ ' : '- ') : '') + n.KeyString + (n.Alias ? ' (' + n.Alias + ')' : '')), ' ',
       el('span', { class: 'tokens' }, tokenText(n)),
@@ -199,10 +206,16 @@
     }
     document.getElementById('title').textContent = 'Cluster ' + tree.Cluster + (tree.Alias && tree.Alias !== tree.Cluster ? ' (' + tree.Alias + ')' : '');
     if (!document.getElementById('tree-slot')) buildClusterLayout();
-    if (!asOf) document.getElementById('tree-slot').replaceChildren(drawTree(tree, true), el('details', {}, el('summary', {}, 'As text (regent-client -c topology)'), el('pre', { id: 'topology-text' }, tree.Text)));
+    const sig = JSON.stringify(Object.assign({}, tree, { At: '' })); // the view's time changes with every fold
+    if (!asOf && sig !== lastTree) {
+      lastTree = sig;
+      const open = !!document.querySelector('#tree-slot details[open]');
+      keepFocus(() => document.getElementById('tree-slot').replaceChildren(drawTree(tree, true),
+        el('details', { open }, el('summary', {}, 'As text (regent-client -c topology)'), el('pre', { id: 'topology-text' }, tree.Text))));
+    }
     await timelinePanel();
   }
-  let asOf = null;
+  let asOf = null, lastTree = '', lastTimeline = '';
   function buildClusterLayout() {
     const slider = el('input', { type: 'range', id: 'at-slider', min: '-3600', max: '0', step: '1', value: '0', 'aria-describedby': 'at-label' });
     const label = el('output', { id: 'at-label', for: 'at-slider' }, 'now (live)');
@@ -231,7 +244,7 @@
   }
   async function showAt(s) {
     const slot = document.getElementById('asof-slot');
-    if (s === 0) { asOf = null; paused = false; slot.replaceChildren(); refreshSoon(); return; }
+    if (s === 0) { asOf = null; lastTree = ''; slot.replaceChildren(); refreshSoon(); return; }
     asOf = new Date(Date.now() + s * 1000).toISOString();
     try {
       const tree = await getJSON('/web/api/topology-at/' + enc(clusterName) + '?at=' + enc(asOf));
@@ -241,11 +254,14 @@
   }
   async function timelinePanel() {
     const t = await getJSON('/web/api/timeline/' + enc(clusterName));
+    const sig = JSON.stringify(t.Entries);
+    if (sig === lastTimeline) return;
+    lastTimeline = sig;
     const ol = document.getElementById('timeline');
     const items = (t.Entries || []).slice().reverse().map((e) => el('li', { class: 'tl-' + e.Kind + (e.Failed ? ' failed' : '') },
       el('time', { datetime: e.At }, fmtTime(e.At) + ' · ' + e.Kind), e.Text, ' ',
-      e.Kind === 'recovery' ? el('button', { type: 'button', class: 'why-recovery', onclick: () => whyRecovery(e.Recovery) }, 'Why this successor?') : null));
-    ol.replaceChildren(...(items.length ? items : [el('li', {}, 'No detection or recovery in the recovery fold.')]));
+      e.Kind === 'recovery' ? el('button', { type: 'button', class: 'why-recovery', 'data-fid': 'why:' + e.Recovery, onclick: () => whyRecovery(e.Recovery) }, 'Why this successor?') : null));
+    keepFocus(() => ol.replaceChildren(...(items.length ? items : [el('li', {}, 'No detection or recovery in the recovery fold.')])));
   }
   async function whyRecovery(uid) {
     const panel = document.getElementById('why-panel');
