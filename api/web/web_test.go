@@ -6,9 +6,13 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
 
 	"github.com/regent-ha/regent/api"
 	"github.com/regent-ha/regent/projections"
@@ -250,5 +254,28 @@ func TestTopologyAtBeforeTheFailover(t *testing.T) {
 	}
 	if resp, body := fetch(t, s.srv.URL+"/web/api/topology-at/x?at=yesterday", nil); resp.StatusCode != 400 || !strings.Contains(body, "at") {
 		t.Errorf("bad at: %d %s", resp.StatusCode, body)
+	}
+}
+
+// Under URLPrefix every page, asset and redirect carries the prefix.
+func TestURLPrefix(t *testing.T) {
+	r := newReplay(t, timelinetest.Failover(t).Items, 10)
+	s := api.New(api.Options{URLPrefix: "/orc/"}, leader{}, prometheus.NewRegistry(), zerolog.Nop())
+	if _, err := Register(s, r, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+	if resp, _ := fetch(t, srv.URL+"/orc/", nil); resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != "/orc/web/clusters" {
+		t.Errorf("/orc/: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if _, body := fetch(t, srv.URL+"/orc/web/clusters", nil); !strings.Contains(body, `data-prefix="/orc"`) || !strings.Contains(body, `src="/orc/web/static/app.js"`) {
+		t.Errorf("page under the prefix:\n%.500s", body)
+	}
+	if resp, _ := fetch(t, srv.URL+"/orc/web/static/app.css", nil); resp.StatusCode != 200 {
+		t.Errorf("asset under the prefix: %d", resp.StatusCode)
+	}
+	if resp, _ := fetch(t, srv.URL+"/web/clusters", nil); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("page outside the prefix: %d, want 404", resp.StatusCode)
 	}
 }
