@@ -114,7 +114,7 @@ func BenchmarkBrowserPageOpen(b *testing.B) {
 		})
 	}
 	s := serveReplay(b, r, api.AuthOptions{}, count)
-	ctx := browser.Start(b)
+	ctx := browser.StartFor(b, 1280, 800, *openFor+2*time.Minute)
 	browser.Do(b, ctx, chromedp.Navigate(s.srv.URL+"/web/cluster/db-0000-0:3306"))
 	browser.WaitJS(b, ctx, `document.querySelectorAll('#tree .inst').length === 20`, 30*time.Second)
 	heap := func() float64 {

@@ -26,8 +26,16 @@ func Start(t testing.TB) context.Context {
 	return StartSized(t, 1280, 800)
 }
 
-// StartSized starts a headless Chromium with a w×h window for t.
+// StartSized starts a headless Chromium with a w×h window for t, for
+// Bound.
 func StartSized(t testing.TB, w, h int) context.Context {
+	t.Helper()
+	return StartFor(t, w, h, Bound)
+}
+
+// StartFor starts a headless Chromium with a w×h window for t, stopped
+// after bound.
+func StartFor(t testing.TB, w, h int, bound time.Duration) context.Context {
 	t.Helper()
 	path := ""
 	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
@@ -43,7 +51,7 @@ func StartSized(t testing.TB, w, h int) context.Context {
 		chromedp.WindowSize(w, h), chromedp.Flag("disable-gpu", true), chromedp.Flag("disable-dev-shm-usage", true))
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelCtx := chromedp.NewContext(actx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, Bound)
+	ctx, cancelTimeout := context.WithTimeout(ctx, bound)
 	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("start Chromium %s: %v", path, err)
