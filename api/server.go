@@ -69,7 +69,13 @@ type Server struct {
 	// forwardTransport carries writes forwarded to the leader: nil (the
 	// default transport) over HTTP, one with TLSOptions.peerConfig over HTTPS.
 	forwardTransport http.RoundTripper
+	onShutdown       []func() // OnShutdown's functions
 }
+
+// OnShutdown registers f to run when Run begins its graceful shutdown:
+// long-lived responses (the web interface's event streams) end then
+// instead of holding the shutdown to its bound. Call it before Run.
+func (s *Server) OnShutdown(f func()) { s.onShutdown = append(s.onShutdown, f) }
 
 // New builds the server; reg holds the process's metrics (served on /metrics).
 func New(o Options, c Cluster, reg *prometheus.Registry, logger zerolog.Logger) *Server {
@@ -163,6 +169,9 @@ func (s *Server) Scheme() string {
 func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog: log.New(debugWriter{s.log}, "", 0)}
+	for _, f := range s.onShutdown {
+		srv.RegisterOnShutdown(f)
+	}
 	errc := make(chan error, 1)
 	if tc := s.opts.TLS.Config; tc != nil {
 		srv.TLSConfig = tc.Clone()

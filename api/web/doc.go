@@ -24,5 +24,6 @@
 // Concurrency: handlers read immutable snapshots (Source.View, a copy of
 // the recovery fold); each stream runs in its request's goroutine and
 // ends with the request, at Options.StreamLifetime (the browser
-// reconnects) or when the server shuts down.
+// reconnects) or when the API server begins its graceful shutdown
+// (api.Server.OnShutdown), so an open page does not hold the shutdown.
 package web

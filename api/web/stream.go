@@ -14,8 +14,9 @@ const maxEvery = 30 * time.Second
 // once, then "change" (data: a counter) when the fold has folded new
 // events, at most once per StreamInterval or per ?every= milliseconds when
 // longer (up to maxEvery: the dashboard of a large fleet asks for less),
-// and a comment every Heartbeat while idle. It ends with the request or after StreamLifetime ("bye":
-// the browser's EventSource reconnects).
+// and a comment every Heartbeat while idle. It ends with the request,
+// when the API server shuts down, or after StreamLifetime ("bye": the
+// browser's EventSource reconnects).
 func (w *Web) stream(rw http.ResponseWriter, r *http.Request) {
 	fl, ok := rw.(http.Flusher)
 	if !ok {
@@ -51,6 +52,10 @@ func (w *Web) stream(rw http.ResponseWriter, r *http.Request) {
 		select {
 		case <-ctx.Done():
 			return
+		case <-w.done:
+			fmt.Fprintf(rw, "event: bye\ndata: {}\n\n")
+			fl.Flush()
+			return
 		case <-end.C:
 			fmt.Fprintf(rw, "event: bye\ndata: {}\n\n")
 			fl.Flush()
@@ -72,6 +77,9 @@ func (w *Web) stream(rw http.ResponseWriter, r *http.Request) {
 			pause := time.NewTimer(every)
 			select {
 			case <-ctx.Done():
+				pause.Stop()
+				return
+			case <-w.done:
 				pause.Stop()
 				return
 			case <-pause.C:

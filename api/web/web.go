@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/regent-ha/regent/api"
@@ -53,6 +54,9 @@ type Web struct {
 	opts  Options
 	page  *template.Template
 	files fs.FS
+	// done is closed when the API server shuts down: the streams end.
+	done     chan struct{}
+	stopOnce sync.Once
 }
 
 // pages are the page names and their paths (orchestrator's).
@@ -85,7 +89,8 @@ func Register(s *api.Server, src Source, o Options) (*Web, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &Web{api: s, src: src, opts: o, page: t, files: files}
+	w := &Web{api: s, src: src, opts: o, page: t, files: files, done: make(chan struct{})}
+	s.OnShutdown(w.stop)
 	s.Handle("GET /{$}", w.redirect)
 	s.Handle("GET /web", w.redirect)
 	s.Handle("GET /web/{$}", w.redirect)
@@ -99,6 +104,9 @@ func Register(s *api.Server, src Source, o Options) (*Web, error) {
 	w.registerData()
 	return w, nil
 }
+
+// stop ends the streams (the server is shutting down).
+func (w *Web) stop() { w.stopOnce.Do(func() { close(w.done) }) }
 
 func (w *Web) redirect(rw http.ResponseWriter, r *http.Request) {
 	http.Redirect(rw, r, w.api.Prefix()+"/web/clusters", http.StatusFound)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -277,5 +278,43 @@ func TestURLPrefix(t *testing.T) {
 	}
 	if resp, _ := fetch(t, srv.URL+"/web/clusters", nil); resp.StatusCode != http.StatusNotFound {
 		t.Errorf("page outside the prefix: %d, want 404", resp.StatusCode)
+	}
+}
+
+// An open stream does not hold the server's graceful shutdown.
+func TestStreamEndsOnShutdown(t *testing.T) {
+	r := newReplay(t, timelinetest.Failover(t).Items, 10)
+	s := api.New(api.Options{}, leader{}, prometheus.NewRegistry(), zerolog.Nop())
+	if _, err := Register(s, r, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx, ln) }()
+	resp, err := http.Get("http://" + ln.Addr().String() + "/web/stream")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if l, err := bufio.NewReader(resp.Body).ReadString('\n'); err != nil || !strings.HasPrefix(l, "retry:") {
+		t.Fatalf("stream start %q %v", l, err)
+	}
+	start := time.Now()
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return")
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("shutdown with an open stream took %v, want well under the 2 s bound", d)
 	}
 }
