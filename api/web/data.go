@@ -176,6 +176,13 @@ func (w *Web) topologyAt(rw http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), historyBound)
 	defer cancel()
+	select {
+	case w.history <- struct{}{}:
+		defer func() { <-w.history }()
+	case <-ctx.Done():
+		fail(rw, http.StatusServiceUnavailable, fmt.Errorf("topology at %s: another read of the event log is running: retry", at.UTC().Format(time.RFC3339)))
+		return
+	}
 	v, err := w.opts.History.ViewAt(ctx, at)
 	if err != nil {
 		fail(rw, http.StatusInternalServerError, fmt.Errorf("topology at %s: %w", at.UTC().Format(time.RFC3339), err))

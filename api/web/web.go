@@ -57,6 +57,9 @@ type Web struct {
 	// done is closed when the API server shuts down: the streams end.
 	done     chan struct{}
 	stopOnce sync.Once
+	// history admits one read of the event log at a time (each reads the
+	// whole events stream: many at once would load the node).
+	history chan struct{}
 }
 
 // pages are the page names and their paths (orchestrator's).
@@ -89,7 +92,7 @@ func Register(s *api.Server, src Source, o Options) (*Web, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &Web{api: s, src: src, opts: o, page: t, files: files, done: make(chan struct{})}
+	w := &Web{api: s, src: src, opts: o, page: t, files: files, done: make(chan struct{}), history: make(chan struct{}, 1)}
 	s.OnShutdown(w.stop)
 	s.Handle("GET /{$}", w.redirect)
 	s.Handle("GET /web", w.redirect)

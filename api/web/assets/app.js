@@ -53,6 +53,23 @@
     fn();
     if (id) { const n = document.querySelector('[data-fid="' + CSS.escape(id) + '"]'); if (n) n.focus(); }
   }
+  // unchanged reports whether a page's data is what it drew last time (a
+  // live redraw of the same data would only disturb the user).
+  const sigs = {};
+  function unchanged(key, data) {
+    const sig = JSON.stringify(data);
+    if (sigs[key] === sig) return true;
+    sigs[key] = sig;
+    return false;
+  }
+  // redraw runs fn keeping the focus and what the user typed in the page's
+  // fields (by id).
+  function redraw(fn) {
+    const values = {};
+    content.querySelectorAll('input[id], select[id]').forEach((i) => { values[i.id] = i.value; });
+    keepFocus(fn);
+    for (const [id, v] of Object.entries(values)) { const n = document.getElementById(id); if (n && content.contains(n)) n.value = v; }
+  }
   // ---- dialog -------------------------------------------------------------
   const dlg = document.getElementById('dlg');
   const dlgTitle = document.getElementById('dlg-title');
@@ -114,6 +131,7 @@
   async function clustersPage() {
     const [infos, problems, masters, global] = await Promise.all([
       getJSON('/api/clusters-info'), getJSON('/api/problems'), getJSON('/api/masters'), getJSON('/api/check-global-recoveries')]);
+    if (unchanged('clusters', [infos, problems.map((p) => [p.Key, p.ClusterName, p.Problems]), masters.map((m) => [m.Key, m.ClusterName]), global.Details])) return;
     const byCluster = {};
     for (const p of problems) (byCluster[p.ClusterName] = byCluster[p.ClusterName] || []).push(p);
     const primary = {};
@@ -135,7 +153,7 @@
     const table = el('table', { id: 'clusters' }, el('caption', { class: 'sr' }, 'Clusters'),
       el('thead', {}, el('tr', {}, ['Cluster', 'Alias', 'Primary', 'Instances', 'Problems'].map((h) => el('th', { scope: 'col' }, h)))),
       el('tbody', {}, rows));
-    content.replaceChildren(sw, infos.length ? table : el('p', {}, 'No clusters yet: discover an instance.'));
+    redraw(() => content.replaceChildren(sw, infos.length ? table : el('p', {}, 'No clusters yet: discover an instance.')));
   }
 
   // ---- cluster page ---------------------------------------------------------
@@ -353,18 +371,19 @@
   async function auditRecoveryPage() {
     const page = Number(new URLSearchParams(location.search).get('page') || 0);
     const list = await getJSON('/api/audit-recovery/' + page);
+    if (unchanged('recoveries', list)) return;
     const rows = list.map((t) => el('tr', { 'data-uid': t.UID },
       el('td', {}, t.UID), el('td', {}, t.RecoveryStartTimestamp), el('td', {}, (t.AnalysisEntry || {}).Analysis),
       el('td', {}, el('a', { href: P + '/web/cluster/' + enc((t.AnalysisEntry || {}).ClusterDetails ? t.AnalysisEntry.ClusterDetails.ClusterName : '') }, ((t.AnalysisEntry || {}).ClusterDetails || {}).ClusterName || '')),
       el('td', {}, t.SuccessorKey ? t.SuccessorKey.Hostname + ':' + t.SuccessorKey.Port : '—'),
       el('td', {}, t.IsActive ? el('span', { class: 'badge warn' }, 'active') : t.IsSuccessful ? el('span', { class: 'badge ok' }, 'success') : el('span', { class: 'badge bad' }, 'failed')),
       el('td', {}, t.Acknowledged ? 'acknowledged by ' + t.AcknowledgedBy + ': ' + t.AcknowledgedComment : canWrite ? ackControl(t.UID) : 'not acknowledged')));
-    content.replaceChildren(el('table', { id: 'recoveries' }, el('thead', {}, el('tr', {}, ['Recovery', 'Started', 'Analysis', 'Cluster', 'Successor', 'Outcome', 'Acknowledged'].map((h) => el('th', { scope: 'col' }, h)))), el('tbody', {}, rows)),
-      pager(page, list.length));
+    redraw(() => content.replaceChildren(el('table', { id: 'recoveries' }, el('thead', {}, el('tr', {}, ['Recovery', 'Started', 'Analysis', 'Cluster', 'Successor', 'Outcome', 'Acknowledged'].map((h) => el('th', { scope: 'col' }, h)))), el('tbody', {}, rows)),
+      pager(page, list.length)));
   }
   function ackControl(uid) {
     const id = 'ack-' + uid;
-    const c = el('input', { id, type: 'text', placeholder: 'comment', required: true });
+    const c = el('input', { id, type: 'text', placeholder: 'comment', required: true, 'data-fid': id });
     return el('div', { class: 'field' }, el('label', { for: id, class: 'sr' }, 'Acknowledge comment for ' + uid), c,
       el('button', { type: 'button', class: 'ack', onclick: () => { if (!c.value.trim()) { c.focus(); return; } confirmWrite('Acknowledge ' + uid, 'Acknowledge recovery ' + uid + '?', '/api/ack-recovery/uid/' + enc(uid) + '?comment=' + enc(c.value.trim())); } }, 'Acknowledge'));
   }
@@ -374,13 +393,14 @@
   async function auditDetectionPage() {
     const page = Number(new URLSearchParams(location.search).get('page') || 0);
     const list = await getJSON('/api/audit-failure-detection/' + page);
+    if (unchanged('detections', list)) return;
     const rows = list.map((d) => el('tr', {},
       el('td', {}, d.UID), el('td', {}, d.RecoveryStartTimestamp), el('td', {}, (d.AnalysisEntry || {}).Analysis),
       el('td', {}, (d.AnalysisEntry || {}).AnalyzedInstanceKey ? d.AnalysisEntry.AnalyzedInstanceKey.Hostname + ':' + d.AnalysisEntry.AnalyzedInstanceKey.Port : ''),
       el('td', {}, d.Actionable ? 'actionable' : 'not actionable'), el('td', {}, d.Reason || (d.Cleared ? 'cleared ' + d.ClearedAt : '')),
       el('td', {}, (d.RecoveryUIDs || []).join(', '))));
-    content.replaceChildren(el('table', { id: 'detections' }, el('thead', {}, el('tr', {}, ['Detection', 'Detected', 'Analysis', 'Instance', 'Actionable', 'Reason', 'Recoveries'].map((h) => el('th', { scope: 'col' }, h)))), el('tbody', {}, rows)),
-      pager(page, list.length));
+    redraw(() => content.replaceChildren(el('table', { id: 'detections' }, el('thead', {}, el('tr', {}, ['Detection', 'Detected', 'Analysis', 'Instance', 'Actionable', 'Reason', 'Recoveries'].map((h) => el('th', { scope: 'col' }, h)))), el('tbody', {}, rows)),
+      pager(page, list.length)));
   }
 
   // ---- search, discover, status -----------------------------------------------
