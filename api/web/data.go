@@ -161,9 +161,6 @@ func atParam(r *http.Request) (time.Time, error) {
 	return at, nil
 }
 
-// historyBound bounds one read of the event log for the slider.
-const historyBound = 20 * time.Second
-
 func (w *Web) topologyAt(rw http.ResponseWriter, r *http.Request) {
 	at, err := atParam(r)
 	if err != nil {
@@ -174,7 +171,7 @@ func (w *Web) topologyAt(rw http.ResponseWriter, r *http.Request) {
 		fail(rw, http.StatusNotImplemented, errors.New("topology at an instant: this node reads no event log history"))
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), historyBound)
+	ctx, cancel := context.WithTimeout(r.Context(), w.opts.HistoryBound)
 	defer cancel()
 	select {
 	case w.history <- struct{}{}:

@@ -45,6 +45,9 @@ type Options struct {
 	StreamLifetime time.Duration
 	// Heartbeat is how often an idle stream sends a comment (default 15 s).
 	Heartbeat time.Duration
+	// HistoryBound bounds one "topology at" answer, its wait for another
+	// read of the event log included (default 20 s).
+	HistoryBound time.Duration
 }
 
 // Web serves the pages.
@@ -83,6 +86,9 @@ func Register(s *api.Server, src Source, o Options) (*Web, error) {
 	}
 	if o.Heartbeat <= 0 {
 		o.Heartbeat = 15 * time.Second
+	}
+	if o.HistoryBound <= 0 {
+		o.HistoryBound = 20 * time.Second
 	}
 	files, err := fs.Sub(assets, "assets")
 	if err != nil {

@@ -318,3 +318,50 @@ func TestStreamEndsOnShutdown(t *testing.T) {
 		t.Errorf("shutdown with an open stream took %v, want well under the 2 s bound", d)
 	}
 }
+
+// slowHistory blocks every read until release is closed, past its bound
+// (a read of a long log that overruns).
+type slowHistory struct {
+	*replay
+	release chan struct{}
+}
+
+func (h slowHistory) ViewAt(ctx context.Context, at time.Time) (*projections.View, error) {
+	<-h.release
+	return h.replay.ViewAt(ctx, at)
+}
+
+// One read of the event log at a time: a second waits, then gets 503.
+func TestTopologyAtOneReadAtATime(t *testing.T) {
+	tr := timelinetest.Failover(t)
+	r := newReplay(t, tr.Items, len(tr.Items))
+	h := slowHistory{replay: r, release: make(chan struct{})}
+	s := api.New(api.Options{}, leader{}, prometheus.NewRegistry(), zerolog.Nop())
+	if _, err := Register(s, r, Options{History: h, HistoryBound: 300 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+	url := srv.URL + "/web/api/topology-at/" + timelinetest.Cluster + "?at=" + tr.Killed.Add(-2*time.Second).Format(time.RFC3339Nano)
+	first := make(chan int, 1)
+	go func() {
+		resp, err := http.Get(url)
+		if err != nil {
+			first <- 0
+			return
+		}
+		resp.Body.Close()
+		first <- resp.StatusCode
+	}()
+	time.Sleep(100 * time.Millisecond) // the first read holds the log
+	if resp, body := fetch(t, url, nil); resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, "another read") {
+		t.Errorf("second read: %d %s, want 503", resp.StatusCode, body)
+	}
+	close(h.release)
+	if code := <-first; code != http.StatusOK {
+		t.Errorf("first read: %d, want 200", code)
+	}
+	if resp, body := fetch(t, url, nil); resp.StatusCode != 200 || !strings.Contains(body, timelinetest.Primary) {
+		t.Errorf("read after release: %d %s", resp.StatusCode, body)
+	}
+}
