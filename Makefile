@@ -6,7 +6,7 @@ TEST_TIMEOUT ?= 40m
 
 NATSCLI_VERSION ?= v0.5.1
 
-.PHONY: natscli help build test test-short verify bench bench-failover bench-fleet demo lab-up lab-down deps clean
+.PHONY: screenshots natscli help build test test-short verify bench bench-failover bench-fleet demo lab-up lab-down deps clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-16s %s\n",$$1,$$2}'
@@ -50,6 +50,9 @@ FLEET_SIZES ?= 3,3,3,3,3,1000,5000,10000
 FLEET_NODES ?= 3
 bench-fleet: deps ## fleet simulation: FLEET_NODES (3) Regent nodes against FLEET_SIZES simulated MariaDB instances at 1 s polling; prints a table
 	FLEET_SIZES=$(FLEET_SIZES) FLEET_NODES=$(FLEET_NODES) $(GO) test -run '^$$' -bench '^BenchmarkLargeFleet$$' -benchtime 1x -timeout 90m ./cmd/regent
+
+screenshots: deps ## regenerate the web interface's screenshots in docs/web/ (headless Chromium)
+	$(GO) test -count=1 -run '^TestScreenshots$$' ./api/web -args -screenshots=$(CURDIR)/docs/web
 
 demo: build deps ## the README demo: lab, 3 Regent nodes, discover, topology, failover
 	bash scripts/demo

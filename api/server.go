@@ -69,7 +69,13 @@ type Server struct {
 	// forwardTransport carries writes forwarded to the leader: nil (the
 	// default transport) over HTTP, one with TLSOptions.peerConfig over HTTPS.
 	forwardTransport http.RoundTripper
+	onShutdown       []func() // OnShutdown's functions
 }
+
+// OnShutdown registers f to run when Run begins its graceful shutdown:
+// long-lived responses (the web interface's event streams) end then
+// instead of holding the shutdown to its bound. Call it before Run.
+func (s *Server) OnShutdown(f func()) { s.onShutdown = append(s.onShutdown, f) }
 
 // New builds the server; reg holds the process's metrics (served on /metrics).
 func New(o Options, c Cluster, reg *prometheus.Registry, logger zerolog.Logger) *Server {
@@ -121,6 +127,17 @@ func (s *Server) register(method, path string, h http.HandlerFunc) {
 	s.routes = append(s.routes, full)
 }
 
+// MayWrite reports whether r may change anything (ReadOnly, the multi
+// method's read-only user, proxy users not in PowerAuthUsers may not): the
+// web interface shows write controls only to those who may.
+func (s *Server) MayWrite(r *http.Request) bool { return s.authorizedForAction(r) }
+
+// User names who sent r, as the audit events record it.
+func (s *Server) User(r *http.Request) string { return s.requestUser(r) }
+
+// Prefix is URLPrefix without its trailing slash ("" when none).
+func (s *Server) Prefix() string { return s.opts.URLPrefix }
+
 // Routes lists the registered patterns.
 func (s *Server) Routes() []string { return append([]string(nil), s.routes...) }
 
@@ -152,6 +169,9 @@ func (s *Server) Scheme() string {
 func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog: log.New(debugWriter{s.log}, "", 0)}
+	for _, f := range s.onShutdown {
+		srv.RegisterOnShutdown(f)
+	}
 	errc := make(chan error, 1)
 	if tc := s.opts.TLS.Config; tc != nil {
 		srv.TLSConfig = tc.Clone()

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/regent-ha/regent/events"
 )
 
 // RenderTopology renders a cluster as orchestrator's `topology` text
@@ -17,15 +19,78 @@ import (
 // shows GTID on every line: a MariaDB instance that is not itself a replica
 // shows GTID when one of its replicas uses MariaDB GTID.
 func RenderTopology(v *View, clusterName string, tabulated bool) (string, error) {
+	entries, err := TopologyTree(v, clusterName)
+	if err != nil {
+		return "", err
+	}
+	lines := make([]string, len(entries))
+	for i, e := range entries {
+		lines[i] = e.line(tabulated)
+	}
+	if tabulated {
+		return strings.Join(tabulate(lines, 1), "\n"), nil
+	}
+	return strings.Join(alignBrackets(lines), "\n"), nil
+}
+
+// TreeEntry is one line of RenderTopology, as data: the web interface
+// draws the same tree with the same tokens.
+type TreeEntry struct {
+	Depth int                // 0 for a root; its replicas 1, theirs 2, …
+	Key   events.InstanceKey // the instance
+	Alias string             // InstanceAlias ("" when none)
+	// Replicating is the "+" of the text (replication running on a
+	// recently and validly checked instance); false is "-". Roots have
+	// neither.
+	Replicating bool
+	// Tokens are lag, status, version, ro/rw, binlog format and the
+	// comma-joined extras (">>", "GTID" or "GTID:errant", "P-GTID",
+	// "semi:master", "semi:replica", "downtimed"); extras may be "".
+	Tokens []string
+}
+
+// line is e as a line of the text (tabulated: columns separated by "|").
+func (e TreeEntry) line(tabulated bool) string {
+	var b strings.Builder
+	if e.Depth > 0 {
+		b.WriteString(strings.Repeat(" ", (e.Depth-1)*2))
+		if e.Replicating {
+			b.WriteString("+ ")
+		} else {
+			b.WriteString("- ")
+		}
+	}
+	b.WriteString(e.Key.String())
+	if e.Alias != "" {
+		b.WriteString(" (" + e.Alias + ")")
+	}
+	if tabulated {
+		b.WriteString("|" + strings.Join(e.Tokens, "|"))
+		return b.String()
+	}
+	nonEmpty := e.Tokens[:0:0]
+	for _, t := range e.Tokens {
+		if t != "" {
+			nonEmpty = append(nonEmpty, t)
+		}
+	}
+	b.WriteString(" [" + strings.Join(nonEmpty, ",") + "]")
+	return b.String()
+}
+
+// TopologyTree is the tree RenderTopology prints, in its order: by
+// MasterKey with children in hostname, port order. clusterName must be an
+// exact cluster name (see View.ResolveCluster).
+func TopologyTree(v *View, clusterName string) ([]TreeEntry, error) {
 	members := v.ClusterInstances(clusterName)
 	if len(members) == 0 {
-		return "", fmt.Errorf("render topology %q: %w", clusterName, ErrUnknownCluster)
+		return nil, fmt.Errorf("render topology %q: %w", clusterName, ErrUnknownCluster)
 	}
 	in := make(map[*Instance]bool, len(members))
 	for _, m := range members {
 		in[m] = true
 	}
-	r := renderer{v: v, tabulated: tabulated, seen: make(map[*Instance]bool, len(members))}
+	r := renderer{v: v, seen: make(map[*Instance]bool, len(members))}
 	var roots []*Instance
 	for _, m := range members {
 		if master, ok := v.Instance(m.MasterKey); !ok || !in[master] {
@@ -43,17 +108,13 @@ func RenderTopology(v *View, clusterName string, tabulated bool) (string, error)
 			}
 		}
 	}
-	if tabulated {
-		return strings.Join(tabulate(r.lines, 1), "\n"), nil
-	}
-	return strings.Join(alignBrackets(r.lines), "\n"), nil
+	return r.entries, nil
 }
 
 type renderer struct {
-	v         *View
-	tabulated bool
-	seen      map[*Instance]bool
-	lines     []string
+	v       *View
+	seen    map[*Instance]bool
+	entries []TreeEntry
 }
 
 func (r *renderer) entry(depth int, inst *Instance) {
@@ -61,32 +122,8 @@ func (r *renderer) entry(depth int, inst *Instance) {
 		return
 	}
 	r.seen[inst] = true
-	var b strings.Builder
-	if depth > 0 {
-		b.WriteString(strings.Repeat(" ", (depth-1)*2))
-		if inst.ReplicaRunning() && inst.IsLastCheckValid && inst.IsRecentlyChecked {
-			b.WriteString("+ ")
-		} else {
-			b.WriteString("- ")
-		}
-	}
-	b.WriteString(inst.Key.String())
-	if inst.InstanceAlias != "" {
-		b.WriteString(" (" + inst.InstanceAlias + ")")
-	}
-	tokens := r.tokens(inst)
-	if r.tabulated {
-		b.WriteString("|" + strings.Join(tokens, "|"))
-	} else {
-		nonEmpty := tokens[:0:0]
-		for _, t := range tokens {
-			if t != "" {
-				nonEmpty = append(nonEmpty, t)
-			}
-		}
-		b.WriteString(" [" + strings.Join(nonEmpty, ",") + "]")
-	}
-	r.lines = append(r.lines, b.String())
+	r.entries = append(r.entries, TreeEntry{Depth: depth, Key: inst.Key, Alias: inst.InstanceAlias,
+		Replicating: inst.ReplicaRunning() && inst.IsLastCheckValid && inst.IsRecentlyChecked, Tokens: r.tokens(inst)})
 	for _, replica := range r.v.Replicas(inst.Key) {
 		r.entry(depth+1, replica)
 	}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/regent-ha/regent/actuators"
 	"github.com/regent-ha/regent/api"
+	"github.com/regent-ha/regent/api/web"
 	"github.com/regent-ha/regent/config"
 	"github.com/regent-ha/regent/control"
 	"github.com/regent-ha/regent/events"
@@ -135,6 +136,10 @@ func startNode(ctx context.Context, cfg config.Config, logger zerolog.Logger, ve
 		return nil, err
 	}
 	n.api.RegisterRecovery(n.app, ops, ops)
+	if _, err := web.Register(n.api, n.app, web.Options{History: webHistory{elog: n.elog, settings: settings}}); err != nil {
+		n.close()
+		return nil, fmt.Errorf("register the web interface: %w", err)
+	}
 	return n, nil
 }
 

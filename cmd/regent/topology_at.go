@@ -11,11 +11,6 @@ import (
 	"github.com/regent-ha/regent/projections/timeline"
 )
 
-// obsLookback is how much of the observation stream before an instant the
-// time-travel commands fold: every instance's full observation is
-// re-published well within it, so older observations change nothing.
-const obsLookback = 10 * time.Minute
-
 // topologyFlags are `regent topology`'s flags.
 type topologyFlags struct {
 	audit     auditFlags
@@ -61,7 +56,7 @@ func topologyAt(ctx context.Context, e env, f topologyFlags, at time.Time) (stri
 		return "", err
 	}
 	defer a.Close()
-	items, err := a.ReadBoth(ctx, at.Add(-obsLookback), at, audit.NewProgress(e.stderr))
+	items, err := a.ReadAt(ctx, at, audit.NewProgress(e.stderr))
 	if err != nil {
 		return "", err
 	}

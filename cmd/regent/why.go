@@ -104,7 +104,7 @@ func why(ctx context.Context, e env, f whyFlags, at time.Time) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	items, err := a.ReadBoth(ctx, at.Add(-obsLookback), at, p)
+	items, err := a.ReadAt(ctx, at, p)
 	if err != nil {
 		return "", err
 	}

@@ -81,6 +81,18 @@ func (a *Log) ReadStream(ctx context.Context, stream string, o ReadOptions) ([]t
 	return items, nil
 }
 
+// ObsLookback is how much of the observation stream before an instant the
+// time-travel readers (topology --at, why, the web's slider) fold: every
+// instance's full observation is re-published well within it, so older
+// observations change nothing.
+const ObsLookback = 10 * time.Minute
+
+// ReadAt reads what Regent knew at the instant at: every event stored until
+// it and the observations of ObsLookback before it (ReadBoth).
+func (a *Log) ReadAt(ctx context.Context, at time.Time, p *Progress) ([]timeline.Item, error) {
+	return a.ReadBoth(ctx, at.Add(-ObsLookback), at, p)
+}
+
 // ReadBoth reads the events from the start and the observations from
 // obsSince, both until until, and merges them, leaving out what the nodes'
 // fold refuses (origin gate, without the nodes' list: any node's own

@@ -148,7 +148,8 @@ func mustEnv(k events.Kind, p any) events.Envelope {
 // fold of the events stored until then: the latest recovery started within
 // window before it, else the latest failure detected within window and
 // why it was not acted on (not actionable, blocked, global switch), else
-// that no failure was detected.
+// that no failure was detected. Recoveries and detections after the
+// instant are left out: a live fold (the web interface's) holds them.
 func WhyAt(r *analysis.Recoveries, cluster string, at time.Time, window time.Duration) string {
 	from := at.Add(-window)
 	var b strings.Builder
@@ -156,13 +157,13 @@ func WhyAt(r *analysis.Recoveries, cluster string, at time.Time, window time.Dur
 		fmt.Fprintf(&b, "global recoveries were disabled by %s at %s\n", firstOf(who, "unknown"), when.UTC().Format(TimeLayout))
 	}
 	for _, t := range r.Recent(cluster) {
-		if !t.StartedAt.Before(from) {
+		if !t.StartedAt.Before(from) && !t.StartedAt.After(at) {
 			b.WriteString(ExplainRecovery(t))
 			return b.String()
 		}
 	}
 	for _, d := range r.Detections(cluster) {
-		if d.DetectedAt.Before(from) {
+		if d.DetectedAt.Before(from) || d.DetectedAt.After(at) {
 			continue
 		}
 		writeDetection(&b, d, r.Blocked(cluster))
