@@ -64,9 +64,9 @@ func newDetWorld(t *testing.T, filters []string, extra ...func(emit func(events.
 		t.Fatal(err)
 	}
 	w := &detWorld{log: newMemLog(), hooks: &hooks{}, view: topo.View(now)}
-	w.e = &actuators.Engine{Runner: &actuators.Runner{Node: "n1", Hooks: w.hooks, Log: w.log, Lease: leaseFor(-1),
+	w.e = newEngine(t, actuators.EngineConfig{Runner: &actuators.Runner{Node: "n1", Hooks: w.hooks, Log: w.log, Lease: leaseFor(-1),
 		Lists: actuators.HookLists{OnFailureDetection: []string{"echo {failureType} {failedHost}", "echo two"}},
-		Clock: fixedClock{}, Logger: zerolog.Nop()}, Params: p, Logger: zerolog.Nop()}
+		Clock: fixedClock{}, Logger: zerolog.Nop()}, Params: p, Logger: zerolog.Nop()})
 	return w
 }
 
@@ -380,7 +380,7 @@ func TestStartDetectionHookFailureSkipsOneRound(t *testing.T) {
 	w := newWorld(t, 3)
 	w.topo.Down(w.keys[0])
 	w.r.Lists = actuators.HookLists{OnFailureDetection: []string{"fail-1", "echo never"}}
-	e := &actuators.Engine{Runner: w.r, Params: analysis.DefaultParams(), Logger: zerolog.Nop()}
+	e := newEngine(t, actuators.EngineConfig{Runner: w.r, Params: analysis.DefaultParams(), Logger: zerolog.Nop()})
 	topo, err := projections.NewTopology(projections.DefaultSettings())
 	if err != nil {
 		t.Fatal(err)

@@ -26,31 +26,88 @@ type Leadership interface {
 	Leading() (epoch uint64, leading bool)
 }
 
-// Engine is the automated part: on every change (and on a short tick,
-// because a stalled replica is the absence of events) the leader decides
-// with analysis.Decide and carries the decisions out, pausing between
-// steps in proportion to their cost (StepCostFactor). Each recovery, and
-// the detection hooks of a detection that starts none, runs in a goroutine
-// owned by the engine; Run waits for them before returning.
+// Engine is the automated part: on every change the leader decides with
+// analysis.Decide and carries the decisions out, pausing between steps in
+// proportion to their cost (StepCostFactor). Each recovery, and the
+// detection hooks of a detection that starts none, runs in a goroutine
+// owned by the engine; Run waits for them before returning. Build it with
+// NewEngine.
+//
+// It wakes on events, not on a poll: a folded event (Source.Changed), a
+// recovery or a detection hook's record of its own ending (the cluster is
+// free again), a lease change (when Leader has LeadershipChanges), the end
+// of a cluster's settle period, and, while leading, every Tick without any
+// of these (the analysis depends on time: a stalled replica is the absence
+// of events). A node that does not lead, with a Leader that signals
+// changes, does not wake at all until the lease changes.
 type Engine struct {
+	EngineConfig
+
+	mu       sync.Mutex // guards inflight, settle, hooking and freed
+	inflight map[string]bool
+	settle   map[string]time.Time // cluster → no automated start before
+	hooking  map[string]int       // cluster → detection hook records being appended
+	// freed is closed, and replaced, whenever a cluster stops being in
+	// flight or its last detection hook record is appended: Run decides
+	// again at once, a hook record or an operation waiting for the
+	// cluster goes on.
+	freed  chan struct{}
+	wg     sync.WaitGroup
+	fences fencer
+}
+
+// EngineConfig is what an Engine is built from (NewEngine).
+type EngineConfig struct {
 	Runner *Runner
-	Source Source
-	Leader Leadership
+	Source Source     // needed by Run only
+	Leader Leadership // needed by Run only
 	Params analysis.Params
-	Tick   time.Duration
+	// Tick is how often a leader decides again when nothing else woke it
+	// (0: DefaultTick).
+	Tick time.Duration
 	// Settle is how long after this node finished a recovery no new
 	// automated recovery starts on that cluster or its successor's: the
 	// observations of the re-pointed topology need that long to replace
 	// the ones from before (a stale view can look like a second failure).
 	Settle time.Duration
 	Logger zerolog.Logger
+}
 
-	mu       sync.Mutex // guards inflight, settle and hooking
-	inflight map[string]bool
-	settle   map[string]time.Time // cluster → no automated start before
-	hooking  map[string]int       // cluster → detection hook records being appended
-	wg       sync.WaitGroup
-	fences   fencer
+// DefaultTick is the Tick of an EngineConfig that sets none
+// (RecoveryTickMilliseconds' default).
+const DefaultTick = 50 * time.Millisecond
+
+// LeadershipChanges is a Leadership that signals its changes: the channel
+// Changed returns is closed when Leading's answer may have changed (the
+// lease gained or lost, a new epoch). The engine of a node that does not
+// lead then sleeps until it is closed.
+type LeadershipChanges interface {
+	Changed() <-chan struct{}
+}
+
+// NewEngine builds an engine from c, with every map and channel it uses.
+// It refuses a config without a Runner, or whose Runner has no Clock, Log
+// or Lease, and a negative Tick or Settle.
+func NewEngine(c EngineConfig) (*Engine, error) {
+	switch {
+	case c.Runner == nil:
+		return nil, errors.New("new engine: no Runner")
+	case c.Runner.Clock == nil:
+		return nil, errors.New("new engine: the Runner has no Clock")
+	case c.Runner.Log == nil:
+		return nil, errors.New("new engine: the Runner has no Log")
+	case c.Runner.Lease == nil:
+		return nil, errors.New("new engine: the Runner has no Lease")
+	case c.Tick < 0:
+		return nil, fmt.Errorf("new engine: Tick %v is negative", c.Tick)
+	case c.Settle < 0:
+		return nil, fmt.Errorf("new engine: Settle %v is negative", c.Settle)
+	}
+	if c.Tick == 0 {
+		c.Tick = DefaultTick
+	}
+	return &Engine{EngineConfig: c, inflight: map[string]bool{}, settle: map[string]time.Time{},
+		hooking: map[string]int{}, freed: make(chan struct{}), fences: newFencer()}, nil
 }
 
 // StepCostFactor is k of the engine's throttle: after a step that took d
@@ -65,27 +122,19 @@ const StepCostFactor = 3
 // that waited, a descheduled process) cannot hold detection back long.
 const maxStepGap = 2 * time.Second
 
-// Run decides and acts until ctx ends. It steps when the source changed or,
-// without changes, every Tick (a stalled replica is the absence of events);
-// between two steps it pauses StepCostFactor × the last step's cost, so the
-// interval is at least that and tick-driven steps come every
-// max(Tick, StepCostFactor × cost).
+// Run decides and acts until ctx ends. The first step comes at once; then
+// it steps on every wake-up (Engine) while it leads; between two steps it
+// pauses StepCostFactor × the last step's cost, so tick-driven steps come
+// every max(Tick, StepCostFactor × cost). It returns an error only when
+// the engine has no Source or no Leader.
 func (e *Engine) Run(ctx context.Context) error {
-	e.mu.Lock()
-	if e.inflight == nil {
-		e.inflight = map[string]bool{}
+	if e.Source == nil || e.Leader == nil {
+		return errors.New("run engine: it needs a Source and a Leader (EngineConfig)")
 	}
-	e.mu.Unlock()
-	tick := e.Tick
-	if tick <= 0 {
-		tick = 50 * time.Millisecond
-	}
-	t := time.NewTimer(tick)
-	defer t.Stop()
 	defer e.wg.Wait()
-	first := make(chan struct{})
-	close(first)
-	var changed <-chan struct{} = first // the first step comes at once
+	t := time.NewTimer(0) // the first step comes at once
+	defer t.Stop()
+	var changed, freed, leader <-chan struct{}
 	var gap time.Duration
 	for {
 		if gap > 0 && !sleep(ctx, gap) {
@@ -95,17 +144,67 @@ func (e *Engine) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-changed:
+		case <-freed:
+		case <-leader:
 		case <-t.C:
 		}
-		// Taken before the step: an event folded during the step (or the
-		// pause) triggers the next one.
-		changed = e.Source.Changed()
+		// Taken before the step: an event folded (a recovery ended, the
+		// lease moved) during the step or the pause triggers the next one.
+		changed, freed, leader = e.Source.Changed(), e.freedSignal(), leadershipChanged(e.Leader)
 		gap = 0
-		if epoch, leading := e.Leader.Leading(); leading {
+		epoch, leading := e.Leader.Leading()
+		if leading {
 			gap = min(StepCostFactor*e.step(ctx, epoch), maxStepGap)
+		} else if leader != nil {
+			// Nothing to decide until this node leads: only the lease
+			// wakes it.
+			changed, freed = nil, nil
+			t.Stop()
+			continue
 		}
-		t.Reset(tick)
+		t.Reset(e.nextWake())
 	}
+}
+
+// leadershipChanged is l's change signal, nil when l has none.
+func leadershipChanged(l Leadership) <-chan struct{} {
+	if c, ok := l.(LeadershipChanges); ok {
+		return c.Changed()
+	}
+	return nil
+}
+
+// freedSignal returns the channel closed when a cluster is next freed.
+func (e *Engine) freedSignal() <-chan struct{} {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.freed
+}
+
+// signalFreed wakes whoever waits for a cluster to be freed. e.mu is held.
+func (e *Engine) signalFreed() {
+	close(e.freed)
+	e.freed = make(chan struct{})
+}
+
+// nextWake is how long Run waits without any event before it decides
+// again: Tick, or less when a cluster's settle period ends sooner (a
+// detection or recovery held back by it is decided at once then). Ended
+// settle periods are dropped.
+func (e *Engine) nextWake() time.Duration {
+	next := e.Tick
+	now := e.Runner.Clock.Now()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for cluster, until := range e.settle {
+		d := until.Sub(now)
+		if d <= 0 {
+			delete(e.settle, cluster)
+			continue
+		}
+		next = min(next, d)
+	}
+	return next
 }
 
 // sleep waits d or until ctx ends (false).
@@ -365,11 +464,9 @@ func (e *Engine) launch(ctx context.Context, in Intent) {
 			e.mu.Lock()
 			defer e.mu.Unlock()
 			delete(e.inflight, in.Plan.Cluster)
+			defer e.signalFreed() // Run decides again at once
 			if errors.Is(err, ErrNotStarted) {
 				return // nothing was done: decide again on a newer view at once
-			}
-			if e.settle == nil {
-				e.settle = map[string]time.Time{}
 			}
 			until := e.Runner.Clock.Now().Add(e.Settle)
 			e.settle[in.Plan.Cluster] = until
@@ -398,9 +495,6 @@ var ErrBusy = errors.New("a recovery is already running on this cluster")
 // same intent, steps and fencing as an automated one.
 func (e *Engine) RunManual(ctx context.Context, in Intent) (Result, error) {
 	e.mu.Lock()
-	if e.inflight == nil {
-		e.inflight = map[string]bool{}
-	}
 	if e.inflight[in.Plan.Cluster] {
 		e.mu.Unlock()
 		return Result{}, fmt.Errorf("%s: %w", in.Plan.Cluster, ErrBusy)
@@ -410,6 +504,7 @@ func (e *Engine) RunManual(ctx context.Context, in Intent) (Result, error) {
 	defer func() {
 		e.mu.Lock()
 		delete(e.inflight, in.Plan.Cluster)
+		e.signalFreed()
 		e.mu.Unlock()
 	}()
 	e.awaitHookRecords(ctx, in.Plan.Cluster)
@@ -512,37 +607,21 @@ func (e *Engine) detectionHooks(ctx context.Context, v *projections.View, d anal
 	}()
 }
 
-// recordHookPoll is how often a detection hook's record checks whether the
-// recovery running on its cluster ended.
-const recordHookPoll = 50 * time.Millisecond
-
 // recordDetectionHook appends a detection hook's hook-ran to its cluster's
 // events when no recovery of this node runs there: a recovery's appends
 // expect the cluster's previous sequence, and a record landing between two
-// of them would fence it. It waits for the recovery to end (or the engine
-// to stop); during the append no recovery launches on the cluster
-// (launch). The hooks themselves never hold a recovery back.
+// of them would fence it. It waits for the recovery to end (woken when the
+// cluster is freed) or the engine to stop; during the append no recovery
+// launches on the cluster (launch). The hooks themselves never hold a
+// recovery back.
 func (e *Engine) recordDetectionHook(ctx context.Context, env events.Envelope) error {
-	for {
-		e.mu.Lock()
-		if !e.inflight[env.Cluster] {
-			if e.hooking == nil {
-				e.hooking = map[string]int{}
-			}
-			e.hooking[env.Cluster]++
-			e.mu.Unlock()
-			break
-		}
-		e.mu.Unlock()
-		if !sleep(ctx, recordHookPoll) {
-			break // stopping: the recovery stops too; record within the bound
-		}
-	}
+	e.claimHookRecord(ctx, env.Cluster)
 	defer func() {
 		e.mu.Lock()
 		defer e.mu.Unlock()
 		if e.hooking[env.Cluster]--; e.hooking[env.Cluster] <= 0 {
 			delete(e.hooking, env.Cluster)
+			e.signalFreed() // a launch held back by the record may go on
 		}
 	}()
 	// A node that lost the lease appends nothing more: its record could
@@ -581,17 +660,47 @@ func (e *Engine) detectionContext(v *projections.View, a *analysis.Analysis) Hoo
 	return hc
 }
 
+// claimHookRecord counts one more detection hook record being appended to
+// cluster, once no recovery of this node runs there, or at once when ctx
+// ends (stopping: the recovery stops too; the record is appended within
+// its bound).
+func (e *Engine) claimHookRecord(ctx context.Context, cluster string) {
+	for {
+		e.mu.Lock()
+		if !e.inflight[cluster] || ctx.Err() != nil {
+			e.hooking[cluster]++
+			e.mu.Unlock()
+			return
+		}
+		freed := e.freed
+		e.mu.Unlock()
+		select {
+		case <-ctx.Done():
+		case <-freed:
+		}
+	}
+}
+
 // awaitHookRecords waits (at most recordHookTimeout) for the detection hook
 // records being appended to cluster: an operation's first append expects
 // the cluster's last sequence, read at its start. New records wait for the
 // operation (cluster in flight).
 func (e *Engine) awaitHookRecords(ctx context.Context, cluster string) {
-	for range int(recordHookTimeout / (10 * time.Millisecond)) {
+	t := time.NewTimer(recordHookTimeout)
+	defer t.Stop()
+	for {
 		e.mu.Lock()
-		n := e.hooking[cluster]
+		n, freed := e.hooking[cluster], e.freed
 		e.mu.Unlock()
-		if n == 0 || !sleep(ctx, 10*time.Millisecond) {
+		if n == 0 {
 			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			return
+		case <-freed:
 		}
 	}
 }

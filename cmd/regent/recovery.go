@@ -110,6 +110,9 @@ func (a leaseAdapter) Leading() (uint64, bool) {
 	return info.Epoch, held
 }
 
+// Changed wakes the engine of a node that does not lead when that changes.
+func (a leaseAdapter) Changed() <-chan struct{} { return a.l.Changed() }
+
 func (a leaseAdapter) Holds(epoch uint64) bool {
 	info, _, held := a.l.Current()
 	return held && info.Epoch == epoch
@@ -149,8 +152,11 @@ func newRecovery(cfg config.Config, node string, elog *eventlog.Log, lease *even
 			PostMasterFailover: cfg.PostMasterFailoverProcesses, PostIntermediateMasterFailover: cfg.PostIntermediateMasterFailoverProcesses,
 			PreGracefulTakeover: cfg.PreGracefulTakeoverProcesses, PostGracefulTakeover: cfg.PostGracefulTakeoverProcesses,
 		}}
-	e := &actuators.Engine{Runner: r, Source: app, Leader: leaseAdapter{lease}, Params: params,
+	e, err := actuators.NewEngine(actuators.EngineConfig{Runner: r, Source: app, Leader: leaseAdapter{lease}, Params: params,
 		Tick:   time.Duration(cfg.RecoveryTickMilliseconds) * time.Millisecond,
-		Settle: 2 * deadProbeInterval(cfg), Logger: r.Logger}
+		Settle: 2 * deadProbeInterval(cfg), Logger: r.Logger})
+	if err != nil {
+		return nil, nil, err
+	}
 	return e, r, nil
 }
