@@ -374,7 +374,7 @@ func (e *Engine) intent(v *projections.View, d analysis.Decision, epoch uint64) 
 		RecoveryID: fmt.Sprintf("r-%s-%d", d.Failure.DetectionID[2:], d.Attempt),
 		Type:       d.RecoveryType, Analysis: a.Analysis, Failed: failed,
 		Cluster: a.ClusterDetails.ClusterName, Alias: a.ClusterDetails.ClusterAlias, Domain: a.ClusterDetails.ClusterDomain,
-		Intermediate: d.RecoveryType == analysis.RecoveryIntermediateMaster,
+		Intermediate: d.RecoveryType == events.RecoveryIntermediateMaster,
 	}
 	var cands []events.Candidate
 	var err error
@@ -419,9 +419,9 @@ func (e *Engine) resume(ctx context.Context, v *projections.View, t analysis.Top
 	failed := t.Failed()
 	plan := MasterPlan{RecoveryID: t.UID, Type: t.Type, Analysis: t.AnalysisEntry.Analysis, Failed: failed,
 		Cluster: t.ClusterName(), Alias: t.AnalysisEntry.ClusterDetails.ClusterAlias,
-		Graceful:     t.Type == TypeGracefulTakeover || t.Type == TypeGracefulTakeoverAuto,
-		Reattach:     t.Type == TypeGracefulTakeoverAuto,
-		Intermediate: t.Type == analysis.RecoveryIntermediateMaster}
+		Graceful:     t.Type == events.RecoveryGracefulMasterTakeover || t.Type == events.RecoveryGracefulMasterTakeoverAuto,
+		Reattach:     t.Type == events.RecoveryGracefulMasterTakeoverAuto,
+		Intermediate: t.Type == events.RecoveryIntermediateMaster}
 	if t.SuccessorKey != nil {
 		plan.Successor = *t.SuccessorKey
 	}
@@ -478,15 +478,6 @@ func (e *Engine) launch(ctx context.Context, in Intent) {
 	}()
 }
 
-// Recovery types of manual operations (orchestrator's names).
-const (
-	TypeGracefulTakeover     = "GracefulMasterTakeover"
-	TypeGracefulTakeoverAuto = "GracefulMasterTakeoverAuto"
-	TypeForceFailover        = "ForceMasterFailover"
-	TypeForceTakeover        = "ForceMasterTakeover"
-	TypeManualRecovery       = "ManualRecovery"
-)
-
 // ErrBusy is returned when a recovery already runs on the cluster.
 var ErrBusy = errors.New("a recovery is already running on this cluster")
 
@@ -539,31 +530,11 @@ const listOnFailureDetection = "OnFailureDetectionProcesses"
 // recordHookTimeout bounds the append of one detection hook's record.
 const recordHookTimeout = 5 * time.Second
 
-// DetectionHooked reports whether a detection of code runs
-// OnFailureDetectionProcesses: as orchestrator, every code that has a
-// recovery handler (getCheckAndRecoverFunction), actionable or not. Codes
-// without one (DeadMasterWithoutReplicas, UnreachableIntermediateMaster,
-// DeadIntermediateMasterWithSingleReplica) are recorded without hooks.
-func DetectionHooked(code string) bool {
-	switch code {
-	case events.AnalysisDeadMaster, events.AnalysisDeadMasterAndSomeReplicas, events.AnalysisLockedSemiSyncMaster,
-		events.AnalysisDeadIntermediateMaster, events.AnalysisDeadIntermediateMasterAndSomeReplicas,
-		events.AnalysisDeadIntermediateMasterWithSingleReplicaFailingToConnect,
-		analysis.AnalysisAllIntermediateMasterReplicasFailingToConnectOrDead, events.AnalysisDeadIntermediateMasterAndReplicas,
-		"DeadCoMaster", "DeadCoMasterAndSomeReplicas",
-		events.AnalysisDeadMasterAndReplicas, events.AnalysisUnreachableMaster, events.AnalysisUnreachableMasterWithLaggingReplicas,
-		events.AnalysisAllMasterReplicasNotReplicating, events.AnalysisAllMasterReplicasNotReplicatingOrDead,
-		analysis.AnalysisUnreachableIntermediateMasterWithLaggingReplicas,
-		"DeadReplicationGroupMemberWithReplicas", analysis.NoWriteableMasterStructureWarning:
-		return true
-	}
-	return false
-}
-
 // detectionHooks runs OnFailureDetectionProcesses for a detection that
 // does not start a recovery this round (Detect, Block; a Start runs them
 // in its announce), in a goroutine owned by the engine, so a slow hook
-// never holds the loop back. Nothing runs for a code without handler or a
+// never holds the loop back. Nothing runs for a code whose rule has no
+// DetectionHooks (analysis.DetectionHooked) or a
 // failed instance that is downtimed or in maintenance. Each command's
 // hook-ran goes to the cluster's events, correlated by the detection id
 // (no recovery id). A failing command stops the list; nothing else
@@ -572,7 +543,7 @@ func DetectionHooked(code string) bool {
 // (recordDetectionHook).
 func (e *Engine) detectionHooks(ctx context.Context, v *projections.View, d analysis.Decision, epoch uint64) {
 	r := e.Runner
-	if r.Hooks == nil || len(r.Lists.OnFailureDetection) == 0 || d.Analysis == nil || !DetectionHooked(d.Analysis.Analysis) {
+	if r.Hooks == nil || len(r.Lists.OnFailureDetection) == 0 || d.Analysis == nil || !analysis.DetectionHooked(d.Analysis.Analysis) {
 		return
 	}
 	a := d.Analysis
@@ -602,7 +573,7 @@ func (e *Engine) detectionHooks(ctx context.Context, v *projections.View, d anal
 			record(h)
 		}
 		if err != nil {
-			e.Logger.Warn().Err(err).Str("detection", id).Str("analysis", a.Analysis).Msg("detection hooks failed")
+			e.Logger.Warn().Err(err).Str("detection", id).Str("analysis", string(a.Analysis)).Msg("detection hooks failed")
 		}
 	}()
 }

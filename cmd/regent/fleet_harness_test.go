@@ -278,7 +278,7 @@ func timeDetections(t testing.TB, s fleetSetup, f *simFleet, clusters [][]events
 			return
 		}
 		var fd events.FailureDetected
-		if json.Unmarshal(env.Payload, &fd) != nil || !strings.HasPrefix(fd.Analysis, events.AnalysisDeadMaster) {
+		if json.Unmarshal(env.Payload, &fd) != nil || !strings.HasPrefix(string(fd.Analysis), string(events.AnalysisDeadMaster)) {
 			return
 		}
 		mu.Lock()

@@ -157,7 +157,7 @@ func (o *operations) autoAck(ctx context.Context, rec analysis.TopologyRecovery)
 		return nil
 	}
 	return o.record(ctx, events.KindRecoveryAcknowledged, events.RecoveryAcknowledged{RecoveryID: rec.UID, Who: rec.Who,
-		Comment: "operator-initiated " + rec.Type + " completed"}, events.InstanceKey{})
+		Comment: "operator-initiated " + string(rec.Type) + " completed"}, events.InstanceKey{})
 }
 
 // takeoverPlan checks the request against the view and builds the plan.
@@ -243,16 +243,16 @@ func (o *operations) successor(v *projections.View, t api.Takeover, primary *pro
 	return succ, cands, nil
 }
 
-func takeoverType(k api.TakeoverKind) string {
+func takeoverType(k api.TakeoverKind) events.RecoveryType {
 	switch k {
 	case api.GracefulTakeover:
-		return actuators.TypeGracefulTakeover
+		return events.RecoveryGracefulMasterTakeover
 	case api.GracefulTakeoverAuto:
-		return actuators.TypeGracefulTakeoverAuto
+		return events.RecoveryGracefulMasterTakeoverAuto
 	case api.ForceFailover:
-		return actuators.TypeForceFailover
+		return events.RecoveryForceMasterFailover
 	}
-	return actuators.TypeForceTakeover
+	return events.RecoveryForceMasterTakeover
 }
 
 // Recover implements api.Operations: a recovery of failed now, if the
@@ -279,7 +279,7 @@ func (o *operations) Recover(ctx context.Context, failed events.InstanceKey, who
 	}
 	plan := actuators.MasterPlan{RecoveryID: newRecoveryID("m"), Type: a.RecoveryType, Analysis: a.Analysis, Failed: failed,
 		Cluster: a.ClusterDetails.ClusterName, Alias: a.ClusterDetails.ClusterAlias, Domain: a.ClusterDetails.ClusterDomain,
-		Intermediate: a.RecoveryType == analysis.RecoveryIntermediateMaster}
+		Intermediate: a.RecoveryType == events.RecoveryIntermediateMaster}
 	var cands []events.Candidate
 	if plan.Intermediate {
 		plan.Successor, cands, err = analysis.ChooseIntermediateTarget(v, failed, o.params)

@@ -68,7 +68,7 @@ type Lease struct {
 	// changed is closed, and replaced, when held or the held epoch
 	// changes (Changed).
 	changed chan struct{}
-	rev     uint64     // last revision written by this node while held
+	rev     uint64 // last revision written by this node while held
 	// everHeld: this process held the lease at some point. A record naming
 	// this node that this process never wrote was left by its previous
 	// incarnation (crashed, SIGKILLed): it is taken over at once instead of
