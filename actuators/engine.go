@@ -43,15 +43,21 @@ type Leadership interface {
 type Engine struct {
 	EngineConfig
 
-	mu       sync.Mutex // guards inflight, settle, hooking and freed
+	mu       sync.Mutex // guards inflight, settle, hooking, freed and wake
 	inflight map[string]bool
 	settle   map[string]time.Time // cluster → no automated start before
 	hooking  map[string]int       // cluster → detection hook records being appended
 	// freed is closed, and replaced, whenever a cluster stops being in
-	// flight or its last detection hook record is appended: Run decides
-	// again at once, a hook record or an operation waiting for the
-	// cluster goes on.
-	freed  chan struct{}
+	// flight or its last detection hook record is appended: a hook record
+	// or an operation waiting for the cluster goes on.
+	freed chan struct{}
+	// wake is closed, and replaced, when Run should decide again at once:
+	// a cluster was freed by a recovery that ran, a manual operation or
+	// the last hook record a launch waited for. Not by a recovery refused
+	// before its intent (ErrNotStarted): its view was behind the log, and
+	// the fold's next change brings the newer one (waking at once could
+	// only repeat the refusal while the fold lags).
+	wake   chan struct{}
 	wg     sync.WaitGroup
 	fences fencer
 }
@@ -107,7 +113,7 @@ func NewEngine(c EngineConfig) (*Engine, error) {
 		c.Tick = DefaultTick
 	}
 	return &Engine{EngineConfig: c, inflight: map[string]bool{}, settle: map[string]time.Time{},
-		hooking: map[string]int{}, freed: make(chan struct{}), fences: newFencer()}, nil
+		hooking: map[string]int{}, freed: make(chan struct{}), wake: make(chan struct{}), fences: newFencer()}, nil
 }
 
 // StepCostFactor is k of the engine's throttle: after a step that took d
@@ -150,7 +156,7 @@ func (e *Engine) Run(ctx context.Context) error {
 		}
 		// Taken before the step: an event folded (a recovery ended, the
 		// lease moved) during the step or the pause triggers the next one.
-		changed, freed, leader = e.Source.Changed(), e.freedSignal(), leadershipChanged(e.Leader)
+		changed, freed, leader = e.Source.Changed(), e.wakeSignal(), leadershipChanged(e.Leader)
 		gap = 0
 		epoch, leading := e.Leader.Leading()
 		if leading {
@@ -174,17 +180,23 @@ func leadershipChanged(l Leadership) <-chan struct{} {
 	return nil
 }
 
-// freedSignal returns the channel closed when a cluster is next freed.
-func (e *Engine) freedSignal() <-chan struct{} {
+// wakeSignal returns the channel closed when Run should next decide at
+// once (wake).
+func (e *Engine) wakeSignal() <-chan struct{} {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.freed
+	return e.wake
 }
 
-// signalFreed wakes whoever waits for a cluster to be freed. e.mu is held.
-func (e *Engine) signalFreed() {
+// signalFreed wakes whoever waits for a cluster to be freed and, with
+// wakeRun, Run. e.mu is held.
+func (e *Engine) signalFreed(wakeRun bool) {
 	close(e.freed)
 	e.freed = make(chan struct{})
+	if wakeRun {
+		close(e.wake)
+		e.wake = make(chan struct{})
+	}
 }
 
 // nextWake is how long Run waits without any event before it decides
@@ -464,9 +476,10 @@ func (e *Engine) launch(ctx context.Context, in Intent) {
 			e.mu.Lock()
 			defer e.mu.Unlock()
 			delete(e.inflight, in.Plan.Cluster)
-			defer e.signalFreed() // Run decides again at once
-			if errors.Is(err, ErrNotStarted) {
-				return // nothing was done: decide again on a newer view at once
+			notStarted := errors.Is(err, ErrNotStarted)
+			defer e.signalFreed(!notStarted)
+			if notStarted {
+				return // nothing was done: decide again on the fold's next change
 			}
 			until := e.Runner.Clock.Now().Add(e.Settle)
 			e.settle[in.Plan.Cluster] = until
@@ -495,7 +508,7 @@ func (e *Engine) RunManual(ctx context.Context, in Intent) (Result, error) {
 	defer func() {
 		e.mu.Lock()
 		delete(e.inflight, in.Plan.Cluster)
-		e.signalFreed()
+		e.signalFreed(true)
 		e.mu.Unlock()
 	}()
 	e.awaitHookRecords(ctx, in.Plan.Cluster)
@@ -592,7 +605,7 @@ func (e *Engine) recordDetectionHook(ctx context.Context, env events.Envelope) e
 		defer e.mu.Unlock()
 		if e.hooking[env.Cluster]--; e.hooking[env.Cluster] <= 0 {
 			delete(e.hooking, env.Cluster)
-			e.signalFreed() // a launch held back by the record may go on
+			e.signalFreed(true) // a launch held back by the record may go on
 		}
 	}()
 	// A node that lost the lease appends nothing more: its record could

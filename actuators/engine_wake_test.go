@@ -126,7 +126,10 @@ func TestEngineFollowerSleepsUntilTheLeaseChanges(t *testing.T) {
 
 // TestEngineStepsWhenAClusterIsFreed: an operation that ends on a cluster
 // (here a manual one whose first append is refused) wakes the leader at
-// once, not on its next tick (an hour here).
+// once, not on its next tick (an hour here). An automated recovery refused
+// before its intent (its view behind the log) does not: the fold's next
+// change brings the newer view, and waking at once could only repeat the
+// refusal while the fold lags.
 func TestEngineStepsWhenAClusterIsFreed(t *testing.T) {
 	clock := &stepClock{now: time.Unix(1_700_000_000, 0)}
 	src := newStepSource(t, clock, 0, false)
@@ -136,6 +139,18 @@ func TestEngineStepsWhenAClusterIsFreed(t *testing.T) {
 	defer stop()
 	awaitStep(t, src, 5*time.Second, "the start")
 	in := Intent{Plan: MasterPlan{RecoveryID: "r-1", Cluster: "c1"}, Epoch: 1}
+	auto := in
+	auto.SeqFromView = true
+	e.launch(t.Context(), auto)
+	e.wg.Wait()
+	if e.busy("c1") || e.settling("c1") {
+		t.Fatal("a recovery refused at its first append holds the cluster")
+	}
+	select {
+	case <-src.taken:
+		t.Fatal("a recovery refused before its intent woke the engine")
+	case <-time.After(200 * time.Millisecond):
+	}
 	if _, err := e.RunManual(t.Context(), in); err == nil {
 		t.Fatal("RunManual on a log that refuses every append succeeded")
 	}
