@@ -429,7 +429,7 @@ func fleetTable(rs []fleetResult) string {
 	for _, r := range rs {
 		var cpu, rss, watches []string
 		for i := range r.cpu {
-			cpu = append(cpu, fmt.Sprintf("%.2f", r.cpu[i]))
+			cpu = append(cpu, fmt.Sprintf("%.3f", r.cpu[i]))
 			rss = append(rss, fmt.Sprintf("%.0f", r.rss[i]))
 		}
 		for _, w := range r.watches {
