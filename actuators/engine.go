@@ -600,14 +600,7 @@ func (e *Engine) detectionHooks(ctx context.Context, v *projections.View, d anal
 // recovery back.
 func (e *Engine) recordDetectionHook(ctx context.Context, env events.Envelope) error {
 	e.claimHookRecord(ctx, env.Cluster)
-	defer func() {
-		e.mu.Lock()
-		defer e.mu.Unlock()
-		if e.hooking[env.Cluster]--; e.hooking[env.Cluster] <= 0 {
-			delete(e.hooking, env.Cluster)
-			e.signalFreed(true) // a launch held back by the record may go on
-		}
-	}()
+	defer e.hookRecordDone(env.Cluster)
 	// A node that lost the lease appends nothing more: its record could
 	// land between two appends of the new leader's recovery on this
 	// cluster and fence it.
@@ -662,6 +655,18 @@ func (e *Engine) claimHookRecord(ctx context.Context, cluster string) {
 		case <-ctx.Done():
 		case <-freed:
 		}
+	}
+}
+
+// hookRecordDone counts one detection hook record of cluster less; the
+// last one frees the cluster (a launch held back by it may go on, an
+// operation waiting for it starts).
+func (e *Engine) hookRecordDone(cluster string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.hooking[cluster]--; e.hooking[cluster] <= 0 {
+		delete(e.hooking, cluster)
+		e.signalFreed(true)
 	}
 }
 

@@ -214,3 +214,42 @@ func TestNewEngineRefusesAnIncompleteConfig(t *testing.T) {
 		t.Errorf("Run without Source and Leader: %v", err)
 	}
 }
+
+// TestManualOperationStartsWhenTheHookRecordsAreAppended: an operation
+// waits for the detection hook records being appended to its cluster and
+// starts as soon as the last one is, not on a poll.
+func TestManualOperationStartsWhenTheHookRecordsAreAppended(t *testing.T) {
+	log := &expectLog{}
+	e := mustEngine(t, EngineConfig{Runner: &Runner{Node: "n1", Clock: wallClock{}, Log: log, Lease: holdsAll{}, Logger: zerolog.Nop()},
+		Params: analysis.DefaultParams(), Logger: zerolog.Nop()})
+	e.claimHookRecord(t.Context(), "c1")
+	ended := make(chan time.Time, 1)
+	go func() {
+		_, _ = e.RunManual(t.Context(), Intent{Plan: MasterPlan{RecoveryID: "m-1", Cluster: "c1"}, Epoch: 1})
+		ended <- time.Now()
+	}()
+	select {
+	case <-ended:
+		t.Fatal("the operation ran while a hook record of its cluster was being appended")
+	case <-time.After(100 * time.Millisecond):
+	}
+	log.mu.Lock()
+	n := len(log.expects)
+	log.mu.Unlock()
+	if n != 0 {
+		t.Fatalf("%d appends before the hook record was appended", n)
+	}
+	done := time.Now()
+	e.hookRecordDone("c1")
+	select {
+	case at := <-ended:
+		if d := at.Sub(done); d > time.Second {
+			t.Errorf("the operation ended %v after the last hook record", d)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the operation did not start within 5 s of the last hook record")
+	}
+	if e.busy("c1") {
+		t.Error("c1 still in flight after the operation")
+	}
+}
