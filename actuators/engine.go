@@ -33,9 +33,10 @@ type Leadership interface {
 // owned by the engine; Run waits for them before returning. Build it with
 // NewEngine.
 //
-// It wakes on events, not on a poll: a folded event (Source.Changed), a
-// recovery or a detection hook's record of its own ending (the cluster is
-// free again), a lease change (when Leader has LeadershipChanges), the end
+// It wakes on events, not on a poll: a folded event (Source.Changed), one
+// of its recoveries that ran or its manual operations ending, or the last
+// detection hook record of a cluster being appended (the cluster is free
+// again; see wake), a lease change (when Leader has LeadershipChanges), the end
 // of a cluster's settle period, and, while leading, every Tick without any
 // of these (the analysis depends on time: a stalled replica is the absence
 // of events). A node that does not lead, with a Leader that signals
@@ -140,7 +141,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	defer e.wg.Wait()
 	t := time.NewTimer(0) // the first step comes at once
 	defer t.Stop()
-	var changed, freed, leader <-chan struct{}
+	var changed, wake, leader <-chan struct{}
 	var gap time.Duration
 	for {
 		if gap > 0 && !sleep(ctx, gap) {
@@ -150,13 +151,13 @@ func (e *Engine) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-changed:
-		case <-freed:
+		case <-wake:
 		case <-leader:
 		case <-t.C:
 		}
 		// Taken before the step: an event folded (a recovery ended, the
 		// lease moved) during the step or the pause triggers the next one.
-		changed, freed, leader = e.Source.Changed(), e.wakeSignal(), leadershipChanged(e.Leader)
+		changed, wake, leader = e.Source.Changed(), e.wakeSignal(), leadershipChanged(e.Leader)
 		gap = 0
 		epoch, leading := e.Leader.Leading()
 		if leading {
@@ -164,7 +165,7 @@ func (e *Engine) Run(ctx context.Context) error {
 		} else if leader != nil {
 			// Nothing to decide until this node leads: only the lease
 			// wakes it.
-			changed, freed = nil, nil
+			changed, wake = nil, nil
 			t.Stop()
 			continue
 		}
