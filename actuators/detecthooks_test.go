@@ -64,15 +64,15 @@ func newDetWorld(t *testing.T, filters []string, extra ...func(emit func(events.
 		t.Fatal(err)
 	}
 	w := &detWorld{log: newMemLog(), hooks: &hooks{}, view: topo.View(now)}
-	w.e = &actuators.Engine{Runner: &actuators.Runner{Node: "n1", Hooks: w.hooks, Log: w.log, Lease: leaseFor(-1),
+	w.e = newEngine(t, actuators.EngineConfig{Runner: &actuators.Runner{Node: "n1", Hooks: w.hooks, Log: w.log, Lease: leaseFor(-1),
 		Lists: actuators.HookLists{OnFailureDetection: []string{"echo {failureType} {failedHost}", "echo two"}},
-		Clock: fixedClock{}, Logger: zerolog.Nop()}, Params: p, Logger: zerolog.Nop()}
+		Clock: fixedClock{}, Logger: zerolog.Nop()}, Params: p, Logger: zerolog.Nop()})
 	return w
 }
 
 // decision is what analysis.Decide gives for a new detection d-1 of code
 // on the primary: Detect (reason "" → not actionable), or Block for reason.
-func detDecision(action analysis.Action, code, reason string) analysis.Decision {
+func detDecision(action analysis.Action, code events.AnalysisCode, reason string) analysis.Decision {
 	a := &analysis.Analysis{AnalyzedInstanceKey: detPrimary, Analysis: code, Description: "it is gone", IsMaster: true,
 		ClusterDetails: projections.ClusterInfo{ClusterName: detCluster, ClusterAlias: "shop"}}
 	d := analysis.Decision{Action: action, Analysis: a, NewDetection: true,
@@ -154,7 +154,7 @@ func TestDetectionHooksWithoutRecovery(t *testing.T) {
 				t.Errorf("run %+v: want fail-fast, both commands", c)
 			}
 			wantHosts := []string{detReplica[0].String(), detReplica[1].String()}
-			if hc.FailureType != tc.decision.Analysis.Analysis || hc.FailedHost != "198.18.0.1" || hc.FailedPort != 3306 ||
+			if hc.FailureType != string(tc.decision.Analysis.Analysis) || hc.FailedHost != "198.18.0.1" || hc.FailedPort != 3306 ||
 				hc.FailureCluster != detCluster || hc.FailureClusterAlias != "shop" || hc.FailureDescription != "it is gone" ||
 				!hc.IsMaster || hc.InstanceType != "master" || hc.CountReplicas != 2 || !slices.Equal(hc.ReplicaHosts, wantHosts) ||
 				hc.SuccessorHost != "" || hc.RecoveryUID != "" || hc.OrchestratorHost != "n1" || hc.IsDowntimed ||
@@ -262,27 +262,6 @@ func TestDetectionHooksSkipped(t *testing.T) {
 	}
 }
 
-// TestDetectionHookedCodes: orchestrator's codes with a recovery handler
-// (getCheckAndRecoverFunction) run the detection hooks, the others not.
-func TestDetectionHookedCodes(t *testing.T) {
-	for code, want := range map[string]bool{
-		events.AnalysisDeadMaster: true, events.AnalysisDeadMasterAndSomeReplicas: true, events.AnalysisDeadMasterAndReplicas: true,
-		events.AnalysisUnreachableMaster: true, events.AnalysisUnreachableMasterWithLaggingReplicas: true,
-		events.AnalysisAllMasterReplicasNotReplicating: true, events.AnalysisAllMasterReplicasNotReplicatingOrDead: true,
-		events.AnalysisLockedSemiSyncMaster: true, events.AnalysisDeadIntermediateMaster: true,
-		events.AnalysisDeadIntermediateMasterAndSomeReplicas: true, events.AnalysisDeadIntermediateMasterAndReplicas: true,
-		events.AnalysisDeadIntermediateMasterWithSingleReplicaFailingToConnect: true,
-		analysis.AnalysisAllIntermediateMasterReplicasFailingToConnectOrDead:   true,
-		analysis.AnalysisUnreachableIntermediateMasterWithLaggingReplicas:      true,
-		events.AnalysisDeadMasterWithoutReplicas:                               false, events.AnalysisUnreachableIntermediateMaster: false,
-		events.AnalysisDeadIntermediateMasterWithSingleReplica: false, events.AnalysisNoProblem: false,
-	} {
-		if got := actuators.DetectionHooked(code); got != want {
-			t.Errorf("DetectionHooked(%s) = %v, want %v", code, got, want)
-		}
-	}
-}
-
 // gateHooks blocks every run until released (bounded by the context).
 type gateHooks struct {
 	hooks
@@ -345,7 +324,7 @@ func TestDetectionHooksDoNotHoldTheEngine(t *testing.T) {
 		}
 	}
 	start := detDecision(analysis.ActionStart, events.AnalysisDeadMaster, "")
-	start.NewDetection, start.RecoveryType, start.Attempt = false, analysis.RecoveryMaster, 1
+	start.NewDetection, start.RecoveryType, start.Attempt = false, events.RecoveryMaster, 1
 	if err := actuators.HandleDecision(ctx, w.e, w.view, recs, start, 1); err != nil {
 		t.Fatal(err)
 	}
@@ -380,7 +359,7 @@ func TestStartDetectionHookFailureSkipsOneRound(t *testing.T) {
 	w := newWorld(t, 3)
 	w.topo.Down(w.keys[0])
 	w.r.Lists = actuators.HookLists{OnFailureDetection: []string{"fail-1", "echo never"}}
-	e := &actuators.Engine{Runner: w.r, Params: analysis.DefaultParams(), Logger: zerolog.Nop()}
+	e := newEngine(t, actuators.EngineConfig{Runner: w.r, Params: analysis.DefaultParams(), Logger: zerolog.Nop()})
 	topo, err := projections.NewTopology(projections.DefaultSettings())
 	if err != nil {
 		t.Fatal(err)
@@ -388,7 +367,7 @@ func TestStartDetectionHookFailureSkipsOneRound(t *testing.T) {
 	view := topo.View(fixedClock{}.Now())
 	a := &analysis.Analysis{AnalyzedInstanceKey: w.keys[0], Analysis: events.AnalysisDeadMaster, IsMaster: true,
 		ClusterDetails: projections.ClusterInfo{ClusterName: w.cluster()}}
-	d := analysis.Decision{Action: analysis.ActionStart, Analysis: a, NewDetection: true, RecoveryType: analysis.RecoveryMaster, Attempt: 1,
+	d := analysis.Decision{Action: analysis.ActionStart, Analysis: a, NewDetection: true, RecoveryType: events.RecoveryMaster, Attempt: 1,
 		Failure: events.FailureDetected{DetectionID: "d-1", Failed: w.keys[0], ClusterName: w.cluster(), Analysis: a.Analysis, Actionable: true}}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()

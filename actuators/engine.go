@@ -26,31 +26,95 @@ type Leadership interface {
 	Leading() (epoch uint64, leading bool)
 }
 
-// Engine is the automated part: on every change (and on a short tick,
-// because a stalled replica is the absence of events) the leader decides
-// with analysis.Decide and carries the decisions out, pausing between
-// steps in proportion to their cost (StepCostFactor). Each recovery, and
-// the detection hooks of a detection that starts none, runs in a goroutine
-// owned by the engine; Run waits for them before returning.
+// Engine is the automated part: on every change the leader decides with
+// analysis.Decide and carries the decisions out, pausing between steps in
+// proportion to their cost (StepCostFactor). Each recovery, and the
+// detection hooks of a detection that starts none, runs in a goroutine
+// owned by the engine; Run waits for them before returning. Build it with
+// NewEngine.
+//
+// It wakes on events, not on a poll: a folded event (Source.Changed), one
+// of its recoveries that ran or its manual operations ending, or the last
+// detection hook record of a cluster being appended (the cluster is free
+// again; see wake), a lease change (when Leader has LeadershipChanges), the end
+// of a cluster's settle period, and, while leading, every Tick without any
+// of these (the analysis depends on time: a stalled replica is the absence
+// of events). A node that does not lead, with a Leader that signals
+// changes, does not wake at all until the lease changes.
 type Engine struct {
+	EngineConfig
+
+	mu       sync.Mutex // guards inflight, settle, hooking, freed and wake
+	inflight map[string]bool
+	settle   map[string]time.Time // cluster → no automated start before
+	hooking  map[string]int       // cluster → detection hook records being appended
+	// freed is closed, and replaced, whenever a cluster stops being in
+	// flight or its last detection hook record is appended: a hook record
+	// or an operation waiting for the cluster goes on.
+	freed chan struct{}
+	// wake is closed, and replaced, when Run should decide again at once:
+	// a cluster was freed by a recovery that ran, a manual operation or
+	// the last hook record a launch waited for. Not by a recovery refused
+	// before its intent (ErrNotStarted): its view was behind the log, and
+	// the fold's next change brings the newer one (waking at once could
+	// only repeat the refusal while the fold lags).
+	wake   chan struct{}
+	wg     sync.WaitGroup
+	fences fencer
+}
+
+// EngineConfig is what an Engine is built from (NewEngine).
+type EngineConfig struct {
 	Runner *Runner
-	Source Source
-	Leader Leadership
+	Source Source     // needed by Run only
+	Leader Leadership // needed by Run only
 	Params analysis.Params
-	Tick   time.Duration
+	// Tick is how often a leader decides again when nothing else woke it
+	// (0: DefaultTick).
+	Tick time.Duration
 	// Settle is how long after this node finished a recovery no new
 	// automated recovery starts on that cluster or its successor's: the
 	// observations of the re-pointed topology need that long to replace
 	// the ones from before (a stale view can look like a second failure).
 	Settle time.Duration
 	Logger zerolog.Logger
+}
 
-	mu       sync.Mutex // guards inflight, settle and hooking
-	inflight map[string]bool
-	settle   map[string]time.Time // cluster → no automated start before
-	hooking  map[string]int       // cluster → detection hook records being appended
-	wg       sync.WaitGroup
-	fences   fencer
+// DefaultTick is the Tick of an EngineConfig that sets none
+// (RecoveryTickMilliseconds' default).
+const DefaultTick = 50 * time.Millisecond
+
+// LeadershipChanges is a Leadership that signals its changes: the channel
+// Changed returns is closed when Leading's answer may have changed (the
+// lease gained or lost, a new epoch). The engine of a node that does not
+// lead then sleeps until it is closed.
+type LeadershipChanges interface {
+	Changed() <-chan struct{}
+}
+
+// NewEngine builds an engine from c, with every map and channel it uses.
+// It refuses a config without a Runner, or whose Runner has no Clock, Log
+// or Lease, and a negative Tick or Settle.
+func NewEngine(c EngineConfig) (*Engine, error) {
+	switch {
+	case c.Runner == nil:
+		return nil, errors.New("new engine: no Runner")
+	case c.Runner.Clock == nil:
+		return nil, errors.New("new engine: the Runner has no Clock")
+	case c.Runner.Log == nil:
+		return nil, errors.New("new engine: the Runner has no Log")
+	case c.Runner.Lease == nil:
+		return nil, errors.New("new engine: the Runner has no Lease")
+	case c.Tick < 0:
+		return nil, fmt.Errorf("new engine: Tick %v is negative", c.Tick)
+	case c.Settle < 0:
+		return nil, fmt.Errorf("new engine: Settle %v is negative", c.Settle)
+	}
+	if c.Tick == 0 {
+		c.Tick = DefaultTick
+	}
+	return &Engine{EngineConfig: c, inflight: map[string]bool{}, settle: map[string]time.Time{},
+		hooking: map[string]int{}, freed: make(chan struct{}), wake: make(chan struct{}), fences: newFencer()}, nil
 }
 
 // StepCostFactor is k of the engine's throttle: after a step that took d
@@ -65,27 +129,19 @@ const StepCostFactor = 3
 // that waited, a descheduled process) cannot hold detection back long.
 const maxStepGap = 2 * time.Second
 
-// Run decides and acts until ctx ends. It steps when the source changed or,
-// without changes, every Tick (a stalled replica is the absence of events);
-// between two steps it pauses StepCostFactor × the last step's cost, so the
-// interval is at least that and tick-driven steps come every
-// max(Tick, StepCostFactor × cost).
+// Run decides and acts until ctx ends. The first step comes at once; then
+// it steps on every wake-up (Engine) while it leads; between two steps it
+// pauses StepCostFactor × the last step's cost, so tick-driven steps come
+// every max(Tick, StepCostFactor × cost). It returns an error only when
+// the engine has no Source or no Leader.
 func (e *Engine) Run(ctx context.Context) error {
-	e.mu.Lock()
-	if e.inflight == nil {
-		e.inflight = map[string]bool{}
+	if e.Source == nil || e.Leader == nil {
+		return errors.New("run engine: it needs a Source and a Leader (EngineConfig)")
 	}
-	e.mu.Unlock()
-	tick := e.Tick
-	if tick <= 0 {
-		tick = 50 * time.Millisecond
-	}
-	t := time.NewTimer(tick)
-	defer t.Stop()
 	defer e.wg.Wait()
-	first := make(chan struct{})
-	close(first)
-	var changed <-chan struct{} = first // the first step comes at once
+	t := time.NewTimer(0) // the first step comes at once
+	defer t.Stop()
+	var changed, wake, leader <-chan struct{}
 	var gap time.Duration
 	for {
 		if gap > 0 && !sleep(ctx, gap) {
@@ -95,17 +151,73 @@ func (e *Engine) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-changed:
+		case <-wake:
+		case <-leader:
 		case <-t.C:
 		}
-		// Taken before the step: an event folded during the step (or the
-		// pause) triggers the next one.
-		changed = e.Source.Changed()
+		// Taken before the step: an event folded (a recovery ended, the
+		// lease moved) during the step or the pause triggers the next one.
+		changed, wake, leader = e.Source.Changed(), e.wakeSignal(), leadershipChanged(e.Leader)
 		gap = 0
-		if epoch, leading := e.Leader.Leading(); leading {
+		epoch, leading := e.Leader.Leading()
+		if leading {
 			gap = min(StepCostFactor*e.step(ctx, epoch), maxStepGap)
+		} else if leader != nil {
+			// Nothing to decide until this node leads: only the lease
+			// wakes it.
+			changed, wake = nil, nil
+			t.Stop()
+			continue
 		}
-		t.Reset(tick)
+		t.Reset(e.nextWake())
 	}
+}
+
+// leadershipChanged is l's change signal, nil when l has none.
+func leadershipChanged(l Leadership) <-chan struct{} {
+	if c, ok := l.(LeadershipChanges); ok {
+		return c.Changed()
+	}
+	return nil
+}
+
+// wakeSignal returns the channel closed when Run should next decide at
+// once (wake).
+func (e *Engine) wakeSignal() <-chan struct{} {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.wake
+}
+
+// signalFreed wakes whoever waits for a cluster to be freed and, with
+// wakeRun, Run. e.mu is held.
+func (e *Engine) signalFreed(wakeRun bool) {
+	close(e.freed)
+	e.freed = make(chan struct{})
+	if wakeRun {
+		close(e.wake)
+		e.wake = make(chan struct{})
+	}
+}
+
+// nextWake is how long Run waits without any event before it decides
+// again: Tick, or less when a cluster's settle period ends sooner (a
+// detection or recovery held back by it is decided at once then). Ended
+// settle periods are dropped.
+func (e *Engine) nextWake() time.Duration {
+	next := e.Tick
+	now := e.Runner.Clock.Now()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for cluster, until := range e.settle {
+		d := until.Sub(now)
+		if d <= 0 {
+			delete(e.settle, cluster)
+			continue
+		}
+		next = min(next, d)
+	}
+	return next
 }
 
 // sleep waits d or until ctx ends (false).
@@ -317,11 +429,10 @@ func (e *Engine) launch(ctx context.Context, in Intent) {
 			e.mu.Lock()
 			defer e.mu.Unlock()
 			delete(e.inflight, in.Started.ClusterName)
-			if errors.Is(err, ErrNotStarted) {
-				return // nothing was done: decide again on a newer view at once
-			}
-			if e.settle == nil {
-				e.settle = map[string]time.Time{}
+			notStarted := errors.Is(err, ErrNotStarted)
+			defer e.signalFreed(!notStarted)
+			if notStarted {
+				return // nothing was done: decide again on the fold's next change
 			}
 			until := e.Runner.Clock.Now().Add(e.Settle)
 			e.settle[in.Started.ClusterName] = until
@@ -333,15 +444,6 @@ func (e *Engine) launch(ctx context.Context, in Intent) {
 	}()
 }
 
-// Recovery types of manual operations (orchestrator's names).
-const (
-	TypeGracefulTakeover     = "GracefulMasterTakeover"
-	TypeGracefulTakeoverAuto = "GracefulMasterTakeoverAuto"
-	TypeForceFailover        = "ForceMasterFailover"
-	TypeForceTakeover        = "ForceMasterTakeover"
-	TypeManualRecovery       = "ManualRecovery"
-)
-
 // ErrBusy is returned when a recovery already runs on the cluster.
 var ErrBusy = errors.New("a recovery is already running on this cluster")
 
@@ -350,9 +452,6 @@ var ErrBusy = errors.New("a recovery is already running on this cluster")
 // same intent, steps and fencing as an automated one.
 func (e *Engine) RunManual(ctx context.Context, in Intent) (Result, error) {
 	e.mu.Lock()
-	if e.inflight == nil {
-		e.inflight = map[string]bool{}
-	}
 	if e.inflight[in.Started.ClusterName] {
 		e.mu.Unlock()
 		return Result{}, fmt.Errorf("%s: %w", in.Started.ClusterName, ErrBusy)
@@ -362,6 +461,7 @@ func (e *Engine) RunManual(ctx context.Context, in Intent) (Result, error) {
 	defer func() {
 		e.mu.Lock()
 		delete(e.inflight, in.Started.ClusterName)
+		e.signalFreed(true)
 		e.mu.Unlock()
 	}()
 	e.awaitHookRecords(ctx, in.Started.ClusterName)
@@ -396,31 +496,11 @@ const listOnFailureDetection = "OnFailureDetectionProcesses"
 // recordHookTimeout bounds the append of one detection hook's record.
 const recordHookTimeout = 5 * time.Second
 
-// DetectionHooked reports whether a detection of code runs
-// OnFailureDetectionProcesses: as orchestrator, every code that has a
-// recovery handler (getCheckAndRecoverFunction), actionable or not. Codes
-// without one (DeadMasterWithoutReplicas, UnreachableIntermediateMaster,
-// DeadIntermediateMasterWithSingleReplica) are recorded without hooks.
-func DetectionHooked(code string) bool {
-	switch code {
-	case events.AnalysisDeadMaster, events.AnalysisDeadMasterAndSomeReplicas, events.AnalysisLockedSemiSyncMaster,
-		events.AnalysisDeadIntermediateMaster, events.AnalysisDeadIntermediateMasterAndSomeReplicas,
-		events.AnalysisDeadIntermediateMasterWithSingleReplicaFailingToConnect,
-		analysis.AnalysisAllIntermediateMasterReplicasFailingToConnectOrDead, events.AnalysisDeadIntermediateMasterAndReplicas,
-		"DeadCoMaster", "DeadCoMasterAndSomeReplicas",
-		events.AnalysisDeadMasterAndReplicas, events.AnalysisUnreachableMaster, events.AnalysisUnreachableMasterWithLaggingReplicas,
-		events.AnalysisAllMasterReplicasNotReplicating, events.AnalysisAllMasterReplicasNotReplicatingOrDead,
-		analysis.AnalysisUnreachableIntermediateMasterWithLaggingReplicas,
-		"DeadReplicationGroupMemberWithReplicas", analysis.NoWriteableMasterStructureWarning:
-		return true
-	}
-	return false
-}
-
 // detectionHooks runs OnFailureDetectionProcesses for a detection that
 // does not start a recovery this round (Detect, Block; a Start runs them
 // in its announce), in a goroutine owned by the engine, so a slow hook
-// never holds the loop back. Nothing runs for a code without handler or a
+// never holds the loop back. Nothing runs for a code whose rule has no
+// DetectionHooks (analysis.DetectionHooked) or a
 // failed instance that is downtimed or in maintenance. Each command's
 // hook-ran goes to the cluster's events, correlated by the detection id
 // (no recovery id). A failing command stops the list; nothing else
@@ -429,7 +509,7 @@ func DetectionHooked(code string) bool {
 // (recordDetectionHook).
 func (e *Engine) detectionHooks(ctx context.Context, v *projections.View, d analysis.Decision, epoch uint64) {
 	r := e.Runner
-	if r.Hooks == nil || len(r.Lists.OnFailureDetection) == 0 || d.Analysis == nil || !DetectionHooked(d.Analysis.Analysis) {
+	if r.Hooks == nil || len(r.Lists.OnFailureDetection) == 0 || d.Analysis == nil || !analysis.DetectionHooked(d.Analysis.Analysis) {
 		return
 	}
 	a := d.Analysis
@@ -459,44 +539,21 @@ func (e *Engine) detectionHooks(ctx context.Context, v *projections.View, d anal
 			record(h)
 		}
 		if err != nil {
-			e.Logger.Warn().Err(err).Str("detection", id).Str("analysis", a.Analysis).Msg("detection hooks failed")
+			e.Logger.Warn().Err(err).Str("detection", id).Str("analysis", string(a.Analysis)).Msg("detection hooks failed")
 		}
 	}()
 }
 
-// recordHookPoll is how often a detection hook's record checks whether the
-// recovery running on its cluster ended.
-const recordHookPoll = 50 * time.Millisecond
-
 // recordDetectionHook appends a detection hook's hook-ran to its cluster's
 // events when no recovery of this node runs there: a recovery's appends
 // expect the cluster's previous sequence, and a record landing between two
-// of them would fence it. It waits for the recovery to end (or the engine
-// to stop); during the append no recovery launches on the cluster
-// (launch). The hooks themselves never hold a recovery back.
+// of them would fence it. It waits for the recovery to end (woken when the
+// cluster is freed) or the engine to stop; during the append no recovery
+// launches on the cluster (launch). The hooks themselves never hold a
+// recovery back.
 func (e *Engine) recordDetectionHook(ctx context.Context, env events.Envelope) error {
-	for {
-		e.mu.Lock()
-		if !e.inflight[env.Cluster] {
-			if e.hooking == nil {
-				e.hooking = map[string]int{}
-			}
-			e.hooking[env.Cluster]++
-			e.mu.Unlock()
-			break
-		}
-		e.mu.Unlock()
-		if !sleep(ctx, recordHookPoll) {
-			break // stopping: the recovery stops too; record within the bound
-		}
-	}
-	defer func() {
-		e.mu.Lock()
-		defer e.mu.Unlock()
-		if e.hooking[env.Cluster]--; e.hooking[env.Cluster] <= 0 {
-			delete(e.hooking, env.Cluster)
-		}
-	}()
+	e.claimHookRecord(ctx, env.Cluster)
+	defer e.hookRecordDone(env.Cluster)
 	// A node that lost the lease appends nothing more: its record could
 	// land between two appends of the new leader's recovery on this
 	// cluster and fence it.
@@ -533,17 +590,59 @@ func (e *Engine) detectionContext(v *projections.View, a *analysis.Analysis) Hoo
 	return hc
 }
 
+// claimHookRecord counts one more detection hook record being appended to
+// cluster, once no recovery of this node runs there, or at once when ctx
+// ends (stopping: the recovery stops too; the record is appended within
+// its bound).
+func (e *Engine) claimHookRecord(ctx context.Context, cluster string) {
+	for {
+		e.mu.Lock()
+		if !e.inflight[cluster] || ctx.Err() != nil {
+			e.hooking[cluster]++
+			e.mu.Unlock()
+			return
+		}
+		freed := e.freed
+		e.mu.Unlock()
+		select {
+		case <-ctx.Done():
+		case <-freed:
+		}
+	}
+}
+
+// hookRecordDone counts one detection hook record of cluster less; the
+// last one frees the cluster (a launch held back by it may go on, an
+// operation waiting for it starts).
+func (e *Engine) hookRecordDone(cluster string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.hooking[cluster]--; e.hooking[cluster] <= 0 {
+		delete(e.hooking, cluster)
+		e.signalFreed(true)
+	}
+}
+
 // awaitHookRecords waits (at most recordHookTimeout) for the detection hook
 // records being appended to cluster: an operation's first append expects
 // the cluster's last sequence, read at its start. New records wait for the
 // operation (cluster in flight).
 func (e *Engine) awaitHookRecords(ctx context.Context, cluster string) {
-	for range int(recordHookTimeout / (10 * time.Millisecond)) {
+	t := time.NewTimer(recordHookTimeout)
+	defer t.Stop()
+	for {
 		e.mu.Lock()
-		n := e.hooking[cluster]
+		n, freed := e.hooking[cluster], e.freed
 		e.mu.Unlock()
-		if n == 0 || !sleep(ctx, 10*time.Millisecond) {
+		if n == 0 {
 			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			return
+		case <-freed:
 		}
 	}
 }

@@ -54,10 +54,10 @@ func TestEngineStartExpectsTheFoldsSequence(t *testing.T) {
 		t.Fatal(err)
 	}
 	log := &expectLog{}
-	e := &Engine{Runner: &Runner{Node: "n1", Log: log, Lease: holdsAll{}, Clock: clock, Logger: zerolog.Nop()},
-		Params: analysis.DefaultParams(), Settle: time.Hour, Logger: zerolog.Nop(), inflight: map[string]bool{}}
+	e := mustEngine(t, EngineConfig{Runner: &Runner{Node: "n1", Log: log, Lease: holdsAll{}, Clock: clock, Logger: zerolog.Nop()},
+		Params: analysis.DefaultParams(), Settle: time.Hour, Logger: zerolog.Nop()})
 	failed := events.InstanceKey{Hostname: "198.18.0.1", Port: 3306}
-	d := analysis.Decision{Action: analysis.ActionStart, RecoveryType: analysis.RecoveryMaster, Attempt: 1,
+	d := analysis.Decision{Action: analysis.ActionStart, RecoveryType: events.RecoveryMaster, Attempt: 1,
 		Failure:  events.FailureDetected{DetectionID: "d-1", Failed: failed, ClusterName: cluster},
 		Analysis: &analysis.Analysis{AnalyzedInstanceKey: failed, Analysis: events.AnalysisDeadMaster, ClusterDetails: projections.ClusterInfo{ClusterName: cluster}}}
 	if err := e.handle(t.Context(), topo.View(clock.Now()), recs, d, 1); err != nil {
@@ -81,8 +81,8 @@ func (holdsNone) Holds(uint64) bool { return false }
 // between two appends of the new leader's recovery and fence it).
 func TestEngineAppendsNothingWithoutTheLease(t *testing.T) {
 	log := &expectLog{}
-	e := &Engine{Runner: &Runner{Node: "n1", Log: log, Lease: holdsNone{}, Clock: &stepClock{now: time.Unix(1_700_000_000, 0)},
-		Logger: zerolog.Nop()}, Logger: zerolog.Nop(), inflight: map[string]bool{}}
+	e := mustEngine(t, EngineConfig{Runner: &Runner{Node: "n1", Log: log, Lease: holdsNone{}, Clock: &stepClock{now: time.Unix(1_700_000_000, 0)},
+		Logger: zerolog.Nop()}, Logger: zerolog.Nop()})
 	failed := events.InstanceKey{Hostname: "198.18.0.1", Port: 3306}
 	err := e.record(t.Context(), "c", events.KindRecoveryBlocked, "", events.RecoveryBlocked{Failed: failed}, failed, 3)
 	if !errors.Is(err, ErrFenced) {
@@ -110,7 +110,7 @@ func TestEngineResumesItsOwnStoppedRecovery(t *testing.T) {
 	started := func(node string, epoch uint64) *analysis.Recoveries {
 		recs := analysis.NewRecoveries()
 		env, err := events.New(events.KindRecoveryStarted, time.Unix(1_700_000_000, 0), node,
-			events.RecoveryStarted{RecoveryID: "r-1", Type: analysis.RecoveryMaster, Analysis: events.AnalysisDeadMaster,
+			events.RecoveryStarted{RecoveryID: "r-1", Type: events.RecoveryMaster, Analysis: events.AnalysisDeadMaster,
 				Failed: events.InstanceKey{Hostname: "198.18.0.1", Port: 3306}, ClusterName: cluster, Node: node})
 		if err != nil {
 			t.Fatal(err)
@@ -134,8 +134,9 @@ func TestEngineResumesItsOwnStoppedRecovery(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			log := &expectLog{}
-			e := &Engine{Runner: &Runner{Node: "n1", Log: log, Lease: holdsAll{}, Clock: &stepClock{now: time.Unix(1_700_000_000, 0)},
-				Logger: zerolog.Nop()}, Params: analysis.DefaultParams(), Logger: zerolog.Nop(), inflight: map[string]bool{cluster: tc.busy}}
+			e := mustEngine(t, EngineConfig{Runner: &Runner{Node: "n1", Log: log, Lease: holdsAll{}, Clock: &stepClock{now: time.Unix(1_700_000_000, 0)},
+				Logger: zerolog.Nop()}, Params: analysis.DefaultParams(), Logger: zerolog.Nop()})
+			e.inflight[cluster] = tc.busy
 			topo, err := projections.NewTopology(projections.DefaultSettings())
 			if err != nil {
 				t.Fatal(err)

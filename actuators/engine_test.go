@@ -46,7 +46,7 @@ type stepSource struct {
 	taken chan struct{} // one value per snapshot, when not full
 }
 
-func newStepSource(t *testing.T, clock *stepClock, cost time.Duration, storm bool) *stepSource {
+func newStepSource(t testing.TB, clock *stepClock, cost time.Duration, storm bool) *stepSource {
 	t.Helper()
 	topo, err := projections.NewTopology(projections.DefaultSettings())
 	if err != nil {
@@ -99,8 +99,8 @@ func (alwaysLeading) Leading() (uint64, bool) { return 1, true }
 
 func runEngine(t *testing.T, src *stepSource, clock *stepClock, tick time.Duration) (stop func()) {
 	t.Helper()
-	e := &Engine{Runner: &Runner{Node: "n1", Clock: clock}, Source: src, Leader: alwaysLeading{},
-		Params: analysis.DefaultParams(), Tick: tick, Logger: zerolog.Nop()}
+	e := mustEngine(t, EngineConfig{Runner: &Runner{Node: "n1", Clock: clock, Log: &expectLog{}, Lease: holdsAll{}}, Source: src,
+		Leader: alwaysLeading{}, Params: analysis.DefaultParams(), Tick: tick, Logger: zerolog.Nop()})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- e.Run(ctx) }()

@@ -2,6 +2,7 @@ package actuators
 
 import (
 	"context"
+	"testing"
 	"time"
 
 	"github.com/regent-ha/regent/projections"
@@ -19,11 +20,6 @@ func SettleOwed(ctx context.Context, e *Engine, recs *analysis.Recoveries, now t
 // on view v and fold recs; what it starts in the background (detection
 // hooks, a recovery) goes on: WaitEngine waits for it.
 func HandleDecision(ctx context.Context, e *Engine, v *projections.View, recs *analysis.Recoveries, d analysis.Decision, epoch uint64) error {
-	e.mu.Lock()
-	if e.inflight == nil {
-		e.inflight = map[string]bool{}
-	}
-	e.mu.Unlock()
 	return e.handle(ctx, v, recs, d, epoch)
 }
 
@@ -32,3 +28,13 @@ func WaitEngine(e *Engine) { e.wg.Wait() }
 
 // Busy reports whether the engine runs a recovery on cluster.
 func Busy(e *Engine, cluster string) bool { return e.busy(cluster) }
+
+// mustEngine is NewEngine for the package's own tests.
+func mustEngine(t testing.TB, c EngineConfig) *Engine {
+	t.Helper()
+	e, err := NewEngine(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}

@@ -75,14 +75,15 @@ type fencer struct {
 	refused  map[string]bool // recovery+step whose refusal was logged
 }
 
+func newFencer() fencer {
+	return fencer{inflight: map[string]bool{}, refused: map[string]bool{}}
+}
+
 // firstRefusal reports whether the refusal of step for recovery uid is new
 // (so it is logged once, not on every attempt).
 func (f *fencer) firstRefusal(uid, step string) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.refused == nil {
-		f.refused = map[string]bool{}
-	}
 	k := uid + "/" + step
 	if f.refused[k] {
 		return false
@@ -94,9 +95,6 @@ func (f *fencer) firstRefusal(uid, step string) bool {
 func (f *fencer) claim(uid string) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.inflight == nil {
-		f.inflight = map[string]bool{}
-	}
 	if f.inflight[uid] {
 		return false
 	}

@@ -284,3 +284,13 @@ func (d overrideDB) ChangeSource(ctx context.Context, key, source events.Instanc
 	}
 	return d.DB.ChangeSource(ctx, key, source, mode, creds)
 }
+
+// newEngine is actuators.NewEngine for the tests.
+func newEngine(t testing.TB, c actuators.EngineConfig) *actuators.Engine {
+	t.Helper()
+	e, err := actuators.NewEngine(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}

@@ -15,8 +15,8 @@ type IntentSpec struct {
 	// Type is the recovery type (MasterRecovery, IntermediateMasterRecovery,
 	// GracefulMasterTakeover, …); the plan's Graceful, Reattach and
 	// Intermediate follow from it.
-	Type        string
-	Analysis    string
+	Type        events.RecoveryType
+	Analysis    events.AnalysisCode
 	Description string // the failure's description ({failureDescription})
 	Command     string // {command}: the operator's command, "" for automated
 	Failed      events.InstanceKey
@@ -77,17 +77,17 @@ func (in Intent) Plan() MasterPlan {
 	s := in.Started
 	return MasterPlan{RecoveryID: s.RecoveryID, Type: s.Type, Analysis: s.Analysis, Cluster: s.ClusterName,
 		Alias: s.ClusterAlias, Domain: s.ClusterDomain, Failed: s.Failed, Successor: s.Successor, Replicas: s.Replicas,
-		Graceful:     s.Type == TypeGracefulTakeover || s.Type == TypeGracefulTakeoverAuto,
-		Reattach:     s.Type == TypeGracefulTakeoverAuto,
-		Intermediate: s.Type == analysis.RecoveryIntermediateMaster}
+		Graceful:     s.Type == events.RecoveryGracefulMasterTakeover || s.Type == events.RecoveryGracefulMasterTakeoverAuto,
+		Reattach:     s.Type == events.RecoveryGracefulMasterTakeoverAuto,
+		Intermediate: s.Type == events.RecoveryIntermediateMaster}
 }
 
 // ChooseSuccessor picks where a failed instance's replicas go: the best
 // replica to promote, or, for an intermediate primary, the sibling or
 // grandparent to move them below. The candidates say why each was chosen
 // or rejected.
-func ChooseSuccessor(v *projections.View, failed events.InstanceKey, recoveryType string, p analysis.Params) (events.InstanceKey, []events.Candidate, error) {
-	if recoveryType == analysis.RecoveryIntermediateMaster {
+func ChooseSuccessor(v *projections.View, failed events.InstanceKey, recoveryType events.RecoveryType, p analysis.Params) (events.InstanceKey, []events.Candidate, error) {
+	if recoveryType == events.RecoveryIntermediateMaster {
 		return analysis.ChooseIntermediateTarget(v, failed, p)
 	}
 	return analysis.ChooseCandidate(v, failed, p)

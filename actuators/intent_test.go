@@ -20,14 +20,14 @@ func ikey(host string) events.InstanceKey { return events.InstanceKey{Hostname: 
 func TestNewIntentPlanIsTheStartedEvent(t *testing.T) {
 	failed, succ, other := ikey("198.18.0.1"), ikey("198.18.0.2"), ikey("198.18.0.3")
 	for _, tc := range []struct {
-		typ                              string
+		typ                              events.RecoveryType
 		graceful, reattach, intermediate bool
 		hosts                            []string
 	}{
 		{"MasterRecovery", false, false, false, []string{succ.String(), other.String()}},
-		{actuators.TypeGracefulTakeover, true, false, false, []string{succ.String(), other.String()}},
-		{actuators.TypeGracefulTakeoverAuto, true, true, false, []string{succ.String(), other.String()}},
-		{analysis.RecoveryIntermediateMaster, false, false, true, []string{other.String()}},
+		{events.RecoveryGracefulMasterTakeover, true, false, false, []string{succ.String(), other.String()}},
+		{events.RecoveryGracefulMasterTakeoverAuto, true, true, false, []string{succ.String(), other.String()}},
+		{events.RecoveryIntermediateMaster, false, false, true, []string{other.String()}},
 	} {
 		in := actuators.NewIntent(nil, actuators.IntentSpec{RecoveryID: "m-1", Type: tc.typ, Analysis: events.AnalysisDeadMaster,
 			Description: "requested", Command: "recover", Failed: failed,
@@ -57,7 +57,7 @@ func TestNewIntentPlanIsTheStartedEvent(t *testing.T) {
 // replicas to re-point included, whatever the view shows by then.
 func TestResumeReadsThePlanFromTheStartedEvent(t *testing.T) {
 	failed, succ, other := ikey("198.18.0.1"), ikey("198.18.0.2"), ikey("198.18.0.3")
-	orig := actuators.NewIntent(nil, actuators.IntentSpec{RecoveryID: "m-2", Type: actuators.TypeGracefulTakeoverAuto,
+	orig := actuators.NewIntent(nil, actuators.IntentSpec{RecoveryID: "m-2", Type: events.RecoveryGracefulMasterTakeoverAuto,
 		Analysis: events.AnalysisDeadMaster, Description: "graceful-master-takeover-auto requested by dba", Failed: failed,
 		Cluster: projections.ClusterInfo{ClusterName: "c1", ClusterAlias: "shop", ClusterDomain: "db.example"}, Successor: succ,
 		Replicas: []events.InstanceKey{other}, Candidates: []events.Candidate{{Key: succ, Chosen: true, Reason: "designated"}},

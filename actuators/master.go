@@ -14,8 +14,8 @@ import (
 // replica to promote, and the other replicas to re-point under it.
 type MasterPlan struct {
 	RecoveryID string
-	Type       string // events type names: MasterRecovery, GracefulMasterTakeover
-	Analysis   string
+	Type       events.RecoveryType
+	Analysis   events.AnalysisCode
 	Cluster    string
 	Alias      string
 	Domain     string

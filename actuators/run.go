@@ -299,9 +299,9 @@ func keyStrings(ks []events.InstanceKey) []string {
 
 // HookContextFor fills the placeholders known from the plan and, when v is
 // not nil, those only the topology knows (FillFromView).
-func HookContextFor(v *projections.View, p MasterPlan, analysis, description, command string, replicas []string) HookContext {
+func HookContextFor(v *projections.View, p MasterPlan, analysis events.AnalysisCode, description, command string, replicas []string) HookContext {
 	hc := HookContext{
-		FailureType: analysis, FailureDescription: description, InstanceType: "master", IsMaster: true,
+		FailureType: string(analysis), FailureDescription: description, InstanceType: "master", IsMaster: true,
 		Command: command, FailedHost: p.Failed.Hostname, FailedPort: p.Failed.Port,
 		FailureCluster: p.Cluster, FailureClusterAlias: p.Alias, FailureClusterDomain: p.Domain,
 		CountReplicas: len(replicas), ReplicaHosts: replicas,

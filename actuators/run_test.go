@@ -395,7 +395,7 @@ func TestOwedStepsSettledWhenHostsComeBack(t *testing.T) {
 	if _, err := w.run(t, w.intent()); err != nil {
 		t.Fatalf("Run: %v (log %v)", err, w.log.kinds())
 	}
-	e := &actuators.Engine{Runner: w.r, Logger: zerolog.Nop()}
+	e := newEngine(t, actuators.EngineConfig{Runner: w.r, Logger: zerolog.Nop()})
 	now := fixedClock{}.Now()
 	detach := "detach-lost " + gone.String()
 	before := len(w.log.all())

@@ -53,6 +53,9 @@ func (a LeaseHolder) Leading() (uint64, bool) {
 	return info.Epoch, held
 }
 
+// Changed wakes the engine of a node that does not lead when that changes.
+func (a LeaseHolder) Changed() <-chan struct{} { return a.L.Changed() }
+
 func (a LeaseHolder) Holds(epoch uint64) bool {
 	info, _, held := a.L.Current()
 	return held && info.Epoch == epoch

@@ -218,7 +218,7 @@ func (o *Operator) autoAck(ctx context.Context, rec analysis.TopologyRecovery) e
 		return nil
 	}
 	return o.record(ctx, events.KindRecoveryAcknowledged, events.RecoveryAcknowledged{RecoveryID: rec.UID, Who: rec.Who,
-		Comment: "operator-initiated " + rec.Type + " completed"}, events.InstanceKey{})
+		Comment: "operator-initiated " + string(rec.Type) + " completed"}, events.InstanceKey{})
 }
 
 // takeoverPlan checks the request against the view and returns the plan
@@ -299,16 +299,16 @@ func (o *Operator) successor(v *projections.View, t Takeover, primary *projectio
 	return succ, cands, nil
 }
 
-func takeoverType(k TakeoverKind) string {
+func takeoverType(k TakeoverKind) events.RecoveryType {
 	switch k {
 	case GracefulTakeover:
-		return actuators.TypeGracefulTakeover
+		return events.RecoveryGracefulMasterTakeover
 	case GracefulTakeoverAuto:
-		return actuators.TypeGracefulTakeoverAuto
+		return events.RecoveryGracefulMasterTakeoverAuto
 	case ForceFailover:
-		return actuators.TypeForceFailover
+		return events.RecoveryForceMasterFailover
 	}
-	return actuators.TypeForceTakeover
+	return events.RecoveryForceMasterTakeover
 }
 
 // Recover implements api.Operations: a recovery of failed now, if the

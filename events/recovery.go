@@ -2,27 +2,6 @@ package events
 
 import "time"
 
-// Analysis codes (orchestrator's). The set is open in the log (a code is a
-// string) but Regent emits only these.
-const (
-	AnalysisNoProblem                                               = "NoProblem"
-	AnalysisDeadMaster                                              = "DeadMaster"
-	AnalysisDeadMasterAndSomeReplicas                               = "DeadMasterAndSomeReplicas"
-	AnalysisDeadMasterAndReplicas                                   = "DeadMasterAndReplicas"
-	AnalysisDeadMasterWithoutReplicas                               = "DeadMasterWithoutReplicas"
-	AnalysisUnreachableMaster                                       = "UnreachableMaster"
-	AnalysisUnreachableMasterWithLaggingReplicas                    = "UnreachableMasterWithLaggingReplicas"
-	AnalysisAllMasterReplicasNotReplicating                         = "AllMasterReplicasNotReplicating"
-	AnalysisAllMasterReplicasNotReplicatingOrDead                   = "AllMasterReplicasNotReplicatingOrDead"
-	AnalysisDeadIntermediateMaster                                  = "DeadIntermediateMaster"
-	AnalysisDeadIntermediateMasterWithSingleReplica                 = "DeadIntermediateMasterWithSingleReplica"
-	AnalysisDeadIntermediateMasterWithSingleReplicaFailingToConnect = "DeadIntermediateMasterWithSingleReplicaFailingToConnect"
-	AnalysisDeadIntermediateMasterAndSomeReplicas                   = "DeadIntermediateMasterAndSomeReplicas"
-	AnalysisDeadIntermediateMasterAndReplicas                       = "DeadIntermediateMasterAndReplicas"
-	AnalysisUnreachableIntermediateMaster                           = "UnreachableIntermediateMaster"
-	AnalysisLockedSemiSyncMaster                                    = "LockedSemiSyncMaster"
-)
-
 // VantageReport is what one Regent node last saw of an instance.
 type VantageReport struct {
 	Node      string    `json:"node"`
@@ -49,7 +28,7 @@ type ReplicaReport struct {
 // with its evidence.
 type FailureDetected struct {
 	DetectionID   string          `json:"detection_id"`
-	Analysis      string          `json:"analysis"`
+	Analysis      AnalysisCode    `json:"analysis"`
 	Description   string          `json:"description"`
 	Failed        InstanceKey     `json:"failed"`
 	ClusterName   string          `json:"cluster_name"`
@@ -77,18 +56,18 @@ type Candidate struct {
 // with optimistic concurrency on the cluster. Its envelope Epoch is the
 // holder's fencing epoch.
 type RecoveryStarted struct {
-	RecoveryID   string      `json:"recovery_id"`
-	DetectionID  string      `json:"detection_id,omitempty"`
-	Type         string      `json:"type"` // MasterRecovery, IntermediateMasterRecovery, GracefulMasterTakeover, …
-	Analysis     string      `json:"analysis"`
-	Failed       InstanceKey `json:"failed"`
-	ClusterName  string      `json:"cluster_name"`
-	ClusterAlias string      `json:"cluster_alias,omitempty"`
-	Candidates   []Candidate `json:"candidates,omitempty"`
-	Successor    InstanceKey `json:"successor,omitempty"` // the chosen candidate
-	Node         string      `json:"node"`                // the node running it
-	Manual       bool        `json:"manual,omitempty"`
-	Who          string      `json:"who,omitempty"`
+	RecoveryID   string       `json:"recovery_id"`
+	DetectionID  string       `json:"detection_id,omitempty"`
+	Type         RecoveryType `json:"type"` // MasterRecovery, IntermediateMasterRecovery, GracefulMasterTakeover, …
+	Analysis     AnalysisCode `json:"analysis"`
+	Failed       InstanceKey  `json:"failed"`
+	ClusterName  string       `json:"cluster_name"`
+	ClusterAlias string       `json:"cluster_alias,omitempty"`
+	Candidates   []Candidate  `json:"candidates,omitempty"`
+	Successor    InstanceKey  `json:"successor,omitempty"` // the chosen candidate
+	Node         string       `json:"node"`                // the node running it
+	Manual       bool         `json:"manual,omitempty"`
+	Who          string       `json:"who,omitempty"`
 	// The rest of the plan, so that a node resuming the recovery reads it
 	// from here (absent from events written before they were added: the
 	// resuming node then re-points the failed instance's replicas it sees).
@@ -145,12 +124,12 @@ type RecoveryAcknowledged struct {
 // RecoveryBlocked is the payload of KindRecoveryBlocked: a failure that would
 // have been recovered but was not, and why.
 type RecoveryBlocked struct {
-	DetectionID        string      `json:"detection_id,omitempty"`
-	Analysis           string      `json:"analysis"`
-	Failed             InstanceKey `json:"failed"`
-	ClusterName        string      `json:"cluster_name"`
-	Reason             string      `json:"reason"`
-	BlockingRecoveryID string      `json:"blocking_recovery_id,omitempty"`
+	DetectionID        string       `json:"detection_id,omitempty"`
+	Analysis           AnalysisCode `json:"analysis"`
+	Failed             InstanceKey  `json:"failed"`
+	ClusterName        string       `json:"cluster_name"`
+	Reason             string       `json:"reason"`
+	BlockingRecoveryID string       `json:"blocking_recovery_id,omitempty"`
 }
 
 // GlobalRecoveriesSet is the payload of KindGlobalRecoveriesSet.

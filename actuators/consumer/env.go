@@ -103,7 +103,7 @@ func ORCEnvironment(env events.Envelope) []string {
 	case events.KindRecoveryBlocked:
 		var p events.RecoveryBlocked
 		if ok = env.Decode(&p) == nil; ok {
-			o.set("FAILURE_TYPE", p.Analysis)
+			o.set("FAILURE_TYPE", string(p.Analysis))
 			o.key("FAILED", p.Failed)
 			o.set("FAILURE_CLUSTER", p.ClusterName)
 		}
@@ -137,7 +137,7 @@ func orcFailure(o *orc, env events.Envelope) bool {
 	if env.Decode(&p) != nil {
 		return false
 	}
-	o.set("FAILURE_TYPE", p.Analysis)
+	o.set("FAILURE_TYPE", string(p.Analysis))
 	o.set("FAILURE_DESCRIPTION", p.Description)
 	o.key("FAILED", p.Failed)
 	o.set("FAILURE_CLUSTER", p.ClusterName)
@@ -151,7 +151,7 @@ func orcRecoveryStarted(o *orc, env events.Envelope) bool {
 	if env.Decode(&p) != nil {
 		return false
 	}
-	o.set("FAILURE_TYPE", p.Analysis)
+	o.set("FAILURE_TYPE", string(p.Analysis))
 	o.key("FAILED", p.Failed)
 	o.set("FAILURE_CLUSTER", p.ClusterName)
 	o.set("FAILURE_CLUSTER_ALIAS", p.ClusterAlias)

@@ -34,7 +34,7 @@ func newTestRunner(t *testing.T, opts HookOptions) *Runner {
 // A context with every field set to a distinct value.
 func fullContext() actuators.HookContext {
 	return actuators.HookContext{
-		FailureType:                    events.AnalysisDeadMaster,
+		FailureType:                    string(events.AnalysisDeadMaster),
 		FailureDescription:             "Master cannot be reached; all replicas agree",
 		InstanceType:                   "master",
 		IsMaster:                       true,

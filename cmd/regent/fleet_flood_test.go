@@ -76,7 +76,7 @@ func floodKill(t testing.TB, f *simFleet, clusters [][]events.InstanceKey, nodes
 			return
 		}
 		var fd events.FailureDetected
-		if json.Unmarshal(env.Payload, &fd) == nil && strings.HasPrefix(fd.Analysis, events.AnalysisDeadMaster) {
+		if json.Unmarshal(env.Payload, &fd) == nil && strings.HasPrefix(string(fd.Analysis), string(events.AnalysisDeadMaster)) {
 			mu.Lock()
 			if _, ok := detected[fd.Failed.String()]; !ok {
 				detected[fd.Failed.String()] = time.Now()

@@ -278,7 +278,7 @@ func timeDetections(t testing.TB, s fleetSetup, f *simFleet, clusters [][]events
 			return
 		}
 		var fd events.FailureDetected
-		if json.Unmarshal(env.Payload, &fd) != nil || !strings.HasPrefix(fd.Analysis, events.AnalysisDeadMaster) {
+		if json.Unmarshal(env.Payload, &fd) != nil || !strings.HasPrefix(string(fd.Analysis), string(events.AnalysisDeadMaster)) {
 			return
 		}
 		mu.Lock()
@@ -429,7 +429,7 @@ func fleetTable(rs []fleetResult) string {
 	for _, r := range rs {
 		var cpu, rss, watches []string
 		for i := range r.cpu {
-			cpu = append(cpu, fmt.Sprintf("%.2f", r.cpu[i]))
+			cpu = append(cpu, fmt.Sprintf("%.3f", r.cpu[i]))
 			rss = append(rss, fmt.Sprintf("%.0f", r.rss[i]))
 		}
 		for _, w := range r.watches {

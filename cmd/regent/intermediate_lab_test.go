@@ -66,7 +66,7 @@ func TestLabDeadIntermediatePrimary(t *testing.T) {
 		for _, e := range all {
 			var s events.RecoveryStarted
 			if e.Kind == events.KindRecoveryStarted && e.Decode(&s) == nil &&
-				(s.Failed.String() != "198.18.0.2:3306" || s.Successor.String() != "198.18.0.1:3306" || !strings.Contains(s.Analysis, "IntermediateMaster")) {
+				(s.Failed.String() != "198.18.0.2:3306" || s.Successor.String() != "198.18.0.1:3306" || !strings.Contains(string(s.Analysis), "IntermediateMaster")) {
 				return fmt.Errorf("recovery %+v: want host 2's intermediate recovery onto host 1", s)
 			}
 		}

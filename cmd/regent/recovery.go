@@ -113,8 +113,11 @@ func newRecovery(cfg config.Config, node string, elog *eventlog.Log, lease *even
 			PostMasterFailover: cfg.PostMasterFailoverProcesses, PostIntermediateMasterFailover: cfg.PostIntermediateMasterFailoverProcesses,
 			PreGracefulTakeover: cfg.PreGracefulTakeoverProcesses, PostGracefulTakeover: cfg.PostGracefulTakeoverProcesses,
 		}}
-	e := &actuators.Engine{Runner: r, Source: app, Leader: control.LeaseHolder{L: lease}, Params: params,
+	e, err := actuators.NewEngine(actuators.EngineConfig{Runner: r, Source: app, Leader: control.LeaseHolder{L: lease}, Params: params,
 		Tick:   time.Duration(cfg.RecoveryTickMilliseconds) * time.Millisecond,
-		Settle: 2 * deadProbeInterval(cfg), Logger: r.Logger}
+		Settle: 2 * deadProbeInterval(cfg), Logger: r.Logger})
+	if err != nil {
+		return nil, nil, []io.Closer{db, vip, hooks}, err
+	}
 	return e, r, []io.Closer{db, vip, hooks}, nil
 }

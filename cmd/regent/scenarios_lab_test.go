@@ -36,7 +36,7 @@ func analyses(t testing.TB) ([]string, map[events.Kind]int) {
 	for _, e := range all {
 		var f events.FailureDetected
 		if e.Kind == events.KindFailureDetected && e.Decode(&f) == nil {
-			codes = append(codes, f.Analysis+"@"+f.Failed.String())
+			codes = append(codes, string(f.Analysis)+"@"+f.Failed.String())
 		}
 	}
 	return codes, counts
@@ -53,7 +53,7 @@ func TestLabControllersOnlyThenIsolation(t *testing.T) {
 	}
 	lab.Eventually(t, 10*time.Second, 100*time.Millisecond, func() error {
 		codes, _ := analyses(t)
-		if !strings.Contains(strings.Join(codes, " "), events.AnalysisUnreachableMaster+"@198.18.0.1:3306") {
+		if !strings.Contains(strings.Join(codes, " "), string(events.AnalysisUnreachableMaster)+"@198.18.0.1:3306") {
 			return fmt.Errorf("no UnreachableMaster yet: %v", codes)
 		}
 		return nil

@@ -61,11 +61,14 @@ type Lease struct {
 	ttl  time.Duration
 	log  zerolog.Logger
 
-	mu      sync.Mutex // guards current, held, rev, known
+	mu      sync.Mutex // guards current, held, rev, known, changed
 	current LeaseInfo  // the holder as last seen (may be self)
 	known   bool       // whether current is meaningful
 	held    bool       // whether this node holds it
-	rev     uint64     // last revision written by this node while held
+	// changed is closed, and replaced, when held or the held epoch
+	// changes (Changed).
+	changed chan struct{}
+	rev     uint64 // last revision written by this node while held
 	// everHeld: this process held the lease at some point. A record naming
 	// this node that this process never wrote was left by its previous
 	// incarnation (crashed, SIGKILLed): it is taken over at once instead of
@@ -105,7 +108,7 @@ func (le *Lease) Rejected() uint64 { return le.rejected.Load() }
 
 // NewLease prepares a campaign for node (its HTTP address addr).
 func (l *Log) NewLease(node, addr string) *Lease {
-	return &Lease{l: l, self: LeaseInfo{Holder: node, Addr: addr}, ttl: LeaseTTL,
+	return &Lease{l: l, self: LeaseInfo{Holder: node, Addr: addr}, ttl: LeaseTTL, changed: make(chan struct{}),
 		log: l.log.With().Str(events.LogComponent, "lease").Str(events.LogNode, node).Logger()}
 }
 
@@ -115,6 +118,26 @@ func (le *Lease) Current() (info LeaseInfo, known, held bool) {
 	le.mu.Lock()
 	defer le.mu.Unlock()
 	return le.current, le.known, le.held
+}
+
+// Changed returns a channel closed when this node gains or loses the lease,
+// or holds it at a new epoch: what Current's held and, while held, its
+// epoch answer then differ (the recovery engine sleeps on it while it does
+// not lead).
+func (le *Lease) Changed() <-chan struct{} {
+	le.mu.Lock()
+	defer le.mu.Unlock()
+	return le.changed
+}
+
+// signalChange closes changed when held, or the held epoch, moves from
+// wasHeld and wasEpoch. le.mu is held.
+func (le *Lease) signalChange(wasHeld bool, wasEpoch uint64) {
+	if le.held == wasHeld && (!le.held || le.current.Epoch == wasEpoch) {
+		return
+	}
+	close(le.changed)
+	le.changed = make(chan struct{})
 }
 
 // Run campaigns and renews every TTL/3 until ctx ends; on exit it releases a
@@ -368,6 +391,7 @@ func (le *Lease) release(kv jetstream.KeyValue) {
 	le.mu.Lock()
 	held, rev := le.held, le.rev
 	le.held, le.known = false, false
+	le.signalChange(held, le.current.Epoch)
 	le.mu.Unlock()
 	if !held {
 		return
@@ -381,7 +405,9 @@ func (le *Lease) release(kv jetstream.KeyValue) {
 
 func (le *Lease) set(info LeaseInfo, known, held bool, rev uint64) {
 	le.mu.Lock()
+	wasHeld, wasEpoch := le.held, le.current.Epoch
 	le.current, le.known, le.held, le.rev = info, known, held, rev
 	le.everHeld = le.everHeld || held
+	le.signalChange(wasHeld, wasEpoch)
 	le.mu.Unlock()
 }

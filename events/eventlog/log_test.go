@@ -322,3 +322,47 @@ func TestAppendRefusesAnOverlongSubjectAndStaysConnected(t *testing.T) {
 		t.Fatalf("stored %v, want only [%s]", got, e.ID)
 	}
 }
+
+// TestLeaseChangedSignalsGainAndRelease: Changed is closed when the node
+// gains the lease and again when it releases it, and not while nothing
+// changes (renewals at the same epoch).
+func TestLeaseChangedSignalsGainAndRelease(t *testing.T) {
+	l, err := eventlog.New(natstest.Conn(t, natstest.Node(t)), zerolog.Nop(), testStreams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Ensure(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	le := l.NewLease("a", "127.0.0.1:1")
+	gained := le.Changed()
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = le.Run(ctx) }()
+	defer func() { stop(); <-done }()
+	select {
+	case <-gained:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Changed not closed within 5 s of campaigning alone")
+	}
+	info, _, held := le.Current()
+	if !held || info.Epoch == 0 {
+		t.Fatalf("after Changed: held %v epoch %d, want held at an epoch", held, info.Epoch)
+	}
+	steady := le.Changed()
+	select {
+	case <-steady:
+		t.Fatal("Changed closed while the lease was only renewed")
+	case <-time.After(eventlog.LeaseTTL / 2): // past a renewal (every TTL/3)
+	}
+	stop()
+	<-done
+	select {
+	case <-steady:
+	default:
+		t.Fatal("Changed not closed when the lease was released")
+	}
+	if _, _, held := le.Current(); held {
+		t.Fatal("still held after Run returned")
+	}
+}

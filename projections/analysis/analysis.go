@@ -32,9 +32,9 @@ type Analysis struct {
 	Replicas                                  []events.InstanceKey
 	SlaveHosts                                []events.InstanceKey
 	IsFailingToConnectToMaster                bool
-	Analysis                                  string
+	Analysis                                  events.AnalysisCode
 	Description                               string
-	StructureAnalysis                         []string
+	StructureAnalysis                         []events.StructureCode
 	IsDowntimed                               bool
 	IsReplicasDowntimed                       bool
 	DowntimeEndTimestamp                      string
@@ -57,7 +57,7 @@ type Analysis struct {
 	CountDelayedReplicas                      uint
 	CountLaggingReplicas                      uint
 	IsActionableRecovery                      bool
-	RecoveryType                              string
+	RecoveryType                              events.RecoveryType
 	CountAdditionalAgreeingNodes              int
 	SkippableDueToDowntime                    bool
 	GTIDMode                                  string
@@ -115,7 +115,7 @@ func AnalyzeInstance(v *projections.View, key events.InstanceKey, p Params) (Ana
 func analyze(f *Facts, rules []Rule, structure []StructureRule, now time.Time) Analysis {
 	a := newAnalysis(f, now)
 	a.Analysis, a.Description = events.AnalysisNoProblem, "No problem"
-	a.StructureAnalysis = []string{}
+	a.StructureAnalysis = []events.StructureCode{}
 	for i := range rules {
 		if rules[i].Match(f) {
 			r := &rules[i]

@@ -52,9 +52,9 @@ type Decision struct {
 	// first when NewDetection.
 	Failure      events.FailureDetected
 	NewDetection bool
-	// RecoveryType (RecoveryMaster, RecoveryIntermediateMaster) and Attempt
+	// RecoveryType (events.RecoveryMaster, events.RecoveryIntermediateMaster) and Attempt
 	// (1 + recoveries already started for this detection) for Start.
-	RecoveryType string
+	RecoveryType events.RecoveryType
 	Attempt      int
 	Blocked      events.RecoveryBlocked
 	Cleared      events.FailureCleared
@@ -142,7 +142,7 @@ func (r *Recoveries) detectionFor(a *Analysis, now time.Time, p *Params) (string
 
 // DetectionID derives a detection id: the same inputs give the same id on
 // every node.
-func DetectionID(cluster string, failed events.InstanceKey, code string, failingSince, lastClearSeq uint64) string {
+func DetectionID(cluster string, failed events.InstanceKey, code events.AnalysisCode, failingSince, lastClearSeq uint64) string {
 	h := sha256.Sum256([]byte(fmt.Sprintf("%s\x00%s\x00%s\x00%d\x00%d", cluster, failed, code, failingSince, lastClearSeq)))
 	return "d-" + hex.EncodeToString(h[:10])
 }
@@ -179,7 +179,7 @@ func (r *Recoveries) handled(a *Analysis, detectionID string) bool {
 func (r *Recoveries) blockReason(v *projections.View, a *Analysis, now time.Time, p *Params) (string, string) {
 	name, alias := a.ClusterDetails.ClusterName, a.ClusterDetails.ClusterAlias
 	filters, filterName := p.RecoverMasterClusterFilters, "RecoverMasterClusterFilters"
-	if a.RecoveryType == RecoveryIntermediateMaster {
+	if a.RecoveryType == events.RecoveryIntermediateMaster {
 		filters, filterName = p.RecoverIntermediateMasterClusterFilters, "RecoverIntermediateMasterClusterFilters"
 	}
 	if r.globalDisabled {
@@ -225,11 +225,11 @@ func MaintenanceReason(inst *projections.Instance) string {
 	return s
 }
 
-func notActionableReason(code string) string {
+func notActionableReason(code events.AnalysisCode) string {
 	switch code {
 	case events.AnalysisUnreachableMaster, events.AnalysisUnreachableIntermediateMaster:
 		return "not actionable: a reachable replica still replicates from it, so only the Regent nodes lost it"
-	case events.AnalysisUnreachableMasterWithLaggingReplicas, AnalysisUnreachableIntermediateMasterWithLaggingReplicas:
+	case events.AnalysisUnreachableMasterWithLaggingReplicas, events.AnalysisUnreachableIntermediateMasterWithLaggingReplicas:
 		return "not actionable: its replicas still replicate from it (lagging)"
 	case events.AnalysisDeadMasterWithoutReplicas:
 		return "not actionable: no replica to promote"

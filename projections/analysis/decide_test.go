@@ -60,7 +60,7 @@ func TestDecideStartsOnceWithDeterministicID(t *testing.T) {
 	if da.Failure.DetectionID == "" || da.Failure.DetectionID != db.Failure.DetectionID {
 		t.Fatalf("detection ids %q and %q differ", da.Failure.DetectionID, db.Failure.DetectionID)
 	}
-	if !da.NewDetection || !da.Failure.Actionable || da.RecoveryType != RecoveryMaster || da.Attempt != 1 {
+	if !da.NewDetection || !da.Failure.Actionable || da.RecoveryType != events.RecoveryMaster || da.Attempt != 1 {
 		t.Fatalf("decision %s", mustJSON(t, da))
 	}
 	if len(da.Failure.Vantage) != 3 || len(da.Failure.Replicas) != 2 {
@@ -323,7 +323,7 @@ func TestDecideReachableIntermediateMasterRecoveredOnce(t *testing.T) {
 	chain(s, "a", "b")
 	s.at(time.Second).observe(nodes, replica("im", 2, "p"), connecting(replica("a", 10, "im")), connecting(replica("b", 11, "im")))
 	d := one(t, s.decide(params()), ActionStart)
-	if d.RecoveryType != RecoveryIntermediateMaster || d.Failure.Analysis != AnalysisAllIntermediateMasterReplicasFailingToConnectOrDead || !d.NewDetection {
+	if d.RecoveryType != events.RecoveryIntermediateMaster || d.Failure.Analysis != events.AnalysisAllIntermediateMasterReplicasFailingToConnectOrDead || !d.NewDetection {
 		t.Fatalf("start %+v", d)
 	}
 	s.engine(d)

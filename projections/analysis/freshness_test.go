@@ -107,7 +107,7 @@ func TestSlowNodesDetect(t *testing.T) {
 		build func(*script)
 		at    time.Duration // evaluation time: some deciding reports are older than 2 s
 		st    projections.Settings
-		want  string
+		want  events.AnalysisCode
 	}{
 		// (a) a 2.6 s node still forms a fresh quorum of failed reports.
 		{"killed, 2.6 s nodes", killedAt7s5, 11 * time.Second, settings(), events.AnalysisDeadMaster},
@@ -148,7 +148,7 @@ func TestOneSecondNodesKeepTwoSecondWindow(t *testing.T) {
 	s.observe(nodes, connecting(replica("r1", 2, "p")), connecting(replica("r2", 3, "p")))
 	for _, tc := range []struct {
 		at   time.Duration
-		want string
+		want events.AnalysisCode
 	}{
 		{5500 * time.Millisecond, events.AnalysisDeadMaster},
 		{6 * time.Second, events.AnalysisDeadMaster},

@@ -36,8 +36,8 @@ type TopologyRecovery struct {
 	AcknowledgedComment       string
 	LastDetectionId           uint64
 	RelatedRecoveryId         uint64
-	Type                      string
-	RecoveryType              string
+	Type                      events.RecoveryType
+	RecoveryType              events.RecoveryType
 
 	// DetectionID is the FailureDetected this recovery acts on; Epoch the
 	// fencing epoch of its RecoveryStarted envelope.
@@ -134,7 +134,7 @@ type FailureDetection struct {
 type BlockedRecovery struct {
 	FailedInstanceKey    events.InstanceKey
 	ClusterName          string
-	Analysis             string
+	Analysis             events.AnalysisCode
 	LastBlockedTimestamp string
 	BlockingRecoveryId   uint64
 	BlockingRecoveryUID  string
@@ -146,7 +146,7 @@ type BlockedRecovery struct {
 
 type detKey struct {
 	key  events.InstanceKey
-	code string
+	code events.AnalysisCode
 }
 
 // Recoveries folds the failure and recovery events into what the decision

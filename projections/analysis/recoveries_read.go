@@ -114,7 +114,7 @@ func (r *Recoveries) applyBlocked(e events.Envelope) error {
 	}
 	id := p.DetectionID
 	if id == "" {
-		id = p.Failed.String() + "/" + p.Analysis
+		id = p.Failed.String() + "/" + string(p.Analysis)
 	}
 	b, ok := r.blocked[id]
 	if !ok {

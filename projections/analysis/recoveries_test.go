@@ -173,22 +173,25 @@ func TestPropertyRecoveriesDeterministicAndCloneable(t *testing.T) {
 	}
 }
 
-// Every code of the rule table is documented and exercised by a transcript.
+// Every code of the rule table is documented, with its Detect,
+// DetectionHooks and recovery type as the rule has them, and exercised by a
+// transcript.
 func TestEveryCodeDocumentedAndTested(t *testing.T) {
 	doc, err := os.ReadFile("../../docs/analysis.md")
 	if err != nil {
 		t.Fatalf("read docs/analysis.md: %v", err)
 	}
-	tested := map[string]bool{}
+	tested := map[events.AnalysisCode]bool{}
 	for _, tc := range transcripts() {
 		tested[tc.want] = true
 	}
-	codes := []string{events.AnalysisNoProblem}
+	codes := []events.AnalysisCode{events.AnalysisNoProblem}
 	for _, r := range Rules() {
 		codes = append(codes, r.Code)
+		checkRuleRow(t, string(doc), r)
 	}
 	for _, c := range codes {
-		if !strings.Contains(string(doc), "`"+c+"`") {
+		if !strings.Contains(string(doc), "`"+string(c)+"`") {
 			t.Errorf("code %s is not in docs/analysis.md", c)
 		}
 		if !tested[c] {
@@ -196,7 +199,7 @@ func TestEveryCodeDocumentedAndTested(t *testing.T) {
 		}
 	}
 	for _, s := range StructureRules() {
-		if !strings.Contains(string(doc), "`"+s.Code+"`") {
+		if !strings.Contains(string(doc), "`"+string(s.Code)+"`") {
 			t.Errorf("structure warning %s is not in docs/analysis.md", s.Code)
 		}
 	}
@@ -206,6 +209,32 @@ func TestEveryCodeDocumentedAndTested(t *testing.T) {
 			t.Errorf("rule %s priority %d not above %d: the table is not in priority order", r.Code, r.Priority, prio)
 		}
 		prio = r.Priority
+	}
+}
+
+// checkRuleRow checks r's row of the rule table in doc: "| priority |
+// `code` | condition | detect | detection hooks | actionable |".
+func checkRuleRow(t *testing.T, doc string, r Rule) {
+	t.Helper()
+	var cols []string
+	for _, line := range strings.Split(doc, "\n") {
+		if strings.HasPrefix(line, fmt.Sprintf("| %d | `%s` |", r.Priority, r.Code)) {
+			cols = strings.Split(strings.Trim(line, "|"), " | ")
+		}
+	}
+	if len(cols) != 6 {
+		t.Errorf("rule %s: no row \"| %d | `%s` | condition | detect | hooks | actionable |\" in docs/analysis.md", r.Code, r.Priority, r.Code)
+		return
+	}
+	yes := func(col string) bool { return strings.HasPrefix(strings.TrimSpace(col), "yes") }
+	if yes(cols[3]) != r.Detect {
+		t.Errorf("rule %s: documented Detect %q, the rule has %v", r.Code, cols[3], r.Detect)
+	}
+	if yes(cols[4]) != r.DetectionHooks {
+		t.Errorf("rule %s: documented detection hooks %q, the rule has %v", r.Code, cols[4], r.DetectionHooks)
+	}
+	if acts := strings.Contains(cols[5], "**"+string(r.Recovery)+"**"); acts != (r.Actionable && r.Recovery != "") {
+		t.Errorf("rule %s: documented actionable %q, the rule has %v with %q", r.Code, cols[5], r.Actionable, r.Recovery)
 	}
 }
 

@@ -2,31 +2,26 @@ package analysis
 
 import "github.com/regent-ha/regent/events"
 
-// Recovery types (orchestrator's TopologyRecovery.Type).
-const (
-	RecoveryMaster             = "MasterRecovery"
-	RecoveryIntermediateMaster = "IntermediateMasterRecovery"
-)
-
-// Intermediate-master codes of orchestrator's that events does not name
-// (the set of codes in the log is open: a code is a string).
-const (
-	AnalysisUnreachableIntermediateMasterWithLaggingReplicas    = "UnreachableIntermediateMasterWithLaggingReplicas"
-	AnalysisAllIntermediateMasterReplicasFailingToConnectOrDead = "AllIntermediateMasterReplicasFailingToConnectOrDead"
-)
-
 // Rule is one analysis code: the first rule, in ascending Priority, whose
 // Match holds for an instance's facts gives its analysis.
 type Rule struct {
-	Code, Description string
-	Priority          int
-	Match             func(*Facts) bool
+	Code        events.AnalysisCode
+	Description string
+	Priority    int
+	Match       func(*Facts) bool
 	// Detect: a match is a failure worth a FailureDetected event.
 	Detect bool
+	// DetectionHooks: a detection of the code runs
+	// OnFailureDetectionProcesses. As orchestrator: every code that has a
+	// recovery handler (getCheckAndRecoverFunction), actionable or not;
+	// DeadMasterWithoutReplicas, UnreachableIntermediateMaster and
+	// DeadIntermediateMasterWithSingleReplica have none. Only detections
+	// run hooks: a code without Detect runs none however this is set.
+	DetectionHooks bool
 	// Actionable: a recovery may follow (still gated by Decide).
 	Actionable bool
 	// Recovery is the recovery type that acts on it ("" for none).
-	Recovery string
+	Recovery events.RecoveryType
 }
 
 // Rules returns the rule table in priority order. It is built afresh on
@@ -36,46 +31,46 @@ func Rules() []Rule {
 		{Code: events.AnalysisDeadMasterWithoutReplicas, Priority: 10, Detect: true,
 			Description: "Master cannot be reached by a quorum of Regent nodes and has no replicas",
 			Match:       func(f *Facts) bool { return f.IsMaster && f.Unreachable && f.CountReplicas == 0 }},
-		{Code: events.AnalysisDeadMasterAndReplicas, Priority: 20, Detect: true,
+		{Code: events.AnalysisDeadMasterAndReplicas, Priority: 20, DetectionHooks: true, Detect: true,
 			Description: "Master cannot be reached by a quorum of Regent nodes and none of its replicas is reachable",
 			Match: func(f *Facts) bool {
 				return f.IsMaster && f.Unreachable && f.CountReplicas > 0 && f.CountValidReplicas == 0
 			}},
-		{Code: events.AnalysisDeadMaster, Priority: 30, Detect: true, Actionable: true, Recovery: RecoveryMaster,
+		{Code: events.AnalysisDeadMaster, Priority: 30, DetectionHooks: true, Detect: true, Actionable: true, Recovery: events.RecoveryMaster,
 			Description: "Master cannot be reached by a quorum of Regent nodes and all of its replicas agree it is gone",
 			Match: func(f *Facts) bool {
 				return f.IsMaster && f.Unreachable && f.CountReplicas > 0 && f.CountValidReplicas == f.CountReplicas && allAgree(f)
 			}},
-		{Code: events.AnalysisDeadMasterAndSomeReplicas, Priority: 40, Detect: true, Actionable: true, Recovery: RecoveryMaster,
+		{Code: events.AnalysisDeadMasterAndSomeReplicas, Priority: 40, DetectionHooks: true, Detect: true, Actionable: true, Recovery: events.RecoveryMaster,
 			Description: "Master cannot be reached by a quorum of Regent nodes; some replicas are unreachable and all reachable ones agree it is gone",
 			Match: func(f *Facts) bool {
 				return f.IsMaster && f.Unreachable && f.CountValidReplicas > 0 && f.CountValidReplicas < f.CountReplicas && allAgree(f)
 			}},
-		{Code: events.AnalysisUnreachableMasterWithLaggingReplicas, Priority: 50, Detect: true,
+		{Code: events.AnalysisUnreachableMasterWithLaggingReplicas, Priority: 50, DetectionHooks: true, Detect: true,
 			Description: "Master cannot be reached by a quorum of Regent nodes; its replicas still replicate from it but all lag",
 			Match: func(f *Facts) bool {
 				return f.IsMaster && f.Unreachable && f.CountValidReplicas > 0 && !allAgree(f) &&
 					f.CountLaggingReplicas == f.CountReplicas && f.CountDelayedReplicas < f.CountReplicas
 			}},
-		{Code: events.AnalysisUnreachableMaster, Priority: 60, Detect: true,
+		{Code: events.AnalysisUnreachableMaster, Priority: 60, DetectionHooks: true, Detect: true,
 			Description: "Master cannot be reached by a quorum of Regent nodes but some replica still replicates from it: no failover",
 			Match:       func(f *Facts) bool { return f.IsMaster && f.Unreachable && f.CountValidReplicas > 0 && !allAgree(f) }},
-		{Code: events.AnalysisLockedSemiSyncMaster, Priority: 70, Detect: true,
+		{Code: events.AnalysisLockedSemiSyncMaster, Priority: 70, DetectionHooks: true, Detect: true,
 			Description: "Semi-sync master waits for more replica acknowledgements than it has clients and its binary log does not move",
 			Match:       func(f *Facts) bool { return f.IsMaster && !f.Unreachable && f.SemiSyncMasterLocked }},
-		{Code: events.AnalysisAllMasterReplicasNotReplicating, Priority: 80,
+		{Code: events.AnalysisAllMasterReplicasNotReplicating, Priority: 80, DetectionHooks: true,
 			Description: "Master is reachable but none of its replicas is replicating",
 			Match: func(f *Facts) bool {
 				return f.IsMaster && !f.Unreachable && f.LastCheckValid && f.CountReplicas > 0 &&
 					f.CountValidReplicas == f.CountReplicas && f.CountValidReplicatingReplicas == 0
 			}},
-		{Code: events.AnalysisAllMasterReplicasNotReplicatingOrDead, Priority: 90,
+		{Code: events.AnalysisAllMasterReplicasNotReplicatingOrDead, Priority: 90, DetectionHooks: true,
 			Description: "Master is reachable but none of its replicas is replicating, and some are unreachable",
 			Match: func(f *Facts) bool {
 				return f.IsMaster && !f.Unreachable && f.LastCheckValid && f.CountReplicas > 0 &&
 					f.CountValidReplicas < f.CountReplicas && f.CountValidReplicatingReplicas == 0
 			}},
-		{Code: events.AnalysisDeadIntermediateMasterWithSingleReplicaFailingToConnect, Priority: 110, Detect: true, Actionable: true, Recovery: RecoveryIntermediateMaster,
+		{Code: events.AnalysisDeadIntermediateMasterWithSingleReplicaFailingToConnect, Priority: 110, DetectionHooks: true, Detect: true, Actionable: true, Recovery: events.RecoveryIntermediateMaster,
 			Description: "Intermediate master cannot be reached by a quorum of Regent nodes and its single replica is failing to connect to it",
 			Match: func(f *Facts) bool {
 				return f.IsIntermediateMaster && f.Unreachable && f.CountReplicas == 1 && f.CountValidReplicas == 1 &&
@@ -86,20 +81,20 @@ func Rules() []Rule {
 			Match: func(f *Facts) bool {
 				return f.IsIntermediateMaster && f.Unreachable && f.CountReplicas == 1 && f.CountValidReplicas == 1 && allAgree(f)
 			}},
-		{Code: events.AnalysisDeadIntermediateMaster, Priority: 130, Detect: true, Actionable: true, Recovery: RecoveryIntermediateMaster,
+		{Code: events.AnalysisDeadIntermediateMaster, Priority: 130, DetectionHooks: true, Detect: true, Actionable: true, Recovery: events.RecoveryIntermediateMaster,
 			Description: "Intermediate master cannot be reached by a quorum of Regent nodes and all of its replicas agree it is gone",
 			Match: func(f *Facts) bool {
 				return f.IsIntermediateMaster && f.Unreachable && f.CountReplicas > 1 && f.CountValidReplicas == f.CountReplicas && allAgree(f)
 			}},
-		{Code: events.AnalysisDeadIntermediateMasterAndSomeReplicas, Priority: 140, Detect: true, Actionable: true, Recovery: RecoveryIntermediateMaster,
+		{Code: events.AnalysisDeadIntermediateMasterAndSomeReplicas, Priority: 140, DetectionHooks: true, Detect: true, Actionable: true, Recovery: events.RecoveryIntermediateMaster,
 			Description: "Intermediate master cannot be reached by a quorum of Regent nodes; some replicas are unreachable and all reachable ones agree it is gone",
 			Match: func(f *Facts) bool {
 				return f.IsIntermediateMaster && f.Unreachable && f.CountValidReplicas > 0 && f.CountValidReplicas < f.CountReplicas && allAgree(f)
 			}},
-		{Code: events.AnalysisDeadIntermediateMasterAndReplicas, Priority: 150, Detect: true,
+		{Code: events.AnalysisDeadIntermediateMasterAndReplicas, Priority: 150, DetectionHooks: true, Detect: true,
 			Description: "Intermediate master and all of its replicas cannot be reached",
 			Match:       func(f *Facts) bool { return f.IsIntermediateMaster && f.Unreachable && f.CountValidReplicas == 0 }},
-		{Code: AnalysisUnreachableIntermediateMasterWithLaggingReplicas, Priority: 155, Detect: true,
+		{Code: events.AnalysisUnreachableIntermediateMasterWithLaggingReplicas, Priority: 155, DetectionHooks: true, Detect: true,
 			Description: "Intermediate master cannot be reached by a quorum of Regent nodes; its replicas still replicate from it but all lag",
 			Match: func(f *Facts) bool {
 				return f.IsIntermediateMaster && f.Unreachable && f.CountValidReplicas > 0 && !allAgree(f) &&
@@ -112,7 +107,7 @@ func Rules() []Rule {
 		// reachable replica fails to connect to it (and at least two
 		// replicas exist): orchestrator treats it as dead and moves the
 		// replicas away.
-		{Code: AnalysisAllIntermediateMasterReplicasFailingToConnectOrDead, Priority: 170, Detect: true, Actionable: true, Recovery: RecoveryIntermediateMaster,
+		{Code: events.AnalysisAllIntermediateMasterReplicasFailingToConnectOrDead, Priority: 170, DetectionHooks: true, Detect: true, Actionable: true, Recovery: events.RecoveryIntermediateMaster,
 			Description: "Intermediate master is reachable but all of its reachable replicas are failing to connect to it",
 			Match: func(f *Facts) bool {
 				return f.IsIntermediateMaster && !f.Unreachable && f.LastCheckValid && f.CountReplicas > 1 &&
@@ -122,56 +117,55 @@ func Rules() []Rule {
 	}
 }
 
+// DetectionHooked reports whether a detection of code runs
+// OnFailureDetectionProcesses: its rule's DetectionHooks (false for a code
+// no rule has, such as one from another version's log).
+func DetectionHooked(code events.AnalysisCode) bool {
+	for _, r := range Rules() {
+		if r.Code == code {
+			return r.DetectionHooks
+		}
+	}
+	return false
+}
+
 // allAgree: every reachable replica says the source is gone.
 func allAgree(f *Facts) bool { return f.CountAgreeingReplicas == f.CountValidReplicas }
 
-// Structure warnings (orchestrator's StructureAnalysisCode).
-const (
-	NoLoggingReplicasStructureWarning                    = "NoLoggingReplicasStructureWarning"
-	NoFailoverSupportStructureWarning                    = "NoFailoverSupportStructureWarning"
-	StatementAndMixedLoggingReplicasStructureWarning     = "StatementAndMixedLoggingReplicasStructureWarning"
-	StatementAndRowLoggingReplicasStructureWarning       = "StatementAndRowLoggingReplicasStructureWarning"
-	MixedAndRowLoggingReplicasStructureWarning           = "MixedAndRowLoggingReplicasStructureWarning"
-	MultipleMajorVersionsLoggingReplicasStructureWarning = "MultipleMajorVersionsLoggingReplicasStructureWarning"
-	DifferentGTIDModesStructureWarning                   = "DifferentGTIDModesStructureWarning"
-	ErrantGTIDStructureWarning                           = "ErrantGTIDStructureWarning"
-	NoWriteableMasterStructureWarning                    = "NoWriteableMasterStructureWarning"
-	NotEnoughValidSemiSyncReplicasStructureWarning       = "NotEnoughValidSemiSyncReplicasStructureWarning"
-)
-
 // StructureRule is one structure warning and its condition.
 type StructureRule struct {
-	Code, Description string
-	Match             func(*Facts) bool
+	Code        events.StructureCode
+	Description string
+	Match       func(*Facts) bool
 }
 
 // StructureRules returns the structure warnings in the order they are
 // reported.
 func StructureRules() []StructureRule {
 	return []StructureRule{
-		{NoLoggingReplicasStructureWarning, "master with more than one replica and none logs its updates (log_bin and log_slave_updates)",
+		{events.NoLoggingReplicasStructureWarning, "master with more than one replica and none logs its updates (log_bin and log_slave_updates)",
 			func(f *Facts) bool { return f.IsMaster && f.CountReplicas > 1 && f.CountLoggingReplicas == 0 }},
-		{NoFailoverSupportStructureWarning, "more than one replica and they do not all use GTID (MySQL auto-position or MariaDB GTID)",
+		{events.NoFailoverSupportStructureWarning, "more than one replica and they do not all use GTID (MySQL auto-position or MariaDB GTID)",
 			func(f *Facts) bool {
 				return f.CountReplicas > 1 && !oracleGTIDTopology(f) && !mariaDBGTIDTopology(f)
 			}},
-		{StatementAndMixedLoggingReplicasStructureWarning, "logging replicas mix STATEMENT and MIXED binlog formats",
+		{events.StatementAndMixedLoggingReplicasStructureWarning, "logging replicas mix STATEMENT and MIXED binlog formats",
 			func(f *Facts) bool { return f.CountStatementLoggingReplicas > 0 && f.CountMixedLoggingReplicas > 0 }},
-		{StatementAndRowLoggingReplicasStructureWarning, "logging replicas mix STATEMENT and ROW binlog formats",
+		{events.StatementAndRowLoggingReplicasStructureWarning, "logging replicas mix STATEMENT and ROW binlog formats",
 			func(f *Facts) bool { return f.CountStatementLoggingReplicas > 0 && f.CountRowLoggingReplicas > 0 }},
-		{MixedAndRowLoggingReplicasStructureWarning, "logging replicas mix MIXED and ROW binlog formats",
+		{events.MixedAndRowLoggingReplicasStructureWarning, "logging replicas mix MIXED and ROW binlog formats",
 			func(f *Facts) bool { return f.CountMixedLoggingReplicas > 0 && f.CountRowLoggingReplicas > 0 }},
-		{MultipleMajorVersionsLoggingReplicasStructureWarning, "logging replicas run different major versions",
+		{events.MultipleMajorVersionsLoggingReplicasStructureWarning, "logging replicas run different major versions",
 			func(f *Facts) bool { return f.CountDistinctMajorVersions > 1 }},
-		{DifferentGTIDModesStructureWarning, "replicas use different GTID modes",
+		{events.DifferentGTIDModesStructureWarning, "replicas use different GTID modes",
 			func(f *Facts) bool { return f.CountDistinctGTIDModes > 1 }},
-		{ErrantGTIDStructureWarning, "a replica that is not downtimed has errant GTIDs",
+		{events.ErrantGTIDStructureWarning, "a replica that is not downtimed has errant GTIDs",
 			func(f *Facts) bool { return f.CountErrantReplicas > 0 }},
-		{NoWriteableMasterStructureWarning, "reachable master is read-only while replicas replicate from it",
+		{events.NoWriteableMasterStructureWarning, "reachable master is read-only while replicas replicate from it",
 			func(f *Facts) bool {
 				return f.IsMaster && f.LastCheckValid && f.Instance.ReadOnly && f.CountValidReplicatingReplicas > 0
 			}},
-		{NotEnoughValidSemiSyncReplicasStructureWarning, "semi-sync master has fewer valid replicating semi-sync replicas than it waits for",
+		{events.NotEnoughValidSemiSyncReplicasStructureWarning, "semi-sync master has fewer valid replicating semi-sync replicas than it waits for",
 			func(f *Facts) bool {
 				m := f.Instance
 				return f.IsMaster && m.SemiSyncMasterEnabled && m.SemiSyncMasterWaitForReplicaCount > 0 &&

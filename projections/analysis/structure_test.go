@@ -22,8 +22,8 @@ func TestStructureWarnings(t *testing.T) {
 	if a.Analysis != events.AnalysisNoProblem {
 		t.Fatalf("analysis %s", a.Analysis)
 	}
-	want := []string{NoLoggingReplicasStructureWarning, NoFailoverSupportStructureWarning,
-		DifferentGTIDModesStructureWarning, ErrantGTIDStructureWarning, NoWriteableMasterStructureWarning}
+	want := []events.StructureCode{events.NoLoggingReplicasStructureWarning, events.NoFailoverSupportStructureWarning,
+		events.DifferentGTIDModesStructureWarning, events.ErrantGTIDStructureWarning, events.NoWriteableMasterStructureWarning}
 	if !slices.Equal(a.StructureAnalysis, want) {
 		t.Fatalf("structure %v, want %v", a.StructureAnalysis, want)
 	}
@@ -37,7 +37,7 @@ func TestStructureWarnings(t *testing.T) {
 	r2.Digest = "d-r2-log"
 	s.observe(nodes, r1, r2)
 	a = s.analysisOf("p", params())
-	if slices.Contains(a.StructureAnalysis, ErrantGTIDStructureWarning) || !slices.Contains(a.StructureAnalysis, StatementAndRowLoggingReplicasStructureWarning) {
+	if slices.Contains(a.StructureAnalysis, events.ErrantGTIDStructureWarning) || !slices.Contains(a.StructureAnalysis, events.StatementAndRowLoggingReplicasStructureWarning) {
 		t.Fatalf("structure %v", a.StructureAnalysis)
 	}
 	if a.CountDowntimedReplicas != 1 {

@@ -36,7 +36,7 @@ func stalled(s *script, dead string, from, to int, replicas ...string) {
 type transcript struct {
 	name  string
 	host  string
-	want  string
+	want  events.AnalysisCode
 	build func(s *script)
 	check func(t *testing.T, a Analysis)
 }
@@ -51,7 +51,7 @@ func transcripts() []transcript {
 				s.observe(nodes, connecting(replica("r1", 2, "p")), connecting(replica("r2", 3, "p")))
 			},
 			check: func(t *testing.T, a Analysis) {
-				if !a.IsActionableRecovery || a.RecoveryType != RecoveryMaster || a.CountAdditionalAgreeingNodes != 2 {
+				if !a.IsActionableRecovery || a.RecoveryType != events.RecoveryMaster || a.CountAdditionalAgreeingNodes != 2 {
 					t.Errorf("actionable %v type %q agreeing nodes %d", a.IsActionableRecovery, a.RecoveryType, a.CountAdditionalAgreeingNodes)
 				}
 				if len(a.Vantage) != 3 || a.Vantage[0].Reachable || !strings.Contains(a.Vantage[0].Error, "refused") {
@@ -168,8 +168,8 @@ func transcripts() []transcript {
 				s.at(15*time.Second).observe(nodes, p, replica("r1", 2, "p"))
 			},
 			check: func(t *testing.T, a Analysis) {
-				if !contains(a.StructureAnalysis, NotEnoughValidSemiSyncReplicasStructureWarning) {
-					t.Errorf("structure %v lacks %s", a.StructureAnalysis, NotEnoughValidSemiSyncReplicasStructureWarning)
+				if !contains(a.StructureAnalysis, events.NotEnoughValidSemiSyncReplicasStructureWarning) {
+					t.Errorf("structure %v lacks %s", a.StructureAnalysis, events.NotEnoughValidSemiSyncReplicasStructureWarning)
 				}
 			}},
 		{name: "dead intermediate master", host: "im", want: events.AnalysisDeadIntermediateMaster,
@@ -179,7 +179,7 @@ func transcripts() []transcript {
 				s.observe(nodes, connecting(replica("a", 10, "im")), connecting(replica("b", 11, "im")))
 			},
 			check: func(t *testing.T, a Analysis) {
-				if a.IsMaster || a.RecoveryType != RecoveryIntermediateMaster || !a.IsActionableRecovery {
+				if a.IsMaster || a.RecoveryType != events.RecoveryIntermediateMaster || !a.IsActionableRecovery {
 					t.Errorf("IsMaster %v type %q actionable %v", a.IsMaster, a.RecoveryType, a.IsActionableRecovery)
 				}
 			}},
@@ -204,7 +204,7 @@ func transcripts() []transcript {
 				chain(s, "a", "b")
 				s.at(time.Second).unreachable(nodes, "im", false).unreachable(nodes, "a", false).unreachable(nodes, "b", false)
 			}},
-		{name: "unreachable intermediate master with lagging replicas", host: "im", want: AnalysisUnreachableIntermediateMasterWithLaggingReplicas,
+		{name: "unreachable intermediate master with lagging replicas", host: "im", want: events.AnalysisUnreachableIntermediateMasterWithLaggingReplicas,
 			build: func(s *script) {
 				chain(s, "a", "b")
 				for sec := 1; sec <= 5; sec++ {
@@ -223,18 +223,18 @@ func transcripts() []transcript {
 				}
 			}},
 		{name: "intermediate master reachable, all replicas failing to connect", host: "im",
-			want: AnalysisAllIntermediateMasterReplicasFailingToConnectOrDead,
+			want: events.AnalysisAllIntermediateMasterReplicasFailingToConnectOrDead,
 			build: func(s *script) {
 				chain(s, "a", "b")
 				s.at(time.Second).observe(nodes, replica("im", 2, "p"), connecting(replica("a", 10, "im")), connecting(replica("b", 11, "im")))
 			},
 			check: func(t *testing.T, a Analysis) {
-				if !a.IsActionableRecovery || a.RecoveryType != RecoveryIntermediateMaster || !a.LastCheckValid {
+				if !a.IsActionableRecovery || a.RecoveryType != events.RecoveryIntermediateMaster || !a.LastCheckValid {
 					t.Errorf("actionable %v type %q last check valid %v", a.IsActionableRecovery, a.RecoveryType, a.LastCheckValid)
 				}
 			}},
 		{name: "intermediate master reachable, one replica failing to connect, one dead", host: "im",
-			want: AnalysisAllIntermediateMasterReplicasFailingToConnectOrDead,
+			want: events.AnalysisAllIntermediateMasterReplicasFailingToConnectOrDead,
 			build: func(s *script) {
 				chain(s, "a", "b")
 				s.at(time.Second).observe(nodes, replica("im", 2, "p"), connecting(replica("a", 10, "im"))).unreachable(nodes, "b", false)
@@ -256,7 +256,7 @@ func transcripts() []transcript {
 	}
 }
 
-func contains(ss []string, s string) bool {
+func contains(ss []events.StructureCode, s events.StructureCode) bool {
 	for _, x := range ss {
 		if x == s {
 			return true

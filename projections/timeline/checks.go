@@ -31,7 +31,7 @@ func collectChecks(items []Item, o *VerifyOptions) ([]check, error) {
 			if err := it.Env.Decode(&p); err != nil {
 				return nil, fmt.Errorf("verify seq %d: %w", it.Seq, err)
 			}
-			if p.Manual || (p.Type != analysis.RecoveryMaster && p.Type != analysis.RecoveryIntermediateMaster) || !o.Filter.Match(it) {
+			if p.Manual || (p.Type != events.RecoveryMaster && p.Type != events.RecoveryIntermediateMaster) || !o.Filter.Match(it) {
 				continue
 			}
 			moment := i
@@ -55,10 +55,10 @@ func detectCheck(i int, it Item, p events.FailureDetected, params analysis.Param
 		derive: func(v *projections.View) []Diff {
 			a, ok := analysis.AnalyzeInstance(v, p.Failed, params)
 			if !ok {
-				return []Diff{{"analysis", p.Analysis, "(instance not in the view)"}}
+				return []Diff{{"analysis", string(p.Analysis), "(instance not in the view)"}}
 			}
 			if a.Analysis != p.Analysis {
-				return []Diff{{"analysis", p.Analysis, a.Analysis}}
+				return []Diff{{"analysis", string(p.Analysis), string(a.Analysis)}}
 			}
 			return nil
 		}}
@@ -68,7 +68,7 @@ func startCheck(moment int, it Item, p events.RecoveryStarted, params analysis.P
 	return check{moment: moment, item: it, what: fmt.Sprintf("recovery %s of %s", p.RecoveryID, p.Failed),
 		derive: func(v *projections.View) []Diff {
 			choose := analysis.ChooseCandidate
-			if p.Type == analysis.RecoveryIntermediateMaster {
+			if p.Type == events.RecoveryIntermediateMaster {
 				choose = analysis.ChooseIntermediateTarget
 			}
 			succ, cands, _ := choose(v, p.Failed, params) // no candidate: a zero successor, compared below
