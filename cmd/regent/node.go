@@ -117,6 +117,12 @@ func startNode(ctx context.Context, cfg config.Config, logger zerolog.Logger, ve
 	}
 	ops := newOperations(n)
 	n.api.RegisterRecovery(n.app, ops, ops)
+	tools, err := readToolsOptions(cfg)
+	if err != nil {
+		n.close()
+		return nil, err
+	}
+	n.api.RegisterReadTools(n.app, ops, tools)
 	return n, nil
 }
 

@@ -152,5 +152,6 @@ func preflightRoutes(cfg config.Config) (err error) {
 		nil, prometheus.NewRegistry(), zerolog.Nop())
 	s.RegisterRead(nil, nil, cfg.DefaultInstancePort)
 	s.RegisterRecovery(nil, nil, nil)
+	s.RegisterReadTools(nil, nil, api.ReadToolsOptions{})
 	return nil
 }
