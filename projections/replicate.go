@@ -3,11 +3,12 @@ package projections
 import (
 	"cmp"
 	"fmt"
-	"net"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/regent-ha/regent/events"
 )
 
 // ReplicateRules are the settings orchestrator's CanReplicateFrom reads.
@@ -124,7 +125,7 @@ type HostnameFilters struct {
 func CompileHostnameFilters(filters []string) (HostnameFilters, error) {
 	var f HostnameFilters
 	for _, s := range filters {
-		if net.ParseIP(s) != nil {
+		if events.IsIPAddress(s) {
 			f.ips = append(f.ips, s)
 			continue
 		}
