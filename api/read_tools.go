@@ -39,6 +39,7 @@ func (s *Server) RegisterReadTools(v Views, recs RecoveryReader, o ReadToolsOpti
 		s.Handle("GET /api/"+p+"/{host}/{port}", t.oscReplicas)
 	}
 	s.Handle("GET /api/downtimed", t.downtimed)
+	s.Handle("GET /api/downtimed/{$}", t.downtimed) // orchestrator-client's call without -i/-a
 	s.Handle("GET /api/downtimed/{clusterHint}", t.downtimed)
 	s.Handle("GET /api/downtimed/{host}/{port}", t.downtimed)
 	s.Handle("GET /api/can-replicate-from/{host}/{port}/{dhost}/{dport}", t.canReplicateFrom(false))

@@ -72,6 +72,7 @@ func commandTable() []command {
 		{name: "api", summary: "call any API path (-P) and print its JSON", needs: needPath, run: runAPI},
 	}
 	t = append(t, readCommands()...)
+	t = append(t, toolCommands()...)
 	t = append(t, writeCommands()...)
 	return append(t, replCtlCommands()...)
 }
@@ -79,14 +80,12 @@ func commandTable() []command {
 // orchestratorOnly are orchestrator-client commands regent-client does not
 // offer; they get a specific message instead of a bare "Unsupported".
 func orchestratorOnly() []string {
-	return strings.Fields(`topology-tags snapshot-topologies which-cluster-osc-replicas
-	which-cluster-osc-running-replicas downtimed dominant-dc submit-masters-to-kv-stores
+	return strings.Fields(`topology-tags submit-masters-to-kv-stores
 	relocate-replicas match match-up match-up-replicas move-equivalent
 	move-up-replicas make-co-master take-master move-gtid move-replicas-gtid
 	repoint-replicas take-siblings tags tag-value tag untag untag-all tagged
 	submit-pool-instances which-heuristic-cluster-pool-instances
 	register-hostname-unresolve deregister-hostname-unresolve
-	restart-replica-statements can-replicate-from can-replicate-from-gtid
 	last-pseudo-gtid raft-elect-leader`)
 }
 

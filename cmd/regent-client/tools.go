@@ -1,0 +1,108 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/url"
+	"slices"
+	"strings"
+)
+
+// toolCommands are the reads that online-schema-change wrappers and
+// runbooks call: OSC control replicas, downtimed instances, the dominant
+// data center, can-replicate-from, restart-replica-statements and
+// snapshot-topologies. Each prints what orchestrator-client prints.
+func toolCommands() []command {
+	hint := func(prefix string) func(o *options) string {
+		return func(o *options) string { return prefix + "/" + url.PathEscape(o.hint()) }
+	}
+	pair := func(prefix string) func(o *options) string {
+		return func(o *options) string { return prefix + "/" + o.hostPort(o.instance) + "/" + o.hostPort(o.dest) }
+	}
+	return []command{
+		{name: "which-cluster-osc-replicas", summary: "list replicas fit to control an online schema change (pt-osc, gh-ost)", needs: needHint,
+			path: hint("cluster-osc-replicas"), output: outBodyKeys},
+		{name: "which-cluster-osc-running-replicas", summary: "the same, only replicas whose both threads run", needs: needHint,
+			path: hint("cluster-osc-replicas"), output: outRunningReplicas},
+		// orchestrator-client sends "downtimed/" when neither -a nor -i is given.
+		{name: "downtimed", summary: "list downtimed instances, of the cluster of -i/-a if given", path: hint("downtimed"), output: outBodyKeys},
+		{name: "dominant-dc", summary: "print the data center where most primaries are", path: func(*options) string { return "masters" }, output: outDominantDC},
+		{name: "can-replicate-from", summary: "print -d if -i could replicate from it, by replication rules", needs: needInstance | needDest,
+			path: pair("can-replicate-from"), output: outIfMessageTrue},
+		{name: "can-replicate-from-gtid", summary: "the same, also checking a move by GTID", needs: needInstance | needDest,
+			path: pair("can-replicate-from-gtid"), output: outIfMessageTrue},
+		{name: "restart-replica-statements", summary: "wrap the query -q in the stop/start statements that keep -i's replication state",
+			needs: needInstance, run: runRestartStatements},
+		{name: "snapshot-topologies", summary: "answer as orchestrator (Regent's event log already records every topology)",
+			path: func(*options) string { return "snapshot-topologies" }, output: outDetailsText},
+	}
+}
+
+// outRunningReplicas keeps instances whose SQL and IO threads both run
+// (orchestrator-client's filter_running_replicas).
+func outRunningReplicas(w io.Writer, r reply) error {
+	return printKeys(w, r.data(), func(it json.RawMessage) bool {
+		s := stateOf(it)
+		return isTrue(s.ReplicationSQLThreadRuning) && isTrue(s.ReplicationIOThreadRuning)
+	})
+}
+
+func isTrue(b *bool) bool { return b != nil && *b }
+
+// outDominantDC is `jq -r '.[].DataCenter' | sort | uniq -c | sort -nr |
+// head -n 1 | awk '{print $2}'`: the most frequent data center; a tie goes
+// to the name sort -r puts first, an empty name prints an empty line.
+func outDominantDC(w io.Writer, r reply) error {
+	list, err := items(r.data())
+	if err != nil {
+		return err
+	}
+	counts := map[string]int{}
+	for _, it := range list {
+		counts[jqText(field(it, "DataCenter"))]++ // uniq -c counts whole lines
+	}
+	if len(counts) == 0 {
+		return nil
+	}
+	names := make([]string, 0, len(counts))
+	for n := range counts {
+		names = append(names, n)
+	}
+	slices.SortFunc(names, func(a, b string) int { return cmp.Or(cmp.Compare(counts[b], counts[a]), cmp.Compare(b, a)) })
+	first := "" // awk's $2: the first word
+	if f := strings.Fields(names[0]); len(f) > 0 {
+		first = f[0]
+	}
+	_, err = fmt.Fprintln(w, first)
+	return err
+}
+
+// outIfMessageTrue prints Details as a key when Message contains "true".
+func outIfMessageTrue(w io.Writer, r reply) error {
+	if !strings.Contains(r.message, "true") {
+		return nil
+	}
+	k, err := keyOf(r.data())
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(w, k)
+	return err
+}
+
+// runRestartStatements needs -q; it prints Details as `echo $api_details`
+// does: the jq layout with every run of white space made one space.
+func runRestartStatements(ctx context.Context, s *session) error {
+	if s.opts.query == "" {
+		return failf("query must be provided (-q)")
+	}
+	r, err := s.get(ctx, "restart-replica-statements/"+s.opts.hostPort(s.opts.instance)+"?q="+escapeURI(s.opts.query))
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(s.stdout, strings.Join(strings.Fields(prettyJSON(r.data())), " "))
+	return err
+}
