@@ -17,6 +17,10 @@ import (
 // shows GTID on every line: a MariaDB instance that is not itself a replica
 // shows GTID when one of its replicas uses MariaDB GTID.
 func RenderTopology(v *View, clusterName string, tabulated bool) (string, error) {
+	return renderTopology(v, clusterName, tabulated, false)
+}
+
+func renderTopology(v *View, clusterName string, tabulated, tags bool) (string, error) {
 	members := v.ClusterInstances(clusterName)
 	if len(members) == 0 {
 		return "", fmt.Errorf("render topology %q: %w", clusterName, ErrUnknownCluster)
@@ -25,7 +29,7 @@ func RenderTopology(v *View, clusterName string, tabulated bool) (string, error)
 	for _, m := range members {
 		in[m] = true
 	}
-	r := renderer{v: v, tabulated: tabulated, seen: make(map[*Instance]bool, len(members))}
+	r := renderer{v: v, tabulated: tabulated, tags: tags, seen: make(map[*Instance]bool, len(members))}
 	var roots []*Instance
 	for _, m := range members {
 		if master, ok := v.Instance(m.MasterKey); !ok || !in[master] {
@@ -52,6 +56,7 @@ func RenderTopology(v *View, clusterName string, tabulated bool) (string, error)
 type renderer struct {
 	v         *View
 	tabulated bool
+	tags      bool // topology-tags: " [name,name=value]" after each entry
 	seen      map[*Instance]bool
 	lines     []string
 }
@@ -85,6 +90,9 @@ func (r *renderer) entry(depth int, inst *Instance) {
 			}
 		}
 		b.WriteString(" [" + strings.Join(nonEmpty, ",") + "]")
+	}
+	if r.tags {
+		b.WriteString(" [" + strings.Join(r.v.tagDisplay(inst.Key), ",") + "]")
 	}
 	r.lines = append(r.lines, b.String())
 	for _, replica := range r.v.Replicas(inst.Key) {

@@ -168,3 +168,21 @@ func (v *View) Tagged(expr string) ([]events.InstanceKey, error) {
 func (v *View) Untagging(p events.InstanceUntagged) []events.InstanceKey {
 	return v.tags.matchUntag(p)
 }
+
+// tagDisplay lists k's tags by name as orchestrator's Tag.Display: the
+// name alone when the value is empty, else name=value.
+func (v *View) tagDisplay(k events.InstanceKey) []string {
+	names := slices.Sorted(maps.Keys(v.tags[k]))
+	for i, n := range names {
+		if val := v.tags[k][n]; val != "" {
+			names[i] = n + "=" + val
+		}
+	}
+	return names
+}
+
+// RenderTopologyTags is orchestrator's topology-tags text: the topology
+// with " [tags]" after each instance's description.
+func RenderTopologyTags(v *View, clusterName string) (string, error) {
+	return renderTopology(v, clusterName, false, true)
+}

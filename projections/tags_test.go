@@ -109,3 +109,22 @@ func TestTagsFoldRefusesBadPayloads(t *testing.T) {
 		t.Errorf("tags after refused payloads: %v", got)
 	}
 }
+
+// topology-tags: each line ends with its tags, names alone when valueless.
+func TestRenderTopologyTags(t *testing.T) {
+	s := newScript(t, DefaultSettings())
+	s.observe(threeNodes, mariaPrimary("h1", 1), mariaReplica("h2", 2, "h1"))
+	s.emit(events.KindInstanceTagged, "n1", events.InstanceTagged{Key: key("h2"), Name: "role", Value: "reader"})
+	s.emit(events.KindInstanceTagged, "n1", events.InstanceTagged{Key: key("h2"), Name: "backup"})
+	v := s.topo.View(s.now)
+	got, err := RenderTopologyTags(v, "h1:3306")
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, _ := RenderTopology(v, "h1:3306", false)
+	lines := strings.Split(plain, "\n")
+	want := lines[0] + " []\n" + lines[1] + " [backup,role=reader]"
+	if got != want {
+		t.Errorf("topology-tags:\n%s\nwant\n%s", got, want)
+	}
+}

@@ -123,6 +123,7 @@ func startNode(ctx context.Context, cfg config.Config, logger zerolog.Logger, ve
 		return nil, err
 	}
 	n.api.RegisterReadTools(n.app, ops, tools)
+	n.api.RegisterTags(n.app, tagWriter{record: ops.record})
 	return n, nil
 }
 

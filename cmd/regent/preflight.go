@@ -153,5 +153,6 @@ func preflightRoutes(cfg config.Config) (err error) {
 	s.RegisterRead(nil, nil, cfg.DefaultInstancePort)
 	s.RegisterRecovery(nil, nil, nil)
 	s.RegisterReadTools(nil, nil, api.ReadToolsOptions{})
+	s.RegisterTags(nil, nil)
 	return nil
 }
