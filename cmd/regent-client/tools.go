@@ -2,7 +2,6 @@ package main
 
 import (
 	"cmp"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -35,7 +34,23 @@ func toolCommands() []command {
 		{name: "can-replicate-from-gtid", summary: "the same, also checking a move by GTID", needs: needInstance | needDest,
 			path: pair("can-replicate-from-gtid"), output: outIfMessageTrue},
 		{name: "restart-replica-statements", summary: "wrap the query -q in the stop/start statements that keep -i's replication state",
-			needs: needInstance, run: runRestartStatements},
+			needs: needInstance | needQuery, path: func(o *options) string {
+				return "restart-replica-statements/" + o.hostPort(o.instance) + "?q=" + escapeURI(o.query)
+			}, output: outDetailsEcho},
+		{name: "topology-tags", summary: "print the replication tree of a cluster with each instance's tags", needs: needHint,
+			path: hint("topology-tags"), output: outDetailsText},
+		{name: "tags", summary: "list an instance's tags (name=value)", needs: needInstance,
+			path: func(o *options) string { return "tags/" + o.hostPort(o.instance) }, output: outStrings},
+		{name: "tag-value", summary: "print the value of an instance's tag -t", needs: needInstance | needTag,
+			path: withTag("tag-value"), output: outDetailsText},
+		{name: "tag", summary: "tag an instance with -t name or name=value", needs: needInstance | needTag,
+			path: withTag("tag"), output: outDataKey},
+		{name: "untag", summary: "remove the tag -t from an instance; print it if it had it", needs: needInstance | needTag,
+			path: withTag("untag"), output: outDetailsKeys},
+		{name: "untag-all", summary: "remove the tag -t (name=value) from every instance; print those that had it", needs: needTag,
+			path: func(o *options) string { return "untag-all?tag=" + escapeURI(o.tag) }, output: outDetailsKeys},
+		{name: "tagged", summary: "list the instances tagged -t (name, name=value, ~name; comma-separated for all of them)", needs: needTag,
+			path: func(o *options) string { return "tagged/" + o.hostPort(o.instance) + "?tag=" + escapeURI(o.tag) }, output: outBodyKeyList},
 		{name: "snapshot-topologies", summary: "answer as orchestrator (Regent's event log already records every topology)",
 			path: func(*options) string { return "snapshot-topologies" }, output: outDetailsText},
 	}
@@ -85,6 +100,23 @@ func outIfMessageTrue(w io.Writer, r reply) error {
 	if !strings.Contains(r.message, "true") {
 		return nil
 	}
+	return outDataKey(w, r)
+}
+
+// outDetailsEcho prints Details as `echo $api_details` does: the jq
+// layout with every run of white space made one space.
+func outDetailsEcho(w io.Writer, r reply) error {
+	_, err := fmt.Fprintln(w, strings.Join(strings.Fields(prettyJSON(r.data())), " "))
+	return err
+}
+
+// withTag is "<prefix>/H/P?tag=<-t>".
+func withTag(prefix string) func(o *options) string {
+	return func(o *options) string { return prefix + "/" + o.hostPort(o.instance) + "?tag=" + escapeURI(o.tag) }
+}
+
+// outDataKey prints Details (or the body), a key.
+func outDataKey(w io.Writer, r reply) error {
 	k, err := keyOf(r.data())
 	if err != nil {
 		return err
@@ -93,16 +125,34 @@ func outIfMessageTrue(w io.Writer, r reply) error {
 	return err
 }
 
-// runRestartStatements needs -q; it prints Details as `echo $api_details`
-// does: the jq layout with every run of white space made one space.
-func runRestartStatements(ctx context.Context, s *session) error {
-	if s.opts.query == "" {
-		return failf("query must be provided (-q)")
-	}
-	r, err := s.get(ctx, "restart-replica-statements/"+s.opts.hostPort(s.opts.instance)+"?q="+escapeURI(s.opts.query))
+// outStrings is `jq -r '.[]'` over a list of strings.
+func outStrings(w io.Writer, r reply) error {
+	list, err := items(r.data())
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintln(s.stdout, strings.Join(strings.Fields(prettyJSON(r.data())), " "))
-	return err
+	for _, it := range list {
+		fmt.Fprintln(w, jqText(it))
+	}
+	return nil
+}
+
+// outDetailsKeys prints Details, a list of keys, one per line.
+func outDetailsKeys(w io.Writer, r reply) error { return outBodyKeyList(w, r) }
+
+// outBodyKeyList prints a list of bare keys ({Hostname, Port}), one per
+// line (orchestrator-client's print_keys).
+func outBodyKeyList(w io.Writer, r reply) error {
+	list, err := items(r.data())
+	if err != nil {
+		return err
+	}
+	for _, it := range list {
+		k, err := keyOf(it)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(w, k)
+	}
+	return nil
 }
