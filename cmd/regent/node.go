@@ -124,6 +124,7 @@ func startNode(ctx context.Context, cfg config.Config, logger zerolog.Logger, ve
 	}
 	n.api.RegisterReadTools(n.app, ops, tools)
 	n.api.RegisterTags(n.app, tagWriter{record: ops.record})
+	n.api.RegisterInventoryWrites(n.app, n.read, tagWriter{record: ops.record})
 	return n, nil
 }
 

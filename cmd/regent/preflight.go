@@ -154,5 +154,6 @@ func preflightRoutes(cfg config.Config) (err error) {
 	s.RegisterRecovery(nil, nil, nil)
 	s.RegisterReadTools(nil, nil, api.ReadToolsOptions{})
 	s.RegisterTags(nil, nil)
+	s.RegisterInventoryWrites(nil, nil, nil)
 	return nil
 }
