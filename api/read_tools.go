@@ -30,7 +30,7 @@ type ReadToolsOptions struct {
 // cluster-osc-replicas, downtimed, can-replicate-from[-gtid],
 // in-maintenance, restart-replica-statements, cluster[-info]/alias,
 // cluster/instance, automated-recovery-filters, recently-active-*-recovery,
-// bulk-instances and snapshot-topologies. recs may be nil when the
+// bulk-instances, bulk-promotion-rules and snapshot-topologies. recs may be nil when the
 // recovery reads are not served (preflight).
 func (s *Server) RegisterReadTools(v Views, recs RecoveryReader, o ReadToolsOptions) {
 	t := &readTools{reader: &reader{s: s, views: v}, recs: recs, opts: o}
@@ -55,6 +55,7 @@ func (s *Server) RegisterReadTools(v Views, recs RecoveryReader, o ReadToolsOpti
 	s.Handle("GET /api/recently-active-cluster-recovery/{clusterName}", t.recentlyActiveCluster)
 	s.Handle("GET /api/recently-active-instance-recovery/{host}/{port}", t.recentlyActiveInstance)
 	s.Handle("GET /api/bulk-instances", t.bulkInstances)
+	s.Handle("GET /api/bulk-promotion-rules", t.bulkPromotionRules)
 	s.Handle("GET /api/snapshot-topologies", t.snapshotTopologies)
 }
 
@@ -288,6 +289,17 @@ func (t *readTools) bulkInstances(w http.ResponseWriter, req *http.Request) {
 		keys = append(keys, i.Key)
 	}
 	respondBare(w, keys)
+}
+
+// bulkPromotionRules lists the registered promotion rules in force
+// (orchestrator's BulkReadCandidateDatabaseInstance); it needs the right to
+// act, as orchestrator.
+func (t *readTools) bulkPromotionRules(w http.ResponseWriter, req *http.Request) {
+	if !t.s.authorizedForAction(req) {
+		respondError(w, "Unauthorized", nil)
+		return
+	}
+	respondBare(w, nonNil(t.views.View().CandidateRules()))
 }
 
 // snapshotTopologies answers as orchestrator. Regent needs no snapshot:

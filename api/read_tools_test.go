@@ -45,7 +45,10 @@ func toolsView(t *testing.T) *projections.View {
 	}
 	recs = append(recs,
 		rec{events.KindDowntimeBegun, events.DowntimeBegun{Key: k("198.18.0.3"), Owner: "dba", Reason: "disk", Until: now.Add(time.Hour)}, ""},
-		rec{events.KindMaintenanceBegun, events.MaintenanceBegun{Key: k("198.18.0.5"), Owner: "ops", Reason: "backup", Until: now.Add(time.Hour)}, ""})
+		rec{events.KindMaintenanceBegun, events.MaintenanceBegun{Key: k("198.18.0.5"), Owner: "ops", Reason: "backup", Until: now.Add(time.Hour)}, ""},
+		rec{events.KindCandidateRegistered, events.CandidateRegistered{Key: k("198.18.0.3"), PromotionRule: "prefer", Until: now.Add(time.Hour)}, ""},
+		rec{events.KindCandidateRegistered, events.CandidateRegistered{Key: k("198.18.0.2"), PromotionRule: "must_not"}, ""},
+		rec{events.KindCandidateRegistered, events.CandidateRegistered{Key: k("198.18.0.4"), PromotionRule: "prefer", Until: now.Add(-time.Second)}, ""})
 	for i, r := range recs {
 		e, err := events.New(r.kind, now.Add(-100*time.Millisecond), "n1", r.p)
 		if err != nil {
@@ -292,6 +295,18 @@ func TestBulkInstancesAndSnapshot(t *testing.T) {
 	}
 	ro := toolsServer(t, ReadToolsOptions{}, AuthOptions{ReadOnly: true})
 	if _, body := get(t, ro, "/api/bulk-instances", nil); body.(map[string]any)["Message"] != "Unauthorized" {
+		t.Errorf("read-only: %v", body)
+	}
+	// Registered rules in force (.4's lapsed), by key, with orchestrator's fields.
+	_, body := get(t, s, "/api/bulk-promotion-rules", nil)
+	want := []any{
+		map[string]any{"Hostname": "198.18.0.2", "Port": 3306.0, "PromotionRule": "must_not", "LastSuggestedString": "2026-11-24 03:11:59", "PromotionRuleExpiry": ""},
+		map[string]any{"Hostname": "198.18.0.3", "Port": 3306.0, "PromotionRule": "prefer", "LastSuggestedString": "2026-11-24 03:11:59", "PromotionRuleExpiry": "2026-11-24 04:12:00"},
+	}
+	if !reflect.DeepEqual(body, want) {
+		t.Errorf("bulk-promotion-rules: %v", body)
+	}
+	if _, body := get(t, ro, "/api/bulk-promotion-rules", nil); body.(map[string]any)["Message"] != "Unauthorized" {
 		t.Errorf("read-only: %v", body)
 	}
 	w, body := get(t, s, "/api/snapshot-topologies", nil)

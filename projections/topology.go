@@ -77,6 +77,7 @@ type downtime struct {
 type candidate struct {
 	rule  string
 	until time.Time
+	at    time.Time // when it was registered
 }
 
 // OriginReport is one Regent node's latest probe result for an instance:

@@ -21,6 +21,7 @@ type View struct {
 	byCluster map[string]*ClusterInfo
 	members   map[string][]*Instance // sorted by hostname, port
 	tags      tagSet                 // shared, never changed
+	rules     []CandidateRule        // sorted by key
 }
 
 // View computes the read view as of now.
@@ -36,6 +37,7 @@ func (t *Topology) View(now time.Time) *View {
 		byCluster: make(map[string]*ClusterInfo),
 		members:   make(map[string][]*Instance),
 		tags:      t.tags,
+		rules:     t.candidateRules(now),
 	}
 	backing := make([]Instance, len(keys))
 	evs := make([]Evidence, len(keys))
