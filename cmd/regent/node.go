@@ -125,6 +125,7 @@ func startNode(ctx context.Context, cfg config.Config, logger zerolog.Logger, ve
 	n.api.RegisterReadTools(n.app, ops, tools)
 	n.api.RegisterTags(n.app, tagWriter{record: ops.record})
 	n.api.RegisterInventoryWrites(n.app, n.read, tagWriter{record: ops.record})
+	n.api.RegisterAudit(newLogAudit(n.elog), ops)
 	return n, nil
 }
 

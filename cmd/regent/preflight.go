@@ -155,5 +155,6 @@ func preflightRoutes(cfg config.Config) (err error) {
 	s.RegisterReadTools(nil, nil, api.ReadToolsOptions{})
 	s.RegisterTags(nil, nil)
 	s.RegisterInventoryWrites(nil, nil, nil)
+	s.RegisterAudit(nil, nil)
 	return nil
 }
