@@ -17,7 +17,9 @@ func TestLogAuditPagesTheEventLog(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	t0 := time.Date(2026, 12, 7, 20, 0, 0, 0, time.UTC)
-	key := func(i int) events.InstanceKey { return events.InstanceKey{Hostname: fmt.Sprintf("198.18.0.%d", i%3+1), Port: 3306} }
+	key := func(i int) events.InstanceKey {
+		return events.InstanceKey{Hostname: fmt.Sprintf("198.18.0.%d", i%3+1), Port: 3306}
+	}
 	for i := 0; i < 45; i++ {
 		env, err := events.New(events.KindInstanceTagged, t0.Add(time.Duration(i)*time.Second), "n1",
 			events.InstanceTagged{Key: key(i), Name: fmt.Sprintf("t%d", i), Value: "v", Who: "dba"})
