@@ -15,12 +15,13 @@ type AliasWriter interface {
 	SetClusterAlias(ctx context.Context, p events.ClusterAliasSet) error
 }
 
-// RegisterInventoryWrites adds set-cluster-alias and refresh, writes that
-// run on the leader (a follower forwards them).
+// RegisterInventoryWrites adds set-cluster-alias, a write that runs on the
+// leader (a follower forwards it), and refresh, which any node runs as it
+// runs discover.
 func (s *Server) RegisterInventoryWrites(v Views, inv Inventory, aw AliasWriter) {
 	t := &inventoryWrites{reader: &reader{s: s, views: v, inv: inv}, aw: aw}
-	s.HandleWrite("/api/set-cluster-alias/{clusterName}", t.setClusterAlias)
-	s.HandleWrite("/api/refresh/{host}/{port}", t.refresh)
+	s.HandleWrite("/api/set-cluster-alias/{clusterName}", s.writeOnLeader("set-cluster-alias", t.setClusterAlias))
+	s.HandleWrite("/api/refresh/{host}/{port}", t.refresh) // any node probes, as discover
 }
 
 type inventoryWrites struct {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/regent-ha/regent/events"
 	"github.com/regent-ha/regent/projections"
@@ -30,12 +31,15 @@ func (s *Server) RegisterTags(v Views, w TagWriter) {
 	s.Handle("GET /api/tagged/{host}/{port}", t.tagged)
 	s.Handle("GET /api/topology-tags/{clusterHint}", t.topologyTags)
 	s.Handle("GET /api/topology-tags/{host}/{port}", t.topologyTags)
-	s.HandleWrite("/api/tag/{host}/{port}", t.tag)
-	s.HandleWrite("/api/tag/{host}/{port}/{tagName}/{tagValue}", t.tag)
-	s.HandleWrite("/api/untag/{host}/{port}", t.untag)
-	s.HandleWrite("/api/untag/{host}/{port}/{tagName}", t.untag)
-	s.HandleWrite("/api/untag-all", t.untag)
-	s.HandleWrite("/api/untag-all/{tagName}/{tagValue}", t.untag)
+	// Writes run on the leader: a follower forwards them once.
+	for p, h := range map[string]http.HandlerFunc{
+		"tag/{host}/{port}": t.tag, "tag/{host}/{port}/{tagName}/{tagValue}": t.tag,
+		"untag/{host}/{port}": t.untag, "untag/{host}/{port}/{tagName}": t.untag,
+		"untag-all": t.untag, "untag-all/{tagName}/{tagValue}": t.untag,
+	} {
+		op, _, _ := strings.Cut(p, "/")
+		s.HandleWrite("/api/"+p, s.writeOnLeader(op, h))
+	}
 }
 
 type tagsAPI struct {

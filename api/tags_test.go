@@ -189,6 +189,12 @@ func TestTagRoutesRefuseBadInput(t *testing.T) {
 			t.Errorf("read-only %s: %v", p, body)
 		}
 	}
+	// No leader known: refused, nothing written.
+	nl := New(Options{}, &fakeCluster{}, prometheus.NewRegistry(), zerolog.Nop())
+	nl.RegisterTags(f, f)
+	if w, body := get(t, nl, "/api/tag/198.18.0.2/3306?tag=a", nil); w.Code != 500 || !strings.Contains(body.(map[string]any)["Message"].(string), "cannot run tag now") || len(f.events) != 0 {
+		t.Errorf("no leader: %d %v, %d events", w.Code, body, len(f.events))
+	}
 	f.fail = errors.New("this node does not lead the Regent cluster (leadership moved): retry")
 	if w, body := get(t, s, "/api/tag/198.18.0.2/3306?tag=a", nil); w.Code != 500 || !strings.Contains(body.(map[string]any)["Message"].(string), "leadership moved") {
 		t.Errorf("failed write: %d %v", w.Code, body)
