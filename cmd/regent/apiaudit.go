@@ -28,8 +28,15 @@ func newLogAudit(l *eventlog.Log) logAudit { return logAudit{elog: l, pageSize: 
 
 var errAuditDone = errors.New("audit window read")
 
+// maxAuditPages bounds how far back the audit pages (100,000 events): a
+// later page is empty, and no request reads the whole stream.
+const maxAuditPages = 5000
+
 // Audit implements api.AuditReader.
 func (a logAudit) Audit(ctx context.Context, key events.InstanceKey, page int) ([]api.AuditEntry, error) {
+	if page < 0 || page >= maxAuditPages {
+		return nil, nil
+	}
 	last, err := a.elog.StreamLastSeq(ctx, events.EventsName)
 	if err != nil || last == 0 {
 		return nil, err

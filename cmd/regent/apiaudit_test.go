@@ -48,6 +48,9 @@ func TestLogAuditPagesTheEventLog(t *testing.T) {
 	if p3, err := a.Audit(ctx, events.InstanceKey{}, 3); err != nil || len(p3) != 0 {
 		t.Fatalf("page 3: %+v %v", p3, err)
 	}
+	if far, err := a.Audit(ctx, events.InstanceKey{}, 1<<40); err != nil || len(far) != 0 {
+		t.Fatalf("a page beyond the bound: %+v %v", far, err)
+	}
 	// 198.18.0.1 is key(i) for i = 0, 3, …, 42: 15 events, newest first.
 	one, err := a.Audit(ctx, key(0), 0)
 	if err != nil || len(one) != 15 || one[0].AuditId != 43 || one[14].AuditId != 1 {
