@@ -154,7 +154,7 @@ func (t *readTools) restartStatements(w http.ResponseWriter, req *http.Request) 
 		respondError(w, "Unauthorized", nil)
 		return
 	}
-	q := req.URL.Query().Get("q")
+	q := strings.TrimSpace(req.URL.Query().Get("q")) // orchestrator-client sends a trailing %0A
 	if err := events.ValidText(q, maxReasonLen); err != nil {
 		respondBadParameter(w, "q", err)
 		return

@@ -213,7 +213,7 @@ func TestCanReplicateFromRules(t *testing.T) {
 
 func TestRestartReplicaStatements(t *testing.T) {
 	s := toolsServer(t, ReadToolsOptions{}, AuthOptions{})
-	w, body := get(t, s, "/api/restart-replica-statements/198.18.0.3/3306?q=set+global+rpl_semi_sync_slave_enabled%3D1%3B%3B", nil)
+	w, body := get(t, s, "/api/restart-replica-statements/198.18.0.3/3306?q=set+global+rpl_semi_sync_slave_enabled%3D1%3B%3B%0A", nil)
 	code, msg, d := envelope(t, body)
 	want := []any{"stop slave io_thread;", "stop slave sql_thread;", "set global rpl_semi_sync_slave_enabled=1;", "start slave sql_thread;", "start slave io_thread;"}
 	if w.Code != 200 || code != "OK" || msg != "statements for: 198.18.0.3:3306" || !reflect.DeepEqual(d, want) {

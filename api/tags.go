@@ -51,7 +51,9 @@ type tagsAPI struct {
 // else the {tagName}/{tagValue} path parameters. A bad one answers 400
 // naming the parameter.
 func requestTag(w http.ResponseWriter, req *http.Request) (projections.Tag, bool) {
-	if q := req.URL.Query().Get("tag"); q != "" {
+	// orchestrator-client's urlencode sends the echo's newline (%0A);
+	// orchestrator trims it (ParseTag), and so does Regent.
+	if q := strings.TrimSpace(req.URL.Query().Get("tag")); q != "" {
 		if err := events.ValidText(q, events.MaxTextLen); err != nil {
 			respondBadParameter(w, "tag", err)
 			return projections.Tag{}, false
@@ -109,7 +111,7 @@ func (t *tagsAPI) tagValue(w http.ResponseWriter, req *http.Request) {
 // tagged lists the keys matching ?tag= (with {host}/{port}: that instance,
 // if it matches).
 func (t *tagsAPI) tagged(w http.ResponseWriter, req *http.Request) {
-	q := req.URL.Query().Get("tag")
+	q := strings.TrimSpace(req.URL.Query().Get("tag"))
 	if err := events.ValidText(q, events.MaxTextLen); err != nil {
 		respondBadParameter(w, "tag", err)
 		return

@@ -117,7 +117,7 @@ func TestTagRoutesRoundTripThroughEvents(t *testing.T) {
 	if _, body := get(t, s, "/api/tags/198.18.0.3/3306", nil); !reflect.DeepEqual(body, []any{"backup=nightly", "role=reader"}) {
 		t.Errorf("tags: %v", body)
 	}
-	for p, want := range map[string]any{"/api/tag-value/198.18.0.3/3306?tag=backup": "nightly", "/api/tag-value/198.18.0.2/3306/owner": ""} {
+	for p, want := range map[string]any{"/api/tag-value/198.18.0.3/3306?tag=backup%0A": "nightly", "/api/tag-value/198.18.0.2/3306/owner": ""} {
 		if w, body := get(t, s, p, nil); w.Code != 200 || body != want {
 			t.Errorf("%s: %d %v", p, w.Code, body)
 		}
@@ -131,6 +131,7 @@ func TestTagRoutesRoundTripThroughEvents(t *testing.T) {
 		"/api/tagged/198.18.0.3/3306?tag=role":          {"198.18.0.3"},
 		"/api/tagged/198.18.0.1/3306?tag=role%3Dreader": {},
 		"/api/tagged?tag=nosuch":                        {},
+		"/api/tagged/?tag=role%3Dreader%0A":             {"198.18.0.2", "198.18.0.3"}, // orchestrator-client's urlencode
 	} {
 		if w, body := get(t, s, p, nil); w.Code != 200 || !reflect.DeepEqual(keysOf(t, body), want) {
 			t.Errorf("%s: %d %v", p, w.Code, body)
