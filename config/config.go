@@ -97,7 +97,8 @@ type Discovery struct {
 	ReasonableMaintenanceReplicationLagSeconds int
 	ReasonableLockedSemiSyncMasterSeconds      uint
 	ProblemIgnoreHostnameFilters               []string
-	VerifyReplicationFilters                   bool `regent:"unused"`
+	OSCIgnoreHostnameFilters                   []string
+	VerifyReplicationFilters                   bool
 	CandidateInstanceExpireMinutes             uint
 	RemoveTextFromHostnameDisplay              string
 	ClusterNameToAlias                         map[string]string
@@ -295,7 +296,6 @@ type Legacy struct {
 	RemoteSSHForMasterFailover                bool     `regent:"unused"`
 	RemoteSSHCommand                          string   `regent:"unused"`
 	RemoteSSHCommandUseSudo                   bool     `regent:"unused"`
-	OSCIgnoreHostnameFilters                  []string `regent:"unused"`
 	GraphiteAddr                              string   `regent:"unused"`
 	GraphitePath                              string   `regent:"unused"`
 	GraphiteConvertHostnameDotsToUnderscores  bool     `regent:"unused"`
@@ -366,6 +366,7 @@ func defaultDiscovery() Discovery {
 		ReasonableReplicationLagSeconds:            10,
 		ReasonableMaintenanceReplicationLagSeconds: 20,
 		ProblemIgnoreHostnameFilters:               []string{},
+		OSCIgnoreHostnameFilters:                   []string{},
 		CandidateInstanceExpireMinutes:             60,
 		ClusterNameToAlias:                         map[string]string{},
 		MaxConcurrentReplicaOperations:             5,
@@ -461,7 +462,6 @@ func defaultLegacy() Legacy {
 		ReduceReplicationAnalysisCount:            true,
 		UnreachableMasterWithStaleSlavesProcesses: []string{},
 		RemoteSSHCommandUseSudo:                   true,
-		OSCIgnoreHostnameFilters:                  []string{},
 		GraphiteConvertHostnameDotsToUnderscores:  true,
 		GraphitePollSeconds:                       60,
 		MaxOutdatedKeysToShow:                     64,

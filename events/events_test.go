@@ -34,7 +34,7 @@ func TestKindNumbersArePinned(t *testing.T) {
 		"instance-observed": 1, "instance-progress": 2, "instance-unreachable": 3,
 		"instance-discovered": 100, "instance-forgotten": 101, "cluster-forgotten": 102,
 		"cluster-alias-set": 103, "candidate-registered": 104, "downtime-begun": 105, "downtime-ended": 106,
-		"maintenance-begun": 107, "maintenance-ended": 108,
+		"maintenance-begun": 107, "maintenance-ended": 108, "instance-tagged": 109, "instance-untagged": 110,
 		"failure-detected": 200, "recovery-started": 201, "recovery-step": 202, "recovery-completed": 203,
 		"recovery-failed": 204, "recovery-acknowledged": 205, "recovery-blocked": 206,
 		"global-recoveries-set": 207, "hook-ran": 208, "vip-moved": 209, "failure-cleared": 210,

@@ -91,6 +91,8 @@ var kindNames = map[Kind]string{
 	KindDowntimeEnded:       "downtime-ended",
 	KindMaintenanceBegun:    "maintenance-begun",
 	KindMaintenanceEnded:    "maintenance-ended",
+	KindInstanceTagged:      "instance-tagged",
+	KindInstanceUntagged:    "instance-untagged",
 
 	KindFailureDetected:          "failure-detected",
 	KindRecoveryStarted:          "recovery-started",

@@ -49,7 +49,7 @@ func (t *Topology) applyInventory(e events.Envelope) error {
 		if err := decodeKeyed(e, &p, &p.Key); err != nil {
 			return err
 		}
-		t.candidates[p.Key] = candidate{rule: p.PromotionRule, until: p.Until}
+		t.candidates[p.Key] = candidate{rule: p.PromotionRule, until: p.Until, at: e.Time}
 	case events.KindDowntimeBegun:
 		var p events.DowntimeBegun
 		if err := decodeKeyed(e, &p, &p.Key); err != nil {

@@ -19,6 +19,12 @@ import (
 // shows GTID on every line: a MariaDB instance that is not itself a replica
 // shows GTID when one of its replicas uses MariaDB GTID.
 func RenderTopology(v *View, clusterName string, tabulated bool) (string, error) {
+	return renderTopology(v, clusterName, tabulated, false)
+}
+
+// renderTopology is RenderTopology, with each entry's tags after it when
+// tags (topology-tags).
+func renderTopology(v *View, clusterName string, tabulated, tags bool) (string, error) {
 	entries, err := TopologyTree(v, clusterName)
 	if err != nil {
 		return "", err
@@ -26,6 +32,9 @@ func RenderTopology(v *View, clusterName string, tabulated bool) (string, error)
 	lines := make([]string, len(entries))
 	for i, e := range entries {
 		lines[i] = e.line(tabulated)
+		if tags {
+			lines[i] += " [" + strings.Join(v.tagDisplay(e.Key), ",") + "]"
+		}
 	}
 	if tabulated {
 		return strings.Join(tabulate(lines, 1), "\n"), nil

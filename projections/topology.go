@@ -28,6 +28,7 @@ type Topology struct {
 	// maintenances are begin-maintenance annotations (maintenance.go).
 	maintenances map[events.InstanceKey]downtime
 	successors   map[string]events.InstanceKey // recovery id → successor, while it runs
+	tags         tagSet                        // copy-on-write (tags.go)
 
 	// obsHorizon is the event time of the first observation folded: the
 	// fold knows nothing of probes before it (a node folds only recent
@@ -77,6 +78,7 @@ type downtime struct {
 type candidate struct {
 	rule  string
 	until time.Time
+	at    time.Time // when it was registered
 }
 
 // OriginReport is one Regent node's latest probe result for an instance:
@@ -176,6 +178,8 @@ func (t *Topology) Apply(seq uint64, e events.Envelope) error {
 		err = t.applyInventory(e)
 	case events.KindMaintenanceBegun, events.KindMaintenanceEnded:
 		err = t.applyMaintenance(e)
+	case events.KindInstanceTagged, events.KindInstanceUntagged:
+		err = t.applyTags(e)
 	case events.KindRecoveryStarted, events.KindRecoveryLeaseTaken, events.KindRecoveryStep,
 		events.KindRecoveryCompleted, events.KindRecoveryFailed:
 		err = t.applyRecovery(e)

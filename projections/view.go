@@ -20,6 +20,8 @@ type View struct {
 	clusters  []*ClusterInfo                     // sorted by name
 	byCluster map[string]*ClusterInfo
 	members   map[string][]*Instance // sorted by hostname, port
+	tags      tagSet                 // shared, never changed
+	rules     []CandidateRule        // sorted by key
 }
 
 // View computes the read view as of now.
@@ -34,6 +36,8 @@ func (t *Topology) View(now time.Time) *View {
 		replicas:  make(map[events.InstanceKey][]*Instance),
 		byCluster: make(map[string]*ClusterInfo),
 		members:   make(map[string][]*Instance),
+		tags:      t.tags,
+		rules:     t.candidateRules(now),
 	}
 	backing := make([]Instance, len(keys))
 	evs := make([]Evidence, len(keys))

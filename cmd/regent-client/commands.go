@@ -24,6 +24,8 @@ const (
 	needPath                      // -P
 	needBinlog                    // -n
 	needSeconds                   // -S
+	needTag                       // -t
+	needQuery                     // -q
 )
 
 // needChecks run in this order; the message names the argument the way
@@ -48,6 +50,8 @@ func needChecks() []needCheck {
 		{needPath, "path", "-P", func(o *options) string { return o.path }},
 		{needBinlog, "binlog", "-n", func(o *options) string { return o.binlog }},
 		{needSeconds, "seconds", "-S", func(o *options) string { return o.seconds }},
+		{needTag, "tag", "-t", func(o *options) string { return o.tag }},
+		{needQuery, "query", "-q", func(o *options) string { return o.query }},
 	}
 }
 
@@ -72,6 +76,7 @@ func commandTable() []command {
 		{name: "api", summary: "call any API path (-P) and print its JSON", needs: needPath, run: runAPI},
 	}
 	t = append(t, readCommands()...)
+	t = append(t, toolCommands()...)
 	t = append(t, writeCommands()...)
 	return append(t, replCtlCommands()...)
 }
@@ -79,14 +84,12 @@ func commandTable() []command {
 // orchestratorOnly are orchestrator-client commands regent-client does not
 // offer; they get a specific message instead of a bare "Unsupported".
 func orchestratorOnly() []string {
-	return strings.Fields(`topology-tags snapshot-topologies which-cluster-osc-replicas
-	which-cluster-osc-running-replicas downtimed dominant-dc submit-masters-to-kv-stores
+	return strings.Fields(`submit-masters-to-kv-stores
 	relocate-replicas match match-up match-up-replicas move-equivalent
 	move-up-replicas make-co-master take-master move-gtid move-replicas-gtid
-	repoint-replicas take-siblings tags tag-value tag untag untag-all tagged
+	repoint-replicas take-siblings
 	submit-pool-instances which-heuristic-cluster-pool-instances
 	register-hostname-unresolve deregister-hostname-unresolve
-	restart-replica-statements can-replicate-from can-replicate-from-gtid
 	last-pseudo-gtid raft-elect-leader`)
 }
 
@@ -163,7 +166,9 @@ func runHelp(_ context.Context, s *session) error {
 		{"-e, --headers-auth <Header: user>", "header auth (default $ORCHESTRATOR_AUTH_USER_HEADER)"},
 		{"-n, --binlog <binlog>", "binary log name (purge-binary-logs)"},
 		{"-S, --seconds <seconds>", "replication delay in seconds (delay-replication)"},
-		{"-t, -l, -H, -q", "tag, pool, hostname, query (accepted for compatibility)"},
+		{"-t, --tag <tag>", "tag: name or name=value (tagged: comma-separated, ~name negates)"},
+		{"-q, --query <query>", "query for restart-replica-statements"},
+		{"-l, -H", "pool, hostname (accepted for compatibility)"},
 		{"-h, --help", "this help"},
 	} {
 		fmt.Fprintf(tw, "  %s\t%s\n", l[0], l[1])

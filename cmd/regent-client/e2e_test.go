@@ -45,6 +45,12 @@ func e2eObserved(host string, id uint32, source string) events.InstanceObserved 
 // ago and now refuses connections.
 func e2eView(t *testing.T) *projections.View {
 	t.Helper()
+	return e2eViewWith(t, nil)
+}
+
+// e2eViewWith folds e2eView's transcript, then what more adds.
+func e2eViewWith(t *testing.T, more func(apply func(events.Kind, time.Time, events.InstanceKey, any))) *projections.View {
+	t.Helper()
 	topo, err := projections.NewTopology(projections.DefaultSettings())
 	if err != nil {
 		t.Fatal(err)
@@ -72,6 +78,9 @@ func e2eView(t *testing.T) *projections.View {
 	apply(events.KindInstanceUnreachable, e2eNow.Add(-100*time.Millisecond), e2eKey("198.18.0.3"),
 		events.InstanceUnreachable{Key: e2eKey("198.18.0.3"), Error: "dial tcp 198.18.0.3:3306: connect: connection refused"})
 	apply(events.KindClusterAliasSet, old, events.InstanceKey{}, events.ClusterAliasSet{ClusterName: "198.18.0.1:3306", Alias: "lab"})
+	if more != nil {
+		more(apply)
+	}
 	return topo.View(e2eNow)
 }
 

@@ -136,6 +136,15 @@ func startNode(ctx context.Context, cfg config.Config, logger zerolog.Logger, ve
 		return nil, err
 	}
 	n.api.RegisterRecovery(n.app, ops, ops)
+	tools, err := readToolsOptions(cfg)
+	if err != nil {
+		n.close()
+		return nil, err
+	}
+	n.api.RegisterReadTools(n.app, ops, tools)
+	n.api.RegisterTags(n.app, ops)
+	n.api.RegisterInventoryWrites(n.app, n.read, ops)
+	n.api.RegisterAudit(newLogAudit(n.elog), ops)
 	if _, err := web.Register(n.api, n.app, web.Options{History: webHistory{elog: n.elog, settings: settings}}); err != nil {
 		n.close()
 		return nil, fmt.Errorf("register the web interface: %w", err)
@@ -147,6 +156,8 @@ var (
 	_ api.Operations     = (*control.Operator)(nil)
 	_ api.RecoveryReader = (*control.Operator)(nil)
 	_ api.ReplicaControl = (*control.Operator)(nil)
+	_ api.TagWriter      = (*control.Operator)(nil)
+	_ api.AliasWriter    = (*control.Operator)(nil)
 )
 
 // newOperator builds the operator layer of a node.

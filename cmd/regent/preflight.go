@@ -152,5 +152,9 @@ func preflightRoutes(cfg config.Config) (err error) {
 		nil, prometheus.NewRegistry(), zerolog.Nop())
 	s.RegisterRead(nil, nil, cfg.DefaultInstancePort)
 	s.RegisterRecovery(nil, nil, nil)
+	s.RegisterReadTools(nil, nil, api.ReadToolsOptions{})
+	s.RegisterTags(nil, nil)
+	s.RegisterInventoryWrites(nil, nil, nil)
+	s.RegisterAudit(nil, nil)
 	return nil
 }

@@ -127,6 +127,19 @@ var summaries = map[events.Kind]summarizer{
 	events.KindMaintenanceEnded: decodeAs(func(_ events.Envelope, p *events.MaintenanceEnded) string {
 		return p.Key.String() + " maintenance ended"
 	}),
+	events.KindInstanceTagged: decodeAs(func(_ events.Envelope, p *events.InstanceTagged) string {
+		return p.Key.String() + " tagged " + p.Name + "=" + p.Value + paren(by(p.Who))
+	}),
+	events.KindInstanceUntagged: decodeAs(func(_ events.Envelope, p *events.InstanceUntagged) string {
+		what, where := p.Name, "every instance"
+		if p.HasValue {
+			what += "=" + p.Value
+		}
+		if !p.Key.IsZero() {
+			where = p.Key.String()
+		}
+		return "tag " + what + " removed from " + where + paren(by(p.Who))
+	}),
 	events.KindFailureDetected:    decodeAs(detected),
 	events.KindRecoveryStarted:    decodeAs(started),
 	events.KindRecoveryLeaseTaken: decodeAs(leaseTaken),
@@ -368,4 +381,12 @@ func compact(p json.RawMessage) string {
 		s = s[:157] + "..."
 	}
 	return s
+}
+
+// by is "by <who>", or "" for no one.
+func by(who string) string {
+	if who == "" {
+		return ""
+	}
+	return "by " + who
 }
