@@ -36,7 +36,14 @@ type mysqlSimRun struct {
 // automated recovery against it.
 func startMySQLSim(t *testing.T, version string, writesPerSecond float64, applyLag time.Duration) *mysqlSimRun {
 	t.Helper()
-	f := fleetsim.Start(t, fleetsim.Options{Instances: 3, MySQL: version, WritesPerSecond: writesPerSecond, ApplyLag: applyLag}, zerolog.Nop())
+	return startMySQLSimWith(t, fleetsim.Options{Instances: 3, MySQL: version, WritesPerSecond: writesPerSecond, ApplyLag: applyLag})
+}
+
+// startMySQLSimWith is startMySQLSim with the simulator's options.
+func startMySQLSimWith(t *testing.T, opts fleetsim.Options) *mysqlSimRun {
+	t.Helper()
+	version := opts.MySQL
+	f := fleetsim.Start(t, opts, zerolog.Nop())
 	httpP, natsP := natstest.FreePort(t), natstest.FreePort(t)
 	dir := t.TempDir()
 	conf := fmt.Sprintf(`{
