@@ -25,7 +25,7 @@ import (
 func TestMySQLSimLocateSkipSemiSync(t *testing.T) {
 	for _, version := range mysqlSimVersions {
 		t.Run(version, func(t *testing.T) {
-			r := startMySQLSimWith(t, fleetsim.Options{Instances: 3, MySQL: version, WritesPerSecond: 5, SemiSync: true})
+			r := startMySQLSimWith(t, fleetsim.Options{Instances: 3, MySQL: version, WritesPerSecond: 5, SemiSync: true}, "")
 			p, a, b := r.keys[0], r.keys[1], r.keys[2]
 			r.run("-c", "discover", "-i", p.String())
 			r.eventually(30*time.Second, r.topologyCheck(false, p, a, b), "-c", "topology", "-i", p.String())
@@ -140,6 +140,28 @@ func (r *mysqlSimRun) semiSync(p, k events.InstanceKey) {
 		r.run("-c", verb+"-semi-sync-replica", "-i", k.String())
 		r.waitState(k, verb+"d semi-sync replica, replicating", func(s fleetsim.MySQLState) bool {
 			return s.SemiSyncReplica == on && !s.SemiSyncSource && replicating(p)(s)
+		})
+	}
+}
+
+// TestMySQLSimUseSuperReadOnly: with UseSuperReadOnly set, set-read-only
+// sets super_read_only on MySQL 5.7 and 8.4 and set-writeable clears both;
+// without it (orchestrator's default, TestMySQLSimReplicaCommands)
+// super_read_only stays off.
+func TestMySQLSimUseSuperReadOnly(t *testing.T) {
+	for _, version := range []string{"5.7.28-log", "8.4.3"} {
+		t.Run(version, func(t *testing.T) {
+			r := startMySQLSimWith(t, fleetsim.Options{Instances: 3, MySQL: version, WritesPerSecond: 5}, `"UseSuperReadOnly": true,`)
+			p, a, b := r.keys[0], r.keys[1], r.keys[2]
+			r.run("-c", "discover", "-i", p.String())
+			r.eventually(30*time.Second, r.topologyCheck(false, p, a, b), "-c", "topology", "-i", p.String())
+			r.synced(b)
+			r.run("-c", "set-writeable", "-i", b.String())
+			r.waitState(b, "writable", func(s fleetsim.MySQLState) bool { return !s.ReadOnly && !s.SuperReadOnly })
+			r.synced(b)
+			r.run("-c", "set-read-only", "-i", b.String())
+			r.waitState(b, "super_read_only", func(s fleetsim.MySQLState) bool { return s.ReadOnly && s.SuperReadOnly })
+			r.checkStatements()
 		})
 	}
 }
