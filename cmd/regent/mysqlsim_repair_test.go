@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -161,6 +162,51 @@ func TestMySQLSimUseSuperReadOnly(t *testing.T) {
 			r.synced(b)
 			r.run("-c", "set-read-only", "-i", b.String())
 			r.waitState(b, "super_read_only", func(s fleetsim.MySQLState) bool { return s.ReadOnly && s.SuperReadOnly })
+			r.checkStatements()
+		})
+	}
+}
+
+// TestMySQLSimErrantNotPromoted: a replica registered prefer but holding
+// an errant transaction is not promoted when the primary is killed; the
+// other replica is, and the errant one is pointed at it.
+func TestMySQLSimErrantNotPromoted(t *testing.T) {
+	for _, version := range mysqlSimVersions {
+		t.Run(version, func(t *testing.T) {
+			r := startMySQLSim(t, version, 5, 0)
+			p, a, b := r.keys[0], r.keys[1], r.keys[2]
+			r.run("-c", "discover", "-i", p.String())
+			r.eventually(30*time.Second, r.topologyCheck(false, p, a, b), "-c", "topology", "-i", p.String())
+			r.run("-c", "register-candidate", "-i", b.String(), "-R", "prefer")
+			natstest.Eventually(t, 10*time.Second, 100*time.Millisecond, func() error {
+				code, body, err := httpGet(fmt.Sprintf("%s/api/instance/%s/%d", r.url, b.Hostname, b.Port))
+				var v struct{ PromotionRule string }
+				if err == nil && code == 200 {
+					err = json.Unmarshal(body, &v)
+				}
+				if err != nil || v.PromotionRule != "prefer" {
+					return fmt.Errorf("instance %s: %d %v, PromotionRule %q, want prefer", b, code, err, v.PromotionRule)
+				}
+				return nil
+			})
+			gtid, err := r.f.Transact(b, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.eventually(10*time.Second, func(out string) error {
+				if out != gtid {
+					return fmt.Errorf("which-gtid-errant %s: %q, want %s", b, out, gtid)
+				}
+				return nil
+			}, "-c", "which-gtid-errant", "-i", b.String())
+			if err := r.f.Kill(p); err != nil {
+				t.Fatal(err)
+			}
+			r.waitState(a, "promoted", func(s fleetsim.MySQLState) bool { return !s.ReadOnly && !s.IORunning })
+			if s := r.state(b); !s.ReadOnly {
+				t.Fatalf("%s: the errant replica %s was made writable: %+v", version, b, s)
+			}
+			r.waitState(b, "replicating from the new primary", replicating(a))
 			r.checkStatements()
 		})
 	}
