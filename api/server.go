@@ -88,6 +88,7 @@ func New(o Options, c Cluster, reg *prometheus.Registry, logger zerolog.Logger) 
 		s.forwardTransport = tr
 	}
 	s.registerHealth()
+	s.registerLBCheck()
 	s.mux.Handle("GET "+o.URLPrefix+"/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	return s
 }
@@ -135,7 +136,7 @@ func (s *Server) Handler() http.Handler {
 func (s *Server) openPath(path string) bool {
 	p := strings.TrimPrefix(path, s.opts.URLPrefix)
 	return p == s.opts.StatusEndpoint || strings.HasPrefix(p, "/api/leader-check") ||
-		p == "/api/raft-health" || p == "/api/health"
+		p == "/api/raft-health" || p == "/api/health" || lbPath(p)
 }
 
 // Scheme is "https" when the server serves TLS, else "http".
