@@ -26,6 +26,7 @@ var readThroughMethods = map[string][]string{
 	"NodeName":                   {"NodeID"},
 	"DefaultRaftPort":            {"RaftPeers", "Self"},
 	"NATSServers":                {"External"},
+	"KVClusterMasterPrefix":      {"MastersKVPrefix"},
 }
 
 // foldedByLoad lists keys Load itself consumes into other keys (legacy

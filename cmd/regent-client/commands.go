@@ -73,6 +73,7 @@ func commandTable() []command {
 	}
 	t = append(t, readCommands()...)
 	t = append(t, writeCommands()...)
+	t = append(t, healthCommands()...)
 	return append(t, replCtlCommands()...)
 }
 
@@ -80,7 +81,7 @@ func commandTable() []command {
 // offer; they get a specific message instead of a bare "Unsupported".
 func orchestratorOnly() []string {
 	return strings.Fields(`topology-tags snapshot-topologies which-cluster-osc-replicas
-	which-cluster-osc-running-replicas downtimed dominant-dc submit-masters-to-kv-stores
+	which-cluster-osc-running-replicas downtimed dominant-dc
 	relocate-replicas match match-up match-up-replicas move-equivalent
 	move-up-replicas make-co-master take-master move-gtid move-replicas-gtid
 	repoint-replicas take-siblings tags tag-value tag untag untag-all tagged

@@ -41,6 +41,7 @@ type node struct {
 	read   *readPath
 	engine *actuators.Engine
 	runner *actuators.Runner
+	kv     *mastersKV // publishes the primaries to the KV bucket while leading
 	// state says what the node waits for until it is ready (the streams
 	// exist): /api/status answers not ready, with it, meanwhile.
 	state startState
@@ -117,6 +118,8 @@ func startNode(ctx context.Context, cfg config.Config, logger zerolog.Logger, ve
 	}
 	ops := newOperations(n)
 	n.api.RegisterRecovery(n.app, ops, ops)
+	n.kv = newMastersKV(cfg.MastersKVPrefix(), n.app, n.elog, n.read.leading, n.log)
+	n.api.RegisterKV(n.app, n.kv)
 	return n, nil
 }
 
