@@ -37,7 +37,10 @@ type Engine struct {
 	Source Source
 	Leader Leadership
 	Params analysis.Params
-	Tick   time.Duration
+	// LiveParams, when set, replaces Params and may be changed while the
+	// engine runs (reload-configuration).
+	LiveParams *Live[analysis.Params]
+	Tick       time.Duration
 	// Settle is how long after this node finished a recovery no new
 	// automated recovery starts on that cluster or its successor's: the
 	// observations of the re-pointed topology need that long to replace
@@ -127,7 +130,7 @@ func (e *Engine) step(ctx context.Context, epoch uint64) time.Duration {
 	start := e.Runner.Clock.Now()
 	v, recs := e.Source.Snapshot()
 	now := e.Runner.Clock.Now()
-	decisions := analysis.Decide(v, recs, now, e.Params)
+	decisions := analysis.Decide(v, recs, now, e.params())
 	cost := max(0, e.Runner.Clock.Now().Sub(start))
 	for _, t := range recs.ActiveRecoveries() {
 		if e.orphaned(t, epoch) {
@@ -280,9 +283,9 @@ func (e *Engine) intent(v *projections.View, d analysis.Decision, epoch uint64) 
 	var cands []events.Candidate
 	var err error
 	if plan.Intermediate {
-		plan.Successor, cands, err = analysis.ChooseIntermediateTarget(v, failed, e.Params)
+		plan.Successor, cands, err = analysis.ChooseIntermediateTarget(v, failed, e.params())
 	} else {
-		plan.Successor, cands, err = analysis.ChooseCandidate(v, failed, e.Params)
+		plan.Successor, cands, err = analysis.ChooseCandidate(v, failed, e.params())
 	}
 	if err != nil {
 		plan.Successor = events.InstanceKey{}
@@ -476,7 +479,7 @@ func DetectionHooked(code string) bool {
 // start on the cluster while the list runs: the records wait for it to end
 // (recordDetectionHook).
 func (e *Engine) detectionHooks(ctx context.Context, v *projections.View, d analysis.Decision, epoch uint64) {
-	r := e.Runner
+	r := e.Runner.snapshot()
 	if r.Hooks == nil || len(r.Lists.OnFailureDetection) == 0 || d.Analysis == nil || !DetectionHooked(d.Analysis.Analysis) {
 		return
 	}
@@ -575,8 +578,8 @@ func (e *Engine) detectionContext(v *projections.View, a *analysis.Analysis) Hoo
 	if !a.IsMaster {
 		hc.InstanceType = "intermediate-master"
 	}
-	hc.AutoMasterRecovery = e.Params.RecoverMasterClusterFilters.Match(cd.ClusterName, cd.ClusterAlias)
-	hc.AutoIntermediateMasterRecovery = e.Params.RecoverIntermediateMasterClusterFilters.Match(cd.ClusterName, cd.ClusterAlias)
+	hc.AutoMasterRecovery = e.params().RecoverMasterClusterFilters.Match(cd.ClusterName, cd.ClusterAlias)
+	hc.AutoIntermediateMasterRecovery = e.params().RecoverIntermediateMasterClusterFilters.Match(cd.ClusterName, cd.ClusterAlias)
 	hc.OrchestratorHost = e.Runner.Node
 	return hc
 }

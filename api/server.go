@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -66,6 +67,8 @@ type Server struct {
 	mux     *http.ServeMux
 	routes  []string // patterns registered, for tests and docs
 	started time.Time
+	// auth is Options.Auth as SetAuth last replaced it (reloads).
+	auth atomic.Pointer[AuthOptions]
 	// forwardTransport carries writes forwarded to the leader: nil (the
 	// default transport) over HTTP, one with TLSOptions.peerConfig over HTTPS.
 	forwardTransport http.RoundTripper
@@ -82,6 +85,8 @@ func New(o Options, c Cluster, reg *prometheus.Registry, logger zerolog.Logger) 
 	o.URLPrefix = strings.TrimRight(o.URLPrefix, "/")
 	s := &Server{opts: o, cluster: c, log: logger.With().Str(events.LogComponent, "api").Logger(), reg: reg,
 		mux: http.NewServeMux(), started: time.Now()}
+	auth := o.Auth
+	s.auth.Store(&auth)
 	if o.TLS.Config != nil {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		tr.TLSClientConfig = o.TLS.peerConfig()
