@@ -18,7 +18,15 @@ func healthCommands() []command {
 				}
 				return "submit-masters-to-kv-stores/" + url.PathEscape(o.alias)
 			}, output: outKVPairs},
+		{name: "reload-configuration", summary: "re-read the config files of the node -U names (not in orchestrator-client); print its answer or what it refused",
+			path: fixedPath("reload-configuration"), output: outMessage},
 	}
+}
+
+// outMessage prints the envelope's Message ("Config reloaded").
+func outMessage(w io.Writer, r reply) error {
+	_, err := fmt.Fprintln(w, r.message)
+	return err
 }
 
 // outKVPairs is orchestrator-client's `.[] | (.Key + ":" + .Value)` on

@@ -24,3 +24,17 @@ func TestSubmitMastersToKVStoresCommand(t *testing.T) {
 			wantErr: "Unable to determine cluster name. clusterHint=nosuch\n"},
 	})
 }
+
+// reload-configuration prints the node's answer; a refusal is an ERROR
+// naming the keys, exit 1.
+func TestReloadConfigurationCommand(t *testing.T) {
+	runCases(t, map[string]canned{"/api/reload-configuration": {200, `{"Code":"OK","Message":"Config reloaded","Details":""}`}}, []cliCase{
+		{name: "applied", args: []string{"-c", "reload-configuration"}, wantOut: "Config reloaded\n", wantURIs: []string{"/api/reload-configuration"}},
+	})
+	refused := `{"Code":"ERROR","Message":"config reload refused: RaftNodes cannot change while the node runs (restart it); nothing was applied","Details":{"Changed":["RaftNodes"]}}`
+	runCases(t, map[string]canned{"/api/reload-configuration": {500, refused}}, []cliCase{
+		{name: "refused", args: []string{"-c", "reload-configuration"}, wantCode: 1,
+			wantOut: "{\"Changed\":[\"RaftNodes\"]}\n",
+			wantErr: "config reload refused: RaftNodes cannot change while the node runs (restart it); nothing was applied\n"},
+	})
+}

@@ -42,6 +42,7 @@ type node struct {
 	engine *actuators.Engine
 	runner *actuators.Runner
 	kv     *mastersKV // publishes the primaries to the KV bucket while leading
+	reload *reloader  // SIGHUP and reload-configuration
 	// state says what the node waits for until it is ready (the streams
 	// exist): /api/status answers not ready, with it, meanwhile.
 	state startState
@@ -87,8 +88,7 @@ func startNode(ctx context.Context, cfg config.Config, logger zerolog.Logger, ve
 		TLS:            tlsOpts,
 		Version:        ver,
 		ForwardTo:      peerHTTPAddrs(cfg),
-		Auth: api.AuthOptions{Method: cfg.AuthenticationMethod, User: cfg.HTTPAuthUser, Password: cfg.HTTPAuthPassword,
-			UserHeader: cfg.AuthUserHeader, PowerAuthUsers: cfg.PowerAuthUsers, ReadOnly: cfg.ReadOnly},
+		Auth:           apiAuth(cfg),
 	}, &clusterView{n: n}, n.reg, n.log)
 	settings, err := projectionSettings(cfg, len((&clusterView{n: n}).Peers()))
 	if err != nil {
@@ -120,6 +120,8 @@ func startNode(ctx context.Context, cfg config.Config, logger zerolog.Logger, ve
 	n.api.RegisterRecovery(n.app, ops, ops)
 	n.kv = newMastersKV(cfg.MastersKVPrefix(), n.app, n.elog, n.read.leading, n.log)
 	n.api.RegisterKV(n.app, n.kv)
+	n.reload = newReloader(n)
+	n.api.RegisterReload(n.reload)
 	return n, nil
 }
 

@@ -134,6 +134,19 @@ func newRecovery(cfg config.Config, node string, elog *eventlog.Log, lease *even
 		RemoteExecPrefix: cfg.RemoteExecPrefix, Shell: cfg.ProcessesShellCommand, Logger: logger})
 	hooks := shell.NewHooks(shell.HookOptions{Shell: cfg.ProcessesShellCommand,
 		Timeout: time.Duration(cfg.HookTimeoutSeconds) * time.Second, Logger: logger})
+	rs := runnerSettings(cfg)
+	r := &actuators.Runner{Node: node, DB: db, VIP: vip, Hooks: hooks, Log: logAdapter{elog}, Lease: leaseAdapter{lease},
+		Policy: rs.Policy, Lists: rs.Lists, Settings: actuators.NewLive(rs),
+		Clock: wallClock{}, Logger: logger.With().Str(events.LogComponent, "recovery").Logger()}
+	e := &actuators.Engine{Runner: r, Source: app, Leader: leaseAdapter{lease}, Params: params, LiveParams: actuators.NewLive(params),
+		Tick:   time.Duration(cfg.RecoveryTickMilliseconds) * time.Millisecond,
+		Settle: 2 * deadProbeInterval(cfg), Logger: r.Logger}
+	return e, r, nil
+}
+
+// runnerSettings are the recovery policy and hook lists of cfg: what a
+// recovery starts with, and what reload-configuration replaces.
+func runnerSettings(cfg config.Config) actuators.RunnerSettings {
 	policy := actuators.DefaultPolicy()
 	policy.ApplyPromotion = cfg.ApplyMySQLPromotionAfterMasterFailover
 	policy.FailIfSQLThreadNotUpToDate = cfg.FailMasterPromotionIfSQLThreadNotUpToDate
@@ -141,16 +154,10 @@ func newRecovery(cfg config.Config, node string, elog *eventlog.Log, lease *even
 	if cfg.ReplicationUser != "" {
 		policy.Credentials = &actuators.Credentials{User: cfg.ReplicationUser, Password: cfg.ReplicationPassword}
 	}
-	r := &actuators.Runner{Node: node, DB: db, VIP: vip, Hooks: hooks, Log: logAdapter{elog}, Lease: leaseAdapter{lease},
-		Policy: policy, Clock: wallClock{}, Logger: logger.With().Str(events.LogComponent, "recovery").Logger(),
-		Lists: actuators.HookLists{
-			OnFailureDetection: cfg.OnFailureDetectionProcesses, PreFailover: cfg.PreFailoverProcesses,
-			PostFailover: cfg.PostFailoverProcesses, PostUnsuccessfulFailover: cfg.PostUnsuccessfulFailoverProcesses,
-			PostMasterFailover: cfg.PostMasterFailoverProcesses, PostIntermediateMasterFailover: cfg.PostIntermediateMasterFailoverProcesses,
-			PreGracefulTakeover: cfg.PreGracefulTakeoverProcesses, PostGracefulTakeover: cfg.PostGracefulTakeoverProcesses,
-		}}
-	e := &actuators.Engine{Runner: r, Source: app, Leader: leaseAdapter{lease}, Params: params,
-		Tick:   time.Duration(cfg.RecoveryTickMilliseconds) * time.Millisecond,
-		Settle: 2 * deadProbeInterval(cfg), Logger: r.Logger}
-	return e, r, nil
+	return actuators.RunnerSettings{Policy: policy, Lists: actuators.HookLists{
+		OnFailureDetection: cfg.OnFailureDetectionProcesses, PreFailover: cfg.PreFailoverProcesses,
+		PostFailover: cfg.PostFailoverProcesses, PostUnsuccessfulFailover: cfg.PostUnsuccessfulFailoverProcesses,
+		PostMasterFailover: cfg.PostMasterFailoverProcesses, PostIntermediateMasterFailover: cfg.PostIntermediateMasterFailoverProcesses,
+		PreGracefulTakeover: cfg.PreGracefulTakeoverProcesses, PostGracefulTakeover: cfg.PostGracefulTakeoverProcesses,
+	}}
 }
