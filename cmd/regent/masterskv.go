@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,6 +18,7 @@ import (
 	"github.com/regent-ha/regent/events"
 	"github.com/regent-ha/regent/events/eventlog"
 	"github.com/regent-ha/regent/projections"
+	"github.com/regent-ha/regent/projections/analysis"
 )
 
 // mastersPublishEvery is how often the leader compares the primaries with
@@ -40,7 +42,7 @@ type kvStore interface {
 // the loop, SubmitMasters (the API) may run beside it.
 type mastersKV struct {
 	prefix  string // config.MastersKVPrefix
-	views   interface{ View() *projections.View }
+	views   mastersViews
 	store   kvStore
 	leading func() bool
 	// resolve gives a host's first IPv4 and IPv6 address ("" when none).
@@ -51,7 +53,14 @@ type mastersKV struct {
 	last map[string]string // primary pair last written per cluster key, while leading
 }
 
-func newMastersKV(prefix string, views interface{ View() *projections.View }, elog *eventlog.Log,
+// mastersViews is what the publisher reads: the topology and the
+// recoveries (the applier).
+type mastersViews interface {
+	View() *projections.View
+	Recoveries() *analysis.Recoveries
+}
+
+func newMastersKV(prefix string, views mastersViews, elog *eventlog.Log,
 	leading func() bool, logger zerolog.Logger) *mastersKV {
 	return &mastersKV{prefix: prefix, views: views, store: elog.NewMasters(), leading: leading,
 		resolve: resolveIPs, log: logger.With().Str(events.LogComponent, "masterskv").Logger()}
@@ -100,16 +109,12 @@ func (m *mastersKV) publish(ctx context.Context, cluster string, force bool) ([]
 	v := m.views.View()
 	var out []api.KVPair
 	var errs []error
-	for _, master := range v.Masters() {
-		ci, ok := v.Cluster(master.ClusterName)
-		if !ok || ci.ClusterAlias == "" || (cluster != "" && ci.ClusterName != cluster) {
-			continue
-		}
-		key, value := m.prefix+kvKeyPart(ci.ClusterAlias), master.Key.String()
+	for _, p := range primaries(v, m.views.Recoveries(), cluster) {
+		key, value := m.prefix+kvKeyPart(p.alias), p.key.String()
 		if !force && m.last[key] == value {
 			continue
 		}
-		pairs := m.pairs(ctx, key, master.Key)
+		pairs := m.pairs(ctx, key, p.key)
 		wrote := true
 		for _, p := range pairs {
 			if _, err := m.store.Put(ctx, p.Key, p.Value, force); err != nil {
@@ -124,10 +129,92 @@ func (m *mastersKV) publish(ctx context.Context, cluster string, force bool) ([]
 		m.last[key] = value
 		out = append(out, pairs...)
 		if !force {
-			m.log.Info().Str(events.LogCluster, ci.ClusterName).Str("kv_key", key).Str("kv_value", value).Msg("primary published to the KV bucket")
+			m.log.Info().Str(events.LogCluster, p.cluster).Str("kv_key", key).Str("kv_value", value).Msg("primary published to the KV bucket")
 		}
 	}
 	return out, errors.Join(errs...)
+}
+
+// primary is one alias's primary as the bucket should name it.
+type primary struct {
+	alias, cluster string
+	key            events.InstanceKey
+}
+
+// primaries are, for each cluster (of cluster, or all) with a writable
+// master, its alias and master (orchestrator's GetMastersKVPairs); then,
+// as orchestrator moves a failed cluster's alias to the promoted replica,
+// the alias of the cluster each successful primary recovery replaced names
+// that successor's current primary (followed through later recoveries):
+// the dead primary, still its own cluster in the view, does not keep the
+// key that proxies watch. Sorted by alias.
+func primaries(v *projections.View, recs *analysis.Recoveries, cluster string) []primary {
+	byAlias := map[string]primary{}
+	for _, master := range v.Masters() {
+		ci, ok := v.Cluster(master.ClusterName)
+		if ok && ci.ClusterAlias != "" {
+			byAlias[ci.ClusterAlias] = primary{alias: ci.ClusterAlias, cluster: ci.ClusterName, key: master.Key}
+		}
+	}
+	done := recs.Recent("") // newest first
+	next := map[events.InstanceKey]analysis.TopologyRecovery{}
+	for i := len(done) - 1; i >= 0; i-- { // oldest first: a later recovery wins
+		r := done[i]
+		if !r.IsSuccessful || !replacedPrimary(r) {
+			continue
+		}
+		next[r.AnalysisEntry.AnalyzedInstanceKey] = r
+	}
+	for i := len(done) - 1; i >= 0; i-- {
+		r := done[i]
+		alias := r.AnalysisEntry.ClusterDetails.ClusterAlias
+		if next[r.AnalysisEntry.AnalyzedInstanceKey].UID != r.UID || alias == "" {
+			continue
+		}
+		if p, ok := successorPrimary(v, next, r); ok {
+			p.alias = alias
+			byAlias[alias] = p
+		}
+	}
+	out := make([]primary, 0, len(byAlias))
+	for _, p := range byAlias {
+		if cluster == "" || p.cluster == cluster {
+			out = append(out, p)
+		}
+	}
+	slices.SortFunc(out, func(a, b primary) int { return strings.Compare(a.alias, b.alias) })
+	return out
+}
+
+// replacedPrimary reports whether r put a successor in a primary's place
+// (a master recovery, a takeover, a forced failover), not an intermediate
+// primary's.
+func replacedPrimary(r analysis.TopologyRecovery) bool {
+	return r.SuccessorKey != nil && !r.SuccessorKey.IsZero() && r.Type != analysis.RecoveryIntermediateMaster &&
+		!strings.Contains(r.AnalysisEntry.Analysis, "IntermediateMaster")
+}
+
+// successorPrimary follows r's successor through the recoveries that
+// replaced it after r ended (bounded by their count) to its cluster's
+// writable master now.
+func successorPrimary(v *projections.View, next map[events.InstanceKey]analysis.TopologyRecovery, r analysis.TopologyRecovery) (primary, bool) {
+	k, ended := *r.SuccessorKey, r.EndedAt
+	for range len(next) {
+		n, ok := next[k]
+		if !ok || n.StartedAt.Before(ended) {
+			break
+		}
+		k, ended = *n.SuccessorKey, n.EndedAt
+	}
+	inst, ok := v.Instance(k)
+	if !ok {
+		return primary{}, false
+	}
+	m, ok := v.ClusterMaster(inst.ClusterName)
+	if !ok || m.ReadOnly {
+		return primary{}, false
+	}
+	return primary{cluster: inst.ClusterName, key: m.Key}, true
 }
 
 // pairs are orchestrator's GetClusterMasterKVPairs for one primary.

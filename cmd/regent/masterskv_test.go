@@ -16,6 +16,7 @@ import (
 	"github.com/regent-ha/regent/events/eventlog"
 	"github.com/regent-ha/regent/events/natsnode"
 	"github.com/regent-ha/regent/projections"
+	"github.com/regent-ha/regent/projections/analysis"
 	"github.com/regent-ha/regent/test/natstest"
 )
 
@@ -23,8 +24,49 @@ import (
 type foldedViews struct {
 	mu   sync.Mutex
 	topo *projections.Topology
+	recs *analysis.Recoveries
 	seq  uint64
 	now  time.Time
+	// noAlias leaves the clusters unaliased (their alias is their name).
+	noAlias bool
+}
+
+func (f *foldedViews) Recoveries() *analysis.Recoveries {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.recs == nil {
+		return analysis.NewRecoveries()
+	}
+	return f.recs.Clone()
+}
+
+// recovered folds a completed recovery of failed by successor.
+func (f *foldedViews) recovered(t *testing.T, id, typ, failed, successor, alias string) {
+	t.Helper()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.recs == nil {
+		f.recs = analysis.NewRecoveries()
+	}
+	for _, ev := range []struct {
+		kind events.Kind
+		p    any
+	}{
+		{events.KindRecoveryStarted, events.RecoveryStarted{RecoveryID: id, Type: typ, Analysis: "DeadMaster", Failed: kvTestKey(failed),
+			ClusterName: failed + ":3306", ClusterAlias: alias, Successor: kvTestKey(successor), Node: "n1"}},
+		{events.KindRecoveryCompleted, events.RecoveryCompleted{RecoveryID: id, Successor: kvTestKey(successor)}},
+	} {
+		f.now = f.now.Add(100 * time.Millisecond)
+		e, err := events.New(ev.kind, f.now, "n1", ev.p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.Cluster = failed + ":3306"
+		f.seq++
+		if err := f.recs.Apply(f.seq, e); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 func (f *foldedViews) View() *projections.View {
@@ -35,7 +77,7 @@ func (f *foldedViews) View() *projections.View {
 
 // observe folds one observation of each instance: a writable primary
 // (source "") or a read-only replica of source, all with the cluster alias
-// "main" (DetectClusterAliasQuery).
+// "main" (DetectClusterAliasQuery) unless noAlias.
 func (f *foldedViews) observe(t *testing.T, inst ...[2]string) {
 	t.Helper()
 	f.mu.Lock()
@@ -45,6 +87,9 @@ func (f *foldedViews) observe(t *testing.T, inst ...[2]string) {
 		o := events.InstanceObserved{Key: kvTestKey(hs[0]), ServerID: uint32(i + 1), Version: "10.11.19-MariaDB-log",
 			Flavor: "MariaDB", LogBin: true, LogReplicaUpdates: true, BinlogFormat: "ROW", ClusterAlias: "main",
 			Digest: "d" + hs[0] + hs[1]}
+		if f.noAlias {
+			o.ClusterAlias = ""
+		}
 		if hs[1] != "" {
 			zero := int64(0)
 			o.ReadOnly, o.LagSeconds = true, &zero
@@ -245,6 +290,35 @@ func TestMastersKVSubmitAndKeys(t *testing.T) {
 		"a=b": "a=3Db", "a b": "a=20b", ".x..y.": "=2Ex.=2Ey=2E", "db/eu-1_x": "db/eu-1_x"} {
 		if got := kvKeyPart(in); got != want {
 			t.Errorf("kvKeyPart(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestPrimariesFollowRecoveries: as orchestrator moves a failed cluster's
+// alias to the promoted replica, the key of the alias a primary recovery
+// replaced names the successor's primary, through a second recovery too,
+// although the dead primary is still its own (writable) cluster in the
+// view; an intermediate recovery moves no key.
+func TestPrimariesFollowRecoveries(t *testing.T) {
+	topo, err := projections.NewTopology(projections.DefaultSettings())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &foldedViews{topo: topo, now: time.Now(), noAlias: true}
+	// a's cluster failed over to b, then b's to c; a and b still show as
+	// writable masters of their own one-instance clusters.
+	f.observe(t, [2]string{"198.18.0.1", ""}, [2]string{"198.18.0.2", ""}, [2]string{"198.18.0.3", ""}, [2]string{"198.18.0.4", "198.18.0.3"})
+	f.recovered(t, "r-1", analysis.RecoveryMaster, "198.18.0.1", "198.18.0.2", "main")
+	f.recovered(t, "r-2", "GracefulMasterTakeover", "198.18.0.2", "198.18.0.3", "198.18.0.2:3306")
+	f.recovered(t, "r-3", analysis.RecoveryIntermediateMaster, "198.18.0.3", "198.18.0.4", "198.18.0.3:3306")
+	got := map[string]string{}
+	for _, p := range primaries(f.View(), f.Recoveries(), "") {
+		got[p.alias] = p.key.String()
+	}
+	want := map[string]string{"main": "198.18.0.3:3306", "198.18.0.2:3306": "198.18.0.3:3306", "198.18.0.3:3306": "198.18.0.3:3306"}
+	for alias, w := range want {
+		if got[alias] != w {
+			t.Errorf("alias %s names %q, want %s (all: %v)", alias, got[alias], w, got)
 		}
 	}
 }
