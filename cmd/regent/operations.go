@@ -33,10 +33,10 @@ type manualDB interface {
 // until this node's views show the result.
 type operations struct {
 	n        *node
-	params   analysis.Params
-	expire   time.Duration // CandidateInstanceExpireMinutes
-	opBound  time.Duration // bound of one replica operation
-	runBound time.Duration // bound of one manual recovery
+	params   *actuators.Live[analysis.Params] // the engine's, as reloads leave them
+	expire   time.Duration                    // CandidateInstanceExpireMinutes
+	opBound  time.Duration                    // bound of one replica operation
+	runBound time.Duration                    // bound of one manual recovery
 }
 
 var (
@@ -45,7 +45,7 @@ var (
 )
 
 func newOperations(n *node) *operations {
-	return &operations{n: n, params: n.engine.Params, expire: time.Duration(n.cfg.CandidateInstanceExpireMinutes) * time.Minute,
+	return &operations{n: n, params: n.engine.LiveParams, expire: time.Duration(n.cfg.CandidateInstanceExpireMinutes) * time.Minute,
 		opBound: 30 * time.Second, runBound: 5 * time.Minute}
 }
 
@@ -53,7 +53,7 @@ func newOperations(n *node) *operations {
 func (o *operations) Recoveries() *analysis.Recoveries { return o.n.app.Recoveries() }
 
 // AnalysisParams implements api.RecoveryReader.
-func (o *operations) AnalysisParams() analysis.Params { return o.params }
+func (o *operations) AnalysisParams() analysis.Params { return o.params.Load() }
 
 // epoch is the lease epoch this node holds; only the leader acts.
 func (o *operations) epoch() (uint64, error) {
@@ -197,7 +197,7 @@ func (o *operations) takeoverPlan(v *projections.View, t api.Takeover) (actuator
 // one (graceful-master-takeover), or the best by analysis.ChooseCandidate.
 // Either way it must pass the checks of an automated recovery.
 func (o *operations) successor(v *projections.View, t api.Takeover, primary *projections.Instance, replicas []*projections.Instance) (events.InstanceKey, []events.Candidate, error) {
-	chosen, cands, cerr := analysis.ChooseCandidate(v, primary.Key, o.params)
+	chosen, cands, cerr := analysis.ChooseCandidate(v, primary.Key, o.params.Load())
 	succ := t.Designated
 	switch {
 	case succ == primary.Key:
@@ -269,7 +269,7 @@ func (o *operations) Recover(ctx context.Context, failed events.InstanceKey, who
 	if inst, ok := v.Instance(failed); ok && inst.IsInMaintenance {
 		return events.InstanceKey{}, fmt.Errorf("Recovery not attempted: %s; end-maintenance first", analysis.MaintenanceReason(inst))
 	}
-	a, ok := analysis.AnalyzeInstance(v, failed, o.params)
+	a, ok := analysis.AnalyzeInstance(v, failed, o.params.Load())
 	if !ok || !a.IsActionableRecovery || a.RecoveryType == "" {
 		return events.InstanceKey{}, fmt.Errorf("Recovery not attempted: the analysis of %s is %s, not an actionable failure", failed, a.Analysis)
 	}
@@ -282,9 +282,9 @@ func (o *operations) Recover(ctx context.Context, failed events.InstanceKey, who
 		Intermediate: a.RecoveryType == analysis.RecoveryIntermediateMaster}
 	var cands []events.Candidate
 	if plan.Intermediate {
-		plan.Successor, cands, err = analysis.ChooseIntermediateTarget(v, failed, o.params)
+		plan.Successor, cands, err = analysis.ChooseIntermediateTarget(v, failed, o.params.Load())
 	} else {
-		plan.Successor, cands, err = analysis.ChooseCandidate(v, failed, o.params)
+		plan.Successor, cands, err = analysis.ChooseCandidate(v, failed, o.params.Load())
 	}
 	if err != nil {
 		return events.InstanceKey{}, fmt.Errorf("Recovery not attempted: %w", err)
