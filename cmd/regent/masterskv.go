@@ -115,20 +115,22 @@ func (m *mastersKV) publish(ctx context.Context, cluster string, force bool) ([]
 			continue
 		}
 		pairs := m.pairs(ctx, key, p.key)
-		wrote := true
-		for _, p := range pairs {
-			if _, err := m.store.Put(ctx, p.Key, p.Value, force); err != nil {
+		ok, changed := true, false
+		for _, kvp := range pairs {
+			wrote, err := m.store.Put(ctx, kvp.Key, kvp.Value, force)
+			if err != nil {
 				errs = append(errs, err)
-				wrote = false
+				ok = false
 				break
 			}
+			changed = changed || wrote
 		}
-		if !wrote {
+		if !ok {
 			continue
 		}
 		m.last[key] = value
 		out = append(out, pairs...)
-		if !force {
+		if changed && !force { // a verification round that finds the bucket right logs nothing
 			m.log.Info().Str(events.LogCluster, p.cluster).Str("kv_key", key).Str("kv_value", value).Msg("primary published to the KV bucket")
 		}
 	}
