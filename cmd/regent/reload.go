@@ -93,12 +93,6 @@ func (rl *reloader) Reload(ctx context.Context, trigger, who string) (events.Con
 	if rerr := rl.record(ctx, out); rerr != nil {
 		err = errors.Join(err, fmt.Errorf("record the reload: %w", rerr))
 	}
-	ev := rl.log.Info()
-	if !out.Applied {
-		ev = rl.log.Warn()
-	}
-	ev.Str("trigger", trigger).Strs("changed", out.Changed).Strs("refused", out.Refused).Bool("applied", out.Applied).
-		Err(err).Msg("configuration reload")
 	return out, err
 }
 
@@ -165,8 +159,13 @@ func (rl *reloader) watch(ctx context.Context) error {
 			return nil
 		case <-sig:
 			rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-			_, _ = rl.Reload(rctx, "SIGHUP", "") // logged and recorded by Reload
+			out, err := rl.Reload(rctx, "SIGHUP", "")
 			cancel()
+			ev := rl.log.Info()
+			if err != nil {
+				ev = rl.log.Warn().Err(err)
+			}
+			ev.Strs("changed", out.Changed).Strs("refused", out.Refused).Bool("applied", out.Applied).Msg("configuration reload on SIGHUP")
 		}
 	}
 }
