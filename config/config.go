@@ -43,7 +43,7 @@ type HTTP struct {
 	HTTPAuthPassword     string `regent:"secret"`
 	AuthUserHeader       string
 	PowerAuthUsers       []string
-	PowerAuthGroups      []string `regent:"unused"` // orchestrator checks the proxy user's OS groups; Regent does not
+	PowerAuthGroups      []string // proxy method: members of these unix groups of this host may act too
 	UseSSL               bool
 	UseMutualTLS         bool
 	SSLSkipVerify        bool // a write forwarded to the leader over HTTPS does not verify its certificate

@@ -96,7 +96,7 @@ func startNode(ctx context.Context, cfg config.Config, logger zerolog.Logger, ve
 		Version:        ver,
 		ForwardTo:      cfg.PeerAPIAddresses(),
 		Auth: api.AuthOptions{Method: cfg.AuthenticationMethod, User: cfg.HTTPAuthUser, Password: cfg.HTTPAuthPassword,
-			UserHeader: cfg.AuthUserHeader, PowerAuthUsers: cfg.PowerAuthUsers, ReadOnly: cfg.ReadOnly},
+			UserHeader: cfg.AuthUserHeader, PowerAuthUsers: cfg.PowerAuthUsers, PowerAuthGroups: cfg.PowerAuthGroups, ReadOnly: cfg.ReadOnly},
 	}, &clusterView{n: n}, n.reg, n.log)
 	settings, err := projectionSettings(cfg, len((&clusterView{n: n}).Peers()))
 	if err != nil {
