@@ -264,8 +264,8 @@ type Legacy struct {
 	DiscoveryCollectionRetentionSeconds       uint     `regent:"unused"`
 	InstanceBulkOperationsWaitTimeoutSeconds  uint     `regent:"unused"`
 	SkipBinlogServerUnresolveCheck            bool     `regent:"unused"`
-	AuditLogFile                              string   `regent:"unused"`
-	AuditToSyslog                             bool     `regent:"unused"`
+	AuditLogFile                              string   // every event, one line each (control/audit.Writer)
+	AuditToSyslog                             bool     // every event, one syslog message each
 	AuditToBackendDB                          bool     `regent:"unused"`
 	AuditPurgeDays                            uint     `regent:"unused"`
 	OAuthClientId                             string   `regent:"unused"`

@@ -22,6 +22,7 @@ import (
 	"github.com/regent-ha/regent/api"
 	"github.com/regent-ha/regent/config"
 	"github.com/regent-ha/regent/control"
+	"github.com/regent-ha/regent/control/audit"
 	"github.com/regent-ha/regent/events"
 	"github.com/regent-ha/regent/events/eventlog"
 	"github.com/regent-ha/regent/events/natsclient"
@@ -45,6 +46,7 @@ type node struct {
 	unseen *control.ForgetUnseen
 	engine *actuators.Engine
 	runner *actuators.Runner
+	audit  *audit.Writer // nil without AuditLogFile and AuditToSyslog
 	// closers are the resources close releases, last built first closed,
 	// before the NATS connection: the probes' and the actuators' MySQL
 	// pools, the VIP mover and the hook runner (whose asynchronous hooks
@@ -135,6 +137,13 @@ func startNode(ctx context.Context, cfg config.Config, logger zerolog.Logger, ve
 		return nil, err
 	}
 	n.api.RegisterRecovery(n.app, ops, ops)
+	if n.audit, err = newAuditWriter(cfg, n.elog, n.log); err != nil {
+		n.close()
+		return nil, err
+	}
+	if n.audit != nil {
+		n.closers = append(n.closers, n.audit)
+	}
 	return n, nil
 }
 
