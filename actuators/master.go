@@ -58,6 +58,10 @@ type Policy struct {
 	// primary failover or takeover, the replicas that could not be
 	// re-pointed are detached (detach-lost steps).
 	DetachLostReplicas bool
+	// LostDowntime (MasterFailoverLostInstancesDowntimeMinutes): after a
+	// master failover, the failed primary and the lost replicas are
+	// downtimed this long (downtime-begun events); zero: not.
+	LostDowntime time.Duration
 }
 
 // DefaultPolicy is orchestrator's defaults with Regent's bounds.
@@ -117,6 +121,9 @@ func (x *executor) promote(ctx context.Context, p MasterPlan) (Result, error) {
 		return res, errors.Join(err, ferr)
 	}
 	if err := x.detachLost(ctx, res.LostReplicas); err != nil {
+		return res, errors.Join(err, ferr)
+	}
+	if err := x.downtimeLost(ctx, p.Failed, res.LostReplicas); err != nil {
 		return res, errors.Join(err, ferr)
 	}
 	return res, ferr

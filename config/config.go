@@ -142,7 +142,7 @@ type Recovery struct {
 	ApplyMySQLPromotionAfterMasterFailover     bool
 	PreventCrossDataCenterMasterFailover       bool
 	PreventCrossRegionMasterFailover           bool
-	MasterFailoverLostInstancesDowntimeMinutes uint `regent:"unused"`
+	MasterFailoverLostInstancesDowntimeMinutes uint
 	MasterFailoverDetachSlaveMasterHost        bool `regent:"unused,alias=MasterFailoverDetachReplicaMasterHost"`
 	MasterFailoverDetachReplicaMasterHost      bool `regent:"unused"`
 	FailMasterPromotionOnLagMinutes            uint

@@ -102,6 +102,7 @@ func newRecovery(cfg config.Config, node string, elog *eventlog.Log, lease *even
 	policy.ApplyPromotion = cfg.ApplyMySQLPromotionAfterMasterFailover
 	policy.FailIfSQLThreadNotUpToDate = cfg.FailMasterPromotionIfSQLThreadNotUpToDate
 	policy.DetachLostReplicas = cfg.DetachLostReplicasAfterMasterFailover
+	policy.LostDowntime = time.Duration(cfg.MasterFailoverLostInstancesDowntimeMinutes) * time.Minute
 	if cfg.ReplicationUser != "" {
 		policy.Credentials = &actuators.Credentials{User: cfg.ReplicationUser, Password: cfg.ReplicationPassword}
 	}
