@@ -54,6 +54,10 @@ type Policy struct {
 	StepTimeout time.Duration
 	// Credentials for re-attaching a demoted primary (ReplicationUser…).
 	Credentials *Credentials
+	// CredentialsQuery (ReplicationCredentialsQuery): run on the designated
+	// replica of a takeover (Runner.Credentials) for the credentials the
+	// demoted primary replicates with; "" uses Credentials.
+	CredentialsQuery string
 	// DetachLostReplicas (DetachLostReplicasAfterMasterFailover): after a
 	// primary failover or takeover, the replicas that could not be
 	// re-pointed are detached (detach-lost steps).
@@ -83,6 +87,7 @@ type executor struct {
 	vip    VIP
 	policy Policy
 	rec    *recorder
+	creds  CredentialsReader // nil: Policy.CredentialsQuery is not run
 }
 
 // promote runs an unplanned promotion (the old primary is dead or cut off).

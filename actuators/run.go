@@ -39,6 +39,8 @@ type Runner struct {
 	Lists  HookLists
 	Clock  Clock
 	Logger zerolog.Logger
+	// Credentials runs Policy.CredentialsQuery (nil: not run).
+	Credentials CredentialsReader
 }
 
 // Intent is one recovery to run.
@@ -106,7 +108,7 @@ func (r *Runner) Run(ctx context.Context, in Intent) (Result, error) {
 		// change and no post hook runs (not even PostUnsuccessful…).
 		return Result{}, r.fail(ctx, rec, in, hc, "pre-hooks", err, start, false)
 	}
-	x := &executor{db: r.DB, vip: r.VIP, policy: r.Policy, rec: rec}
+	x := &executor{db: r.DB, vip: r.VIP, policy: r.Policy, rec: rec, creds: r.Credentials}
 	var res Result
 	var err error
 	switch {

@@ -72,7 +72,7 @@ type Topology struct {
 	DefaultInstancePort                int
 	ReplicationLagQuery                string
 	SlaveLagQuery                      string `regent:"alias=ReplicationLagQuery"`
-	ReplicationCredentialsQuery        string `regent:"unused"`
+	ReplicationCredentialsQuery        string // run on a takeover's designated replica: user, password of the demoted primary
 	UseSuperReadOnly                   bool
 }
 

@@ -103,11 +103,13 @@ func newRecovery(cfg config.Config, node string, elog *eventlog.Log, lease *even
 	policy.FailIfSQLThreadNotUpToDate = cfg.FailMasterPromotionIfSQLThreadNotUpToDate
 	policy.DetachLostReplicas = cfg.DetachLostReplicasAfterMasterFailover
 	policy.LostDowntime = time.Duration(cfg.MasterFailoverLostInstancesDowntimeMinutes) * time.Minute
+	policy.CredentialsQuery = cfg.ReplicationCredentialsQuery
 	if cfg.ReplicationUser != "" {
 		policy.Credentials = &actuators.Credentials{User: cfg.ReplicationUser, Password: cfg.ReplicationPassword}
 	}
 	r := &actuators.Runner{Node: node, DB: db, VIP: vip, Hooks: hooks, Log: control.FencedLog{Log: elog}, Lease: control.LeaseHolder{L: lease},
 		Policy: policy, Clock: control.WallClock{}, Logger: logger.With().Str(events.LogComponent, "recovery").Logger(),
+		Credentials: db,
 		Lists: actuators.HookLists{
 			OnFailureDetection: cfg.OnFailureDetectionProcesses, PreFailover: cfg.PreFailoverProcesses,
 			PostFailover: cfg.PostFailoverProcesses, PostUnsuccessfulFailover: cfg.PostUnsuccessfulFailoverProcesses,
