@@ -79,7 +79,8 @@ func (in Intent) Plan() MasterPlan {
 		Alias: s.ClusterAlias, Domain: s.ClusterDomain, Failed: s.Failed, Successor: s.Successor, Replicas: s.Replicas,
 		Graceful:     s.Type == TypeGracefulTakeover || s.Type == TypeGracefulTakeoverAuto,
 		Reattach:     s.Type == TypeGracefulTakeoverAuto,
-		Intermediate: s.Type == analysis.RecoveryIntermediateMaster}
+		Intermediate: s.Type == analysis.RecoveryIntermediateMaster,
+		SetWriteable: s.Type == analysis.RecoveryNonWriteableMaster}
 }
 
 // ChooseSuccessor picks where a failed instance's replicas go: the best
@@ -87,8 +88,11 @@ func (in Intent) Plan() MasterPlan {
 // grandparent to move them below. The candidates say why each was chosen
 // or rejected.
 func ChooseSuccessor(v *projections.View, failed events.InstanceKey, recoveryType string, p analysis.Params) (events.InstanceKey, []events.Candidate, error) {
-	if recoveryType == analysis.RecoveryIntermediateMaster {
+	switch recoveryType {
+	case analysis.RecoveryIntermediateMaster:
 		return analysis.ChooseIntermediateTarget(v, failed, p)
+	case analysis.RecoveryNonWriteableMaster:
+		return failed, nil, nil // the primary stays the primary
 	}
 	return analysis.ChooseCandidate(v, failed, p)
 }

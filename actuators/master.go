@@ -31,6 +31,9 @@ type MasterPlan struct {
 	// replication (graceful-master-takeover-auto; also used by a recovery
 	// when the old primary is alive — never for a dead one).
 	Reattach bool
+	// SetWriteable: the failed instance is a read-only primary to make
+	// writeable (RecoverNonWriteableMaster); nothing moves.
+	SetWriteable bool
 }
 
 // Policy holds the recovery knobs (orchestrator's keys) the executor uses.

@@ -112,6 +112,8 @@ func (r *Runner) Run(ctx context.Context, in Intent) (Result, error) {
 	var res Result
 	var err error
 	switch {
+	case plan.SetWriteable:
+		res, err = x.setWriteable(ctx, plan.Failed)
 	case plan.Successor.IsZero():
 		err = &StepError{Step: "choose-candidate", Err: errors.New("no acceptable candidate: " + candidateReasons(in.Started.Candidates))}
 	case plan.Graceful:
@@ -242,7 +244,7 @@ func (r *Runner) fail(ctx context.Context, rec *recorder, in Intent, hc HookCont
 }
 
 func (r *Runner) complete(ctx context.Context, rec *recorder, in Intent, hc HookContext, res Result, start time.Time) error {
-	if addr := r.VIP.Address(); addr != "" {
+	if addr := r.VIP.Address(); addr != "" && !in.Plan().SetWriteable {
 		if err := rec.append(ctx, events.KindVIPMoved, events.VIPMoved{RecoveryID: in.Started.RecoveryID, VIP: addr,
 			From: in.Plan().Failed, To: res.Successor}, res.Successor.String()); err != nil {
 			return err
@@ -262,6 +264,9 @@ func (r *Runner) complete(ctx context.Context, rec *recorder, in Intent, hc Hook
 	}{{"PostMasterFailoverProcesses", r.Lists.PostMasterFailover}, {"PostFailoverProcesses", r.Lists.PostFailover}}
 	if in.Plan().Intermediate {
 		lists[0].name, lists[0].cmds = "PostIntermediateMasterFailoverProcesses", r.Lists.PostIntermediateMasterFailover
+	}
+	if in.Plan().SetWriteable {
+		lists = lists[1:] // as orchestrator: PostFailoverProcesses only
 	}
 	if in.Plan().Graceful {
 		lists = lists[:0]

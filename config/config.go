@@ -135,9 +135,9 @@ type Recovery struct {
 	PostIntermediateMasterFailoverProcesses    []string
 	PostGracefulTakeoverProcesses              []string
 	PostTakeMasterProcesses                    []string `regent:"unused"`
-	RecoverNonWriteableMaster                  bool     `regent:"unused"`
-	CoMasterRecoveryMustPromoteOtherCoMaster   bool     `regent:"unused"`
-	DetachLostSlavesAfterMasterFailover        bool     `regent:"alias=DetachLostReplicasAfterMasterFailover"`
+	RecoverNonWriteableMaster                  bool
+	CoMasterRecoveryMustPromoteOtherCoMaster   bool `regent:"unused"`
+	DetachLostSlavesAfterMasterFailover        bool `regent:"alias=DetachLostReplicasAfterMasterFailover"`
 	DetachLostReplicasAfterMasterFailover      bool
 	ApplyMySQLPromotionAfterMasterFailover     bool
 	PreventCrossDataCenterMasterFailover       bool

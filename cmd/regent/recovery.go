@@ -32,6 +32,7 @@ func analysisParams(cfg config.Config) (analysis.Params, error) {
 	p.FailMasterPromotionOnLagMinutes = int64(cfg.FailMasterPromotionOnLagMinutes)
 	p.RecoveryPeriodBlock = time.Duration(cfg.RecoveryPeriodBlockSeconds) * time.Second
 	p.FailureDetectionPeriodBlock = time.Duration(cfg.FailureDetectionPeriodBlockMinutes) * time.Minute
+	p.RecoverNonWriteableMaster = cfg.RecoverNonWriteableMaster
 	var err error
 	if p.RecoverMasterClusterFilters, err = projections.CompileClusterFilters(cfg.RecoverMasterClusterFilters); err != nil {
 		return p, fmt.Errorf("RecoverMasterClusterFilters: %w", err)

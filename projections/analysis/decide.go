@@ -185,7 +185,9 @@ func (r *Recoveries) blockReason(v *projections.View, a *Analysis, now time.Time
 	if r.globalDisabled {
 		return "global recoveries disabled by " + pickStr(r.globalWho, "unknown"), ""
 	}
-	if !filters.Match(name, alias) {
+	// As orchestrator, RecoverNonWriteableMaster alone opts clusters into
+	// setting a read-only primary writeable: the filters do not apply.
+	if a.RecoveryType != RecoveryNonWriteableMaster && !filters.Match(name, alias) {
 		return fmt.Sprintf("cluster %s (alias %s) does not match %s", name, alias, filterName), ""
 	}
 	if matchAny(p.RecoveryIgnoreHostnameFilters, a.AnalyzedInstanceKey.Hostname) {

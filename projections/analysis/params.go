@@ -52,6 +52,10 @@ type Params struct {
 	// detection of the same instance and analysis is not emitted again
 	// within this period.
 	FailureDetectionPeriodBlock time.Duration
+	// RecoverNonWriteableMaster (orchestrator's key): a reachable primary
+	// that is read-only while replicas replicate from it is the actionable
+	// NoWriteableMasterStructureWarning, recovered by setting it writeable.
+	RecoverNonWriteableMaster bool
 }
 
 // DefaultParams returns orchestrator's defaults, with a 3 s IO stall

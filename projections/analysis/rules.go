@@ -6,6 +6,10 @@ import "github.com/regent-ha/regent/events"
 const (
 	RecoveryMaster             = "MasterRecovery"
 	RecoveryIntermediateMaster = "IntermediateMasterRecovery"
+	// RecoveryNonWriteableMaster makes a read-only primary writeable
+	// (RecoverNonWriteableMaster, orchestrator's
+	// checkAndRecoverNonWriteableMaster).
+	RecoveryNonWriteableMaster = "NonWriteableMasterRecovery"
 )
 
 // Intermediate-master codes of orchestrator's that events does not name
@@ -63,6 +67,14 @@ func Rules() []Rule {
 		{Code: events.AnalysisLockedSemiSyncMaster, Priority: 70, Detect: true,
 			Description: "Semi-sync master waits for more replica acknowledgements than it has clients and its binary log does not move",
 			Match:       func(f *Facts) bool { return f.IsMaster && !f.Unreachable && f.SemiSyncMasterLocked }},
+		// Only with RecoverNonWriteableMaster, as orchestrator: the code is
+		// otherwise a structure warning only.
+		{Code: NoWriteableMasterStructureWarning, Priority: 75, Detect: true, Actionable: true, Recovery: RecoveryNonWriteableMaster,
+			Description: "Master with replicas is read_only",
+			Match: func(f *Facts) bool {
+				return f.RecoverNonWriteableMaster && f.IsMaster && !f.Unreachable && f.LastCheckValid &&
+					f.Instance.ReadOnly && f.CountValidReplicatingReplicas > 0
+			}},
 		{Code: events.AnalysisAllMasterReplicasNotReplicating, Priority: 80,
 			Description: "Master is reachable but none of its replicas is replicating",
 			Match: func(f *Facts) bool {
