@@ -39,11 +39,26 @@ type transcript struct {
 	want  string
 	build func(s *script)
 	check func(t *testing.T, a Analysis)
+	// params, when set, adjusts the parameters the transcript is
+	// analyzed with.
+	params func(p *Params)
 }
 
 func transcripts() []transcript {
 	return []transcript{
 		{name: "healthy", host: "p", want: events.AnalysisNoProblem, build: healthy},
+		{name: "read-only primary, RecoverNonWriteableMaster", host: "p", want: NoWriteableMasterStructureWarning,
+			build: func(s *script) {
+				p := primary("p", 1)
+				p.ReadOnly = true
+				s.observe(nodes, p, replica("r1", 2, "p"), replica("r2", 3, "p"))
+			},
+			params: func(p *Params) { p.RecoverNonWriteableMaster = true },
+			check: func(t *testing.T, a Analysis) {
+				if !a.IsActionableRecovery || a.RecoveryType != RecoveryNonWriteableMaster {
+					t.Errorf("actionable %v type %q", a.IsActionableRecovery, a.RecoveryType)
+				}
+			}},
 		{name: "sigkill: refused everywhere, replicas connecting", host: "p", want: events.AnalysisDeadMaster,
 			build: func(s *script) {
 				healthy(s)
@@ -270,7 +285,11 @@ func TestAnalysisTranscripts(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newScript(t)
 			tc.build(s)
-			a := s.analysisOf(tc.host, params())
+			p := params()
+			if tc.params != nil {
+				tc.params(&p)
+			}
+			a := s.analysisOf(tc.host, p)
 			if a.Analysis != tc.want {
 				t.Fatalf("analysis of %s = %s, want %s\n%s", tc.host, a.Analysis, tc.want, mustJSON(t, a))
 			}
