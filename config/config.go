@@ -97,7 +97,7 @@ type Discovery struct {
 	ReasonableMaintenanceReplicationLagSeconds int
 	ReasonableLockedSemiSyncMasterSeconds      uint
 	ProblemIgnoreHostnameFilters               []string
-	VerifyReplicationFilters                   bool `regent:"unused"`
+	VerifyReplicationFilters                   bool
 	CandidateInstanceExpireMinutes             uint
 	RemoveTextFromHostnameDisplay              string
 	ClusterNameToAlias                         map[string]string

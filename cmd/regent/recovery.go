@@ -33,6 +33,7 @@ func analysisParams(cfg config.Config) (analysis.Params, error) {
 	p.RecoveryPeriodBlock = time.Duration(cfg.RecoveryPeriodBlockSeconds) * time.Second
 	p.FailureDetectionPeriodBlock = time.Duration(cfg.FailureDetectionPeriodBlockMinutes) * time.Minute
 	p.RecoverNonWriteableMaster = cfg.RecoverNonWriteableMaster
+	p.VerifyReplicationFilters = cfg.VerifyReplicationFilters
 	var err error
 	if p.RecoverMasterClusterFilters, err = projections.CompileClusterFilters(cfg.RecoverMasterClusterFilters); err != nil {
 		return p, fmt.Errorf("RecoverMasterClusterFilters: %w", err)

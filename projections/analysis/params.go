@@ -56,6 +56,10 @@ type Params struct {
 	// that is read-only while replicas replicate from it is the actionable
 	// NoWriteableMasterStructureWarning, recovered by setting it writeable.
 	RecoverNonWriteableMaster bool
+	// VerifyReplicationFilters (orchestrator's key): a candidate with
+	// replication filters is refused when a live sibling without filters
+	// would replicate from it (orchestrator's CanReplicateFrom).
+	VerifyReplicationFilters bool
 }
 
 // DefaultParams returns orchestrator's defaults, with a 3 s IO stall
