@@ -100,15 +100,7 @@ func newRecovery(cfg config.Config, node string, elog *eventlog.Log, lease *even
 		RemoteExecPrefix: cfg.RemoteExecPrefix, Shell: cfg.ProcessesShellCommand, Logger: logger})
 	hooks := shell.NewHooks(shell.HookOptions{Shell: cfg.ProcessesShellCommand,
 		Timeout: time.Duration(cfg.HookTimeoutSeconds) * time.Second, Logger: logger})
-	policy := actuators.DefaultPolicy()
-	policy.ApplyPromotion = cfg.ApplyMySQLPromotionAfterMasterFailover
-	policy.FailIfSQLThreadNotUpToDate = cfg.FailMasterPromotionIfSQLThreadNotUpToDate
-	policy.DetachLostReplicas = cfg.DetachLostReplicasAfterMasterFailover
-	policy.LostDowntime = time.Duration(cfg.MasterFailoverLostInstancesDowntimeMinutes) * time.Minute
-	policy.CredentialsQuery = cfg.ReplicationCredentialsQuery
-	if cfg.ReplicationUser != "" {
-		policy.Credentials = &actuators.Credentials{User: cfg.ReplicationUser, Password: cfg.ReplicationPassword}
-	}
+	policy := recoveryPolicy(cfg)
 	r := &actuators.Runner{Node: node, DB: db, VIP: vip, Hooks: hooks, Log: control.FencedLog{Log: elog}, Lease: control.LeaseHolder{L: lease},
 		Policy: policy, Clock: control.WallClock{}, Logger: logger.With().Str(events.LogComponent, "recovery").Logger(),
 		Credentials: db,
@@ -122,4 +114,18 @@ func newRecovery(cfg config.Config, node string, elog *eventlog.Log, lease *even
 		Tick:   time.Duration(cfg.RecoveryTickMilliseconds) * time.Millisecond,
 		Settle: 2 * deadProbeInterval(cfg), Logger: r.Logger}
 	return e, r, []io.Closer{db, vip, hooks}, nil
+}
+
+// recoveryPolicy maps the recovery keys onto the executor's policy.
+func recoveryPolicy(cfg config.Config) actuators.Policy {
+	policy := actuators.DefaultPolicy()
+	policy.ApplyPromotion = cfg.ApplyMySQLPromotionAfterMasterFailover
+	policy.FailIfSQLThreadNotUpToDate = cfg.FailMasterPromotionIfSQLThreadNotUpToDate
+	policy.DetachLostReplicas = cfg.DetachLostReplicasAfterMasterFailover
+	policy.LostDowntime = time.Duration(cfg.MasterFailoverLostInstancesDowntimeMinutes) * time.Minute
+	policy.CredentialsQuery = cfg.ReplicationCredentialsQuery
+	if cfg.ReplicationUser != "" {
+		policy.Credentials = &actuators.Credentials{User: cfg.ReplicationUser, Password: cfg.ReplicationPassword}
+	}
+	return policy
 }
