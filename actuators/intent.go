@@ -46,7 +46,12 @@ func NewIntent(v *projections.View, s IntentSpec) Intent {
 		Analysis: s.Analysis, Description: s.Description, Failed: s.Failed, ClusterName: s.Cluster.ClusterName,
 		ClusterAlias: s.Cluster.ClusterAlias, ClusterDomain: s.Cluster.ClusterDomain, Candidates: s.Candidates,
 		Successor: s.Successor, Replicas: s.Replicas, Node: s.Node, Manual: s.Manual, Who: s.Who}
-	if started.Replicas == nil && v != nil {
+	switch {
+	case started.Replicas != nil || v == nil:
+	case s.Type == analysis.RecoveryLockedSemiSyncMaster:
+		// The replicas to enable semi-sync on; none: the run fails.
+		started.Replicas, _ = analysis.SemiSyncReplicasToEnable(v, s.Failed)
+	default:
 		for _, r := range v.Replicas(s.Failed) {
 			if r.Key != s.Successor {
 				started.Replicas = append(started.Replicas, r.Key)
@@ -80,7 +85,8 @@ func (in Intent) Plan() MasterPlan {
 		Graceful:     s.Type == TypeGracefulTakeover || s.Type == TypeGracefulTakeoverAuto,
 		Reattach:     s.Type == TypeGracefulTakeoverAuto,
 		Intermediate: s.Type == analysis.RecoveryIntermediateMaster,
-		SetWriteable: s.Type == analysis.RecoveryNonWriteableMaster}
+		SetWriteable: s.Type == analysis.RecoveryNonWriteableMaster,
+		SemiSync:     s.Type == analysis.RecoveryLockedSemiSyncMaster}
 }
 
 // ChooseSuccessor picks where a failed instance's replicas go: the best
@@ -91,7 +97,7 @@ func ChooseSuccessor(v *projections.View, failed events.InstanceKey, recoveryTyp
 	switch recoveryType {
 	case analysis.RecoveryIntermediateMaster:
 		return analysis.ChooseIntermediateTarget(v, failed, p)
-	case analysis.RecoveryNonWriteableMaster:
+	case analysis.RecoveryNonWriteableMaster, analysis.RecoveryLockedSemiSyncMaster:
 		return failed, nil, nil // the primary stays the primary
 	}
 	return analysis.ChooseCandidate(v, failed, p)

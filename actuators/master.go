@@ -34,6 +34,10 @@ type MasterPlan struct {
 	// SetWriteable: the failed instance is a read-only primary to make
 	// writeable (RecoverNonWriteableMaster); nothing moves.
 	SetWriteable bool
+	// SemiSync: the failed instance is a locked semi-sync primary;
+	// Replicas are the replicas to enable semi-sync on
+	// (RecoverLockedSemiSyncMaster); nothing moves.
+	SemiSync bool
 }
 
 // Policy holds the recovery knobs (orchestrator's keys) the executor uses.
@@ -91,6 +95,7 @@ type executor struct {
 	policy Policy
 	rec    *recorder
 	creds  CredentialsReader // nil: Policy.CredentialsQuery is not run
+	semi   SemiSyncSetter    // nil: no semi-sync recovery
 }
 
 // promote runs an unplanned promotion (the old primary is dead or cut off).

@@ -147,11 +147,11 @@ type Recovery struct {
 	MasterFailoverDetachReplicaMasterHost      bool `regent:"unused"`
 	FailMasterPromotionOnLagMinutes            uint
 	FailMasterPromotionIfSQLThreadNotUpToDate  bool
-	DelayMasterPromotionIfSQLThreadNotUpToDate bool   `regent:"unused"`
-	PostponeSlaveRecoveryOnLagMinutes          uint   `regent:"unused,alias=PostponeReplicaRecoveryOnLagMinutes"`
-	PostponeReplicaRecoveryOnLagMinutes        uint   `regent:"unused"`
-	EnforceExactSemiSyncReplicas               bool   `regent:"unused"`
-	RecoverLockedSemiSyncMaster                bool   `regent:"unused"`
+	DelayMasterPromotionIfSQLThreadNotUpToDate bool `regent:"unused"`
+	PostponeSlaveRecoveryOnLagMinutes          uint `regent:"unused,alias=PostponeReplicaRecoveryOnLagMinutes"`
+	PostponeReplicaRecoveryOnLagMinutes        uint `regent:"unused"`
+	EnforceExactSemiSyncReplicas               bool `regent:"unused"`
+	RecoverLockedSemiSyncMaster                bool
 	RemoteExecPrefix                           string // Regent: prefix for commands run on a MySQL host, e.g. "ssh {host}"
 	// Regent: credentials a demoted primary uses to replicate from the new
 	// one (CHANGE MASTER … MASTER_USER); empty keeps what the server has.

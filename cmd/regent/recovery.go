@@ -34,6 +34,7 @@ func analysisParams(cfg config.Config) (analysis.Params, error) {
 	p.FailureDetectionPeriodBlock = time.Duration(cfg.FailureDetectionPeriodBlockMinutes) * time.Minute
 	p.RecoverNonWriteableMaster = cfg.RecoverNonWriteableMaster
 	p.VerifyReplicationFilters = cfg.VerifyReplicationFilters
+	p.RecoverLockedSemiSyncMaster = cfg.RecoverLockedSemiSyncMaster
 	var err error
 	if p.RecoverMasterClusterFilters, err = projections.CompileClusterFilters(cfg.RecoverMasterClusterFilters); err != nil {
 		return p, fmt.Errorf("RecoverMasterClusterFilters: %w", err)
@@ -103,7 +104,7 @@ func newRecovery(cfg config.Config, node string, elog *eventlog.Log, lease *even
 	policy := recoveryPolicy(cfg)
 	r := &actuators.Runner{Node: node, DB: db, VIP: vip, Hooks: hooks, Log: control.FencedLog{Log: elog}, Lease: control.LeaseHolder{L: lease},
 		Policy: policy, Clock: control.WallClock{}, Logger: logger.With().Str(events.LogComponent, "recovery").Logger(),
-		Credentials: db,
+		Credentials: db, SemiSync: db,
 		Lists: actuators.HookLists{
 			OnFailureDetection: cfg.OnFailureDetectionProcesses, PreFailover: cfg.PreFailoverProcesses,
 			PostFailover: cfg.PostFailoverProcesses, PostUnsuccessfulFailover: cfg.PostUnsuccessfulFailoverProcesses,

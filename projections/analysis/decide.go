@@ -185,9 +185,11 @@ func (r *Recoveries) blockReason(v *projections.View, a *Analysis, now time.Time
 	if r.globalDisabled {
 		return "global recoveries disabled by " + pickStr(r.globalWho, "unknown"), ""
 	}
-	// As orchestrator, RecoverNonWriteableMaster alone opts clusters into
-	// setting a read-only primary writeable: the filters do not apply.
-	if a.RecoveryType != RecoveryNonWriteableMaster && !filters.Match(name, alias) {
+	// As orchestrator, RecoverNonWriteableMaster and
+	// RecoverLockedSemiSyncMaster alone opt clusters into their recoveries:
+	// the filters do not apply.
+	filtered := a.RecoveryType != RecoveryNonWriteableMaster && a.RecoveryType != RecoveryLockedSemiSyncMaster
+	if filtered && !filters.Match(name, alias) {
 		return fmt.Sprintf("cluster %s (alias %s) does not match %s", name, alias, filterName), ""
 	}
 	if matchAny(p.RecoveryIgnoreHostnameFilters, a.AnalyzedInstanceKey.Hostname) {
@@ -240,7 +242,7 @@ func notActionableReason(code string) string {
 	case events.AnalysisDeadIntermediateMasterWithSingleReplica:
 		return "not actionable: single replica, nothing to regroup"
 	case events.AnalysisLockedSemiSyncMaster:
-		return "not actionable: semi-sync remedies are not automated"
+		return "not actionable: RecoverLockedSemiSyncMaster is off"
 	}
 	return "not actionable"
 }

@@ -61,6 +61,8 @@ type Facts struct {
 	// RecoverNonWriteableMaster is Params.RecoverNonWriteableMaster: a
 	// read-only primary is a failure to recover.
 	RecoverNonWriteableMaster bool
+	// RecoverLockedSemiSyncMaster is Params.RecoverLockedSemiSyncMaster.
+	RecoverLockedSemiSyncMaster bool
 }
 
 // ReplicaFacts is one replica of the analyzed instance.
@@ -87,7 +89,8 @@ type ReplicaFacts struct {
 }
 
 func computeFacts(v *projections.View, inst *projections.Instance, p *Params) *Facts {
-	f := &Facts{Instance: inst, RecoverNonWriteableMaster: p.RecoverNonWriteableMaster}
+	f := &Facts{Instance: inst, RecoverNonWriteableMaster: p.RecoverNonWriteableMaster,
+		RecoverLockedSemiSyncMaster: p.RecoverLockedSemiSyncMaster}
 	f.Evidence, _ = v.Evidence(inst.Key)
 	if f.Evidence == nil {
 		f.Evidence = &projections.Evidence{Key: inst.Key}

@@ -60,6 +60,9 @@ type Params struct {
 	// replication filters is refused when a live sibling without filters
 	// would replicate from it (orchestrator's CanReplicateFrom).
 	VerifyReplicationFilters bool
+	// RecoverLockedSemiSyncMaster (orchestrator's key): LockedSemiSyncMaster
+	// is actionable, recovered by enabling semi-sync on enough replicas.
+	RecoverLockedSemiSyncMaster bool
 }
 
 // DefaultParams returns orchestrator's defaults, with a 3 s IO stall

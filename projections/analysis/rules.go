@@ -10,6 +10,10 @@ const (
 	// (RecoverNonWriteableMaster, orchestrator's
 	// checkAndRecoverNonWriteableMaster).
 	RecoveryNonWriteableMaster = "NonWriteableMasterRecovery"
+	// RecoveryLockedSemiSyncMaster enables semi-sync on enough replicas of
+	// a locked semi-sync primary (RecoverLockedSemiSyncMaster,
+	// orchestrator's checkAndRecoverLockedSemiSyncMaster).
+	RecoveryLockedSemiSyncMaster = "LockedSemiSyncMasterRecovery"
 )
 
 // Intermediate-master codes of orchestrator's that events does not name
@@ -64,6 +68,12 @@ func Rules() []Rule {
 		{Code: events.AnalysisUnreachableMaster, Priority: 60, Detect: true,
 			Description: "Master cannot be reached by a quorum of Regent nodes but some replica still replicates from it: no failover",
 			Match:       func(f *Facts) bool { return f.IsMaster && f.Unreachable && f.CountValidReplicas > 0 && !allAgree(f) }},
+		// With RecoverLockedSemiSyncMaster the same code is actionable.
+		{Code: events.AnalysisLockedSemiSyncMaster, Priority: 65, Detect: true, Actionable: true, Recovery: RecoveryLockedSemiSyncMaster,
+			Description: "Semi-sync master waits for more replica acknowledgements than it has clients and its binary log does not move",
+			Match: func(f *Facts) bool {
+				return f.RecoverLockedSemiSyncMaster && f.IsMaster && !f.Unreachable && f.SemiSyncMasterLocked
+			}},
 		{Code: events.AnalysisLockedSemiSyncMaster, Priority: 70, Detect: true,
 			Description: "Semi-sync master waits for more replica acknowledgements than it has clients and its binary log does not move",
 			Match:       func(f *Facts) bool { return f.IsMaster && !f.Unreachable && f.SemiSyncMasterLocked }},
