@@ -15,7 +15,8 @@ import (
 // honoured reach the code that acts on them, off by default as
 // orchestrator's: the recovery policy (lost-instance downtime,
 // ReplicationCredentialsQuery), the analysis parameters
-// (RecoverNonWriteableMaster, VerifyReplicationFilters) and the audit
+// (RecoverNonWriteableMaster, VerifyReplicationFilters,
+// RecoverLockedSemiSyncMaster) and the audit
 // writer (AuditLogFile; a file that cannot be opened is an error naming
 // the key).
 func TestIssue17KeysReachTheirUsers(t *testing.T) {
@@ -25,7 +26,7 @@ func TestIssue17KeysReachTheirUsers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if pol.LostDowntime != 0 || pol.CredentialsQuery != "" || p.RecoverNonWriteableMaster || p.VerifyReplicationFilters {
+	if pol.LostDowntime != 0 || pol.CredentialsQuery != "" || p.RecoverNonWriteableMaster || p.VerifyReplicationFilters || p.RecoverLockedSemiSyncMaster {
 		t.Errorf("defaults: downtime %v, query %q, non-writeable %v, filters %v", pol.LostDowntime, pol.CredentialsQuery, p.RecoverNonWriteableMaster, p.VerifyReplicationFilters)
 	}
 	if w, err := newAuditWriter(cfg, nil, zerolog.Nop()); w != nil || err != nil {
@@ -33,12 +34,13 @@ func TestIssue17KeysReachTheirUsers(t *testing.T) {
 	}
 	cfg.MasterFailoverLostInstancesDowntimeMinutes = 15
 	cfg.ReplicationCredentialsQuery = "SELECT u, p FROM meta.repl"
-	cfg.RecoverNonWriteableMaster, cfg.VerifyReplicationFilters = true, true
+	cfg.RecoverNonWriteableMaster, cfg.VerifyReplicationFilters, cfg.RecoverLockedSemiSyncMaster = true, true, true
 	pol = recoveryPolicy(cfg)
 	if p, err = analysisParams(cfg); err != nil {
 		t.Fatal(err)
 	}
-	if pol.LostDowntime != 15*time.Minute || pol.CredentialsQuery != cfg.ReplicationCredentialsQuery || !p.RecoverNonWriteableMaster || !p.VerifyReplicationFilters {
+	if pol.LostDowntime != 15*time.Minute || pol.CredentialsQuery != cfg.ReplicationCredentialsQuery || !p.RecoverNonWriteableMaster ||
+		!p.VerifyReplicationFilters || !p.RecoverLockedSemiSyncMaster {
 		t.Errorf("set: downtime %v, query %q, non-writeable %v, filters %v", pol.LostDowntime, pol.CredentialsQuery, p.RecoverNonWriteableMaster, p.VerifyReplicationFilters)
 	}
 	cfg.AuditLogFile = filepath.Join(t.TempDir(), "missing-dir", "audit.log")
