@@ -26,10 +26,13 @@ type IntentSpec struct {
 	// Replicas are the failed instance's other replicas to re-point; nil:
 	// the failed instance's replicas in the view, but the successor.
 	Replicas []events.InstanceKey
-	Manual   bool
-	Who      string
-	Node     string // the node that runs it
-	Epoch    uint64
+	// SemiSyncDisable: a semi-sync recovery's replicas to turn semi-sync
+	// off on (nil with Replicas nil: computed from the view).
+	SemiSyncDisable []events.InstanceKey
+	Manual          bool
+	Who             string
+	Node            string // the node that runs it
+	Epoch           uint64
 	// Automated marks an engine decision: {autoMasterRecovery} and
 	// {autoIntermediateMasterRecovery} are true. IsCoMaster is the
 	// analysis' (orchestrator's {isCoMaster}).
@@ -45,12 +48,12 @@ func NewIntent(v *projections.View, s IntentSpec) Intent {
 	started := events.RecoveryStarted{RecoveryID: s.RecoveryID, DetectionID: s.DetectionID, Type: s.Type,
 		Analysis: s.Analysis, Description: s.Description, Failed: s.Failed, ClusterName: s.Cluster.ClusterName,
 		ClusterAlias: s.Cluster.ClusterAlias, ClusterDomain: s.Cluster.ClusterDomain, Candidates: s.Candidates,
-		Successor: s.Successor, Replicas: s.Replicas, Node: s.Node, Manual: s.Manual, Who: s.Who}
+		Successor: s.Successor, Replicas: s.Replicas, SemiSyncDisable: s.SemiSyncDisable, Node: s.Node, Manual: s.Manual, Who: s.Who}
 	switch {
-	case started.Replicas != nil || v == nil:
-	case s.Type == analysis.RecoveryLockedSemiSyncMaster:
-		// The replicas to enable semi-sync on; none: the run fails.
-		started.Replicas, _ = analysis.SemiSyncReplicasToEnable(v, s.Failed)
+	case started.Replicas != nil || started.SemiSyncDisable != nil || v == nil:
+	case s.Type == analysis.RecoveryLockedSemiSyncMaster, s.Type == analysis.RecoverySemiSyncExact:
+		// The replicas to turn semi-sync on and off on; none: the run fails.
+		started.Replicas, started.SemiSyncDisable, _ = analysis.SemiSyncActions(v, s.Failed, s.Type == analysis.RecoverySemiSyncExact)
 	default:
 		for _, r := range v.Replicas(s.Failed) {
 			if r.Key != s.Successor {
@@ -71,7 +74,7 @@ func ResumeIntent(v *projections.View, started events.RecoveryStarted, node stri
 		Analysis: started.Analysis, Description: started.Description, Failed: started.Failed,
 		Cluster:   projections.ClusterInfo{ClusterName: started.ClusterName, ClusterAlias: started.ClusterAlias, ClusterDomain: started.ClusterDomain},
 		Successor: started.Successor, Candidates: started.Candidates, Replicas: started.Replicas,
-		Manual: started.Manual, Who: started.Who, Node: node, Epoch: epoch}
+		SemiSyncDisable: started.SemiSyncDisable, Manual: started.Manual, Who: started.Who, Node: node, Epoch: epoch}
 	in := NewIntent(v, s)
 	in.Resume = true
 	return in
@@ -86,7 +89,8 @@ func (in Intent) Plan() MasterPlan {
 		Reattach:     s.Type == TypeGracefulTakeoverAuto,
 		Intermediate: s.Type == analysis.RecoveryIntermediateMaster,
 		SetWriteable: s.Type == analysis.RecoveryNonWriteableMaster,
-		SemiSync:     s.Type == analysis.RecoveryLockedSemiSyncMaster}
+		SemiSync:     s.Type == analysis.RecoveryLockedSemiSyncMaster || s.Type == analysis.RecoverySemiSyncExact,
+		SemiSyncOff:  s.SemiSyncDisable}
 }
 
 // ChooseSuccessor picks where a failed instance's replicas go: the best
@@ -97,7 +101,7 @@ func ChooseSuccessor(v *projections.View, failed events.InstanceKey, recoveryTyp
 	switch recoveryType {
 	case analysis.RecoveryIntermediateMaster:
 		return analysis.ChooseIntermediateTarget(v, failed, p)
-	case analysis.RecoveryNonWriteableMaster, analysis.RecoveryLockedSemiSyncMaster:
+	case analysis.RecoveryNonWriteableMaster, analysis.RecoveryLockedSemiSyncMaster, analysis.RecoverySemiSyncExact:
 		return failed, nil, nil // the primary stays the primary
 	}
 	return analysis.ChooseCandidate(v, failed, p)

@@ -38,6 +38,9 @@ type MasterPlan struct {
 	// Replicas are the replicas to enable semi-sync on
 	// (RecoverLockedSemiSyncMaster); nothing moves.
 	SemiSync bool
+	// SemiSyncOff are the replicas a semi-sync plan turns semi-sync off on
+	// (EnforceExactSemiSyncReplicas), after turning it on on Replicas.
+	SemiSyncOff []events.InstanceKey
 }
 
 // Policy holds the recovery knobs (orchestrator's keys) the executor uses.

@@ -121,7 +121,7 @@ func (r *Runner) Run(ctx context.Context, in Intent) (Result, error) {
 	case plan.SetWriteable:
 		res, err = x.setWriteable(ctx, plan.Failed)
 	case plan.SemiSync:
-		res, err = x.enableSemiSync(ctx, plan.Failed, plan.Replicas)
+		res, err = x.enableSemiSync(ctx, plan.Failed, plan.Replicas, plan.SemiSyncOff)
 	case plan.Successor.IsZero():
 		err = &StepError{Step: "choose-candidate", Err: errors.New("no acceptable candidate: " + candidateReasons(in.Started.Candidates))}
 	case plan.Graceful:

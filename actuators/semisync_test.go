@@ -85,3 +85,47 @@ func TestLockedSemiSyncMasterRecovery(t *testing.T) {
 		t.Errorf("no replica to enable: %v, calls %v; want a failure and no call", err, semi.calls)
 	}
 }
+
+// TestSemiSyncExactRecovery: the exact recovery turns semi-sync on on its
+// replicas first, then off on the others, each a step; a plan that only
+// turns some off runs too.
+func TestSemiSyncExactRecovery(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		on, off []int
+	}{{"on then off", []int{2}, []int{1, 3}}, {"off only", nil, []int{3}}} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWorld(t, 4)
+			semi := &semiSetter{}
+			w.r.SemiSync = semi
+			keys := func(idx []int) []events.InstanceKey {
+				var out []events.InstanceKey
+				for _, i := range idx {
+					out = append(out, w.keys[i])
+				}
+				return out
+			}
+			in := actuators.NewIntent(nil, actuators.IntentSpec{RecoveryID: "r-exact", Type: analysis.RecoverySemiSyncExact,
+				Analysis: analysis.AnalysisMasterWithTooManySemiSyncReplicas, Cluster: projections.ClusterInfo{ClusterName: w.cluster()},
+				Failed: w.keys[0], Successor: w.keys[0], Replicas: keys(tc.on), SemiSyncDisable: keys(tc.off), Node: "n1", Epoch: 1})
+			if _, err := w.run(t, in); err != nil {
+				t.Fatalf("Run: %v (log %v)", err, w.log.kinds())
+			}
+			var want []semiCall
+			for _, k := range keys(tc.on) {
+				want = append(want, semiCall{k, false, true})
+			}
+			for _, k := range keys(tc.off) {
+				want = append(want, semiCall{k, false, false})
+			}
+			if !slices.Equal(semi.calls, want) {
+				t.Errorf("calls %v, want %v", semi.calls, want)
+			}
+			for _, k := range keys(tc.off) {
+				if s := w.log.steps(t)["disable-semi-sync "+k.String()]; s.Outcome != events.StepOK {
+					t.Errorf("disable step of %s: %+v", k, s)
+				}
+			}
+		})
+	}
+}

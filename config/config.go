@@ -150,7 +150,7 @@ type Recovery struct {
 	DelayMasterPromotionIfSQLThreadNotUpToDate bool `regent:"unused"`
 	PostponeSlaveRecoveryOnLagMinutes          uint `regent:"unused,alias=PostponeReplicaRecoveryOnLagMinutes"`
 	PostponeReplicaRecoveryOnLagMinutes        uint `regent:"unused"`
-	EnforceExactSemiSyncReplicas               bool `regent:"unused"`
+	EnforceExactSemiSyncReplicas               bool
 	RecoverLockedSemiSyncMaster                bool
 	RemoteExecPrefix                           string // Regent: prefix for commands run on a MySQL host, e.g. "ssh {host}"
 	// Regent: credentials a demoted primary uses to replicate from the new

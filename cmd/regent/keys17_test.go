@@ -26,7 +26,8 @@ func TestIssue17KeysReachTheirUsers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if pol.LostDowntime != 0 || pol.CredentialsQuery != "" || p.RecoverNonWriteableMaster || p.VerifyReplicationFilters || p.RecoverLockedSemiSyncMaster {
+	if pol.LostDowntime != 0 || pol.CredentialsQuery != "" || p.RecoverNonWriteableMaster || p.VerifyReplicationFilters || p.RecoverLockedSemiSyncMaster ||
+		p.EnforceExactSemiSyncReplicas {
 		t.Errorf("defaults: downtime %v, query %q, non-writeable %v, filters %v", pol.LostDowntime, pol.CredentialsQuery, p.RecoverNonWriteableMaster, p.VerifyReplicationFilters)
 	}
 	if w, err := newAuditWriter(cfg, nil, zerolog.Nop()); w != nil || err != nil {
@@ -35,12 +36,13 @@ func TestIssue17KeysReachTheirUsers(t *testing.T) {
 	cfg.MasterFailoverLostInstancesDowntimeMinutes = 15
 	cfg.ReplicationCredentialsQuery = "SELECT u, p FROM meta.repl"
 	cfg.RecoverNonWriteableMaster, cfg.VerifyReplicationFilters, cfg.RecoverLockedSemiSyncMaster = true, true, true
+	cfg.EnforceExactSemiSyncReplicas = true
 	pol = recoveryPolicy(cfg)
 	if p, err = analysisParams(cfg); err != nil {
 		t.Fatal(err)
 	}
 	if pol.LostDowntime != 15*time.Minute || pol.CredentialsQuery != cfg.ReplicationCredentialsQuery || !p.RecoverNonWriteableMaster ||
-		!p.VerifyReplicationFilters || !p.RecoverLockedSemiSyncMaster {
+		!p.VerifyReplicationFilters || !p.RecoverLockedSemiSyncMaster || !p.EnforceExactSemiSyncReplicas {
 		t.Errorf("set: downtime %v, query %q, non-writeable %v, filters %v", pol.LostDowntime, pol.CredentialsQuery, p.RecoverNonWriteableMaster, p.VerifyReplicationFilters)
 	}
 	cfg.AuditLogFile = filepath.Join(t.TempDir(), "missing-dir", "audit.log")

@@ -35,6 +35,7 @@ func analysisParams(cfg config.Config) (analysis.Params, error) {
 	p.RecoverNonWriteableMaster = cfg.RecoverNonWriteableMaster
 	p.VerifyReplicationFilters = cfg.VerifyReplicationFilters
 	p.RecoverLockedSemiSyncMaster = cfg.RecoverLockedSemiSyncMaster
+	p.EnforceExactSemiSyncReplicas = cfg.EnforceExactSemiSyncReplicas
 	var err error
 	if p.RecoverMasterClusterFilters, err = projections.CompileClusterFilters(cfg.RecoverMasterClusterFilters); err != nil {
 		return p, fmt.Errorf("RecoverMasterClusterFilters: %w", err)

@@ -188,7 +188,8 @@ func (r *Recoveries) blockReason(v *projections.View, a *Analysis, now time.Time
 	// As orchestrator, RecoverNonWriteableMaster and
 	// RecoverLockedSemiSyncMaster alone opt clusters into their recoveries:
 	// the filters do not apply.
-	filtered := a.RecoveryType != RecoveryNonWriteableMaster && a.RecoveryType != RecoveryLockedSemiSyncMaster
+	filtered := a.RecoveryType != RecoveryNonWriteableMaster && a.RecoveryType != RecoveryLockedSemiSyncMaster &&
+		a.RecoveryType != RecoverySemiSyncExact
 	if filtered && !filters.Match(name, alias) {
 		return fmt.Sprintf("cluster %s (alias %s) does not match %s", name, alias, filterName), ""
 	}

@@ -63,6 +63,8 @@ type Facts struct {
 	RecoverNonWriteableMaster bool
 	// RecoverLockedSemiSyncMaster is Params.RecoverLockedSemiSyncMaster.
 	RecoverLockedSemiSyncMaster bool
+	// EnforceExactSemiSyncReplicas is Params.EnforceExactSemiSyncReplicas.
+	EnforceExactSemiSyncReplicas bool
 }
 
 // ReplicaFacts is one replica of the analyzed instance.
@@ -90,7 +92,7 @@ type ReplicaFacts struct {
 
 func computeFacts(v *projections.View, inst *projections.Instance, p *Params) *Facts {
 	f := &Facts{Instance: inst, RecoverNonWriteableMaster: p.RecoverNonWriteableMaster,
-		RecoverLockedSemiSyncMaster: p.RecoverLockedSemiSyncMaster}
+		RecoverLockedSemiSyncMaster: p.RecoverLockedSemiSyncMaster, EnforceExactSemiSyncReplicas: p.EnforceExactSemiSyncReplicas}
 	f.Evidence, _ = v.Evidence(inst.Key)
 	if f.Evidence == nil {
 		f.Evidence = &projections.Evidence{Key: inst.Key}

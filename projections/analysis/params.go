@@ -63,6 +63,10 @@ type Params struct {
 	// RecoverLockedSemiSyncMaster (orchestrator's key): LockedSemiSyncMaster
 	// is actionable, recovered by enabling semi-sync on enough replicas.
 	RecoverLockedSemiSyncMaster bool
+	// EnforceExactSemiSyncReplicas (orchestrator's key): a semi-sync
+	// primary's semi-sync replicas are made exactly its wait count, on
+	// LockedSemiSyncMaster and MasterWithTooManySemiSyncReplicas.
+	EnforceExactSemiSyncReplicas bool
 }
 
 // DefaultParams returns orchestrator's defaults, with a 3 s IO stall

@@ -14,7 +14,16 @@ const (
 	// a locked semi-sync primary (RecoverLockedSemiSyncMaster,
 	// orchestrator's checkAndRecoverLockedSemiSyncMaster).
 	RecoveryLockedSemiSyncMaster = "LockedSemiSyncMasterRecovery"
+	// RecoverySemiSyncExact makes the primary's semi-sync replicas exactly
+	// its wait count (EnforceExactSemiSyncReplicas): LockedSemiSyncMaster
+	// and MasterWithTooManySemiSyncReplicas.
+	RecoverySemiSyncExact = "SemiSyncExactRecovery"
 )
+
+// AnalysisMasterWithTooManySemiSyncReplicas is orchestrator's code for a
+// semi-sync primary with more semi-sync clients than it waits for
+// (analysed only with EnforceExactSemiSyncReplicas).
+const AnalysisMasterWithTooManySemiSyncReplicas = "MasterWithTooManySemiSyncReplicas"
 
 // Intermediate-master codes of orchestrator's that events does not name
 // (the set of codes in the log is open: a code is a string).
@@ -68,7 +77,13 @@ func Rules() []Rule {
 		{Code: events.AnalysisUnreachableMaster, Priority: 60, Detect: true,
 			Description: "Master cannot be reached by a quorum of Regent nodes but some replica still replicates from it: no failover",
 			Match:       func(f *Facts) bool { return f.IsMaster && f.Unreachable && f.CountValidReplicas > 0 && !allAgree(f) }},
-		// With RecoverLockedSemiSyncMaster the same code is actionable.
+		// With EnforceExactSemiSyncReplicas or RecoverLockedSemiSyncMaster
+		// the same code is actionable; exact wins, as orchestrator.
+		{Code: events.AnalysisLockedSemiSyncMaster, Priority: 64, Detect: true, Actionable: true, Recovery: RecoverySemiSyncExact,
+			Description: "Semi-sync master waits for more replica acknowledgements than it has clients and its binary log does not move",
+			Match: func(f *Facts) bool {
+				return f.EnforceExactSemiSyncReplicas && f.IsMaster && !f.Unreachable && f.SemiSyncMasterLocked
+			}},
 		{Code: events.AnalysisLockedSemiSyncMaster, Priority: 65, Detect: true, Actionable: true, Recovery: RecoveryLockedSemiSyncMaster,
 			Description: "Semi-sync master waits for more replica acknowledgements than it has clients and its binary log does not move",
 			Match: func(f *Facts) bool {
@@ -84,6 +99,13 @@ func Rules() []Rule {
 			Match: func(f *Facts) bool {
 				return f.RecoverNonWriteableMaster && f.IsMaster && !f.Unreachable && f.LastCheckValid &&
 					f.Instance.ReadOnly && f.CountValidReplicatingReplicas > 0
+			}},
+		{Code: AnalysisMasterWithTooManySemiSyncReplicas, Priority: 77, Detect: true, Actionable: true, Recovery: RecoverySemiSyncExact,
+			Description: "Semi sync master has more semi sync replicas than configured",
+			Match: func(f *Facts) bool {
+				m := f.Instance
+				return f.EnforceExactSemiSyncReplicas && f.IsMaster && !f.Unreachable && m.SemiSyncMasterEnabled && m.SemiSyncMasterStatus &&
+					m.SemiSyncMasterWaitForReplicaCount > 0 && m.SemiSyncMasterClients > m.SemiSyncMasterWaitForReplicaCount
 			}},
 		{Code: events.AnalysisAllMasterReplicasNotReplicating, Priority: 80,
 			Description: "Master is reachable but none of its replicas is replicating",

@@ -17,13 +17,28 @@ import (
 // minus the primary's current semi-sync clients are enabled. It never
 // disables one. An empty list is an error: nothing can unlock the primary.
 func SemiSyncReplicasToEnable(v *projections.View, master events.InstanceKey) ([]events.InstanceKey, error) {
+	enable, _, err := SemiSyncActions(v, master, false)
+	return enable, err
+}
+
+// SemiSyncActions returns the replicas to turn semi-sync on and off on.
+// exact is EnforceExactSemiSyncReplicas: the first wait-count replicas in
+// priority order must have it, every other replica must not (asynchronous
+// ones, priority 0, included); otherwise the "enough" rule of
+// SemiSyncReplicasToEnable, which disables none. No action at all is an
+// error wrapping ErrNoCandidate.
+func SemiSyncActions(v *projections.View, master events.InstanceKey, exact bool) (enable, disable []events.InstanceKey, err error) {
 	m, ok := v.Instance(master)
 	if !ok {
-		return nil, fmt.Errorf("semi-sync replicas of %s: not in the view", master)
+		return nil, nil, fmt.Errorf("semi-sync replicas of %s: not in the view", master)
 	}
-	var possible []*projections.Instance
+	var possible, async []*projections.Instance
 	for _, r := range v.Replicas(master) {
-		if r.IsLastCheckValid && r.ReplicaRunning() && r.SemiSyncPriority > 0 {
+		switch {
+		case !r.IsLastCheckValid || !r.ReplicaRunning():
+		case r.SemiSyncPriority == 0:
+			async = append(async, r)
+		default:
 			possible = append(possible, r)
 		}
 	}
@@ -37,24 +52,41 @@ func SemiSyncReplicasToEnable(v *projections.View, master events.InstanceKey) ([
 		}
 		return a.Key.String() < b.Key.String()
 	})
-	var want uint
-	if m.SemiSyncMasterWaitForReplicaCount > m.SemiSyncMasterClients {
-		want = m.SemiSyncMasterWaitForReplicaCount - m.SemiSyncMasterClients
-	}
-	var out []events.InstanceKey
-	for _, r := range possible {
-		if uint(len(out)) >= want {
-			break
+	wait := m.SemiSyncMasterWaitForReplicaCount
+	if exact {
+		for i, r := range possible {
+			should := uint(i) < wait
+			switch {
+			case should && !r.SemiSyncReplicaEnabled:
+				enable = append(enable, r.Key)
+			case !should && r.SemiSyncReplicaEnabled:
+				disable = append(disable, r.Key)
+			}
 		}
-		if !r.SemiSyncReplicaEnabled {
-			out = append(out, r.Key)
+		for _, r := range async {
+			if r.SemiSyncReplicaEnabled {
+				disable = append(disable, r.Key)
+			}
+		}
+	} else {
+		var want uint
+		if wait > m.SemiSyncMasterClients {
+			want = wait - m.SemiSyncMasterClients
+		}
+		for _, r := range possible {
+			if uint(len(enable)) >= want {
+				break
+			}
+			if !r.SemiSyncReplicaEnabled {
+				enable = append(enable, r.Key)
+			}
 		}
 	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("semi-sync replicas of %s: %w: %d of its replicas replicate with a semi-sync priority, none can be enabled to reach wait count %d (clients %d)",
-			master, ErrNoCandidate, len(possible), m.SemiSyncMasterWaitForReplicaCount, m.SemiSyncMasterClients)
+	if len(enable) == 0 && len(disable) == 0 {
+		return nil, nil, fmt.Errorf("semi-sync replicas of %s: %w: %d of its replicas replicate with a semi-sync priority, no change reaches wait count %d (clients %d)",
+			master, ErrNoCandidate, len(possible), wait, m.SemiSyncMasterClients)
 	}
-	return out, nil
+	return enable, disable, nil
 }
 
 // semiSyncRuleRank orders promotion rules best first, as orchestrator's

@@ -86,3 +86,29 @@ func TestRecoverLockedSemiSyncMaster(t *testing.T) {
 		t.Errorf("no replica with a priority: %v, %v", got, err)
 	}
 }
+
+// TestSemiSyncExactActions: with EnforceExactSemiSyncReplicas the first
+// wait-count replicas in priority order get semi-sync, every other
+// replica (asynchronous ones included) loses it; a locked primary's
+// recovery is then the exact one.
+func TestSemiSyncExactActions(t *testing.T) {
+	s := lockedSemiSync(t, 2, func(o *events.InstanceObserved) {
+		switch o.Key.Hostname {
+		case "r1":
+			o.SemiSync.Enforced, o.SemiSync.ReplicaEnabled = false, true // async but enabled: off
+		case "r2":
+			o.SemiSync.ReplicaEnabled = true // first two by name: stays on
+		case "r4":
+			o.SemiSync.ReplicaEnabled = true // third: off
+		}
+	})
+	on, off, err := SemiSyncActions(s.view(), key("p"), true)
+	if err != nil || !slices.Equal(on, []events.InstanceKey{key("r3")}) || !slices.Equal(off, []events.InstanceKey{key("r4"), key("r1")}) {
+		t.Errorf("exact: on %v off %v, %v; want on [r3] off [r4 r1]", on, off, err)
+	}
+	p := params()
+	p.EnforceExactSemiSyncReplicas, p.RecoverLockedSemiSyncMaster = true, true
+	if d := one(t, s.decide(p), ActionStart); d.RecoveryType != RecoverySemiSyncExact {
+		t.Errorf("locked with both keys: %s, want the exact recovery", mustJSON(t, d))
+	}
+}

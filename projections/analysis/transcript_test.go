@@ -187,6 +187,18 @@ func transcripts() []transcript {
 					t.Errorf("structure %v lacks %s", a.StructureAnalysis, NotEnoughValidSemiSyncReplicasStructureWarning)
 				}
 			}},
+		{name: "too many semi-sync replicas, EnforceExactSemiSyncReplicas", host: "p", want: AnalysisMasterWithTooManySemiSyncReplicas,
+			build: func(s *script) {
+				p := primary("p", 1)
+				p.SemiSync = events.SemiSync{Available: true, MasterEnabled: true, MasterStatus: true, MasterWaitForCount: 1, MasterClients: 2}
+				s.observe(nodes, p, replica("r1", 2, "p"), replica("r2", 3, "p"))
+			},
+			params: func(p *Params) { p.EnforceExactSemiSyncReplicas = true },
+			check: func(t *testing.T, a Analysis) {
+				if !a.IsActionableRecovery || a.RecoveryType != RecoverySemiSyncExact {
+					t.Errorf("actionable %v type %q", a.IsActionableRecovery, a.RecoveryType)
+				}
+			}},
 		{name: "dead intermediate master", host: "im", want: events.AnalysisDeadIntermediateMaster,
 			build: func(s *script) {
 				chain(s, "a", "b")
