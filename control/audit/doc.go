@@ -5,5 +5,8 @@
 // terminal. The reading is offline from the nodes' point of view: it
 // changes nothing in the log.
 //
-// A Log is used by one goroutine.
+// A Writer (AuditLogFile, AuditToSyslog) follows the event stream on a
+// node and writes every event as one line to a file and to syslog.
+//
+// A Log is used by one goroutine; a Writer's Run is its one goroutine.
 package audit
