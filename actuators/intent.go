@@ -35,6 +35,8 @@ type IntentSpec struct {
 	// analysis' (orchestrator's {isCoMaster}).
 	Automated  bool
 	IsCoMaster bool
+	// SkipHooks runs the recovery without its hooks (recover-lite).
+	SkipHooks bool
 }
 
 // NewIntent is the one builder of a recovery's intent: the started event
@@ -45,7 +47,7 @@ func NewIntent(v *projections.View, s IntentSpec) Intent {
 	started := events.RecoveryStarted{RecoveryID: s.RecoveryID, DetectionID: s.DetectionID, Type: s.Type,
 		Analysis: s.Analysis, Description: s.Description, Failed: s.Failed, ClusterName: s.Cluster.ClusterName,
 		ClusterAlias: s.Cluster.ClusterAlias, ClusterDomain: s.Cluster.ClusterDomain, Candidates: s.Candidates,
-		Successor: s.Successor, Replicas: s.Replicas, Node: s.Node, Manual: s.Manual, Who: s.Who}
+		Successor: s.Successor, Replicas: s.Replicas, Node: s.Node, Manual: s.Manual, Who: s.Who, SkipHooks: s.SkipHooks}
 	if started.Replicas == nil && v != nil {
 		for _, r := range v.Replicas(s.Failed) {
 			if r.Key != s.Successor {

@@ -317,14 +317,15 @@ func takeoverType(k TakeoverKind) string {
 // acknowledged, as orchestrator's recover. An instance in maintenance is
 // refused (orchestrator's analysis leaves it out): end-maintenance first.
 func (o *Operator) Recover(ctx context.Context, failed events.InstanceKey, who string) (events.InstanceKey, error) {
-	return o.RecoverWith(ctx, failed, events.InstanceKey{}, who)
+	return o.RecoverWith(ctx, failed, events.InstanceKey{}, false, who)
 }
 
 // RecoverWith implements api.CandidateRecoverer: Recover, promoting
 // candidate (orchestrator's recover/{host}/{port}/{candidateHost}/{candidatePort})
 // when it is not zero; a candidate the recovery could not promote is
-// refused before anything is recorded.
-func (o *Operator) RecoverWith(ctx context.Context, failed, candidate events.InstanceKey, who string) (events.InstanceKey, error) {
+// refused before anything is recorded. lite runs it without hooks
+// (orchestrator's recover-lite).
+func (o *Operator) RecoverWith(ctx context.Context, failed, candidate events.InstanceKey, lite bool, who string) (events.InstanceKey, error) {
 	epoch, err := o.epoch()
 	if err != nil {
 		return events.InstanceKey{}, err
@@ -349,8 +350,8 @@ func (o *Operator) RecoverWith(ctx context.Context, failed, candidate events.Ins
 		return events.InstanceKey{}, err
 	}
 	in := actuators.NewIntent(v, actuators.IntentSpec{RecoveryID: newID("m"), Type: a.RecoveryType, Analysis: a.Analysis,
-		Description: a.Description, Command: "recover", Failed: failed, Cluster: a.ClusterDetails, Successor: succ,
-		Candidates: cands, Manual: true, Who: who, Node: o.node, Epoch: epoch})
+		Description: a.Description, Command: recoverCommand(lite), Failed: failed, Cluster: a.ClusterDetails, Successor: succ,
+		Candidates: cands, Manual: true, Who: who, Node: o.node, Epoch: epoch, SkipHooks: lite})
 	rec, err := o.run(ctx, in)
 	if err != nil {
 		return events.InstanceKey{}, err

@@ -353,3 +353,10 @@ func designate(cands []events.Candidate, candidate events.InstanceKey) (events.I
 	}
 	return candidate, out, nil
 }
+
+func recoverCommand(lite bool) string {
+	if lite {
+		return "recover-lite"
+	}
+	return "recover"
+}

@@ -95,6 +95,8 @@ type RecoveryStarted struct {
 	Description   string        `json:"description,omitempty"` // the failure's, as the hooks got it
 	ClusterDomain string        `json:"cluster_domain,omitempty"`
 	Replicas      []InstanceKey `json:"replicas,omitempty"` // the other replicas to re-point below Successor
+	// SkipHooks: no hook runs (orchestrator's recover-lite).
+	SkipHooks bool `json:"skip_hooks,omitempty"`
 }
 
 // Step outcomes.
