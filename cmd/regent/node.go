@@ -142,6 +142,7 @@ var (
 	_ api.Operations     = (*control.Operator)(nil)
 	_ api.RecoveryReader = (*control.Operator)(nil)
 	_ api.ReplicaControl = (*control.Operator)(nil)
+	_ api.BulkControl    = (*control.Operator)(nil)
 )
 
 // newOperator builds the operator layer of a node.
