@@ -73,7 +73,8 @@ func commandTable() []command {
 	}
 	t = append(t, readCommands()...)
 	t = append(t, writeCommands()...)
-	return append(t, replCtlCommands()...)
+	t = append(t, replCtlCommands()...)
+	return append(t, bulkCommands()...)
 }
 
 // orchestratorOnly are orchestrator-client commands regent-client does not
@@ -81,9 +82,8 @@ func commandTable() []command {
 func orchestratorOnly() []string {
 	return strings.Fields(`topology-tags snapshot-topologies which-cluster-osc-replicas
 	which-cluster-osc-running-replicas downtimed dominant-dc submit-masters-to-kv-stores
-	relocate-replicas match match-up match-up-replicas move-equivalent
-	move-up-replicas make-co-master take-master move-gtid move-replicas-gtid
-	repoint-replicas take-siblings tags tag-value tag untag untag-all tagged
+	match match-up match-up-replicas move-equivalent move-gtid
+	tags tag-value tag untag untag-all tagged
 	submit-pool-instances which-heuristic-cluster-pool-instances
 	register-hostname-unresolve deregister-hostname-unresolve
 	restart-replica-statements can-replicate-from can-replicate-from-gtid
