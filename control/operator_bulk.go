@@ -157,7 +157,8 @@ func (o *Operator) checkedMove(m bulkMove, done map[events.InstanceKey]events.In
 		if err != nil {
 			return "", err
 		}
-		if err := o.db.ChangeSource(ctx, r, dest, mode, nil); err != nil {
+		catchUp := !ri.MasterKey.IsZero() && !below(v, ri.Key, dest, done)
+		if err := o.moveTo(ctx, ri, dest, mode, nil, catchUp); err != nil {
 			return "", err
 		}
 		done[r] = dest
@@ -359,4 +360,34 @@ func recoverCommand(lite bool) string {
 		return "recover-lite"
 	}
 	return "recover"
+}
+
+// moveTo points r at dest. With catchUp (dest is not upstream of r, so it
+// may not have everything r executed yet: a sibling, a node elsewhere, r's
+// old source taking r's place) r stops replicating first and dest is given
+// until the step's bound to execute r's position, so that r never asks
+// dest for a transaction dest does not have; if it does not get there r
+// replicates from its old source again.
+func (o *Operator) moveTo(ctx context.Context, r *projections.Instance, dest events.InstanceKey, mode actuators.SourceMode, creds *actuators.Credentials, catchUp bool) error {
+	key := r.Key
+	if catchUp {
+		if err := o.db.StopReplica(ctx, key); err != nil {
+			return err
+		}
+		st, err := o.db.Status(ctx, key)
+		if err != nil {
+			return errors.Join(err, o.db.StartReplica(context.WithoutCancel(ctx), key))
+		}
+		pos := st.GTIDExecuted
+		if r.IsMariaDB() {
+			pos = st.GTIDSlavePos
+		}
+		if pos != "" {
+			if err := o.db.WaitGTID(ctx, dest, pos); err != nil {
+				return errors.Join(fmt.Errorf("%s has not executed %s's position %s: %w", dest, key, pos, err),
+					o.db.StartReplica(context.WithoutCancel(ctx), key))
+			}
+		}
+	}
+	return o.db.ChangeSource(ctx, key, dest, mode, creds)
 }

@@ -18,6 +18,12 @@ func (d *stubDB) SetGTIDPositioning(_ context.Context, k events.InstanceKey, ena
 
 func changeSource(dest events.InstanceKey) string { return "ChangeSource(" + dest.String() + ")" }
 
+// caughtUp are the calls of a move of r below dest that is not upstream
+// of it: r stopped, its position read, dest waited for, r pointed at dest.
+func caughtUp(r, dest events.InstanceKey) []string {
+	return []string{"StopReplica " + r.String(), "Status " + r.String(), "WaitGTID " + dest.String(), changeSource(dest) + " " + r.String()}
+}
+
 // bulkOps are the refactorings in bulk and by role on the operator test
 // topology (primary P with replicas E and S, L below S): the operation,
 // its target, its steps, the database calls in order, where the replicas
@@ -35,7 +41,7 @@ var bulkOps = []struct {
 	skipped int
 }{
 	{OpRelocateReplicas, opSibling, opErrant, []string{"change-source 198.18.0.4:3306"},
-		[]string{changeSource(opErrant) + " 198.18.0.4:3306"}, opErrant, []events.InstanceKey{opLeaf}, changeSource(opErrant), "change-source 198.18.0.4:3306", 0},
+		caughtUp(opLeaf, opErrant), opErrant, []events.InstanceKey{opLeaf}, changeSource(opErrant), "change-source 198.18.0.4:3306", 0},
 	{OpMoveReplicasGTID, opSibling, opPrimary, []string{"change-source 198.18.0.4:3306"},
 		[]string{changeSource(opPrimary) + " 198.18.0.4:3306"}, opPrimary, []events.InstanceKey{opLeaf}, changeSource(opPrimary), "change-source 198.18.0.4:3306", 0},
 	{OpMoveUpReplicas, opSibling, events.InstanceKey{}, []string{"change-source 198.18.0.4:3306"},
@@ -43,17 +49,17 @@ var bulkOps = []struct {
 	{OpRepointReplicas, opSibling, events.InstanceKey{}, []string{"change-source 198.18.0.4:3306"},
 		[]string{changeSource(opSibling) + " 198.18.0.4:3306"}, opSibling, []events.InstanceKey{opLeaf}, changeSource(opSibling), "change-source 198.18.0.4:3306", 0},
 	{OpTakeSiblings, opSibling, events.InstanceKey{}, []string{"change-source 198.18.0.2:3306"},
-		[]string{changeSource(opSibling) + " 198.18.0.2:3306"}, opSibling, []events.InstanceKey{opErrant}, changeSource(opSibling), "change-source 198.18.0.2:3306", 0},
+		caughtUp(opErrant, opSibling), opSibling, []events.InstanceKey{opErrant}, changeSource(opSibling), "change-source 198.18.0.2:3306", 0},
 	// regroup: E has errant GTIDs, so S is the best; E goes below it.
 	{OpRegroupReplicas, opPrimary, events.InstanceKey{}, []string{"change-source 198.18.0.2:3306"},
-		[]string{changeSource(opSibling) + " 198.18.0.2:3306"}, opSibling, []events.InstanceKey{opErrant}, changeSource(opSibling), "change-source 198.18.0.2:3306", 0},
+		caughtUp(opErrant, opSibling), opSibling, []events.InstanceKey{opErrant}, changeSource(opSibling), "change-source 198.18.0.2:3306", 0},
 	// take-master: L goes below P, then S below L.
 	{OpTakeMaster, opLeaf, events.InstanceKey{}, []string{"change-source 198.18.0.4:3306", "change-source 198.18.0.3:3306"},
-		[]string{changeSource(opPrimary) + " 198.18.0.4:3306", changeSource(opLeaf) + " 198.18.0.3:3306"}, opPrimary,
+		append([]string{changeSource(opPrimary) + " 198.18.0.4:3306"}, caughtUp(opSibling, opLeaf)...), opPrimary,
 		[]events.InstanceKey{opLeaf, opSibling}, changeSource(opLeaf), "change-source 198.18.0.3:3306", 0},
 	// relocate-replicas of P below S: E moves, S is the destination itself.
 	{OpRelocateReplicas, opPrimary, opSibling, []string{"change-source 198.18.0.2:3306"},
-		[]string{changeSource(opSibling) + " 198.18.0.2:3306"}, opSibling, []events.InstanceKey{opErrant}, changeSource(opSibling), "change-source 198.18.0.2:3306", 0},
+		caughtUp(opErrant, opSibling), opSibling, []events.InstanceKey{opErrant}, changeSource(opSibling), "change-source 198.18.0.2:3306", 0},
 }
 
 // TestBulkMoveOutcomes: each refactoring is one manual operation whose
@@ -177,13 +183,13 @@ func TestSingleMovesAndGTIDSwitches(t *testing.T) {
 		op    ReplicaOp
 		key   events.InstanceKey
 		dest  events.InstanceKey
-		call  string
+		calls []string
 		steps []string
 	}{
-		{OpRelocateBelow, opLeaf, opErrant, changeSource(opErrant) + " 198.18.0.4:3306", []string{"change-source"}},
-		{OpMoveBelowGTID, opLeaf, opPrimary, changeSource(opPrimary) + " 198.18.0.4:3306", []string{"change-source"}},
-		{OpEnableGTID, opLeaf, events.InstanceKey{}, "SetGTIDPositioning(on) 198.18.0.4:3306", []string{"enable-gtid"}},
-		{OpDisableGTID, opLeaf, events.InstanceKey{}, "SetGTIDPositioning(off) 198.18.0.4:3306", []string{"disable-gtid"}},
+		{OpRelocateBelow, opLeaf, opErrant, caughtUp(opLeaf, opErrant), []string{"change-source"}},
+		{OpMoveBelowGTID, opLeaf, opPrimary, []string{changeSource(opPrimary) + " 198.18.0.4:3306"}, []string{"change-source"}},
+		{OpEnableGTID, opLeaf, events.InstanceKey{}, []string{"SetGTIDPositioning(on) 198.18.0.4:3306"}, []string{"enable-gtid"}},
+		{OpDisableGTID, opLeaf, events.InstanceKey{}, []string{"SetGTIDPositioning(off) 198.18.0.4:3306"}, []string{"disable-gtid"}},
 	} {
 		t.Run(string(tc.op), func(t *testing.T) {
 			w := newOpWorld(t)
@@ -196,8 +202,8 @@ func TestSingleMovesAndGTIDSwitches(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !slices.Equal(w.db.calls, []string{tc.call}) {
-				t.Fatalf("calls %v, want %s", w.db.calls, tc.call)
+			if !slices.Equal(w.db.calls, tc.calls) {
+				t.Fatalf("calls %v, want %v", w.db.calls, tc.calls)
 			}
 			s, kind, _, _ := opEvents(t, w.log)
 			if s.Operation != string(tc.op) || !slices.Equal(s.Steps, tc.steps) || kind != events.KindManualOperationCompleted {
@@ -234,5 +240,27 @@ func TestDesignate(t *testing.T) {
 	}
 	if _, _, err := designate(cands, opPrimary); err == nil || !strings.Contains(err.Error(), "not a replica of the failed instance") {
 		t.Fatalf("designate a non-replica: %v", err)
+	}
+}
+
+// TestMoveWaitsForTheDestination: a move below a node that is not upstream
+// of the replica stops the replica and waits until the destination has
+// executed its position; when the destination does not get there the
+// replica replicates from its old source again and the operation fails at
+// that move, with the reason.
+func TestMoveWaitsForTheDestination(t *testing.T) {
+	w := newOpWorld(t)
+	w.db.fail = "WaitGTID"
+	_, err := w.o.BulkMove(t.Context(), OpRelocateReplicas, opSibling, opErrant, "", "dba")
+	if err == nil || !strings.Contains(err.Error(), "198.18.0.2:3306 has not executed 198.18.0.4:3306's position "+uuidA+":1-10") {
+		t.Fatalf("relocate-replicas with the wait failing: %v", err)
+	}
+	want := []string{"StopReplica 198.18.0.4:3306", "Status 198.18.0.4:3306", "WaitGTID 198.18.0.2:3306", "StartReplica 198.18.0.4:3306"}
+	if !slices.Equal(w.db.calls, want) {
+		t.Fatalf("calls %v, want %v (no CHANGE MASTER, replication started again)", w.db.calls, want)
+	}
+	_, kind, _, f := opEvents(t, w.log)
+	if kind != events.KindManualOperationFailed || f.Step != "change-source 198.18.0.4:3306" || !strings.Contains(f.Error, "has not executed") {
+		t.Fatalf("outcome %s %+v", kind, f)
 	}
 }

@@ -284,8 +284,9 @@ func (o *Operator) relocateAs(ctx context.Context, op string, key, dest events.I
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.opBound)
 	defer cancel()
+	catchUp := !inst.MasterKey.IsZero() && !below(v, key, dest, nil)
 	return o.operate(ctx, op, key, "below "+dest.String(), who,
-		step("change-source", func(ctx context.Context) error { return o.db.ChangeSource(ctx, key, dest, mode, creds) }))
+		step("change-source", func(ctx context.Context) error { return o.moveTo(ctx, inst, dest, mode, creds, catchUp) }))
 }
 
 // relocateMode is how inst continues from a new source: a GTID replica as

@@ -52,7 +52,7 @@ func (d *stubDB) call(method string, key events.InstanceKey) error {
 }
 
 func (d *stubDB) Status(_ context.Context, k events.InstanceKey) (actuators.Status, error) {
-	return actuators.Status{Key: k}, d.call("Status", k)
+	return actuators.Status{Key: k, GTIDExecuted: uuidA + ":1-10"}, d.call("Status", k)
 }
 func (d *stubDB) StopReplica(_ context.Context, k events.InstanceKey) error {
 	return d.call("StopReplica", k)
