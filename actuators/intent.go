@@ -68,7 +68,7 @@ func ResumeIntent(v *projections.View, started events.RecoveryStarted, node stri
 		Analysis: started.Analysis, Description: started.Description, Failed: started.Failed,
 		Cluster:   projections.ClusterInfo{ClusterName: started.ClusterName, ClusterAlias: started.ClusterAlias, ClusterDomain: started.ClusterDomain},
 		Successor: started.Successor, Candidates: started.Candidates, Replicas: started.Replicas,
-		Manual: started.Manual, Who: started.Who, Node: node, Epoch: epoch}
+		Manual: started.Manual, Who: started.Who, Node: node, Epoch: epoch, SkipHooks: started.SkipHooks}
 	in := NewIntent(v, s)
 	in.Resume = true
 	return in
