@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -22,10 +23,13 @@ import (
 // tree says; refusals change nothing; at the end every acknowledged write
 // is on every host, every host replicates from the primary, and each
 // operation is one manual-operation-started event with one outcome,
-// written by the leader.
+// written by the leader. Last, recover-lite with a designated candidate
+// after the primary is killed (automated recoveries disabled) promotes it
+// without running a hook.
 func TestLabBulkRefactoring(t *testing.T) {
 	l := lab.Up(t, lab.Options{Hosts: 5, Controllers: 3})
-	c := startLabCluster(t, l, 3, recoveryConf(t, l, filepath.Join(t.TempDir(), "hooks.log"), ""))
+	hookLog := filepath.Join(t.TempDir(), "hooks.log")
+	c := startLabCluster(t, l, 3, recoveryConf(t, l, hookLog, ""))
 	if code, v := c.api(t, 0, "/api/discover/198.18.0.1/3306"); code != 200 {
 		t.Fatalf("discover: %d %v", code, v)
 	}
@@ -42,22 +46,106 @@ func TestLabBulkRefactoring(t *testing.T) {
 	})
 	leader, follower := labFollower(t, c)
 	b := &bulkLab{opsLab: &opsLab{t: t, l: l, c: c, bin: buildClient(t), leader: leader, follower: follower}}
-	load := l.StartWriteLoad(1, 45*time.Second)
+	load := l.StartWriteLoad(1, 15*time.Second)
 	if err := load.WaitAcked(20, 10*time.Second); err != nil {
 		t.Fatal(err)
 	}
+	before, _ := load.Acked()
 	start := time.Now()
 	b.chainsAndSiblings()
 	b.gtidSwitch(4)
 	b.regroupAndFlatten()
 	b.refusals()
-	t.Logf("refactorings under the write load took %v", time.Since(start).Round(time.Millisecond))
+	during, _ := load.Acked()
+	t.Logf("refactorings under the write load took %v; %d writes acknowledged meanwhile", time.Since(start).Round(time.Millisecond), len(during)-len(before))
+	if len(during)-len(before) < 10 {
+		t.Fatalf("only %d writes acknowledged during the refactorings: not under a write load", len(during)-len(before))
+	}
 	acked, err := load.Wait()
 	if err != nil {
 		t.Fatalf("write load: %v", err)
 	}
 	b.allWritesEverywhere(acked)
 	b.checkLog(leader)
+	b.recoverLite(hookLog, 4)
+}
+
+// recoverLite: with automated recoveries disabled, the primary is killed
+// under a write load and recover-lite promotes the designated host cand:
+// the other hosts replicate from it, every acknowledged write is on it,
+// and neither PreFailoverProcesses nor any post-failover hook ran.
+func (b *bulkLab) recoverLite(hookLog string, cand int) {
+	b.t.Helper()
+	b.must(b.follower, "disabled", "-c", "disable-global-recoveries")
+	load := b.l.StartWriteLoad(1, 3*time.Second)
+	if err := load.WaitAcked(20, 10*time.Second); err != nil {
+		b.t.Fatal(err)
+	}
+	b.l.Kill(1)
+	_, _ = load.Wait() // the writes after the kill fail: the load may end with an error
+	acked, err := load.Acked()
+	if err != nil || len(acked) < 20 {
+		b.t.Fatalf("acknowledged writes before the kill: %d, %v", len(acked), err)
+	}
+	killed := time.Now()
+	var out, errOut string
+	lab.Eventually(b.t, 30*time.Second, 500*time.Millisecond, func() error {
+		var err error
+		out, errOut, err = b.run(b.follower, "-c", "recover-lite", "-i", opsKey(1), "-d", opsKey(cand))
+		if err != nil {
+			return fmt.Errorf("recover-lite: %v: %s", err, errOut)
+		}
+		return nil
+	})
+	if got := strings.TrimSpace(out); got != opsKey(cand) {
+		b.t.Fatalf("recover-lite printed %q, want %s (stderr %q)", got, opsKey(cand), errOut)
+	}
+	b.t.Logf("recover-lite promoted host %d %v after the kill", cand, time.Since(killed).Round(time.Millisecond))
+	src := fmt.Sprintf("198.18.0.%d", cand)
+	for i := 2; i <= 5; i++ {
+		if i != cand {
+			b.eventuallyHost(i, "replicating from "+src, func(h lab.HostStatus) bool { return h.Source == src && h.Replicating() })
+		}
+	}
+	if h := b.host(cand); h.ReadOnly || h.Source != "" {
+		b.t.Fatalf("promoted host: %s", h)
+	}
+	have, err := b.l.IDs(cand)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	for _, id := range acked {
+		if !have[id] {
+			b.t.Fatalf("acknowledged write %d lost on the new primary (of %d)", id, len(acked))
+		}
+	}
+	hooks, _ := os.ReadFile(hookLog)
+	for _, l := range strings.Split(string(hooks), "\n") {
+		if strings.HasPrefix(l, "pre ") || strings.HasPrefix(l, "post") || strings.HasPrefix(l, "unsuccessful") {
+			b.t.Fatalf("recover-lite ran a hook: %q (hooks log:\n%s)", l, hooks)
+		}
+	}
+	_, all := eventKinds(b.t, "198.18.0.102:4222")
+	var started []string
+	for _, e := range all {
+		var s events.RecoveryStarted
+		if e.Kind == events.KindRecoveryStarted && e.Decode(&s) == nil {
+			started = append(started, s.RecoveryID)
+			if !s.SkipHooks || s.Successor.Hostname != src || !s.Manual {
+				b.t.Fatalf("recovery-started %+v: want a manual recovery to %s without hooks", s, src)
+			}
+		}
+	}
+	if len(started) != 1 {
+		b.t.Fatalf("recoveries started %v, want 1", started)
+	}
+	for _, e := range all {
+		var h events.HookRan
+		if e.Kind == events.KindHookRan && e.Decode(&h) == nil && h.RecoveryID == started[0] {
+			b.t.Fatalf("recover-lite ran hook %s: %s", h.Hook, h.Command)
+		}
+	}
+	b.t.Logf("%d acknowledged writes on the new primary; hooks log:\n%s", len(acked), hooks)
 }
 
 // bulkLab drives the five-host refactorings.
