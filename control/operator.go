@@ -339,6 +339,7 @@ func (o *Operator) RecoverWith(ctx context.Context, failed, candidate events.Ins
 		return events.InstanceKey{}, fmt.Errorf("Recovery not attempted: the analysis of %s is %s, not an actionable failure", failed, a.Analysis)
 	}
 	succ, cands, err := actuators.ChooseSuccessor(v, failed, a.RecoveryType, o.params)
+	best := succ
 	if !candidate.IsZero() {
 		succ, cands, err = designate(cands, candidate)
 	}
@@ -348,6 +349,11 @@ func (o *Operator) RecoverWith(ctx context.Context, failed, candidate events.Ins
 	if err := o.record(ctx, events.KindRecoveryAcknowledged, events.RecoveryAcknowledged{Instance: failed, Who: who,
 		Comment: "acknowledged by a manual recover"}, failed); err != nil {
 		return events.InstanceKey{}, err
+	}
+	if !best.IsZero() && best != succ && a.RecoveryType != analysis.RecoveryIntermediateMaster {
+		if err := o.catchUp(ctx, succ, best, who); err != nil {
+			return events.InstanceKey{}, fmt.Errorf("Recovery not attempted: %w", err)
+		}
 	}
 	in := actuators.NewIntent(v, actuators.IntentSpec{RecoveryID: newID("m"), Type: a.RecoveryType, Analysis: a.Analysis,
 		Description: a.Description, Command: recoverCommand(lite), Failed: failed, Cluster: a.ClusterDetails, Successor: succ,

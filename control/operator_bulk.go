@@ -391,3 +391,43 @@ func (o *Operator) moveTo(ctx context.Context, r *projections.Instance, dest eve
 	}
 	return o.db.ChangeSource(ctx, key, dest, mode, creds)
 }
+
+// catchUp brings a designated candidate to the position of best, the
+// replica the recovery would have chosen, before the candidate is promoted
+// (as orchestrator, which promotes the best and then lets the candidate
+// take over): a candidate behind its siblings would otherwise lose their
+// transactions and leave them unable to replicate from it. It is one
+// manual operation (recover-catch-up) on the candidate: best's relay log
+// applied, the candidate pointed at best, and waited for until it executed
+// best's position.
+func (o *Operator) catchUp(ctx context.Context, cand, best events.InstanceKey, who string) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.opBound)
+	defer cancel()
+	db := o.db
+	mariaDB := false
+	if bi, ok := o.views.FreshView().Instance(best); ok {
+		mariaDB = bi.IsMariaDB()
+	}
+	var pos string
+	steps := []actuators.OperationStep{
+		step("wait-relay-applied", func(ctx context.Context) error { return db.WaitRelayApplied(ctx, best) }),
+		step("change-source", func(ctx context.Context) error {
+			st, err := db.Status(ctx, best)
+			if err != nil {
+				return err
+			}
+			if pos = st.GTIDExecuted; mariaDB {
+				pos = st.GTIDSlavePos
+			}
+			return db.ChangeSource(ctx, cand, best, actuators.SlavePos, nil)
+		}),
+		{Name: "wait-gtid", Do: func(ctx context.Context) (string, error) {
+			if pos == "" {
+				return "", fmt.Errorf("%s shows no GTID position to catch up to", best)
+			}
+			return "at " + pos, db.WaitGTID(ctx, cand, pos)
+		}},
+	}
+	_, err := o.operate(ctx, "recover-catch-up", cand, "below "+best.String(), who, steps...)
+	return err
+}

@@ -264,3 +264,31 @@ func TestMoveWaitsForTheDestination(t *testing.T) {
 		t.Fatalf("outcome %s %+v", kind, f)
 	}
 }
+
+// TestRecoverCatchUp: before a designated candidate other than the best
+// replica is promoted, it is pointed at the best one and waited for until
+// it executed the best one's position, as one manual operation; a candidate
+// that does not get there fails it (and the recovery is not attempted).
+func TestRecoverCatchUp(t *testing.T) {
+	w := newOpWorld(t)
+	if err := w.o.catchUp(t.Context(), opLeaf, opErrant, "dba"); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"WaitRelayApplied 198.18.0.2:3306", "Status 198.18.0.2:3306", changeSource(opErrant) + " 198.18.0.4:3306", "WaitGTID 198.18.0.4:3306"}
+	if !slices.Equal(w.db.calls, want) {
+		t.Fatalf("calls %v, want %v", w.db.calls, want)
+	}
+	s, kind, c, _ := opEvents(t, w.log)
+	if s.Operation != "recover-catch-up" || s.Target != opLeaf || !slices.Equal(s.Steps, []string{"wait-relay-applied", "change-source", "wait-gtid"}) ||
+		kind != events.KindManualOperationCompleted || !strings.Contains(c.Detail, uuidA+":1-10") {
+		t.Fatalf("started %+v, outcome %s %+v", s, kind, c)
+	}
+	w = newOpWorld(t)
+	w.db.fail = "WaitGTID"
+	if err := w.o.catchUp(t.Context(), opLeaf, opErrant, "dba"); err == nil || !strings.Contains(err.Error(), "injected failure") {
+		t.Fatalf("catch-up with the wait failing: %v", err)
+	}
+	if _, kind, _, f := opEvents(t, w.log); kind != events.KindManualOperationFailed || f.Step != "wait-gtid" {
+		t.Fatalf("outcome %s %+v", kind, f)
+	}
+}
