@@ -174,12 +174,12 @@ func (o *Operator) checkMove(v *projections.View, r, dest *projections.Instance,
 	if r.IsInMaintenance {
 		return "", fmt.Errorf("Cannot begin maintenance for instance: %s; %s", r.Key, analysis.MaintenanceReason(r))
 	}
-	if below(v, dest.Key, r.Key, done) {
-		return "", fmt.Errorf("cannot move %s below %s: %s replicates from %s", r.Key, dest.Key, dest.Key, r.Key)
-	}
 	mode, err := relocateMode(r, op)
 	if err != nil {
 		return "", err
+	}
+	if below(v, dest.Key, r.Key, done) {
+		return "", fmt.Errorf("cannot relocate %s below %s: %s replicates from %s", r.Key, dest.Key, dest.Key, r.Key)
 	}
 	lim := v.Settings().ReasonableMaintenanceReplicationLagSeconds
 	if r.MasterKey.IsZero() {
