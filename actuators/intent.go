@@ -38,6 +38,8 @@ type IntentSpec struct {
 	// analysis' (orchestrator's {isCoMaster}).
 	Automated  bool
 	IsCoMaster bool
+	// SkipHooks runs the recovery without its hooks (recover-lite).
+	SkipHooks bool
 }
 
 // NewIntent is the one builder of a recovery's intent: the started event
@@ -48,7 +50,7 @@ func NewIntent(v *projections.View, s IntentSpec) Intent {
 	started := events.RecoveryStarted{RecoveryID: s.RecoveryID, DetectionID: s.DetectionID, Type: s.Type,
 		Analysis: s.Analysis, Description: s.Description, Failed: s.Failed, ClusterName: s.Cluster.ClusterName,
 		ClusterAlias: s.Cluster.ClusterAlias, ClusterDomain: s.Cluster.ClusterDomain, Candidates: s.Candidates,
-		Successor: s.Successor, Replicas: s.Replicas, SemiSyncDisable: s.SemiSyncDisable, Node: s.Node, Manual: s.Manual, Who: s.Who}
+		Successor: s.Successor, Replicas: s.Replicas, SemiSyncDisable: s.SemiSyncDisable, Node: s.Node, Manual: s.Manual, Who: s.Who, SkipHooks: s.SkipHooks}
 	switch {
 	case started.Replicas != nil || started.SemiSyncDisable != nil || v == nil:
 	case s.Type == events.RecoveryLockedSemiSyncMaster, s.Type == events.RecoverySemiSyncExact:
@@ -74,7 +76,7 @@ func ResumeIntent(v *projections.View, started events.RecoveryStarted, node stri
 		Analysis: started.Analysis, Description: started.Description, Failed: started.Failed,
 		Cluster:   projections.ClusterInfo{ClusterName: started.ClusterName, ClusterAlias: started.ClusterAlias, ClusterDomain: started.ClusterDomain},
 		Successor: started.Successor, Candidates: started.Candidates, Replicas: started.Replicas,
-		SemiSyncDisable: started.SemiSyncDisable, Manual: started.Manual, Who: started.Who, Node: node, Epoch: epoch}
+		SemiSyncDisable: started.SemiSyncDisable, Manual: started.Manual, Who: started.Who, Node: node, Epoch: epoch, SkipHooks: started.SkipHooks}
 	in := NewIntent(v, s)
 	in.Resume = true
 	return in

@@ -61,7 +61,7 @@ func TestResumeReadsThePlanFromTheStartedEvent(t *testing.T) {
 		Analysis: events.AnalysisDeadMaster, Description: "graceful-master-takeover-auto requested by dba", Failed: failed,
 		Cluster: projections.ClusterInfo{ClusterName: "c1", ClusterAlias: "shop", ClusterDomain: "db.example"}, Successor: succ,
 		Replicas: []events.InstanceKey{other}, Candidates: []events.Candidate{{Key: succ, Chosen: true, Reason: "designated"}},
-		Manual: true, Who: "dba", Node: "n1", Epoch: 3})
+		Manual: true, Who: "dba", Node: "n1", Epoch: 3, SkipHooks: true})
 	env, err := events.New(events.KindRecoveryStarted, time.Unix(100, 0), "n1", orig.Started)
 	if err != nil {
 		t.Fatal(err)
@@ -79,7 +79,7 @@ func TestResumeReadsThePlanFromTheStartedEvent(t *testing.T) {
 	if !reflect.DeepEqual(in.Plan(), orig.Plan()) {
 		t.Fatalf("resumed plan %+v, want %+v", in.Plan(), orig.Plan())
 	}
-	if !in.Resume || in.Epoch != 5 || in.Started.Node != "n2" || in.Started.Who != "dba" || !in.Started.Manual ||
+	if !in.Resume || in.Epoch != 5 || in.Started.Node != "n2" || in.Started.Who != "dba" || !in.Started.Manual || !in.Started.SkipHooks ||
 		in.Hook.FailureDescription != orig.Hook.FailureDescription || len(in.Started.Candidates) != 1 {
 		t.Fatalf("resumed intent %+v", in)
 	}

@@ -45,6 +45,7 @@ type recorder struct {
 	epoch    uint64
 	seq      uint64 // last sequence of the cluster's events we know
 	clock    Clock
+	noHooks  bool // the recovery runs without hooks (recover-lite)
 
 	holding bool                  // between hold and flush: step outcomes wait in held
 	held    []events.RecoveryStep // outcomes to append at flush, in order

@@ -94,7 +94,7 @@ func (r *Runner) Run(ctx context.Context, in Intent) (Result, error) {
 		}
 	}
 	rec := &recorder{log: r.Log, lease: r.Lease, node: r.Node, cluster: plan.Cluster, recovery: in.Started.RecoveryID,
-		corr: in.Started.RecoveryID, epoch: in.Epoch, seq: seq, clock: r.Clock}
+		corr: in.Started.RecoveryID, epoch: in.Epoch, seq: seq, clock: r.Clock, noHooks: in.Started.SkipHooks}
 	lg := r.Logger.With().Str(events.LogCluster, plan.Cluster).Str(events.LogRecovery, in.Started.RecoveryID).
 		Uint64(events.LogEpoch, in.Epoch).Logger()
 	hc := in.Hook
@@ -215,7 +215,7 @@ func (r *Runner) appendDetection(ctx context.Context, rec *recorder, in Intent) 
 // commands are recorded when they finish (best effort: the recovery may
 // have ended; their record then goes to the log without a precondition).
 func (r *Runner) hooks(ctx context.Context, rec *recorder, list string, cmds []string, hc HookContext, failFast bool) error {
-	if len(cmds) == 0 || r.Hooks == nil {
+	if len(cmds) == 0 || r.Hooks == nil || rec.noHooks {
 		return nil
 	}
 	done := func(h events.HookRan) {

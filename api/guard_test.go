@@ -66,7 +66,7 @@ func routePath(route string, over map[string]string) (method, path string) {
 	vals := map[string]string{"host": "198.18.0.2", "port": "3306", "dhost": "198.18.0.3", "dport": "3306",
 		"clusterHint": "lab", "owner": "dba", "reason": "test", "duration": "10m", "rule": "prefer",
 		"binlog": "mysql-bin.000001", "seconds": "1", "recoveryId": "m-1", "code": "503", "page": "0",
-		"id": "1", "uid": "m-1", "searchString": "198"}
+		"id": "1", "uid": "m-1", "searchString": "198", "$": ""}
 	for k, v := range over {
 		vals[k] = v
 	}

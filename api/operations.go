@@ -74,7 +74,6 @@ func (a *recoveryAPI) registerWrites() {
 	s := a.s
 	wr := func(pattern, op string, h http.HandlerFunc) { s.HandleWrite("/api/"+pattern, s.writeOnLeader(op, h)) }
 	wr("recover/{host}/{port}", "recover", a.recover)
-	wr("recover-lite/{host}/{port}", "recover-lite", a.recoverLite)
 	for _, k := range []control.TakeoverKind{control.GracefulTakeover, control.GracefulTakeoverAuto, control.ForceFailover, control.ForceTakeover} {
 		c := k.Command()
 		h := a.takeover(k)
@@ -112,6 +111,7 @@ func (a *recoveryAPI) registerWrites() {
 	wr("begin-maintenance/{host}/{port}/{owner}/{reason}", "begin-maintenance", a.beginMaintenance)
 	wr("end-maintenance/{host}/{port}", "end-maintenance", a.endMaintenance)
 	a.registerReplicaControl(wr)
+	a.registerBulk(wr)
 	// maintenance lists the active maintenances from the view: any node.
 	s.Handle("GET /api/maintenance", a.maintenanceList)
 	// locate-gtid-errant reads binary logs on the server: any node answers.
@@ -143,10 +143,6 @@ func (a *recoveryAPI) recover(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	respondOK(w, fmt.Sprintf("Recovery executed on %s; promoted %s", k, succ), succ)
-}
-
-func (a *recoveryAPI) recoverLite(w http.ResponseWriter, _ *http.Request) {
-	respondError(w, "recover-lite (a recovery without hooks) is not supported: Regent always runs the configured hooks; use recover", nil)
 }
 
 func (a *recoveryAPI) takeover(kind control.TakeoverKind) http.HandlerFunc {

@@ -322,6 +322,15 @@ func takeoverType(k TakeoverKind) events.RecoveryType {
 // acknowledged, as orchestrator's recover. An instance in maintenance is
 // refused (orchestrator's analysis leaves it out): end-maintenance first.
 func (o *Operator) Recover(ctx context.Context, failed events.InstanceKey, who string) (events.InstanceKey, error) {
+	return o.RecoverWith(ctx, failed, events.InstanceKey{}, false, who)
+}
+
+// RecoverWith implements api.CandidateRecoverer: Recover, promoting
+// candidate (orchestrator's recover/{host}/{port}/{candidateHost}/{candidatePort})
+// when it is not zero; a candidate the recovery could not promote is
+// refused before anything is recorded. lite runs it without hooks
+// (orchestrator's recover-lite).
+func (o *Operator) RecoverWith(ctx context.Context, failed, candidate events.InstanceKey, lite bool, who string) (events.InstanceKey, error) {
 	epoch, err := o.epoch()
 	if err != nil {
 		return events.InstanceKey{}, err
@@ -334,17 +343,26 @@ func (o *Operator) Recover(ctx context.Context, failed events.InstanceKey, who s
 	if !ok || !a.IsActionableRecovery || a.RecoveryType == "" {
 		return events.InstanceKey{}, fmt.Errorf("Recovery not attempted: the analysis of %s is %s, not an actionable failure", failed, a.Analysis)
 	}
+	succ, cands, err := actuators.ChooseSuccessor(v, failed, a.RecoveryType, o.params())
+	best := succ
+	if !candidate.IsZero() {
+		succ, cands, err = designate(cands, candidate)
+	}
+	if err != nil {
+		return events.InstanceKey{}, fmt.Errorf("Recovery not attempted: %w", err)
+	}
 	if err := o.record(ctx, events.KindRecoveryAcknowledged, events.RecoveryAcknowledged{Instance: failed, Who: who,
 		Comment: "acknowledged by a manual recover"}, failed); err != nil {
 		return events.InstanceKey{}, err
 	}
-	succ, cands, err := actuators.ChooseSuccessor(v, failed, a.RecoveryType, o.params())
-	if err != nil {
-		return events.InstanceKey{}, fmt.Errorf("Recovery not attempted: %w", err)
+	if !best.IsZero() && best != succ && a.RecoveryType != events.RecoveryIntermediateMaster {
+		if err := o.catchUp(ctx, succ, best, who); err != nil {
+			return events.InstanceKey{}, fmt.Errorf("Recovery not attempted: %w", err)
+		}
 	}
 	in := actuators.NewIntent(v, actuators.IntentSpec{RecoveryID: newID("m"), Type: a.RecoveryType, Analysis: a.Analysis,
-		Description: a.Description, Command: "recover", Failed: failed, Cluster: a.ClusterDetails, Successor: succ,
-		Candidates: cands, Manual: true, Who: who, Node: o.node, Epoch: epoch})
+		Description: a.Description, Command: recoverCommand(lite), Failed: failed, Cluster: a.ClusterDetails, Successor: succ,
+		Candidates: cands, Manual: true, Who: who, Node: o.node, Epoch: epoch, SkipHooks: lite})
 	rec, err := o.run(ctx, in)
 	if err != nil {
 		return events.InstanceKey{}, err

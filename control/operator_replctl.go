@@ -212,7 +212,7 @@ func (o *Operator) Move(ctx context.Context, op ReplicaOp, key, dest events.Inst
 			return nil, fmt.Errorf("cannot move %s below %s: not siblings (%s replicates from %s, %s from %s)",
 				key, dest, key, inst.MasterKey, dest, sibSrc)
 		}
-	case OpRepoint:
+	case OpRepoint, OpRelocateBelow, OpMoveBelowGTID:
 	default:
 		return nil, fmt.Errorf("unknown move %q", op)
 	}

@@ -105,6 +105,8 @@ func (o *Operator) Replica(ctx context.Context, op ReplicaOp, key events.Instanc
 		steps, err = o.errantSteps(op, inst)
 	case isReplCtl(op):
 		steps, err = o.replCtlSteps(op, inst)
+	case op == OpEnableGTID || op == OpDisableGTID:
+		steps, err = o.gtidSteps(op, inst)
 	default:
 		steps, err = o.replicaSteps(op, key)
 	}
@@ -261,22 +263,15 @@ func (o *Operator) relocateAs(ctx context.Context, op string, key, dest events.I
 	if !ok {
 		return nil, fmt.Errorf("unknown instance %s", key)
 	}
-	if inst.IsInMaintenance { // orchestrator's moves take the maintenance lock
-		return nil, fmt.Errorf("Cannot begin maintenance for instance: %s; %s", key, analysis.MaintenanceReason(inst))
+	di, ok := v.Instance(dest)
+	if !ok {
+		return nil, fmt.Errorf("unknown instance %s", dest)
 	}
-	mode, err := relocateMode(inst, op)
+	// orchestrator's moves take the maintenance lock and check
+	// can-replicate-from first.
+	mode, err := o.checkMove(v, inst, di, nil, op)
 	if err != nil {
 		return nil, err
-	}
-	for d, hops := dest, 0; !d.IsZero() && hops < 64; hops++ {
-		if d == key {
-			return nil, fmt.Errorf("cannot relocate %s below %s: %s replicates from %s", key, dest, dest, key)
-		}
-		di, ok := v.Instance(d)
-		if !ok {
-			break
-		}
-		d = di.MasterKey
 	}
 	// A replica keeps its own credentials; a server that replicates from
 	// nothing has none: it gets ReplicationUser's.
@@ -289,8 +284,9 @@ func (o *Operator) relocateAs(ctx context.Context, op string, key, dest events.I
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.opBound)
 	defer cancel()
+	catchUp := !inst.MasterKey.IsZero() && !below(v, key, dest, nil)
 	return o.operate(ctx, op, key, "below "+dest.String(), who,
-		step("change-source", func(ctx context.Context) error { return o.db.ChangeSource(ctx, key, dest, mode, creds) }))
+		step("change-source", func(ctx context.Context) error { return o.moveTo(ctx, inst, dest, mode, creds, catchUp) }))
 }
 
 // relocateMode is how inst continues from a new source: a GTID replica as

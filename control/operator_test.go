@@ -52,7 +52,7 @@ func (d *stubDB) call(method string, key events.InstanceKey) error {
 }
 
 func (d *stubDB) Status(_ context.Context, k events.InstanceKey) (actuators.Status, error) {
-	return actuators.Status{Key: k}, d.call("Status", k)
+	return actuators.Status{Key: k, GTIDExecuted: uuidA + ":1-10"}, d.call("Status", k)
 }
 func (d *stubDB) StopReplica(_ context.Context, k events.InstanceKey) error {
 	return d.call("StopReplica", k)
@@ -174,7 +174,7 @@ func opView(t *testing.T) *projections.View {
 	now := opClock{}.Now()
 	coords := events.BinlogCoordinates{LogFile: "mysql-bin.000003", LogPos: 4}
 	replica := func(k, src events.InstanceKey, executed string, replicas ...events.InstanceKey) events.InstanceObserved {
-		return events.InstanceObserved{Key: k, Flavor: "MySQL", Version: "8.0.36", ReadOnly: true, LogBin: true, Replicas: replicas,
+		return events.InstanceObserved{Key: k, Flavor: "MySQL", Version: "8.0.36", ReadOnly: true, LogBin: true, LogReplicaUpdates: true, Replicas: replicas,
 			GTID: events.GTIDState{Mode: "ON", Executed: executed},
 			Replication: &events.Replication{SourceKey: src, IOThread: events.ThreadRunning, SQLThread: events.ThreadRunning,
 				AutoPosition: true, ReadCoordinates: coords, ExecCoordinates: coords}}

@@ -78,6 +78,8 @@ type RecoveryStarted struct {
 	// off on (EnforceExactSemiSyncReplicas); Replicas are those it turns
 	// it on on.
 	SemiSyncDisable []InstanceKey `json:"semi_sync_disable,omitempty"`
+	// SkipHooks: no hook runs (orchestrator's recover-lite).
+	SkipHooks bool `json:"skip_hooks,omitempty"`
 }
 
 // Step outcomes.

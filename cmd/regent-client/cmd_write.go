@@ -27,7 +27,7 @@ func writeCommands() []command {
 	return append(t, []command{
 		{name: "relocate", summary: "move an instance below the destination (-d); print instance<source", needs: needInstance | needDest,
 			path: func(o *options) string { return "relocate/" + o.hostPort(o.instance) + "/" + o.hostPort(o.dest) }, output: outRelocated},
-		{name: "recover", summary: "recover a failed instance now, if the analysis shows a failure", needs: needInstance, path: instPath("recover"), output: outDetailsKey},
+		{name: "recover", summary: "recover a failed instance now, if the analysis shows a failure (-d: the candidate to promote)", needs: needInstance, path: recoverPath("recover"), output: outDetailsKey},
 		{name: "graceful-master-takeover", summary: "planned switchover: promote -d (a direct replica) in the cluster of -a/-i", needs: needHint, run: runTakeover("graceful-master-takeover", false)},
 		{name: "graceful-master-takeover-auto", summary: "planned switchover; without -d Regent picks the replica", needs: needHint, run: runTakeover("graceful-master-takeover-auto", false)},
 		{name: "force-master-failover", summary: "fail over the cluster's primary now, even if it looks healthy", needs: needHint,

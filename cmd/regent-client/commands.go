@@ -79,15 +79,14 @@ func commandTable() []command {
 	t = append(t, toolCommands()...)
 	t = append(t, writeCommands()...)
 	t = append(t, healthCommands()...)
-	return append(t, replCtlCommands()...)
+	t = append(t, replCtlCommands()...)
+	return append(t, bulkCommands()...)
 }
 
 // orchestratorOnly are orchestrator-client commands regent-client does not
 // offer; they get a specific message instead of a bare "Unsupported".
 func orchestratorOnly() []string {
-	return strings.Fields(`relocate-replicas match match-up match-up-replicas move-equivalent
-	move-up-replicas make-co-master take-master move-gtid move-replicas-gtid
-	repoint-replicas take-siblings
+	return strings.Fields(`match match-up match-up-replicas move-equivalent move-gtid
 	submit-pool-instances which-heuristic-cluster-pool-instances
 	register-hostname-unresolve deregister-hostname-unresolve
 	last-pseudo-gtid raft-elect-leader`)

@@ -146,7 +146,7 @@ func TestCommandNameErrors(t *testing.T) {
 	cases := map[string][]string{
 		"regent-client[4242]: No command given. Use regent-client -c <command> [...] or regent-client --command <command> [...] to do something useful\n": {"-i", "db1"},
 		"regent-client[4242]: Unsupported command frobnicate (see -c help)\n":                                                                             {"-c", "frobnicate"},
-		"regent-client[4242]: Unsupported command take-siblings: orchestrator-client has it, regent-client does not implement it\n":                       {"-c", "take-siblings"},
+		"regent-client[4242]: Unsupported command match-up: orchestrator-client has it, regent-client does not implement it\n":                            {"-c", "match-up"},
 	}
 	for want, args := range cases {
 		res := runCLI(t, nil, args...)

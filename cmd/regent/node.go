@@ -172,6 +172,7 @@ var (
 	_ api.ReplicaControl = (*control.Operator)(nil)
 	_ api.TagWriter      = (*control.Operator)(nil)
 	_ api.AliasWriter    = (*control.Operator)(nil)
+	_ api.BulkControl    = (*control.Operator)(nil)
 )
 
 // newOperator builds the operator layer of a node.
