@@ -48,10 +48,20 @@ type ReadOptions struct {
 	Progress     *Progress
 }
 
+// ErrIncomplete is returned by a read that ended before the last record
+// its stream held when it started: what it read is not the history.
+var ErrIncomplete = errors.New("the read ended before the stream's last record")
+
 // ReadStream reads one stream into items, in stream order; the records it
-// skips (not valid events) are kept for Skipped.
+// skips (not valid events) are kept for Skipped. A read that ends before
+// the last record stored when it started (and before Until) is an error
+// (ErrIncomplete), never a shorter history.
 func (a *Log) ReadStream(ctx context.Context, stream string, o ReadOptions) ([]timeline.Item, error) {
 	var items []timeline.Item
+	last, err := a.elog.LastSeq(ctx, stream, ">")
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", stream, err)
+	}
 	if o.Progress != nil {
 		total, err := a.elog.StreamLastSeq(ctx, stream)
 		if err != nil {
@@ -60,23 +70,32 @@ func (a *Log) ReadStream(ctx context.Context, stream string, o ReadOptions) ([]t
 		o.Progress.start(stream, total)
 		defer o.Progress.done()
 	}
+	var seen uint64 // the last sequence read, a skipped record's too
 	onSkip := func(sk eventlog.Skip) {
+		seen = max(seen, sk.Sequence)
 		if o.Until.IsZero() || !sk.Stored.After(o.Until) {
 			a.skipped = append(a.skipped, sk)
 		}
 	}
-	err := a.elog.Read(ctx, eventlog.ReadOptions{Stream: stream, Since: o.Since, OnSkip: onSkip}, func(r eventlog.Record) error {
+	err = a.elog.Read(ctx, eventlog.ReadOptions{Stream: stream, Since: o.Since, OnSkip: onSkip}, func(r eventlog.Record) error {
 		if !o.Until.IsZero() && r.Stored.After(o.Until) {
 			return errStopRead
 		}
+		seen = max(seen, r.Sequence)
 		items = append(items, timeline.Item{Stream: r.Stream, Seq: r.Sequence, Stored: r.Stored, Env: r.Env, Subject: r.Subject})
 		if o.Progress != nil {
 			o.Progress.at(r.Sequence)
 		}
 		return nil
 	})
-	if err != nil && !errors.Is(err, errStopRead) {
+	switch {
+	case errors.Is(err, errStopRead):
+	case err != nil:
 		return nil, fmt.Errorf("read %s: %w", stream, err)
+	case seen < last && (o.Since.IsZero() || seen > 0):
+		// A start time after every record reads nothing (seen 0): the
+		// reader asked the stream.
+		return nil, fmt.Errorf("read %s: ended at sequence %d of %d: %w", stream, seen, last, ErrIncomplete)
 	}
 	return items, nil
 }

@@ -125,6 +125,16 @@ func (l *Log) consume(ctx context.Context, o ReadOptions, h Handler, stopAtEnd b
 		if last == 0 || (o.StartSeq > 0 && o.StartSeq > last) {
 			return nil
 		}
+		// A filter or a start time may match nothing: then Next would
+		// wait forever. The stream answers whether anything matches; the
+		// consumer's info cannot (see anyToRead).
+		some, err := anyToRead(ctx, s, o)
+		if err != nil {
+			return fmt.Errorf("read %s: %w", o.Stream, err)
+		}
+		if !some {
+			return nil
+		}
 	}
 	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: o.Subjects, DeliverPolicy: jetstream.DeliverAllPolicy}
 	switch {
@@ -145,22 +155,42 @@ func (l *Log) consume(ctx context.Context, o ReadOptions, h Handler, stopAtEnd b
 		return fmt.Errorf("read %s: %w", o.Stream, err)
 	}
 	defer it.Stop()
-	if stopAtEnd {
-		// A filter may match nothing: then Next would wait forever.
-		ci, err := c.Info(ctx)
-		if err != nil {
-			return fmt.Errorf("read %s: %w", o.Stream, err)
-		}
-		if ci.NumPending == 0 && ci.Delivered.Consumer == 0 {
-			return nil
-		}
-	}
 	src := source{it: it, stream: o.Stream, stopAtEnd: stopAtEnd, last: last}
 	onSkip := o.OnSkip
 	if onSkip == nil {
 		onSkip = l.logSkip
 	}
 	return src.run(ctx, workerCount(o), h, onSkip)
+}
+
+// anyToRead reports whether the stream holds a record that o selects: the
+// last record stored on one of o's subjects (all, when none) is at or after
+// o.StartSeq and stored at or after o.Since. The consumer delivers from the
+// first record matching; if the last one does not match, none after it does.
+//
+// It asks the stream, not the consumer: a clustered server may answer a
+// consumer's info before the consumer runs (a member that has not created
+// it yet, or a new consumer without a leader) with its configuration and
+// zero state — no pending, nothing delivered — which on a busy machine made
+// a read of a non-empty stream return nothing and no error.
+func anyToRead(ctx context.Context, s jetstream.Stream, o ReadOptions) (bool, error) {
+	subjects := o.Subjects
+	if len(subjects) == 0 {
+		subjects = []string{">"}
+	}
+	for _, subj := range subjects {
+		m, err := s.GetLastMsgForSubject(ctx, subj)
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			continue
+		}
+		if err != nil {
+			return false, fmt.Errorf("last record on %s: %w", subj, err)
+		}
+		if m.Sequence >= o.StartSeq && (o.Since.IsZero() || !m.Time.Before(o.Since)) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // logSkip is the default OnSkip: a warning, once per stream sequence.
