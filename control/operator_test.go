@@ -174,7 +174,7 @@ func opView(t *testing.T) *projections.View {
 	now := opClock{}.Now()
 	coords := events.BinlogCoordinates{LogFile: "mysql-bin.000003", LogPos: 4}
 	replica := func(k, src events.InstanceKey, executed string, replicas ...events.InstanceKey) events.InstanceObserved {
-		return events.InstanceObserved{Key: k, Flavor: "MySQL", Version: "8.0.36", ReadOnly: true, LogBin: true, Replicas: replicas,
+		return events.InstanceObserved{Key: k, Flavor: "MySQL", Version: "8.0.36", ReadOnly: true, LogBin: true, LogReplicaUpdates: true, Replicas: replicas,
 			GTID: events.GTIDState{Mode: "ON", Executed: executed},
 			Replication: &events.Replication{SourceKey: src, IOThread: events.ThreadRunning, SQLThread: events.ThreadRunning,
 				AutoPosition: true, ReadCoordinates: coords, ExecCoordinates: coords}}
