@@ -23,6 +23,7 @@ import (
 	"github.com/regent-ha/regent/api/web"
 	"github.com/regent-ha/regent/config"
 	"github.com/regent-ha/regent/control"
+	"github.com/regent-ha/regent/control/audit"
 	"github.com/regent-ha/regent/events"
 	"github.com/regent-ha/regent/events/eventlog"
 	"github.com/regent-ha/regent/events/natsclient"
@@ -144,8 +145,8 @@ func startNode(ctx context.Context, cfg config.Config, logger zerolog.Logger, ve
 	n.api.RegisterReadTools(n.app, ops, tools)
 	n.api.RegisterTags(n.app, ops)
 	n.api.RegisterInventoryWrites(n.app, n.read, ops)
-	n.api.RegisterAudit(newLogAudit(n.elog), ops)
-	if _, err := web.Register(n.api, n.app, web.Options{History: webHistory{elog: n.elog, settings: settings}}); err != nil {
+	n.api.RegisterAudit(api.NewLogAudit(n.elog), ops)
+	if _, err := web.Register(n.api, n.app, web.Options{History: audit.History{Log: n.elog, Settings: settings}}); err != nil {
 		n.close()
 		return nil, fmt.Errorf("register the web interface: %w", err)
 	}
