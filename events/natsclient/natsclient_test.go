@@ -78,3 +78,22 @@ func TestConnectWithTokenAndInProcess(t *testing.T) {
 		t.Errorf("in-process connection: connected %v name %q reconnects %d", nc.IsConnected(), nc.Opts.Name, nc.Opts.MaxReconnect)
 	}
 }
+
+// Defaults fills only what the flags leave open: the local identity when
+// none is named (a user@ URL names one), the certificate pair when neither
+// file is given, the CA when none is.
+func TestOptionsDefaults(t *testing.T) {
+	local := Options{Auth: Auth{User: "reader", Password: "derived"}, TLS: TLSFiles{CertFile: "n.crt", KeyFile: "n.key", CAFile: "ca.pem"}}
+	got := Options{Servers: []string{"nats://127.0.0.1:4222"}}.Defaults(local)
+	if got.Auth != local.Auth || got.TLS != local.TLS {
+		t.Errorf("nothing given: %+v", got)
+	}
+	got = Options{Servers: []string{"nats://a:4222", "nats://bob:pw@b:4222"}, TLS: TLSFiles{KeyFile: "own.key"}}.Defaults(local)
+	if got.Auth != (Auth{}) || got.TLS != (TLSFiles{KeyFile: "own.key", CAFile: "ca.pem"}) {
+		t.Errorf("user in a URL and an own key: %+v", got)
+	}
+	got = Options{Servers: []string{"nats://a:4222"}, Auth: Auth{Token: "t"}, TLS: TLSFiles{CAFile: "own-ca.pem"}}.Defaults(local)
+	if got.Auth != (Auth{Token: "t"}) || got.TLS != (TLSFiles{CertFile: "n.crt", KeyFile: "n.key", CAFile: "own-ca.pem"}) {
+		t.Errorf("a token and an own CA: %+v", got)
+	}
+}
