@@ -47,15 +47,11 @@ func CheckRelocateAs(v *View, key, dest events.InstanceKey, op string) (Relocate
 	if key == dest {
 		return p, fmt.Errorf("cannot %s %s below itself", op, key)
 	}
-	for k, hops := dest, 0; !k.IsZero() && hops < 64; hops++ {
-		if k == key {
-			return p, fmt.Errorf("cannot %s %s below %s: %s replicates from %s", op, key, dest, dest, key)
+	if err := relocateCycle(v, key, dest, op); err != nil {
+		if _, merr := RelocateMode(inst, op); merr != nil {
+			return p, fmt.Errorf("%w; %w", err, merr) // both: a writable primary below its own replica
 		}
-		di, ok := v.Instance(k)
-		if !ok {
-			break
-		}
-		k = di.MasterKey
+		return p, err
 	}
 	if inst.IsInMaintenance {
 		return p, fmt.Errorf("%s is in maintenance by %s: %s", key, inst.MaintenanceOwner, inst.MaintenanceReason)
@@ -89,6 +85,21 @@ func CheckRelocateAs(v *View, key, dest events.InstanceKey, op string) (Relocate
 		p.Warnings = append(p.Warnings, fmt.Sprintf("%s is not replicating: %s will fall behind its cluster", dest, key))
 	}
 	return p, nil
+}
+
+// relocateCycle refuses dest when it replicates, directly or not, from key.
+func relocateCycle(v *View, key, dest events.InstanceKey, op string) error {
+	for k, hops := dest, 0; !k.IsZero() && hops < 64; hops++ {
+		if k == key {
+			return fmt.Errorf("cannot %s %s below %s: %s replicates from %s", op, key, dest, dest, key)
+		}
+		di, ok := v.Instance(k)
+		if !ok {
+			break
+		}
+		k = di.MasterKey
+	}
+	return nil
 }
 
 // RelocateMode is how inst continues from a new source under operation op:
