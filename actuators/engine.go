@@ -73,6 +73,9 @@ type EngineConfig struct {
 	// Tick is how often a leader decides again when nothing else woke it
 	// (0: DefaultTick).
 	Tick time.Duration
+	// LiveParams, when set, replaces Params and may be changed while the
+	// engine runs (reload-configuration).
+	LiveParams *Live[analysis.Params]
 	// Settle is how long after this node finished a recovery no new
 	// automated recovery starts on that cluster or its successor's: the
 	// observations of the re-pointed topology need that long to replace
@@ -240,7 +243,7 @@ func (e *Engine) step(ctx context.Context, epoch uint64) time.Duration {
 	start := e.Runner.Clock.Now()
 	v, recs := e.Source.Snapshot()
 	now := e.Runner.Clock.Now()
-	decisions := analysis.Decide(v, recs, now, e.Params)
+	decisions := analysis.Decide(v, recs, now, e.CurrentParams())
 	cost := max(0, e.Runner.Clock.Now().Sub(start))
 	for _, t := range recs.ActiveRecoveries() {
 		if e.orphaned(t, epoch) {
@@ -384,7 +387,7 @@ func (e *Engine) detect(ctx context.Context, v *projections.View, d analysis.Dec
 func (e *Engine) intent(v *projections.View, d analysis.Decision, epoch uint64) Intent {
 	a := d.Analysis
 	failed := a.AnalyzedInstanceKey
-	succ, cands, err := ChooseSuccessor(v, failed, d.RecoveryType, e.Params)
+	succ, cands, err := ChooseSuccessor(v, failed, d.RecoveryType, e.CurrentParams())
 	if err != nil {
 		succ = events.InstanceKey{}
 	}
@@ -509,7 +512,7 @@ const recordHookTimeout = 5 * time.Second
 // start on the cluster while the list runs: the records wait for it to end
 // (recordDetectionHook).
 func (e *Engine) detectionHooks(ctx context.Context, v *projections.View, d analysis.Decision, epoch uint64) {
-	r := e.Runner
+	r := e.Runner.snapshot()
 	if r.Hooks == nil || len(r.Lists.OnFailureDetection) == 0 || d.Analysis == nil || !analysis.DetectionHooked(d.Analysis.Analysis) {
 		return
 	}
@@ -585,8 +588,8 @@ func (e *Engine) detectionContext(v *projections.View, a *analysis.Analysis) Hoo
 	if !a.IsMaster {
 		hc.InstanceType = "intermediate-master"
 	}
-	hc.AutoMasterRecovery = e.Params.RecoverMasterClusterFilters.Match(cd.ClusterName, cd.ClusterAlias)
-	hc.AutoIntermediateMasterRecovery = e.Params.RecoverIntermediateMasterClusterFilters.Match(cd.ClusterName, cd.ClusterAlias)
+	hc.AutoMasterRecovery = e.CurrentParams().RecoverMasterClusterFilters.Match(cd.ClusterName, cd.ClusterAlias)
+	hc.AutoIntermediateMasterRecovery = e.CurrentParams().RecoverIntermediateMasterClusterFilters.Match(cd.ClusterName, cd.ClusterAlias)
 	hc.OrchestratorHost = e.Runner.Node
 	return hc
 }

@@ -157,7 +157,7 @@ func (e *Engine) fenceOnce(ctx context.Context, t analysis.TopologyRecovery, o o
 			Bool("changed", changed).Msg("settled a step owed to a host that came back")
 	}
 	if o.readOnly || o.vip {
-		pol := e.Runner.Policy
+		pol := e.Runner.current().Policy
 		pol.FenceTimeout = lateFenceTimeout
 		x := &executor{db: e.Runner.DB, vip: e.Runner.VIP, policy: pol}
 		roOut, vipOut := x.fence(ctx, old)

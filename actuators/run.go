@@ -37,8 +37,12 @@ type Runner struct {
 	Lease  Lease
 	Policy Policy
 	Lists  HookLists
-	Clock  Clock
-	Logger zerolog.Logger
+	// Settings, when set, replaces Policy and Lists and may be changed
+	// while recoveries run (reload-configuration); each Run takes a
+	// snapshot at its start.
+	Settings *Live[RunnerSettings]
+	Clock    Clock
+	Logger   zerolog.Logger
 }
 
 // Intent is one recovery to run.
@@ -75,6 +79,7 @@ var ErrNotStarted = errors.New("recovery not started")
 // also ErrNotStarted: nothing appended, nothing done), and the recovery's
 // error when it failed — which it has then recorded as failed.
 func (r *Runner) Run(ctx context.Context, in Intent) (Result, error) {
+	r = r.snapshot() // the hooks and policy of this recovery, whatever a reload does meanwhile
 	start, plan := r.Clock.Now(), in.Plan()
 	seq := in.ClusterSeq
 	if !in.SeqFromView {

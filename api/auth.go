@@ -2,6 +2,7 @@ package api
 
 import (
 	"crypto/subtle"
+	"fmt"
 	"net/http"
 	"slices"
 )
@@ -18,8 +19,7 @@ type AuthOptions struct {
 // authenticate wraps h with the basic-auth check of the basic and multi
 // methods. Health endpoints stay open so load balancers can probe them.
 func (s *Server) authenticate(h http.Handler) http.Handler {
-	a := s.opts.Auth
-	if a.Method != "basic" && a.Method != "multi" {
+	if m := s.authOpts().Method; m != "basic" && m != "multi" {
 		return h
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -27,6 +27,7 @@ func (s *Server) authenticate(h http.Handler) http.Handler {
 			h.ServeHTTP(w, r)
 			return
 		}
+		a := s.authOpts() // the users as last reloaded
 		user, pass, ok := r.BasicAuth()
 		allowed := ok && eq(user, a.User) && eq(pass, a.Password)
 		if !allowed && a.Method == "multi" && ok && user == "readonly" {
@@ -46,7 +47,7 @@ func eq(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(
 // authorizedForAction is orchestrator's isAuthorizedForAction: whether the
 // request may change anything.
 func (s *Server) authorizedForAction(r *http.Request) bool {
-	a := s.opts.Auth
+	a := s.authOpts()
 	if a.ReadOnly {
 		return false
 	}
@@ -72,8 +73,8 @@ func (s *Server) authorizedForAction(r *http.Request) bool {
 
 // requestUser names who asked, for audit events.
 func (s *Server) requestUser(r *http.Request) string {
-	if s.opts.Auth.Method == "proxy" {
-		hdr := s.opts.Auth.UserHeader
+	if a := s.authOpts(); a.Method == "proxy" {
+		hdr := a.UserHeader
 		if hdr == "" {
 			hdr = "X-Forwarded-User"
 		}
@@ -85,4 +86,20 @@ func (s *Server) requestUser(r *http.Request) string {
 		return u
 	}
 	return "anonymous"
+}
+
+// authOpts are the authentication settings in force: Options.Auth, or what
+// SetAuth last stored.
+func (s *Server) authOpts() AuthOptions { return *s.auth.Load() }
+
+// SetAuth replaces the users, passwords, power users, user header and
+// ReadOnly (reload-configuration). The method cannot change while serving:
+// the basic-auth layer is built with the handler.
+func (s *Server) SetAuth(a AuthOptions) error {
+	if cur := s.authOpts().Method; a.Method != cur {
+		return fmt.Errorf("set authentication: AuthenticationMethod %q cannot change from %q without a restart", a.Method, cur)
+	}
+	a.PowerAuthUsers = slices.Clone(a.PowerAuthUsers)
+	s.auth.Store(&a)
+	return nil
 }

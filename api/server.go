@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -66,6 +67,8 @@ type Server struct {
 	mux     *http.ServeMux
 	routes  []string // patterns registered, for tests and docs
 	started time.Time
+	// auth is Options.Auth as SetAuth last replaced it (reloads).
+	auth atomic.Pointer[AuthOptions]
 	// forwardTransport carries writes forwarded to the leader: nil (the
 	// default transport) over HTTP, one with TLSOptions.peerConfig over HTTPS.
 	forwardTransport http.RoundTripper
@@ -88,12 +91,15 @@ func New(o Options, c Cluster, reg *prometheus.Registry, logger zerolog.Logger) 
 	o.URLPrefix = strings.TrimRight(o.URLPrefix, "/")
 	s := &Server{opts: o, cluster: c, log: logger.With().Str(events.LogComponent, "api").Logger(), reg: reg,
 		mux: http.NewServeMux(), started: time.Now()}
+	auth := o.Auth
+	s.auth.Store(&auth)
 	if o.TLS.Config != nil {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		tr.TLSClientConfig = o.TLS.peerConfig()
 		s.forwardTransport = tr
 	}
 	s.registerHealth()
+	s.registerLBCheck()
 	s.mux.Handle("GET "+o.URLPrefix+"/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	return s
 }
@@ -152,7 +158,7 @@ func (s *Server) Handler() http.Handler {
 func (s *Server) openPath(path string) bool {
 	p := strings.TrimPrefix(path, s.opts.URLPrefix)
 	return p == s.opts.StatusEndpoint || strings.HasPrefix(p, "/api/leader-check") ||
-		p == "/api/raft-health" || p == "/api/health"
+		p == "/api/raft-health" || p == "/api/health" || lbPath(p)
 }
 
 // Scheme is "https" when the server serves TLS, else "http".

@@ -308,7 +308,7 @@ type Legacy struct {
 	ConsulKVStoreProvider                     string   `regent:"unused"`
 	ConsulMaxKVsPerTransaction                int      `regent:"unused"`
 	ZkAddress                                 string   `regent:"unused"`
-	KVClusterMasterPrefix                     string   `regent:"unused"`
+	KVClusterMasterPrefix                     string
 }
 
 // deprecatedKeys are keys orchestrator itself lists as deprecated and

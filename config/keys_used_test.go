@@ -27,6 +27,7 @@ var readThroughMethods = map[string][]string{
 	"DefaultRaftPort":            {"RaftPeers", "Self"},
 	"NATSServers":                {"External"},
 	"HTTPAdvertise":              {"APIAddress"},
+	"KVClusterMasterPrefix":      {"MastersKVPrefix"},
 }
 
 // foldedByLoad lists keys Load itself consumes into other keys (legacy

@@ -65,6 +65,7 @@ func (c Config) validate(origins map[string]origin) []error {
 	c.checkClusterFilters(ck)
 	c.checkNATSNames(ck)
 	c.checkHTTPPaths(ck)
+	c.checkKVPrefix(ck)
 	return ck.errs
 }
 

@@ -66,7 +66,9 @@ type Deps struct {
 
 // Options are the operator's settings, from the configuration.
 type Options struct {
-	Params analysis.Params
+	// Params are the analysis parameters as they are now (a reload may
+	// change them between two operations; nil: analysis.DefaultParams).
+	Params func() analysis.Params
 	// CandidateExpire is CandidateInstanceExpireMinutes.
 	CandidateExpire time.Duration
 	// Replication are ReplicationUser/ReplicationPassword: the credentials
@@ -93,7 +95,7 @@ type Operator struct {
 	views    Views
 	probe    Prober
 	log      zerolog.Logger
-	params   analysis.Params
+	params   func() analysis.Params
 	expire   time.Duration
 	creds    *actuators.Credentials
 	opBound  time.Duration
@@ -117,6 +119,9 @@ func NewOperator(d Deps, o Options) (*Operator, error) {
 	if op.runBound <= 0 {
 		op.runBound = 5 * time.Minute
 	}
+	if op.params == nil {
+		op.params = analysis.DefaultParams
+	}
 	return op, nil
 }
 
@@ -124,7 +129,7 @@ func NewOperator(d Deps, o Options) (*Operator, error) {
 func (o *Operator) Recoveries() *analysis.Recoveries { return o.views.Recoveries() }
 
 // AnalysisParams are this node's analysis parameters (api.RecoveryReader).
-func (o *Operator) AnalysisParams() analysis.Params { return o.params }
+func (o *Operator) AnalysisParams() analysis.Params { return o.params() }
 
 // epoch is the lease epoch this node holds; only the leader acts.
 func (o *Operator) epoch() (uint64, error) {
@@ -253,7 +258,7 @@ func (o *Operator) takeoverPlan(v *projections.View, t Takeover) (actuators.Inte
 // one (graceful-master-takeover), or the best by analysis.ChooseCandidate.
 // Either way it must pass the checks of an automated recovery.
 func (o *Operator) successor(v *projections.View, t Takeover, primary *projections.Instance, replicas []*projections.Instance) (events.InstanceKey, []events.Candidate, error) {
-	chosen, cands, cerr := analysis.ChooseCandidate(v, primary.Key, o.params)
+	chosen, cands, cerr := analysis.ChooseCandidate(v, primary.Key, o.params())
 	succ := t.Designated
 	switch {
 	case succ == primary.Key:
@@ -325,7 +330,7 @@ func (o *Operator) Recover(ctx context.Context, failed events.InstanceKey, who s
 	if inst, ok := v.Instance(failed); ok && inst.IsInMaintenance {
 		return events.InstanceKey{}, fmt.Errorf("Recovery not attempted: %s; end-maintenance first", analysis.MaintenanceReason(inst))
 	}
-	a, ok := analysis.AnalyzeInstance(v, failed, o.params)
+	a, ok := analysis.AnalyzeInstance(v, failed, o.params())
 	if !ok || !a.IsActionableRecovery || a.RecoveryType == "" {
 		return events.InstanceKey{}, fmt.Errorf("Recovery not attempted: the analysis of %s is %s, not an actionable failure", failed, a.Analysis)
 	}
@@ -333,7 +338,7 @@ func (o *Operator) Recover(ctx context.Context, failed events.InstanceKey, who s
 		Comment: "acknowledged by a manual recover"}, failed); err != nil {
 		return events.InstanceKey{}, err
 	}
-	succ, cands, err := actuators.ChooseSuccessor(v, failed, a.RecoveryType, o.params)
+	succ, cands, err := actuators.ChooseSuccessor(v, failed, a.RecoveryType, o.params())
 	if err != nil {
 		return events.InstanceKey{}, fmt.Errorf("Recovery not attempted: %w", err)
 	}

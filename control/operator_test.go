@@ -215,7 +215,7 @@ func newOpWorld(t *testing.T) *opWorld {
 	w := &opWorld{db: &stubDB{}, log: &memLog{}, lease: &lease{}}
 	r := &actuators.Runner{Node: "n1", DB: w.db, Log: w.log, Lease: w.lease, Clock: opClock{}, Logger: zerolog.Nop()}
 	o, err := NewOperator(Deps{Runner: r, Engine: noEngine{}, Leader: w.lease, Views: views{v}, Probe: probe{v}, Logger: zerolog.Nop()},
-		Options{Params: analysis.DefaultParams(), Replication: &actuators.Credentials{User: "repl", Password: "x"}})
+		Options{Params: analysis.DefaultParams, Replication: &actuators.Credentials{User: "repl", Password: "x"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -40,7 +40,7 @@ func TestKindNumbersArePinned(t *testing.T) {
 		"global-recoveries-set": 207, "hook-ran": 208, "vip-moved": 209, "failure-cleared": 210,
 		"recovery-lease-taken": 211, "manual-operation-started": 212,
 		"manual-operation-completed": 213, "manual-operation-failed": 214,
-		"dead-letter": 300, "note": 900,
+		"dead-letter": 300, "note": 900, "config-reloaded": 901,
 	}
 	for name, num := range pinned {
 		k, err := ParseKind(name)

@@ -68,3 +68,16 @@ type MaintenanceEnded struct {
 type Note struct {
 	Text string `json:"text"`
 }
+
+// ConfigReloaded is the payload of KindConfigReloaded: which node reloaded
+// its configuration, why, and what came of it. Keys are names only, never
+// values (some are secrets).
+type ConfigReloaded struct {
+	Node    string   `json:"node"`
+	Trigger string   `json:"trigger"`           // "SIGHUP" or "api"
+	Who     string   `json:"who,omitempty"`     // the API user
+	Applied bool     `json:"applied"`           // false: nothing changed in the running node
+	Changed []string `json:"changed,omitempty"` // keys whose value differs from the running one
+	Refused []string `json:"refused,omitempty"` // changed keys that need a restart
+	Error   string   `json:"error,omitempty"`   // the files did not load or validate
+}

@@ -73,6 +73,10 @@ const (
 const (
 	// KindNote is a free-form annotation (tests, operators, the demo).
 	KindNote Kind = 900
+	// KindConfigReloaded records a configuration reload on one node
+	// (SIGHUP or reload-configuration): applied, or refused with the keys
+	// that cannot change while it runs.
+	KindConfigReloaded Kind = 901
 )
 
 // kindNames is the closed table of kinds. The name is the kind's subject token
@@ -110,8 +114,9 @@ var kindNames = map[Kind]string{
 	KindManualOperationCompleted: "manual-operation-completed",
 	KindManualOperationFailed:    "manual-operation-failed",
 
-	KindDeadLetter: "dead-letter",
-	KindNote:       "note",
+	KindDeadLetter:     "dead-letter",
+	KindNote:           "note",
+	KindConfigReloaded: "config-reloaded",
 }
 
 var kindByName = func() map[string]Kind {

@@ -34,7 +34,10 @@ const (
 	// LeaseBucket is the KV bucket of the leader lease (its stream is
 	// KV_REGENT_LEADER): the lease and the NATS permissions name it.
 	LeaseBucket = "REGENT_LEADER"
-	EventsName  = "REGENT_EVENTS"
+	// MastersBucket is the KV bucket of each cluster's primary
+	// (KVClusterMasterPrefix keys): the leader writes it, readers watch it.
+	MastersBucket = "REGENT_MASTERS"
+	EventsName    = "REGENT_EVENTS"
 )
 
 // Token escapes s into one NATS subject token that humans can still read:

@@ -14,10 +14,11 @@ import (
 // lines joined by "\n" without a trailing newline. clusterName must be an
 // exact cluster name (see View.ResolveCluster).
 //
-// The GTID token follows orchestrator (replica using MySQL or MariaDB GTID,
-// or gtid_mode not OFF), with one addition so that a MariaDB GTID topology
-// shows GTID on every line: a MariaDB instance that is not itself a replica
-// shows GTID when one of its replicas uses MariaDB GTID.
+// The tokens are orchestrator's descriptionTokens, token for token: GTID
+// when the instance itself replicates with MySQL or MariaDB GTID
+// (Using_Gtid not No) or has gtid_mode not OFF, so a MariaDB primary, which
+// has no replication status of its own, shows none; semi:master and
+// semi:replica from the semi-sync status variables being ON.
 func RenderTopology(v *View, clusterName string, tabulated bool) (string, error) {
 	return renderTopology(v, clusterName, tabulated, false)
 }
@@ -154,7 +155,7 @@ func (r *renderer) tokens(inst *Instance) []string {
 	if inst.LogBinEnabled && inst.LogReplicationUpdatesEnabled {
 		extras = append(extras, ">>")
 	}
-	if r.showsGTID(inst) {
+	if inst.UsingGTID() || inst.SupportsOracleGTID {
 		if inst.GtidErrant != "" {
 			extras = append(extras, "GTID:errant")
 		} else {
@@ -175,21 +176,6 @@ func (r *renderer) tokens(inst *Instance) []string {
 	}
 	return []string{lagToken(inst), statusToken(inst, s.ReasonableMaintenanceReplicationLagSeconds),
 		inst.Version, ro, format, strings.Join(extras, ",")}
-}
-
-func (r *renderer) showsGTID(inst *Instance) bool {
-	if inst.UsingGTID() || inst.SupportsOracleGTID {
-		return true
-	}
-	if !inst.IsMariaDB() || inst.IsReplica() {
-		return false
-	}
-	for _, rep := range r.v.Replicas(inst.Key) {
-		if rep.UsingMariaDBGTID {
-			return true
-		}
-	}
-	return false
 }
 
 func lagToken(inst *Instance) string {

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/regent-ha/regent/events"
+	"github.com/regent-ha/regent/events/gtid"
 )
 
 // ReplicateRules are the settings orchestrator's CanReplicateFrom reads.
@@ -64,11 +65,11 @@ func CheckMoveViaGTID(inst, src *Instance) error {
 	if !oracle {
 		return nil
 	}
-	purged, err := ParseGTIDSet(src.GtidPurged)
+	purged, err := gtid.ParseSet(src.GtidPurged)
 	if err != nil {
 		return fmt.Errorf("read gtid_purged of %s: %w", src.Key, err)
 	}
-	executed, err := ParseGTIDSet(inst.ExecutedGtidSet)
+	executed, err := gtid.ParseSet(inst.ExecutedGtidSet)
 	if err != nil {
 		return fmt.Errorf("read gtid_executed of %s: %w", inst.Key, err)
 	}

@@ -43,7 +43,7 @@ func TestHealthyFlatMariaDB(t *testing.T) {
 	sc := flat(t, DefaultSettings()).at(500 * time.Millisecond)
 	v := sc.view()
 	golden(t, "flat_mariadb.txt", both(t, v, c1))
-	want := "198.18.0.1:3306   [0s,ok,10.11.6-MariaDB-log,rw,ROW,>>,GTID]\n" +
+	want := "198.18.0.1:3306   [0s,ok,10.11.6-MariaDB-log,rw,ROW,>>]\n" +
 		"+ 198.18.0.2:3306 [0s,ok,10.11.6-MariaDB-log,ro,ROW,>>,GTID]\n" +
 		"+ 198.18.0.3:3306 [0s,ok,10.11.6-MariaDB-log,ro,ROW,>>,GTID]"
 	if got := render(t, v, c1, false); got != want {

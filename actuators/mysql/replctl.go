@@ -226,21 +226,24 @@ func (d *DB) failedGTID(ctx context.Context, s *server, dl dialect) (string, str
 
 // withGTID returns the MariaDB GTID list pos with one's domain set to one.
 func withGTID(pos, one string) (string, error) {
-	domain, _, ok := strings.Cut(one, "-")
-	if _, err := gtid.ParseList(one); err != nil || !ok {
+	g, err := gtid.ParseList(one)
+	if err == nil && len(g) != 1 {
+		err = fmt.Errorf("want one domain-server-sequence, got %d", len(g))
+	}
+	if err != nil {
 		return "", fmt.Errorf("parse gtid %q: %w", one, err)
 	}
-	if _, err := gtid.ParseList(pos); err != nil {
-		return "", err
+	l, err := gtid.ParseList(pos)
+	if err != nil {
+		return "", fmt.Errorf("parse gtid_slave_pos %q: %w", pos, err)
 	}
-	var out []string
-	for _, part := range strings.Split(pos, ",") {
-		part = strings.TrimSpace(part)
-		if part != "" && !strings.HasPrefix(part, domain+"-") {
-			out = append(out, part)
+	out := make(gtid.List, 0, len(l)+1)
+	for _, x := range l {
+		if x.Domain != g[0].Domain {
+			out = append(out, x)
 		}
 	}
-	return strings.Join(append(out, one), ","), nil
+	return append(out, g[0]).String(), nil
 }
 
 // FlushBinaryLogs closes key's current binary log and opens the next.

@@ -35,6 +35,8 @@ func TestWithGTID(t *testing.T) {
 		{"10-1-5,1-2-7", "1-2-8", "10-1-5,1-2-8", ""}, // domain 1 is not domain 10
 		{"0-1-14", "x", "", "parse gtid"},
 		{"0-1", "0-1-2", "", "want domain-server-sequence"},
+		{"0-1-14", "0-1-15,1-2-3", "", "want one domain-server-sequence"},
+		{"0-1-14", "", "", "want one domain-server-sequence"},
 	}
 	for _, tt := range tests {
 		got, err := withGTID(tt.pos, tt.gtid)

@@ -78,14 +78,14 @@ func commandTable() []command {
 	t = append(t, readCommands()...)
 	t = append(t, toolCommands()...)
 	t = append(t, writeCommands()...)
+	t = append(t, healthCommands()...)
 	return append(t, replCtlCommands()...)
 }
 
 // orchestratorOnly are orchestrator-client commands regent-client does not
 // offer; they get a specific message instead of a bare "Unsupported".
 func orchestratorOnly() []string {
-	return strings.Fields(`submit-masters-to-kv-stores
-	relocate-replicas match match-up match-up-replicas move-equivalent
+	return strings.Fields(`relocate-replicas match match-up match-up-replicas move-equivalent
 	move-up-replicas make-co-master take-master move-gtid move-replicas-gtid
 	repoint-replicas take-siblings
 	submit-pool-instances which-heuristic-cluster-pool-instances

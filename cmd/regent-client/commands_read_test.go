@@ -26,10 +26,10 @@ const (
 		"ReplicationSQLThreadRuning":false,"ReplicationIOThreadRuning":false,"ReplicationSQLThreadState":0,
 		"ReplicationIOThreadState":0,"LastSQLError":"","LastIOError":"","ClusterName":"198.18.0.1:3306"}`
 
-	topologyText = "198.18.0.1:3306   [0s,ok,10.11.6-MariaDB-log,rw,ROW,>>,GTID]\n" +
+	topologyText = "198.18.0.1:3306   [0s,ok,10.11.6-MariaDB-log,rw,ROW,>>]\n" +
 		"+ 198.18.0.2:3306 [0s,ok,10.11.6-MariaDB-log,ro,ROW,>>,GTID]\n" +
 		"- 198.18.0.3:3306 [null,nonreplicating,10.11.6-MariaDB-log,ro,ROW,>>,GTID:errant]"
-	tabulatedText = "198.18.0.1:3306  |0s|ok|10.11.6-MariaDB-log|rw|ROW|>>,GTID\n" +
+	tabulatedText = "198.18.0.1:3306  |0s|ok|10.11.6-MariaDB-log|rw|ROW|>>     \n" +
 		"+ 198.18.0.2:3306|0s|ok|10.11.6-MariaDB-log|ro|ROW|>>,GTID"
 	clustersInfoJSON = `[{"ClusterName":"198.18.0.1:3306","ClusterAlias":"main","ClusterDomain":"","CountInstances":3,"HeuristicLag":0,"HasAutomatedMasterRecovery":true,"HasAutomatedIntermediateMasterRecovery":true},{"ClusterName":"198.18.0.9:3306","ClusterAlias":"","CountInstances":1}]`
 	analysisJSON     = `{"Code":"OK","Message":"Analysis","Details":[

@@ -128,11 +128,11 @@ func TestClientAgainstServer(t *testing.T) {
 		{[]string{"-c", "discover", "-i", "198.18.0.7"}, "",
 			"MySQLHostnameResolveMethod configured to use @@report_host but 198.18.0.7:3306 has NULL/empty @@report_host\n", 1},
 		{[]string{"-c", "topology", "-i", "198.18.0.1:3306"},
-			"198.18.0.1:3306   [0s,ok," + ver + ",rw,ROW,>>,GTID]\n" +
+			"198.18.0.1:3306   [0s,ok," + ver + ",rw,ROW,>>]\n" +
 				"+ 198.18.0.2:3306 [0s,ok," + ver + ",ro,ROW,>>,GTID]\n" +
 				"- 198.18.0.3:3306 [unknown,invalid," + ver + ",ro,ROW,>>,GTID]\n", "", 0},
 		{[]string{"-c", "topology-tabulated", "-a", "lab"},
-			"198.18.0.1:3306  |     0s|ok     |" + ver + "|rw|ROW|>>,GTID\n" +
+			"198.18.0.1:3306  |     0s|ok     |" + ver + "|rw|ROW|>>     \n" +
 				"+ 198.18.0.2:3306|     0s|ok     |" + ver + "|ro|ROW|>>,GTID\n" +
 				"- 198.18.0.3:3306|unknown|invalid|" + ver + "|ro|ROW|>>,GTID\n", "", 0},
 		{[]string{"-c", "topology", "-i", "198.18.0.9"}, "198.18.0.9:3306 [0s,ok," + ver + ",rw,ROW,>>]\n", "", 0},

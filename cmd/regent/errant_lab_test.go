@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -13,7 +14,8 @@ import (
 // against real MariaDB (gtid_strict_mode=ON, as the lab runs it):
 //
 //   - inject-empty: a transaction written on replica 3 is listed by
-//     which-gtid-errant, shown as GTID:errant in topology, located in the
+//     which-gtid-errant, shown as GTID:errant in topology and as
+//     ErrantGTIDStructureWarning in replication-analysis, located in the
 //     binary log that holds it, and gtid-errant-inject-empty makes the
 //     primary log a no-op under 3's domain-server-sequence: 3 is no longer
 //     errant and still replicates (3 skips the event as its own server
@@ -74,6 +76,7 @@ func (o *opsLab) errantInjectEmpty(i int, id int64) {
 		o.t.Fatalf("topology does not show %s errant (err %v):\n%s", key, err, topo)
 	}
 	o.t.Logf("topology:\n%s", topo)
+	o.errantWarning(true)
 	o.must(o.follower, binlog, "-c", "locate-gtid-errant", "-i", key)
 	o.must(o.follower, key, "-c", "gtid-errant-inject-empty", "-i", key)
 	state := o.l.MustSQL(1, "SELECT @@gtid_binlog_state")[0][0]
@@ -82,9 +85,32 @@ func (o *opsLab) errantInjectEmpty(i int, id int64) {
 	}
 	o.t.Logf("primary's gtid_binlog_state after inject-empty: %s", state)
 	o.eventuallyPrints(o.follower, "", "-c", "which-gtid-errant", "-i", key)
+	o.errantWarning(false)
 	o.writeAndSee(1, 2, 3)
 	o.eventuallyHost(i, "replicating", lab.HostStatus.Replicating)
 	o.must(o.follower, "", "-c", "locate-gtid-errant", "-i", key)
+}
+
+// errantWarning waits until replication-analysis prints (or no longer
+// prints) ErrantGTIDStructureWarning for the primary, host 1.
+func (o *opsLab) errantWarning(want bool) {
+	o.t.Helper()
+	lab.Eventually(o.t, 5*time.Second, 100*time.Millisecond, func() error {
+		out, errOut, err := o.run(o.follower, "-c", "replication-analysis")
+		if err != nil {
+			return fmt.Errorf("replication-analysis: %v (%s)", err, errOut)
+		}
+		shown := slices.ContainsFunc(strings.Split(out, "\n"), func(l string) bool {
+			return strings.HasPrefix(l, opsKey(1)+" (cluster ") && strings.HasSuffix(l, "): ErrantGTIDStructureWarning")
+		})
+		if shown != want {
+			return fmt.Errorf("replication-analysis %q: want %s's ErrantGTIDStructureWarning shown %v", out, opsKey(1), want)
+		}
+		if want {
+			o.t.Logf("replication-analysis: %s", strings.TrimSpace(out))
+		}
+		return nil
+	})
 }
 
 // errantResetMaster: an errant write on replica i under a write load on

@@ -122,6 +122,9 @@ func TestLabFailoverSIGKILL(t *testing.T) {
 	hookLog := filepath.Join(t.TempDir(), "hooks.log")
 	c := startLabCluster(t, l, 3, recoveryConf(t, l, hookLog, ""))
 	discoverLab(t, c)
+	lab.Eventually(t, 10*time.Second, 100*time.Millisecond, func() error {
+		return labMasterInBucket(t, "198.18.0.102:4222", "198.18.0.1:3306", "198.18.0.1:3306")
+	})
 	o := l.Oracle()
 	o.Watch()
 	load := l.StartWriteLoad(1, 3*time.Second)
@@ -137,6 +140,16 @@ func TestLabFailoverSIGKILL(t *testing.T) {
 		return err
 	})
 	t.Logf("converged on host %d %s after SIGKILL", primary, time.Since(killed).Round(time.Millisecond))
+	successor := fmt.Sprintf("198.18.0.%d:3306", primary)
+	// The key proxies watch (the failed cluster's alias, as orchestrator
+	// keeps it) names the successor.
+	lab.Eventually(t, 10*time.Second, 50*time.Millisecond, func() error {
+		return labMasterInBucket(t, "198.18.0.102:4222", "198.18.0.1:3306", successor)
+	})
+	t.Logf("the masters bucket names %s %s after SIGKILL", successor, time.Since(killed).Round(time.Millisecond))
+	lab.Eventually(t, 10*time.Second, 100*time.Millisecond, func() error {
+		return labSubmitMasters(t, c.http[1], "198.18.0.1:3306", successor)
+	})
 	acked, err := load.Wait()
 	if err != nil {
 		t.Fatal(err)

@@ -82,11 +82,11 @@ func (c *labCluster) topology(t testing.TB, i int, hint string) string {
 func labTopology(version string, tabulated, killed bool) string {
 	if tabulated {
 		if killed {
-			return fmt.Sprintf("198.18.0.1:3306  |     0s|ok     |%[1]s|rw|ROW|>>,GTID\n"+
+			return fmt.Sprintf("198.18.0.1:3306  |     0s|ok     |%[1]s|rw|ROW|>>     \n"+
 				"+ 198.18.0.2:3306|     0s|ok     |%[1]s|ro|ROW|>>,GTID\n"+
 				"- 198.18.0.3:3306|unknown|invalid|%[1]s|ro|ROW|>>,GTID", version)
 		}
-		return fmt.Sprintf("198.18.0.1:3306  |0s|ok|%[1]s|rw|ROW|>>,GTID\n"+
+		return fmt.Sprintf("198.18.0.1:3306  |0s|ok|%[1]s|rw|ROW|>>     \n"+
 			"+ 198.18.0.2:3306|0s|ok|%[1]s|ro|ROW|>>,GTID\n"+
 			"+ 198.18.0.3:3306|0s|ok|%[1]s|ro|ROW|>>,GTID", version)
 	}
@@ -94,7 +94,7 @@ func labTopology(version string, tabulated, killed bool) string {
 	if killed {
 		third = "- 198.18.0.3:3306 [unknown,invalid,%[1]s,ro,ROW,>>,GTID]"
 	}
-	return fmt.Sprintf("198.18.0.1:3306   [0s,ok,%[1]s,rw,ROW,>>,GTID]\n"+
+	return fmt.Sprintf("198.18.0.1:3306   [0s,ok,%[1]s,rw,ROW,>>]\n"+
 		"+ 198.18.0.2:3306 [0s,ok,%[1]s,ro,ROW,>>,GTID]\n"+third, version)
 }
 

@@ -36,7 +36,15 @@ type mysqlSimRun struct {
 // automated recovery against it.
 func startMySQLSim(t *testing.T, version string, writesPerSecond float64, applyLag time.Duration) *mysqlSimRun {
 	t.Helper()
-	f := fleetsim.Start(t, fleetsim.Options{Instances: 3, MySQL: version, WritesPerSecond: writesPerSecond, ApplyLag: applyLag}, zerolog.Nop())
+	return startMySQLSimWith(t, fleetsim.Options{Instances: 3, MySQL: version, WritesPerSecond: writesPerSecond, ApplyLag: applyLag}, "")
+}
+
+// startMySQLSimWith is startMySQLSim with the simulator's options and
+// extra configuration keys (`"Key": value,` lines).
+func startMySQLSimWith(t *testing.T, opts fleetsim.Options, extraConf string) *mysqlSimRun {
+	t.Helper()
+	version := opts.MySQL
+	f := fleetsim.Start(t, opts, zerolog.Nop())
 	httpP, natsP := natstest.FreePort(t), natstest.FreePort(t)
 	dir := t.TempDir()
 	conf := fmt.Sprintf(`{
@@ -55,7 +63,8 @@ func startMySQLSim(t *testing.T, version string, writesPerSecond float64, applyL
   "ReplicationPassword": "repl",
   "LogFormat": "json",
   "LogLevel": "info",
-}`, addr(httpP), addr(natsP), filepath.Join(dir, "data"), testSecret)
+%s
+}`, addr(httpP), addr(natsP), filepath.Join(dir, "data"), testSecret, extraConf)
 	path := filepath.Join(dir, "regent.conf.json")
 	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
@@ -434,7 +443,9 @@ func TestMySQLSimReplicaCommands(t *testing.T) {
 				}},
 				{[]string{"reattach-replica", "-i", b.String()}, b, "replicating from p", replicating(p)},
 				{[]string{"set-writeable", "-i", b.String()}, b, "writable", func(s fleetsim.MySQLState) bool { return !s.ReadOnly && !s.SuperReadOnly }},
-				{[]string{"set-read-only", "-i", b.String()}, b, "read-only", func(s fleetsim.MySQLState) bool { return s.ReadOnly }},
+				{[]string{"set-read-only", "-i", b.String()}, b, "read-only, super_read_only off (UseSuperReadOnly unset)", func(s fleetsim.MySQLState) bool {
+					return s.ReadOnly && !s.SuperReadOnly
+				}},
 				{[]string{"relocate", "-i", b.String(), "-d", a.String()}, b, "replicating from a", replicating(a)},
 				{[]string{"move-up", "-i", b.String()}, b, "replicating from p", replicating(p)},
 				{[]string{"move-below", "-i", b.String(), "-d", a.String()}, b, "replicating from a", replicating(a)},

@@ -52,6 +52,8 @@ type node struct {
 	// pools, the VIP mover and the hook runner (whose asynchronous hooks
 	// record their outcome in the log when they finish).
 	closers []io.Closer
+	kv      *mastersKV // publishes the primaries to the KV bucket while leading
+	reload  *reloader  // SIGHUP and reload-configuration
 	// state says what the node waits for until it is ready (the streams
 	// exist): /api/status answers not ready, with it, meanwhile.
 	state control.Startup
@@ -97,8 +99,7 @@ func startNode(ctx context.Context, cfg config.Config, logger zerolog.Logger, ve
 		TLS:            tlsOpts,
 		Version:        ver,
 		ForwardTo:      cfg.PeerAPIAddresses(),
-		Auth: api.AuthOptions{Method: cfg.AuthenticationMethod, User: cfg.HTTPAuthUser, Password: cfg.HTTPAuthPassword,
-			UserHeader: cfg.AuthUserHeader, PowerAuthUsers: cfg.PowerAuthUsers, ReadOnly: cfg.ReadOnly},
+		Auth:           apiAuth(cfg),
 	}, &clusterView{n: n}, n.reg, n.log)
 	settings, err := projectionSettings(cfg, len((&clusterView{n: n}).Peers()))
 	if err != nil {
@@ -121,8 +122,8 @@ func startNode(ctx context.Context, cfg config.Config, logger zerolog.Logger, ve
 	}
 	n.closers = append(n.closers, n.read)
 	n.reg.MustRegister(n.read.Collector())
-	n.unseen = control.NewForgetUnseen(n.elog, n.app, id, cfg.UnseenInstanceForgetHours,
-		func() bool { _, held := (control.LeaseHolder{L: n.lease}).Leading(); return held }, n.log)
+	leading := func() bool { _, held := (control.LeaseHolder{L: n.lease}).Leading(); return held }
+	n.unseen = control.NewForgetUnseen(n.elog, n.app, id, cfg.UnseenInstanceForgetHours, leading, n.log)
 	n.api.RegisterRead(n.app, n.read, cfg.DefaultInstancePort)
 	var closers []io.Closer
 	n.engine, n.runner, closers, err = newRecovery(cfg, id, n.elog, n.lease, n.app, n.log)
@@ -150,6 +151,10 @@ func startNode(ctx context.Context, cfg config.Config, logger zerolog.Logger, ve
 		n.close()
 		return nil, fmt.Errorf("register the web interface: %w", err)
 	}
+	n.kv = newMastersKV(cfg.MastersKVPrefix(), n.app, n.elog, leading, n.log)
+	n.api.RegisterKV(n.app, n.kv)
+	n.reload = newReloader(n)
+	n.api.RegisterReload(n.reload)
 	return n, nil
 }
 
@@ -163,7 +168,7 @@ var (
 
 // newOperator builds the operator layer of a node.
 func newOperator(n *node) (*control.Operator, error) {
-	o := control.Options{Params: n.engine.Params,
+	o := control.Options{Params: n.engine.CurrentParams,
 		CandidateExpire: time.Duration(n.cfg.CandidateInstanceExpireMinutes) * time.Minute}
 	if n.cfg.ReplicationUser != "" {
 		o.Replication = &actuators.Credentials{User: n.cfg.ReplicationUser, Password: n.cfg.ReplicationPassword}

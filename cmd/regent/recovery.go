@@ -98,6 +98,24 @@ func newRecovery(cfg config.Config, node string, elog *eventlog.Log, lease *even
 		RemoteExecPrefix: cfg.RemoteExecPrefix, Shell: cfg.ProcessesShellCommand, Logger: logger})
 	hooks := shell.NewHooks(shell.HookOptions{Shell: cfg.ProcessesShellCommand,
 		Timeout: time.Duration(cfg.HookTimeoutSeconds) * time.Second, Logger: logger})
+	rs := runnerSettings(cfg)
+	r := &actuators.Runner{Node: node, DB: db, VIP: vip, Hooks: hooks, Log: control.FencedLog{Log: elog}, Lease: control.LeaseHolder{L: lease},
+		Policy: rs.Policy, Lists: rs.Lists, Settings: actuators.NewLive(rs),
+		Clock: control.WallClock{}, Logger: logger.With().Str(events.LogComponent, "recovery").Logger()}
+	closers := []io.Closer{db, vip, hooks}
+	e, err := actuators.NewEngine(actuators.EngineConfig{Runner: r, Source: app, Leader: control.LeaseHolder{L: lease},
+		Params: params, LiveParams: actuators.NewLive(params),
+		Tick:   time.Duration(cfg.RecoveryTickMilliseconds) * time.Millisecond,
+		Settle: 2 * deadProbeInterval(cfg), Logger: r.Logger})
+	if err != nil {
+		return nil, nil, closers, err
+	}
+	return e, r, closers, nil
+}
+
+// runnerSettings are the recovery policy and hook lists of cfg: what a
+// recovery starts with, and what reload-configuration replaces.
+func runnerSettings(cfg config.Config) actuators.RunnerSettings {
 	policy := actuators.DefaultPolicy()
 	policy.ApplyPromotion = cfg.ApplyMySQLPromotionAfterMasterFailover
 	policy.FailIfSQLThreadNotUpToDate = cfg.FailMasterPromotionIfSQLThreadNotUpToDate
@@ -105,19 +123,10 @@ func newRecovery(cfg config.Config, node string, elog *eventlog.Log, lease *even
 	if cfg.ReplicationUser != "" {
 		policy.Credentials = &actuators.Credentials{User: cfg.ReplicationUser, Password: cfg.ReplicationPassword}
 	}
-	r := &actuators.Runner{Node: node, DB: db, VIP: vip, Hooks: hooks, Log: control.FencedLog{Log: elog}, Lease: control.LeaseHolder{L: lease},
-		Policy: policy, Clock: control.WallClock{}, Logger: logger.With().Str(events.LogComponent, "recovery").Logger(),
-		Lists: actuators.HookLists{
-			OnFailureDetection: cfg.OnFailureDetectionProcesses, PreFailover: cfg.PreFailoverProcesses,
-			PostFailover: cfg.PostFailoverProcesses, PostUnsuccessfulFailover: cfg.PostUnsuccessfulFailoverProcesses,
-			PostMasterFailover: cfg.PostMasterFailoverProcesses, PostIntermediateMasterFailover: cfg.PostIntermediateMasterFailoverProcesses,
-			PreGracefulTakeover: cfg.PreGracefulTakeoverProcesses, PostGracefulTakeover: cfg.PostGracefulTakeoverProcesses,
-		}}
-	e, err := actuators.NewEngine(actuators.EngineConfig{Runner: r, Source: app, Leader: control.LeaseHolder{L: lease}, Params: params,
-		Tick:   time.Duration(cfg.RecoveryTickMilliseconds) * time.Millisecond,
-		Settle: 2 * deadProbeInterval(cfg), Logger: r.Logger})
-	if err != nil {
-		return nil, nil, []io.Closer{db, vip, hooks}, err
-	}
-	return e, r, []io.Closer{db, vip, hooks}, nil
+	return actuators.RunnerSettings{Policy: policy, Lists: actuators.HookLists{
+		OnFailureDetection: cfg.OnFailureDetectionProcesses, PreFailover: cfg.PreFailoverProcesses,
+		PostFailover: cfg.PostFailoverProcesses, PostUnsuccessfulFailover: cfg.PostUnsuccessfulFailoverProcesses,
+		PostMasterFailover: cfg.PostMasterFailoverProcesses, PostIntermediateMasterFailover: cfg.PostIntermediateMasterFailoverProcesses,
+		PreGracefulTakeover: cfg.PreGracefulTakeoverProcesses, PostGracefulTakeover: cfg.PostGracefulTakeoverProcesses,
+	}}
 }

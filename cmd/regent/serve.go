@@ -72,7 +72,8 @@ func runServe(ctx context.Context, e env) int {
 		fmt.Fprintln(e.stderr, err)
 		return 2
 	}
-	cfg, report, err := loadConfig(config.LoadOptions{Files: f.configs, Env: os.Environ(), Flags: overrides})
+	opts := config.LoadOptions{Files: f.configs, Env: os.Environ(), Flags: overrides}
+	cfg, report, err := loadConfig(opts)
 	for _, w := range report.Warnings {
 		fmt.Fprintln(e.stderr, "warning:", w.Message)
 	}
@@ -80,7 +81,7 @@ func runServe(ctx context.Context, e env) int {
 		fmt.Fprintln(e.stderr, "regent serve: config:", err)
 		return 1
 	}
-	if err := serve(ctx, cfg, e); err != nil {
+	if err := serveFiles(ctx, cfg, e, &opts); err != nil {
 		fmt.Fprintln(e.stderr, "regent serve:", err)
 		return 1
 	}
@@ -91,6 +92,12 @@ func runServe(ctx context.Context, e env) int {
 // the errgroup and has ended when it returns. The API listens from the
 // start; the node's loops start once the streams exist (ensure).
 func serve(ctx context.Context, cfg config.Config, e env) error {
+	return serveFiles(ctx, cfg, e, nil)
+}
+
+// serveFiles is serve for a config loaded with files: SIGHUP and
+// reload-configuration re-read them (nil: nothing to re-read).
+func serveFiles(ctx context.Context, cfg config.Config, e env, files *config.LoadOptions) error {
 	logger, err := newLogger(e.stderr, cfg.LogFormat, cfg.EffectiveLogLevel())
 	if err != nil {
 		return err
@@ -102,6 +109,7 @@ func serve(ctx context.Context, cfg config.Config, e env) error {
 		return err
 	}
 	defer n.close()
+	n.reload.files = files
 	ln, err := net.Listen("tcp", cfg.ListenAddress)
 	if err != nil {
 		return fmt.Errorf("listen on ListenAddress %s: %w", cfg.ListenAddress, err)
@@ -113,6 +121,7 @@ func serve(ctx context.Context, cfg config.Config, e env) error {
 func (n *node) run(ctx context.Context, ln net.Listener, start time.Time) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return n.api.Run(gctx, ln) })
+	g.Go(func() error { return n.reload.watch(gctx) })
 	g.Go(func() error {
 		// The API answers (not ready) while the streams are created.
 		if err := n.ensure(gctx); err != nil {
@@ -127,6 +136,7 @@ func (n *node) run(ctx context.Context, ln net.Listener, start time.Time) error 
 		g.Go(func() error { return n.unseen.Run(gctx) })
 		g.Go(func() error { return n.lease.Run(gctx) })
 		g.Go(func() error { return n.engine.Run(gctx) })
+		g.Go(func() error { return n.kv.Run(gctx) })
 		n.log.Info().Str("http", n.api.Scheme()+"://"+ln.Addr().String()).Str("nats", n.natsURL()).
 			Dur("startup", time.Since(start)).Msg("regent node ready")
 		return nil

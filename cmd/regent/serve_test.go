@@ -339,11 +339,21 @@ func TestThreeNodeCluster(t *testing.T) {
 	for i := range 3 {
 		waitHTTP(t, procs[i], fmt.Sprintf("http://%s/api/raft-health", addr(na[i].http)), 200, 30*time.Second)
 	}
-	// Exactly one leader.
+	// Exactly one leader; lb-check and _ping answer 200 "OK" on every node
+	// (orchestrator's LBCheck), routed-leader-check 200 on the leader.
 	leaders := 0
 	for i := range 3 {
-		if code, _, _ := httpGet(fmt.Sprintf("http://%s/api/leader-check", addr(na[i].http))); code == 200 {
+		code, _, _ := httpGet(fmt.Sprintf("http://%s/api/leader-check", addr(na[i].http)))
+		if code == 200 {
 			leaders++
+			if rc, body, _ := httpGet(fmt.Sprintf("http://%s/api/routed-leader-check", addr(na[i].http))); rc != 200 || string(body) != `"OK"` {
+				t.Errorf("node %d leads: routed-leader-check %d %s", i+1, rc, body)
+			}
+		}
+		for _, p := range []string{"lb-check", "_ping"} {
+			if lc, body, _ := httpGet(fmt.Sprintf("http://%s/api/%s", addr(na[i].http), p)); lc != 200 || string(body) != `"OK"` {
+				t.Errorf("node %d (leader-check %d): %s %d %s, want 200 \"OK\"", i+1, code, p, lc, body)
+			}
 		}
 	}
 	if leaders != 1 {

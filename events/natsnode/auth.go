@@ -121,24 +121,28 @@ func readAPI() []string {
 }
 
 // NodePermissions: node publishes its own observations (and no other
-// node's), Regent's events, the lease bucket and the JetStream API;
+// node's), Regent's events, the lease and masters buckets and the JetStream API;
 // subscribes to everything.
 func NodePermissions(node string) *server.Permissions {
 	return &server.Permissions{
 		Publish: &server.SubjectPermission{Allow: []string{
 			events.NodeObservations(node), events.EventsAll,
-			"$KV." + events.LeaseBucket + ".>", "$JS.API.>", "$JS.ACK.>", "$JS.FC.>", "_INBOX.>",
+			"$KV." + events.LeaseBucket + ".>", "$KV." + events.MastersBucket + ".>",
+			"$JS.API.>", "$JS.ACK.>", "$JS.FC.>", "_INBOX.>",
 		}},
 		Subscribe: &server.SubjectPermission{Allow: []string{">"}},
 	}
 }
 
-// ReaderPermissions: subscribe to regent.> and the inboxes; publish only
-// the read-only JetStream API (readAPI).
+// ReaderPermissions: subscribe to regent.>, the masters bucket's updates
+// ($KV.REGENT_MASTERS.>, to follow the primaries live) and the inboxes;
+// publish only the read-only JetStream API (readAPI: direct gets read the
+// bucket's current values). No consumer on the bucket's stream, for the
+// reason readAPI gives.
 func ReaderPermissions() *server.Permissions {
 	return &server.Permissions{
 		Publish:   &server.SubjectPermission{Allow: readAPI()},
-		Subscribe: &server.SubjectPermission{Allow: []string{events.Prefix + ".>", "_INBOX.>"}},
+		Subscribe: &server.SubjectPermission{Allow: []string{events.Prefix + ".>", "$KV." + events.MastersBucket + ".>", "_INBOX.>"}},
 	}
 }
 

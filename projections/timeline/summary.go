@@ -191,6 +191,15 @@ var summaries = map[events.Kind]summarizer{
 		return fmt.Sprintf("consumer %s gave up on %s seq %d %s after %d deliveries: %s", p.Consumer, p.Stream, p.Seq, p.Kind, p.Deliveries, p.LastError)
 	}),
 	events.KindNote: decodeAs(func(_ events.Envelope, p *events.Note) string { return p.Text }),
+	events.KindConfigReloaded: decodeAs(func(_ events.Envelope, p *events.ConfigReloaded) string {
+		switch {
+		case p.Error != "":
+			return fmt.Sprintf("config reload (%s) on %s failed: %s", p.Trigger, p.Node, p.Error)
+		case !p.Applied:
+			return fmt.Sprintf("config reload (%s) on %s refused: %s need a restart", p.Trigger, p.Node, strings.Join(p.Refused, ", "))
+		}
+		return fmt.Sprintf("config reload (%s) on %s applied: %s", p.Trigger, p.Node, strings.Join(p.Changed, ", "))
+	}),
 }
 
 // deadLetter is the part of the dead-letter payload the summary shows.

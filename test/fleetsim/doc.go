@@ -26,6 +26,7 @@
 // read_only/super_read_only, gtid_next, the replication statements and
 // column names the version accepts (the others refused with the real
 // error), replication that follows a live source while its threads run,
+// the semi-sync switches of the version's plugins (Options.SemiSync),
 // and a log of every statement received (Statements). The MySQL state of
 // all instances is guarded by one mutex; each connection has its session
 // (gtid_next). See docs/mysql-simulator.md.

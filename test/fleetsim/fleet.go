@@ -44,6 +44,10 @@ type Options struct {
 	// ApplyLag delays a MySQL replica's SQL thread: it applies a
 	// transaction this long after its IO thread received it (default 0).
 	ApplyLag time.Duration
+	// SemiSync loads the semi-sync plugins on every MySQL-dialect server,
+	// under the version's variable names (see mysqlsemisync.go), both
+	// switches off.
+	SemiSync bool
 	// Shards > 1 splits the fleet over processes (an open-file limit caps
 	// listeners plus connections per process): this one serves the
 	// clusters whose index modulo Shards is Shard. Every shard lays out

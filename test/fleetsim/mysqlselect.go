@@ -68,7 +68,7 @@ func (f *Fleet) myVar(in *instance, sess *session, name string) (any, bool) {
 	case "sql_replica_skip_counter", "replica_net_timeout":
 		return map[string]int64{"sql_replica_skip_counter": 0, "replica_net_timeout": 60}[name], v.replicaVars()
 	}
-	return nil, false
+	return f.semiSyncVar(in, name)
 }
 
 // variableNames are the variables SHOW VARIABLES lists.
@@ -78,7 +78,7 @@ var variableNames = []string{"binlog_format", "binlog_row_image", "enforce_gtid_
 	"slave_net_timeout", "sql_replica_skip_counter", "sql_slave_skip_counter", "super_read_only", "version", "version_comment"}
 
 // showVariables answers SHOW [GLOBAL] VARIABLES [LIKE 'p' | WHERE
-// Variable_name LIKE 'p'] (no semi-sync plugin is installed).
+// Variable_name LIKE 'p'] (the semi-sync variables with Options.SemiSync).
 func (f *Fleet) showVariables(in *instance, ws words) (*myResult, *sqlError) {
 	pattern := "%"
 	if i := strings.Index(strings.ToUpper(ws.stmt), " LIKE "); i >= 0 {
@@ -87,12 +87,12 @@ func (f *Fleet) showVariables(in *instance, ws words) (*myResult, *sqlError) {
 	// LIKE's % and _ as path.Match's * and ? (names hold no other metacharacters).
 	glob := strings.NewReplacer("%", "*", "_", "?").Replace(strings.ToLower(pattern))
 	res := &myResult{cols: []string{"Variable_name", "Value"}}
-	for _, n := range variableNames {
+	for _, n := range append(variableNames, semiSyncNames...) {
 		if ok, _ := path.Match(glob, n); !ok {
 			continue
 		}
 		if v, ok := f.myVar(in, &session{}, n); ok {
-			if i, isInt := v.(int64); isInt && (n == "read_only" || n == "super_read_only" || n == "log_bin" || strings.HasPrefix(n, "log_")) {
+			if i, isInt := v.(int64); isInt && (n == "read_only" || n == "super_read_only" || n == "log_bin" || strings.HasPrefix(n, "log_") || strings.HasSuffix(n, "_enabled")) {
 				v = map[int64]string{0: "OFF", 1: "ON"}[i]
 			}
 			res.rows = append(res.rows, []any{n, v})

@@ -104,6 +104,9 @@ func (f *Fleet) setVar(in *instance, sess *session, name, value string, global b
 			"with @@GLOBAL.GTID_MODE = ON. Instead, for each transaction that you want to skip, generate an empty transaction "+
 			"with the same GTID as the transaction")
 	default:
+		if handled, err := f.setSemiSync(in, name, value, global); handled {
+			return err
+		}
 		if !sessionVars[name] {
 			return unknownVar(name)
 		}

@@ -88,6 +88,8 @@ type myServer struct {
 	purged        gset
 	readOnly      bool
 	superReadOnly bool
+	semiSource    bool         // rpl_semi_sync_master/source_enabled (Options.SemiSync)
+	semiReplica   bool         // rpl_semi_sync_slave/replica_enabled
 	binlogIndex   int          // the current binary log file
 	firstBinlog   int          // the oldest not purged
 	binlogStarts  map[int]gset // each file's Previous_gtids: what was executed before it
@@ -383,15 +385,18 @@ func (f *Fleet) fetch(in *instance, r *replConf, now time.Time, depth int) {
 type MySQLState struct {
 	UUID                    string
 	ReadOnly, SuperReadOnly bool
-	Executed, Purged        string // GTID sets, on one line
-	Source                  events.InstanceKey
-	IORunning, SQLRunning   bool // threads started
-	Connected               bool // the IO thread reached its source
-	AutoPosition            bool
-	Delay                   int    // SQL_Delay
-	LastSQLErrno            int    // the SQL thread's last error (FailApply: 1062)
-	BinaryLog               string // the current binary log file
-	FirstBinaryLog          string // the oldest not purged
+	// SemiSyncSource and SemiSyncReplica are the semi-sync switches
+	// (Options.SemiSync).
+	SemiSyncSource, SemiSyncReplica bool
+	Executed, Purged                string // GTID sets, on one line
+	Source                          events.InstanceKey
+	IORunning, SQLRunning           bool // threads started
+	Connected                       bool // the IO thread reached its source
+	AutoPosition                    bool
+	Delay                           int    // SQL_Delay
+	LastSQLErrno                    int    // the SQL thread's last error (FailApply: 1062)
+	BinaryLog                       string // the current binary log file
+	FirstBinaryLog                  string // the oldest not purged
 	// AppliedTwice counts transactions the SQL thread applied although
 	// their changes were already in the data (gtid_executed had lost them,
 	// e.g. to RESET MASTER with a stale gtid_purged).
@@ -408,7 +413,7 @@ func (f *Fleet) MySQLState(key events.InstanceKey) (MySQLState, error) {
 	defer f.myMu.Unlock()
 	f.tick(in, time.Now(), 0)
 	m := in.my
-	st := MySQLState{UUID: m.uuid, ReadOnly: m.readOnly, SuperReadOnly: m.superReadOnly,
+	st := MySQLState{UUID: m.uuid, ReadOnly: m.readOnly, SuperReadOnly: m.superReadOnly, SemiSyncSource: m.semiSource, SemiSyncReplica: m.semiReplica,
 		Executed: strings.ReplaceAll(m.executed.String(), "\n", ""), Purged: strings.ReplaceAll(m.purged.String(), "\n", ""),
 		AppliedTwice: m.appliedTwice, BinaryLog: binlogName(m.binlogIndex), FirstBinaryLog: binlogName(m.firstBinlog)}
 	if r := m.src; r != nil {
