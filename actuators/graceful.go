@@ -17,6 +17,10 @@ import (
 func (x *executor) takeover(ctx context.Context, p MasterPlan) (Result, error) {
 	res := Result{Successor: p.Successor}
 	old, s := p.Failed, p.Successor
+	creds, err := x.replicationCredentials(ctx, s)
+	if err != nil {
+		return res, err
+	}
 	var target string
 	x.rec.hold() // demote … promote: no host accepts writes; record after
 	if err := x.rec.step(ctx, "demote-read-only", old, func(ctx context.Context) (bool, string, error) {
@@ -68,7 +72,7 @@ func (x *executor) takeover(ctx context.Context, p MasterPlan) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	if err := x.reattach(ctx, old, s, p.Reattach); err != nil {
+	if err := x.reattach(ctx, old, s, p.Reattach, creds); err != nil {
 		return res, err
 	}
 	return res, x.detachLost(ctx, lost)
@@ -94,9 +98,9 @@ func (x *executor) takeoverVIP(ctx context.Context, old, s events.InstanceKey) e
 }
 
 // reattach points the demoted primary at the new one (current_pos: its own
-// writes count) — started only when start is true, as orchestrator leaves
+// writes count) with creds (nil: its own) — started only when start is true, as orchestrator leaves
 // it stopped for graceful-master-takeover and running for -auto.
-func (x *executor) reattach(ctx context.Context, old, s events.InstanceKey, start bool) error {
+func (x *executor) reattach(ctx context.Context, old, s events.InstanceKey, start bool, creds *Credentials) error {
 	return x.rec.step(ctx, "reattach-demoted", old, func(ctx context.Context) (bool, string, error) {
 		st, err := x.db.Status(ctx, old)
 		if err != nil {
@@ -106,7 +110,7 @@ func (x *executor) reattach(ctx context.Context, old, s events.InstanceKey, star
 			return false, "already replicating from " + s.String(), nil
 		}
 		err = bounded(ctx, x.policy.StepTimeout, func(ctx context.Context) error {
-			if err := x.db.ChangeSource(ctx, old, s, CurrentPos, x.policy.Credentials); err != nil {
+			if err := x.db.ChangeSource(ctx, old, s, CurrentPos, creds); err != nil {
 				return err
 			}
 			if !start {

@@ -26,10 +26,13 @@ type IntentSpec struct {
 	// Replicas are the failed instance's other replicas to re-point; nil:
 	// the failed instance's replicas in the view, but the successor.
 	Replicas []events.InstanceKey
-	Manual   bool
-	Who      string
-	Node     string // the node that runs it
-	Epoch    uint64
+	// SemiSyncDisable: a semi-sync recovery's replicas to turn semi-sync
+	// off on (nil with Replicas nil: computed from the view).
+	SemiSyncDisable []events.InstanceKey
+	Manual          bool
+	Who             string
+	Node            string // the node that runs it
+	Epoch           uint64
 	// Automated marks an engine decision: {autoMasterRecovery} and
 	// {autoIntermediateMasterRecovery} are true. IsCoMaster is the
 	// analysis' (orchestrator's {isCoMaster}).
@@ -45,8 +48,13 @@ func NewIntent(v *projections.View, s IntentSpec) Intent {
 	started := events.RecoveryStarted{RecoveryID: s.RecoveryID, DetectionID: s.DetectionID, Type: s.Type,
 		Analysis: s.Analysis, Description: s.Description, Failed: s.Failed, ClusterName: s.Cluster.ClusterName,
 		ClusterAlias: s.Cluster.ClusterAlias, ClusterDomain: s.Cluster.ClusterDomain, Candidates: s.Candidates,
-		Successor: s.Successor, Replicas: s.Replicas, Node: s.Node, Manual: s.Manual, Who: s.Who}
-	if started.Replicas == nil && v != nil {
+		Successor: s.Successor, Replicas: s.Replicas, SemiSyncDisable: s.SemiSyncDisable, Node: s.Node, Manual: s.Manual, Who: s.Who}
+	switch {
+	case started.Replicas != nil || started.SemiSyncDisable != nil || v == nil:
+	case s.Type == events.RecoveryLockedSemiSyncMaster, s.Type == events.RecoverySemiSyncExact:
+		// The replicas to turn semi-sync on and off on; none: the run fails.
+		started.Replicas, started.SemiSyncDisable, _ = analysis.SemiSyncActions(v, s.Failed, s.Type == events.RecoverySemiSyncExact)
+	default:
 		for _, r := range v.Replicas(s.Failed) {
 			if r.Key != s.Successor {
 				started.Replicas = append(started.Replicas, r.Key)
@@ -66,7 +74,7 @@ func ResumeIntent(v *projections.View, started events.RecoveryStarted, node stri
 		Analysis: started.Analysis, Description: started.Description, Failed: started.Failed,
 		Cluster:   projections.ClusterInfo{ClusterName: started.ClusterName, ClusterAlias: started.ClusterAlias, ClusterDomain: started.ClusterDomain},
 		Successor: started.Successor, Candidates: started.Candidates, Replicas: started.Replicas,
-		Manual: started.Manual, Who: started.Who, Node: node, Epoch: epoch}
+		SemiSyncDisable: started.SemiSyncDisable, Manual: started.Manual, Who: started.Who, Node: node, Epoch: epoch}
 	in := NewIntent(v, s)
 	in.Resume = true
 	return in
@@ -79,7 +87,10 @@ func (in Intent) Plan() MasterPlan {
 		Alias: s.ClusterAlias, Domain: s.ClusterDomain, Failed: s.Failed, Successor: s.Successor, Replicas: s.Replicas,
 		Graceful:     s.Type == events.RecoveryGracefulMasterTakeover || s.Type == events.RecoveryGracefulMasterTakeoverAuto,
 		Reattach:     s.Type == events.RecoveryGracefulMasterTakeoverAuto,
-		Intermediate: s.Type == events.RecoveryIntermediateMaster}
+		Intermediate: s.Type == events.RecoveryIntermediateMaster,
+		SetWriteable: s.Type == events.RecoveryNonWriteableMaster,
+		SemiSync:     s.Type == events.RecoveryLockedSemiSyncMaster || s.Type == events.RecoverySemiSyncExact,
+		SemiSyncOff:  s.SemiSyncDisable}
 }
 
 // ChooseSuccessor picks where a failed instance's replicas go: the best
@@ -87,8 +98,11 @@ func (in Intent) Plan() MasterPlan {
 // grandparent to move them below. The candidates say why each was chosen
 // or rejected.
 func ChooseSuccessor(v *projections.View, failed events.InstanceKey, recoveryType events.RecoveryType, p analysis.Params) (events.InstanceKey, []events.Candidate, error) {
-	if recoveryType == events.RecoveryIntermediateMaster {
+	switch recoveryType {
+	case events.RecoveryIntermediateMaster:
 		return analysis.ChooseIntermediateTarget(v, failed, p)
+	case events.RecoveryNonWriteableMaster, events.RecoveryLockedSemiSyncMaster, events.RecoverySemiSyncExact:
+		return failed, nil, nil // the primary stays the primary
 	}
 	return analysis.ChooseCandidate(v, failed, p)
 }

@@ -31,6 +31,16 @@ type MasterPlan struct {
 	// replication (graceful-master-takeover-auto; also used by a recovery
 	// when the old primary is alive — never for a dead one).
 	Reattach bool
+	// SetWriteable: the failed instance is a read-only primary to make
+	// writeable (RecoverNonWriteableMaster); nothing moves.
+	SetWriteable bool
+	// SemiSync: the failed instance is a locked semi-sync primary;
+	// Replicas are the replicas to enable semi-sync on
+	// (RecoverLockedSemiSyncMaster); nothing moves.
+	SemiSync bool
+	// SemiSyncOff are the replicas a semi-sync plan turns semi-sync off on
+	// (EnforceExactSemiSyncReplicas), after turning it on on Replicas.
+	SemiSyncOff []events.InstanceKey
 }
 
 // Policy holds the recovery knobs (orchestrator's keys) the executor uses.
@@ -54,10 +64,18 @@ type Policy struct {
 	StepTimeout time.Duration
 	// Credentials for re-attaching a demoted primary (ReplicationUser…).
 	Credentials *Credentials
+	// CredentialsQuery (ReplicationCredentialsQuery): run on the designated
+	// replica of a takeover (Runner.Credentials) for the credentials the
+	// demoted primary replicates with; "" uses Credentials.
+	CredentialsQuery string
 	// DetachLostReplicas (DetachLostReplicasAfterMasterFailover): after a
 	// primary failover or takeover, the replicas that could not be
 	// re-pointed are detached (detach-lost steps).
 	DetachLostReplicas bool
+	// LostDowntime (MasterFailoverLostInstancesDowntimeMinutes): after a
+	// master failover, the failed primary and the lost replicas are
+	// downtimed this long (downtime-begun events); zero: not.
+	LostDowntime time.Duration
 }
 
 // DefaultPolicy is orchestrator's defaults with Regent's bounds.
@@ -79,6 +97,8 @@ type executor struct {
 	vip    VIP
 	policy Policy
 	rec    *recorder
+	creds  CredentialsReader // nil: Policy.CredentialsQuery is not run
+	semi   SemiSyncSetter    // nil: no semi-sync recovery
 }
 
 // promote runs an unplanned promotion (the old primary is dead or cut off).
@@ -117,6 +137,9 @@ func (x *executor) promote(ctx context.Context, p MasterPlan) (Result, error) {
 		return res, errors.Join(err, ferr)
 	}
 	if err := x.detachLost(ctx, res.LostReplicas); err != nil {
+		return res, errors.Join(err, ferr)
+	}
+	if err := x.downtimeLost(ctx, p.Failed, res.LostReplicas); err != nil {
 		return res, errors.Join(err, ferr)
 	}
 	return res, ferr

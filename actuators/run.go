@@ -43,6 +43,11 @@ type Runner struct {
 	Settings *Live[RunnerSettings]
 	Clock    Clock
 	Logger   zerolog.Logger
+	// Credentials runs Policy.CredentialsQuery (nil: not run).
+	Credentials CredentialsReader
+	// SemiSync sets semi-sync on servers (LockedSemiSyncMasterRecovery;
+	// nil: that recovery fails).
+	SemiSync SemiSyncSetter
 }
 
 // Intent is one recovery to run.
@@ -106,15 +111,22 @@ func (r *Runner) Run(ctx context.Context, in Intent) (Result, error) {
 	if plan.Graceful {
 		pre, preHC = r.Lists.PreGracefulTakeover, hc
 	}
+	if plan.SemiSync {
+		pre = nil // as orchestrator's checkAndRecoverLockedSemiSyncMaster
+	}
 	if err := r.hooks(ctx, rec, preName(plan.Graceful), pre, preHC, true); err != nil {
 		// As orchestrator: a failing Pre hook aborts before any topology
 		// change and no post hook runs (not even PostUnsuccessful…).
 		return Result{}, r.fail(ctx, rec, in, hc, "pre-hooks", err, start, false)
 	}
-	x := &executor{db: r.DB, vip: r.VIP, policy: r.Policy, rec: rec}
+	x := &executor{db: r.DB, vip: r.VIP, policy: r.Policy, rec: rec, creds: r.Credentials, semi: r.SemiSync}
 	var res Result
 	var err error
 	switch {
+	case plan.SetWriteable:
+		res, err = x.setWriteable(ctx, plan.Failed)
+	case plan.SemiSync:
+		res, err = x.enableSemiSync(ctx, plan.Failed, plan.Replicas, plan.SemiSyncOff)
 	case plan.Successor.IsZero():
 		err = &StepError{Step: "choose-candidate", Err: errors.New("no acceptable candidate: " + candidateReasons(in.Started.Candidates))}
 	case plan.Graceful:
@@ -245,7 +257,7 @@ func (r *Runner) fail(ctx context.Context, rec *recorder, in Intent, hc HookCont
 }
 
 func (r *Runner) complete(ctx context.Context, rec *recorder, in Intent, hc HookContext, res Result, start time.Time) error {
-	if addr := r.VIP.Address(); addr != "" {
+	if addr := r.VIP.Address(); addr != "" && !in.Plan().SetWriteable && !in.Plan().SemiSync {
 		if err := rec.append(ctx, events.KindVIPMoved, events.VIPMoved{RecoveryID: in.Started.RecoveryID, VIP: addr,
 			From: in.Plan().Failed, To: res.Successor}, res.Successor.String()); err != nil {
 			return err
@@ -265,6 +277,9 @@ func (r *Runner) complete(ctx context.Context, rec *recorder, in Intent, hc Hook
 	}{{"PostMasterFailoverProcesses", r.Lists.PostMasterFailover}, {"PostFailoverProcesses", r.Lists.PostFailover}}
 	if in.Plan().Intermediate {
 		lists[0].name, lists[0].cmds = "PostIntermediateMasterFailoverProcesses", r.Lists.PostIntermediateMasterFailover
+	}
+	if in.Plan().SetWriteable || in.Plan().SemiSync {
+		lists = lists[1:] // as orchestrator: PostFailoverProcesses only
 	}
 	if in.Plan().Graceful {
 		lists = lists[:0]

@@ -74,9 +74,15 @@ func (h *auditAPI) audit(w http.ResponseWriter, req *http.Request) {
 
 // changelog groups the folded failure detections by instance (sorted by
 // key), oldest first: each detection is "<detected>;<analysis>,", and its
-// clearing "<cleared>;NoProblem,".
+// clearing "<cleared>;NoProblem,". With none it answers null, as
+// orchestrator does (its list starts nil).
 func (h *auditAPI) changelog(w http.ResponseWriter, _ *http.Request) {
-	respondBare(w, Changelog(h.recs.Recoveries().Detections("")))
+	list := Changelog(h.recs.Recoveries().Detections(""))
+	if len(list) == 0 {
+		respondBare(w, nil)
+		return
+	}
+	respondBare(w, list)
 }
 
 // Changelog builds the replication-analysis-changelog from detections

@@ -13,7 +13,13 @@ type AuthOptions struct {
 	User, Password string // HTTPAuthUser / HTTPAuthPassword
 	UserHeader     string // AuthUserHeader (proxy), default X-Forwarded-User
 	PowerAuthUsers []string
-	ReadOnly       bool // ReadOnly: no write action is allowed at all
+	// PowerAuthGroups: with the proxy method, a user in one of these unix
+	// groups (of this host, by name) may act too, as orchestrator.
+	PowerAuthGroups []string
+	ReadOnly        bool // ReadOnly: no write action is allowed at all
+	// UserGroups names the unix groups of a user (nil: this host's
+	// user database, os/user); tests replace it.
+	UserGroups func(user string) ([]string, error)
 }
 
 // authenticate wraps h with the basic-auth check of the basic and multi
@@ -62,10 +68,13 @@ func (s *Server) authorizedForAction(r *http.Request) bool {
 		}
 		user := r.Header.Get(hdr)
 		users := a.PowerAuthUsers
-		if len(users) == 0 {
+		if len(users) == 0 && len(a.PowerAuthGroups) == 0 {
 			users = []string{"*"}
 		}
-		return slices.Contains(users, "*") || (user != "" && slices.Contains(users, user))
+		if slices.Contains(users, "*") || (user != "" && slices.Contains(users, user)) {
+			return true
+		}
+		return s.userInPowerGroups(user)
 	default:
 		return true
 	}

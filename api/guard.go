@@ -101,7 +101,8 @@ var textParams = []struct {
 const maxReasonLen = 1024
 
 // checkKeys wraps h, when path has instance key or text parameters, with
-// their check (events.ValidHost, events.ParsePort, events.ValidText): a
+// their check (events.ValidHost, events.ParsePort, events.ValidText on
+// the text without surrounding white space, which the handler then reads): a
 // bad one answers 400 with orchestrator's envelope naming the parameter,
 // and h does not run.
 func checkKeys(path string, h http.HandlerFunc) http.HandlerFunc {
@@ -133,7 +134,11 @@ func checkKeys(path string, h http.HandlerFunc) http.HandlerFunc {
 		}
 		for _, i := range texts {
 			p := textParams[i]
-			if err := events.ValidText(r.PathValue(p.name), p.max); err != nil {
+			// orchestrator-client's urlencode sends the owner and reason
+			// with a trailing %0A: surrounding white space is dropped.
+			v := strings.TrimSpace(r.PathValue(p.name))
+			r.SetPathValue(p.name, v)
+			if err := events.ValidText(v, p.max); err != nil {
 				respondBadParameter(w, p.name, err)
 				return
 			}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
@@ -148,6 +149,37 @@ func TestEveryKeyRouteRefusesInvalidKeys(t *testing.T) {
 	}
 	if w := serve(s, http.MethodGet, "/api/begin-downtime/198.18.0.2/3306/dba/Zürich%20move", nil); w.Code != 200 || ops.count() != 1 {
 		t.Errorf("a valid non-ASCII reason: %d %s", w.Code, w.Body.String())
+	}
+}
+
+// TestOwnerAndReasonDropSurroundingWhiteSpace: the real orchestrator-client
+// urlencodes -o and -r with echo's newline (`begin-downtime/H/P/cmp%0A/
+// compare%0A/10m`, seen running it against the lab); orchestrator stores
+// them as sent, Regent drops the surrounding white space instead of
+// refusing the control character, for downtime and maintenance alike. A
+// newline inside the text is still refused.
+func TestOwnerAndReasonDropSurroundingWhiteSpace(t *testing.T) {
+	s, ops, _ := guardServer(t, Options{})
+	if w := serve(s, http.MethodGet, "/api/begin-downtime/198.18.0.3/3306/cmp%0A/compare%0A/10m", nil); w.Code != 200 {
+		t.Fatalf("begin-downtime as orchestrator-client sends it: %d %s", w.Code, w.Body.String())
+	}
+	if ops.down.Owner != "cmp" || ops.down.Reason != "compare" || ops.down.Duration != 10*time.Minute {
+		t.Errorf("downtime recorded as %+v, want owner cmp, reason compare, 10m", ops.down)
+	}
+	if w := serve(s, http.MethodGet, "/api/begin-maintenance/198.18.0.2/3306/%20dba%0A/disk%20swap%0A", nil); w.Code != 200 {
+		t.Fatalf("begin-maintenance as orchestrator-client sends it: %d %s", w.Code, w.Body.String())
+	}
+	if ops.maint.Owner != "dba" || ops.maint.Reason != "disk swap" {
+		t.Errorf("maintenance recorded as %+v, want owner dba, reason disk swap", ops.maint)
+	}
+	n := ops.count()
+	w := serve(s, http.MethodGet, "/api/begin-downtime/198.18.0.3/3306/c%0Amp/compare/10m", nil)
+	if code, msg, _ := envelope(t, decodeBody(t, w)); w.Code != 400 || code != "ERROR" || !strings.Contains(msg, "{owner}") || ops.count() != n {
+		t.Errorf("an inner newline: %d %q, %d operations (want 400 naming {owner}, none run)", w.Code, msg, ops.count()-n)
+	}
+	w = serve(s, http.MethodGet, "/api/begin-downtime/198.18.0.3/3306/%0A/compare/10m", nil)
+	if code, msg, _ := envelope(t, decodeBody(t, w)); code != "ERROR" || !strings.Contains(msg, "owner and reason are required") || ops.count() != n {
+		t.Errorf("an owner of white space only: %d %q", w.Code, msg)
 	}
 }
 

@@ -299,7 +299,12 @@ func (t *readTools) bulkPromotionRules(w http.ResponseWriter, req *http.Request)
 		respondError(w, "Unauthorized", nil)
 		return
 	}
-	respondBare(w, nonNil(t.views.View().CandidateRules()))
+	rules := t.views.View().CandidateRules()
+	if len(rules) == 0 {
+		respondBare(w, nil) // orchestrator's list starts nil: null
+		return
+	}
+	respondBare(w, rules)
 }
 
 // snapshotTopologies answers as orchestrator. Regent needs no snapshot:

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"net/http"
 	"reflect"
 	"strings"
 	"testing"
@@ -285,6 +286,22 @@ func TestRecoveryFiltersAndRecentlyActive(t *testing.T) {
 		if w.Code != 200 || !ok || len(list) != n || (n == 1 && list[0].(map[string]any)["UID"] != "m-1") {
 			t.Errorf("%s: %d %v", p, w.Code, body)
 		}
+	}
+}
+
+// TestBulkPromotionRulesNoneIsNull: with no rule registered orchestrator
+// answers null (BulkReadCandidateDatabaseInstance's list starts nil; its
+// sqlite backend instead fails the query with `near "?": syntax error`,
+// seen with scripts/orch-compare).
+func TestBulkPromotionRulesNoneIsNull(t *testing.T) {
+	s := New(Options{}, &fakeCluster{}, prometheus.NewRegistry(), zerolog.Nop())
+	v := staticViews{testView(t)}
+	if n := len(v.v.CandidateRules()); n != 0 {
+		t.Fatalf("the test view has %d rules, want none", n)
+	}
+	s.RegisterReadTools(v, foldReader{testFold(t)}, ReadToolsOptions{})
+	if w := serve(s, http.MethodGet, "/api/bulk-promotion-rules", nil); w.Code != 200 || strings.TrimSpace(w.Body.String()) != "null" {
+		t.Errorf("no rules: %d %q, want 200 null", w.Code, w.Body.String())
 	}
 }
 

@@ -58,6 +58,7 @@ var bounds = [...]bound{
 	{key: "RecoveryPeriodBlockMinutes", max: yearMin, unit: "min"},
 	{key: "HookTimeoutSeconds", max: dayS, unit: "s"},
 	{key: "FailMasterPromotionOnLagMinutes", max: yearMin, unit: "min"},
+	{key: "MasterFailoverLostInstancesDowntimeMinutes", max: yearMin, unit: "min"},
 	{key: "ReplicationStallMilliseconds", max: dayMS, unit: "ms"},
 	// MariaDB and MySQL take MASTER_HEARTBEAT_PERIOD from 1 ms to 4294967 s.
 	{key: "ReplicationHeartbeatMilliseconds", min: 1, max: 4294967000, unit: "ms", why: "(the server's range of MASTER_HEARTBEAT_PERIOD)"},

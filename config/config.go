@@ -43,7 +43,7 @@ type HTTP struct {
 	HTTPAuthPassword     string `regent:"secret"`
 	AuthUserHeader       string
 	PowerAuthUsers       []string
-	PowerAuthGroups      []string `regent:"unused"` // orchestrator checks the proxy user's OS groups; Regent does not
+	PowerAuthGroups      []string // proxy method: members of these unix groups of this host may act too
 	UseSSL               bool
 	UseMutualTLS         bool
 	SSLSkipVerify        bool // a write forwarded to the leader over HTTPS does not verify its certificate
@@ -72,7 +72,7 @@ type Topology struct {
 	DefaultInstancePort                int
 	ReplicationLagQuery                string
 	SlaveLagQuery                      string `regent:"alias=ReplicationLagQuery"`
-	ReplicationCredentialsQuery        string `regent:"unused"`
+	ReplicationCredentialsQuery        string // run on a takeover's designated replica: user, password of the demoted primary
 	UseSuperReadOnly                   bool
 }
 
@@ -136,23 +136,23 @@ type Recovery struct {
 	PostIntermediateMasterFailoverProcesses    []string
 	PostGracefulTakeoverProcesses              []string
 	PostTakeMasterProcesses                    []string `regent:"unused"`
-	RecoverNonWriteableMaster                  bool     `regent:"unused"`
-	CoMasterRecoveryMustPromoteOtherCoMaster   bool     `regent:"unused"`
-	DetachLostSlavesAfterMasterFailover        bool     `regent:"alias=DetachLostReplicasAfterMasterFailover"`
+	RecoverNonWriteableMaster                  bool
+	CoMasterRecoveryMustPromoteOtherCoMaster   bool `regent:"unused"`
+	DetachLostSlavesAfterMasterFailover        bool `regent:"alias=DetachLostReplicasAfterMasterFailover"`
 	DetachLostReplicasAfterMasterFailover      bool
 	ApplyMySQLPromotionAfterMasterFailover     bool
 	PreventCrossDataCenterMasterFailover       bool
 	PreventCrossRegionMasterFailover           bool
-	MasterFailoverLostInstancesDowntimeMinutes uint `regent:"unused"`
+	MasterFailoverLostInstancesDowntimeMinutes uint
 	MasterFailoverDetachSlaveMasterHost        bool `regent:"unused,alias=MasterFailoverDetachReplicaMasterHost"`
 	MasterFailoverDetachReplicaMasterHost      bool `regent:"unused"`
 	FailMasterPromotionOnLagMinutes            uint
 	FailMasterPromotionIfSQLThreadNotUpToDate  bool
-	DelayMasterPromotionIfSQLThreadNotUpToDate bool   `regent:"unused"`
-	PostponeSlaveRecoveryOnLagMinutes          uint   `regent:"unused,alias=PostponeReplicaRecoveryOnLagMinutes"`
-	PostponeReplicaRecoveryOnLagMinutes        uint   `regent:"unused"`
-	EnforceExactSemiSyncReplicas               bool   `regent:"unused"`
-	RecoverLockedSemiSyncMaster                bool   `regent:"unused"`
+	DelayMasterPromotionIfSQLThreadNotUpToDate bool `regent:"unused"`
+	PostponeSlaveRecoveryOnLagMinutes          uint `regent:"unused,alias=PostponeReplicaRecoveryOnLagMinutes"`
+	PostponeReplicaRecoveryOnLagMinutes        uint `regent:"unused"`
+	EnforceExactSemiSyncReplicas               bool
+	RecoverLockedSemiSyncMaster                bool
 	RemoteExecPrefix                           string // Regent: prefix for commands run on a MySQL host, e.g. "ssh {host}"
 	// Regent: credentials a demoted primary uses to replicate from the new
 	// one (CHANGE MASTER … MASTER_USER); empty keeps what the server has.
@@ -265,8 +265,8 @@ type Legacy struct {
 	DiscoveryCollectionRetentionSeconds       uint     `regent:"unused"`
 	InstanceBulkOperationsWaitTimeoutSeconds  uint     `regent:"unused"`
 	SkipBinlogServerUnresolveCheck            bool     `regent:"unused"`
-	AuditLogFile                              string   `regent:"unused"`
-	AuditToSyslog                             bool     `regent:"unused"`
+	AuditLogFile                              string   // every event, one line each (control/audit.Writer)
+	AuditToSyslog                             bool     // every event, one syslog message each
 	AuditToBackendDB                          bool     `regent:"unused"`
 	AuditPurgeDays                            uint     `regent:"unused"`
 	OAuthClientId                             string   `regent:"unused"`

@@ -30,6 +30,13 @@ const (
 	AnalysisUnreachableIntermediateMasterWithLaggingReplicas        AnalysisCode = "UnreachableIntermediateMasterWithLaggingReplicas"
 	AnalysisAllIntermediateMasterReplicasFailingToConnectOrDead     AnalysisCode = "AllIntermediateMasterReplicasFailingToConnectOrDead"
 	AnalysisLockedSemiSyncMaster                                    AnalysisCode = "LockedSemiSyncMaster"
+	// AnalysisMasterWithTooManySemiSyncReplicas: a semi-sync primary with
+	// more semi-sync clients than it waits for (analysed only with
+	// EnforceExactSemiSyncReplicas).
+	AnalysisMasterWithTooManySemiSyncReplicas AnalysisCode = "MasterWithTooManySemiSyncReplicas"
+	// AnalysisNoWriteableMaster is NoWriteableMasterStructureWarning as the
+	// analysis of a primary (actionable with RecoverNonWriteableMaster).
+	AnalysisNoWriteableMaster AnalysisCode = AnalysisCode(NoWriteableMasterStructureWarning)
 )
 
 // StructureCode is a structure warning (orchestrator's
@@ -64,4 +71,13 @@ const (
 	RecoveryForceMasterFailover        RecoveryType = "ForceMasterFailover"
 	RecoveryForceMasterTakeover        RecoveryType = "ForceMasterTakeover"
 	RecoveryManual                     RecoveryType = "ManualRecovery"
+	// RecoveryNonWriteableMaster makes a read-only primary writeable
+	// (RecoverNonWriteableMaster).
+	RecoveryNonWriteableMaster RecoveryType = "NonWriteableMasterRecovery"
+	// RecoveryLockedSemiSyncMaster enables semi-sync on enough replicas of
+	// a locked semi-sync primary (RecoverLockedSemiSyncMaster).
+	RecoveryLockedSemiSyncMaster RecoveryType = "LockedSemiSyncMasterRecovery"
+	// RecoverySemiSyncExact makes the primary's semi-sync replicas exactly
+	// its wait count (EnforceExactSemiSyncReplicas).
+	RecoverySemiSyncExact RecoveryType = "SemiSyncExactRecovery"
 )

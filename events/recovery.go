@@ -74,6 +74,10 @@ type RecoveryStarted struct {
 	Description   string        `json:"description,omitempty"` // the failure's, as the hooks got it
 	ClusterDomain string        `json:"cluster_domain,omitempty"`
 	Replicas      []InstanceKey `json:"replicas,omitempty"` // the other replicas to re-point below Successor
+	// SemiSyncDisable: the replicas a semi-sync recovery turns semi-sync
+	// off on (EnforceExactSemiSyncReplicas); Replicas are those it turns
+	// it on on.
+	SemiSyncDisable []InstanceKey `json:"semi_sync_disable,omitempty"`
 }
 
 // Step outcomes.

@@ -135,9 +135,13 @@ func fillObserved(inst *Instance, o *events.InstanceObserved, mv *moving) {
 	inst.Version, inst.VersionComment, inst.FlavorName = o.Version, o.VersionComment, o.Flavor
 	inst.ReadOnly = o.ReadOnly
 	inst.BinlogFormat, inst.BinlogRowImage = o.BinlogFormat, o.BinlogRowImage
+	if inst.IsMariaDB() {
+		inst.BinlogRowImage = "" // orchestrator reads it on MySQL and Percona only
+	}
 	inst.LogBinEnabled = o.LogBin
 	inst.LogSlaveUpdatesEnabled, inst.LogReplicationUpdatesEnabled = o.LogReplicaUpdates, o.LogReplicaUpdates
 	inst.SelfBinlogCoordinates = coords(mv.self, BinaryLog)
+	inst.RelaylogCoordinates = BinlogCoordinates{Type: RelayLog} // a primary's too, as orchestrator
 	inst.GTIDMode = o.GTID.Mode
 	inst.SupportsOracleGTID = o.GTID.Mode != "" && o.GTID.Mode != "OFF"
 	inst.ExecutedGtidSet, inst.GtidPurged = mv.gtidExecuted, o.GTID.Purged
@@ -174,6 +178,9 @@ func fillObserved(inst *Instance, o *events.InstanceObserved, mv *moving) {
 
 func fillReplication(inst *Instance, r *events.Replication, mv *moving) {
 	inst.MasterKey, inst.MasterUUID = r.SourceKey, r.SourceUUID
+	if inst.MasterUUID == "" && inst.IsMariaDB() {
+		inst.MasterUUID = "No" // orchestrator's default for MariaDB's absent Master_UUID column
+	}
 	inst.IsDetachedMaster = len(r.SourceKey.Hostname) >= 2 && r.SourceKey.Hostname[:2] == "//"
 	inst.ReplicationSQLThreadState, inst.ReplicationIOThreadState = r.SQLThread, r.IOThread
 	inst.ReplicationSQLThreadRunning = r.SQLThread == events.ThreadRunning

@@ -47,6 +47,7 @@ type node struct {
 	unseen *control.ForgetUnseen
 	engine *actuators.Engine
 	runner *actuators.Runner
+	audit  *audit.Writer // nil without AuditLogFile and AuditToSyslog
 	// closers are the resources close releases, last built first closed,
 	// before the NATS connection: the probes' and the actuators' MySQL
 	// pools, the VIP mover and the hook runner (whose asynchronous hooks
@@ -155,6 +156,13 @@ func startNode(ctx context.Context, cfg config.Config, logger zerolog.Logger, ve
 	n.api.RegisterKV(n.app, n.kv)
 	n.reload = newReloader(n)
 	n.api.RegisterReload(n.reload)
+	if n.audit, err = newAuditWriter(cfg, n.elog, n.log); err != nil {
+		n.close()
+		return nil, err
+	}
+	if n.audit != nil {
+		n.closers = append(n.closers, n.audit)
+	}
 	return n, nil
 }
 

@@ -32,6 +32,10 @@ func analysisParams(cfg config.Config) (analysis.Params, error) {
 	p.FailMasterPromotionOnLagMinutes = int64(cfg.FailMasterPromotionOnLagMinutes)
 	p.RecoveryPeriodBlock = time.Duration(cfg.RecoveryPeriodBlockSeconds) * time.Second
 	p.FailureDetectionPeriodBlock = time.Duration(cfg.FailureDetectionPeriodBlockMinutes) * time.Minute
+	p.RecoverNonWriteableMaster = cfg.RecoverNonWriteableMaster
+	p.VerifyReplicationFilters = cfg.VerifyReplicationFilters
+	p.RecoverLockedSemiSyncMaster = cfg.RecoverLockedSemiSyncMaster
+	p.EnforceExactSemiSyncReplicas = cfg.EnforceExactSemiSyncReplicas
 	var err error
 	if p.RecoverMasterClusterFilters, err = projections.CompileClusterFilters(cfg.RecoverMasterClusterFilters); err != nil {
 		return p, fmt.Errorf("RecoverMasterClusterFilters: %w", err)
@@ -101,7 +105,8 @@ func newRecovery(cfg config.Config, node string, elog *eventlog.Log, lease *even
 	rs := runnerSettings(cfg)
 	r := &actuators.Runner{Node: node, DB: db, VIP: vip, Hooks: hooks, Log: control.FencedLog{Log: elog}, Lease: control.LeaseHolder{L: lease},
 		Policy: rs.Policy, Lists: rs.Lists, Settings: actuators.NewLive(rs),
-		Clock: control.WallClock{}, Logger: logger.With().Str(events.LogComponent, "recovery").Logger()}
+		Clock: control.WallClock{}, Logger: logger.With().Str(events.LogComponent, "recovery").Logger(),
+		Credentials: db, SemiSync: db}
 	closers := []io.Closer{db, vip, hooks}
 	e, err := actuators.NewEngine(actuators.EngineConfig{Runner: r, Source: app, Leader: control.LeaseHolder{L: lease},
 		Params: params, LiveParams: actuators.NewLive(params),
@@ -116,17 +121,24 @@ func newRecovery(cfg config.Config, node string, elog *eventlog.Log, lease *even
 // runnerSettings are the recovery policy and hook lists of cfg: what a
 // recovery starts with, and what reload-configuration replaces.
 func runnerSettings(cfg config.Config) actuators.RunnerSettings {
-	policy := actuators.DefaultPolicy()
-	policy.ApplyPromotion = cfg.ApplyMySQLPromotionAfterMasterFailover
-	policy.FailIfSQLThreadNotUpToDate = cfg.FailMasterPromotionIfSQLThreadNotUpToDate
-	policy.DetachLostReplicas = cfg.DetachLostReplicasAfterMasterFailover
-	if cfg.ReplicationUser != "" {
-		policy.Credentials = &actuators.Credentials{User: cfg.ReplicationUser, Password: cfg.ReplicationPassword}
-	}
-	return actuators.RunnerSettings{Policy: policy, Lists: actuators.HookLists{
+	return actuators.RunnerSettings{Policy: recoveryPolicy(cfg), Lists: actuators.HookLists{
 		OnFailureDetection: cfg.OnFailureDetectionProcesses, PreFailover: cfg.PreFailoverProcesses,
 		PostFailover: cfg.PostFailoverProcesses, PostUnsuccessfulFailover: cfg.PostUnsuccessfulFailoverProcesses,
 		PostMasterFailover: cfg.PostMasterFailoverProcesses, PostIntermediateMasterFailover: cfg.PostIntermediateMasterFailoverProcesses,
 		PreGracefulTakeover: cfg.PreGracefulTakeoverProcesses, PostGracefulTakeover: cfg.PostGracefulTakeoverProcesses,
 	}}
+}
+
+// recoveryPolicy maps the recovery keys onto the executor's policy.
+func recoveryPolicy(cfg config.Config) actuators.Policy {
+	policy := actuators.DefaultPolicy()
+	policy.ApplyPromotion = cfg.ApplyMySQLPromotionAfterMasterFailover
+	policy.FailIfSQLThreadNotUpToDate = cfg.FailMasterPromotionIfSQLThreadNotUpToDate
+	policy.DetachLostReplicas = cfg.DetachLostReplicasAfterMasterFailover
+	policy.LostDowntime = time.Duration(cfg.MasterFailoverLostInstancesDowntimeMinutes) * time.Minute
+	policy.CredentialsQuery = cfg.ReplicationCredentialsQuery
+	if cfg.ReplicationUser != "" {
+		policy.Credentials = &actuators.Credentials{User: cfg.ReplicationUser, Password: cfg.ReplicationPassword}
+	}
+	return policy
 }

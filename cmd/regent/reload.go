@@ -28,7 +28,7 @@ var reloadableKeys = [...]string{
 	"RecoveryPeriodBlockSeconds", "FailureDetectionPeriodBlockMinutes", "RecoveryIgnoreHostnameFilters",
 	"PromotionIgnoreHostnameFilters", "PreventCrossDataCenterMasterFailover", "PreventCrossRegionMasterFailover",
 	"FailMasterPromotionOnLagMinutes", "ReasonableLockedSemiSyncMasterSeconds",
-	"HTTPAuthUser", "HTTPAuthPassword", "PowerAuthUsers", "AuthUserHeader", "ReadOnly",
+	"HTTPAuthUser", "HTTPAuthPassword", "PowerAuthUsers", "PowerAuthGroups", "AuthUserHeader", "ReadOnly",
 }
 
 // errReloadRefused is matched by a reload that changed keys a running node
@@ -93,5 +93,5 @@ func (rl *reloader) apply(out *events.ConfigReloaded) error {
 // apiAuth is the API's authentication settings of cfg.
 func apiAuth(cfg config.Config) api.AuthOptions {
 	return api.AuthOptions{Method: cfg.AuthenticationMethod, User: cfg.HTTPAuthUser, Password: cfg.HTTPAuthPassword,
-		UserHeader: cfg.AuthUserHeader, PowerAuthUsers: cfg.PowerAuthUsers, ReadOnly: cfg.ReadOnly}
+		UserHeader: cfg.AuthUserHeader, PowerAuthUsers: cfg.PowerAuthUsers, PowerAuthGroups: cfg.PowerAuthGroups, ReadOnly: cfg.ReadOnly}
 }

@@ -139,6 +139,9 @@ func (n *node) run(ctx context.Context, ln net.Listener, start time.Time) error 
 		g.Go(func() error { return n.lease.Run(gctx) })
 		g.Go(func() error { return n.engine.Run(gctx) })
 		g.Go(func() error { return n.kv.Run(gctx) })
+		if n.audit != nil {
+			g.Go(func() error { return n.audit.Run(gctx) })
+		}
 		n.log.Info().Str("http", n.api.Scheme()+"://"+ln.Addr().String()).Str("nats", n.natsURL()).
 			Dur("startup", time.Since(start)).Msg("regent node ready")
 		return nil

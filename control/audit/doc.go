@@ -6,6 +6,9 @@
 // stored, a progress line on a terminal. The reading is offline from the
 // nodes' point of view: it changes nothing in the log.
 //
+// A Writer (AuditLogFile, AuditToSyslog) follows the event stream on a
+// node and writes every event as one line to a file and to syslog.
+//
 // A Log is used by one goroutine; History reads the log anew on every call
-// and is safe for concurrent use.
+// and is safe for concurrent use; a Writer's Run is its one goroutine.
 package audit

@@ -77,7 +77,7 @@ func ChooseCandidate(v *projections.View, failed events.InstanceKey, p Params) (
 		live := liveSiblings(replicas, r)
 		c.reasons = rejectReasons(r, dead, len(live), &p)
 		cands = append(cands, c)
-		compat = append(compat, compatReasons(r, live))
+		compat = append(compat, compatReasons(r, live, &p))
 		anyCompatible = anyCompatible || (len(c.reasons) == 0 && len(compat[len(compat)-1]) == 0)
 	}
 	// Compatibility is a hard filter whenever some acceptable candidate
@@ -134,12 +134,14 @@ func liveSiblings(replicas []*projections.Instance, r *projections.Instance) []*
 // (log_slave_updates) for them to catch up from it, its major version must
 // not be newer than theirs, and a sibling that logs its updates cannot log
 // in a smaller binlog format than r's (ROW events cannot be written as
-// STATEMENT).
-func compatReasons(r *projections.Instance, live []*projections.Instance) []string {
+// STATEMENT). With VerifyReplicationFilters, r must have no replication
+// filters unless every live sibling has some too (a sibling without filters
+// would miss what r's filters dropped).
+func compatReasons(r *projections.Instance, live []*projections.Instance, p *Params) []string {
 	if len(live) == 0 {
 		return nil
 	}
-	var out, newer, format []string
+	var out, newer, format, unfiltered []string
 	if r.LogBinEnabled && !r.LogSlaveUpdatesEnabled {
 		out = append(out, fmt.Sprintf("log_slave_updates is off and %d live replicas would replicate from it", len(live)))
 	}
@@ -151,6 +153,13 @@ func compatReasons(r *projections.Instance, live []*projections.Instance) []stri
 		if sf := formatRank(s.BinlogFormat); s.LogBinEnabled && s.LogSlaveUpdatesEnabled && rf < 3 && sf < rf {
 			format = append(format, s.Key.String()+" ("+strings.ToUpper(s.BinlogFormat)+")")
 		}
+		if p.VerifyReplicationFilters && r.HasReplicationFilters && !s.HasReplicationFilters {
+			unfiltered = append(unfiltered, s.Key.String())
+		}
+	}
+	if len(unfiltered) > 0 {
+		out = append(out, "has replication filters and live replicas without filters would replicate from it: "+
+			strings.Join(unfiltered, ", ")+" (VerifyReplicationFilters)")
 	}
 	if len(newer) > 0 {
 		out = append(out, "major version "+rv+" is newer than live replicas' "+strings.Join(newer, ", "))

@@ -107,6 +107,27 @@ func TestChooseCandidate(t *testing.T) {
 			},
 			p:    func(p *Params) { p.FailMasterPromotionOnLagMinutes = 1 },
 			want: "a", reasons: map[string]string{"b": "over FailMasterPromotionOnLagMinutes 1"}},
+		{name: "VerifyReplicationFilters: a candidate with filters is refused when siblings have none",
+			reps: []*events.InstanceObserved{
+				rep("a", 2, "0-1-105", func(o *events.InstanceObserved) { o.Replication.HasFilters = true }),
+				rep("b", 3, "0-1-100", nil),
+				rep("c", 4, "0-1-100", nil),
+			},
+			p:    func(p *Params) { p.VerifyReplicationFilters = true },
+			want: "b", reasons: map[string]string{"a": "has replication filters and live replicas without filters would replicate from it: b:3306, c:3306 (VerifyReplicationFilters)"}},
+		{name: "without VerifyReplicationFilters the most advanced wins despite filters",
+			reps: []*events.InstanceObserved{
+				rep("a", 2, "0-1-105", func(o *events.InstanceObserved) { o.Replication.HasFilters = true }),
+				rep("b", 3, "0-1-100", nil),
+			},
+			want: "a"},
+		{name: "VerifyReplicationFilters: filters everywhere are compatible",
+			reps: []*events.InstanceObserved{
+				rep("a", 2, "0-1-105", func(o *events.InstanceObserved) { o.Replication.HasFilters = true }),
+				rep("b", 3, "0-1-100", func(o *events.InstanceObserved) { o.Replication.HasFilters = true }),
+			},
+			p:    func(p *Params) { p.VerifyReplicationFilters = true },
+			want: "a"},
 		{name: "promotion ignore filter",
 			reps: []*events.InstanceObserved{rep("a", 2, "0-1-100", nil), rep("b", 3, "0-1-120", nil)},
 			p: func(p *Params) {

@@ -185,7 +185,12 @@ func (r *Recoveries) blockReason(v *projections.View, a *Analysis, now time.Time
 	if r.globalDisabled {
 		return "global recoveries disabled by " + pickStr(r.globalWho, "unknown"), ""
 	}
-	if !filters.Match(name, alias) {
+	// As orchestrator, RecoverNonWriteableMaster and
+	// RecoverLockedSemiSyncMaster alone opt clusters into their recoveries:
+	// the filters do not apply.
+	filtered := a.RecoveryType != events.RecoveryNonWriteableMaster && a.RecoveryType != events.RecoveryLockedSemiSyncMaster &&
+		a.RecoveryType != events.RecoverySemiSyncExact
+	if filtered && !filters.Match(name, alias) {
 		return fmt.Sprintf("cluster %s (alias %s) does not match %s", name, alias, filterName), ""
 	}
 	if matchAny(p.RecoveryIgnoreHostnameFilters, a.AnalyzedInstanceKey.Hostname) {
@@ -238,7 +243,7 @@ func notActionableReason(code events.AnalysisCode) string {
 	case events.AnalysisDeadIntermediateMasterWithSingleReplica:
 		return "not actionable: single replica, nothing to regroup"
 	case events.AnalysisLockedSemiSyncMaster:
-		return "not actionable: semi-sync remedies are not automated"
+		return "not actionable: RecoverLockedSemiSyncMaster is off"
 	}
 	return "not actionable"
 }

@@ -58,6 +58,13 @@ type Facts struct {
 	CountValidSemiSyncReplicating  int
 	SemiSyncMasterLocked           bool // enabled, waiting for more clients than it has, log not moving
 	SemiSyncMasterLockedHypothesis bool // as above but the log moved recently
+	// RecoverNonWriteableMaster is Params.RecoverNonWriteableMaster: a
+	// read-only primary is a failure to recover.
+	RecoverNonWriteableMaster bool
+	// RecoverLockedSemiSyncMaster is Params.RecoverLockedSemiSyncMaster.
+	RecoverLockedSemiSyncMaster bool
+	// EnforceExactSemiSyncReplicas is Params.EnforceExactSemiSyncReplicas.
+	EnforceExactSemiSyncReplicas bool
 }
 
 // ReplicaFacts is one replica of the analyzed instance.
@@ -84,7 +91,8 @@ type ReplicaFacts struct {
 }
 
 func computeFacts(v *projections.View, inst *projections.Instance, p *Params) *Facts {
-	f := &Facts{Instance: inst}
+	f := &Facts{Instance: inst, RecoverNonWriteableMaster: p.RecoverNonWriteableMaster,
+		RecoverLockedSemiSyncMaster: p.RecoverLockedSemiSyncMaster, EnforceExactSemiSyncReplicas: p.EnforceExactSemiSyncReplicas}
 	f.Evidence, _ = v.Evidence(inst.Key)
 	if f.Evidence == nil {
 		f.Evidence = &projections.Evidence{Key: inst.Key}

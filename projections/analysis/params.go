@@ -52,6 +52,21 @@ type Params struct {
 	// detection of the same instance and analysis is not emitted again
 	// within this period.
 	FailureDetectionPeriodBlock time.Duration
+	// RecoverNonWriteableMaster (orchestrator's key): a reachable primary
+	// that is read-only while replicas replicate from it is the actionable
+	// NoWriteableMasterStructureWarning, recovered by setting it writeable.
+	RecoverNonWriteableMaster bool
+	// VerifyReplicationFilters (orchestrator's key): a candidate with
+	// replication filters is refused when a live sibling without filters
+	// would replicate from it (orchestrator's CanReplicateFrom).
+	VerifyReplicationFilters bool
+	// RecoverLockedSemiSyncMaster (orchestrator's key): LockedSemiSyncMaster
+	// is actionable, recovered by enabling semi-sync on enough replicas.
+	RecoverLockedSemiSyncMaster bool
+	// EnforceExactSemiSyncReplicas (orchestrator's key): a semi-sync
+	// primary's semi-sync replicas are made exactly its wait count, on
+	// LockedSemiSyncMaster and MasterWithTooManySemiSyncReplicas.
+	EnforceExactSemiSyncReplicas bool
 }
 
 // DefaultParams returns orchestrator's defaults, with a 3 s IO stall

@@ -55,9 +55,36 @@ func Rules() []Rule {
 		{Code: events.AnalysisUnreachableMaster, Priority: 60, DetectionHooks: true, Detect: true,
 			Description: "Master cannot be reached by a quorum of Regent nodes but some replica still replicates from it: no failover",
 			Match:       func(f *Facts) bool { return f.IsMaster && f.Unreachable && f.CountValidReplicas > 0 && !allAgree(f) }},
+		// With EnforceExactSemiSyncReplicas or RecoverLockedSemiSyncMaster
+		// the same code is actionable; exact wins, as orchestrator.
+		{Code: events.AnalysisLockedSemiSyncMaster, Priority: 64, DetectionHooks: true, Detect: true, Actionable: true, Recovery: events.RecoverySemiSyncExact,
+			Description: "Semi-sync master waits for more replica acknowledgements than it has clients and its binary log does not move",
+			Match: func(f *Facts) bool {
+				return f.EnforceExactSemiSyncReplicas && f.IsMaster && !f.Unreachable && f.SemiSyncMasterLocked
+			}},
+		{Code: events.AnalysisLockedSemiSyncMaster, Priority: 65, DetectionHooks: true, Detect: true, Actionable: true, Recovery: events.RecoveryLockedSemiSyncMaster,
+			Description: "Semi-sync master waits for more replica acknowledgements than it has clients and its binary log does not move",
+			Match: func(f *Facts) bool {
+				return f.RecoverLockedSemiSyncMaster && f.IsMaster && !f.Unreachable && f.SemiSyncMasterLocked
+			}},
 		{Code: events.AnalysisLockedSemiSyncMaster, Priority: 70, DetectionHooks: true, Detect: true,
 			Description: "Semi-sync master waits for more replica acknowledgements than it has clients and its binary log does not move",
 			Match:       func(f *Facts) bool { return f.IsMaster && !f.Unreachable && f.SemiSyncMasterLocked }},
+		// Only with RecoverNonWriteableMaster, as orchestrator: the code is
+		// otherwise a structure warning only.
+		{Code: events.AnalysisNoWriteableMaster, Priority: 75, Detect: true, Actionable: true, Recovery: events.RecoveryNonWriteableMaster,
+			Description: "Master with replicas is read_only",
+			Match: func(f *Facts) bool {
+				return f.RecoverNonWriteableMaster && f.IsMaster && !f.Unreachable && f.LastCheckValid &&
+					f.Instance.ReadOnly && f.CountValidReplicatingReplicas > 0
+			}},
+		{Code: events.AnalysisMasterWithTooManySemiSyncReplicas, Priority: 77, DetectionHooks: true, Detect: true, Actionable: true, Recovery: events.RecoverySemiSyncExact,
+			Description: "Semi sync master has more semi sync replicas than configured",
+			Match: func(f *Facts) bool {
+				m := f.Instance
+				return f.EnforceExactSemiSyncReplicas && f.IsMaster && !f.Unreachable && m.SemiSyncMasterEnabled && m.SemiSyncMasterStatus &&
+					m.SemiSyncMasterWaitForReplicaCount > 0 && m.SemiSyncMasterClients > m.SemiSyncMasterWaitForReplicaCount
+			}},
 		{Code: events.AnalysisAllMasterReplicasNotReplicating, Priority: 80, DetectionHooks: true,
 			Description: "Master is reachable but none of its replicas is replicating",
 			Match: func(f *Facts) bool {

@@ -39,11 +39,26 @@ type transcript struct {
 	want  events.AnalysisCode
 	build func(s *script)
 	check func(t *testing.T, a Analysis)
+	// params, when set, adjusts the parameters the transcript is
+	// analyzed with.
+	params func(p *Params)
 }
 
 func transcripts() []transcript {
 	return []transcript{
 		{name: "healthy", host: "p", want: events.AnalysisNoProblem, build: healthy},
+		{name: "read-only primary, RecoverNonWriteableMaster", host: "p", want: events.AnalysisNoWriteableMaster,
+			build: func(s *script) {
+				p := primary("p", 1)
+				p.ReadOnly = true
+				s.observe(nodes, p, replica("r1", 2, "p"), replica("r2", 3, "p"))
+			},
+			params: func(p *Params) { p.RecoverNonWriteableMaster = true },
+			check: func(t *testing.T, a Analysis) {
+				if !a.IsActionableRecovery || a.RecoveryType != events.RecoveryNonWriteableMaster {
+					t.Errorf("actionable %v type %q", a.IsActionableRecovery, a.RecoveryType)
+				}
+			}},
 		{name: "sigkill: refused everywhere, replicas connecting", host: "p", want: events.AnalysisDeadMaster,
 			build: func(s *script) {
 				healthy(s)
@@ -172,6 +187,18 @@ func transcripts() []transcript {
 					t.Errorf("structure %v lacks %s", a.StructureAnalysis, events.NotEnoughValidSemiSyncReplicasStructureWarning)
 				}
 			}},
+		{name: "too many semi-sync replicas, EnforceExactSemiSyncReplicas", host: "p", want: events.AnalysisMasterWithTooManySemiSyncReplicas,
+			build: func(s *script) {
+				p := primary("p", 1)
+				p.SemiSync = events.SemiSync{Available: true, MasterEnabled: true, MasterStatus: true, MasterWaitForCount: 1, MasterClients: 2}
+				s.observe(nodes, p, replica("r1", 2, "p"), replica("r2", 3, "p"))
+			},
+			params: func(p *Params) { p.EnforceExactSemiSyncReplicas = true },
+			check: func(t *testing.T, a Analysis) {
+				if !a.IsActionableRecovery || a.RecoveryType != events.RecoverySemiSyncExact {
+					t.Errorf("actionable %v type %q", a.IsActionableRecovery, a.RecoveryType)
+				}
+			}},
 		{name: "dead intermediate master", host: "im", want: events.AnalysisDeadIntermediateMaster,
 			build: func(s *script) {
 				chain(s, "a", "b")
@@ -270,7 +297,11 @@ func TestAnalysisTranscripts(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newScript(t)
 			tc.build(s)
-			a := s.analysisOf(tc.host, params())
+			p := params()
+			if tc.params != nil {
+				tc.params(&p)
+			}
+			a := s.analysisOf(tc.host, p)
 			if a.Analysis != tc.want {
 				t.Fatalf("analysis of %s = %s, want %s\n%s", tc.host, a.Analysis, tc.want, mustJSON(t, a))
 			}
