@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -390,7 +391,7 @@ func (e *Engine) intent(v *projections.View, d analysis.Decision, epoch uint64) 
 	if err != nil {
 		succ = events.InstanceKey{}
 	}
-	in := NewIntent(v, IntentSpec{RecoveryID: fmt.Sprintf("r-%s-%d", d.Failure.DetectionID[2:], d.Attempt),
+	in := NewIntent(v, IntentSpec{RecoveryID: fmt.Sprintf("r-%s-%d", strings.TrimPrefix(d.Failure.DetectionID, "d-"), d.Attempt),
 		DetectionID: d.Failure.DetectionID, Type: d.RecoveryType, Analysis: a.Analysis, Description: a.Description,
 		Failed: failed, Cluster: a.ClusterDetails, Successor: succ, Candidates: cands, Node: e.Runner.Node, Epoch: epoch,
 		Automated: true, IsCoMaster: a.IsCoMaster})

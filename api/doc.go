@@ -12,7 +12,7 @@
 //
 // The package declares the small interfaces it reads (Cluster, Operations,
 // …); cmd/regent wires the real implementations (the operations are
-// control.Operator's). The operator's request types (Takeover, ReplicaOp,
+// control.Operator's; the audit is LogAudit, which pages the event log). The operator's request types (Takeover, ReplicaOp,
 // Ack, Downtime, Maintenance) are control's: api imports control, never
 // the reverse. Handlers never block on the fold
 // (control.Fold): they read immutable snapshots.

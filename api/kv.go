@@ -4,14 +4,13 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+
+	"github.com/regent-ha/regent/control"
 )
 
 // KVPair is one key and value of the masters KV bucket, as orchestrator's
-// kv.KVPair.
-type KVPair struct {
-	Key   string
-	Value string
-}
+// kv.KVPair (control's publisher writes them).
+type KVPair = control.KVPair
 
 // MastersKV publishes clusters' primaries to the KV bucket.
 type MastersKV interface {

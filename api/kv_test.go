@@ -17,8 +17,8 @@ func (f *fakeMastersKV) SubmitMasters(_ context.Context, cluster string) ([]KVPa
 	if f.err != nil {
 		return nil, f.err
 	}
-	return []KVPair{{"mysql/master/lab", "198.18.0.1:3306"}, {"mysql/master/lab/hostname", "198.18.0.1"},
-		{"mysql/master/lab/port", "3306"}, {"mysql/master/lab/ipv4", "198.18.0.1"}, {"mysql/master/lab/ipv6", ""}}, nil
+	return []KVPair{{Key: "mysql/master/lab", Value: "198.18.0.1:3306"}, {Key: "mysql/master/lab/hostname", Value: "198.18.0.1"},
+		{Key: "mysql/master/lab/port", Value: "3306"}, {Key: "mysql/master/lab/ipv4", Value: "198.18.0.1"}, {Key: "mysql/master/lab/ipv6", Value: ""}}, nil
 }
 
 // submit-masters-to-kv-stores answers orchestrator's envelope: "Submitted

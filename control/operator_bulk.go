@@ -174,10 +174,11 @@ func (o *Operator) checkMove(v *projections.View, r, dest *projections.Instance,
 	if r.IsInMaintenance {
 		return "", fmt.Errorf("Cannot begin maintenance for instance: %s; %s", r.Key, analysis.MaintenanceReason(r))
 	}
-	mode, err := relocateMode(r, op)
+	m, err := projections.RelocateMode(r, op)
 	if err != nil {
 		return "", err
 	}
+	mode := actuators.SourceMode(m)
 	if below(v, dest.Key, r.Key, done) {
 		return "", fmt.Errorf("cannot relocate %s below %s: %s replicates from %s", r.Key, dest.Key, dest.Key, r.Key)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/regent-ha/regent/actuators"
@@ -256,7 +255,9 @@ func (o *Operator) Relocate(ctx context.Context, key, dest events.InstanceKey, w
 }
 
 // relocateAs is Relocate recorded as operation op (relocate, move-up,
-// move-below, repoint).
+// move-below, repoint). The move is checked by the rule the web's preview
+// shows (projections.CheckRelocateAs); the maintenance lock is checked
+// first, in orchestrator's words.
 func (o *Operator) relocateAs(ctx context.Context, op string, key, dest events.InstanceKey, who string) (*projections.Instance, error) {
 	v := o.views.FreshView()
 	inst, ok := v.Instance(key)
@@ -287,31 +288,6 @@ func (o *Operator) relocateAs(ctx context.Context, op string, key, dest events.I
 	catchUp := !inst.MasterKey.IsZero() && !below(v, key, dest, nil)
 	return o.operate(ctx, op, key, "below "+dest.String(), who,
 		step("change-source", func(ctx context.Context) error { return o.moveTo(ctx, inst, dest, mode, creds, catchUp) }))
-}
-
-// relocateMode is how inst continues from a new source: a GTID replica as
-// it replicates (MariaDB slave_pos, MySQL auto-position); a read-only
-// server that replicates from nothing — an old primary fenced by a forced
-// takeover — from what it executed itself (MariaDB current_pos, as the
-// graceful takeover re-attaches a demoted primary; MySQL auto-position from
-// gtid_executed). A writable server that replicates from nothing is a
-// primary: relocating it would leave a second writable host below the
-// destination, so it is refused (set-read-only first).
-func relocateMode(inst *projections.Instance, op string) (actuators.SourceMode, error) {
-	key := inst.Key
-	switch {
-	case inst.UsingMariaDBGTID || inst.UsingOracleGTID:
-		return actuators.SlavePos, nil
-	case !inst.MasterKey.IsZero():
-		return "", fmt.Errorf("%s does not replicate with GTID: %s supports GTID topologies only", key, op)
-	case !inst.ReadOnly:
-		return "", fmt.Errorf("%s is writable and replicates from nothing (a primary): set-read-only first, then %s", key, op)
-	case inst.IsMariaDB():
-		return actuators.CurrentPos, nil
-	case inst.SupportsOracleGTID && strings.EqualFold(inst.GTIDMode, "ON"):
-		return actuators.SlavePos, nil
-	}
-	return "", fmt.Errorf("%s has no GTID to continue from: %s supports GTID topologies only", key, op)
 }
 
 // LocateErrant implements api.Operations: the binary logs of key that

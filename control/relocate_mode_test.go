@@ -10,7 +10,8 @@ import (
 )
 
 // TestRelocateMode: how an instance continues from its new source, or why
-// it cannot be relocated.
+// it cannot be relocated (projections.RelocateMode, the one rule the
+// operator and the web's preview share), in the actuators' source modes.
 func TestRelocateMode(t *testing.T) {
 	src := events.InstanceKey{Hostname: "198.18.0.1", Port: 3306}
 	for _, tc := range []struct {
@@ -29,7 +30,8 @@ func TestRelocateMode(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.inst.Key = events.InstanceKey{Hostname: "198.18.0.2", Port: 3306}
-			got, err := relocateMode(&tc.inst, "relocate")
+			m, err := projections.RelocateMode(&tc.inst, "relocate")
+			got := actuators.SourceMode(m) // as relocateAs hands it to the actuators
 			if tc.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.err) || !strings.Contains(err.Error(), "198.18.0.2:3306") {
 					t.Fatalf("relocateMode = %q, %v; want an error with %q naming the instance", got, err, tc.err)

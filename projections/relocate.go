@@ -20,13 +20,21 @@ type RelocatePlan struct {
 }
 
 // CheckRelocate checks, on the view, whether key can be relocated below
-// dest (GTID topologies, as the relocate operation): both known, dest not
-// key nor below key, key not in maintenance, key replicating with GTID or a
-// read-only server with GTID and no source, dest writing binary logs (and
-// logging its replicated updates when it is a replica itself), dest's
-// version not newer than key's. The error names the offending instance.
-// The operation checks again when it runs.
+// dest (GTID topologies): CheckRelocateAs for the relocate operation.
 func CheckRelocate(v *View, key, dest events.InstanceKey) (RelocatePlan, error) {
+	return CheckRelocateAs(v, key, dest, "relocate")
+}
+
+// CheckRelocateAs is the one rule of a move of key below dest by GTID,
+// recorded as operation op (relocate, move-up, move-below, repoint): the
+// web interface shows its plan before asking for confirmation and the
+// operator (control) checks it again when the operation runs. Both known,
+// dest not key nor below key, key not in maintenance, key replicating with
+// GTID or a read-only server with GTID and no source (RelocateMode), dest
+// writing binary logs (and logging its replicated updates when it is a
+// replica itself), dest's version not newer than key's. The error names
+// the offending instance.
+func CheckRelocateAs(v *View, key, dest events.InstanceKey, op string) (RelocatePlan, error) {
 	p := RelocatePlan{Key: key, Dest: dest}
 	inst, ok := v.Instance(key)
 	if !ok {
@@ -37,22 +45,18 @@ func CheckRelocate(v *View, key, dest events.InstanceKey) (RelocatePlan, error) 
 		return p, fmt.Errorf("unknown destination %s: Regent does not watch it", dest)
 	}
 	if key == dest {
-		return p, fmt.Errorf("cannot relocate %s below itself", key)
+		return p, fmt.Errorf("cannot %s %s below itself", op, key)
 	}
-	for k, hops := dest, 0; !k.IsZero() && hops < 64; hops++ {
-		if k == key {
-			return p, fmt.Errorf("cannot relocate %s below %s: %s replicates from %s", key, dest, dest, key)
+	if err := relocateCycle(v, key, dest, op); err != nil {
+		if _, merr := RelocateMode(inst, op); merr != nil {
+			return p, fmt.Errorf("%w; %w", err, merr) // both: a writable primary below its own replica
 		}
-		di, ok := v.Instance(k)
-		if !ok {
-			break
-		}
-		k = di.MasterKey
+		return p, err
 	}
 	if inst.IsInMaintenance {
 		return p, fmt.Errorf("%s is in maintenance by %s: %s", key, inst.MaintenanceOwner, inst.MaintenanceReason)
 	}
-	mode, err := relocateMode(inst)
+	mode, err := RelocateMode(inst, op)
 	if err != nil {
 		return p, err
 	}
@@ -62,7 +66,7 @@ func CheckRelocate(v *View, key, dest events.InstanceKey) (RelocatePlan, error) 
 	if d.IsReplica() && !d.LogReplicationUpdatesEnabled {
 		return p, fmt.Errorf("destination %s is a replica without log_slave_updates: %s would miss its source's transactions", dest, key)
 	}
-	if newerMajor(d.Version, inst.Version) {
+	if inst.Version != "" && d.Version != "" && smallerMajorVersion(inst.Version, d.Version) { // CanReplicateFrom's comparison
 		return p, fmt.Errorf("destination %s runs %s, newer than %s's %s: a replica cannot replicate from a newer major version", dest, d.Version, key, inst.Version)
 	}
 	p.FromMaster, p.Mode, p.DestIsReplica, p.DestHasBinlogs = inst.MasterKey, mode, d.IsReplica(), d.LogBinEnabled
@@ -83,42 +87,43 @@ func CheckRelocate(v *View, key, dest events.InstanceKey) (RelocatePlan, error) 
 	return p, nil
 }
 
-// relocateMode is how inst continues from a new source (the operation's
-// rule): a GTID replica as it replicates; a read-only MariaDB server with
-// no source from what it executed; MySQL with gtid_mode ON by
-// auto-position.
-func relocateMode(inst *Instance) (string, error) {
+// relocateCycle refuses dest when it replicates, directly or not, from key.
+func relocateCycle(v *View, key, dest events.InstanceKey, op string) error {
+	for k, hops := dest, 0; !k.IsZero() && hops < 64; hops++ {
+		if k == key {
+			return fmt.Errorf("cannot %s %s below %s: %s replicates from %s", op, key, dest, dest, key)
+		}
+		di, ok := v.Instance(k)
+		if !ok {
+			break
+		}
+		k = di.MasterKey
+	}
+	return nil
+}
+
+// RelocateMode is how inst continues from a new source under operation op:
+// a GTID replica as it replicates (MariaDB slave_pos, MySQL
+// auto-position); a read-only server that replicates from nothing — an old
+// primary fenced by a forced takeover — from what it executed itself
+// (MariaDB current_pos, as the graceful takeover re-attaches a demoted
+// primary; MySQL auto-position from gtid_executed, "slave_pos"). A writable
+// server that replicates from nothing is a primary: relocating it would
+// leave a second writable host below the destination, so it is refused
+// (set-read-only first).
+func RelocateMode(inst *Instance, op string) (string, error) {
 	key := inst.Key
 	switch {
 	case inst.UsingMariaDBGTID || inst.UsingOracleGTID:
 		return "slave_pos", nil
 	case !inst.MasterKey.IsZero():
-		return "", fmt.Errorf("%s does not replicate with GTID: relocate supports GTID topologies only", key)
+		return "", fmt.Errorf("%s does not replicate with GTID: %s supports GTID topologies only", key, op)
 	case !inst.ReadOnly:
-		return "", fmt.Errorf("%s is writable and replicates from nothing (a primary): set-read-only first, then relocate", key)
+		return "", fmt.Errorf("%s is writable and replicates from nothing (a primary): set-read-only first, then %s", key, op)
 	case inst.IsMariaDB():
 		return "current_pos", nil
 	case inst.SupportsOracleGTID && strings.EqualFold(inst.GTIDMode, "ON"):
 		return "slave_pos", nil
 	}
-	return "", fmt.Errorf("%s has no GTID to continue from: relocate supports GTID topologies only", key)
-}
-
-// newerMajor reports whether version a's major.minor is above b's (both
-// as "10.11.6-MariaDB-log"); unparsable versions compare equal.
-func newerMajor(a, b string) bool {
-	am, an, aok := majorMinor(a)
-	bm, bn, bok := majorMinor(b)
-	if !aok || !bok {
-		return false
-	}
-	return am > bm || am == bm && an > bn
-}
-
-func majorMinor(v string) (int, int, bool) {
-	var major, minor int
-	if _, err := fmt.Sscanf(v, "%d.%d", &major, &minor); err != nil {
-		return 0, 0, false
-	}
-	return major, minor, true
+	return "", fmt.Errorf("%s has no GTID to continue from: %s supports GTID topologies only", key, op)
 }

@@ -29,6 +29,7 @@ func TestCheckRelocate(t *testing.T) {
 		{"h2", "h3", "h3:3306 replicates from h2:3306"},
 		{"h2", "h2", "below itself"},
 		{"h1", "h2", "h2:3306 replicates from h1:3306"},
+		{"h1", "h2", "h1:3306 is writable and replicates from nothing"}, // both reasons are given
 		{"h9", "h1", "unknown instance h9:3306"},
 		{"h2", "h9", "unknown destination h9:3306"},
 		{"h3", "h6", "destination h6:3306 does not write binary logs"},

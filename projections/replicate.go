@@ -96,9 +96,17 @@ func majorOf(v string) [2]int {
 	if len(t) < 2 {
 		return [2]int{}
 	}
-	x, _ := strconv.Atoi(t[0])
-	y, _ := strconv.Atoi(t[1])
-	return [2]int{x, y}
+	return [2]int{leadingInt(t[0]), leadingInt(t[1])}
+}
+
+// leadingInt is the number s begins with ("11-MariaDB-log": 11; none: 0).
+func leadingInt(s string) int {
+	end := 0
+	for end < len(s) && end < 9 && s[end] >= '0' && s[end] <= '9' {
+		end++
+	}
+	n, _ := strconv.Atoi(s[:end])
+	return n
 }
 
 // smallerBinlogFormat: STATEMENT < MIXED < ROW; a replica cannot log in a

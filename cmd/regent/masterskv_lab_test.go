@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/regent-ha/regent/control"
 	"github.com/regent-ha/regent/events"
 	"github.com/regent-ha/regent/events/natsnode"
 	"github.com/regent-ha/regent/test/lab"
@@ -35,7 +36,7 @@ func labMasterInBucket(t testing.TB, natsAddr, alias, want string) error {
 	if err != nil {
 		return err
 	}
-	key := "mysql/master/" + kvKeyPart(alias)
+	key := "mysql/master/" + control.KVKeyPart(alias)
 	e, err := kv.Get(ctx, key)
 	if err != nil {
 		return fmt.Errorf("get %s: %w", key, err)
@@ -61,7 +62,7 @@ func labSubmitMasters(t testing.TB, apiURL, alias, want string) error {
 	if err := json.Unmarshal(body, &r); err != nil || !strings.HasPrefix(r.Message, "Submitted ") {
 		return fmt.Errorf("submit-masters-to-kv-stores: %v %s", err, body)
 	}
-	key := "mysql/master/" + kvKeyPart(alias)
+	key := "mysql/master/" + control.KVKeyPart(alias)
 	host, port, _ := strings.Cut(want, ":")
 	wantPairs := map[string]string{key: want, key + "/hostname": host, key + "/port": port, key + "/ipv4": host}
 	for _, p := range r.Details {

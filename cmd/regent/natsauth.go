@@ -4,8 +4,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net"
-	"net/url"
 	"os"
 	"strings"
 
@@ -51,19 +49,7 @@ func roleURL(cfg config.Config, role string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	host, port, err := net.SplitHostPort(a)
-	if err != nil {
-		return "", fmt.Errorf("NATSListenAddress %q: %w", a, err)
-	}
-	if host == "" || host == "0.0.0.0" || host == "::" {
-		host = "127.0.0.1"
-	}
-	scheme := "nats"
-	if cfg.NATSTLSCertFile != "" {
-		scheme = "tls"
-	}
-	u := url.URL{Scheme: scheme, User: url.UserPassword(up.User, up.Password), Host: net.JoinHostPort(host, port)}
-	return u.String(), nil
+	return natsnode.RoleURL(a, cfg.NATSTLSCertFile != "", up)
 }
 
 // nodeClient is how a process with cfg's node config connects to its
@@ -118,25 +104,14 @@ func (f *natsFlags) register(fs *flag.FlagSet, role string) {
 	fs.Var(&f.sets, "set", "set a config key of the local node's config: Key=Value (repeatable)")
 }
 
-// connect connects to --server as name. Without --user, --token, --creds
-// or credentials in the URL, it presents role's identity on the local node
-// (its config as serve finds it, or --config and --set), as nodeClient
-// derives it; without --tls-ca (--tls-cert), the local node's CA (client
-// certificate) as nodeClient gives them. When there is
-// no such node config or secret it connects without credentials and the
-// server says why it refuses.
+// connect connects to --server as name; what the flags leave open is
+// role's connection on the local node (natsclient.Options.Defaults), whose
+// config is found as serve finds it (or --config and --set). Without one
+// it connects without credentials and the server says why it refuses.
 func (f *natsFlags) connect(name, role string, reconnect bool) (*nats.Conn, error) {
 	o := natsclient.Options{Name: name, Servers: strings.Split(f.server, ","), Auth: f.auth, TLS: f.tls, Reconnect: reconnect}
 	if local, ok := f.local(role); ok {
-		if o.Auth == (natsclient.Auth{}) && !strings.Contains(f.server, "@") {
-			o.Auth = local.Auth
-		}
-		if o.TLS.CertFile == "" && o.TLS.KeyFile == "" {
-			o.TLS.CertFile, o.TLS.KeyFile = local.TLS.CertFile, local.TLS.KeyFile
-		}
-		if o.TLS.CAFile == "" {
-			o.TLS.CAFile = local.TLS.CAFile
-		}
+		o = o.Defaults(local)
 	}
 	nc, err := natsclient.Connect(o)
 	if err != nil {

@@ -53,8 +53,8 @@ type node struct {
 	// pools, the VIP mover and the hook runner (whose asynchronous hooks
 	// record their outcome in the log when they finish).
 	closers []io.Closer
-	kv      *mastersKV // publishes the primaries to the KV bucket while leading
-	reload  *reloader  // SIGHUP and reload-configuration
+	kv      *control.MastersKV // publishes the primaries to the KV bucket while leading
+	reload  *reloader          // SIGHUP and reload-configuration
 	// state says what the node waits for until it is ready (the streams
 	// exist): /api/status answers not ready, with it, meanwhile.
 	state control.Startup
@@ -147,12 +147,12 @@ func startNode(ctx context.Context, cfg config.Config, logger zerolog.Logger, ve
 	n.api.RegisterReadTools(n.app, ops, tools)
 	n.api.RegisterTags(n.app, ops)
 	n.api.RegisterInventoryWrites(n.app, n.read, ops)
-	n.api.RegisterAudit(newLogAudit(n.elog), ops)
-	if _, err := web.Register(n.api, n.app, web.Options{History: webHistory{elog: n.elog, settings: settings}}); err != nil {
+	n.api.RegisterAudit(api.NewLogAudit(n.elog), ops)
+	if _, err := web.Register(n.api, n.app, web.Options{History: audit.History{Log: n.elog, Settings: settings}}); err != nil {
 		n.close()
 		return nil, fmt.Errorf("register the web interface: %w", err)
 	}
-	n.kv = newMastersKV(cfg.MastersKVPrefix(), n.app, n.elog, leading, n.log)
+	n.kv = control.NewMastersKV(cfg.MastersKVPrefix(), n.app, n.elog, leading, n.log)
 	n.api.RegisterKV(n.app, n.kv)
 	n.reload = newReloader(n)
 	n.api.RegisterReload(n.reload)

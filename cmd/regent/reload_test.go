@@ -22,6 +22,7 @@ import (
 	"github.com/regent-ha/regent/actuators"
 	"github.com/regent-ha/regent/api"
 	"github.com/regent-ha/regent/config"
+	"github.com/regent-ha/regent/control"
 	"github.com/regent-ha/regent/events"
 	"github.com/regent-ha/regent/events/eventlog"
 	"github.com/regent-ha/regent/test/natstest"
@@ -68,9 +69,10 @@ func TestReloadAppliesOrRefusesWhole(t *testing.T) {
 	}
 	srv := api.New(api.Options{Auth: apiAuth(cfg)}, nil, prometheus.NewRegistry(), zerolog.Nop())
 	var recorded []events.ConfigReloaded
-	rl := &reloader{node: "n1", files: &opts, runner: actuators.NewLive(runnerSettings(cfg)), params: actuators.NewLive(params),
-		setAuth: srv.SetAuth, cur: cfg, log: zerolog.Nop(),
-		record: func(_ context.Context, p events.ConfigReloaded) error { recorded = append(recorded, p); return nil }}
+	rl := &reloader{files: &opts, runner: actuators.NewLive(runnerSettings(cfg)), params: actuators.NewLive(params),
+		setAuth: srv.SetAuth, cur: cfg}
+	rl.Reloader = control.Reloader{Node: "n1", Apply: rl.apply, Log: zerolog.Nop(),
+		Record: func(_ context.Context, p events.ConfigReloaded) error { recorded = append(recorded, p); return nil }}
 	ctx := t.Context()
 
 	next := reloadConf(dir, []string{"echo new", "echo second"}, nil)

@@ -108,7 +108,7 @@ func replay(ctx context.Context, e env, f replayFlags, tf timeline.Filter) (int,
 		return 1, err
 	}
 	var obs []timeline.Item
-	if f.observations || observationKind(tf.Kinds) {
+	if f.observations || tf.WantsObservations() {
 		if obs, err = a.ReadStream(ctx, events.ObservationsName, audit.ReadOptions{Since: tf.Since, Until: tf.Until, Progress: p}); err != nil {
 			return 1, err
 		}
@@ -145,13 +145,4 @@ func verifyLog(ctx context.Context, e env, f replayFlags, a *audit.Log, tf timel
 		return 1, nil
 	}
 	return 0, nil
-}
-
-func observationKind(ks []events.Kind) bool {
-	for _, k := range ks {
-		if k.IsObservation() {
-			return true
-		}
-	}
-	return false
 }

@@ -121,7 +121,9 @@ func serveFiles(ctx context.Context, cfg config.Config, e env, files *config.Loa
 func (n *node) run(ctx context.Context, ln net.Listener, start time.Time) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return n.api.Run(gctx, ln) })
-	g.Go(func() error { return n.reload.watch(gctx) })
+	if n.reload.files != nil { // a config built in code (tests serving in-process) has nothing to re-read
+		g.Go(func() error { return n.reload.Run(gctx) })
+	}
 	g.Go(func() error {
 		// The API answers (not ready) while the streams are created.
 		if err := n.ensure(gctx); err != nil {

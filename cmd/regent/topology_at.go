@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/regent-ha/regent/control/audit"
-	"github.com/regent-ha/regent/projections/timeline"
 )
 
 // topologyFlags are `regent topology`'s flags.
@@ -56,11 +55,7 @@ func topologyAt(ctx context.Context, e env, f topologyFlags, at time.Time) (stri
 		return "", err
 	}
 	defer a.Close()
-	items, err := a.ReadAt(ctx, at, audit.NewProgress(e.stderr))
-	if err != nil {
-		return "", err
-	}
+	text, err := a.TopologyAt(ctx, s, at, f.hint, f.tabulated, audit.NewProgress(e.stderr))
 	a.ReportSkips(e.stderr, "regent topology")
-	_, text, err := timeline.TopologyAt(items, s, at, f.hint, f.tabulated)
 	return text, err
 }

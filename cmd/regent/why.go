@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/regent-ha/regent/control/audit"
-	"github.com/regent-ha/regent/events"
 	"github.com/regent-ha/regent/projections/timeline"
 )
 
@@ -87,37 +86,13 @@ func why(ctx context.Context, e env, f whyFlags, at time.Time) (string, error) {
 		return "", err
 	}
 	defer a.Close()
-	p := audit.NewProgress(e.stderr)
+	defer a.ReportSkips(e.stderr, "regent why")
 	if f.recovery != "" {
-		items, err := a.ReadStream(ctx, events.EventsName, audit.ReadOptions{Progress: p})
-		if err != nil {
-			return "", err
-		}
-		a.ReportSkips(e.stderr, "regent why")
-		t, err := timeline.FindRecovery(items, f.recovery)
-		if err != nil {
-			return "", err
-		}
-		return timeline.ExplainRecovery(t), nil
+		return a.WhyRecovery(ctx, f.recovery, audit.NewProgress(e.stderr))
 	}
 	s, _, err := f.audit.settings()
 	if err != nil {
 		return "", err
 	}
-	items, err := a.ReadAt(ctx, at, p)
-	if err != nil {
-		return "", err
-	}
-	a.ReportSkips(e.stderr, "regent why")
-	st, err := timeline.Fold(items, s, at)
-	if err != nil {
-		return "", err
-	}
-	// The cluster is resolved as the API does, as of the instant; a hint
-	// the view does not know is taken as a cluster name.
-	cluster := f.cluster
-	if name, err := st.Topology.View(at).ResolveCluster(f.cluster); err == nil {
-		cluster = name
-	}
-	return timeline.WhyAt(st.Recoveries, cluster, at, f.window), nil
+	return a.WhyCluster(ctx, s, f.cluster, at, f.window, audit.NewProgress(e.stderr))
 }

@@ -179,3 +179,20 @@ func Drain(nc *nats.Conn, timeout time.Duration) {
 		nc.Close()
 	}
 }
+
+// Defaults fills what o leaves open from local, a local node's connection
+// (its derived identity and TLS files): the identity when o names none,
+// neither in Auth nor as user@ in a server URL; the client certificate
+// when o gives neither file; the CA when o gives none.
+func (o Options) Defaults(local Options) Options {
+	if o.Auth == (Auth{}) && !strings.Contains(strings.Join(o.Servers, ","), "@") {
+		o.Auth = local.Auth
+	}
+	if o.TLS.CertFile == "" && o.TLS.KeyFile == "" {
+		o.TLS.CertFile, o.TLS.KeyFile = local.TLS.CertFile, local.TLS.KeyFile
+	}
+	if o.TLS.CAFile == "" {
+		o.TLS.CAFile = local.TLS.CAFile
+	}
+	return o
+}

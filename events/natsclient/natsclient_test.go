@@ -3,10 +3,7 @@ package natsclient
 import (
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/regent-ha/regent/events/natsnode"
-	"github.com/regent-ha/regent/test/natstest"
 	"github.com/regent-ha/regent/test/tlstest"
 )
 
@@ -50,31 +47,21 @@ func TestTLSFilesLoad(t *testing.T) {
 	}
 }
 
-// TestConnectWithTokenAndInProcess: a token identity over TCP, and the
-// embedded server in-process; a wrong token is refused.
-func TestConnectWithTokenAndInProcess(t *testing.T) {
-	o := natstest.Options(t, "token")
-	o.Token = "s3cret-token"
-	n, err := natsnode.Start(o, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
+// Defaults fills only what the flags leave open: the local identity when
+// none is named (a user@ URL names one), the certificate pair when neither
+// file is given, the CA when none is.
+func TestOptionsDefaults(t *testing.T) {
+	local := Options{Auth: Auth{User: "reader", Password: "derived"}, TLS: TLSFiles{CertFile: "n.crt", KeyFile: "n.key", CAFile: "ca.pem"}}
+	got := Options{Servers: []string{"nats://127.0.0.1:4222"}}.Defaults(local)
+	if got.Auth != local.Auth || got.TLS != local.TLS {
+		t.Errorf("nothing given: %+v", got)
 	}
-	t.Cleanup(n.Shutdown)
-	nc, err := Connect(Options{Name: "t", Servers: []string{n.ClientURL()}, Auth: Auth{Token: "s3cret-token"}})
-	if err != nil {
-		t.Fatalf("token: %v", err)
+	got = Options{Servers: []string{"nats://a:4222", "nats://bob:pw@b:4222"}, TLS: TLSFiles{KeyFile: "own.key"}}.Defaults(local)
+	if got.Auth != (Auth{}) || got.TLS != (TLSFiles{KeyFile: "own.key", CAFile: "ca.pem"}) {
+		t.Errorf("user in a URL and an own key: %+v", got)
 	}
-	nc.Close()
-	if nc, err := Connect(Options{Servers: []string{n.ClientURL()}, Auth: Auth{Token: "wrong"}, Timeout: time.Second}); err == nil {
-		nc.Close()
-		t.Error("a wrong token was accepted")
-	}
-	nc, err = Connect(Options{Name: "in-process", InProcess: n.InProcessProvider(), Auth: Auth{Token: "s3cret-token"}, Reconnect: true})
-	if err != nil {
-		t.Fatalf("in-process: %v", err)
-	}
-	defer nc.Close()
-	if !nc.IsConnected() || nc.Opts.Name != "in-process" || nc.Opts.MaxReconnect != -1 {
-		t.Errorf("in-process connection: connected %v name %q reconnects %d", nc.IsConnected(), nc.Opts.Name, nc.Opts.MaxReconnect)
+	got = Options{Servers: []string{"nats://a:4222"}, Auth: Auth{Token: "t"}, TLS: TLSFiles{CAFile: "own-ca.pem"}}.Defaults(local)
+	if got.Auth != (Auth{Token: "t"}) || got.TLS != (TLSFiles{CertFile: "n.crt", KeyFile: "n.key", CAFile: "own-ca.pem"}) {
+		t.Errorf("a token and an own CA: %+v", got)
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/rs/zerolog"
+
+	"github.com/regent-ha/regent/events/natsclient"
 )
 
 // Options configure an embedded node. Zero values mean "not set".
@@ -197,23 +199,21 @@ func (n *Node) Name() string { return n.srv.Name() }
 // ClientURL is the URL the NATS CLI can use to reach this node.
 func (n *Node) ClientURL() string { return n.srv.ClientURL() }
 
-// InProcessConn opens a client connection to this node that bypasses TCP.
-// name labels the connection in the server's monitoring.
-func (n *Node) InProcessConn(name string, extra ...nats.Option) (*nats.Conn, error) {
-	opts := []nats.Option{
-		nats.InProcessServer(n.srv),
-		nats.Name(name),
-		nats.MaxReconnects(-1),
-	}
+// InProcessConn opens a client connection to this node that bypasses TCP,
+// built by natsclient.Connect as every other client connection, as the
+// node's own identity (Options.Self, else its token or user). name labels
+// the connection in the server's monitoring.
+func (n *Node) InProcessConn(name string) (*nats.Conn, error) {
+	o := natsclient.Options{Name: name, InProcess: n.srv, Reconnect: true}
 	switch {
 	case n.opts.Self.User != "":
-		opts = append(opts, nats.UserInfo(n.opts.Self.User, n.opts.Self.Password))
+		o.Auth = natsclient.Auth{User: n.opts.Self.User, Password: n.opts.Self.Password}
 	case n.opts.Token != "":
-		opts = append(opts, nats.Token(n.opts.Token))
+		o.Auth = natsclient.Auth{Token: n.opts.Token}
 	case n.opts.User != "":
-		opts = append(opts, nats.UserInfo(n.opts.User, n.opts.Password))
+		o.Auth = natsclient.Auth{User: n.opts.User, Password: n.opts.Password}
 	}
-	nc, err := nats.Connect("", append(opts, extra...)...)
+	nc, err := natsclient.Connect(o)
 	if err != nil {
 		return nil, fmt.Errorf("connect in-process to %s: %w", n.Name(), err)
 	}

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -157,4 +159,24 @@ func (id Identities) Role(role string) (UserPass, error) {
 		return UserPass{}, err
 	}
 	return UserPass{User: user, Password: creds.Password(user)}, nil
+}
+
+// RoleURL is the URL a client on the node's host reaches its NATS
+// listener (listen, host:port) at with up's credentials:
+// nats://user:password@host:port, tls:// when the listener has TLS; a
+// wildcard or empty host is reached at 127.0.0.1.
+func RoleURL(listen string, tls bool, up UserPass) (string, error) {
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return "", fmt.Errorf("NATSListenAddress %q: %w", listen, err)
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	scheme := "nats"
+	if tls {
+		scheme = "tls"
+	}
+	u := url.URL{Scheme: scheme, User: url.UserPassword(up.User, up.Password), Host: net.JoinHostPort(host, port)}
+	return u.String(), nil
 }

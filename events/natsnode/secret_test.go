@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -43,5 +44,28 @@ func TestIdentities(t *testing.T) {
 	clustered := Identities{Secret: SecretSource{Clustered: true, DataDir: dir}, Self: "n1"}
 	if _, err := clustered.Role(RoleReader); !errors.Is(err, ErrNoSecret) {
 		t.Errorf("cluster without a secret: %v", err)
+	}
+}
+
+// RoleURL reaches a wildcard listener on the loopback, names TLS by its
+// scheme and refuses an address without a port, naming it.
+func TestRoleURL(t *testing.T) {
+	up := UserPass{User: "reader", Password: "p/w"}
+	for _, c := range []struct {
+		listen string
+		tls    bool
+		want   string
+	}{
+		{"0.0.0.0:4222", false, "nats://reader:p%2Fw@127.0.0.1:4222"},
+		{":4222", true, "tls://reader:p%2Fw@127.0.0.1:4222"},
+		{"[::]:4333", false, "nats://reader:p%2Fw@127.0.0.1:4333"},
+		{"198.18.0.10:4222", false, "nats://reader:p%2Fw@198.18.0.10:4222"},
+	} {
+		if got, err := RoleURL(c.listen, c.tls, up); err != nil || got != c.want {
+			t.Errorf("RoleURL(%q, %v) = %q, %v; want %q", c.listen, c.tls, got, err, c.want)
+		}
+	}
+	if _, err := RoleURL("localhost", false, up); err == nil || !strings.Contains(err.Error(), `"localhost"`) {
+		t.Errorf("an address without a port: %v", err)
 	}
 }

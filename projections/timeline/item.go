@@ -3,6 +3,7 @@ package timeline
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -59,6 +60,12 @@ type Filter struct {
 	Kinds    []events.Kind
 	// Since and Until bound the stream time (inclusive).
 	Since, Until time.Time
+}
+
+// WantsObservations reports whether the filter selects an observation
+// kind: the observation stream must be read too.
+func (f Filter) WantsObservations() bool {
+	return slices.ContainsFunc(f.Kinds, events.Kind.IsObservation)
 }
 
 // refs are the payload fields Filter looks at.

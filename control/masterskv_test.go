@@ -1,4 +1,4 @@
-package main
+package control
 
 import (
 	"context"
@@ -19,6 +19,9 @@ import (
 	"github.com/regent-ha/regent/projections/analysis"
 	"github.com/regent-ha/regent/test/natstest"
 )
+
+// kvTestSecret is the cluster secret of the test NATS.
+const kvTestSecret = "regent-test-shared-nats-secret-01"
 
 // foldedViews folds observations into a topology as the applier does.
 type foldedViews struct {
@@ -115,7 +118,7 @@ func kvTestKey(h string) events.InstanceKey { return events.InstanceKey{Hostname
 func kvTestNATS(t *testing.T) (*eventlog.Log, string) {
 	t.Helper()
 	o := natstest.Options(t, "masterskv")
-	creds, err := natsnode.NewCredentials(testSecret)
+	creds, err := natsnode.NewCredentials(kvTestSecret)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +133,15 @@ func kvTestNATS(t *testing.T) (*eventlog.Log, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return l, secretURL(t, testSecret, natsnode.RoleReader, strings.TrimPrefix(n.ClientURL(), "nats://"))
+	user, err := natsnode.RoleUser(natsnode.RoleReader, "n1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := natsnode.RoleURL(strings.TrimPrefix(n.ClientURL(), "nats://"), false, natsnode.UserPass{User: user, Password: creds.Password(user)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l, u
 }
 
 // TestMastersKVFollowsFailover: with real embedded NATS, the leader
@@ -148,7 +159,7 @@ func TestMastersKVFollowsFailover(t *testing.T) {
 	views := &foldedViews{topo: topo, now: time.Now()}
 	views.observe(t, [2]string{"198.18.0.1", ""}, [2]string{"198.18.0.2", "198.18.0.1"}, [2]string{"198.18.0.3", "198.18.0.1"})
 	var leading atomic.Bool
-	m := newMastersKV("mysql/master/", views, l, leading.Load, zerolog.Nop())
+	m := NewMastersKV("mysql/master/", views, l, leading.Load, zerolog.Nop())
 
 	rc, err := nats.Connect(readerURL, nats.Timeout(5*time.Second))
 	if err != nil {
@@ -266,7 +277,7 @@ func TestMastersKVSubmitAndKeys(t *testing.T) {
 	}
 	views := &foldedViews{topo: topo, now: time.Now()}
 	views.observe(t, [2]string{"198.18.0.1", ""}, [2]string{"198.18.0.2", "198.18.0.1"})
-	m := newMastersKV("/", views, l, func() bool { return true }, zerolog.Nop())
+	m := NewMastersKV("/", views, l, func() bool { return true }, zerolog.Nop())
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	for range 2 {
@@ -288,8 +299,8 @@ func TestMastersKVSubmitAndKeys(t *testing.T) {
 	}
 	for in, want := range map[string]string{"main": "main", "198.18.0.1:3306": "198.18.0.1=3A3306",
 		"a=b": "a=3Db", "a b": "a=20b", ".x..y.": "=2Ex.=2Ey=2E", "db/eu-1_x": "db/eu-1_x"} {
-		if got := kvKeyPart(in); got != want {
-			t.Errorf("kvKeyPart(%q) = %q, want %q", in, got, want)
+		if got := KVKeyPart(in); got != want {
+			t.Errorf("KVKeyPart(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

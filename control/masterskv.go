@@ -1,4 +1,4 @@
-package main
+package control
 
 import (
 	"context"
@@ -14,7 +14,6 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/regent-ha/regent/api"
 	"github.com/regent-ha/regent/events"
 	"github.com/regent-ha/regent/events/eventlog"
 	"github.com/regent-ha/regent/projections"
@@ -30,19 +29,26 @@ const (
 	mastersVerifyRounds = 10
 )
 
+// KVPair is one key and value of the masters KV bucket, as orchestrator's
+// kv.KVPair (api.KVPair is this type).
+type KVPair struct {
+	Key   string
+	Value string
+}
+
 // kvStore is the masters bucket (eventlog.Masters).
 type kvStore interface {
 	Put(ctx context.Context, key, value string, force bool) (bool, error)
 }
 
-// mastersKV publishes each cluster's writable primary to the masters KV
+// MastersKV publishes each cluster's writable primary to the masters KV
 // bucket while this node leads, as orchestrator's KV pairs:
 // <prefix><alias> = host:port, then /hostname, /port, /ipv4, /ipv6. It
 // writes only what changed (a failover, a new cluster, an alias); Run owns
-// the loop, SubmitMasters (the API) may run beside it.
-type mastersKV struct {
+// the loop, SubmitMasters (the API, api.MastersKV) may run beside it.
+type MastersKV struct {
 	prefix  string // config.MastersKVPrefix
-	views   mastersViews
+	views   MastersViews
 	store   kvStore
 	leading func() bool
 	// resolve gives a host's first IPv4 and IPv6 address ("" when none).
@@ -53,22 +59,22 @@ type mastersKV struct {
 	last map[string]string // primary pair last written per cluster key, while leading
 }
 
-// mastersViews is what the publisher reads: the topology and the
+// MastersViews is what the publisher reads: the topology and the
 // recoveries (the applier).
-type mastersViews interface {
+type MastersViews interface {
 	View() *projections.View
 	Recoveries() *analysis.Recoveries
 }
 
-func newMastersKV(prefix string, views mastersViews, elog *eventlog.Log,
-	leading func() bool, logger zerolog.Logger) *mastersKV {
-	return &mastersKV{prefix: prefix, views: views, store: elog.NewMasters(), leading: leading,
+func NewMastersKV(prefix string, views MastersViews, elog *eventlog.Log,
+	leading func() bool, logger zerolog.Logger) *MastersKV {
+	return &MastersKV{prefix: prefix, views: views, store: elog.NewMasters(), leading: leading,
 		resolve: resolveIPs, log: logger.With().Str(events.LogComponent, "masterskv").Logger()}
 }
 
 // Run publishes changes every mastersPublishEvery until ctx ends. A write
 // that fails is logged and retried on the next round.
-func (m *mastersKV) Run(ctx context.Context) error {
+func (m *MastersKV) Run(ctx context.Context) error {
 	t := time.NewTicker(mastersPublishEvery)
 	defer t.Stop()
 	for round := 1; ; round++ {
@@ -93,24 +99,24 @@ func (m *mastersKV) Run(ctx context.Context) error {
 
 // SubmitMasters writes cluster's pairs (every cluster's when "") even when
 // the bucket already holds them (api.MastersKV).
-func (m *mastersKV) SubmitMasters(ctx context.Context, cluster string) ([]api.KVPair, error) {
+func (m *MastersKV) SubmitMasters(ctx context.Context, cluster string) ([]KVPair, error) {
 	return m.publish(ctx, cluster, true)
 }
 
 // publish writes the pairs of the writable primaries (of cluster, or all):
 // every pair when force, else only those of a primary that differs from
 // the one last written. It returns the pairs it wrote.
-func (m *mastersKV) publish(ctx context.Context, cluster string, force bool) ([]api.KVPair, error) {
+func (m *MastersKV) publish(ctx context.Context, cluster string, force bool) ([]KVPair, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.last == nil {
 		m.last = map[string]string{}
 	}
 	v := m.views.View()
-	var out []api.KVPair
+	var out []KVPair
 	var errs []error
 	for _, p := range primaries(v, m.views.Recoveries(), cluster) {
-		key, value := m.prefix+kvKeyPart(p.alias), p.key.String()
+		key, value := m.prefix+KVKeyPart(p.alias), p.key.String()
 		if !force && m.last[key] == value {
 			continue
 		}
@@ -220,9 +226,9 @@ func successorPrimary(v *projections.View, next map[events.InstanceKey]analysis.
 }
 
 // pairs are orchestrator's GetClusterMasterKVPairs for one primary.
-func (m *mastersKV) pairs(ctx context.Context, key string, k events.InstanceKey) []api.KVPair {
+func (m *MastersKV) pairs(ctx context.Context, key string, k events.InstanceKey) []KVPair {
 	ipv4, ipv6 := m.resolve(ctx, k.Hostname)
-	return []api.KVPair{
+	return []KVPair{
 		{Key: key, Value: k.String()},
 		{Key: key + "/hostname", Value: k.Hostname},
 		{Key: key + "/port", Value: strconv.Itoa(k.Port)},
@@ -231,12 +237,12 @@ func (m *mastersKV) pairs(ctx context.Context, key string, k events.InstanceKey)
 	}
 }
 
-// kvKeyPart escapes an alias into NATS KV key characters: letters, digits,
+// KVKeyPart escapes an alias into NATS KV key characters: letters, digits,
 // '-', '_', '/' and '.' (not first, last or doubled) stay; every other byte,
 // '=' included, becomes =XX
 // (hex), so the mapping is injective: "main" stays "main",
 // "198.18.0.1:3306" becomes "198.18.0.1=3A3306".
-func kvKeyPart(s string) string {
+func KVKeyPart(s string) string {
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
 		c := s[i]

@@ -1,4 +1,4 @@
-package main
+package api
 
 import (
 	"context"
@@ -6,16 +6,25 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/regent-ha/regent/events"
 	"github.com/regent-ha/regent/events/eventlog"
+	"github.com/regent-ha/regent/test/natstest"
 )
 
 // The general audit pages the event stream newest first, 20 a page, and an
 // instance's audit keeps only the events naming it.
 func TestLogAuditPagesTheEventLog(t *testing.T) {
-	_, l := auditNode(t, "")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	l, err := eventlog.New(natstest.Conn(t, natstest.Node(t)), zerolog.Nop(), events.StreamOptions{EventBytes: 32 << 20, ObservationBytes: 32 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Ensure(ctx); err != nil {
+		t.Fatal(err)
+	}
 	t0 := time.Date(2026, 12, 7, 20, 0, 0, 0, time.UTC)
 	key := func(i int) events.InstanceKey {
 		return events.InstanceKey{Hostname: fmt.Sprintf("198.18.0.%d", i%3+1), Port: 3306}
@@ -31,7 +40,7 @@ func TestLogAuditPagesTheEventLog(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	a := newLogAudit(l)
+	a := NewLogAudit(l)
 	p0, err := a.Audit(ctx, events.InstanceKey{}, 0)
 	if err != nil || len(p0) != 20 {
 		t.Fatalf("page 0: %d entries, %v", len(p0), err)

@@ -1,4 +1,4 @@
-package main
+package api
 
 import (
 	"context"
@@ -6,25 +6,27 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/regent-ha/regent/api"
 	"github.com/regent-ha/regent/events"
 	"github.com/regent-ha/regent/events/eventlog"
 	"github.com/regent-ha/regent/projections"
 	"github.com/regent-ha/regent/projections/timeline"
 )
 
-// logAudit implements api.AuditReader over the event stream: orchestrator's
+// LogAudit implements AuditReader over the event stream: orchestrator's
 // general audit, newest first, one entry per event. The whole audit is
-// the log; an instance's audit looks through the last scan events.
-type logAudit struct {
+// the log; an instance's audit looks through the last scan events. Safe
+// for concurrent use (every call reads the log anew).
+type LogAudit struct {
 	elog     *eventlog.Log
 	pageSize int    // orchestrator's AuditPageSize default, 20
 	scan     uint64 // how far back an instance's audit looks
 }
 
-var _ api.AuditReader = logAudit{}
+var _ AuditReader = LogAudit{}
 
-func newLogAudit(l *eventlog.Log) logAudit { return logAudit{elog: l, pageSize: 20, scan: 20000} }
+// NewLogAudit is the audit of l: orchestrator's page size (20), an
+// instance's audit over the last 20,000 events.
+func NewLogAudit(l *eventlog.Log) LogAudit { return LogAudit{elog: l, pageSize: 20, scan: 20000} }
 
 var errAuditDone = errors.New("audit window read")
 
@@ -32,8 +34,8 @@ var errAuditDone = errors.New("audit window read")
 // later page is empty, and no request reads the whole stream.
 const maxAuditPages = 5000
 
-// Audit implements api.AuditReader.
-func (a logAudit) Audit(ctx context.Context, key events.InstanceKey, page int) ([]api.AuditEntry, error) {
+// Audit implements AuditReader.
+func (a LogAudit) Audit(ctx context.Context, key events.InstanceKey, page int) ([]AuditEntry, error) {
 	if page < 0 || page >= maxAuditPages {
 		return nil, nil
 	}
@@ -67,15 +69,15 @@ func (a logAudit) Audit(ctx context.Context, key events.InstanceKey, page int) (
 	}
 	slices.Reverse(kept)
 	lo := min(page*a.pageSize, len(kept))
-	out := make([]api.AuditEntry, 0, len(kept)-lo)
+	out := make([]AuditEntry, 0, len(kept)-lo)
 	for _, r := range kept[lo:] {
-		out = append(out, auditEntry(r))
+		out = append(out, logAuditEntry(r))
 	}
 	return out, nil
 }
 
-func auditEntry(r eventlog.Record) api.AuditEntry {
-	e := api.AuditEntry{AuditId: r.Sequence, AuditTimestamp: r.Env.Time.UTC().Format(projections.TimestampLayout),
+func logAuditEntry(r eventlog.Record) AuditEntry {
+	e := AuditEntry{AuditId: r.Sequence, AuditTimestamp: r.Env.Time.UTC().Format(projections.TimestampLayout),
 		AuditType: r.Env.Kind.String(), Message: timeline.Summary(r.Env)}
 	if k, err := projections.ParseInstanceKey(r.Env.Instance, 3306); err == nil && r.Env.Instance != "" {
 		e.AuditInstanceKey = k
