@@ -208,12 +208,8 @@ func startState(ctx context.Context, s *server, mariaDB bool, f string) (string,
 		return "", fmt.Errorf("SHOW BINLOG EVENTS has no Event_type or Info column (columns %v)", cols)
 	}
 	for rows.Next() {
-		vals := make([]sql.RawBytes, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
+		vals, err := scanRaw(rows, len(cols))
+		if err != nil {
 			return "", err
 		}
 		if string(vals[typ]) == want {

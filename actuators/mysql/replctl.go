@@ -279,17 +279,24 @@ func binaryLogs(ctx context.Context, s *server) ([]string, error) {
 	}
 	var out []string
 	for rows.Next() {
-		vals := make([]sql.RawBytes, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
+		vals, err := scanRaw(rows, len(cols))
+		if err != nil {
 			return nil, err
 		}
 		out = append(out, string(vals[0]))
 	}
 	return out, rows.Err()
+}
+
+// scanRaw scans the current row of rows, n columns, as raw bytes (valid
+// until the next Next).
+func scanRaw(rows *sql.Rows, n int) ([]sql.RawBytes, error) {
+	vals := make([]sql.RawBytes, n)
+	ptrs := make([]any, n)
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	return vals, rows.Scan(ptrs...)
 }
 
 // PurgeBinaryLogs deletes key's binary logs before binlog (PURGE BINARY

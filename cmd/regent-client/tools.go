@@ -40,7 +40,7 @@ func toolCommands() []command {
 		{name: "topology-tags", summary: "print the replication tree of a cluster with each instance's tags", needs: needHint,
 			path: hint("topology-tags"), output: outDetailsText},
 		{name: "tags", summary: "list an instance's tags (name=value)", needs: needInstance,
-			path: func(o *options) string { return "tags/" + o.hostPort(o.instance) }, output: outStrings},
+			path: func(o *options) string { return "tags/" + o.hostPort(o.instance) }, output: outDetailsLines},
 		{name: "tag-value", summary: "print the value of an instance's tag -t", needs: needInstance | needTag,
 			path: withTag("tag-value"), output: outDetailsText},
 		{name: "tag", summary: "tag an instance with -t name or name=value", needs: needInstance | needTag,
@@ -123,18 +123,6 @@ func outDataKey(w io.Writer, r reply) error {
 	}
 	_, err = fmt.Fprintln(w, k)
 	return err
-}
-
-// outStrings is `jq -r '.[]'` over a list of strings.
-func outStrings(w io.Writer, r reply) error {
-	list, err := items(r.data())
-	if err != nil {
-		return err
-	}
-	for _, it := range list {
-		fmt.Fprintln(w, jqText(it))
-	}
-	return nil
 }
 
 // outDetailsKeys prints Details, a list of keys, one per line.
