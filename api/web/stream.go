@@ -66,14 +66,17 @@ func (w *Web) stream(rw http.ResponseWriter, r *http.Request) {
 			}
 			fl.Flush()
 		case <-changed:
+			// Subscribe before the message, as before "hello": what folds
+			// once the page may have re-read is a change it hears of. (After
+			// the message, a fold between the page's read and this call
+			// would be lost.) Coalesce: what folds during the interval is
+			// one change, sent after it (next is closed by then).
+			next := w.src.Changed()
 			n++
 			if _, err := fmt.Fprintf(rw, "event: change\ndata: %d\n\n", n); err != nil {
 				return
 			}
 			fl.Flush()
-			// Coalesce: what folds during the interval is one change,
-			// sent after it (next is closed by then).
-			next := w.src.Changed()
 			pause := time.NewTimer(every)
 			select {
 			case <-ctx.Done():
