@@ -65,7 +65,8 @@ func moveString(m events.SemiSyncMove) string {
 // from the view, plans orchestrator's semi-sync moves: none when no server
 // has a semi-sync priority; with priorities (legacy rule) the successor's
 // source side on, each re-pointed replica with a priority source side off
-// and replica side on unless must_not (off then), nothing for one without;
+// and replica side on unless must_not (off then), nothing for one without
+// (the wanted state, whatever the view says the server has now);
 // a graceful takeover also turns the demoted primary's source side off;
 // EnforceExactSemiSyncReplicas keeps the replica side to the successor's
 // wait count in priority order, RecoverLockedSemiSyncMaster only turns it
@@ -82,10 +83,10 @@ func TestPromotionIntentPlansSemiSyncMoves(t *testing.T) {
 	}{
 		{"no priority", map[string]bool{}, events.RecoveryMaster, false, false, nil},
 		{"legacy", map[string]bool{"s": true, "r1": true, "r3": true}, events.RecoveryMaster, false, false,
-			[]string{"s:M+R.", "r1:M-R+", "r2:M.R.", "r3:M-R."}},
-		{"legacy all", all, events.RecoveryMaster, false, false, []string{"s:M+R.", "r1:M-R+", "r2:M-R.", "r3:M-R."}},
-		{"takeover", all, events.RecoveryGracefulMasterTakeover, false, false, []string{"s:M+R.", "r1:M-R+", "r2:M-R.", "r3:M-R.", "p:M-R."}},
-		{"exact", all, events.RecoveryMaster, true, false, []string{"s:M+R.", "r1:M-R+", "r2:M-R-", "r3:M-R."}},
+			[]string{"s:M+R.", "r1:M-R+", "r2:M.R.", "r3:M-R-"}},
+		{"legacy all", all, events.RecoveryMaster, false, false, []string{"s:M+R.", "r1:M-R+", "r2:M-R+", "r3:M-R-"}},
+		{"takeover", all, events.RecoveryGracefulMasterTakeover, false, false, []string{"s:M+R.", "r1:M-R+", "r2:M-R+", "r3:M-R-", "p:M-R."}},
+		{"exact", all, events.RecoveryMaster, true, false, []string{"s:M+R.", "r1:M-R+", "r2:M-R-", "r3:M-R-"}},
 		// r2 already sends ACKs: wait count 1 is reached, nothing turns on.
 		{"locked enough", all, events.RecoveryMaster, false, true, []string{"s:M+R.", "r1:M-R.", "r2:M-R.", "r3:M-R."}},
 		{"intermediate", all, events.RecoveryIntermediateMaster, false, false, nil},

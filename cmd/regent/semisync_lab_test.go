@@ -62,9 +62,10 @@ func TestLabFailoverMovesSemiSync(t *testing.T) {
 		if s := got["semi-sync "+successor]; s.Outcome != events.StepOK {
 			return fmt.Errorf("successor's semi-sync step %+v", s)
 		}
+		t.Logf("semi-sync details: %s: %s; %d: %s", successor, got["semi-sync "+successor].Detail, other, got[fmt.Sprintf("semi-sync 198.18.0.%d:3306", other)].Detail)
 		o := got[fmt.Sprintf("semi-sync 198.18.0.%d:3306", other)]
-		if want := map[bool]string{true: events.StepOK, false: events.StepSkipped}[other == 3]; o.Outcome != want {
-			return fmt.Errorf("other replica's semi-sync step %+v, want %s", o, want)
+		if o.Outcome != events.StepOK {
+			return fmt.Errorf("other replica's semi-sync step %+v", o)
 		}
 		return nil
 	})

@@ -11,6 +11,11 @@ const (
 	semiSyncAsWanted   = "semi-sync already as wanted"
 )
 
+// The moves name the wanted state, not a change from the view's: a view
+// a poll behind would otherwise skip a setting, and the actuator reads the
+// server's current value and leaves it alone when it is already right (as
+// orchestrator re-reads the instance before each setting).
+
 // PromotionSemiSync is what orchestrator does to semi-sync settings on a
 // promotion, for servers with a semi-sync priority (DetectSemiSyncEnforcedQuery
 // > 0): the promoted server turns its source side on before it takes
@@ -67,8 +72,6 @@ func sourceMove(i *projections.Instance, on bool) events.SemiSyncMove {
 	switch {
 	case i.SemiSyncPriority == 0:
 		m.Why = semiSyncNoPriority
-	case i.SemiSyncMasterEnabled == on:
-		m.Why = semiSyncAsWanted
 	default:
 		m.Master = &on
 	}
@@ -79,16 +82,16 @@ func sourceMove(i *projections.Instance, on bool) events.SemiSyncMove {
 // off, and its replica side to want (nil: unchanged).
 func replicaMove(r *projections.Instance, want *bool) events.SemiSyncMove {
 	m := events.SemiSyncMove{Target: r.Key}
-	if r.SemiSyncPriority > 0 && r.SemiSyncMasterEnabled {
+	if r.SemiSyncPriority > 0 {
 		off := false
 		m.Master = &off
 	}
-	if want != nil && *want != r.SemiSyncReplicaEnabled {
+	if want != nil {
 		w := *want
 		m.Replica = &w
 	}
 	if m.Master == nil && m.Replica == nil {
-		m.Why = semiSyncAsWanted
+		m.Why = semiSyncAsWanted // RecoverLockedSemiSyncMaster: enough replicas have it
 		if r.SemiSyncPriority == 0 {
 			m.Why = semiSyncNoPriority
 		}
