@@ -109,7 +109,7 @@ func (x *executor) applySemiSyncMove(ctx context.Context, m events.SemiSyncMove)
 		}
 		state := map[bool]string{false: " off", true: " on"}[*side.want]
 		if !side.master {
-			state += " (IO thread restarted)"
+			state += " (IO thread restarted if it changed)"
 		}
 		done = append(done, side.name+state)
 	}
