@@ -387,11 +387,13 @@ func (e *Engine) detect(ctx context.Context, v *projections.View, d analysis.Dec
 func (e *Engine) intent(v *projections.View, d analysis.Decision, epoch uint64) Intent {
 	a := d.Analysis
 	failed := a.AnalyzedInstanceKey
-	succ, cands, err := ChooseSuccessor(v, failed, d.RecoveryType, e.CurrentParams())
+	params := e.CurrentParams()
+	succ, cands, err := ChooseSuccessor(v, failed, d.RecoveryType, params)
 	if err != nil {
 		succ = events.InstanceKey{}
 	}
-	in := NewIntent(v, IntentSpec{RecoveryID: fmt.Sprintf("r-%s-%d", strings.TrimPrefix(d.Failure.DetectionID, "d-"), d.Attempt),
+	in := NewIntent(v, IntentSpec{RecoverLockedSemiSyncMaster: params.RecoverLockedSemiSyncMaster,
+		EnforceExactSemiSyncReplicas: params.EnforceExactSemiSyncReplicas, RecoveryID: fmt.Sprintf("r-%s-%d", strings.TrimPrefix(d.Failure.DetectionID, "d-"), d.Attempt),
 		DetectionID: d.Failure.DetectionID, Type: d.RecoveryType, Analysis: a.Analysis, Description: a.Description,
 		Failed: failed, Cluster: a.ClusterDetails, Successor: succ, Candidates: cands, Node: e.Runner.Node, Epoch: epoch,
 		Automated: true, IsCoMaster: a.IsCoMaster})

@@ -56,6 +56,9 @@ func (x *executor) takeover(ctx context.Context, p MasterPlan) (Result, error) {
 	}); err != nil {
 		return res, err
 	}
+	if err := x.sourceSemiSync(ctx, p); err != nil {
+		return res, errors.Join(err, x.rec.flush(ctx))
+	}
 	if err := x.rec.step(ctx, "promote", s, func(ctx context.Context) (bool, string, error) { return x.makePrimary(ctx, s) }); err != nil {
 		return res, err
 	}
@@ -70,6 +73,11 @@ func (x *executor) takeover(ctx context.Context, p MasterPlan) (Result, error) {
 	lost, err := x.repointAll(ctx, p.Replicas, s, SlavePos)
 	res.LostReplicas = lost
 	if err != nil {
+		return res, err
+	}
+	// The re-pointed replicas and the demoted primary (orchestrator's
+	// SetReadOnly(true) turns its source side off).
+	if err := x.moveSemiSync(ctx, p.SemiSyncMoves, besides([]events.InstanceKey{s}, lost)); err != nil {
 		return res, err
 	}
 	if err := x.reattach(ctx, old, s, p.Reattach, creds); err != nil {

@@ -40,6 +40,14 @@ type IntentSpec struct {
 	IsCoMaster bool
 	// SkipHooks runs the recovery without its hooks (recover-lite).
 	SkipHooks bool
+	// RecoverLockedSemiSyncMaster and EnforceExactSemiSyncReplicas choose
+	// how a promotion sets the replica side of semi-sync on the re-pointed
+	// replicas (analysis.PromotionSemiSync).
+	RecoverLockedSemiSyncMaster  bool
+	EnforceExactSemiSyncReplicas bool
+	// SemiSyncMoves: a resumed promotion's semi-sync moves (nil: computed
+	// from the view).
+	SemiSyncMoves []events.SemiSyncMove
 }
 
 // NewIntent is the one builder of a recovery's intent: the started event
@@ -50,7 +58,8 @@ func NewIntent(v *projections.View, s IntentSpec) Intent {
 	started := events.RecoveryStarted{RecoveryID: s.RecoveryID, DetectionID: s.DetectionID, Type: s.Type,
 		Analysis: s.Analysis, Description: s.Description, Failed: s.Failed, ClusterName: s.Cluster.ClusterName,
 		ClusterAlias: s.Cluster.ClusterAlias, ClusterDomain: s.Cluster.ClusterDomain, Candidates: s.Candidates,
-		Successor: s.Successor, Replicas: s.Replicas, SemiSyncDisable: s.SemiSyncDisable, Node: s.Node, Manual: s.Manual, Who: s.Who, SkipHooks: s.SkipHooks}
+		Successor: s.Successor, Replicas: s.Replicas, SemiSyncDisable: s.SemiSyncDisable, Node: s.Node, Manual: s.Manual, Who: s.Who, SkipHooks: s.SkipHooks,
+		SemiSyncMoves: s.SemiSyncMoves}
 	switch {
 	case started.Replicas != nil || started.SemiSyncDisable != nil || v == nil:
 	case s.Type == events.RecoveryLockedSemiSyncMaster, s.Type == events.RecoverySemiSyncExact:
@@ -62,6 +71,14 @@ func NewIntent(v *projections.View, s IntentSpec) Intent {
 				started.Replicas = append(started.Replicas, r.Key)
 			}
 		}
+	}
+	if v != nil && started.SemiSyncMoves == nil && promotes(s.Type) && !s.Successor.IsZero() {
+		var demoted events.InstanceKey
+		if s.Type == events.RecoveryGracefulMasterTakeover || s.Type == events.RecoveryGracefulMasterTakeoverAuto {
+			demoted = s.Failed
+		}
+		started.SemiSyncMoves = analysis.PromotionSemiSync(v, s.Successor, started.Replicas, demoted,
+			s.RecoverLockedSemiSyncMaster, s.EnforceExactSemiSyncReplicas)
 	}
 	in := Intent{Started: started, Epoch: s.Epoch}
 	in.Hook = hookContext(v, in.Plan(), s)
@@ -76,7 +93,8 @@ func ResumeIntent(v *projections.View, started events.RecoveryStarted, node stri
 		Analysis: started.Analysis, Description: started.Description, Failed: started.Failed,
 		Cluster:   projections.ClusterInfo{ClusterName: started.ClusterName, ClusterAlias: started.ClusterAlias, ClusterDomain: started.ClusterDomain},
 		Successor: started.Successor, Candidates: started.Candidates, Replicas: started.Replicas,
-		SemiSyncDisable: started.SemiSyncDisable, Manual: started.Manual, Who: started.Who, Node: node, Epoch: epoch, SkipHooks: started.SkipHooks}
+		SemiSyncDisable: started.SemiSyncDisable, Manual: started.Manual, Who: started.Who, Node: node, Epoch: epoch, SkipHooks: started.SkipHooks,
+		SemiSyncMoves: started.SemiSyncMoves}
 	in := NewIntent(v, s)
 	in.Resume = true
 	return in
@@ -92,7 +110,17 @@ func (in Intent) Plan() MasterPlan {
 		Intermediate: s.Type == events.RecoveryIntermediateMaster,
 		SetWriteable: s.Type == events.RecoveryNonWriteableMaster,
 		SemiSync:     s.Type == events.RecoveryLockedSemiSyncMaster || s.Type == events.RecoverySemiSyncExact,
-		SemiSyncOff:  s.SemiSyncDisable}
+		SemiSyncOff:  s.SemiSyncDisable, SemiSyncMoves: s.SemiSyncMoves}
+}
+
+// promotes tells whether a recovery type promotes a replica to primary.
+func promotes(t events.RecoveryType) bool {
+	switch t {
+	case events.RecoveryIntermediateMaster, events.RecoveryNonWriteableMaster,
+		events.RecoveryLockedSemiSyncMaster, events.RecoverySemiSyncExact:
+		return false
+	}
+	return true
 }
 
 // ChooseSuccessor picks where a failed instance's replicas go: the best

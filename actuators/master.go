@@ -41,6 +41,9 @@ type MasterPlan struct {
 	// SemiSyncOff are the replicas a semi-sync plan turns semi-sync off on
 	// (EnforceExactSemiSyncReplicas), after turning it on on Replicas.
 	SemiSyncOff []events.InstanceKey
+	// SemiSyncMoves: the semi-sync settings a promotion moves, one step
+	// per server (analysis.PromotionSemiSync); none: nothing is touched.
+	SemiSyncMoves []events.SemiSyncMove
 }
 
 // Policy holds the recovery knobs (orchestrator's keys) the executor uses.
@@ -118,6 +121,9 @@ func (x *executor) promote(ctx context.Context, p MasterPlan) (Result, error) {
 		// Re-pointing does not wait for the fence: an isolated old
 		// primary's timeouts must not delay it.
 		res.LostReplicas, err = x.repointAll(ctx, p.Replicas, p.Successor, SlavePos)
+	}
+	if err == nil {
+		err = x.moveSemiSync(ctx, p.SemiSyncMoves, besides([]events.InstanceKey{p.Successor, p.Failed}, res.LostReplicas))
 	}
 	wg.Wait()
 	res.Fenced = fenceRO.err == nil
@@ -224,9 +230,22 @@ func (x *executor) promoteSuccessor(ctx context.Context, p MasterPlan) error {
 	}); err != nil {
 		return err
 	}
+	if err := x.sourceSemiSync(ctx, p); err != nil {
+		return err
+	}
 	return x.rec.step(ctx, "promote", s, func(ctx context.Context) (bool, string, error) {
 		return x.makePrimary(ctx, s)
 	})
+}
+
+// sourceSemiSync turns the successor's source side of semi-sync on before
+// it takes writes, as orchestrator's SetReadOnly(false), which runs only
+// with ApplyMySQLPromotionAfterMasterFailover.
+func (x *executor) sourceSemiSync(ctx context.Context, p MasterPlan) error {
+	if !x.policy.ApplyPromotion {
+		return nil
+	}
+	return x.moveSemiSync(ctx, p.SemiSyncMoves, only(p.Successor))
 }
 
 // stopIOAll stops the IO thread of the successor and of every other replica

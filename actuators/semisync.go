@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/regent-ha/regent/events"
 )
@@ -54,4 +56,78 @@ func (x *executor) enableSemiSync(ctx context.Context, master events.InstanceKey
 		}
 	}
 	return res, nil
+}
+
+// semiSyncStep prefixes a promotion's per-server step "semi-sync <server>".
+const semiSyncStep = "semi-sync "
+
+// moveSemiSync records the promotion's semi-sync moves of the servers keep
+// selects, one step each: ok when set, skipped with the reason when nothing
+// changes, failed when a setting failed. As orchestrator, a failed setting
+// does not fail the promotion (its SetReadOnly and StartReplication results
+// are audited, the recovery goes on); only losing the recovery (fenced) or
+// the event log stops it.
+func (x *executor) moveSemiSync(ctx context.Context, moves []events.SemiSyncMove, keep func(events.InstanceKey) bool) error {
+	for _, m := range moves {
+		if !keep(m.Target) {
+			continue
+		}
+		err := x.rec.step(ctx, semiSyncStep+m.Target.String(), m.Target, func(ctx context.Context) (bool, string, error) {
+			return x.applySemiSyncMove(ctx, m)
+		})
+		var se *StepError
+		if err != nil && !errors.As(err, &se) {
+			return err
+		}
+	}
+	return nil
+}
+
+// applySemiSyncMove sets the source side, then the replica side, of one
+// server, each bounded by StepTimeout.
+func (x *executor) applySemiSyncMove(ctx context.Context, m events.SemiSyncMove) (bool, string, error) {
+	if m.Master == nil && m.Replica == nil {
+		return false, m.Why, nil
+	}
+	if x.semi == nil {
+		return false, "", errors.New("the database actuator cannot set semi-sync")
+	}
+	var done []string
+	for _, side := range []struct {
+		master bool
+		want   *bool
+		name   string
+	}{{true, m.Master, "source side"}, {false, m.Replica, "replica side"}} {
+		if side.want == nil {
+			continue
+		}
+		err := bounded(ctx, x.policy.StepTimeout, func(ctx context.Context) error {
+			return x.semi.SetSemiSync(ctx, m.Target, side.master, *side.want)
+		})
+		if err != nil {
+			return len(done) > 0, strings.Join(done, ", "), fmt.Errorf("set semi-sync %s of %s: %w", side.name, m.Target, err)
+		}
+		state := map[bool]string{false: " off", true: " on"}[*side.want]
+		if !side.master {
+			state += " (IO thread restarted if it changed)"
+		}
+		done = append(done, side.name+state)
+	}
+	return true, strings.Join(done, ", "), nil
+}
+
+// only selects key; besides selects every key but those of skip.
+func only(key events.InstanceKey) func(events.InstanceKey) bool {
+	return func(k events.InstanceKey) bool { return k == key }
+}
+
+func besides(skip ...[]events.InstanceKey) func(events.InstanceKey) bool {
+	return func(k events.InstanceKey) bool {
+		for _, ks := range skip {
+			if slices.Contains(ks, k) {
+				return false
+			}
+		}
+		return true
+	}
 }

@@ -246,8 +246,10 @@ func (o *Operator) takeoverPlan(v *projections.View, t Takeover) (actuators.Inte
 	if err != nil {
 		return actuators.IntentSpec{}, err
 	}
+	p := o.params()
 	spec := actuators.IntentSpec{Type: takeoverType(t.Kind), Analysis: events.AnalysisDeadMaster, Failed: primary.Key,
-		Cluster: projections.ClusterInfo{ClusterName: t.Cluster}, Successor: succ, Candidates: cands}
+		Cluster: projections.ClusterInfo{ClusterName: t.Cluster}, Successor: succ, Candidates: cands,
+		RecoverLockedSemiSyncMaster: p.RecoverLockedSemiSyncMaster, EnforceExactSemiSyncReplicas: p.EnforceExactSemiSyncReplicas}
 	if ci, ok := v.Cluster(t.Cluster); ok && ci != nil {
 		spec.Cluster = *ci
 	}
@@ -362,7 +364,8 @@ func (o *Operator) RecoverWith(ctx context.Context, failed, candidate events.Ins
 	}
 	in := actuators.NewIntent(v, actuators.IntentSpec{RecoveryID: newID("m"), Type: a.RecoveryType, Analysis: a.Analysis,
 		Description: a.Description, Command: recoverCommand(lite), Failed: failed, Cluster: a.ClusterDetails, Successor: succ,
-		Candidates: cands, Manual: true, Who: who, Node: o.node, Epoch: epoch, SkipHooks: lite})
+		Candidates: cands, Manual: true, Who: who, Node: o.node, Epoch: epoch, SkipHooks: lite,
+		RecoverLockedSemiSyncMaster: o.params().RecoverLockedSemiSyncMaster, EnforceExactSemiSyncReplicas: o.params().EnforceExactSemiSyncReplicas})
 	rec, err := o.run(ctx, in)
 	if err != nil {
 		return events.InstanceKey{}, err

@@ -80,6 +80,19 @@ type RecoveryStarted struct {
 	SemiSyncDisable []InstanceKey `json:"semi_sync_disable,omitempty"`
 	// SkipHooks: no hook runs (orchestrator's recover-lite).
 	SkipHooks bool `json:"skip_hooks,omitempty"`
+	// SemiSyncMoves: the semi-sync settings a promotion moves, one per
+	// server (absent when no server of the plan has a semi-sync priority).
+	SemiSyncMoves []SemiSyncMove `json:"semi_sync_moves,omitempty"`
+}
+
+// SemiSyncMove is one server's semi-sync change in a promotion: the source
+// (master) side and the replica side, each nil when it stays as it is;
+// Why says why nothing changes when both are nil.
+type SemiSyncMove struct {
+	Target  InstanceKey `json:"target"`
+	Master  *bool       `json:"master,omitempty"`
+	Replica *bool       `json:"replica,omitempty"`
+	Why     string      `json:"why,omitempty"`
 }
 
 // Step outcomes.

@@ -42,16 +42,7 @@ func SemiSyncActions(v *projections.View, master events.InstanceKey, exact bool)
 			possible = append(possible, r)
 		}
 	}
-	sort.SliceStable(possible, func(i, j int) bool {
-		a, b := possible[i], possible[j]
-		if a.SemiSyncPriority != b.SemiSyncPriority {
-			return a.SemiSyncPriority > b.SemiSyncPriority
-		}
-		if ra, rb := semiSyncRuleRank(a.PromotionRule), semiSyncRuleRank(b.PromotionRule); ra != rb {
-			return ra < rb
-		}
-		return a.Key.String() < b.Key.String()
-	})
+	sortBySemiSyncPriority(possible)
 	wait := m.SemiSyncMasterWaitForReplicaCount
 	if exact {
 		for i, r := range possible {
@@ -87,6 +78,22 @@ func SemiSyncActions(v *projections.View, master events.InstanceKey, exact bool)
 			master, ErrNoCandidate, len(possible), wait, m.SemiSyncMasterClients)
 	}
 	return enable, disable, nil
+}
+
+// sortBySemiSyncPriority orders replicas as orchestrator's
+// classifyAndPrioritizeReplicas: higher semi-sync priority, then better
+// promotion rule, then name.
+func sortBySemiSyncPriority(possible []*projections.Instance) {
+	sort.SliceStable(possible, func(i, j int) bool {
+		a, b := possible[i], possible[j]
+		if a.SemiSyncPriority != b.SemiSyncPriority {
+			return a.SemiSyncPriority > b.SemiSyncPriority
+		}
+		if ra, rb := semiSyncRuleRank(a.PromotionRule), semiSyncRuleRank(b.PromotionRule); ra != rb {
+			return ra < rb
+		}
+		return a.Key.String() < b.Key.String()
+	})
 }
 
 // semiSyncRuleRank orders promotion rules best first, as orchestrator's
