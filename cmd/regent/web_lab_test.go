@@ -89,6 +89,11 @@ func labWebRelocate(t *testing.T, ctx context.Context, c *labCluster, key, dest,
 // of the API showing the recovery; then the why panel and the slider.
 func labWebFailover(t *testing.T, ctx context.Context, c *labCluster, l *lab.Lab) {
 	t.Helper()
+	// The slider below looks 2–3 s before the kill: the topology it expects
+	// (the last relocate's) must have held longer than that. On a loaded
+	// machine the nodes become ready, discover and relocate within 3 s, so
+	// the instant could fall before the discovery (an empty view).
+	time.Sleep(3500 * time.Millisecond)
 	browser.Do(t, ctx, browser.Eval(`window.__same = 'not reloaded'`))
 	l.Kill(1)
 	killed := time.Now()
