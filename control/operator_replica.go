@@ -241,7 +241,10 @@ func (o *Operator) underMaintenance(key events.InstanceKey, reason string, act f
 			return "", err
 		}
 		defer func() {
-			_ = o.record(context.WithoutCancel(ctx), events.KindMaintenanceEnded, events.MaintenanceEnded{Key: key}, key)
+			if err := o.record(context.WithoutCancel(ctx), events.KindMaintenanceEnded, events.MaintenanceEnded{Key: key}, key); err != nil {
+				o.log.Warn().Err(err).Str(events.LogInstance, key.String()).
+					Msg(reason + ": maintenance not ended; it lapses by itself (end-maintenance ends it now)")
+			}
 		}()
 		return act(ctx)
 	}
