@@ -150,8 +150,13 @@ func replicaFacts(v *projections.View, r *projections.Instance, p *Params) Repli
 		Downtimed:     r.IsDowntimed,
 	}
 	io := r.ReplicationIOThreadState
-	rf.FailingToConnect = io == events.ThreadOther ||
-		(io == events.ThreadStopped && strings.Contains(strings.ToLower(r.LastIOError), "connecting to"))
+	// As orchestrator, only a connect error counts: an IO thread that is
+	// Connecting with no error is a replica just (re)started or re-pointed
+	// (every replica of a refactoring passes through it), not one that
+	// fails. MariaDB and MySQL before 8.0.23 say "error (re)connecting to
+	// master", later MySQL "Error connecting to source".
+	rf.FailingToConnect = (io == events.ThreadOther || io == events.ThreadStopped) &&
+		strings.Contains(strings.ToLower(r.LastIOError), "connecting to")
 	// The replica's latest observation counts as current within
 	// Evidence.ObservationWindow: 2×PollInterval, or twice the interval the
 	// slowest fresh node achieves, up to a cap.

@@ -266,6 +266,30 @@ func transcripts() []transcript {
 				chain(s, "a", "b")
 				s.at(time.Second).observe(nodes, replica("im", 2, "p"), connecting(replica("a", 10, "im"))).unreachable(nodes, "b", false)
 			}},
+		// Both replicas just re-pointed below im (a refactoring): their IO
+		// threads say Connecting with no error yet. Nothing failed.
+		{name: "intermediate master reachable, replicas connecting without an error", host: "im",
+			want: events.AnalysisNoProblem,
+			build: func(s *script) {
+				chain(s, "a", "b")
+				starting := func(o *events.InstanceObserved) *events.InstanceObserved {
+					o = connecting(o)
+					o.Replication.LastIOError = ""
+					return o
+				}
+				s.at(time.Second).observe(nodes, replica("im", 2, "p"), starting(replica("a", 10, "im")), starting(replica("b", 11, "im")))
+			}},
+		{name: "intermediate master reachable, replicas failing to connect to a MySQL 8.0.23+ source", host: "im",
+			want: events.AnalysisAllIntermediateMasterReplicasFailingToConnectOrDead,
+			build: func(s *script) {
+				chain(s, "a", "b")
+				mysql := func(o *events.InstanceObserved) *events.InstanceObserved {
+					o = connecting(o)
+					o.Replication.LastIOError = "Error connecting to source 'repl@im:3306'. This was attempt 3/86400, with a delay of 60 seconds between attempts. Message: Can't connect to MySQL server on 'im:3306' (111)"
+					return o
+				}
+				s.at(time.Second).observe(nodes, replica("im", 2, "p"), mysql(replica("a", 10, "im")), mysql(replica("b", 11, "im")))
+			}},
 		{name: "intermediate master reachable, one replica failing to connect, one replicating", host: "im",
 			want: events.AnalysisNoProblem,
 			build: func(s *script) {
