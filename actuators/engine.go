@@ -47,6 +47,7 @@ type Engine struct {
 
 	mu       sync.Mutex // guards inflight, settle, hooking, freed and wake
 	inflight map[string]bool
+	ended    map[string]endedRun  // cluster → this node's last run there that recorded its outcome
 	settle   map[string]time.Time // cluster → no automated start before
 	hooking  map[string]int       // cluster → detection hook records being appended
 	// freed is closed, and replaced, whenever a cluster stops being in
@@ -117,7 +118,7 @@ func NewEngine(c EngineConfig) (*Engine, error) {
 	if c.Tick == 0 {
 		c.Tick = DefaultTick
 	}
-	return &Engine{EngineConfig: c, inflight: map[string]bool{}, settle: map[string]time.Time{},
+	return &Engine{EngineConfig: c, inflight: map[string]bool{}, ended: map[string]endedRun{}, settle: map[string]time.Time{},
 		hooking: map[string]int{}, freed: make(chan struct{}), wake: make(chan struct{}), fences: newFencer()}, nil
 }
 
@@ -246,7 +247,7 @@ func (e *Engine) step(ctx context.Context, epoch uint64) time.Duration {
 	decisions := analysis.Decide(v, recs, now, e.CurrentParams())
 	cost := max(0, e.Runner.Clock.Now().Sub(start))
 	for _, t := range recs.ActiveRecoveries() {
-		if e.orphaned(t, epoch) {
+		if e.orphaned(t, epoch, recs.ClusterSeq(t.ClusterName())) {
 			e.resume(ctx, v, t, epoch, recs.ClusterSeq(t.ClusterName()))
 		}
 	}
@@ -263,14 +264,26 @@ func (e *Engine) step(ctx context.Context, epoch uint64) time.Duration {
 // was left by an older epoch (its node died or lost the lease), or it is
 // this node's and epoch's own but no longer runs here (its run stopped
 // fenced by an append that came between two of its own, or could not record
-// its end). Either way the leader resumes it; the resume's first append
-// expects the fold's cluster sequence, so a run that did end but is not
-// folded yet is not resumed twice.
-func (e *Engine) orphaned(t analysis.TopologyRecovery, epoch uint64) bool {
-	if e.busy(t.ClusterName()) {
+// its end). Either way the leader resumes it. A run of this node that
+// recorded its outcome at a sequence the fold (at foldSeq) has not reached
+// is not orphaned: the fold is behind, and the recovery ended. (Were it
+// resumed, the resume's first append, expecting the fold's sequence, would
+// be refused as fenced anyway; it would only log a false "resuming".)
+func (e *Engine) orphaned(t analysis.TopologyRecovery, epoch, foldSeq uint64) bool {
+	cluster := t.ClusterName()
+	e.mu.Lock()
+	busy, end := e.inflight[cluster], e.ended[cluster]
+	e.mu.Unlock()
+	if busy || (end.recovery == t.UID && foldSeq < end.seq) {
 		return false
 	}
 	return t.Epoch < epoch || (t.Epoch == epoch && t.ProcessingNodeHostname == e.Runner.Node)
+}
+
+// endedRun is a run of this node that recorded its outcome at seq.
+type endedRun struct {
+	recovery string
+	seq      uint64
 }
 
 // settling reports whether cluster just had a recovery by this node.
@@ -435,6 +448,7 @@ func (e *Engine) launch(ctx context.Context, in Intent) {
 			e.mu.Lock()
 			defer e.mu.Unlock()
 			delete(e.inflight, in.Started.ClusterName)
+			e.noteEnded(in, res)
 			notStarted := errors.Is(err, ErrNotStarted)
 			defer e.signalFreed(!notStarted)
 			if notStarted {
@@ -456,7 +470,7 @@ var ErrBusy = errors.New("a recovery is already running on this cluster")
 // RunManual runs an operator's recovery (takeover, forced failover, manual
 // recover) synchronously, under the same one-per-cluster rule and with the
 // same intent, steps and fencing as an automated one.
-func (e *Engine) RunManual(ctx context.Context, in Intent) (Result, error) {
+func (e *Engine) RunManual(ctx context.Context, in Intent) (res Result, err error) {
 	e.mu.Lock()
 	if e.inflight[in.Started.ClusterName] {
 		e.mu.Unlock()
@@ -467,11 +481,20 @@ func (e *Engine) RunManual(ctx context.Context, in Intent) (Result, error) {
 	defer func() {
 		e.mu.Lock()
 		delete(e.inflight, in.Started.ClusterName)
+		e.noteEnded(in, res)
 		e.signalFreed(true)
 		e.mu.Unlock()
 	}()
 	e.awaitHookRecords(ctx, in.Started.ClusterName)
 	return e.Runner.Run(ctx, in)
+}
+
+// noteEnded remembers the run of in if it recorded its outcome (see
+// orphaned). e.mu is held.
+func (e *Engine) noteEnded(in Intent, res Result) {
+	if res.EndSeq > 0 {
+		e.ended[in.Started.ClusterName] = endedRun{recovery: in.Started.RecoveryID, seq: res.EndSeq}
+	}
 }
 
 // AckLog is a Log that also tells a stored append from a deduplicated one.

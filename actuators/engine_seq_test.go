@@ -126,23 +126,34 @@ func TestEngineResumesItsOwnStoppedRecovery(t *testing.T) {
 		node         string
 		recEpoch     uint64
 		busy, resume bool
+		ended        *endedRun // this node's last run on the cluster recorded its outcome
 	}{
-		{"own, stopped", "n1", 3, false, true},
-		{"own, running here", "n1", 3, true, false},
-		{"older epoch", "n2", 2, false, true},
-		{"another node, same epoch", "n2", 3, false, false},
+		{"own, stopped", "n1", 3, false, true, nil},
+		{"own, running here", "n1", 3, true, false, nil},
+		{"older epoch", "n2", 2, false, true, nil},
+		{"another node, same epoch", "n2", 3, false, false, nil},
+		// The run ended (recovery-completed at 12), the fold is at 9: not
+		// orphaned, the fold is behind.
+		{"own, ended, fold behind", "n1", 3, false, false, &endedRun{recovery: "r-1", seq: 12}},
+		// The fold reached the recorded end and still shows it active:
+		// something else is wrong, resume.
+		{"own, ended, fold past the end", "n1", 3, false, true, &endedRun{recovery: "r-1", seq: 9}},
+		{"own, another recovery ended", "n1", 3, false, true, &endedRun{recovery: "r-0", seq: 12}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			log := &expectLog{}
 			e := mustEngine(t, EngineConfig{Runner: &Runner{Node: "n1", Log: log, Lease: holdsAll{}, Clock: &stepClock{now: time.Unix(1_700_000_000, 0)},
 				Logger: zerolog.Nop()}, Params: analysis.DefaultParams(), Logger: zerolog.Nop()})
 			e.inflight[cluster] = tc.busy
+			if tc.ended != nil {
+				e.ended[cluster] = *tc.ended
+			}
 			topo, err := projections.NewTopology(projections.DefaultSettings())
 			if err != nil {
 				t.Fatal(err)
 			}
 			recs := started(tc.node, tc.recEpoch)
-			if got := e.orphaned(recs.ActiveRecoveries()[0], 3); got != tc.resume {
+			if got := e.orphaned(recs.ActiveRecoveries()[0], 3, recs.ClusterSeq(cluster)); got != tc.resume {
 				t.Fatalf("orphaned = %v, want %v", got, tc.resume)
 			}
 			src := &fixedSource{v: topo.View(time.Unix(1_700_000_000, 0)), recs: recs}

@@ -92,6 +92,9 @@ type Result struct {
 	Successor    events.InstanceKey
 	LostReplicas []events.InstanceKey
 	Fenced       bool // the old primary was made read-only
+	// EndSeq is the cluster sequence of the recovery's recorded outcome
+	// (recovery-completed or recovery-failed); 0 when none was recorded.
+	EndSeq uint64
 }
 
 // executor performs a plan's steps, recording each outcome.

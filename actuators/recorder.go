@@ -49,6 +49,7 @@ type recorder struct {
 
 	holding bool                  // between hold and flush: step outcomes wait in held
 	held    []events.RecoveryStep // outcomes to append at flush, in order
+	endSeq  uint64                // sequence of the appended recovery-completed or recovery-failed
 }
 
 // hold makes the following steps keep their outcomes until flush instead of
@@ -87,6 +88,9 @@ func (r *recorder) append(ctx context.Context, kind events.Kind, payload any, in
 		return fmt.Errorf("append %s for recovery %s: %w", kind, r.recovery, err)
 	}
 	r.seq = seq
+	if kind == events.KindRecoveryCompleted || kind == events.KindRecoveryFailed {
+		r.endSeq = seq
+	}
 	return nil
 }
 

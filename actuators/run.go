@@ -83,23 +83,23 @@ var ErrNotStarted = errors.New("recovery not started")
 // the cluster's recovery or the decision's view was behind the log (then
 // also ErrNotStarted: nothing appended, nothing done), and the recovery's
 // error when it failed — which it has then recorded as failed.
-func (r *Runner) Run(ctx context.Context, in Intent) (Result, error) {
+func (r *Runner) Run(ctx context.Context, in Intent) (res Result, err error) {
 	r = r.snapshot() // the hooks and policy of this recovery, whatever a reload does meanwhile
 	start, plan := r.Clock.Now(), in.Plan()
 	seq := in.ClusterSeq
 	if !in.SeqFromView {
-		var err error
 		if seq, err = r.Log.LastClusterSeq(ctx, plan.Cluster); err != nil {
 			return Result{}, fmt.Errorf("recover %s: %w", plan.Cluster, err)
 		}
 	}
 	rec := &recorder{log: r.Log, lease: r.Lease, node: r.Node, cluster: plan.Cluster, recovery: in.Started.RecoveryID,
 		corr: in.Started.RecoveryID, epoch: in.Epoch, seq: seq, clock: r.Clock, noHooks: in.Started.SkipHooks}
+	defer func() { res.EndSeq = rec.endSeq }()
 	lg := r.Logger.With().Str(events.LogCluster, plan.Cluster).Str(events.LogRecovery, in.Started.RecoveryID).
 		Uint64(events.LogEpoch, in.Epoch).Logger()
 	hc := in.Hook
 	hc.RecoveryUID, hc.OrchestratorHost = in.Started.RecoveryID, r.Node
-	if err := r.announce(ctx, rec, in, hc); err != nil {
+	if err = r.announce(ctx, rec, in, hc); err != nil {
 		lg.Info().Err(err).Msg("recovery not started")
 		return Result{}, fmt.Errorf("recover %s: %w: %w", plan.Cluster, ErrNotStarted, err)
 	}
@@ -120,8 +120,6 @@ func (r *Runner) Run(ctx context.Context, in Intent) (Result, error) {
 		return Result{}, r.fail(ctx, rec, in, hc, "pre-hooks", err, start, false)
 	}
 	x := &executor{db: r.DB, vip: r.VIP, policy: r.Policy, rec: rec, creds: r.Credentials, semi: r.SemiSync}
-	var res Result
-	var err error
 	switch {
 	case plan.SetWriteable:
 		res, err = x.setWriteable(ctx, plan.Failed)
