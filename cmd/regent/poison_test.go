@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -10,47 +9,9 @@ import (
 	"time"
 
 	"github.com/regent-ha/regent/events"
-	"github.com/regent-ha/regent/events/eventlog"
 	"github.com/regent-ha/regent/events/natsnode"
 	tt "github.com/regent-ha/regent/projections/timeline/timelinetest"
 )
-
-// poisonTranscript publishes, between good discoveries, a message that is
-// not JSON, an event of a kind this build does not know, and a discovery
-// whose payload the fold refuses (no host name). It returns the last
-// sequence of REGENT_EVENTS.
-func poisonTranscript(t *testing.T, ctx context.Context, l *eventlog.Log) uint64 {
-	t.Helper()
-	good := func(host string) []byte {
-		e, err := events.New(events.KindInstanceDiscovered, time.Now(), "n1",
-			events.InstanceDiscovered{Key: events.InstanceKey{Hostname: host, Port: 3306}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		e.Instance = host + ":3306"
-		b, err := e.Marshal()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
-	bodies := [][]byte{
-		good("before"),
-		[]byte("this is not json"),
-		bytes.Replace(good("unknown"), []byte(`"kind":"instance-discovered"`), []byte(`"kind":"instance-teleported"`), 1),
-		bytes.Replace(good("placeholder"), []byte(`"Hostname":"placeholder"`), []byte(`"Hostname":""`), 1),
-		good("after"),
-	}
-	var last uint64
-	for i, b := range bodies {
-		ack, err := l.JetStream().Publish(ctx, "regent.evt.x.y", b)
-		if err != nil {
-			t.Fatalf("publish %d: %v", i, err)
-		}
-		last = ack.Sequence
-	}
-	return last
-}
 
 // TestAuditCommandsSkipBadRecords: replay, replay --verify, topology --at
 // and why read a log holding a message that is not JSON and one of an
