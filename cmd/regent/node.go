@@ -77,13 +77,13 @@ func startNode(ctx context.Context, cfg config.Config, logger zerolog.Logger, ve
 		n.close()
 		return nil, err
 	}
-	so := streamOptions(cfg, streamReplicas(cfg))
+	so := streamOptions(cfg, cfg.StreamReplicas())
 	if n.elog, err = eventlog.New(n.nc, n.log, so); err != nil {
 		n.close()
 		return nil, err
 	}
 	n.lease = n.elog.NewLease(id, cfg.APIAddress())
-	n.lease.SetCheck(leaseCheck(cfg))
+	n.lease.SetCheck(func(i eventlog.LeaseInfo) error { return cfg.CheckPeer(i.Holder, i.Addr) })
 	n.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "regent_lease_records_rejected_total",
 		Help: "Leader lease records not followed: malformed, or naming a holder that is not a configured peer."},
 		func() float64 { return float64(n.lease.Rejected()) }))
@@ -102,7 +102,7 @@ func startNode(ctx context.Context, cfg config.Config, logger zerolog.Logger, ve
 		ForwardTo:      cfg.PeerAPIAddresses(),
 		Auth:           apiAuth(cfg),
 	}, &clusterView{n: n}, n.reg, n.log)
-	settings, err := projectionSettings(cfg, len((&clusterView{n: n}).Peers()))
+	settings, err := projectionSettings(cfg, len(cfg.PeerNames()))
 	if err != nil {
 		n.close()
 		return nil, err
@@ -195,18 +195,6 @@ type operatorViews struct {
 func (v operatorViews) FreshView() *projections.View      { return v.app.FreshView() }
 func (v operatorViews) Recoveries() *analysis.Recoveries  { return v.app.Recoveries() }
 func (v operatorViews) Barrier(ctx context.Context) error { return v.app.Barrier(ctx, v.elog) }
-
-// streamReplicas is the streams' replica count: NATSStreamReplicas on an
-// external NATS, 3 on an embedded cluster, else 1.
-func streamReplicas(cfg config.Config) int {
-	switch {
-	case cfg.External():
-		return max(cfg.NATSStreamReplicas, 1)
-	case cfg.Clustered():
-		return 3
-	}
-	return 1
-}
 
 // apiTLS loads the HTTPS settings (UseSSL and friends); zero when UseSSL
 // is false.
@@ -364,17 +352,7 @@ func (c *clusterView) Leadership() api.Leadership {
 	return api.Leadership{Known: known, Leader: info.Holder, LeaderAddr: info.Addr, IsLeader: held, Epoch: info.Epoch}
 }
 
-func (c *clusterView) Peers() []string {
-	peers, err := c.n.cfg.RaftPeers()
-	if err != nil || len(peers) == 0 {
-		return []string{c.Self()}
-	}
-	out := make([]string, len(peers))
-	for i, p := range peers {
-		out[i] = p.Name
-	}
-	return out
-}
+func (c *clusterView) Peers() []string { return c.n.cfg.PeerNames() }
 
 // Health is nil when the node is ready and its event log answers within a
 // second (control.Health).
@@ -385,7 +363,7 @@ func (c *clusterView) Health(ctx context.Context) error {
 // ensure creates the streams and the lease bucket (control.Startup.Ensure),
 // naming the settings that sized the streams when storage is short.
 func (n *node) ensure(ctx context.Context) error {
-	so := streamOptions(n.cfg, streamReplicas(n.cfg))
+	so := streamOptions(n.cfg, n.cfg.StreamReplicas())
 	storage := fmt.Sprintf("(%d MB events, %d MB observations, from NATSMaxStoreMB %d and EventStreamMaxMB %d): "+
 		"the JetStream server has less storage: lower NATSMaxStoreMB or raise the server's max_file_store",
 		so.EventBytes>>20, so.ObservationBytes>>20, n.cfg.NATSMaxStoreMB, n.cfg.EventStreamMaxMB)
