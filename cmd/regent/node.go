@@ -28,26 +28,27 @@ import (
 	"github.com/regent-ha/regent/events/eventlog"
 	"github.com/regent-ha/regent/events/natsclient"
 	"github.com/regent-ha/regent/events/natsnode"
-	"github.com/regent-ha/regent/projections"
-	"github.com/regent-ha/regent/projections/analysis"
 )
 
 // node is one Regent node's parts, built from the config.
 type node struct {
-	cfg    config.Config
-	log    zerolog.Logger
-	nats   *natsnode.Node // nil with an external NATS
-	nc     *nats.Conn
-	elog   *eventlog.Log
-	lease  *eventlog.Lease
-	api    *api.Server
-	reg    *prometheus.Registry
-	app    *control.Fold
-	read   *control.ReadPath
-	unseen *control.ForgetUnseen
-	engine *actuators.Engine
-	runner *actuators.Runner
-	audit  *audit.Writer // nil without AuditLogFile and AuditToSyslog
+	cfg   config.Config
+	log   zerolog.Logger
+	nats  *natsnode.Node // nil with an external NATS
+	nc    *nats.Conn
+	elog  *eventlog.Log
+	lease *eventlog.Lease
+	api   *api.Server
+	// cluster is what the API knows of the Regent cluster: the lease, no
+	// leader while the node starts (state).
+	cluster *api.NodeCluster
+	reg     *prometheus.Registry
+	app     *control.Fold
+	read    *control.ReadPath
+	unseen  *control.ForgetUnseen
+	engine  *actuators.Engine
+	runner  *actuators.Runner
+	audit   *audit.Writer // nil without AuditLogFile and AuditToSyslog
 	// closers are the resources close releases, last built first closed,
 	// before the NATS connection: the probes' and the actuators' MySQL
 	// pools, the VIP mover and the hook runner (whose asynchronous hooks
@@ -87,6 +88,8 @@ func startNode(ctx context.Context, cfg config.Config, logger zerolog.Logger, ve
 	n.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "regent_lease_records_rejected_total",
 		Help: "Leader lease records not followed: malformed, or naming a holder that is not a configured peer."},
 		func() float64 { return float64(n.lease.Rejected()) }))
+	n.cluster = &api.NodeCluster{Name: id, Nodes: cfg.PeerNames(), Startup: &n.state, Lease: n.lease,
+		Check: func(ctx context.Context) error { return control.Health(ctx, &n.state, n.nc, n.elog) }}
 	tlsOpts, err := apiTLS(cfg)
 	if err != nil {
 		n.close()
@@ -101,7 +104,7 @@ func startNode(ctx context.Context, cfg config.Config, logger zerolog.Logger, ve
 		Version:        ver,
 		ForwardTo:      cfg.PeerAPIAddresses(),
 		Auth:           apiAuth(cfg),
-	}, &clusterView{n: n}, n.reg, n.log)
+	}, n.cluster, n.reg, n.log)
 	settings, err := projectionSettings(cfg, len(cfg.PeerNames()))
 	if err != nil {
 		n.close()
@@ -183,18 +186,8 @@ func newOperator(n *node) (*control.Operator, error) {
 		o.Replication = &actuators.Credentials{User: n.cfg.ReplicationUser, Password: n.cfg.ReplicationPassword}
 	}
 	return control.NewOperator(control.Deps{Runner: n.runner, Engine: n.engine, Leader: control.LeaseHolder{L: n.lease},
-		Views: operatorViews{n.app, n.elog}, Probe: n.read, Logger: n.log}, o)
+		Views: control.FoldViews{Fold: n.app, Log: n.elog}, Probe: n.read, Logger: n.log}, o)
 }
-
-// operatorViews gives the operator this node's fold.
-type operatorViews struct {
-	app  *control.Fold
-	elog *eventlog.Log
-}
-
-func (v operatorViews) FreshView() *projections.View      { return v.app.FreshView() }
-func (v operatorViews) Recoveries() *analysis.Recoveries  { return v.app.Recoveries() }
-func (v operatorViews) Barrier(ctx context.Context) error { return v.app.Barrier(ctx, v.elog) }
 
 // apiTLS loads the HTTPS settings (UseSSL and friends); zero when UseSSL
 // is false.
@@ -337,27 +330,6 @@ func (n *node) close() {
 	if n.nats != nil {
 		n.nats.Shutdown()
 	}
-}
-
-// clusterView answers the API's questions about the Regent cluster.
-type clusterView struct{ n *node }
-
-func (c *clusterView) Self() string { return c.n.cfg.NodeID() }
-
-func (c *clusterView) Leadership() api.Leadership {
-	if c.n.state.Waiting() != "" {
-		return api.Leadership{}
-	}
-	info, known, held := c.n.lease.Current()
-	return api.Leadership{Known: known, Leader: info.Holder, LeaderAddr: info.Addr, IsLeader: held, Epoch: info.Epoch}
-}
-
-func (c *clusterView) Peers() []string { return c.n.cfg.PeerNames() }
-
-// Health is nil when the node is ready and its event log answers within a
-// second (control.Health).
-func (c *clusterView) Health(ctx context.Context) error {
-	return control.Health(ctx, &c.n.state, c.n.nc, c.n.elog)
 }
 
 // ensure creates the streams and the lease bucket (control.Startup.Ensure),
