@@ -15,6 +15,7 @@ import (
 	"github.com/regent-ha/regent/events"
 	"github.com/regent-ha/regent/events/eventlog"
 	"github.com/regent-ha/regent/mysqlconn"
+	"github.com/regent-ha/regent/probes"
 	"github.com/regent-ha/regent/projections"
 	"github.com/regent-ha/regent/projections/analysis"
 )
@@ -111,7 +112,7 @@ func newRecovery(cfg config.Config, node string, elog *eventlog.Log, lease *even
 	e, err := actuators.NewEngine(actuators.EngineConfig{Runner: r, Source: app, Leader: control.LeaseHolder{L: lease},
 		Params: params, LiveParams: actuators.NewLive(params),
 		Tick:   time.Duration(cfg.RecoveryTickMilliseconds) * time.Millisecond,
-		Settle: 2 * deadProbeInterval(cfg), Logger: r.Logger})
+		Settle: 2 * probes.DeadProbeInterval(cfg.PollInterval(), cfg.ProbeTimeout()), Logger: r.Logger})
 	if err != nil {
 		return nil, nil, closers, err
 	}
