@@ -94,3 +94,13 @@ func TestPeerNamesAndStreamReplicas(t *testing.T) {
 		}
 	}
 }
+
+// TestNATSClientListener: "" and "-" turn the embedded NATS's client
+// listener off; an address turns it on.
+func TestNATSClientListener(t *testing.T) {
+	for addr, want := range map[string]bool{"": false, "-": false, "127.0.0.1:4222": true, ":4222": true} {
+		if got := (Config{Cluster: Cluster{NATSListenAddress: addr}}).NATSClientListener(); got != want {
+			t.Errorf("NATSListenAddress %q: listener %v, want %v", addr, got, want)
+		}
+	}
+}

@@ -226,7 +226,7 @@ func (n *node) startEmbedded(cfg config.Config, id string) (*nats.Conn, error) {
 	if err := os.MkdirAll(o.StoreDir, 0o750); err != nil {
 		return nil, fmt.Errorf("create data dir (RaftDataDir %s): %w", cfg.RaftDataDir, err)
 	}
-	if a := cfg.NATSListenAddress; a == "" || a == "-" {
+	if a := cfg.NATSListenAddress; !cfg.NATSClientListener() {
 		o.NoClientListener = true
 	} else {
 		host, port, err := config.SplitHostPort(a)
@@ -306,7 +306,7 @@ func (n *node) natsURL() string {
 	if n.nats == nil {
 		return strings.Join(config.MaskURLs(n.cfg.NATSServers), ",")
 	}
-	if n.cfg.NATSListenAddress == "" || n.cfg.NATSListenAddress == "-" {
+	if !n.cfg.NATSClientListener() {
 		return "in-process only"
 	}
 	return n.nats.ClientURL()

@@ -71,7 +71,7 @@ func preflight(cfg config.Config) error {
 	if _, err := tlsConfig(cfg.NATSTLSCertFile, cfg.NATSTLSKeyFile, cfg.NATSTLSCAFile, !cfg.External()); err != nil {
 		add(fmt.Errorf("NATSTLS*: %w", err))
 	}
-	if a := cfg.NATSListenAddress; a != "" && a != "-" && !cfg.External() {
+	if a := cfg.NATSListenAddress; cfg.NATSClientListener() && !cfg.External() {
 		if _, _, err := config.SplitHostPort(a); err != nil {
 			add(fmt.Errorf("NATSListenAddress %q: %w", a, err))
 		}
