@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/rs/zerolog"
 
@@ -99,7 +98,7 @@ func preflightProbes(cfg config.Config) error {
 }
 
 // preflightCommands expands every hook and VIP command the way a recovery
-// will (actuators/shell.CheckCommand): a placeholder the shell expander
+// will (actuators/shell.CheckCommand, CheckVIP): a placeholder the shell expander
 // refuses in every run is a config error now, not a failed hook during a
 // failover.
 func preflightCommands(cfg config.Config) error {
@@ -113,19 +112,8 @@ func preflightCommands(cfg config.Config) error {
 		{"PostUnsuccessfulFailoverProcesses", cfg.PostUnsuccessfulFailoverProcesses}, {"PostMasterFailoverProcesses", cfg.PostMasterFailoverProcesses},
 		{"PostIntermediateMasterFailoverProcesses", cfg.PostIntermediateMasterFailoverProcesses}, {"PostGracefulTakeoverProcesses", cfg.PostGracefulTakeoverProcesses},
 	}
-	if cfg.VIPAddress != "" {
-		if err := shell.CheckInterface(cfg.VIPInterface); err != nil {
-			errs = append(errs, fmt.Errorf("key %q: %w", "VIPInterface", err))
-		}
-		prefix := ""
-		if p := strings.TrimSpace(cfg.RemoteExecPrefix); p != "" {
-			prefix = p + " "
-		}
-		lists = append(lists, struct {
-			key  string
-			cmds []string
-		}{"VIPAddCommand/VIPRemoveCommand/VIPCheckCommand (after RemoteExecPrefix)",
-			[]string{prefix + cfg.VIPAddCommand, prefix + cfg.VIPRemoveCommand, prefix + cfg.VIPCheckCommand}})
+	for _, p := range shell.CheckVIP(vipOptions(cfg, zerolog.Nop())) {
+		errs = append(errs, fmt.Errorf("key %q: %w", "VIP"+p.Option, p.Err))
 	}
 	for _, l := range lists {
 		for i, c := range l.cmds {

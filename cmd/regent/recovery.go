@@ -98,9 +98,7 @@ func newRecovery(cfg config.Config, node string, elog *eventlog.Log, lease *even
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	vip := shell.NewVIP(shell.VIPOptions{Address: cfg.VIPAddress, Interface: cfg.VIPInterface,
-		AddCommand: cfg.VIPAddCommand, RemoveCommand: cfg.VIPRemoveCommand, CheckCommand: cfg.VIPCheckCommand,
-		RemoteExecPrefix: cfg.RemoteExecPrefix, Shell: cfg.ProcessesShellCommand, Logger: logger})
+	vip := shell.NewVIP(vipOptions(cfg, logger))
 	hooks := shell.NewHooks(shell.HookOptions{Shell: cfg.ProcessesShellCommand,
 		Timeout: time.Duration(cfg.HookTimeoutSeconds) * time.Second, Logger: logger})
 	rs := runnerSettings(cfg)
@@ -117,6 +115,14 @@ func newRecovery(cfg config.Config, node string, elog *eventlog.Log, lease *even
 		return nil, nil, closers, err
 	}
 	return e, r, closers, nil
+}
+
+// vipOptions maps the VIP keys onto the VIP mover's options (recovery's,
+// and preflight's check of its commands).
+func vipOptions(cfg config.Config, logger zerolog.Logger) shell.VIPOptions {
+	return shell.VIPOptions{Address: cfg.VIPAddress, Interface: cfg.VIPInterface,
+		AddCommand: cfg.VIPAddCommand, RemoveCommand: cfg.VIPRemoveCommand, CheckCommand: cfg.VIPCheckCommand,
+		RemoteExecPrefix: cfg.RemoteExecPrefix, Shell: cfg.ProcessesShellCommand, Logger: logger}
 }
 
 // runnerSettings are the recovery policy and hook lists of cfg: what a
