@@ -63,11 +63,26 @@ type node struct {
 
 // startNode starts the embedded NATS node (or connects to an external one)
 // and builds the API and every part; nothing waits for JetStream: ensure
-// creates the streams and then ready opens the node (serve.go).
+// creates the streams and then ready opens the node (serve.go). A failure
+// closes what was built.
 func startNode(ctx context.Context, cfg config.Config, logger zerolog.Logger, ver string) (*node, error) {
 	id := cfg.NodeID()
 	n := &node{cfg: cfg, log: logger.With().Str(events.LogNode, id).Logger(), reg: prometheus.NewRegistry()}
 	n.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if err := n.openLog(cfg, id); err != nil {
+		n.close()
+		return nil, err
+	}
+	if err := n.build(cfg, id, ver); err != nil {
+		n.close()
+		return nil, err
+	}
+	return n, nil
+}
+
+// openLog connects to NATS (starting the embedded server) and opens the
+// event log and the leader lease, which follows configured peers only.
+func (n *node) openLog(cfg config.Config, id string) error {
 	var err error
 	if cfg.External() {
 		n.nc, err = connectNode(cfg, nil)
@@ -75,25 +90,29 @@ func startNode(ctx context.Context, cfg config.Config, logger zerolog.Logger, ve
 		n.nc, err = n.startEmbedded(cfg, id)
 	}
 	if err != nil {
-		n.close()
-		return nil, err
+		return err
 	}
 	so := streamOptions(cfg, cfg.StreamReplicas())
 	if n.elog, err = eventlog.New(n.nc, n.log, so); err != nil {
-		n.close()
-		return nil, err
+		return err
 	}
 	n.lease = n.elog.NewLease(id, cfg.APIAddress())
 	n.lease.SetCheck(func(i eventlog.LeaseInfo) error { return cfg.CheckPeer(i.Holder, i.Addr) })
 	n.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "regent_lease_records_rejected_total",
 		Help: "Leader lease records not followed: malformed, or naming a holder that is not a configured peer."},
 		func() float64 { return float64(n.lease.Rejected()) }))
+	return nil
+}
+
+// build builds the API, the fold, the read path, the recovery engine, the
+// operator and the leader's loops on the open log, and registers each
+// part's routes.
+func (n *node) build(cfg config.Config, id, ver string) error {
 	n.cluster = &api.NodeCluster{Name: id, Nodes: cfg.PeerNames(), Startup: &n.state, Lease: n.lease,
 		Check: func(ctx context.Context) error { return control.Health(ctx, &n.state, n.nc, n.elog) }}
 	tlsOpts, err := apiTLS(cfg)
 	if err != nil {
-		n.close()
-		return nil, err
+		return err
 	}
 	n.api = api.New(api.Options{
 		ListenAddress:  cfg.ListenAddress,
@@ -107,22 +126,18 @@ func startNode(ctx context.Context, cfg config.Config, logger zerolog.Logger, ve
 	}, n.cluster, n.reg, n.log)
 	settings, err := projectionSettings(cfg, len(cfg.PeerNames()))
 	if err != nil {
-		n.close()
-		return nil, err
+		return err
 	}
 	ids, err := cfg.NodeIDs()
 	if err != nil {
-		n.close()
-		return nil, err
+		return err
 	}
 	if n.app, err = control.NewFold(n.elog, settings, ids, n.reg, n.log); err != nil {
-		n.close()
-		return nil, err
+		return err
 	}
 	n.lease.SetFloor(n.app.EpochFloor)
 	if n.read, err = newReadPath(cfg, id, n.elog, n.app, n.log); err != nil {
-		n.close()
-		return nil, err
+		return err
 	}
 	n.closers = append(n.closers, n.read)
 	n.reg.MustRegister(n.read.Collector())
@@ -133,40 +148,35 @@ func startNode(ctx context.Context, cfg config.Config, logger zerolog.Logger, ve
 	n.engine, n.runner, closers, err = newRecovery(cfg, id, n.elog, n.lease, n.app, n.log)
 	n.closers = append(n.closers, closers...)
 	if err != nil {
-		n.close()
-		return nil, err
+		return err
 	}
 	ops, err := newOperator(n)
 	if err != nil {
-		n.close()
-		return nil, err
+		return err
 	}
 	n.api.RegisterRecovery(n.app, ops, ops)
 	tools, err := readToolsOptions(cfg)
 	if err != nil {
-		n.close()
-		return nil, err
+		return err
 	}
 	n.api.RegisterReadTools(n.app, ops, tools)
 	n.api.RegisterTags(n.app, ops)
 	n.api.RegisterInventoryWrites(n.app, n.read, ops)
 	n.api.RegisterAudit(api.NewLogAudit(n.elog), ops)
 	if _, err := web.Register(n.api, n.app, web.Options{History: audit.History{Log: n.elog, Settings: settings}}); err != nil {
-		n.close()
-		return nil, fmt.Errorf("register the web interface: %w", err)
+		return fmt.Errorf("register the web interface: %w", err)
 	}
 	n.kv = control.NewMastersKV(cfg.MastersKVPrefix(), n.app, n.elog, leading, n.log)
 	n.api.RegisterKV(n.app, n.kv)
 	n.reload = newReloader(n)
 	n.api.RegisterReload(n.reload)
 	if n.audit, err = newAuditWriter(cfg, n.elog, n.log); err != nil {
-		n.close()
-		return nil, err
+		return err
 	}
 	if n.audit != nil {
 		n.closers = append(n.closers, n.audit)
 	}
-	return n, nil
+	return nil
 }
 
 var (
