@@ -81,6 +81,34 @@ func (cfg Config) PeerAPIAddresses() []string {
 	return out
 }
 
+// PeerNames names the configured nodes: each RaftNodes entry's Name, or
+// only NodeID when RaftNodes is empty or does not parse. Its length is the
+// number of nodes whose vantages the fold weighs (projections.Settings.Nodes).
+func (cfg Config) PeerNames() []string {
+	peers, err := cfg.RaftPeers()
+	if err != nil || len(peers) == 0 {
+		return []string{cfg.NodeID()}
+	}
+	out := make([]string, len(peers))
+	for i, p := range peers {
+		out[i] = p.Name
+	}
+	return out
+}
+
+// CheckPeer accepts a leader lease held by a configured peer: holder is a
+// RaftNodes entry or this node's id, or (peers named by NodeName) addr is
+// a peer's API address (PeerAPIAddresses). Any other holder is an error
+// naming it: the node does not follow it.
+func (cfg Config) CheckPeer(holder, addr string) error {
+	names, _ := cfg.NodeIDs() // nil when RaftPeers fails: this node alone
+	names = append(names, cfg.NodeID())
+	if slices.Contains(names, holder) || (addr != "" && slices.Contains(cfg.PeerAPIAddresses(), addr)) {
+		return nil
+	}
+	return fmt.Errorf("holder %q at %q is not a configured peer (RaftNodes %v)", holder, addr, cfg.RaftNodes)
+}
+
 // maskedError is err with the credentials of urls masked in its message;
 // errors.Is and errors.As still see err.
 type maskedError struct {

@@ -57,6 +57,24 @@ func (c Config) EffectiveLogLevel() string {
 // instead of embedding one.
 func (c Config) External() bool { return len(c.NATSServers) > 0 }
 
+// NATSClientListener reports whether the embedded NATS listens for TCP
+// clients: NATSListenAddress is neither empty nor "-" (in-process only).
+func (c Config) NATSClientListener() bool {
+	return c.NATSListenAddress != "" && c.NATSListenAddress != "-"
+}
+
+// StreamReplicas is the replica count of Regent's streams: NATSStreamReplicas
+// (at least 1) on an external NATS, 3 on an embedded cluster, else 1.
+func (c Config) StreamReplicas() int {
+	switch {
+	case c.External():
+		return max(c.NATSStreamReplicas, 1)
+	case c.Clustered():
+		return 3
+	}
+	return 1
+}
+
 // RaftPeers maps each RaftNodes entry ("host" or "host:port", port
 // defaulting to DefaultRaftPort) to a Peer, in order.
 func (c Config) RaftPeers() ([]Peer, error) {

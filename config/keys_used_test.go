@@ -26,6 +26,7 @@ var readThroughMethods = map[string][]string{
 	"NodeName":                   {"NodeID"},
 	"DefaultRaftPort":            {"RaftPeers", "Self"},
 	"NATSServers":                {"External"},
+	"NATSStreamReplicas":         {"StreamReplicas"},
 	"HTTPAdvertise":              {"APIAddress"},
 	"KVClusterMasterPrefix":      {"MastersKVPrefix"},
 }

@@ -191,7 +191,7 @@ func (c Config) checkNATSNames(ck *checker) {
 	if c.External() {
 		return
 	}
-	if c.Clustered() && (c.NATSListenAddress == "" || c.NATSListenAddress == "-") {
+	if c.Clustered() && !c.NATSClientListener() {
 		ck.badNear("NATSListenAddress", "RaftEnabled", "a clustered node needs its client listener (the embedded NATS solicits its routes through it); got %q", c.NATSListenAddress)
 	}
 	if strings.ContainsAny(c.NodeID(), " \t\r\n") {

@@ -264,8 +264,8 @@ func (c Config) checkLogging(ck *checker) {
 }
 
 func (c Config) checkNATS(ck *checker) {
-	if a := c.NATSListenAddress; a != "" && a != "-" {
-		if err := checkHostPort(a); err != nil {
+	if c.NATSClientListener() {
+		if err := checkHostPort(c.NATSListenAddress); err != nil {
 			ck.bad("NATSListenAddress", "%v (or \"-\" for no client listener)", err)
 		}
 	}

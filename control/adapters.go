@@ -9,6 +9,8 @@ import (
 	"github.com/regent-ha/regent/actuators"
 	"github.com/regent-ha/regent/events"
 	"github.com/regent-ha/regent/events/eventlog"
+	"github.com/regent-ha/regent/projections"
+	"github.com/regent-ha/regent/projections/analysis"
 )
 
 // FencedLog gives the actuators the event log with fencing semantics
@@ -60,6 +62,19 @@ func (a LeaseHolder) Holds(epoch uint64) bool {
 	info, _, held := a.L.Current()
 	return held && info.Epoch == epoch
 }
+
+// FoldViews gives the operator (Views) this node's fold: Barrier waits
+// for everything stored in Log, the log the fold follows.
+type FoldViews struct {
+	Fold *Fold
+	Log  *eventlog.Log
+}
+
+var _ Views = FoldViews{}
+
+func (v FoldViews) FreshView() *projections.View      { return v.Fold.FreshView() }
+func (v FoldViews) Recoveries() *analysis.Recoveries  { return v.Fold.Recoveries() }
+func (v FoldViews) Barrier(ctx context.Context) error { return v.Fold.Barrier(ctx, v.Log) }
 
 // WallClock is the actuators' clock: the time now.
 type WallClock struct{}

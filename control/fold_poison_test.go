@@ -92,7 +92,8 @@ func TestFoldSkipsPoisonRecords(t *testing.T) {
 	if err := app.WaitApplied(ctx, events.EventsName, last); err != nil {
 		t.Fatalf("the fold stopped before the last record: %v", err)
 	}
-	if err := app.Barrier(ctx, l); err != nil {
+	views := FoldViews{Fold: app, Log: l} // the operator's reads of this fold
+	if err := views.Barrier(ctx); err != nil {
 		t.Fatal(err)
 	}
 	keys := map[string]bool{}
@@ -101,6 +102,9 @@ func TestFoldSkipsPoisonRecords(t *testing.T) {
 	}
 	if !keys["before:3306"] || !keys["after:3306"] || len(keys) != 2 {
 		t.Errorf("folded instances %v; want before:3306 and after:3306", keys)
+	}
+	if _, ok := views.FreshView().Instance(events.InstanceKey{Hostname: "after", Port: 3306}); !ok {
+		t.Error("the operator's fresh view lacks after:3306, folded before its barrier passed")
 	}
 	for reason, want := range map[string]float64{eventlog.SkipDecode: 1, eventlog.SkipUnknownKind: 1, eventlog.SkipPayload: 1} {
 		if got := counterValue(t, app.skipped.WithLabelValues(events.EventsName, reason)); got != want {

@@ -165,3 +165,32 @@ func TestOneMySQLDriverConfig(t *testing.T) {
 		}
 	}
 }
+
+// cmd/regent is wiring and subcommands (issue 14): at most 2,000 lines of
+// non-test Go, comments included, as `wc -l` counts them. Logic that is not
+// wiring belongs in the package that owns the decision (docs/design.md).
+func TestCmdRegentIsWiring(t *testing.T) {
+	const limit = 2000
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := filepath.Glob(filepath.Join(root, "cmd", "regent", "*.go"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("list cmd/regent: %v (%d files)", err, len(files))
+	}
+	lines := 0
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines += strings.Count(string(b), "\n")
+	}
+	if lines > limit {
+		t.Errorf("cmd/regent has %d lines of non-test Go, over %d: move what is not wiring to the package that owns it (docs/design.md)", lines, limit)
+	}
+}

@@ -2,6 +2,7 @@ package shell
 
 import (
 	"fmt"
+	"strings"
 )
 
 // CheckCommand reports the error a hook or VIP command would meet on every
@@ -19,6 +20,38 @@ func CheckCommand(shell, cmd string) error {
 	}
 	_, err := Expand(line, vals, newExecutor(shell, 0, 0).bashLike())
 	return err
+}
+
+// VIPProblem is what CheckVIP finds wrong with one VIPOptions field.
+type VIPProblem struct {
+	Option string // "Interface", "AddCommand", "RemoveCommand" or "CheckCommand"
+	Err    error
+}
+
+// CheckVIP reports what would make an operation of a VIP with o fail on
+// every run, whatever the host: an unusable Interface (CheckInterface), and
+// an add, remove or check command that CheckCommand refuses as the VIP
+// runs it (the default for an empty one, behind RemoteExecPrefix). A VIP
+// without an Address does nothing, so nothing is checked.
+func CheckVIP(o VIPOptions) []VIPProblem {
+	if strings.TrimSpace(o.Address) == "" {
+		return nil
+	}
+	var out []VIPProblem
+	if err := CheckInterface(o.Interface); err != nil {
+		out = append(out, VIPProblem{Option: "Interface", Err: err})
+	}
+	for _, c := range []struct{ option, tmpl, def string }{
+		{"AddCommand", o.AddCommand, DefaultVIPAddCommand},
+		{"RemoveCommand", o.RemoveCommand, DefaultVIPRemoveCommand},
+		{"CheckCommand", o.CheckCommand, DefaultVIPCheckCommand},
+	} {
+		line := o.behindPrefix(orDefault(c.tmpl, c.def))
+		if err := CheckCommand(o.Shell, line); err != nil {
+			out = append(out, VIPProblem{Option: c.option, Err: fmt.Errorf("command %q: %w", line, err)})
+		}
+	}
+	return out
 }
 
 // CheckInterface reports whether name is refused as VIPInterface by every

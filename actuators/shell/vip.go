@@ -234,14 +234,20 @@ func (v *VIP) exec(ctx context.Context, op, tmpl string, host events.InstanceKey
 	if err != nil {
 		return result{}, "", &actuators.Error{Kind: actuators.Permanent, Op: op, Key: host, Err: err}
 	}
-	if p := strings.TrimSpace(v.opts.RemoteExecPrefix); p != "" {
-		tmpl = p + " " + tmpl
-	}
-	line, err = Expand(tmpl, vals, v.x.bashLike())
+	line, err = Expand(v.opts.behindPrefix(tmpl), vals, v.x.bashLike())
 	if err != nil {
 		return result{}, "", &actuators.Error{Kind: actuators.Permanent, Op: op, Key: host, Err: err}
 	}
 	return v.x.run(ctx, line, v.opts.Env, v.opts.Timeout), line, nil
+}
+
+// behindPrefix is a command template as the VIP runs it: behind
+// RemoteExecPrefix when one is set.
+func (o VIPOptions) behindPrefix(tmpl string) string {
+	if p := strings.TrimSpace(o.RemoteExecPrefix); p != "" {
+		return p + " " + tmpl
+	}
+	return tmpl
 }
 
 var (

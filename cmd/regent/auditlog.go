@@ -42,11 +42,7 @@ func (f *auditFlags) settings() (projections.Settings, analysis.Params, error) {
 	if err != nil {
 		return projections.Settings{}, analysis.Params{}, fmt.Errorf("load config: %w", err)
 	}
-	nodes := 1
-	if peers, err := cfg.RaftPeers(); err == nil && len(peers) > 0 {
-		nodes = len(peers)
-	}
-	s, err := projectionSettings(cfg, nodes)
+	s, err := projectionSettings(cfg, len(cfg.PeerNames()))
 	if err != nil {
 		return s, analysis.Params{}, fmt.Errorf("load config: %w", err)
 	}

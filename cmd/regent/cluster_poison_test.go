@@ -278,7 +278,7 @@ func forgedLease(t *testing.T, ctx context.Context, nodes []*inProcNode) {
 		t.Fatal(err)
 	}
 	natstest.Eventually(t, 5*time.Second, 10*time.Millisecond, func() error {
-		if l := (&clusterView{n: follower.n}).Leadership(); l.LeaderAddr != evil {
+		if l := follower.n.cluster.Leadership(); l.LeaderAddr != evil {
 			return fmt.Errorf("follower's leader %+v", l)
 		}
 		return nil
@@ -304,7 +304,7 @@ func forgedLease(t *testing.T, ctx context.Context, nodes []*inProcNode) {
 			if p.n.lease.Rejected() == 0 {
 				return fmt.Errorf("node %d has not rejected the record", i+1)
 			}
-			if l := (&clusterView{n: p.n}).Leadership(); l.Leader == "evil" {
+			if l := p.n.cluster.Leadership(); l.Leader == "evil" {
 				t.Fatalf("node %d follows holder evil", i+1)
 			}
 		}

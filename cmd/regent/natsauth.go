@@ -41,15 +41,14 @@ func roleAuth(cfg config.Config, role string) (natsnode.UserPass, error) {
 // roleURL is the NATS URL of cfg's node with the credentials of role:
 // nats://user:password@host:port (tls:// with NATSTLS*).
 func roleURL(cfg config.Config, role string) (string, error) {
-	a := cfg.NATSListenAddress
-	if !cfg.External() && (a == "" || a == "-") {
+	if !cfg.External() && !cfg.NATSClientListener() {
 		return "", errors.New("NATSListenAddress is off: the node's NATS has no TCP client listener")
 	}
 	up, err := roleAuth(cfg, role)
 	if err != nil {
 		return "", err
 	}
-	return natsnode.RoleURL(a, cfg.NATSTLSCertFile != "", up)
+	return natsnode.RoleURL(cfg.NATSListenAddress, cfg.NATSTLSCertFile != "", up)
 }
 
 // nodeClient is how a process with cfg's node config connects to its

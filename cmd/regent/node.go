@@ -28,26 +28,27 @@ import (
 	"github.com/regent-ha/regent/events/eventlog"
 	"github.com/regent-ha/regent/events/natsclient"
 	"github.com/regent-ha/regent/events/natsnode"
-	"github.com/regent-ha/regent/projections"
-	"github.com/regent-ha/regent/projections/analysis"
 )
 
 // node is one Regent node's parts, built from the config.
 type node struct {
-	cfg    config.Config
-	log    zerolog.Logger
-	nats   *natsnode.Node // nil with an external NATS
-	nc     *nats.Conn
-	elog   *eventlog.Log
-	lease  *eventlog.Lease
-	api    *api.Server
-	reg    *prometheus.Registry
-	app    *control.Fold
-	read   *control.ReadPath
-	unseen *control.ForgetUnseen
-	engine *actuators.Engine
-	runner *actuators.Runner
-	audit  *audit.Writer // nil without AuditLogFile and AuditToSyslog
+	cfg   config.Config
+	log   zerolog.Logger
+	nats  *natsnode.Node // nil with an external NATS
+	nc    *nats.Conn
+	elog  *eventlog.Log
+	lease *eventlog.Lease
+	api   *api.Server
+	// cluster is what the API knows of the Regent cluster: the lease, no
+	// leader while the node starts (state).
+	cluster *api.NodeCluster
+	reg     *prometheus.Registry
+	app     *control.Fold
+	read    *control.ReadPath
+	unseen  *control.ForgetUnseen
+	engine  *actuators.Engine
+	runner  *actuators.Runner
+	audit   *audit.Writer // nil without AuditLogFile and AuditToSyslog
 	// closers are the resources close releases, last built first closed,
 	// before the NATS connection: the probes' and the actuators' MySQL
 	// pools, the VIP mover and the hook runner (whose asynchronous hooks
@@ -62,11 +63,26 @@ type node struct {
 
 // startNode starts the embedded NATS node (or connects to an external one)
 // and builds the API and every part; nothing waits for JetStream: ensure
-// creates the streams and then ready opens the node (serve.go).
+// creates the streams and then ready opens the node (serve.go). A failure
+// closes what was built.
 func startNode(ctx context.Context, cfg config.Config, logger zerolog.Logger, ver string) (*node, error) {
 	id := cfg.NodeID()
 	n := &node{cfg: cfg, log: logger.With().Str(events.LogNode, id).Logger(), reg: prometheus.NewRegistry()}
 	n.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if err := n.openLog(cfg, id); err != nil {
+		n.close()
+		return nil, err
+	}
+	if err := n.build(cfg, id, ver); err != nil {
+		n.close()
+		return nil, err
+	}
+	return n, nil
+}
+
+// openLog connects to NATS (starting the embedded server) and opens the
+// event log and the leader lease, which follows configured peers only.
+func (n *node) openLog(cfg config.Config, id string) error {
 	var err error
 	if cfg.External() {
 		n.nc, err = connectNode(cfg, nil)
@@ -74,23 +90,29 @@ func startNode(ctx context.Context, cfg config.Config, logger zerolog.Logger, ve
 		n.nc, err = n.startEmbedded(cfg, id)
 	}
 	if err != nil {
-		n.close()
-		return nil, err
+		return err
 	}
-	so := streamOptions(cfg, streamReplicas(cfg))
+	so := streamOptions(cfg, cfg.StreamReplicas())
 	if n.elog, err = eventlog.New(n.nc, n.log, so); err != nil {
-		n.close()
-		return nil, err
+		return err
 	}
 	n.lease = n.elog.NewLease(id, cfg.APIAddress())
-	n.lease.SetCheck(leaseCheck(cfg))
+	n.lease.SetCheck(func(i eventlog.LeaseInfo) error { return cfg.CheckPeer(i.Holder, i.Addr) })
 	n.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "regent_lease_records_rejected_total",
 		Help: "Leader lease records not followed: malformed, or naming a holder that is not a configured peer."},
 		func() float64 { return float64(n.lease.Rejected()) }))
+	return nil
+}
+
+// build builds the API, the fold, the read path, the recovery engine, the
+// operator and the leader's loops on the open log, and registers each
+// part's routes.
+func (n *node) build(cfg config.Config, id, ver string) error {
+	n.cluster = &api.NodeCluster{Name: id, Nodes: cfg.PeerNames(), Startup: &n.state, Lease: n.lease,
+		Check: func(ctx context.Context) error { return control.Health(ctx, &n.state, n.nc, n.elog) }}
 	tlsOpts, err := apiTLS(cfg)
 	if err != nil {
-		n.close()
-		return nil, err
+		return err
 	}
 	n.api = api.New(api.Options{
 		ListenAddress:  cfg.ListenAddress,
@@ -101,25 +123,21 @@ func startNode(ctx context.Context, cfg config.Config, logger zerolog.Logger, ve
 		Version:        ver,
 		ForwardTo:      cfg.PeerAPIAddresses(),
 		Auth:           apiAuth(cfg),
-	}, &clusterView{n: n}, n.reg, n.log)
-	settings, err := projectionSettings(cfg, len((&clusterView{n: n}).Peers()))
+	}, n.cluster, n.reg, n.log)
+	settings, err := projectionSettings(cfg, len(cfg.PeerNames()))
 	if err != nil {
-		n.close()
-		return nil, err
+		return err
 	}
 	ids, err := cfg.NodeIDs()
 	if err != nil {
-		n.close()
-		return nil, err
+		return err
 	}
 	if n.app, err = control.NewFold(n.elog, settings, ids, n.reg, n.log); err != nil {
-		n.close()
-		return nil, err
+		return err
 	}
 	n.lease.SetFloor(n.app.EpochFloor)
 	if n.read, err = newReadPath(cfg, id, n.elog, n.app, n.log); err != nil {
-		n.close()
-		return nil, err
+		return err
 	}
 	n.closers = append(n.closers, n.read)
 	n.reg.MustRegister(n.read.Collector())
@@ -130,40 +148,35 @@ func startNode(ctx context.Context, cfg config.Config, logger zerolog.Logger, ve
 	n.engine, n.runner, closers, err = newRecovery(cfg, id, n.elog, n.lease, n.app, n.log)
 	n.closers = append(n.closers, closers...)
 	if err != nil {
-		n.close()
-		return nil, err
+		return err
 	}
 	ops, err := newOperator(n)
 	if err != nil {
-		n.close()
-		return nil, err
+		return err
 	}
 	n.api.RegisterRecovery(n.app, ops, ops)
 	tools, err := readToolsOptions(cfg)
 	if err != nil {
-		n.close()
-		return nil, err
+		return err
 	}
 	n.api.RegisterReadTools(n.app, ops, tools)
 	n.api.RegisterTags(n.app, ops)
 	n.api.RegisterInventoryWrites(n.app, n.read, ops)
 	n.api.RegisterAudit(api.NewLogAudit(n.elog), ops)
 	if _, err := web.Register(n.api, n.app, web.Options{History: audit.History{Log: n.elog, Settings: settings}}); err != nil {
-		n.close()
-		return nil, fmt.Errorf("register the web interface: %w", err)
+		return fmt.Errorf("register the web interface: %w", err)
 	}
 	n.kv = control.NewMastersKV(cfg.MastersKVPrefix(), n.app, n.elog, leading, n.log)
 	n.api.RegisterKV(n.app, n.kv)
 	n.reload = newReloader(n)
 	n.api.RegisterReload(n.reload)
 	if n.audit, err = newAuditWriter(cfg, n.elog, n.log); err != nil {
-		n.close()
-		return nil, err
+		return err
 	}
 	if n.audit != nil {
 		n.closers = append(n.closers, n.audit)
 	}
-	return n, nil
+	return nil
 }
 
 var (
@@ -183,29 +196,7 @@ func newOperator(n *node) (*control.Operator, error) {
 		o.Replication = &actuators.Credentials{User: n.cfg.ReplicationUser, Password: n.cfg.ReplicationPassword}
 	}
 	return control.NewOperator(control.Deps{Runner: n.runner, Engine: n.engine, Leader: control.LeaseHolder{L: n.lease},
-		Views: operatorViews{n.app, n.elog}, Probe: n.read, Logger: n.log}, o)
-}
-
-// operatorViews gives the operator this node's fold.
-type operatorViews struct {
-	app  *control.Fold
-	elog *eventlog.Log
-}
-
-func (v operatorViews) FreshView() *projections.View      { return v.app.FreshView() }
-func (v operatorViews) Recoveries() *analysis.Recoveries  { return v.app.Recoveries() }
-func (v operatorViews) Barrier(ctx context.Context) error { return v.app.Barrier(ctx, v.elog) }
-
-// streamReplicas is the streams' replica count: NATSStreamReplicas on an
-// external NATS, 3 on an embedded cluster, else 1.
-func streamReplicas(cfg config.Config) int {
-	switch {
-	case cfg.External():
-		return max(cfg.NATSStreamReplicas, 1)
-	case cfg.Clustered():
-		return 3
-	}
-	return 1
+		Views: control.FoldViews{Fold: n.app, Log: n.elog}, Probe: n.read, Logger: n.log}, o)
 }
 
 // apiTLS loads the HTTPS settings (UseSSL and friends); zero when UseSSL
@@ -245,7 +236,7 @@ func (n *node) startEmbedded(cfg config.Config, id string) (*nats.Conn, error) {
 	if err := os.MkdirAll(o.StoreDir, 0o750); err != nil {
 		return nil, fmt.Errorf("create data dir (RaftDataDir %s): %w", cfg.RaftDataDir, err)
 	}
-	if a := cfg.NATSListenAddress; a == "" || a == "-" {
+	if a := cfg.NATSListenAddress; !cfg.NATSClientListener() {
 		o.NoClientListener = true
 	} else {
 		host, port, err := config.SplitHostPort(a)
@@ -325,7 +316,7 @@ func (n *node) natsURL() string {
 	if n.nats == nil {
 		return strings.Join(config.MaskURLs(n.cfg.NATSServers), ",")
 	}
-	if n.cfg.NATSListenAddress == "" || n.cfg.NATSListenAddress == "-" {
+	if !n.cfg.NATSClientListener() {
 		return "in-process only"
 	}
 	return n.nats.ClientURL()
@@ -351,41 +342,10 @@ func (n *node) close() {
 	}
 }
 
-// clusterView answers the API's questions about the Regent cluster.
-type clusterView struct{ n *node }
-
-func (c *clusterView) Self() string { return c.n.cfg.NodeID() }
-
-func (c *clusterView) Leadership() api.Leadership {
-	if c.n.state.Waiting() != "" {
-		return api.Leadership{}
-	}
-	info, known, held := c.n.lease.Current()
-	return api.Leadership{Known: known, Leader: info.Holder, LeaderAddr: info.Addr, IsLeader: held, Epoch: info.Epoch}
-}
-
-func (c *clusterView) Peers() []string {
-	peers, err := c.n.cfg.RaftPeers()
-	if err != nil || len(peers) == 0 {
-		return []string{c.Self()}
-	}
-	out := make([]string, len(peers))
-	for i, p := range peers {
-		out[i] = p.Name
-	}
-	return out
-}
-
-// Health is nil when the node is ready and its event log answers within a
-// second (control.Health).
-func (c *clusterView) Health(ctx context.Context) error {
-	return control.Health(ctx, &c.n.state, c.n.nc, c.n.elog)
-}
-
 // ensure creates the streams and the lease bucket (control.Startup.Ensure),
 // naming the settings that sized the streams when storage is short.
 func (n *node) ensure(ctx context.Context) error {
-	so := streamOptions(n.cfg, streamReplicas(n.cfg))
+	so := streamOptions(n.cfg, n.cfg.StreamReplicas())
 	storage := fmt.Sprintf("(%d MB events, %d MB observations, from NATSMaxStoreMB %d and EventStreamMaxMB %d): "+
 		"the JetStream server has less storage: lower NATSMaxStoreMB or raise the server's max_file_store",
 		so.EventBytes>>20, so.ObservationBytes>>20, n.cfg.NATSMaxStoreMB, n.cfg.EventStreamMaxMB)

@@ -4,9 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
 	"github.com/regent-ha/regent/actuators/shell"
@@ -36,9 +34,9 @@ func loadConfig(opts config.LoadOptions) (config.Config, config.Report, error) {
 // logger, the projection's settings and the analysis parameters
 // (every regular expression and cluster filter), the prober and the
 // actuators' MySQL connections (their TLS files), the API's HTTPS and the
-// NATS TLS configurations, and the route options of a cluster. config.Load
-// is meant to refuse all of these first, with the key and line; preflight
-// is what guarantees it (TestPreflightAcceptsWhatLoadAccepts). Only the
+// NATS TLS configurations, the route options of a cluster, and the API's
+// routes (api.CheckRoutes). config.Load is meant to refuse all of these
+// first, with the key and line; preflight is what guarantees it (TestPreflightAcceptsWhatLoadAccepts). Only the
 // commands are checked here alone (the config package does not know the
 // shell expander). It starts nothing and connects to nothing.
 func preflight(cfg config.Config) error {
@@ -67,11 +65,12 @@ func preflight(cfg config.Config) error {
 	}
 	_, err = apiTLS(cfg)
 	add(err)
-	add(preflightRoutes(cfg))
+	add(api.CheckRoutes(api.Options{ListenAddress: cfg.ListenAddress, URLPrefix: cfg.URLPrefix, StatusEndpoint: cfg.StatusEndpoint},
+		cfg.DefaultInstancePort))
 	if _, err := tlsConfig(cfg.NATSTLSCertFile, cfg.NATSTLSKeyFile, cfg.NATSTLSCAFile, !cfg.External()); err != nil {
 		add(fmt.Errorf("NATSTLS*: %w", err))
 	}
-	if a := cfg.NATSListenAddress; a != "" && a != "-" && !cfg.External() {
+	if a := cfg.NATSListenAddress; cfg.NATSClientListener() && !cfg.External() {
 		if _, _, err := config.SplitHostPort(a); err != nil {
 			add(fmt.Errorf("NATSListenAddress %q: %w", a, err))
 		}
@@ -99,7 +98,7 @@ func preflightProbes(cfg config.Config) error {
 }
 
 // preflightCommands expands every hook and VIP command the way a recovery
-// will (actuators/shell.CheckCommand): a placeholder the shell expander
+// will (actuators/shell.CheckCommand, CheckVIP): a placeholder the shell expander
 // refuses in every run is a config error now, not a failed hook during a
 // failover.
 func preflightCommands(cfg config.Config) error {
@@ -113,19 +112,8 @@ func preflightCommands(cfg config.Config) error {
 		{"PostUnsuccessfulFailoverProcesses", cfg.PostUnsuccessfulFailoverProcesses}, {"PostMasterFailoverProcesses", cfg.PostMasterFailoverProcesses},
 		{"PostIntermediateMasterFailoverProcesses", cfg.PostIntermediateMasterFailoverProcesses}, {"PostGracefulTakeoverProcesses", cfg.PostGracefulTakeoverProcesses},
 	}
-	if cfg.VIPAddress != "" {
-		if err := shell.CheckInterface(cfg.VIPInterface); err != nil {
-			errs = append(errs, fmt.Errorf("key %q: %w", "VIPInterface", err))
-		}
-		prefix := ""
-		if p := strings.TrimSpace(cfg.RemoteExecPrefix); p != "" {
-			prefix = p + " "
-		}
-		lists = append(lists, struct {
-			key  string
-			cmds []string
-		}{"VIPAddCommand/VIPRemoveCommand/VIPCheckCommand (after RemoteExecPrefix)",
-			[]string{prefix + cfg.VIPAddCommand, prefix + cfg.VIPRemoveCommand, prefix + cfg.VIPCheckCommand}})
+	for _, p := range shell.CheckVIP(vipOptions(cfg, zerolog.Nop())) {
+		errs = append(errs, fmt.Errorf("key %q: %w", "VIP"+p.Option, p.Err))
 	}
 	for _, l := range lists {
 		for i, c := range l.cmds {
@@ -135,26 +123,4 @@ func preflightCommands(cfg config.Config) error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// preflightRoutes registers the API's routes under URLPrefix and
-// StatusEndpoint as startNode does (with no views behind them: nothing is
-// served). http.ServeMux panics on a pattern it cannot parse or that
-// collides with another (StatusEndpoint "/api/health"); here that is a
-// config error instead of a crash of serve.
-func preflightRoutes(cfg config.Config) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("keys \"URLPrefix\" %q and \"StatusEndpoint\" %q: the API cannot register its routes: %v", cfg.URLPrefix, cfg.StatusEndpoint, r)
-		}
-	}()
-	s := api.New(api.Options{ListenAddress: cfg.ListenAddress, URLPrefix: cfg.URLPrefix, StatusEndpoint: cfg.StatusEndpoint},
-		nil, prometheus.NewRegistry(), zerolog.Nop())
-	s.RegisterRead(nil, nil, cfg.DefaultInstancePort)
-	s.RegisterRecovery(nil, nil, nil)
-	s.RegisterReadTools(nil, nil, api.ReadToolsOptions{})
-	s.RegisterTags(nil, nil)
-	s.RegisterInventoryWrites(nil, nil, nil)
-	s.RegisterAudit(nil, nil)
-	return nil
 }

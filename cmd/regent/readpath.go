@@ -27,9 +27,9 @@ func projectionSettings(cfg config.Config, nodes int) (projections.Settings, err
 	s.RemoveTextFromHostnameDisplay = cfg.RemoveTextFromHostnameDisplay
 	s.Nodes = nodes
 	// A node's failed probe is reported after the probe timeout, and failing
-	// instances are probed again after deadProbeInterval: its latest report
-	// stays its current view that long.
-	s.FreshWindow = 2 * deadProbeInterval(cfg)
+	// instances are probed again after probes.DeadProbeInterval: its latest
+	// report stays its current view that long.
+	s.FreshWindow = 2 * probes.DeadProbeInterval(cfg.PollInterval(), cfg.ProbeTimeout())
 	var err error
 	for _, p := range []struct {
 		key string
@@ -62,12 +62,6 @@ func compileAll(key string, pats []string) ([]*regexp.Regexp, error) {
 	return out, nil
 }
 
-// deadProbeInterval caps the backoff of failing instances: two polls and a
-// probe timeout.
-func deadProbeInterval(cfg config.Config) time.Duration {
-	return 2*cfg.PollInterval() + cfg.ProbeTimeout()
-}
-
 // probeOptions maps the config onto the probes' options.
 func probeOptions(cfg config.Config, node string) (probes.Options, error) {
 	conn := topologyConn(cfg)
@@ -78,7 +72,7 @@ func probeOptions(cfg config.Config, node string) (probes.Options, error) {
 		TLS:                            conn.TLS,
 		ProbeTimeout:                   cfg.ProbeTimeout(),
 		PollInterval:                   cfg.PollInterval(),
-		DeadProbeInterval:              deadProbeInterval(cfg),
+		DeadProbeInterval:              probes.DeadProbeInterval(cfg.PollInterval(), cfg.ProbeTimeout()),
 		MaxConcurrency:                 int(cfg.DiscoveryMaxConcurrency),
 		HostnameResolveMethod:          cfg.HostnameResolveMethod,
 		MySQLHostnameResolveMethod:     cfg.MySQLHostnameResolveMethod,
@@ -117,6 +111,8 @@ func newReadPath(cfg config.Config, node string, elog *eventlog.Log, app *contro
 	if err != nil {
 		return nil, err
 	}
-	return control.NewReadPath(control.ReadPathOptions{Probe: opts, Emergent: emergentOptions(cfg), Watch: watchOptions(cfg),
-		Seeds: cfg.DiscoverySeeds, DefaultPort: cfg.DefaultInstancePort}, elog, app, logger)
+	return control.NewReadPath(control.ReadPathOptions{Probe: opts, Seeds: cfg.DiscoverySeeds, DefaultPort: cfg.DefaultInstancePort,
+		Watch:    probes.WatchFor(cfg.PollInterval(), cfg.ProbeTimeout()),
+		Emergent: probes.EmergentFor(time.Duration(cfg.ReplicationStallMilliseconds)*time.Millisecond, cfg.ProbeTimeout())},
+		elog, app, logger)
 }

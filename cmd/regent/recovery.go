@@ -15,6 +15,7 @@ import (
 	"github.com/regent-ha/regent/events"
 	"github.com/regent-ha/regent/events/eventlog"
 	"github.com/regent-ha/regent/mysqlconn"
+	"github.com/regent-ha/regent/probes"
 	"github.com/regent-ha/regent/projections"
 	"github.com/regent-ha/regent/projections/analysis"
 )
@@ -97,9 +98,7 @@ func newRecovery(cfg config.Config, node string, elog *eventlog.Log, lease *even
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	vip := shell.NewVIP(shell.VIPOptions{Address: cfg.VIPAddress, Interface: cfg.VIPInterface,
-		AddCommand: cfg.VIPAddCommand, RemoveCommand: cfg.VIPRemoveCommand, CheckCommand: cfg.VIPCheckCommand,
-		RemoteExecPrefix: cfg.RemoteExecPrefix, Shell: cfg.ProcessesShellCommand, Logger: logger})
+	vip := shell.NewVIP(vipOptions(cfg, logger))
 	hooks := shell.NewHooks(shell.HookOptions{Shell: cfg.ProcessesShellCommand,
 		Timeout: time.Duration(cfg.HookTimeoutSeconds) * time.Second, Logger: logger})
 	rs := runnerSettings(cfg)
@@ -111,11 +110,19 @@ func newRecovery(cfg config.Config, node string, elog *eventlog.Log, lease *even
 	e, err := actuators.NewEngine(actuators.EngineConfig{Runner: r, Source: app, Leader: control.LeaseHolder{L: lease},
 		Params: params, LiveParams: actuators.NewLive(params),
 		Tick:   time.Duration(cfg.RecoveryTickMilliseconds) * time.Millisecond,
-		Settle: 2 * deadProbeInterval(cfg), Logger: r.Logger})
+		Settle: 2 * probes.DeadProbeInterval(cfg.PollInterval(), cfg.ProbeTimeout()), Logger: r.Logger})
 	if err != nil {
 		return nil, nil, closers, err
 	}
 	return e, r, closers, nil
+}
+
+// vipOptions maps the VIP keys onto the VIP mover's options (recovery's,
+// and preflight's check of its commands).
+func vipOptions(cfg config.Config, logger zerolog.Logger) shell.VIPOptions {
+	return shell.VIPOptions{Address: cfg.VIPAddress, Interface: cfg.VIPInterface,
+		AddCommand: cfg.VIPAddCommand, RemoveCommand: cfg.VIPRemoveCommand, CheckCommand: cfg.VIPCheckCommand,
+		RemoteExecPrefix: cfg.RemoteExecPrefix, Shell: cfg.ProcessesShellCommand, Logger: logger}
 }
 
 // runnerSettings are the recovery policy and hook lists of cfg: what a

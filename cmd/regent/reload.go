@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/regent-ha/regent/actuators"
@@ -14,25 +13,8 @@ import (
 	"github.com/regent-ha/regent/projections/analysis"
 )
 
-// reloadableKeys are the keys a running node takes from a reload: the
-// hook lists, the recovery policy and the analysis knobs only the recovery
-// engine reads, and the API's users. Every other changed key refuses the
-// whole reload (named in the answer and the event): it shapes the fold,
-// the probes, NATS or the listeners, which are built once at start.
-var reloadableKeys = [...]string{
-	"OnFailureDetectionProcesses", "PreFailoverProcesses", "PostFailoverProcesses",
-	"PostUnsuccessfulFailoverProcesses", "PostMasterFailoverProcesses", "PostIntermediateMasterFailoverProcesses",
-	"PreGracefulTakeoverProcesses", "PostGracefulTakeoverProcesses",
-	"ApplyMySQLPromotionAfterMasterFailover", "FailMasterPromotionIfSQLThreadNotUpToDate",
-	"DetachLostReplicasAfterMasterFailover",
-	"RecoveryPeriodBlockSeconds", "FailureDetectionPeriodBlockMinutes", "RecoveryIgnoreHostnameFilters",
-	"PromotionIgnoreHostnameFilters", "PreventCrossDataCenterMasterFailover", "PreventCrossRegionMasterFailover",
-	"FailMasterPromotionOnLagMinutes", "ReasonableLockedSemiSyncMasterSeconds",
-	"HTTPAuthUser", "HTTPAuthPassword", "PowerAuthUsers", "PowerAuthGroups", "AuthUserHeader", "ReadOnly",
-}
-
 // errReloadRefused is matched by a reload that changed keys a running node
-// cannot take.
+// cannot take (config.ReloadChanges).
 var errReloadRefused = errors.New("config reload refused")
 
 // reloader re-reads the node's config files and applies what may change
@@ -66,12 +48,7 @@ func (rl *reloader) apply(out *events.ConfigReloaded) error {
 		out.Error = err.Error()
 		return fmt.Errorf("reload configuration: %w", err)
 	}
-	out.Changed = config.ChangedKeys(rl.cur, next)
-	for _, k := range out.Changed {
-		if !slices.Contains(reloadableKeys[:], k) {
-			out.Refused = append(out.Refused, k)
-		}
-	}
+	out.Changed, out.Refused = config.ReloadChanges(rl.cur, next)
 	if len(out.Refused) > 0 {
 		return fmt.Errorf("%w: %s cannot change while the node runs (restart it); nothing was applied", errReloadRefused, strings.Join(out.Refused, ", "))
 	}

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/regent-ha/regent/control/audit"
-	"github.com/regent-ha/regent/events"
 	"github.com/regent-ha/regent/projections/timeline"
 )
 
@@ -101,42 +100,24 @@ func replay(ctx context.Context, e env, f replayFlags, tf timeline.Filter) (int,
 	if f.verify {
 		return verifyLog(ctx, e, f, a, tf)
 	}
-	p := audit.NewProgress(e.stderr)
-	// The stream is read from --since (stream time); --until stops it.
-	evts, err := a.ReadStream(ctx, events.EventsName, audit.ReadOptions{Since: tf.Since, Until: tf.Until, Progress: p})
-	if err != nil {
-		return 1, err
-	}
-	var obs []timeline.Item
-	if f.observations || tf.WantsObservations() {
-		if obs, err = a.ReadStream(ctx, events.ObservationsName, audit.ReadOptions{Since: tf.Since, Until: tf.Until, Progress: p}); err != nil {
-			return 1, err
-		}
-	}
 	color := !f.noColor && !f.json && audit.IsTerminal(e.stdout) && e.getenv("NO_COLOR") == ""
-	if err := audit.WriteTimeline(e.stdout, timeline.Merge(evts, obs), a.Skipped(), tf.Match, f.json, color); err != nil {
+	if err := a.Replay(ctx, e.stdout, tf, f.observations, f.json, color, audit.NewProgress(e.stderr)); err != nil {
 		return 1, err
 	}
 	return 0, nil
 }
 
-// verifyLog re-derives the decisions the filter selects from the whole log
-// (events from the start, every retained observation).
+// verifyLog re-derives the decisions the filter selects (audit.Log.Verify)
+// and prints the skipped records and the report.
 func verifyLog(ctx context.Context, e env, f replayFlags, a *audit.Log, tf timeline.Filter) (int, error) {
 	s, p, err := f.audit.settings()
 	if err != nil {
 		return 1, err
 	}
-	items, err := a.ReadBoth(ctx, time.Time{}, time.Time{}, audit.NewProgress(e.stderr))
+	rep, err := a.Verify(ctx, timeline.VerifyOptions{Settings: s, Params: p, Slack: f.slack, Filter: tf}, audit.NewProgress(e.stderr))
 	if err != nil {
 		return 1, err
 	}
-	rep, err := timeline.Verify(items, timeline.VerifyOptions{Settings: s, Params: p, Slack: f.slack, Filter: tf})
-	if err != nil {
-		return 1, err
-	}
-	// Skipped records are reported, not failed: the nodes' folds skipped
-	// them too, so the decisions are re-derived from what the nodes folded.
 	for _, sk := range a.Skipped() {
 		fmt.Fprintf(e.stdout, "skipped: %s\n", sk)
 	}

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"io"
 	"time"
 
 	"github.com/regent-ha/regent/events"
@@ -58,6 +59,38 @@ func (a *Log) WhyCluster(ctx context.Context, s projections.Settings, cluster st
 		cluster = name
 	}
 	return timeline.WhyAt(st.Recoveries, cluster, at, window), nil
+}
+
+// Replay is `regent replay`: the events stored in f's window (stream time:
+// read from f.Since, stopped at f.Until), with the observations when
+// withObservations or when f needs them, merged in time order and written
+// to w as f selects them (JSON lines with asJSON), then the records no node
+// could fold (WriteTimeline).
+func (a *Log) Replay(ctx context.Context, w io.Writer, f timeline.Filter, withObservations, asJSON, color bool, p *Progress) error {
+	evts, err := a.ReadStream(ctx, events.EventsName, ReadOptions{Since: f.Since, Until: f.Until, Progress: p})
+	if err != nil {
+		return err
+	}
+	var obs []timeline.Item
+	if withObservations || f.WantsObservations() {
+		if obs, err = a.ReadStream(ctx, events.ObservationsName, ReadOptions{Since: f.Since, Until: f.Until, Progress: p}); err != nil {
+			return err
+		}
+	}
+	return WriteTimeline(w, timeline.Merge(evts, obs), a.Skipped(), f.Match, asJSON, color)
+}
+
+// Verify is `regent replay --verify`: the decisions o.Filter selects,
+// re-derived from the whole log (events from the start, every retained
+// observation). The records the read skipped stay in Skipped, reported
+// rather than failed: the nodes' folds skipped them too, so the decisions
+// are re-derived from what the nodes folded.
+func (a *Log) Verify(ctx context.Context, o timeline.VerifyOptions, p *Progress) (timeline.Report, error) {
+	items, err := a.ReadBoth(ctx, time.Time{}, time.Time{}, p)
+	if err != nil {
+		return timeline.Report{}, err
+	}
+	return timeline.Verify(items, o)
 }
 
 // History serves the web interface's "topology at" slider (web.History)

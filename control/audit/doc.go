@@ -1,5 +1,6 @@
 // Package audit reads Regent's event log for the audit commands (regent
-// replay, topology --at, why: Log.TopologyAt, WhyRecovery, WhyCluster) and
+// replay, replay --verify, topology --at, why: Log.Replay, Verify,
+// TopologyAt, WhyRecovery, WhyCluster) and
 // the web interface's history slider (History), and renders it: both
 // streams read in stream order, merged and filtered as the nodes' fold
 // admits them, the records no node could fold reported where they were
