@@ -1,6 +1,7 @@
 package test
 
 import (
+	"go/ast"
 	"go/parser"
 	"go/token"
 	"os"
@@ -192,5 +193,54 @@ func TestCmdRegentIsWiring(t *testing.T) {
 	}
 	if lines > limit {
 		t.Errorf("cmd/regent has %d lines of non-test Go, over %d: move what is not wiring to the package that owns it (docs/design.md)", lines, limit)
+	}
+}
+
+// No function or method of the non-test code is over 100 lines
+// (CONTRIBUTING.md): a long function is split where it does two things.
+func TestNoLongFunctions(t *testing.T) {
+	const limit = 100
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	checked := 0
+	err = filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			name := d.Name()
+			if path != root && (strings.HasPrefix(name, ".") || name == "testdata" || name == "node_modules" || name == "regent-data") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		f, err := parser.ParseFile(fset, path, nil, 0)
+		if err != nil {
+			return err
+		}
+		for _, decl := range f.Decls {
+			fd, ok := decl.(*ast.FuncDecl)
+			if !ok || fd.Body == nil {
+				continue
+			}
+			checked++
+			if n := fset.Position(fd.End()).Line - fset.Position(fd.Pos()).Line + 1; n > limit {
+				rel, _ := filepath.Rel(root, path)
+				t.Errorf("%s: %s is %d lines, over %d: split it", rel, fd.Name.Name, n, limit)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if checked < 500 {
+		t.Fatalf("checked only %d functions: the walk missed the code", checked)
 	}
 }

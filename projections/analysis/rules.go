@@ -27,6 +27,11 @@ type Rule struct {
 // Rules returns the rule table in priority order. It is built afresh on
 // each call; callers may keep and share the result.
 func Rules() []Rule {
+	return append(masterRules(), intermediateMasterRules()...)
+}
+
+// masterRules are the rules about a primary (priorities below 100).
+func masterRules() []Rule {
 	return []Rule{
 		{Code: events.AnalysisDeadMasterWithoutReplicas, Priority: 10, Detect: true,
 			Description: "Master cannot be reached by a quorum of Regent nodes and has no replicas",
@@ -97,6 +102,13 @@ func Rules() []Rule {
 				return f.IsMaster && !f.Unreachable && f.LastCheckValid && f.CountReplicas > 0 &&
 					f.CountValidReplicas < f.CountReplicas && f.CountValidReplicatingReplicas == 0
 			}},
+	}
+}
+
+// intermediateMasterRules are the rules about a replica with replicas
+// (priorities from 100).
+func intermediateMasterRules() []Rule {
+	return []Rule{
 		{Code: events.AnalysisDeadIntermediateMasterWithSingleReplicaFailingToConnect, Priority: 110, DetectionHooks: true, Detect: true, Actionable: true, Recovery: events.RecoveryIntermediateMaster,
 			Description: "Intermediate master cannot be reached by a quorum of Regent nodes and its single replica is failing to connect to it",
 			Match: func(f *Facts) bool {
