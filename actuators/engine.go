@@ -464,20 +464,17 @@ func (e *Engine) launch(ctx context.Context, in Intent) {
 	}()
 }
 
-// ErrBusy is returned when a recovery already runs on the cluster.
-var ErrBusy = errors.New("a recovery is already running on this cluster")
+// ErrBusy is returned when a recovery or a manual operation already runs
+// on the cluster.
+var ErrBusy = errors.New("a recovery or manual operation is already running on this cluster")
 
 // RunManual runs an operator's recovery (takeover, forced failover, manual
 // recover) synchronously, under the same one-per-cluster rule and with the
 // same intent, steps and fencing as an automated one.
 func (e *Engine) RunManual(ctx context.Context, in Intent) (res Result, err error) {
-	e.mu.Lock()
-	if e.inflight[in.Started.ClusterName] {
-		e.mu.Unlock()
-		return Result{}, fmt.Errorf("%s: %w", in.Started.ClusterName, ErrBusy)
+	if err := e.claim(in.Started.ClusterName); err != nil {
+		return Result{}, err
 	}
-	e.inflight[in.Started.ClusterName] = true
-	e.mu.Unlock()
 	defer func() {
 		e.mu.Lock()
 		delete(e.inflight, in.Started.ClusterName)
@@ -487,6 +484,38 @@ func (e *Engine) RunManual(ctx context.Context, in Intent) (res Result, err erro
 	}()
 	e.awaitHookRecords(ctx, in.Started.ClusterName)
 	return e.Runner.Run(ctx, in)
+}
+
+// RunOperation runs an operator's manual operation (relocate, stop
+// replication, a bulk move, …) on cluster under the same one-actor-per-
+// cluster rule as recoveries: refused with ErrBusy while a recovery or
+// another operation runs there, and no automated recovery of the cluster
+// starts while it runs (the engine decides again when it ends, on a view
+// with its outcome). A re-pointed replica passes through states a failure
+// also shows; acting on them mid-operation would fight the operator.
+func (e *Engine) RunOperation(ctx context.Context, cluster string, op Operation) (string, error) {
+	if err := e.claim(cluster); err != nil {
+		return "", err
+	}
+	defer func() {
+		e.mu.Lock()
+		delete(e.inflight, cluster)
+		e.signalFreed(true)
+		e.mu.Unlock()
+	}()
+	e.awaitHookRecords(ctx, cluster)
+	return e.Runner.RunOperation(ctx, op)
+}
+
+// claim marks cluster in flight, or says it already is.
+func (e *Engine) claim(cluster string) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.inflight[cluster] {
+		return fmt.Errorf("%s: %w", cluster, ErrBusy)
+	}
+	e.inflight[cluster] = true
+	return nil
 }
 
 // noteEnded remembers the run of in if it recorded its outcome (see

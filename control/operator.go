@@ -46,10 +46,11 @@ type Prober interface {
 	Discover(ctx context.Context, key events.InstanceKey, who string) (*projections.Instance, error)
 }
 
-// Recoverer runs an operator's recovery under the engine's one-per-cluster
-// rule (actuators.Engine implements it).
+// Recoverer runs an operator's recoveries and manual operations under the
+// engine's one-actor-per-cluster rule (actuators.Engine implements it).
 type Recoverer interface {
 	RunManual(ctx context.Context, in actuators.Intent) (actuators.Result, error)
+	RunOperation(ctx context.Context, cluster string, op actuators.Operation) (string, error)
 }
 
 // Deps are the parts an Operator acts through.

@@ -108,7 +108,7 @@ func (o *Operator) BulkMove(ctx context.Context, op ReplicaOp, key, dest events.
 	if op == OpTakeMaster || op == OpRegroupReplicas {
 		detail = fmt.Sprintf("%d moves", len(moves))
 	}
-	if _, err := o.runner.RunOperation(ctx, actuators.NewOperation(newID("op"), string(op), key, detail, who, epoch, steps...)); err != nil {
+	if _, err := o.runOperation(ctx, actuators.NewOperation(newID("op"), string(op), key, detail, who, epoch, steps...)); err != nil {
 		return BulkResult{}, err
 	}
 	if err := o.views.Barrier(ctx); err != nil {

@@ -18,6 +18,10 @@ func (e runnerEngine) RunManual(ctx context.Context, in actuators.Intent) (actua
 	return e.r.Run(ctx, in)
 }
 
+func (e runnerEngine) RunOperation(ctx context.Context, _ string, op actuators.Operation) (string, error) {
+	return e.r.RunOperation(ctx, op)
+}
+
 // noVIP is an unconfigured VIP; noHooks runs no hook.
 type noVIP struct{}
 

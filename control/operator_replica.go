@@ -115,6 +115,18 @@ func (o *Operator) Replica(ctx context.Context, op ReplicaOp, key events.Instanc
 	return o.operate(ctx, string(op), key, "", who, steps...)
 }
 
+// runOperation runs op through the engine, one actor per cluster: the
+// cluster of its target as this node's view has it (the target's own name
+// for an instance in no known cluster).
+func (o *Operator) runOperation(ctx context.Context, op actuators.Operation) (string, error) {
+	target := op.Started.Target
+	cluster := target.String()
+	if inst, ok := o.views.FreshView().Instance(target); ok && inst.ClusterName != "" {
+		cluster = inst.ClusterName
+	}
+	return o.engine.RunOperation(ctx, cluster, op)
+}
+
 // operate runs a manual operation on key as an intent through the
 // actuators (started event, the lease epoch checked before each step, an
 // outcome event), waits until this node folded it, and probes key again.
@@ -124,7 +136,7 @@ func (o *Operator) operate(ctx context.Context, op string, key events.InstanceKe
 		return nil, err
 	}
 	in := actuators.NewOperation(newID("op"), op, key, detail, who, epoch, steps...)
-	if _, err := o.runner.RunOperation(ctx, in); err != nil {
+	if _, err := o.runOperation(ctx, in); err != nil {
 		return nil, err
 	}
 	if err := o.views.Barrier(ctx); err != nil {

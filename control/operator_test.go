@@ -157,12 +157,6 @@ func (p probe) Discover(_ context.Context, k events.InstanceKey, _ string) (*pro
 	return inst, nil
 }
 
-type noEngine struct{}
-
-func (noEngine) RunManual(context.Context, actuators.Intent) (actuators.Result, error) {
-	return actuators.Result{}, errors.New("no recoveries in this test")
-}
-
 // opView folds the topology of the operator tests: MySQL with GTID, a
 // primary, two replicas (one with errant GTIDs) and a replica of a replica.
 func opView(t *testing.T) *projections.View {
@@ -203,10 +197,11 @@ func opView(t *testing.T) *projections.View {
 }
 
 type opWorld struct {
-	o     *Operator
-	db    *stubDB
-	log   *memLog
-	lease *lease
+	o      *Operator
+	engine *actuators.Engine
+	db     *stubDB
+	log    *memLog
+	lease  *lease
 }
 
 func newOpWorld(t *testing.T) *opWorld {
@@ -214,7 +209,12 @@ func newOpWorld(t *testing.T) *opWorld {
 	v := opView(t)
 	w := &opWorld{db: &stubDB{}, log: &memLog{}, lease: &lease{}}
 	r := &actuators.Runner{Node: "n1", DB: w.db, Log: w.log, Lease: w.lease, Clock: opClock{}, Logger: zerolog.Nop()}
-	o, err := NewOperator(Deps{Runner: r, Engine: noEngine{}, Leader: w.lease, Views: views{v}, Probe: probe{v}, Logger: zerolog.Nop()},
+	e, err := actuators.NewEngine(actuators.EngineConfig{Runner: r, Params: analysis.DefaultParams(), Logger: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.engine = e
+	o, err := NewOperator(Deps{Runner: r, Engine: e, Leader: w.lease, Views: views{v}, Probe: probe{v}, Logger: zerolog.Nop()},
 		Options{Params: analysis.DefaultParams, Replication: &actuators.Credentials{User: "repl", Password: "x"}})
 	if err != nil {
 		t.Fatal(err)
@@ -402,5 +402,49 @@ func TestManualOperationRefusedAppendsNothing(t *testing.T) {
 	}
 	if n := len(w.log.all()); n != 0 || len(w.db.calls) != 0 {
 		t.Fatalf("refused operations appended %d events and called %v", n, w.db.calls)
+	}
+}
+
+// TestManualOperationWaitsForNoOtherActor: while something else runs on
+// the target's cluster (here another operation; a recovery claims the
+// cluster the same way), an operation is refused with ErrBusy before it
+// records or calls anything: the operator names the target's cluster to
+// the engine.
+func TestManualOperationWaitsForNoOtherActor(t *testing.T) {
+	w := newOpWorld(t)
+	inst, ok := w.o.views.FreshView().Instance(opSibling)
+	if !ok || inst.ClusterName == "" {
+		t.Fatalf("no cluster for %s in the test view", opSibling)
+	}
+	inStep, release := make(chan struct{}), make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		_, err := w.engine.RunOperation(t.Context(), inst.ClusterName, actuators.NewOperation("op-busy", "relocate", opPrimary, "", "x", 3,
+			actuators.OperationStep{Name: "hold", Do: func(ctx context.Context) (string, error) {
+				close(inStep)
+				<-release
+				return "", nil
+			}}))
+		done <- err
+	}()
+	select {
+	case <-inStep:
+	case err := <-done:
+		t.Fatalf("the holding operation ended before its step: %v", err)
+	}
+	before := len(w.log.all())
+	_, err := w.o.Replica(t.Context(), OpStopReplica, opSibling, "dba")
+	close(release)
+	if !errors.Is(err, actuators.ErrBusy) || !strings.Contains(err.Error(), inst.ClusterName) {
+		t.Fatalf("stop-replica while the cluster is busy: %v, want ErrBusy naming %s", err, inst.ClusterName)
+	}
+	if n := len(w.log.all()) - before; n != 0 || len(w.db.calls) != 0 {
+		t.Fatalf("the refused operation appended %d events and called %v", n, w.db.calls)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.o.Replica(t.Context(), OpStopReplica, opSibling, "dba"); err != nil {
+		t.Fatalf("stop-replica once the cluster is free: %v", err)
 	}
 }
