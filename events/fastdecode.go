@@ -3,6 +3,7 @@ package events
 import (
 	"encoding/json"
 	"time"
+	"unsafe"
 )
 
 // The fast decoding path: Unmarshal first reads the envelope with the
@@ -85,9 +86,16 @@ const (
 )
 
 // fastUnmarshal decodes b as encoding/json would, or reports false. When
-// owned, the payload shares b's memory instead of copying it.
+// owned, the payload and every string decoded share b's memory instead of
+// copying it (see ownedString).
 func fastUnmarshal(b []byte, owned bool) (Envelope, bool) {
-	sc := newScanner(b, string(b))
+	var s string
+	if owned {
+		s = ownedString(b)
+	} else {
+		s = string(b)
+	}
+	sc := newScanner(b, s)
 	var e Envelope
 	var seen uint32
 	var pStart, pEnd int
@@ -117,6 +125,18 @@ func fastUnmarshal(b []byte, owned bool) (Envelope, bool) {
 		}
 	}
 	return e, true
+}
+
+// ownedString is b's bytes as a string without a copy. It is only for a
+// buffer handed over to UnmarshalOwned: nothing writes to it afterwards
+// (the envelope's Payload is the only slice of it given out, and nothing in
+// Regent writes into a Payload), so the string is as immutable as any.
+// Copying it was one allocation and ≈ 500 bytes per event read.
+func ownedString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
 }
 
 // payload reads the envelope's payload and returns its bounds. When the

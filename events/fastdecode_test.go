@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 // jsonUnmarshal is the reference: encoding/json alone.
@@ -123,6 +124,68 @@ func TestFastUnmarshalTakesWhatWeWrite(t *testing.T) {
 		if (e.Kind == KindInstanceProgress) != (e.pre != nil) {
 			t.Fatalf("%s: predecoded = %v", e.Kind, e.pre != nil)
 		}
+	}
+}
+
+// UnmarshalOwned decodes as Unmarshal does, but its strings share the buffer
+// handed over instead of copying it (one allocation less per event), while
+// Unmarshal's strings stay valid whatever becomes of the caller's buffer.
+func TestUnmarshalOwnedSharesTheBuffer(t *testing.T) {
+	body := progressBody(t, fullProgress())
+	owned := bytes.Clone(body)
+	o, err := UnmarshalOwned(owned)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Unmarshal(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var op, cp InstanceProgress
+	if err := o.Decode(&op); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Decode(&cp); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(op, cp) || op.Key != fullProgress().Key || op.GTIDCurrentPos != "0-1-5" {
+		t.Fatalf("owned decode %+v, copying decode %+v", op, cp)
+	}
+	within := func(s string, b []byte) bool {
+		p := uintptr(unsafe.Pointer(unsafe.StringData(s)))
+		start := uintptr(unsafe.Pointer(&b[0]))
+		return p >= start && p+uintptr(len(s)) <= start+uintptr(len(b))
+	}
+	for _, s := range []string{o.ID, o.Origin, o.Cluster, op.Key.Hostname, op.GTIDCurrentPos} {
+		if !within(s, owned) {
+			t.Fatalf("owned decode copied %q instead of sharing the buffer", s)
+		}
+	}
+	o.Payload, c.Payload = nil, nil
+	o.pre, c.pre = nil, nil
+	if !reflect.DeepEqual(o, c) {
+		t.Fatalf("owned envelope %+v, copying one %+v", o, c)
+	}
+	id := c.ID
+	for i := range body {
+		body[i] = 'x'
+	}
+	if c.ID != id || cp.Key.Hostname != "db1.example" {
+		t.Fatalf("Unmarshal's strings changed with the caller's buffer: %q, %q", c.ID, cp.Key.Hostname)
+	}
+	fresh := progressBody(t, fullProgress())
+	copied := testing.AllocsPerRun(100, func() {
+		if _, err := Unmarshal(fresh); err != nil {
+			t.Fatal(err)
+		}
+	})
+	shared := testing.AllocsPerRun(100, func() {
+		if _, err := UnmarshalOwned(fresh); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if shared >= copied {
+		t.Fatalf("UnmarshalOwned allocates %v times per event, Unmarshal %v: want fewer", shared, copied)
 	}
 }
 
