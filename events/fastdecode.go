@@ -17,6 +17,9 @@ import (
 type predecoded struct {
 	raw      json.RawMessage // the Payload it was decoded from
 	progress InstanceProgress
+	// slots hold what progress's pointer fields point to (one allocation
+	// instead of one per field; decodeInto hands out copies).
+	slots progressSlots
 }
 
 // matches reports whether p was decoded from payload (the very bytes, not a
@@ -55,7 +58,7 @@ func fastDecode(payload json.RawMessage, v any) bool {
 	}
 	var p InstanceProgress
 	sc := newScanner(payload, string(payload))
-	if !sc.progress(&p) || !sc.end() {
+	if !sc.progress(&p, nil) || !sc.end() {
 		return false
 	}
 	*d = p
@@ -148,7 +151,7 @@ func (sc *scanner) payload(k Kind, v uint16, known bool) (*predecoded, int, int,
 	start := sc.i
 	if known && k == KindInstanceProgress && v == CurrentVersion(k) {
 		p := new(predecoded)
-		if sc.progress(&p.progress) {
+		if sc.progress(&p.progress, &p.slots) {
 			return p, start, sc.i, true
 		}
 		sc.i, sc.ok = start, true // not for the fast path: check it only

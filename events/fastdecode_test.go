@@ -271,6 +271,15 @@ func TestDecodeUsesPredecodedPayloadSafely(t *testing.T) {
 	if !reflect.DeepEqual(a, want) {
 		t.Fatalf("Decode = %+v, want %+v", a, want)
 	}
+	// The predecoded pointer fields share one allocation; Decode hands out
+	// copies of them.
+	pp := &e.pre.progress
+	if pp.LagSeconds != &e.pre.slots.lag || pp.SecondsBehind != &e.pre.slots.secondsBehind || pp.LastHeartbeat != &e.pre.slots.lastHeartbeat {
+		t.Fatal("predecoded pointer fields do not point into the predecoded slots")
+	}
+	if a.LagSeconds == pp.LagSeconds || a.SecondsBehind == pp.SecondsBehind || a.LastHeartbeat == pp.LastHeartbeat {
+		t.Fatal("Decode handed out the predecoded payload's own pointers")
+	}
 	*a.LagSeconds, *a.SecondsBehind, *a.LastHeartbeat = 100, 100, time.Time{}
 	if err := e.Decode(&b); err != nil || !reflect.DeepEqual(b, want) {
 		t.Fatalf("a second Decode saw the first one's writes: %+v, %v", b, err)
