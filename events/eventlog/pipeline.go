@@ -103,7 +103,10 @@ func (src source) run(ctx context.Context, workers int, h Handler, onSkip func(S
 	if err != nil {
 		return fmt.Errorf("read %s: %w", src.stream, err)
 	}
-	defer cc.Stop() // the first deferred call after the read: stop the deliveries
+	defer func() { // the first deferred call after the read
+		cancel() // first: watch must not take the stop below for a failure
+		cc.Stop()
+	}()
 	wg.Go(func() { cut.watch(cc.Closed()) })
 	return deliver(ctx, ordered, free, h, onSkip)
 }
@@ -256,8 +259,8 @@ func (c *cutter) watch(closed <-chan struct{}) {
 	c.errMu.Unlock()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.ended {
-		return
+	if c.ended || c.ctx.Err() != nil {
+		return // the read is over: Read stopped the consumer itself
 	}
 	if err == nil {
 		err = jetstream.ErrMsgIteratorClosed
