@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 // jsonUnmarshal is the reference: encoding/json alone.
@@ -126,6 +127,68 @@ func TestFastUnmarshalTakesWhatWeWrite(t *testing.T) {
 	}
 }
 
+// UnmarshalOwned decodes as Unmarshal does, but its strings share the buffer
+// handed over instead of copying it (one allocation less per event), while
+// Unmarshal's strings stay valid whatever becomes of the caller's buffer.
+func TestUnmarshalOwnedSharesTheBuffer(t *testing.T) {
+	body := progressBody(t, fullProgress())
+	owned := bytes.Clone(body)
+	o, err := UnmarshalOwned(owned)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Unmarshal(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var op, cp InstanceProgress
+	if err := o.Decode(&op); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Decode(&cp); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(op, cp) || op.Key != fullProgress().Key || op.GTIDCurrentPos != "0-1-5" {
+		t.Fatalf("owned decode %+v, copying decode %+v", op, cp)
+	}
+	within := func(s string, b []byte) bool {
+		p := uintptr(unsafe.Pointer(unsafe.StringData(s)))
+		start := uintptr(unsafe.Pointer(&b[0]))
+		return p >= start && p+uintptr(len(s)) <= start+uintptr(len(b))
+	}
+	for _, s := range []string{o.ID, o.Origin, o.Cluster, op.Key.Hostname, op.GTIDCurrentPos} {
+		if !within(s, owned) {
+			t.Fatalf("owned decode copied %q instead of sharing the buffer", s)
+		}
+	}
+	o.Payload, c.Payload = nil, nil
+	o.pre, c.pre = nil, nil
+	if !reflect.DeepEqual(o, c) {
+		t.Fatalf("owned envelope %+v, copying one %+v", o, c)
+	}
+	id := c.ID
+	for i := range body {
+		body[i] = 'x'
+	}
+	if c.ID != id || cp.Key.Hostname != "db1.example" {
+		t.Fatalf("Unmarshal's strings changed with the caller's buffer: %q, %q", c.ID, cp.Key.Hostname)
+	}
+	fresh := progressBody(t, fullProgress())
+	copied := testing.AllocsPerRun(100, func() {
+		if _, err := Unmarshal(fresh); err != nil {
+			t.Fatal(err)
+		}
+	})
+	shared := testing.AllocsPerRun(100, func() {
+		if _, err := UnmarshalOwned(fresh); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if shared >= copied {
+		t.Fatalf("UnmarshalOwned allocates %v times per event, Unmarshal %v: want fewer", shared, copied)
+	}
+}
+
 // Each case is an envelope the fast path must decline (encoding/json then
 // decides) or decode exactly as encoding/json does.
 func TestFastUnmarshalAgreesWithEncodingJSON(t *testing.T) {
@@ -207,6 +270,15 @@ func TestDecodeUsesPredecodedPayloadSafely(t *testing.T) {
 	}
 	if !reflect.DeepEqual(a, want) {
 		t.Fatalf("Decode = %+v, want %+v", a, want)
+	}
+	// The predecoded pointer fields share one allocation; Decode hands out
+	// copies of them.
+	pp := &e.pre.progress
+	if pp.LagSeconds != &e.pre.slots.lag || pp.SecondsBehind != &e.pre.slots.secondsBehind || pp.LastHeartbeat != &e.pre.slots.lastHeartbeat {
+		t.Fatal("predecoded pointer fields do not point into the predecoded slots")
+	}
+	if a.LagSeconds == pp.LagSeconds || a.SecondsBehind == pp.SecondsBehind || a.LastHeartbeat == pp.LastHeartbeat {
+		t.Fatal("Decode handed out the predecoded payload's own pointers")
 	}
 	*a.LagSeconds, *a.SecondsBehind, *a.LastHeartbeat = 100, 100, time.Time{}
 	if err := e.Decode(&b); err != nil || !reflect.DeepEqual(b, want) {

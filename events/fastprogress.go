@@ -2,12 +2,21 @@ package events
 
 import "time"
 
+// progressSlots hold the values of an InstanceProgress's pointer fields
+// for a decoder that keeps them (predecoded): the fields then point into it
+// instead of into an allocation each.
+type progressSlots struct {
+	secondsBehind, lag int64
+	lastHeartbeat      time.Time
+}
+
 // progress reads an InstanceProgress payload with the scanner (see
-// fastdecode.go): every key known, each at most once.
-func (sc *scanner) progress(p *InstanceProgress) bool {
+// fastdecode.go): every key known, each at most once. The pointer fields
+// point into slots, or to new values when slots is nil.
+func (sc *scanner) progress(p *InstanceProgress, slots *progressSlots) bool {
 	var seen uint32
 	return sc.object(func(key string) bool {
-		bit, ok := sc.progressField(p, key)
+		bit, ok := sc.progressField(p, slots, key)
 		if !ok || seen&bit != 0 {
 			return false
 		}
@@ -16,7 +25,12 @@ func (sc *scanner) progress(p *InstanceProgress) bool {
 	})
 }
 
-func (sc *scanner) progressField(p *InstanceProgress, key string) (uint32, bool) {
+func (sc *scanner) progressField(p *InstanceProgress, slots *progressSlots, key string) (uint32, bool) {
+	var sbm, lag *int64
+	var hb *time.Time
+	if slots != nil {
+		sbm, lag, hb = &slots.secondsBehind, &slots.lag, &slots.lastHeartbeat
+	}
 	switch key {
 	case "key":
 		return 1 << 0, sc.instanceKey(&p.Key)
@@ -43,13 +57,13 @@ func (sc *scanner) progressField(p *InstanceProgress, key string) (uint32, bool)
 	case "gtid_io_pos":
 		return 1 << 11, sc.strTo(&p.GTIDIOPos)
 	case "seconds_behind":
-		return 1 << 12, sc.intPtr(&p.SecondsBehind)
+		return 1 << 12, sc.intPtr(&p.SecondsBehind, sbm)
 	case "lag_seconds":
-		return 1 << 13, sc.intPtr(&p.LagSeconds)
+		return 1 << 13, sc.intPtr(&p.LagSeconds, lag)
 	case "heartbeats_received":
 		return 1 << 14, sc.intTo(&p.HeartbeatsReceived)
 	case "last_heartbeat":
-		return 1 << 15, sc.timePtr(&p.LastHeartbeat)
+		return 1 << 15, sc.timePtr(&p.LastHeartbeat, hb)
 	case "uptime":
 		return 1 << 16, sc.intTo(&p.Uptime)
 	case "gtid_binlog_state":
@@ -115,20 +129,27 @@ func (sc *scanner) intTo(dst *int64) bool {
 	return ok
 }
 
-// intPtr reads an integer into a new *int64 (null is left to
-// encoding/json).
-func (sc *scanner) intPtr(dst **int64) bool {
+// intPtr reads an integer into *slot, or a new int64 when slot is nil, and
+// points *dst to it (null is left to encoding/json).
+func (sc *scanner) intPtr(dst **int64, slot *int64) bool {
 	n, ok := sc.int()
 	if ok {
-		*dst = &n
+		if slot == nil {
+			slot = new(int64)
+		}
+		*slot, *dst = n, slot
 	}
 	return ok
 }
 
-func (sc *scanner) timePtr(dst **time.Time) bool {
+// timePtr is intPtr for a time.
+func (sc *scanner) timePtr(dst **time.Time, slot *time.Time) bool {
 	t, ok := sc.time()
 	if ok {
-		*dst = &t
+		if slot == nil {
+			slot = new(time.Time)
+		}
+		*slot, *dst = t, slot
 	}
 	return ok
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 
 	"github.com/regent-ha/regent/events"
@@ -203,4 +204,143 @@ func r3Cluster(t *testing.T) ([]*natsnodeNode, []natsnodeOptions, []*eventlog.Lo
 		logs[i] = l
 	}
 	return nodes, opts, logs, so
+}
+
+// TestClusterFollowRidesOutLeaderLoss: a follower keeps delivering after
+// the node that hosts its consumer stops: the ordered consumer misses the
+// heartbeats, is created again after the last delivered record, and the
+// record appended afterwards arrives once.
+func TestClusterFollowRidesOutLeaderLoss(t *testing.T) {
+	nodes, _, logs, _ := r3Cluster(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	if err := logs[0].Ensure(ctx); err != nil {
+		t.Fatalf("ensure on a cold cluster: %v", err)
+	}
+	before := note(t, "clu:3306", "before the node stops")
+	if _, err := logs[0].Append(ctx, before, eventlog.NoExpect); err != nil {
+		t.Fatal(err)
+	}
+	// Follow through node 1 until its consumer is on another node (the
+	// server places it): that node is the one to stop.
+	var f *follower
+	host := -1
+	for try := 0; try < 10 && host < 0; try++ {
+		f = startFollow(ctx, logs[0])
+		f.next(t, before, 10*time.Second)
+		host = consumerHost(t, ctx, logs[0], nodes)
+		if host <= 0 {
+			f.stop(t)
+			dropConsumers(t, ctx, logs[0])
+			host = -1
+		}
+	}
+	if host < 0 {
+		t.Fatal("the follower's consumer was on node 1 ten times")
+	}
+	nodes[host].Shutdown()
+	after := note(t, "clu:3306", "after the node stopped")
+	start := time.Now()
+	if _, err := logs[0].Append(ctx, after, eventlog.NoExpect); err != nil {
+		t.Fatalf("append after node %d stopped: %v", host+1, err)
+	}
+	f.next(t, after, 30*time.Second)
+	t.Logf("the consumer's node %d stopped; the next record followed %s later", host+1, time.Since(start).Round(time.Millisecond))
+	select {
+	case r := <-f.seen:
+		t.Fatalf("unexpected record %q (seq %d) after the reset", r.Env.ID, r.Sequence)
+	case <-time.After(2 * time.Second):
+	}
+	f.stop(t)
+}
+
+// follower is a Follow of the events stream running in a goroutine.
+type follower struct {
+	seen   chan eventlog.Record
+	done   chan error
+	cancel context.CancelFunc
+}
+
+func startFollow(ctx context.Context, l *eventlog.Log) *follower {
+	fctx, cancel := context.WithCancel(ctx)
+	f := &follower{seen: make(chan eventlog.Record, 16), done: make(chan error, 1), cancel: cancel}
+	go func() { // owned: joined by stop
+		f.done <- l.Follow(fctx, eventlog.ReadOptions{Stream: events.EventsName}, func(r eventlog.Record) error {
+			f.seen <- r
+			return nil
+		})
+	}()
+	return f
+}
+
+func (f *follower) next(t *testing.T, want events.Envelope, within time.Duration) {
+	t.Helper()
+	select {
+	case r := <-f.seen:
+		if r.Env.ID != want.ID {
+			t.Fatalf("followed %q (seq %d), want %q", r.Env.ID, r.Sequence, want.ID)
+		}
+	case err := <-f.done:
+		t.Fatalf("Follow returned %v before %q", err, want.ID)
+	case <-time.After(within):
+		t.Fatalf("%q not delivered within %s", want.ID, within)
+	}
+}
+
+func (f *follower) stop(t *testing.T) {
+	t.Helper()
+	f.cancel()
+	select {
+	case err := <-f.done:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("Follow returned %v, want context.Canceled", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Follow did not return after its context ended")
+	}
+}
+
+// dropConsumers deletes the events stream's consumers (a stopped
+// follower's may outlive it a while).
+func dropConsumers(t *testing.T, ctx context.Context, l *eventlog.Log) {
+	t.Helper()
+	s, err := l.JetStream().Stream(ctx, events.EventsName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for name := range s.ListConsumers(ctx).Info() {
+		names = append(names, name.Name)
+	}
+	for _, name := range names {
+		if err := s.DeleteConsumer(ctx, name); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+			t.Fatalf("delete consumer %s: %v", name, err)
+		}
+	}
+}
+
+// consumerHost is the index of the node hosting the events stream's one
+// consumer (the follower's).
+func consumerHost(t *testing.T, ctx context.Context, l *eventlog.Log, nodes []*natsnodeNode) int {
+	t.Helper()
+	s, err := l.JetStream().Stream(ctx, events.EventsName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for ci := range s.ListConsumers(ctx).Info() {
+		if ci.Cluster != nil {
+			names = append(names, ci.Cluster.Leader)
+		}
+	}
+	if len(names) != 1 {
+		t.Fatalf("consumers of %s on %v, want one", events.EventsName, names)
+	}
+	for i, n := range nodes {
+		if n.Name() == names[0] {
+			return i
+		}
+	}
+	t.Fatalf("consumer on %q, none of the nodes", names[0])
+	return -1
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -12,8 +13,8 @@ import (
 	"github.com/regent-ha/regent/events"
 )
 
-// The read pipeline: one goroutine takes messages from the consumer in
-// stream order and cuts them into batches; a bounded pool of workers decodes
+// The read pipeline: the consumer's delivery goroutine (Consume) takes its
+// messages in stream order and cuts them into batches (cutter); a bounded pool of workers decodes
 // the batches (events.Unmarshal, payloads included) in parallel; the calling
 // goroutine waits for each batch in the order it was cut and hands its
 // records to the handler one by one. The handler therefore sees exactly the
@@ -48,11 +49,13 @@ type rawMsg struct {
 	data    []byte
 }
 
-// source is what the pipeline reads: the consumer's iterator, the stream's
-// name for records and errors, and when a complete read ends (last: the
-// stream's last sequence when the read started; 0 for Follow).
+// source is what the pipeline reads: the ordered consumer and the options
+// of its Consume, the stream's name for records and errors, and when a
+// complete read ends (last: the stream's last sequence when the read
+// started; 0 for Follow).
 type source struct {
-	it        jetstream.MessagesContext
+	c         jetstream.Consumer
+	opts      []jetstream.PullConsumeOpt
 	stream    string
 	stopAtEnd bool
 	last      uint64
@@ -70,24 +73,22 @@ func workerCount(o ReadOptions) int {
 // run delivers the records of src to h in order until the read is complete,
 // h fails, a record is bad, the consumer fails or ctx ends. Every goroutine
 // it starts has ended when it returns.
+//
+// The consumer's messages come through Consume, on the subscription's
+// delivery goroutine, which cuts them into batches (cutter). Consume keeps
+// one heartbeat timer for the subscription, where the Messages iterator's
+// Next made one per message (three allocations and a timer heap insert and
+// removal per event).
 func (src source) run(ctx context.Context, workers int, h Handler, onSkip func(Skip)) error {
 	ctx, cancel := context.WithCancel(ctx)
-	// Once the read ends, for whatever reason, stopping the iterator ends
-	// the producer's wait in Next.
-	context.AfterFunc(ctx, src.it.Stop)
 	work := make(chan *batch, workers)
 	ordered := make(chan *batch, 2*workers+1)
-	// Delivered batches go back to the producer, so that a read reuses a
-	// few batches' buffers instead of allocating as many as it delivers.
+	// Delivered batches go back to the cutter, so that a read reuses a few
+	// batches' buffers instead of allocating as many as it delivers.
 	free := make(chan *batch, cap(work)+cap(ordered)+workers+2)
+	cut := &cutter{src: src, ctx: ctx, free: free, work: work, ordered: ordered}
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	defer cancel() // runs before the Wait: unblocks the producer and the workers
-	wg.Go(func() {
-		defer close(work)
-		defer close(ordered)
-		src.produce(ctx, free, work, ordered)
-	})
 	for range workers {
 		wg.Go(func() {
 			for b := range work {
@@ -95,6 +96,18 @@ func (src source) run(ctx context.Context, workers int, h Handler, onSkip func(S
 			}
 		})
 	}
+	defer cut.end() // after cancel: closes work, which ends the workers
+	defer cancel()
+	opts := append(slices.Clip(src.opts), jetstream.ConsumeErrHandler(cut.consumerError))
+	cc, err := src.c.Consume(cut.take, opts...)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", src.stream, err)
+	}
+	defer func() { // the first deferred call after the read
+		cancel() // first: watch must not take the stop below for a failure
+		cc.Stop()
+	}()
+	wg.Go(func() { cut.watch(cc.Closed()) })
 	return deliver(ctx, ordered, free, h, onSkip)
 }
 
@@ -108,9 +121,6 @@ func deliver(ctx context.Context, ordered <-chan *batch, free chan<- *batch, h H
 		case <-ctx.Done():
 			return ctx.Err()
 		case b = <-ordered:
-		}
-		if b == nil {
-			return ctx.Err() // the producer stopped because ctx ended
 		}
 		select {
 		case <-ctx.Done():
@@ -142,70 +152,131 @@ func deliver(ctx context.Context, ordered <-chan *batch, free chan<- *batch, h H
 	}
 }
 
-// produce cuts the consumer's messages into batches and sends each to both
-// the workers and the deliverer, in order, until a batch is the last one or
-// ctx ends.
-func (src source) produce(ctx context.Context, free <-chan *batch, work, ordered chan<- *batch) {
-	for {
-		var b *batch
-		select {
-		case b = <-free:
-			b.reset()
-		default:
-			b = &batch{msgs: make([]rawMsg, 0, batchSize), recs: make([]Record, 0, batchSize)}
-		}
-		b.done = make(chan struct{})
-		src.next(ctx, b)
-		stop := b.last || b.err != nil // read now: a worker writes b.err later
-		// The deliverer takes b first, so that the workers never hold a
-		// batch the deliverer has not queued.
-		select {
-		case <-ctx.Done():
-			return
-		case ordered <- b:
-		}
-		if len(b.msgs) == 0 {
-			close(b.done)
-		} else {
-			select {
-			case <-ctx.Done():
-				return
-			case work <- b:
-			}
-		}
-		if stop {
-			return
-		}
+// cutter cuts the consumer's messages into batches and sends each to both
+// the deliverer and the workers, in order. take runs on the subscription's
+// delivery goroutine; a send waits while the pipeline is full (the consumer
+// pulls no more meanwhile) and gives up when the read ends.
+type cutter struct {
+	src           source
+	ctx           context.Context
+	free          <-chan *batch
+	work, ordered chan<- *batch
+
+	mu    sync.Mutex
+	b     *batch // being filled; nil: none yet
+	ended bool   // no batch is sent any more: the read is complete, failed or over
+
+	// errMu guards err apart from mu: the ordered consumer reports
+	// errors holding its own lock, and must not wait for a send.
+	errMu sync.Mutex
+	err   error // the consumer's last error, for a consumer that stops by itself
+}
+
+// take adds m to the batch being filled and sends the batch when it is
+// full, when the consumer has nothing more pending (a follower sees a new
+// event at once) or when the read is complete.
+func (c *cutter) take(m jetstream.Msg) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ended {
+		return
+	}
+	b := c.batch()
+	a, err := ackOf(m)
+	if err != nil {
+		b.err = fmt.Errorf("read %s: %w", c.src.stream, err)
+		c.send(true)
+		return
+	}
+	b.msgs = append(b.msgs, rawMsg{seq: a.seq, stored: a.stored, subject: m.Subject(), data: m.Data()})
+	switch {
+	case c.src.stopAtEnd && (a.seq >= c.src.last || a.pending == 0):
+		b.last = true
+		c.send(true)
+	case a.pending == 0 || len(b.msgs) == batchSize:
+		c.send(false)
 	}
 }
 
-// next reads messages until a batch is full, the consumer has nothing more
-// pending, the read is complete or the consumer fails.
-func (src source) next(ctx context.Context, b *batch) {
-	for len(b.msgs) < batchSize {
-		m, err := src.it.Next()
-		if err != nil {
-			if ctx.Err() == nil {
-				b.err = fmt.Errorf("read %s: %w", src.stream, err)
-			} else {
-				b.err = ctx.Err()
-			}
-			return
+// batch returns the batch being filled, a delivered one reused or a new one.
+func (c *cutter) batch() *batch {
+	if c.b == nil {
+		select {
+		case c.b = <-c.free:
+			c.b.reset()
+		default:
+			c.b = &batch{msgs: make([]rawMsg, 0, batchSize), recs: make([]Record, 0, batchSize)}
 		}
-		a, err := ackOf(m)
-		if err != nil {
-			b.err = fmt.Errorf("read %s: %w", src.stream, err)
-			return
-		}
-		b.msgs = append(b.msgs, rawMsg{seq: a.seq, stored: a.stored, subject: m.Subject(), data: m.Data()})
-		if src.stopAtEnd && (a.seq >= src.last || a.pending == 0) {
-			b.last = true
-			return
-		}
-		if a.pending == 0 {
-			return
-		}
+		c.b.done = make(chan struct{})
 	}
+	return c.b
+}
+
+// send hands the batch being filled to the deliverer and then to the
+// workers; with final, nothing is sent after it. The deliverer takes it
+// first, so that the workers never hold a batch it has not queued.
+func (c *cutter) send(final bool) {
+	b := c.b
+	c.b, c.ended = nil, final
+	select {
+	case <-c.ctx.Done():
+		c.ended = true
+		return
+	case c.ordered <- b:
+	}
+	if len(b.msgs) == 0 {
+		close(b.done)
+		return
+	}
+	select {
+	case <-c.ctx.Done():
+		c.ended = true
+	case c.work <- b:
+	}
+}
+
+// consumerError keeps the consumer's last error. The ordered consumer
+// handles what it can itself (missing heartbeats, a deleted consumer, a
+// reconnect: it starts a new consumer after the last delivered record);
+// the error is the read's when the consumer stops by itself (watch).
+func (c *cutter) consumerError(_ jetstream.ConsumeContext, err error) {
+	c.errMu.Lock()
+	defer c.errMu.Unlock()
+	c.err = err
+}
+
+// watch ends the read with an error when the consumer stops before the
+// read ends (the connection closed): the records taken before it are
+// delivered first.
+func (c *cutter) watch(closed <-chan struct{}) {
+	select {
+	case <-c.ctx.Done():
+		return
+	case <-closed:
+	}
+	c.errMu.Lock()
+	err := c.err
+	c.errMu.Unlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ended || c.ctx.Err() != nil {
+		return // the read is over: Read stopped the consumer itself
+	}
+	if err == nil {
+		err = jetstream.ErrMsgIteratorClosed
+	}
+	c.batch().err = fmt.Errorf("read %s: consumer stopped: %w", c.src.stream, err)
+	c.send(true)
+}
+
+// end stops the cutter for good, once the read is over (ctx ended): a
+// delivery under way gives up its send at once (it waits for nothing but
+// the pipeline and ctx), and closing work ends the workers.
+func (c *cutter) end() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.ended = true
+	close(c.work)
 }
 
 // ackOf reads m's position from its ack subject, or from its metadata when

@@ -292,3 +292,47 @@ func TestFollowStopsAtTheHandlersErrorWhileWaiting(t *testing.T) {
 		t.Fatal("Follow did not return after its handler failed")
 	}
 }
+
+// TestFollowEndsWithAnErrorWhenTheConnectionCloses: a follower whose
+// connection closes under it gets an error naming the stream, after every
+// record it was sent, instead of waiting forever on a consumer that stopped.
+func TestFollowEndsWithAnErrorWhenTheConnectionCloses(t *testing.T) {
+	l := single(t)
+	ids := fill(t, l, 0, 100)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	got := 0
+	check := inOrder(t, ids, 1, &got)
+	all := make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- l.Follow(ctx, eventlog.ReadOptions{Stream: events.ObservationsName}, func(r eventlog.Record) error {
+			if err := check(r); err != nil {
+				return err
+			}
+			if got == len(ids) {
+				close(all)
+			}
+			return nil
+		})
+	}()
+	select {
+	case <-all:
+	case err := <-done:
+		t.Fatalf("Follow returned %v after %d records", err, got)
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%d of %d records within 10s", got, len(ids))
+	}
+	l.Conn().Close()
+	select {
+	case err := <-done:
+		if err == nil || errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), events.ObservationsName) {
+			t.Fatalf("Follow after the connection closed returned %v, want the consumer's error", err)
+		}
+		if got != len(ids) {
+			t.Fatalf("%d of %d records delivered", got, len(ids))
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Follow did not return within 10s of its connection closing")
+	}
+}

@@ -150,12 +150,8 @@ func (l *Log) consume(ctx context.Context, o ReadOptions, h Handler, stopAtEnd b
 	if err != nil {
 		return fmt.Errorf("read %s: %w", o.Stream, err)
 	}
-	it, err := c.Messages(jetstream.PullMaxMessages(pullMessages), jetstream.PullHeartbeat(pullHeartbeat), jetstream.PullExpiry(pullExpiry))
-	if err != nil {
-		return fmt.Errorf("read %s: %w", o.Stream, err)
-	}
-	defer it.Stop()
-	src := source{it: it, stream: o.Stream, stopAtEnd: stopAtEnd, last: last}
+	src := source{c: c, stream: o.Stream, stopAtEnd: stopAtEnd, last: last, opts: []jetstream.PullConsumeOpt{
+		jetstream.PullMaxMessages(pullMessages), jetstream.PullHeartbeat(pullHeartbeat), jetstream.PullExpiry(pullExpiry)}}
 	onSkip := o.OnSkip
 	if onSkip == nil {
 		onSkip = l.logSkip
