@@ -20,20 +20,22 @@ type pkg struct {
 	hasDoc  bool
 }
 
-func repoPackages(t *testing.T) map[string]*pkg {
+// walkSource calls fn with the repository's root and each non-test Go
+// file (hidden folders, testdata, bin, node_modules and regent-data left
+// out).
+func walkSource(t *testing.T, fn func(root, path string) error) {
 	t.Helper()
 	root, err := filepath.Abs("..")
 	if err != nil {
 		t.Fatal(err)
 	}
-	pkgs := map[string]*pkg{}
 	err = filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
 		if d.IsDir() {
 			name := d.Name()
-			if path != root && (strings.HasPrefix(name, ".") || name == "testdata" || name == "bin" || name == "regent-data") {
+			if path != root && (strings.HasPrefix(name, ".") || name == "testdata" || name == "bin" || name == "node_modules" || name == "regent-data") {
 				return filepath.SkipDir
 			}
 			return nil
@@ -41,6 +43,17 @@ func repoPackages(t *testing.T) map[string]*pkg {
 		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
 			return nil
 		}
+		return fn(root, path)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func repoPackages(t *testing.T) map[string]*pkg {
+	t.Helper()
+	pkgs := map[string]*pkg{}
+	walkSource(t, func(root, path string) error {
 		rel, _ := filepath.Rel(root, filepath.Dir(path))
 		p := pkgs[rel]
 		if p == nil {
@@ -60,9 +73,6 @@ func repoPackages(t *testing.T) map[string]*pkg {
 		}
 		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	return pkgs
 }
 
@@ -200,26 +210,9 @@ func TestCmdRegentIsWiring(t *testing.T) {
 // (CONTRIBUTING.md): a long function is split where it does two things.
 func TestNoLongFunctions(t *testing.T) {
 	const limit = 100
-	root, err := filepath.Abs("..")
-	if err != nil {
-		t.Fatal(err)
-	}
 	fset := token.NewFileSet()
 	checked := 0
-	err = filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			name := d.Name()
-			if path != root && (strings.HasPrefix(name, ".") || name == "testdata" || name == "node_modules" || name == "regent-data") {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
-			return nil
-		}
+	walkSource(t, func(root, path string) error {
 		f, err := parser.ParseFile(fset, path, nil, 0)
 		if err != nil {
 			return err
@@ -237,9 +230,6 @@ func TestNoLongFunctions(t *testing.T) {
 		}
 		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	if checked < 500 {
 		t.Fatalf("checked only %d functions: the walk missed the code", checked)
 	}

@@ -7,13 +7,10 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/rs/zerolog"
 
 	"github.com/regent-ha/regent/events"
-	"github.com/regent-ha/regent/events/eventlog"
 	"github.com/regent-ha/regent/projections"
 	"github.com/regent-ha/regent/projections/timeline"
-	"github.com/regent-ha/regent/test/natstest"
 )
 
 // answerConsumerInfoWithoutState replies to every consumer info request
@@ -45,44 +42,10 @@ func answerConsumerInfoWithoutState(t *testing.T, nc *nats.Conn, stream string) 
 // without state. TestLabWeb's slider once showed no instance at all: the
 // events read had returned nothing and no error.
 func TestReadAtIsTheWholeHistoryUnderABusyCluster(t *testing.T) {
-	n := natstest.Node(t)
-	l, err := eventlog.New(natstest.Conn(t, n), zerolog.Nop(), events.StreamOptions{EventBytes: 16 << 20, ObservationBytes: 16 << 20})
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	if err := l.Ensure(ctx); err != nil {
-		t.Fatal(err)
-	}
 	primary := events.InstanceKey{Hostname: "198.18.0.1", Port: 3306}
-	for i, host := range []string{"198.18.0.1", "198.18.0.2", "198.18.0.3"} {
-		k := events.InstanceKey{Hostname: host, Port: 3306}
-		d, err := events.New(events.KindInstanceDiscovered, time.Now(), "n1", events.InstanceDiscovered{Key: k, Via: "api"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		d.Cluster, d.Instance = primary.String(), k.String()
-		if _, err := l.Append(ctx, d, eventlog.NoExpect); err != nil {
-			t.Fatal(err)
-		}
-		p := events.InstanceObserved{Key: k, Digest: "d", Version: "10.11", ServerID: uint32(i + 1)}
-		if i > 0 {
-			p.Replication = &events.Replication{SourceKey: primary}
-		}
-		o, err := events.New(events.KindInstanceObserved, time.Now(), "n1", p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		o.Cluster, o.Instance = primary.String(), k.String()
-		body, err := o.Marshal()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := l.JetStream().Publish(ctx, o.Subject(), body); err != nil {
-			t.Fatal(err)
-		}
-	}
+	l := discoveredAndObserved(t, ctx, primary.Hostname, "198.18.0.2", "198.18.0.3")
 	answerConsumerInfoWithoutState(t, l.Conn(), events.EventsName)
 	answerConsumerInfoWithoutState(t, l.Conn(), events.ObservationsName)
 	at := time.Now().Add(time.Second)

@@ -17,9 +17,10 @@ import (
 	"github.com/regent-ha/regent/test/natstest"
 )
 
-// discoveredAndObserved is a log holding, for each of two instances, an
+// discoveredAndObserved is a log holding, for each of the hosts (port
+// 3306; the first the primary, the others its replicas), an
 // instance-discovered event and an instance-observed observation.
-func discoveredAndObserved(t *testing.T, ctx context.Context) *eventlog.Log {
+func discoveredAndObserved(t *testing.T, ctx context.Context, hosts ...string) *eventlog.Log {
 	t.Helper()
 	l, err := eventlog.New(natstest.Conn(t, natstest.Node(t)), zerolog.Nop(), events.StreamOptions{EventBytes: 16 << 20, ObservationBytes: 16 << 20})
 	if err != nil {
@@ -28,8 +29,8 @@ func discoveredAndObserved(t *testing.T, ctx context.Context) *eventlog.Log {
 	if err := l.Ensure(ctx); err != nil {
 		t.Fatal(err)
 	}
-	primary := events.InstanceKey{Hostname: "198.18.0.1", Port: 3306}
-	for i, host := range []string{"198.18.0.1", "198.18.0.2"} {
+	primary := events.InstanceKey{Hostname: hosts[0], Port: 3306}
+	for i, host := range hosts {
 		k := events.InstanceKey{Hostname: host, Port: 3306}
 		d, err := events.New(events.KindInstanceDiscovered, time.Now(), "n1", events.InstanceDiscovered{Key: k, Via: "api"})
 		if err != nil {
@@ -66,7 +67,7 @@ func discoveredAndObserved(t *testing.T, ctx context.Context) *eventlog.Log {
 func TestReplayReadsWhatTheFilterNeeds(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	a := New(discoveredAndObserved(t, ctx), func() {})
+	a := New(discoveredAndObserved(t, ctx, "198.18.0.1", "198.18.0.2"), func() {})
 	count := func(f timeline.Filter, withObs bool) (discovered, observed int) {
 		t.Helper()
 		var out bytes.Buffer

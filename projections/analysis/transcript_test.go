@@ -269,26 +269,12 @@ func transcripts() []transcript {
 		// Both replicas just re-pointed below im (a refactoring): their IO
 		// threads say Connecting with no error yet. Nothing failed.
 		{name: "intermediate master reachable, replicas connecting without an error", host: "im",
-			want: events.AnalysisNoProblem,
-			build: func(s *script) {
-				chain(s, "a", "b")
-				starting := func(o *events.InstanceObserved) *events.InstanceObserved {
-					o = connecting(o)
-					o.Replication.LastIOError = ""
-					return o
-				}
-				s.at(time.Second).observe(nodes, replica("im", 2, "p"), starting(replica("a", 10, "im")), starting(replica("b", 11, "im")))
-			}},
+			want:  events.AnalysisNoProblem,
+			build: func(s *script) { connectingWith(s, "") }},
 		{name: "intermediate master reachable, replicas failing to connect to a MySQL 8.0.23+ source", host: "im",
 			want: events.AnalysisAllIntermediateMasterReplicasFailingToConnectOrDead,
 			build: func(s *script) {
-				chain(s, "a", "b")
-				mysql := func(o *events.InstanceObserved) *events.InstanceObserved {
-					o = connecting(o)
-					o.Replication.LastIOError = "Error connecting to source 'repl@im:3306'. This was attempt 3/86400, with a delay of 60 seconds between attempts. Message: Can't connect to MySQL server on 'im:3306' (111)"
-					return o
-				}
-				s.at(time.Second).observe(nodes, replica("im", 2, "p"), mysql(replica("a", 10, "im")), mysql(replica("b", 11, "im")))
+				connectingWith(s, "Error connecting to source 'repl@im:3306'. This was attempt 3/86400, with a delay of 60 seconds between attempts. Message: Can't connect to MySQL server on 'im:3306' (111)")
 			}},
 		{name: "intermediate master reachable, one replica failing to connect, one replicating", host: "im",
 			want: events.AnalysisNoProblem,
@@ -305,6 +291,18 @@ func transcripts() []transcript {
 				}
 			}},
 	}
+}
+
+// connectingWith: im reachable, its replicas a and b with their IO threads
+// Connecting and lastIOError.
+func connectingWith(s *script, lastIOError string) {
+	chain(s, "a", "b")
+	with := func(o *events.InstanceObserved) *events.InstanceObserved {
+		o = connecting(o)
+		o.Replication.LastIOError = lastIOError
+		return o
+	}
+	s.at(time.Second).observe(nodes, replica("im", 2, "p"), with(replica("a", 10, "im")), with(replica("b", 11, "im")))
 }
 
 func contains(ss []events.StructureCode, s events.StructureCode) bool {
