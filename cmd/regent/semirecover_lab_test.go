@@ -336,3 +336,52 @@ func labBlockedReasons(t *testing.T) {
 		}
 	}
 }
+
+// TestLabSemiSyncExactRecovery: every host has both sides of semi-sync on
+// (lab.EnableSemiSync), so the primary has two semi-sync clients while
+// MariaDB waits for one ACK. With EnforceExactSemiSyncReplicas the leader
+// detects MasterWithTooManySemiSyncReplicas (only since the probe records
+// MariaDB's wait count as 1) and runs one SemiSyncExactRecovery that keeps
+// semi-sync on the first replica by name and turns it off on the other;
+// the primary then has one client and its writes are still acknowledged.
+func TestLabSemiSyncExactRecovery(t *testing.T) {
+	l := lab.Up(t, lab.Options{Hosts: 3, Controllers: 3})
+	l.EnableSemiSync()
+	c := startLabCluster(t, l, 3, `"EnforceExactSemiSyncReplicas": true, "DetectSemiSyncEnforcedQuery": "SELECT 1",`)
+	discoverLab(t, c)
+	lab.Eventually(t, 20*time.Second, 100*time.Millisecond, func() error {
+		if v := labGlobal(l, 3, "rpl_semi_sync_slave_enabled", false); v != "OFF" {
+			return fmt.Errorf("host 3 rpl_semi_sync_slave_enabled %s", v)
+		}
+		return nil
+	})
+	started, steps, _ := labOneRecovery(t, c, events.AnalysisMasterWithTooManySemiSyncReplicas)
+	if started.Type != events.RecoverySemiSyncExact || len(started.Replicas) != 0 ||
+		len(started.SemiSyncDisable) != 1 || started.SemiSyncDisable[0].String() != "198.18.0.3:3306" {
+		t.Errorf("recovery %+v: want SemiSyncExactRecovery turning semi-sync off on 198.18.0.3:3306 only", started)
+	}
+	if len(steps) != 1 || steps[0].Step != "disable-semi-sync 198.18.0.3:3306" || steps[0].Outcome != events.StepOK {
+		t.Errorf("steps %+v: want one disable-semi-sync 198.18.0.3:3306 ok", steps)
+	}
+	if v := labGlobal(l, 2, "rpl_semi_sync_slave_enabled", false); v != "ON" {
+		t.Errorf("host 2 rpl_semi_sync_slave_enabled %s, want ON", v)
+	}
+	lab.Eventually(t, 10*time.Second, 100*time.Millisecond, func() error {
+		if v := labGlobal(l, 1, "Rpl_semi_sync_master_clients", true); v != "1" {
+			return fmt.Errorf("host 1 semi-sync clients %s", v)
+		}
+		return nil
+	})
+	noTx := labGlobal(l, 1, "Rpl_semi_sync_master_no_tx", true)
+	begin := time.Now()
+	l.MustSQL(1, "INSERT INTO regent_lab.acked (id) VALUES (200)")
+	took := time.Since(begin)
+	if after := labGlobal(l, 1, "Rpl_semi_sync_master_no_tx", true); after != noTx || took > 5*time.Second {
+		t.Errorf("a write after the recovery took %s, unacknowledged transactions %s → %s: want acknowledged by host 2", took, noTx, after)
+	}
+	for _, h := range []int{2, 3} {
+		if s := l.Status()[h-1]; !s.Replicating() {
+			t.Errorf("host %d after the recovery: %s", h, s)
+		}
+	}
+}
