@@ -351,7 +351,12 @@ func TestLabSemiSyncExactRecovery(t *testing.T) {
 	discoverLab(t, c)
 	lab.Eventually(t, 20*time.Second, 100*time.Millisecond, func() error {
 		if v := labGlobal(l, 3, "rpl_semi_sync_slave_enabled", false); v != "OFF" {
-			return fmt.Errorf("host 3 rpl_semi_sync_slave_enabled %s", v)
+			code, structure, err := labAnalysisOf(c, 0, "198.18.0.1:3306")
+			_, inst := c.api(t, 0, "/api/instance/198.18.0.1/3306")
+			m, _ := inst.(map[string]any)
+			return fmt.Errorf("host 3 rpl_semi_sync_slave_enabled %s; analysis of host 1 %q %v %v; semi-sync enabled %v status %v wait %v clients %v; log: %s",
+				v, code, structure, err, m["SemiSyncMasterEnabled"], m["SemiSyncMasterStatus"], m["SemiSyncMasterWaitForReplicaCount"], m["SemiSyncMasterClients"],
+				labRecoveryEvents(t))
 		}
 		return nil
 	})
@@ -384,4 +389,19 @@ func TestLabSemiSyncExactRecovery(t *testing.T) {
 			t.Errorf("host %d after the recovery: %s", h, s)
 		}
 	}
+}
+
+// labRecoveryEvents describes the detections, blocks and recoveries of the
+// log, for a failure message.
+func labRecoveryEvents(t *testing.T) string {
+	t.Helper()
+	counts, all := eventKinds(t, "198.18.0.101:4222")
+	out := []string{fmt.Sprint(counts)}
+	for _, e := range all {
+		switch e.Kind {
+		case events.KindFailureDetected, events.KindRecoveryBlocked, events.KindRecoveryFailed:
+			out = append(out, fmt.Sprintf("%s %s", e.Kind, e.Payload))
+		}
+	}
+	return strings.Join(out, "; ")
 }
