@@ -221,8 +221,11 @@ func labBlockedWrite(ctx context.Context, t *testing.T, l *lab.Lab) <-chan error
 // one ACK, probes.TestSemiSyncWaitCount) and runs one
 // LockedSemiSyncMasterRecovery that turns the replica side on on one
 // replica (the first by name; both have priority 1) and restarts its IO
-// thread; the blocked write completes, acknowledged, long before the
-// timeout, and the primary never fell back to asynchronous replication.
+// thread. The primary then has a semi-sync client and never fell back to
+// asynchronous replication; the blocked write completes, acknowledged, long
+// before the timeout, released by the ACK of the next write (labReleased:
+// the replica already had the waiting transaction, so it never ACKs that
+// one itself).
 func TestLabLockedSemiSyncMasterRecovery(t *testing.T) {
 	l := lab.Up(t, lab.Options{Hosts: 3, Controllers: 3})
 	c := startLabCluster(t, l, 3, `"RecoverLockedSemiSyncMaster": true, "DetectSemiSyncEnforcedQuery": "SELECT 1",
@@ -267,34 +270,7 @@ func TestLabLockedSemiSyncMasterRecovery(t *testing.T) {
 	started, steps, at := labOneRecovery(t, c, events.AnalysisLockedSemiSyncMaster)
 	t.Logf("recovery started %s after the write was sent", at.Sub(written).Round(time.Millisecond))
 	labBlockedReasons(t)
-	// The waiting transaction is on both replicas already (they replicate
-	// asynchronously): host 2's restarted IO thread asks for what follows
-	// it, so nothing ACKs it. The ACK of the next transaction acknowledges
-	// everything before it and releases the waiting commit too.
-	select {
-	case err := <-done:
-		t.Logf("the blocked write returned (%v) %s after it was sent, before any other write", err, time.Since(written).Round(time.Millisecond))
-		if err != nil {
-			t.Fatalf("the blocked write failed: %v", err)
-		}
-	case <-time.After(time.Second):
-		next := time.Now()
-		l.MustSQL(1, "INSERT INTO regent_lab.acked (id) VALUES (101)")
-		acked := time.Since(next)
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Fatalf("the blocked write failed: %v", err)
-			}
-		case <-time.After(10 * time.Second):
-			t.Fatalf("the blocked write is still blocked 10 s after the next write was acknowledged")
-		}
-		t.Logf("the blocked write stayed blocked after the recovery; the next write was acknowledged in %s and released it %s after it was sent",
-			acked.Round(time.Millisecond), time.Since(written).Round(time.Millisecond))
-		if acked > 5*time.Second {
-			t.Errorf("the next write took %s: not acknowledged by host 2 but timed out?", acked)
-		}
-	}
+	labReleased(t, l, done, written)
 	if started.Type != events.RecoveryLockedSemiSyncMaster || len(started.Replicas) != 1 || started.Replicas[0].String() != "198.18.0.2:3306" {
 		t.Errorf("recovery %+v: want LockedSemiSyncMasterRecovery enabling 198.18.0.2:3306", started)
 	}
@@ -404,4 +380,37 @@ func labRecoveryEvents(t *testing.T) string {
 		}
 	}
 	return strings.Join(out, "; ")
+}
+
+// labReleased waits for the blocked write (done, sent at written) after the
+// recovery. The waiting transaction is on both replicas already (they
+// replicate asynchronously): the restarted IO thread asks for what follows
+// it, so nothing ACKs it. The ACK of the next transaction acknowledges
+// everything before it and releases the waiting commit too.
+func labReleased(t *testing.T, l *lab.Lab, done <-chan error, written time.Time) {
+	t.Helper()
+	select {
+	case err := <-done:
+		t.Logf("the blocked write returned (%v) %s after it was sent, before any other write", err, time.Since(written).Round(time.Millisecond))
+		if err != nil {
+			t.Fatalf("the blocked write failed: %v", err)
+		}
+	case <-time.After(time.Second):
+		next := time.Now()
+		l.MustSQL(1, "INSERT INTO regent_lab.acked (id) VALUES (101)")
+		acked := time.Since(next)
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("the blocked write failed: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("the blocked write is still blocked 10 s after the next write was acknowledged")
+		}
+		t.Logf("the blocked write stayed blocked after the recovery; the next write was acknowledged in %s and released it %s after it was sent",
+			acked.Round(time.Millisecond), time.Since(written).Round(time.Millisecond))
+		if acked > 5*time.Second {
+			t.Errorf("the next write took %s: not acknowledged by host 2 but timed out?", acked)
+		}
+	}
 }
