@@ -112,7 +112,11 @@ func nameValues(rows []row) map[string]string {
 
 // semiSync reads both the master/slave and the source/replica names of the
 // semi-sync variables and status. No variable at all means the plugin is
-// not loaded.
+// not loaded. A server with the source side but no wait-count variable
+// (MariaDB, which has no rpl_semi_sync_master_wait_for_slave_count) waits
+// for one acknowledgement: its wait count is 1, not 0 (0 would hide
+// LockedSemiSyncMaster and make EnforceExactSemiSyncReplicas want no
+// semi-sync replica at all).
 func semiSync(vars, status map[string]string) events.SemiSync {
 	get := func(m map[string]string, names ...string) string {
 		for _, n := range names {
@@ -123,12 +127,17 @@ func semiSync(vars, status map[string]string) events.SemiSync {
 		return ""
 	}
 	atoi := func(s string) int64 { n, _ := strconv.ParseInt(s, 10, 64); return n }
+	wait := int(atoi(get(vars, "rpl_semi_sync_master_wait_for_slave_count", "rpl_semi_sync_source_wait_for_replica_count")))
+	if get(vars, "rpl_semi_sync_master_enabled", "rpl_semi_sync_source_enabled") != "" &&
+		get(vars, "rpl_semi_sync_master_wait_for_slave_count", "rpl_semi_sync_source_wait_for_replica_count") == "" {
+		wait = 1
+	}
 	return events.SemiSync{
 		Available:          len(vars) > 0,
 		MasterEnabled:      parseBool(get(vars, "rpl_semi_sync_master_enabled", "rpl_semi_sync_source_enabled")),
 		ReplicaEnabled:     parseBool(get(vars, "rpl_semi_sync_slave_enabled", "rpl_semi_sync_replica_enabled")),
 		MasterTimeout:      atoi(get(vars, "rpl_semi_sync_master_timeout", "rpl_semi_sync_source_timeout")),
-		MasterWaitForCount: int(atoi(get(vars, "rpl_semi_sync_master_wait_for_slave_count", "rpl_semi_sync_source_wait_for_replica_count"))),
+		MasterWaitForCount: wait,
 		MasterStatus:       parseBool(get(status, "rpl_semi_sync_master_status", "rpl_semi_sync_source_status")),
 		MasterClients:      int(atoi(get(status, "rpl_semi_sync_master_clients", "rpl_semi_sync_source_clients"))),
 		ReplicaStatus:      parseBool(get(status, "rpl_semi_sync_slave_status", "rpl_semi_sync_replica_status")),

@@ -73,7 +73,8 @@ func TestLabProbePrimaryAndReplica(t *testing.T) {
 	if !primary.GTID.StrictMode || primary.GTID.BinlogPos == "" || primary.SelfCoordinates.LogFile == "" || primary.SelfCoordinates.LogPos == 0 {
 		t.Errorf("primary GTID/binlog = %+v %+v", primary.GTID, primary.SelfCoordinates)
 	}
-	if !primary.SemiSync.Available || primary.SemiSync.MasterTimeout != 10000 || primary.Digest == "" {
+	// MariaDB has no rpl_semi_sync_master_wait_for_slave_count: it waits for one ACK.
+	if !primary.SemiSync.Available || primary.SemiSync.MasterTimeout != 10000 || primary.SemiSync.MasterWaitForCount != 1 || primary.Digest == "" {
 		t.Errorf("primary semi-sync %+v digest %q", primary.SemiSync, primary.Digest)
 	}
 	wantReplicas := []events.InstanceKey{labKey(l, 2), labKey(l, 3)}

@@ -290,3 +290,29 @@ func BenchmarkSortKeys10k(b *testing.B) {
 		sortKeys(work)
 	}
 }
+
+// TestSemiSyncWaitCount: MariaDB has no rpl_semi_sync_master_wait_for_slave_count
+// and waits for one acknowledgement, so its wait count is 1 (0 hid
+// LockedSemiSyncMaster on MariaDB, found by TestLabLockedSemiSyncMasterRecovery);
+// a server that has the variable keeps its value, and one without the
+// source side keeps 0.
+func TestSemiSyncWaitCount(t *testing.T) {
+	mariadb := map[string]string{"rpl_semi_sync_master_enabled": "ON", "rpl_semi_sync_slave_enabled": "OFF",
+		"rpl_semi_sync_master_timeout": "120000", "rpl_semi_sync_master_wait_no_slave": "ON"}
+	for _, tc := range []struct {
+		name string
+		vars map[string]string
+		want int
+	}{
+		{"MariaDB (no wait-count variable)", mariadb, 1},
+		{"MySQL 5.7 wait count 2", map[string]string{"rpl_semi_sync_master_enabled": "ON", "rpl_semi_sync_master_wait_for_slave_count": "2"}, 2},
+		{"MySQL 8.0.26+ wait count 3", map[string]string{"rpl_semi_sync_source_enabled": "OFF", "rpl_semi_sync_source_wait_for_replica_count": "3"}, 3},
+		{"replica side only", map[string]string{"rpl_semi_sync_replica_enabled": "ON"}, 0},
+		{"no plugin", map[string]string{}, 0},
+	} {
+		got := semiSync(tc.vars, map[string]string{"rpl_semi_sync_master_status": "ON", "rpl_semi_sync_master_clients": "0"})
+		if got.MasterWaitForCount != tc.want {
+			t.Errorf("%s: wait count %d, want %d (%+v)", tc.name, got.MasterWaitForCount, tc.want, got)
+		}
+	}
+}

@@ -83,12 +83,19 @@ func masterRules() []Rule {
 				return f.RecoverNonWriteableMaster && f.IsMaster && !f.Unreachable && f.LastCheckValid &&
 					f.Instance.ReadOnly && f.CountValidReplicatingReplicas > 0
 			}},
+		// Unlike orchestrator, the view must also show more valid
+		// replicating semi-sync replicas than the wait count: the primary's
+		// client count alone fired right after a discovery, before its
+		// replicas were in the view, and the recovery then found nothing to
+		// turn off, failed, and blocked the cluster for
+		// RecoveryPeriodBlockSeconds (cmd/regent.TestLabSemiSyncExactRecovery).
 		{Code: events.AnalysisMasterWithTooManySemiSyncReplicas, Priority: 77, DetectionHooks: true, Detect: true, Actionable: true, Recovery: events.RecoverySemiSyncExact,
 			Description: "Semi sync master has more semi sync replicas than configured",
 			Match: func(f *Facts) bool {
 				m := f.Instance
 				return f.EnforceExactSemiSyncReplicas && f.IsMaster && !f.Unreachable && m.SemiSyncMasterEnabled && m.SemiSyncMasterStatus &&
-					m.SemiSyncMasterWaitForReplicaCount > 0 && m.SemiSyncMasterClients > m.SemiSyncMasterWaitForReplicaCount
+					m.SemiSyncMasterWaitForReplicaCount > 0 && m.SemiSyncMasterClients > m.SemiSyncMasterWaitForReplicaCount &&
+					uint(f.CountValidSemiSyncReplicating) > m.SemiSyncMasterWaitForReplicaCount
 			}},
 		{Code: events.AnalysisAllMasterReplicasNotReplicating, Priority: 80, DetectionHooks: true,
 			Description: "Master is reachable but none of its replicas is replicating",

@@ -191,7 +191,9 @@ func transcripts() []transcript {
 			build: func(s *script) {
 				p := primary("p", 1)
 				p.SemiSync = events.SemiSync{Available: true, MasterEnabled: true, MasterStatus: true, MasterWaitForCount: 1, MasterClients: 2}
-				s.observe(nodes, p, replica("r1", 2, "p"), replica("r2", 3, "p"))
+				r1, r2 := replica("r1", 2, "p"), replica("r2", 3, "p")
+				r1.SemiSync.ReplicaEnabled, r2.SemiSync.ReplicaEnabled = true, true
+				s.observe(nodes, p, r1, r2)
 			},
 			params: func(p *Params) { p.EnforceExactSemiSyncReplicas = true },
 			check: func(t *testing.T, a Analysis) {
@@ -199,6 +201,18 @@ func transcripts() []transcript {
 					t.Errorf("actionable %v type %q", a.IsActionableRecovery, a.RecoveryType)
 				}
 			}},
+		// The primary counts two semi-sync clients, but the view shows one
+		// semi-sync replica (the other not yet observed with it, as right
+		// after a discovery): no recovery could act on it.
+		{name: "too many semi-sync clients, the view does not show them", host: "p", want: events.AnalysisNoProblem,
+			build: func(s *script) {
+				p := primary("p", 1)
+				p.SemiSync = events.SemiSync{Available: true, MasterEnabled: true, MasterStatus: true, MasterWaitForCount: 1, MasterClients: 2}
+				r1 := replica("r1", 2, "p")
+				r1.SemiSync.ReplicaEnabled = true
+				s.observe(nodes, p, r1, replica("r2", 3, "p"))
+			},
+			params: func(p *Params) { p.EnforceExactSemiSyncReplicas = true }},
 		{name: "dead intermediate master", host: "im", want: events.AnalysisDeadIntermediateMaster,
 			build: func(s *script) {
 				chain(s, "a", "b")
