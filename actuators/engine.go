@@ -322,6 +322,14 @@ func (e *Engine) handle(ctx context.Context, v *projections.View, recs *analysis
 		}
 		return e.detect(ctx, v, d, epoch)
 	case analysis.ActionBlock:
+		// Right after this node's recovery the view may still show the
+		// failure it repaired (a primary made writeable, semi-sync turned
+		// on: the next observation is not in yet); the anti-flap block of
+		// that very recovery would then be recorded as if a new incident
+		// had been held back.
+		if e.settling(d.Blocked.ClusterName) {
+			return nil // decided again on a later tick, on a settled view
+		}
 		if d.NewDetection {
 			if err := e.detect(ctx, v, d, epoch); err != nil {
 				return err

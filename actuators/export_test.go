@@ -38,3 +38,10 @@ func mustEngine(t testing.TB, c EngineConfig) *Engine {
 	}
 	return e
 }
+
+// SettleUntil makes cluster settle until t, as after this node's recovery.
+func SettleUntil(e *Engine, cluster string, t time.Time) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.settle[cluster] = t
+}
