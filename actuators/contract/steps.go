@@ -127,10 +127,15 @@ func (s *suite) sqlThreadError(t *testing.T) {
 }
 
 // promote runs the graceful promote flow of host 2 twice: the second run
-// must find everything done.
+// must find everything done. As a graceful takeover, it waits after the
+// fence until host 2 executed the fenced primary's last transaction before
+// it stops the IO thread (replication is asynchronous: the acknowledged
+// write may not have reached host 2 yet).
 func (s *suite) promote(t *testing.T) {
 	id := s.write(t, 1)
 	must(t, "fence host 1", s.DB.SetReadOnly(s.ctx(t), s.key(1), true))
+	pos := s.status(t, 1).GTIDBinlogPos
+	must(t, "wait for host 1's last transaction on host 2", s.DB.WaitGTID(s.ctx(t), s.key(2), pos))
 	for run := range 2 {
 		k := s.key(2)
 		must(t, "stop io thread", s.DB.StopReplicaIO(s.ctx(t), k))
