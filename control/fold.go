@@ -333,7 +333,8 @@ func (a *Fold) Barrier(ctx context.Context, elog *eventlog.Log) error {
 // result of the fold (its primary's chain, aliases), not something a probe
 // of one instance can see; the probes ask ClusterOf (probes.ClusterOf) when
 // they build an observation's subject, and the fold keeps the answer fresh.
-// This is the one place the projection's results flow back to the probes.
+// This is one of the two places the projection's results flow back to the
+// probes; the other is Touched (refresh.go): the instances an outcome named.
 const (
 	// clusterNamesEvery is how often Run renames the clusters.
 	clusterNamesEvery = 500 * time.Millisecond

@@ -136,10 +136,12 @@ func labViewRefresh(t *testing.T, extra string) {
 			t.Errorf("node %d shows host %d promoted, node 1 host %d", i+1, hosts[i], hosts[0])
 		}
 		// The bound: a re-probe right after the fold (a probe, its append,
-		// the fold, the 50 ms view cache) with the slack of a loaded 2-core
-		// machine; one poll interval is what the view took before.
-		if lag > 2*time.Second {
-			t.Errorf("node %d (%s) showed the new topology %s after recovery-completed, want < 2s (poll %ds)", i+1, role, lag, poll)
+		// the fold, the 50 ms view cache), a second one a refresh gap later
+		// for an instance named again, and the slack of a loaded 2-core
+		// machine; before, the view waited for the next poll (2.0–2.6 s
+		// measured in the slow case, up to the 5 s interval).
+		if lag > time.Second {
+			t.Errorf("node %d (%s) showed the new topology %s after recovery-completed, want < 1s (poll %ds)", i+1, role, lag, poll)
 		}
 	}
 }
