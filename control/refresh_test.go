@@ -166,3 +166,54 @@ func TestManualOperationOutcomeRefreshesItsInstances(t *testing.T) {
 		Target: dbKey(5), Step: "stop", Error: "boom"})
 	waitProbes(t, pc, map[events.InstanceKey]int{dbKey(1): 1, dbKey(5): 1})
 }
+
+// TestOldOutcomesNameNothing: the history a starting node folds (outcomes
+// stored over touchedMaxAge ago) re-probes nothing; a recent outcome does,
+// once per instance however often it is named, and a recovery's end names
+// what its start planned.
+func TestOldOutcomesNameNothing(t *testing.T) {
+	a, err := NewFold(nil, projections.DefaultSettings(), []string{"n1"}, nil, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fold := func(seq uint64, kind events.Kind, p any, stored time.Time) {
+		t.Helper()
+		env, err := events.New(kind, stored, "n1", p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		if err := a.recs.Apply(seq, env); err != nil {
+			t.Fatal(err)
+		}
+		a.noteTouched(env, stored)
+	}
+	old := time.Now().Add(-2 * touchedMaxAge)
+	fold(1, events.KindRecoveryStep, events.RecoveryStep{RecoveryID: "r0", Step: "promote", Target: dbKey(7), Outcome: events.StepOK}, old)
+	select {
+	case <-a.Touched():
+		t.Fatalf("an old outcome signalled: %v", a.TakeTouched())
+	default:
+	}
+	now := time.Now()
+	fold(2, events.KindRecoveryStarted, events.RecoveryStarted{RecoveryID: "r1", Type: "MasterRecovery", Analysis: "DeadMaster",
+		Failed: dbKey(1), ClusterName: "db1:3306", Successor: dbKey(2), Node: "n1", Replicas: []events.InstanceKey{dbKey(3)}}, now)
+	fold(3, events.KindRecoveryStep, events.RecoveryStep{RecoveryID: "r1", Step: "promote", Target: dbKey(2), Outcome: events.StepOK}, now)
+	fold(4, events.KindRecoveryFailed, events.RecoveryFailed{RecoveryID: "r1", Step: "repoint", Error: "boom"}, now)
+	select {
+	case <-a.Touched():
+	default:
+		t.Fatal("recent outcomes did not signal")
+	}
+	got := map[events.InstanceKey]bool{}
+	for _, k := range a.TakeTouched() {
+		if got[k] {
+			t.Fatalf("%s handed over twice", k)
+		}
+		got[k] = true
+	}
+	if len(got) != 3 || !got[dbKey(1)] || !got[dbKey(2)] || !got[dbKey(3)] {
+		t.Fatalf("touched %v, want db1, db2 and db3", got)
+	}
+}
