@@ -18,7 +18,7 @@ import (
 // RefreshOptions bound the refreshes.
 type RefreshOptions struct {
 	// Gap is the least time between two refreshes of one instance
-	// (default 250 ms): a refresh asked for sooner is due Gap after the
+	// (default 100 ms): a refresh asked for sooner is due Gap after the
 	// last one, so a burst of outcomes naming an instance probes it once
 	// per Gap, and always once after the last outcome.
 	Gap time.Duration
@@ -30,7 +30,7 @@ type RefreshOptions struct {
 
 // Refresh defaults.
 const (
-	DefaultRefreshGap       = 250 * time.Millisecond
+	DefaultRefreshGap       = 100 * time.Millisecond
 	DefaultRefreshPerSecond = 100
 )
 
