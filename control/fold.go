@@ -63,6 +63,9 @@ type Fold struct {
 	// view named (nameClusters, under namesMu).
 	names   atomic.Pointer[clusterNames]
 	namesMu sync.Mutex
+	// touch holds the instances folded outcomes named, for the read path
+	// (refresh.go; under mu).
+	touch touchState
 	// timeless folds records without the gate's time bounds (SetTimeless,
 	// tests only: a transcript dated long before it was appended).
 	timeless bool
@@ -100,7 +103,7 @@ func NewFold(elog *eventlog.Log, s projections.Settings, nodes []string, reg pro
 		obsSince: 2 * time.Minute, viewTTL: 50 * time.Millisecond,
 		topo: topo, recs: analysis.NewRecoveries(), applied: map[string]uint64{}, changed: make(chan struct{}),
 		skipped: skipped, firstSkip: eventlog.SkipOnce(),
-		gate: projections.NewOriginGate(nodes), rejected: rejected, loggedReject: map[string]bool{}}, nil
+		gate: projections.NewOriginGate(nodes), rejected: rejected, loggedReject: map[string]bool{}, touch: newTouchState()}, nil
 }
 
 // reject counts a record the gate refused and logs the first of each
@@ -165,6 +168,7 @@ func (a *Fold) follow(ctx context.Context, o eventlog.ReadOptions) error {
 				a.skip(eventlog.Skip{Stream: r.Stream, Sequence: r.Sequence, Stored: r.Stored, Reason: eventlog.SkipPayload,
 					Err: fmt.Errorf("%s %s (id %s) in the recovery fold: %w", r.Stream, r.Env.Kind, r.Env.ID, err)})
 			}
+			a.noteTouched(r.Env, r.Stored)
 		}
 		a.advance(r.Stream, r.Sequence)
 		return nil
@@ -329,7 +333,8 @@ func (a *Fold) Barrier(ctx context.Context, elog *eventlog.Log) error {
 // result of the fold (its primary's chain, aliases), not something a probe
 // of one instance can see; the probes ask ClusterOf (probes.ClusterOf) when
 // they build an observation's subject, and the fold keeps the answer fresh.
-// This is the one place the projection's results flow back to the probes.
+// This is one of the two places the projection's results flow back to the
+// probes; the other is Touched (refresh.go): the instances an outcome named.
 const (
 	// clusterNamesEvery is how often Run renames the clusters.
 	clusterNamesEvery = 500 * time.Millisecond

@@ -13,6 +13,7 @@ type detectCollector struct {
 
 	rounds, merged, deduplicated, dropped, probes, active *prometheus.Desc
 	targets, open, watchEvents, reconnects, dialErrors    *prometheus.Desc
+	refreshes                                             *prometheus.Desc
 }
 
 // Collector exports the emergent probes' and the watches' counters (for
@@ -36,12 +37,14 @@ func newDetectCollector(rp *ReadPath) *detectCollector {
 		watchEvents:  d("watch_events_total", "Watch events (each starts emergent probes), by kind: eof, reset, read-error, ping-timeout, ping-error.", "kind"),
 		reconnects:   d("watch_reconnects_total", "Watch connections opened again after the first one to the same target."),
 		dialErrors:   d("watch_dial_errors_total", "Failed watch connection attempts."),
+		refreshes: d("refresh_requests_total", "Instances a folded outcome named for a re-probe, by what became of each: probed (its next probe moved to now), "+
+			"coalesced (a probe already due covered it), dropped (beyond the cap per second), unknown (not scheduled here).", "result"),
 	}
 }
 
 func (c *detectCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.rounds, c.merged, c.deduplicated, c.dropped, c.probes, c.active,
-		c.targets, c.open, c.watchEvents, c.reconnects, c.dialErrors} {
+		c.targets, c.open, c.watchEvents, c.reconnects, c.dialErrors, c.refreshes} {
 		ch <- d
 	}
 }
@@ -71,4 +74,9 @@ func (c *detectCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	counter(c.reconnects, w.Reconnects)
 	counter(c.dialErrors, w.DialErrors)
+	rf := c.rp.sched.RefreshStats()
+	counter(c.refreshes, rf.Probed, "probed")
+	counter(c.refreshes, rf.Coalesced, "coalesced")
+	counter(c.refreshes, rf.Dropped, "dropped")
+	counter(c.refreshes, rf.Unknown, "unknown")
 }

@@ -146,7 +146,7 @@ func (o *Operator) probeBulk(ctx context.Context, op ReplicaOp, key events.Insta
 // in maintenance, no cycle) before the CHANGE MASTER.
 func (o *Operator) checkedMove(m bulkMove, done map[events.InstanceKey]events.InstanceKey) actuators.OperationStep {
 	r, dest := m.replica.Key, m.dest
-	return actuators.OperationStep{Name: "change-source " + r.String(), Do: func(ctx context.Context) (string, error) {
+	return actuators.OperationStep{Name: stepChangeSource + r.String(), Do: func(ctx context.Context) (string, error) {
 		v := o.views.FreshView()
 		ri, ok1 := v.Instance(r)
 		di, ok2 := v.Instance(dest)

@@ -52,6 +52,9 @@ type ReadPathOptions struct {
 	Probe    probes.Options
 	Emergent probes.EmergentOptions
 	Watch    probes.WatchOptions
+	// Refresh bounds the re-probes of the instances an outcome changed
+	// (zero: probes.RefreshOptions' defaults).
+	Refresh probes.RefreshOptions
 	// Seeds are DiscoverySeeds ("host:port" or "host"), discovered once
 	// at start; DefaultPort completes them.
 	Seeds       []string
@@ -76,7 +79,7 @@ func NewReadPath(o ReadPathOptions, elog *eventlog.Log, app *Fold, logger zerolo
 	}
 	rp.observer = probes.NewObserver(rp.prober.Probe, pub, clusterOf, opts, nil, logger,
 		probes.WithObservedHook(func(o events.InstanceObserved) { disc.Notice(o) }))
-	rp.sched = probes.NewScheduler(rp.observer.Observe, opts, nil, logger, probes.WithEmergent(o.Emergent))
+	rp.sched = probes.NewScheduler(rp.observer.Observe, opts, nil, logger, probes.WithEmergent(o.Emergent), probes.WithRefresh(o.Refresh))
 	rp.watcher = probes.NewWatcher(rp.prober, rp.sched.Suspect, o.Watch, logger)
 	disc = probes.NewDiscoverer(rp.sched, pub, clusterOf, opts, nil, logger)
 	rp.disc = disc
@@ -98,22 +101,44 @@ func (rp *ReadPath) Run(ctx context.Context) error {
 	g.Go(func() error { return rp.watcher.Run(gctx) })
 	g.Go(func() error {
 		rp.seed(gctx)
-		t := time.NewTicker(500 * time.Millisecond)
-		defer t.Stop()
-		for {
-			rp.reconcile()
-			select {
-			case <-gctx.Done():
-				return nil
-			case <-t.C:
-			}
-		}
+		rp.follow(gctx)
+		return nil
 	})
 	err := g.Wait()
 	if ctx.Err() != nil {
 		return nil
 	}
 	return err
+}
+
+// follow keeps the scheduler in step with the fold until ctx ends: the
+// inventory every 500 ms, and the instances a folded outcome changed
+// (Fold.Touched) re-probed at once.
+func (rp *ReadPath) follow(ctx context.Context) {
+	t := time.NewTicker(500 * time.Millisecond)
+	defer t.Stop()
+	var touched <-chan struct{} // nil without a fold (tests of the seeds)
+	if rp.app != nil {
+		touched = rp.app.Touched()
+	}
+	rp.reconcile()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			rp.reconcile()
+		case <-touched:
+			rp.refresh()
+		}
+	}
+}
+
+// refresh re-probes the instances folded outcomes named.
+func (rp *ReadPath) refresh() {
+	keys := rp.app.TakeTouched()
+	rp.sched.Refresh(keys)
+	rp.log.Debug().Int("instances", len(keys)).Msg("re-probing the instances an outcome changed")
 }
 
 // seed discovers DiscoverySeeds once at start (failures are logged).

@@ -41,6 +41,9 @@ type entry struct {
 	lastErr   error
 	fastN     int  // emergent probes since its round moved it to the fast lane
 	rerun     bool // a round wants it probed again as soon as its running probe ends
+	// refreshAt: a refresh (refresh.go) asked while its probe ran wants
+	// the next one due then (zero: none).
+	refreshAt time.Time
 }
 
 // dueHeap orders entries by due time.
@@ -71,6 +74,7 @@ type schedule struct {
 	capacity   [laneCount]int
 	maxRunning int       // observed, for tests and metrics
 	em         *emergent // nil: no emergent probes
+	rf         *refresher
 }
 
 func newSchedule(opts Options, rnd *rand.Rand) *schedule {
@@ -80,6 +84,7 @@ func newSchedule(opts Options, rnd *rand.Rand) *schedule {
 		interval: opts.PollInterval, deadMax: opts.DeadProbeInterval, jitter: opts.Jitter, rnd: rnd,
 		entries:  make(map[events.InstanceKey]*entry),
 		capacity: [laneCount]int{laneLive: live, laneSlow: slow},
+		rf:       newRefresher(RefreshOptions{}),
 	}
 }
 
@@ -113,6 +118,7 @@ func (s *schedule) remove(key events.InstanceKey) bool {
 	heap.Remove(&s.queues[e.lane], e.index)
 	delete(s.entries, key)
 	s.forgetEmergent(key)
+	delete(s.rf.last, key)
 	return true
 }
 
@@ -200,6 +206,7 @@ func (s *schedule) finish(e *entry, pooled bool, obs events.InstanceObserved, er
 	if e.removed || e.transient {
 		if e.removed {
 			s.forgetEmergent(e.key)
+			delete(s.rf.last, e.key)
 		}
 		delete(s.entries, e.key)
 		return
@@ -216,6 +223,7 @@ func (s *schedule) finish(e *entry, pooled bool, obs events.InstanceObserved, er
 	if !s.requeueFast(e, now) {
 		s.requeue(e, pooled, err == nil, now)
 	}
+	s.requeueRefresh(e)
 	if s.em != nil {
 		if sus, why := s.em.observed(e.key, obs, err, wasLive); why != "" {
 			s.suspect(sus, why, now)

@@ -51,6 +51,11 @@ func WithEmergent(o EmergentOptions) SchedulerOption {
 	}
 }
 
+// WithRefresh sets the bounds of Refresh (defaults: RefreshOptions).
+func WithRefresh(o RefreshOptions) SchedulerOption {
+	return func(s *Scheduler) { s.sched.rf = newRefresher(o) }
+}
+
 // NewScheduler returns a Scheduler that calls probe (normally
 // (*Observer).Observe). clk nil means SystemClock.
 func NewScheduler(probe ProbeFunc, opts Options, clk Clock, log zerolog.Logger, sopts ...SchedulerOption) *Scheduler {
@@ -206,6 +211,31 @@ func (s *Scheduler) Suspect(key events.InstanceKey, reason string) bool {
 		s.poke()
 	}
 	return moved
+}
+
+// Refresh re-probes keys soon: each scheduled one's next probe is moved to
+// now, on its own lane, or to RefreshOptions.Gap after its last refresh; a
+// probe in flight is repeated once it ends. Bounded by
+// RefreshOptions.PerSecond; keys not scheduled are ignored. It is for the
+// instances an outcome just changed (control.ReadPath).
+func (s *Scheduler) Refresh(keys []events.InstanceKey) {
+	if len(keys) == 0 {
+		return
+	}
+	s.mu.Lock()
+	now := s.clock.Now()
+	for _, k := range keys {
+		s.sched.refresh(k, now)
+	}
+	s.mu.Unlock()
+	s.poke()
+}
+
+// RefreshStats returns the refreshes' counters.
+func (s *Scheduler) RefreshStats() RefreshStats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sched.rf.stats
 }
 
 // takeStarted drains the round starts to log; called under mu.

@@ -287,3 +287,22 @@ func (r *Recoveries) Blocked(cluster string) []BlockedRecovery {
 	}
 	return out
 }
+
+// Instances are the instances recovery uid names (nil for an unknown
+// uid): the failed one, its successor, the replicas its plan re-points or
+// changes, those its steps acted on and those it lost; zero keys and
+// repeats are the caller's to drop.
+func (r *Recoveries) Instances(uid string) []events.InstanceKey {
+	t, ok := r.recoveries[uid]
+	if !ok {
+		return nil
+	}
+	out := []events.InstanceKey{t.Failed(), t.Started.Successor}
+	if t.SuccessorKey != nil {
+		out = append(out, *t.SuccessorKey)
+	}
+	out = append(out, t.Started.Replicas...)
+	out = append(out, t.Started.SemiSyncDisable...)
+	out = append(out, t.ParticipatingInstanceKeys...)
+	return append(out, t.LostReplicas...)
+}
