@@ -18,13 +18,7 @@ import (
 func TestLogAuditPagesTheEventLog(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	l, err := eventlog.New(natstest.Conn(t, natstest.Node(t)), zerolog.Nop(), events.StreamOptions{EventBytes: 32 << 20, ObservationBytes: 32 << 20})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := l.Ensure(ctx); err != nil {
-		t.Fatal(err)
-	}
+	l := testEventLog(t, ctx)
 	t0 := time.Date(2026, 12, 7, 20, 0, 0, 0, time.UTC)
 	key := func(i int) events.InstanceKey {
 		return events.InstanceKey{Hostname: fmt.Sprintf("198.18.0.%d", i%3+1), Port: 3306}
@@ -70,4 +64,18 @@ func TestLogAuditPagesTheEventLog(t *testing.T) {
 			t.Fatalf("instance audit has %+v", e)
 		}
 	}
+}
+
+// testEventLog is an event log on an embedded NATS server of the test's
+// own, its streams created.
+func testEventLog(t *testing.T, ctx context.Context) *eventlog.Log {
+	t.Helper()
+	l, err := eventlog.New(natstest.Conn(t, natstest.Node(t)), zerolog.Nop(), events.StreamOptions{EventBytes: 32 << 20, ObservationBytes: 32 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Ensure(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return l
 }

@@ -7,11 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
-
 	"github.com/regent-ha/regent/control"
-	"github.com/regent-ha/regent/events"
-	"github.com/regent-ha/regent/events/eventlog"
 	"github.com/regent-ha/regent/test/natstest"
 )
 
@@ -22,13 +18,7 @@ import (
 func TestNodeClusterLeadsNothingWhileStarting(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	l, err := eventlog.New(natstest.Conn(t, natstest.Node(t)), zerolog.Nop(), events.StreamOptions{EventBytes: 32 << 20, ObservationBytes: 32 << 20})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := l.Ensure(ctx); err != nil {
-		t.Fatal(err)
-	}
+	l := testEventLog(t, ctx)
 	lease := l.NewLease("n1", "198.18.0.101:3000")
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
