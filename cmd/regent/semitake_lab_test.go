@@ -213,7 +213,7 @@ func TestLabGracefulTakeoverMovesSemiSync(t *testing.T) {
 	})
 	yes := labGlobal(l, 1, "Rpl_semi_sync_master_yes_tx", true)
 	semiTakeover(t, l, bin, 1, 2, 1)
-	t.Logf("host 1 acknowledged transactions before the takeover: %s → %s", yes, labGlobal(l, 1, "Rpl_semi_sync_master_yes_tx", true))
+	t.Logf("host 1 semi-sync acknowledged transactions: %s before the load, %s after the takeover", yes, labGlobal(l, 1, "Rpl_semi_sync_master_yes_tx", true))
 	// The promoted host's replica side is left as it was (orchestrator's
 	// SetReadOnly(false) sets the source side only): inert on a primary.
 	wantSemiSides(t, l, "after 1→2", [3]string{"OFF/ON", "ON/ON", "OFF/ON"})
