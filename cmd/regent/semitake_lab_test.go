@@ -47,12 +47,13 @@ func waitSemiClients(t *testing.T, l *lab.Lab, i int, n string) {
 	})
 }
 
-// semiTakeover runs graceful-master-takeover-auto from host `from` to host
-// `to` under a write load through the VIP (lab.StartWriteLoad) watched by
+// semiTakeover runs cmd (graceful-master-takeover-auto, or
+// graceful-master-takeover followed by start-replica on the demoted
+// primary) from host `from` to host `to` under a write load through the VIP (lab.StartWriteLoad) watched by
 // the oracle, waits until the lab converged on `to`, and checks that every
 // acknowledged write is on every host and the oracle's invariants with
 // `recoveries` recoveries in the log. It returns the client's wall time.
-func semiTakeover(t *testing.T, l *lab.Lab, bin string, from, to, recoveries int) time.Duration {
+func semiTakeover(t *testing.T, l *lab.Lab, bin, cmd string, from, to, recoveries int) time.Duration {
 	t.Helper()
 	o := l.Oracle()
 	o.Watch()
@@ -62,10 +63,18 @@ func semiTakeover(t *testing.T, l *lab.Lab, bin string, from, to, recoveries int
 	}
 	before, _ := load.Acked()
 	start := time.Now()
-	out := mustClient(t, bin, "-c", "graceful-master-takeover-auto", "-a", fmt.Sprintf("198.18.0.%d:3306", from), "-d", fmt.Sprintf("198.18.0.%d:3306", to))
+	out := mustClient(t, bin, "-c", cmd, "-a", fmt.Sprintf("198.18.0.%d:3306", from), "-d", fmt.Sprintf("198.18.0.%d:3306", to))
 	took := time.Since(start)
 	if out != fmt.Sprintf("198.18.0.%d:3306", to) {
-		t.Fatalf("graceful-master-takeover-auto printed %q, want the successor 198.18.0.%d:3306", out, to)
+		t.Fatalf("%s printed %q, want the successor 198.18.0.%d:3306", cmd, out, to)
+	}
+	if cmd == "graceful-master-takeover" {
+		if st := l.Status()[from-1]; st.Source != fmt.Sprintf("198.18.0.%d", to) || st.IORunning == "Yes" {
+			t.Errorf("demoted host %d after %s: %s, want pointed at host %d, replication stopped", from, cmd, st, to)
+		}
+		if out := mustClient(t, bin, "-c", "start-replica", "-i", fmt.Sprintf("198.18.0.%d:3306", from)); out != fmt.Sprintf("198.18.0.%d:3306", from) {
+			t.Fatalf("start-replica printed %q", out)
+		}
 	}
 	lab.Eventually(t, 10*time.Second, 20*time.Millisecond, func() error {
 		p, err := converged(l, 0)
@@ -104,8 +113,8 @@ func semiTakeover(t *testing.T, l *lab.Lab, bin string, from, to, recoveries int
 	if !rep.OK() {
 		t.Fatalf("oracle after the takeover %d→%d:\n%s", from, to, rep)
 	}
-	t.Logf("takeover %d→%d: client returned after %s; %d writes acknowledged (%d before the takeover), every one on every host",
-		from, to, took.Round(time.Millisecond), len(acked), len(before))
+	t.Logf("%s %d→%d: client returned after %s; %d writes acknowledged (%d before the takeover), every one on every host",
+		cmd, from, to, took.Round(time.Millisecond), len(acked), len(before))
 	return took
 }
 
@@ -183,9 +192,11 @@ func stepNamed(steps []events.RecoveryStep, name string) (events.RecoveryStep, i
 // lost (each is on every host), and the log holds one recovery, completed,
 // written by the leader, each semi-sync step ok.
 //
-// Then the failure docs/recovery.md describes: host 1's topology user
-// loses REPLICATION MASTER ADMIN (so SET GLOBAL rpl_semi_sync_master_enabled
-// fails with error 1227), and a takeover back to host 1: its step
+// Then the plain form, graceful-master-takeover 2→3 and start-replica on
+// host 2 (semiPlainTakeover), and the failure docs/recovery.md describes:
+// host 1's topology user loses REPLICATION MASTER ADMIN (so SET GLOBAL
+// rpl_semi_sync_master_enabled fails with error 1227), and a takeover
+// 3→1: its step
 // "semi-sync 198.18.0.1:3306" is failed with the error, the promotion goes
 // on (unlike orchestrator, whose SetReadOnly would return before clearing
 // read_only), host 1 is the writable primary with the source side still
@@ -212,7 +223,7 @@ func TestLabGracefulTakeoverMovesSemiSync(t *testing.T) {
 		return nil
 	})
 	yes := labGlobal(l, 1, "Rpl_semi_sync_master_yes_tx", true)
-	semiTakeover(t, l, bin, 1, 2, 1)
+	semiTakeover(t, l, bin, "graceful-master-takeover-auto", 1, 2, 1)
 	t.Logf("host 1 semi-sync acknowledged transactions: %s before the load, %s after the takeover", yes, labGlobal(l, 1, "Rpl_semi_sync_master_yes_tx", true))
 	// The promoted host's replica side is left as it was (orchestrator's
 	// SetReadOnly(false) sets the source side only): inert on a primary.
@@ -237,7 +248,26 @@ func TestLabGracefulTakeoverMovesSemiSync(t *testing.T) {
 			t.Errorf("semi-sync step of %s: %+v, want ok", h, s)
 		}
 	}
+	semiPlainTakeover(t, l, c, bin)
 	semiSourceFails(t, l, c, bin)
+}
+
+// semiPlainTakeover: graceful-master-takeover 2→3 leaves the demoted host
+// 2 pointed at host 3 with replication stopped; its replica side was set
+// by the takeover already (Regent's start-replica does not touch
+// semi-sync), so after start-replica it ACKs: host 3 has two semi-sync
+// clients.
+func semiPlainTakeover(t *testing.T, l *lab.Lab, c *labCluster, bin string) {
+	t.Helper()
+	semiTakeover(t, l, bin, "graceful-master-takeover", 2, 3, 2)
+	wantSemiSides(t, l, "after 2→3", [3]string{"OFF/ON", "OFF/ON", "ON/ON"})
+	waitSemiClients(t, l, 3, "2")
+	_, _, steps := labTakeoverRecovery(t, c, 2)
+	for _, h := range []string{"198.18.0.3:3306", "198.18.0.1:3306", "198.18.0.2:3306"} {
+		if s, _ := stepNamed(steps, "semi-sync "+h); s.Outcome != events.StepOK {
+			t.Errorf("semi-sync step of %s: %+v, want ok", h, s)
+		}
+	}
 }
 
 // semiSourceFails is the second half of TestLabGracefulTakeoverMovesSemiSync:
@@ -255,8 +285,8 @@ func semiSourceFails(t *testing.T, l *lab.Lab, c *labCluster, bin string) {
 		}
 		return nil
 	})
-	semiTakeover(t, l, bin, 2, 1, 2)
-	started, completed, steps := labTakeoverRecovery(t, c, 2)
+	semiTakeover(t, l, bin, "graceful-master-takeover-auto", 3, 1, 3)
+	started, completed, steps := labTakeoverRecovery(t, c, 3)
 	if started.Type != events.RecoveryGracefulMasterTakeoverAuto || completed.Successor.String() != "198.18.0.1:3306" {
 		t.Errorf("recovery %+v → %+v: want GracefulMasterTakeoverAuto to 198.18.0.1:3306, completed", started, completed)
 	}
@@ -269,7 +299,7 @@ func semiSourceFails(t *testing.T, l *lab.Lab, c *labCluster, bin string) {
 		t.Errorf("promote step %+v: want ok (the promotion goes on)", promote)
 	}
 	t.Logf("failed step: %s: %s", semi1.Step, semi1.Error)
-	wantSemiSides(t, l, "after 2→1 without the privilege", [3]string{"OFF/ON", "OFF/ON", "OFF/ON"})
+	wantSemiSides(t, l, "after 3→1 without the privilege", [3]string{"OFF/ON", "OFF/ON", "OFF/ON"})
 	if s := labGlobal(l, 1, "Rpl_semi_sync_master_status", true); s != "OFF" {
 		t.Errorf("host 1 semi-sync status %s, want OFF (its source side could not be set)", s)
 	}
@@ -278,7 +308,7 @@ func semiSourceFails(t *testing.T, l *lab.Lab, c *labCluster, bin string) {
 	if took := time.Since(begin); took > time.Second {
 		t.Errorf("a write on host 1 took %s: want it asynchronous, not waiting for an ACK", took)
 	}
-	if st := l.Status(); st[1].Source != "198.18.0.1" || !st[1].Replicating() || st[0].ReadOnly {
-		t.Errorf("after 2→1: host 1 %s, host 2 %s; want host 1 writable, host 2 its replica", st[0], st[1])
+	if st := l.Status(); st[2].Source != "198.18.0.1" || !st[2].Replicating() || st[0].ReadOnly {
+		t.Errorf("after 3→1: host 1 %s, host 3 %s; want host 1 writable, host 3 its replica", st[0], st[2])
 	}
 }
