@@ -76,7 +76,8 @@ func (x *executor) takeover(ctx context.Context, p MasterPlan) (Result, error) {
 		return res, err
 	}
 	// The re-pointed replicas and the demoted primary (orchestrator's
-	// SetReadOnly(true) turns its source side off).
+	// SetReadOnly(true) turns its source side off; its replica side is set
+	// before reattach-demoted starts replication).
 	if err := x.moveSemiSync(ctx, p.SemiSyncMoves, besides([]events.InstanceKey{s}, lost)); err != nil {
 		return res, err
 	}

@@ -67,7 +67,8 @@ func moveString(m events.SemiSyncMove) string {
 // source side on, each re-pointed replica with a priority source side off
 // and replica side on unless must_not (off then), nothing for one without
 // (the wanted state, whatever the view says the server has now);
-// a graceful takeover also turns the demoted primary's source side off;
+// a graceful takeover also turns the demoted primary's source side off and
+// sets its replica side as a re-pointed replica's, decided after them;
 // EnforceExactSemiSyncReplicas keeps the replica side to the successor's
 // wait count in priority order, RecoverLockedSemiSyncMaster only turns it
 // on until that count is reached.
@@ -85,7 +86,18 @@ func TestPromotionIntentPlansSemiSyncMoves(t *testing.T) {
 		{"legacy", map[string]bool{"s": true, "r1": true, "r3": true}, events.RecoveryMaster, false, false,
 			[]string{"s:M+R.", "r1:M-R+", "r2:M.R.", "r3:M-R-"}},
 		{"legacy all", all, events.RecoveryMaster, false, false, []string{"s:M+R.", "r1:M-R+", "r2:M-R+", "r3:M-R-"}},
-		{"takeover", all, events.RecoveryGracefulMasterTakeover, false, false, []string{"s:M+R.", "r1:M-R+", "r2:M-R+", "r3:M-R-", "p:M-R."}},
+		// The demoted primary replicates from s: its replica side as a
+		// re-pointed replica's (it had it off as the primary).
+		{"takeover", all, events.RecoveryGracefulMasterTakeover, false, false, []string{"s:M+R.", "r1:M-R+", "r2:M-R+", "r3:M-R-", "p:M-R+"}},
+		{"takeover, demoted without priority", map[string]bool{"s": true, "r1": true, "r3": true}, events.RecoveryGracefulMasterTakeover, false, false,
+			[]string{"s:M+R.", "r1:M-R+", "r2:M.R.", "r3:M-R-", "p:M.R."}},
+		// Decided after the replicas, as orchestrator's StartReplication of
+		// the demoted primary: first by name among equals, so on (r1 keeps
+		// it; the next MasterWithTooManySemiSyncReplicas check trims).
+		{"takeover exact", all, events.RecoveryGracefulMasterTakeover, true, false, []string{"s:M+R.", "r1:M-R+", "r2:M-R-", "r3:M-R-", "p:M-R+"}},
+		// r2 already ACKs: wait count 1 reached, the demoted primary's
+		// replica side stays as it is.
+		{"takeover locked", all, events.RecoveryGracefulMasterTakeover, false, true, []string{"s:M+R.", "r1:M-R.", "r2:M-R.", "r3:M-R.", "p:M-R."}},
 		{"exact", all, events.RecoveryMaster, true, false, []string{"s:M+R.", "r1:M-R+", "r2:M-R-", "r3:M-R-"}},
 		// r2 already sends ACKs: wait count 1 is reached, nothing turns on.
 		{"locked enough", all, events.RecoveryMaster, false, true, []string{"s:M+R.", "r1:M-R.", "r2:M-R.", "r3:M-R."}},

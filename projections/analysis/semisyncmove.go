@@ -26,7 +26,8 @@ const (
 // replica side follows the successor's wait count in priority order instead
 // (the "enough" or "exact" rule of SemiSyncActions); a demoted primary
 // (demoted non-zero: a graceful takeover) turns its source side off
-// (SetReadOnly true). One move per server: the successor, then replicas,
+// (SetReadOnly true) and sets its replica side as a re-pointed replica's
+// (demotedMove). One move per server: the successor, then replicas,
 // then the demoted primary. Nil when no server of the plan has a priority:
 // orchestrator then touches nothing.
 func PromotionSemiSync(v *projections.View, successor events.InstanceKey, replicas []events.InstanceKey, demoted events.InstanceKey, recoverLocked, exact bool) []events.SemiSyncMove {
@@ -51,7 +52,7 @@ func PromotionSemiSync(v *projections.View, successor events.InstanceKey, replic
 	if !some {
 		return nil
 	}
-	moves := []events.SemiSyncMove{sourceMove(s, true)}
+	moves := []events.SemiSyncMove{sourceMove(s)}
 	want := legacyReplicaSide(rs)
 	if recoverLocked || exact {
 		want = analyzedReplicaSide(s, rs, exact)
@@ -60,19 +61,43 @@ func PromotionSemiSync(v *projections.View, successor events.InstanceKey, replic
 		moves = append(moves, replicaMove(r, want[r.Key]))
 	}
 	if old != nil {
-		moves = append(moves, sourceMove(old, false))
+		moves = append(moves, demotedMove(s, old, rs, want, recoverLocked || exact, exact))
 	}
 	return moves
 }
 
-// sourceMove turns the source side of a server with a priority on (the
-// promoted one) or off (the demoted one).
-func sourceMove(i *projections.Instance, on bool) events.SemiSyncMove {
+// demotedMove: the demoted primary of a graceful takeover turns its source
+// side off (SetReadOnly true) and, as it replicates from the promoted
+// server, sets its replica side as a re-pointed replica's: orchestrator's
+// StartReplication (MaybeEnableSemiSyncReplica), which -auto runs at once
+// and start-replica later. With the analyzed rules it is decided as
+// StartReplication decides it, after the re-pointed replicas' moves: their
+// replica side as the moves leave it, the demoted primary among them.
+func demotedMove(s, old *projections.Instance, rs []*projections.Instance, want map[events.InstanceKey]*bool, analyzed, exact bool) events.SemiSyncMove {
+	side := legacyReplicaSide([]*projections.Instance{old})[old.Key]
+	if analyzed {
+		after := make([]*projections.Instance, 0, len(rs)+1)
+		for _, r := range rs {
+			c := *r
+			if w := want[r.Key]; w != nil {
+				c.SemiSyncReplicaEnabled = *w
+			}
+			after = append(after, &c)
+		}
+		side = analyzedReplicaSide(s, append(after, old), exact)[old.Key]
+	}
+	return replicaMove(old, side)
+}
+
+// sourceMove turns the source side of the promoted server on when it has
+// a priority.
+func sourceMove(i *projections.Instance) events.SemiSyncMove {
 	m := events.SemiSyncMove{Target: i.Key}
 	switch {
 	case i.SemiSyncPriority == 0:
 		m.Why = semiSyncNoPriority
 	default:
+		on := true
 		m.Master = &on
 	}
 	return m
