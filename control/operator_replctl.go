@@ -11,6 +11,7 @@ import (
 	"github.com/regent-ha/regent/actuators"
 	"github.com/regent-ha/regent/events"
 	"github.com/regent-ha/regent/projections"
+	"github.com/regent-ha/regent/projections/analysis"
 )
 
 // replCtlDB is what orchestrator's remaining replication controls need
@@ -41,6 +42,45 @@ func (o *Operator) replCtl() (replCtlDB, error) {
 		return nil, errors.New("the configured database actuator has no semi-sync, skip-query, binary log or delay controls")
 	}
 	return m, nil
+}
+
+// startSemiSync is the "semi-sync" step start-replica and restart-replica
+// run before START SLAVE, as orchestrator's StartReplication
+// (analysis.StartReplicaSemiSync, with this node's RecoverLockedSemiSyncMaster
+// and EnforceExactSemiSyncReplicas): none when there is nothing to set or
+// the database actuator has no semi-sync control. A failed setting fails
+// the operation before replication starts, as orchestrator.
+func (o *Operator) startSemiSync(key events.InstanceKey) []actuators.OperationStep {
+	p := o.params()
+	move, ok := analysis.StartReplicaSemiSync(o.views.FreshView(), key, p.RecoverLockedSemiSyncMaster, p.EnforceExactSemiSyncReplicas)
+	m, ctl := o.db.(replCtlDB)
+	if !ok || !ctl {
+		return nil
+	}
+	return []actuators.OperationStep{{Name: "semi-sync", Do: func(ctx context.Context) (string, error) {
+		var set []string
+		for _, side := range []struct {
+			master bool
+			want   *bool
+			name   string
+		}{{true, move.Master, "source"}, {false, move.Replica, "replica"}} {
+			if side.want == nil {
+				continue
+			}
+			if err := m.SetSemiSync(ctx, key, side.master, *side.want); err != nil {
+				return strings.Join(set, ", "), fmt.Errorf("set the semi-sync %s side of %s: %w", side.name, key, err)
+			}
+			set = append(set, fmt.Sprintf("%s side %s", side.name, onOff(*side.want)))
+		}
+		return "semi-sync " + strings.Join(set, ", "), nil
+	}}}
+}
+
+func onOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
 }
 
 // replCtlSteps returns the change of an instance-only control on inst.

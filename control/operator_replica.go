@@ -165,11 +165,11 @@ func (o *Operator) replicaSteps(op ReplicaOp, key events.InstanceKey) ([]actuato
 	start := step("start-replica", func(ctx context.Context) error { return db.StartReplica(ctx, key) })
 	switch op {
 	case OpStartReplica:
-		return []actuators.OperationStep{start}, nil
+		return append(o.startSemiSync(key), start), nil
 	case OpStopReplica:
 		return []actuators.OperationStep{stop}, nil
 	case OpRestartReplica:
-		return []actuators.OperationStep{stop, start}, nil
+		return append(append([]actuators.OperationStep{stop}, o.startSemiSync(key)...), start), nil
 	case OpResetReplica:
 		return []actuators.OperationStep{step("reset-replica", func(ctx context.Context) error { return db.ResetReplica(ctx, key) })}, nil
 	case OpSetReadOnly:

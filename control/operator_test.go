@@ -158,8 +158,9 @@ func (p probe) Discover(_ context.Context, k events.InstanceKey, _ string) (*pro
 }
 
 // opView folds the topology of the operator tests: MySQL with GTID, a
-// primary, two replicas (one with errant GTIDs) and a replica of a replica.
-func opView(t *testing.T) *projections.View {
+// primary, two replicas (one with errant GTIDs) and a replica of a replica;
+// each mod changes every observation before it is folded.
+func opView(t *testing.T, mods ...func(*events.InstanceObserved)) *projections.View {
 	t.Helper()
 	topo, err := projections.NewTopology(projections.DefaultSettings())
 	if err != nil {
@@ -181,6 +182,9 @@ func opView(t *testing.T) *projections.View {
 		replica(opLeaf, opSibling, uuidA+":1-10"),
 	} {
 		o.ServerID = uint32(i + 1)
+		for _, mod := range mods {
+			mod(&o)
+		}
 		env, err := events.New(events.KindInstanceObserved, now, "n1", o)
 		if err != nil {
 			t.Fatal(err)
@@ -446,5 +450,45 @@ func TestManualOperationWaitsForNoOtherActor(t *testing.T) {
 	}
 	if _, err := w.o.Replica(t.Context(), OpStopReplica, opSibling, "dba"); err != nil {
 		t.Fatalf("stop-replica once the cluster is free: %v", err)
+	}
+}
+
+// TestStartReplicaSetsSemiSyncFirst: start-replica and restart-replica on
+// a replica with a semi-sync priority whose source side is on turn that
+// side off and the replica side on before START SLAVE, as orchestrator's
+// StartReplication, in one "semi-sync" step; without a priority they run
+// no such step (TestManualOperationOutcomes).
+func TestStartReplicaSetsSemiSyncFirst(t *testing.T) {
+	for _, tc := range []struct {
+		op    ReplicaOp
+		steps []string
+		calls string
+	}{
+		{OpStartReplica, []string{"semi-sync", "start-replica"},
+			"SetSemiSync(true,false) 198.18.0.3:3306, SetSemiSync(false,true) 198.18.0.3:3306, StartReplica 198.18.0.3:3306"},
+		{OpRestartReplica, []string{"stop-replica", "semi-sync", "start-replica"},
+			"StopReplica 198.18.0.3:3306, SetSemiSync(true,false) 198.18.0.3:3306, SetSemiSync(false,true) 198.18.0.3:3306, StartReplica 198.18.0.3:3306"},
+	} {
+		t.Run(string(tc.op), func(t *testing.T) {
+			w := newOpWorld(t)
+			w.o.views = views{opView(t, func(o *events.InstanceObserved) {
+				if o.Key == opSibling {
+					o.SemiSync = events.SemiSync{Available: true, Enforced: true, MasterEnabled: true}
+				}
+			})}
+			if _, err := w.o.Replica(t.Context(), tc.op, opSibling, "dba"); err != nil {
+				t.Fatal(err)
+			}
+			s, kind, c, _ := opEvents(t, w.log)
+			if kind != events.KindManualOperationCompleted || !slices.Equal(s.Steps, tc.steps) {
+				t.Fatalf("outcome %s, steps %v; want completed, %v", kind, s.Steps, tc.steps)
+			}
+			if got := strings.Join(w.db.calls, ", "); got != tc.calls {
+				t.Fatalf("database calls %s, want %s", got, tc.calls)
+			}
+			if !strings.Contains(c.Detail, "semi-sync source side off, replica side on") {
+				t.Fatalf("detail %q does not say what was set", c.Detail)
+			}
+		})
 	}
 }

@@ -187,3 +187,36 @@ func analyzedReplicaSide(s *projections.Instance, rs []*projections.Instance, ex
 	}
 	return want
 }
+
+// StartReplicaSemiSync is what orchestrator's StartReplication does to a
+// replica's semi-sync settings before START SLAVE (MaybeDisableSemiSyncMaster,
+// MaybeEnableSemiSyncReplica): a replica with a semi-sync priority whose
+// source side is on turns it off; its replica side follows the legacy rule
+// (on unless must_not, for a priority > 0) or, with RecoverLockedSemiSyncMaster
+// or EnforceExactSemiSyncReplicas, the "enough"/"exact" rule among its
+// source's replicas in the view — for this replica only, as orchestrator
+// (another replica's need is left to a later recovery). ok is false when
+// there is nothing to set.
+func StartReplicaSemiSync(v *projections.View, replica events.InstanceKey, recoverLocked, exact bool) (events.SemiSyncMove, bool) {
+	r, found := v.Instance(replica)
+	if !found {
+		return events.SemiSyncMove{}, false
+	}
+	m := events.SemiSyncMove{Target: r.Key}
+	if r.SemiSyncPriority > 0 && r.SemiSyncMasterEnabled {
+		off := false
+		m.Master = &off
+	}
+	want := legacyReplicaSide([]*projections.Instance{r})
+	if recoverLocked || exact {
+		want = map[events.InstanceKey]*bool{}
+		if s, ok := v.Instance(r.MasterKey); ok {
+			want = analyzedReplicaSide(s, v.Replicas(s.Key), exact)
+		}
+	}
+	if w := want[r.Key]; w != nil {
+		on := *w
+		m.Replica = &on
+	}
+	return m, m.Master != nil || m.Replica != nil
+}
