@@ -198,6 +198,15 @@ func TestLabBlockedRecoveries(t *testing.T) {
 		}
 		return err
 	})
+	// The servers converge before the recovery records its end (the VIP
+	// moves in between): wait for the record, then check the counts.
+	lab.Eventually(t, 10*time.Second, 50*time.Millisecond, func() error {
+		counts, _ := eventKinds(t, "198.18.0.101:4222")
+		if counts[events.KindRecoveryCompleted] < 2 {
+			return fmt.Errorf("recoveries not both recorded as completed yet: %v", counts)
+		}
+		return nil
+	})
 	counts, _ := eventKinds(t, "198.18.0.101:4222")
 	if counts[events.KindRecoveryStarted] != 2 || counts[events.KindRecoveryCompleted] != 2 {
 		t.Fatalf("recoveries: %v", counts)
