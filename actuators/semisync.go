@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/regent-ha/regent/events"
 )
@@ -86,10 +87,18 @@ func (x *executor) moveSemiSync(ctx context.Context, moves []events.SemiSyncMove
 // applySemiSyncMove sets the source side, then the replica side, of one
 // server, each bounded by StepTimeout.
 func (x *executor) applySemiSyncMove(ctx context.Context, m events.SemiSyncMove) (bool, string, error) {
+	return ApplySemiSyncMove(ctx, x.semi, x.policy.StepTimeout, m)
+}
+
+// ApplySemiSyncMove sets the source side, then the replica side, of m's
+// server through semi, each bounded by timeout: whether it set anything,
+// what (or m.Why when there was nothing to set), and the first error. A
+// promotion's moves and start-replica's run through it.
+func ApplySemiSyncMove(ctx context.Context, semi SemiSyncSetter, timeout time.Duration, m events.SemiSyncMove) (bool, string, error) {
 	if m.Master == nil && m.Replica == nil {
 		return false, m.Why, nil
 	}
-	if x.semi == nil {
+	if semi == nil {
 		return false, "", errors.New("the database actuator cannot set semi-sync")
 	}
 	var done []string
@@ -101,8 +110,8 @@ func (x *executor) applySemiSyncMove(ctx context.Context, m events.SemiSyncMove)
 		if side.want == nil {
 			continue
 		}
-		err := bounded(ctx, x.policy.StepTimeout, func(ctx context.Context) error {
-			return x.semi.SetSemiSync(ctx, m.Target, side.master, *side.want)
+		err := bounded(ctx, timeout, func(ctx context.Context) error {
+			return semi.SetSemiSync(ctx, m.Target, side.master, *side.want)
 		})
 		if err != nil {
 			return len(done) > 0, strings.Join(done, ", "), fmt.Errorf("set semi-sync %s of %s: %w", side.name, m.Target, err)

@@ -57,30 +57,14 @@ func (o *Operator) startSemiSync(key events.InstanceKey) []actuators.OperationSt
 	if !ok || !ctl {
 		return nil
 	}
-	return []actuators.OperationStep{{Name: "semi-sync", Do: func(ctx context.Context) (string, error) {
-		var set []string
-		for _, side := range []struct {
-			master bool
-			want   *bool
-			name   string
-		}{{true, move.Master, "source"}, {false, move.Replica, "replica"}} {
-			if side.want == nil {
-				continue
-			}
-			if err := m.SetSemiSync(ctx, key, side.master, *side.want); err != nil {
-				return strings.Join(set, ", "), fmt.Errorf("set the semi-sync %s side of %s: %w", side.name, key, err)
-			}
-			set = append(set, fmt.Sprintf("%s side %s", side.name, onOff(*side.want)))
-		}
-		return "semi-sync " + strings.Join(set, ", "), nil
-	}}}
-}
-
-func onOff(b bool) string {
-	if b {
-		return "on"
+	timeout := o.runner.Policy.StepTimeout
+	if timeout <= 0 {
+		timeout = o.opBound
 	}
-	return "off"
+	return []actuators.OperationStep{{Name: "semi-sync", Do: func(ctx context.Context) (string, error) {
+		_, detail, err := actuators.ApplySemiSyncMove(ctx, m, timeout, move)
+		return "semi-sync " + detail, err
+	}}}
 }
 
 // replCtlSteps returns the change of an instance-only control on inst.

@@ -486,7 +486,7 @@ func TestStartReplicaSetsSemiSyncFirst(t *testing.T) {
 			if got := strings.Join(w.db.calls, ", "); got != tc.calls {
 				t.Fatalf("database calls %s, want %s", got, tc.calls)
 			}
-			if !strings.Contains(c.Detail, "semi-sync source side off, replica side on") {
+			if !strings.Contains(c.Detail, "semi-sync source side off, replica side on") || strings.Count(c.Detail, "semi-sync") != 1 {
 				t.Fatalf("detail %q does not say what was set", c.Detail)
 			}
 		})
